@@ -1,0 +1,15 @@
+//! The database schema, as an ordered list of migrations (one file each, named
+//! `mYYYYMMDD_HHMMSS_verb_noun.rs`). A released migration is never edited: add a new one.
+//! Migrations use table and column names, never the application's entity types.
+
+pub use sea_orm_migration::prelude::*;
+
+/// Every migration, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![]
+    }
+}

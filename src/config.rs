@@ -1,0 +1,294 @@
+//! Configuration: compiled-in defaults, then `config/default.toml`, then `config/{APP_ENV}.toml`,
+//! then environment variables `APP_…` (`__` separates levels, e.g. `APP_DATABASE__URL`). The
+//! contract's own variables `DATABASE_URL` and `SIPAS_PUBLIC_BASE_URL` are honoured too and win
+//! over the files. Every key is documented in `config/default.toml`.
+//!
+//! `Settings::validate` runs before anything starts, so a bad value stops the process with one
+//! line naming the key and the reason.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// Everything the service can be configured with.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub log: LogSettings,
+    pub limits: LimitSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// `HOST:PORT` to listen on; port 0 picks a free port.
+    pub bind: String,
+    /// Base URL of survey links; `None` means `http://{bind}`.
+    pub public_base_url: Option<String>,
+    /// How long in-flight requests may take to finish after SIGTERM/SIGINT.
+    pub shutdown_timeout_secs: u64,
+    /// Worker threads; 0 means one per CPU core.
+    pub workers: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite://path?mode=rwc`, `sqlite::memory:` or `postgres://user:pass@host/db`.
+    pub url: SecretString,
+    /// Pool size for PostgreSQL and file SQLite (in-memory SQLite always uses one connection).
+    pub max_connections: u32,
+    /// Seconds to wait for a pooled connection before failing the request.
+    pub acquire_timeout_secs: u64,
+    /// Apply pending migrations when the server starts.
+    pub migrate_on_start: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// `pretty` (human-readable) or `json` (one JSON object a line).
+    pub format: LogFormat,
+    /// A `tracing` filter such as `info` or `sipas=debug,info`; `RUST_LOG` overrides it.
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSettings {
+    /// Largest accepted JSON request body, in bytes (larger bodies get 413).
+    pub json_body_bytes: usize,
+}
+
+/// A setting that cannot work, with the key it came from.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("configuration key `{key}`: {reason}")]
+    Invalid { key: &'static str, reason: String },
+}
+
+/// The compiled-in defaults: what `cargo run` gets with no file and no environment.
+const DEFAULTS: &str = r#"
+[server]
+bind = "127.0.0.1:8080"
+shutdown_timeout_secs = 30
+workers = 0
+
+[database]
+url = "sqlite://data/sipas.db?mode=rwc"
+max_connections = 8
+acquire_timeout_secs = 10
+migrate_on_start = true
+
+[log]
+format = "pretty"
+level = "info"
+
+[limits]
+json_body_bytes = 16777216
+"#;
+
+impl Settings {
+    /// The compiled-in defaults alone, ignoring files and the environment (tests start here).
+    pub fn defaults() -> Result<Self, ConfigError> {
+        Ok(config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .build()?
+            .try_deserialize()?)
+    }
+
+    /// Loads the layered configuration from `dir` (usually `config/`) and the process
+    /// environment, then validates it.
+    pub fn load(dir: &Path) -> Result<Self, ConfigError> {
+        let app_env = std::env::var("APP_ENV").unwrap_or_else(|_| "development".into());
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .add_source(config::File::from(dir.join("default.toml")).required(false))
+            .add_source(config::File::from(dir.join(format!("{app_env}.toml"))).required(false))
+            .add_source(
+                config::Environment::with_prefix("APP")
+                    .prefix_separator("_")
+                    .separator("__")
+                    .try_parsing(true),
+            );
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            builder = builder.set_override("database.url", url)?;
+        }
+        if let Ok(url) = std::env::var("SIPAS_PUBLIC_BASE_URL") {
+            builder = builder.set_override("server.public_base_url", url)?;
+        }
+        let settings: Settings = builder.build()?.try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks every value that serde cannot: addresses, URLs, limits.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, reason: String| Err(ConfigError::Invalid { key, reason });
+        if let Err(reason) = resolve_bind(&self.server.bind) {
+            return invalid("server.bind", reason);
+        }
+        if let Some(base) = &self.server.public_base_url
+            && let Err(reason) = check_base_url(base)
+        {
+            return invalid("server.public_base_url", reason);
+        }
+        let url = self.database.url.expose_secret();
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return invalid(
+                "database.url",
+                format!(
+                    "must start with `sqlite:` or `postgres://` (got `{}`)",
+                    redact_url(url)
+                ),
+            );
+        }
+        if self.database.max_connections == 0 {
+            return invalid("database.max_connections", "must be at least 1".into());
+        }
+        if self.database.acquire_timeout_secs == 0 {
+            return invalid("database.acquire_timeout_secs", "must be at least 1".into());
+        }
+        if self.limits.json_body_bytes < 1024 {
+            return invalid(
+                "limits.json_body_bytes",
+                "must be at least 1024 bytes".into(),
+            );
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
+            return invalid("log.level", format!("not a valid tracing filter: {e}"));
+        }
+        Ok(())
+    }
+
+    /// The base of survey links, without a trailing slash.
+    pub fn public_base_url(&self, bound: SocketAddr) -> String {
+        match &self.server.public_base_url {
+            Some(base) => base.trim_end_matches('/').to_owned(),
+            None => format!("http://{bound}"),
+        }
+    }
+
+    /// The SQLite file the database URL points at, if it is a file database.
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        sqlite_file(self.database.url.expose_secret())
+    }
+}
+
+fn resolve_bind(bind: &str) -> Result<SocketAddr, String> {
+    bind.to_socket_addrs()
+        .map_err(|e| format!("`{bind}` is not a HOST:PORT address ({e})"))?
+        .next()
+        .ok_or_else(|| format!("`{bind}` resolves to no address"))
+}
+
+fn check_base_url(base: &str) -> Result<(), String> {
+    let rest = base
+        .strip_prefix("https://")
+        .or_else(|| base.strip_prefix("http://"))
+        .ok_or_else(|| format!("must start with http:// or https:// (got `{base}`)"))?;
+    if rest.is_empty() || rest.contains(['?', '#', ' ']) {
+        return Err(format!(
+            "must be a plain base URL such as https://sipas.example.gov.vn (got `{base}`)"
+        ));
+    }
+    Ok(())
+}
+
+/// The URL with any password replaced, for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// `sqlite://data/x.db?mode=rwc` → `data/x.db`; `None` for in-memory or non-SQLite URLs.
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" || path.starts_with("file::memory") {
+        return None;
+    }
+    Some(PathBuf::from(path))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn defaults() -> Settings {
+        Settings::defaults().unwrap()
+    }
+
+    #[test]
+    fn compiled_in_defaults_are_valid_and_match_the_contract() {
+        let s = defaults();
+        s.validate().unwrap();
+        assert_eq!(s.server.bind, "127.0.0.1:8080");
+        assert_eq!(s.sqlite_file(), Some(PathBuf::from("data/sipas.db")));
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let mut s = defaults();
+        s.server.bind = "not an address".into();
+        let e = s.validate().unwrap_err().to_string();
+        assert!(e.contains("server.bind"), "{e}");
+
+        let mut s = defaults();
+        s.database.url = "mysql://u:secret@h/db".into();
+        let e = s.validate().unwrap_err().to_string();
+        assert!(e.contains("database.url") && !e.contains("secret"), "{e}");
+
+        let mut s = defaults();
+        s.server.public_base_url = Some("ftp://x".into());
+        assert!(
+            s.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("server.public_base_url")
+        );
+
+        let mut s = defaults();
+        s.log.level = "info,,=[".into();
+        assert!(s.validate().unwrap_err().to_string().contains("log.level"));
+    }
+
+    #[test]
+    fn sqlite_paths_and_redaction() {
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://x/y"), None);
+        assert_eq!(
+            sqlite_file("sqlite:///var/lib/sipas.db"),
+            Some(PathBuf::from("/var/lib/sipas.db"))
+        );
+        assert_eq!(
+            redact_url("postgres://sipas:pw@db:5432/sipas"),
+            "postgres://sipas:***@db:5432/sipas"
+        );
+        assert_eq!(redact_url("sqlite::memory:"), "sqlite::memory:");
+    }
+}

@@ -1,0 +1,88 @@
+//! Middleware that every response passes through (innermost first):
+//! - `problems`: sets `X-Request-Id`, and renders every error response (4xx/5xx) as
+//!   problem+json with `instance` and `request_id` — including actix's own bare 404/405/413.
+//! - `observe`: counts the request in the metrics and writes the one access-log line.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpResponse, web};
+use tracing_actix_web::RequestId;
+
+use crate::error::{PROBLEM_JSON, Problem};
+use crate::state::AppState;
+
+/// The response header carrying the request id.
+pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// See the module documentation.
+pub async fn problems(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody, BoxBody>>, actix_web::Error> {
+    let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+    let instance = req.path().to_owned();
+    let mut res = next.call(req).await?;
+    if let Some(id) = request_id
+        .as_deref()
+        .and_then(|id| HeaderValue::from_str(id).ok())
+    {
+        res.headers_mut().insert(X_REQUEST_ID, id);
+    }
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return Ok(res.map_into_left_body());
+    }
+    let mut problem = res
+        .response()
+        .extensions()
+        .get::<Problem>()
+        .cloned()
+        .unwrap_or_else(|| Problem::from_status(status));
+    problem.instance = instance;
+    problem.request_id = request_id;
+    let body = serde_json::to_string(&problem).unwrap_or_default();
+    let (req, old) = res.into_parts();
+    let mut new = HttpResponse::build(status);
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            new.append_header((name.clone(), value.clone()));
+        }
+    }
+    new.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+    let new = new.body(body);
+    Ok(ServiceResponse::new(req, new).map_into_right_body())
+}
+
+/// See the module documentation.
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let res = next.call(req).await;
+    let elapsed = started.elapsed();
+    let status = match &res {
+        Ok(r) => r.status(),
+        Err(e) => e.as_response_error().status_code(),
+    };
+    if let Some(state) = state {
+        state
+            .metrics
+            .observe(method.as_str(), &route, status.as_u16(), elapsed);
+    }
+    tracing::info!(
+        status = status.as_u16(),
+        elapsed_ms = elapsed.as_secs_f64() * 1000.0,
+        "request finished"
+    );
+    res
+}

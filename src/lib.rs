@@ -1,0 +1,13 @@
+//! sipas: the SIPAS citizen-satisfaction service as a library; `main.rs` is a thin CLI over it.
+//!
+//! Layout (dependencies point inward): `http` → `domain`, `persistence`, `stats`;
+//! `persistence` → `domain`. `domain` and `stats` import neither actix nor sea-orm.
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod persistence;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,15 @@
+//! What every request handler can reach: the database pool, the settings and the metrics.
+
+use sea_orm::DatabaseConnection;
+
+use crate::config::Settings;
+use crate::http::metrics::Metrics;
+
+/// Shared application state, one instance per process (behind `web::Data`).
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Settings,
+    pub metrics: Metrics,
+    /// The base of survey links, without a trailing slash.
+    pub public_base_url: String,
+}

@@ -1,0 +1,187 @@
+//! The test harness: `spawn_app()` starts the real application on port 0 with the real
+//! migrations, on in-memory SQLite by default or on a fresh PostgreSQL database `test_<uuid>`
+//! when `TEST_DATABASE_URL` is set (dropped again when the `TestApp` is dropped).
+
+use std::sync::LazyLock;
+
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sipas::config::Settings;
+use sipas::startup::Application;
+use sipas::telemetry;
+
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    // TEST_LOG=1 shows the application's logs; otherwise they are discarded.
+    if std::env::var_os("TEST_LOG").is_some() {
+        telemetry::init(sipas::config::LogFormat::Pretty, "debug", telemetry::Stderr);
+    } else {
+        telemetry::init(sipas::config::LogFormat::Pretty, "info", telemetry::Sink);
+    }
+});
+
+/// A database for one test: its URL, and how to drop it afterwards (PostgreSQL only).
+pub struct TestDatabase {
+    pub url: String,
+    pg: Option<PgDatabase>,
+}
+
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl TestDatabase {
+    /// In-memory SQLite, or a new PostgreSQL database when `TEST_DATABASE_URL` is set.
+    pub async fn create() -> Self {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .expect("TEST_DATABASE_URL must point at a reachable PostgreSQL server");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create the test database");
+                admin.close().await.ok();
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map(|(base, _)| base)
+                    .expect("TEST_DATABASE_URL ends in /DBNAME");
+                Self {
+                    url: format!("{base}/{name}"),
+                    pg: Some(PgDatabase { admin_url, name }),
+                }
+            }
+            _ => Self {
+                url: "sqlite::memory:".into(),
+                pg: None,
+            },
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.pg.is_some()
+    }
+
+    /// A file-backed URL for tests that run the binary: the PostgreSQL database, or a SQLite
+    /// file inside `dir`.
+    pub fn url_for_process(&self, dir: &std::path::Path) -> String {
+        match &self.pg {
+            Some(_) => self.url.clone(),
+            None => format!("sqlite://{}/sipas.db?mode=rwc", dir.display()),
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some(pg) = self.pg.take() else { return };
+        // Drop runs outside any runtime we may block on, so use a thread with its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async {
+                if let Ok(admin) = Database::connect(&pg.admin_url).await {
+                    let _ = admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                            pg.name
+                        ))
+                        .await;
+                    admin.close().await.ok();
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A running application and a client for it.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    /// The application's own pool (closing it simulates a lost database).
+    pub db: DatabaseConnection,
+    // Declared last so the server's pool is gone before the database is dropped.
+    _database: TestDatabase,
+}
+
+/// Settings for tests: the compiled-in defaults (no files, no environment), port 0, one worker.
+pub fn test_settings(database_url: &str) -> Settings {
+    let mut settings = Settings::defaults().expect("defaults");
+    settings.server.bind = "127.0.0.1:0".into();
+    settings.server.workers = 1;
+    settings.server.shutdown_timeout_secs = 1;
+    settings.database.url = database_url.to_owned().into();
+    settings
+}
+
+/// Starts the application on a fresh database.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the application after letting the test adjust the settings.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    LazyLock::force(&TRACING);
+    let database = TestDatabase::create().await;
+    let mut settings = test_settings(&database.url);
+    adjust(&mut settings);
+    let app = Application::build(settings).await.expect("build the app");
+    let address = format!("http://{}", app.local_addr());
+    let db = app.db().clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        db,
+        _database: database,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+/// Asserts that `res` is an RFC 9457 problem with `status` and `code`, and returns its body.
+pub async fn assert_problem(res: reqwest::Response, status: u16, code: &str) -> serde_json::Value {
+    assert_eq!(res.status().as_u16(), status, "status");
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let header_id = res
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body: serde_json::Value = res.json().await.expect("problem body is JSON");
+    assert_eq!(body["status"], status, "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    for member in ["type", "title", "detail", "instance", "request_id"] {
+        assert!(
+            body[member].as_str().is_some_and(|s| !s.is_empty()),
+            "problem member `{member}` missing in {body}"
+        );
+    }
+    assert_eq!(body["request_id"].as_str(), header_id.as_deref());
+    body
+}
