@@ -10,4 +10,5 @@ pub mod http;
 pub mod persistence;
 pub mod startup;
 pub mod state;
+pub mod stats;
 pub mod telemetry;
