@@ -1,4 +1,5 @@
-//! The command line: `sipas [serve]`, `sipas migrate [up|down|status]`.
+//! The command line: `sipas [serve]`, `sipas migrate [up|down|status]`,
+//! `sipas forms check|list|retire`.
 
 use clap::{Parser, Subcommand};
 
@@ -27,10 +28,37 @@ pub enum Command {
         #[arg(long)]
         bind: Option<String>,
     },
+    /// Check, list or retire survey forms.
+    Forms {
+        #[command(subcommand)]
+        action: FormsAction,
+    },
     /// Apply, roll back or list database migrations.
     Migrate {
         #[command(subcommand)]
         action: Option<MigrateAction>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FormsAction {
+    /// Check form definition files or folders (default: `forms.dir`); exit 1 on any error.
+    Check {
+        /// Files or folders to check.
+        paths: Vec<std::path::PathBuf>,
+        /// Also list every question whose wording is not yet `official`.
+        #[arg(long)]
+        wordings: bool,
+    },
+    /// List every published form version in the database.
+    List,
+    /// Retire a published version: no new surveys use it; it stays retrievable. Running
+    /// servers pick it up at their next start.
+    Retire {
+        /// Form key, e.g. sipas-2017.
+        key: String,
+        /// Version number.
+        version: u32,
     },
 }
 

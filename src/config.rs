@@ -20,6 +20,14 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub log: LogSettings,
     pub limits: LimitSettings,
+    pub forms: FormSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormSettings {
+    /// Folder of form definition files (`<key>.v<version>.toml`), checked and published at start.
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -99,6 +107,9 @@ level = "info"
 
 [limits]
 json_body_bytes = 16777216
+
+[forms]
+dir = "survey-forms"
 "#;
 
 impl Settings {

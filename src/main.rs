@@ -3,11 +3,10 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use migration::MigratorTrait;
 use sipas::cli::{Cli, Command, MigrateAction};
 use sipas::config::Settings;
 use sipas::startup::Application;
-use sipas::{persistence, telemetry};
+use sipas::{commands, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -36,20 +35,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             app.run_until_stopped().await
         }
         Command::Migrate { action } => {
-            let db = persistence::connect(&settings.database).await?;
-            match action.unwrap_or(MigrateAction::Up) {
-                MigrateAction::Up => migration::Migrator::up(&db, None).await?,
-                MigrateAction::Down { steps } => {
-                    migration::Migrator::down(&db, Some(steps)).await?
-                }
-                MigrateAction::Status => {
-                    for m in migration::Migrator::get_migration_with_status(&db).await? {
-                        println!("{}\t{:?}", m.name(), m.status());
-                    }
-                }
-            }
-            db.close().await?;
-            Ok(())
+            commands::migrate(&settings, action.unwrap_or(MigrateAction::Up)).await
         }
+        Command::Forms { action } => commands::forms(&settings, action).await,
     }
 }

@@ -2,17 +2,21 @@
 //! down gracefully on SIGTERM/SIGINT.
 
 use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
 use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{HttpServer, web};
 use anyhow::Context;
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, TransactionTrait};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::config::Settings;
+use crate::domain::forms::{FormCatalog, FormStatus, PublishedForms};
 use crate::http;
 use crate::http::metrics::Metrics;
 use crate::persistence;
+use crate::persistence::forms::{self, FormFile};
 use crate::state::AppState;
 
 /// A built, bound, not yet running server.
@@ -20,6 +24,8 @@ pub struct Application {
     addr: SocketAddr,
     server: Server,
     db: DatabaseConnection,
+    terminate: Signal,
+    interrupt: Signal,
 }
 
 impl Application {
@@ -36,6 +42,7 @@ impl Application {
                 .await
                 .context("applying database migrations")?;
         }
+        let forms = publish_forms(&db, &settings.forms.dir).await?;
         let listener = TcpListener::bind(&settings.server.bind)
             .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
         let addr = listener.local_addr()?;
@@ -43,18 +50,30 @@ impl Application {
             db: db.clone(),
             public_base_url: settings.public_base_url(addr),
             metrics: Metrics::default(),
+            forms,
             settings,
         });
         let workers = state.settings.server.workers;
         let shutdown = state.settings.server.shutdown_timeout_secs;
+        // Our own signal handlers, registered before anyone can learn the address, so a
+        // SIGTERM that arrives right after start still means a graceful stop.
+        let terminate = signal(SignalKind::terminate())?;
+        let interrupt = signal(SignalKind::interrupt())?;
         let mut server = HttpServer::new(move || http::app(state.clone()))
+            .disable_signals()
             .shutdown_timeout(shutdown)
             .client_request_timeout(Duration::from_secs(30));
         if workers > 0 {
             server = server.workers(workers);
         }
         let server = server.listen(listener)?.run();
-        Ok(Self { addr, server, db })
+        Ok(Self {
+            addr,
+            server,
+            db,
+            terminate,
+            interrupt,
+        })
     }
 
     /// The address actually bound (useful with port 0).
@@ -69,10 +88,87 @@ impl Application {
 
     /// Serves until SIGTERM/SIGINT, lets in-flight requests finish (bounded by
     /// `server.shutdown_timeout_secs`), then closes the pool.
-    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.server.await?;
+    pub async fn run_until_stopped(mut self) -> anyhow::Result<()> {
+        let handle = self.server.handle();
+        let mut server = std::pin::pin!(self.server);
+        tokio::select! {
+            result = &mut server => result?,
+            _ = self.terminate.recv() => {
+                tracing::info!("SIGTERM received; finishing in-flight requests");
+                // The server future drives its own shutdown: poll it while stopping.
+                let (_, result) = tokio::join!(handle.stop(true), server);
+                result?;
+            }
+            _ = self.interrupt.recv() => {
+                tracing::info!("SIGINT received; finishing in-flight requests");
+                // The server future drives its own shutdown: poll it while stopping.
+                let (_, result) = tokio::join!(handle.stop(true), server);
+                result?;
+            }
+        }
         tracing::info!("server stopped; closing the database pool");
         self.db.close().await?;
         Ok(())
     }
+}
+
+/// Checks every definition in `dir`, publishes new key + versions, refuses changed published
+/// ones, and returns every stored version (including those whose file is gone).
+pub async fn publish_forms(db: &DatabaseConnection, dir: &Path) -> anyhow::Result<PublishedForms> {
+    if !dir.is_dir() {
+        anyhow::bail!(
+            "the survey-form folder {} does not exist (set forms.dir or APP_FORMS__DIR)",
+            dir.display()
+        );
+    }
+    let on_disk = FormCatalog::load_dir(dir)
+        .map_err(|e| anyhow::anyhow!("survey forms in {}: {e}", dir.display()))?;
+    let files: Vec<FormFile> = on_disk
+        .iter()
+        .map(|f| FormFile {
+            key: f.key().to_owned(),
+            version: i32::try_from(f.version()).unwrap_or(i32::MAX),
+            edition: f.edition().to_owned(),
+            checksum: f.checksum().to_owned(),
+            source: on_disk
+                .source(f.key(), f.version())
+                .unwrap_or_default()
+                .to_owned(),
+            file_name: on_disk
+                .file_name(f.key(), f.version())
+                .unwrap_or_default()
+                .to_owned(),
+        })
+        .collect();
+    let txn = db.begin().await?;
+    let published = forms::publish(&txn, &files).await?;
+    for f in on_disk.iter().filter(|f| f.status() == FormStatus::Retired) {
+        forms::retire(
+            &txn,
+            f.key(),
+            i32::try_from(f.version()).unwrap_or(i32::MAX),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+
+    let stored = forms::all(db).await?;
+    let catalog = FormCatalog::from_sources(
+        stored
+            .iter()
+            .map(|s| (s.file_name.clone(), s.source.clone()))
+            .collect(),
+    )
+    .map_err(|e| anyhow::anyhow!("stored survey forms no longer load: {e}"))?;
+    let published_forms = PublishedForms::new(&catalog, |key, version| {
+        stored
+            .iter()
+            .any(|s| s.retired && s.key == key && i64::from(s.version) == i64::from(version))
+    })?;
+    tracing::info!(
+        versions = published_forms.len(),
+        newly_published = published,
+        "survey forms loaded"
+    );
+    Ok(published_forms)
 }

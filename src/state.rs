@@ -3,6 +3,7 @@
 use sea_orm::DatabaseConnection;
 
 use crate::config::Settings;
+use crate::domain::forms::PublishedForms;
 use crate::http::metrics::Metrics;
 
 /// Shared application state, one instance per process (behind `web::Data`).
@@ -10,6 +11,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Settings,
     pub metrics: Metrics,
+    /// Every published form version, loaded at start.
+    pub forms: PublishedForms,
     /// The base of survey links, without a trailing slash.
     pub public_base_url: String,
 }

@@ -2,6 +2,7 @@
 //! Swagger UI) and one file per resource. Handlers parse requests, call `domain`/`persistence`,
 //! and map results to views; they hold no SQL and no business rules.
 
+pub mod forms;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
@@ -13,7 +14,7 @@ use actix_web::http::header;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpRequest, HttpResponse, ResponseError, web};
 use tracing_actix_web::TracingLogger;
-use utoipa_actix_web::AppExt;
+use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{ApiError, json_error};
@@ -45,6 +46,12 @@ pub fn app(
         .service(ops::health)
         .service(ops::ready)
         .service(ops::metrics)
+        .service(
+            scope("/api/v1")
+                .service(forms::list_forms)
+                .service(forms::get_form)
+                .service(forms::get_form_version),
+        )
         .split_for_parts();
     let api = openapi::finish(api);
     let routes = web::Data::new(RouteTable::from_openapi(&api));

@@ -18,6 +18,7 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
     components(schemas(Problem, FieldError)),
     tags(
         (name = "operations", description = "Health, readiness, metrics"),
+        (name = "forms", description = "The official SIPAS questionnaires, versioned and immutable"),
     )
 )]
 struct ApiDoc;

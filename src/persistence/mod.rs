@@ -2,6 +2,9 @@
 //! aggregate with free async functions over `&impl ConnectionTrait`, so the same function runs on
 //! the pool or inside a transaction. Entities stay in here; handlers never see them.
 
+pub mod entities;
+pub mod forms;
+
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};

@@ -133,3 +133,17 @@ async fn swagger_ui_is_served_offline() {
             .contains("/api-docs/openapi.json")
     );
 }
+
+#[tokio::test]
+async fn ready_turns_503_while_migrations_are_pending() {
+    use migration::MigratorTrait;
+    let app = spawn_app().await;
+    migration::Migrator::down(&app.db, Some(1)).await.unwrap();
+    let body = assert_problem(app.get("/ready").await, 503, "not_ready").await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("migrate"),
+        "{body}"
+    );
+    migration::Migrator::up(&app.db, None).await.unwrap();
+    assert_eq!(app.get("/ready").await.status().as_u16(), 200);
+}

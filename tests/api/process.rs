@@ -11,10 +11,16 @@ use crate::helpers::TestDatabase;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sipas");
 
-/// A fresh, empty working directory.
+/// A fresh working directory holding what a clone has at run time: `survey-forms/`.
 fn workdir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("sipas-test-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let forms = dir.join("survey-forms");
+    std::fs::create_dir_all(&forms).unwrap();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("survey-forms");
+    for entry in std::fs::read_dir(shipped).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, forms.join(path.file_name().unwrap())).unwrap();
+    }
     dir
 }
 
@@ -226,4 +232,34 @@ fn every_subcommand_has_help() {
         let text = String::from_utf8(out.stdout).unwrap();
         assert!(text.contains("Usage:"), "{args:?}: {text}");
     }
+}
+
+#[tokio::test]
+async fn editing_a_published_form_without_a_new_version_stops_the_server() {
+    let db = TestDatabase::create().await;
+    let dir = workdir();
+    let url = db.url_for_process(&dir);
+    let mut cmd = sipas(&dir);
+    cmd.args(["serve", "--bind", "127.0.0.1:0"])
+        .env("DATABASE_URL", &url);
+    let (exit, log) = Server::start(cmd).terminate();
+    assert!(exit.success(), "{exit:?} {log:?}");
+
+    let file = dir.join("survey-forms/sipas-2017.v1.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replacen("Rất hài lòng", "Rất rất hài lòng", 1)).unwrap();
+    let out = sipas(&dir)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("sipas-2017.v1.toml")
+            && stderr.contains("already published")
+            && stderr.contains("new `version`"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(dir).ok();
 }

@@ -1,0 +1,3 @@
+//! sea-orm entities, one file per table. Only `persistence` uses them.
+
+pub mod form_version;
