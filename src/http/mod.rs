@@ -7,6 +7,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod ops;
+pub mod pages;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -52,6 +53,7 @@ pub fn app(
                 .service(forms::get_form)
                 .service(forms::get_form_version),
         )
+        .service(pages::form_page)
         .split_for_parts();
     let api = openapi::finish(api);
     let routes = web::Data::new(RouteTable::from_openapi(&api));

@@ -18,6 +18,7 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
     components(schemas(Problem, FieldError)),
     tags(
         (name = "operations", description = "Health, readiness, metrics"),
+        (name = "pages", description = "Server-rendered HTML pages for citizens and officers"),
         (name = "forms", description = "The official SIPAS questionnaires, versioned and immutable"),
     )
 )]

@@ -4,4 +4,5 @@
 mod forms;
 mod helpers;
 mod operations;
+mod pages;
 mod process;

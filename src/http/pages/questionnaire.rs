@@ -1,0 +1,284 @@
+//! The questionnaire as a citizen sees it: a view model built from a [`FormDefinition`] in one
+//! language, rendered by `templates/partials/questionnaire.html`. The preview page
+//! (`GET /forms/{key}`) and the citizen survey page both use it; the latter fills in `action`,
+//! the citizen's previous answers and the errors next to each question.
+
+use std::collections::HashMap;
+
+use crate::domain::forms::{
+    Condition, ConditionValue, DisplayOrder, FormDefinition, Question, QuestionKind, Text,
+};
+
+use super::i18n::{Lang, Ui};
+
+/// What the template renders.
+pub struct QuestionnaireView {
+    /// Where the form posts; `None` for a preview (no submit button).
+    pub action: Option<String>,
+    pub lang: &'static str,
+    pub title: String,
+    pub intro: Option<String>,
+    pub closing: Option<String>,
+    pub sections: Vec<SectionView>,
+    pub ui: &'static Ui,
+}
+
+pub struct SectionView {
+    pub id: String,
+    pub title: String,
+    pub text: Option<String>,
+    pub condition_note: Option<String>,
+    pub questions: Vec<QuestionView>,
+}
+
+pub struct QuestionView {
+    pub id: String,
+    pub heading: Option<String>,
+    pub text: String,
+    pub required: bool,
+    /// `choices` (radio/checkbox group), `text` (textarea) or `number`.
+    pub control: &'static str,
+    /// `radio` or `checkbox` for choice groups.
+    pub input_type: &'static str,
+    /// `scale` for Likert rows (laid out horizontally on wide screens).
+    pub layout: &'static str,
+    pub choices: Vec<ChoiceView>,
+    pub hint: Option<String>,
+    pub condition_note: Option<String>,
+    pub max_length: Option<u32>,
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+    /// The current text/number value (citizen page after a validation error).
+    pub value: String,
+    pub error: Option<String>,
+}
+
+pub struct ChoiceView {
+    pub value: String,
+    pub label: String,
+    pub checked: bool,
+}
+
+/// Previously entered answers and per-question errors (empty for a fresh form).
+#[derive(Default)]
+pub struct Filled {
+    pub values: HashMap<String, Vec<String>>,
+    pub errors: HashMap<String, String>,
+}
+
+impl QuestionnaireView {
+    /// Builds the view of `form` in `lang`, showing only questions visible on `today`
+    /// (`YYYY-MM-DD`).
+    pub fn new(
+        form: &FormDefinition,
+        lang: Lang,
+        today: &str,
+        action: Option<String>,
+        filled: &Filled,
+    ) -> Self {
+        let l = lang.code();
+        let ui = lang.ui();
+        let sections = form
+            .sections()
+            .iter()
+            .map(|section| {
+                let questions = section
+                    .questions()
+                    .iter()
+                    .filter(|q| !q.hidden() && q.visible_on(today))
+                    .map(|q| {
+                        // The effective condition includes the section's: only a question's
+                        // own gate is worth a note of its own.
+                        let own = q.condition().filter(|c| Some(*c) != section.condition());
+                        question_view(form, q, lang, own, filled)
+                    })
+                    .collect::<Vec<_>>();
+                SectionView {
+                    id: section.id().to_owned(),
+                    title: section.title().localized(l).to_owned(),
+                    text: section.text().map(|t| t.localized(l).to_owned()),
+                    condition_note: section
+                        .condition()
+                        .map(|c| format!("{} {}.", ui.answer_only_if, describe(form, c, lang))),
+                    questions,
+                }
+            })
+            .filter(|s| !s.questions.is_empty())
+            .collect();
+        Self {
+            action,
+            lang: l,
+            title: form.title().localized(l).to_owned(),
+            intro: form.intro().map(|t| t.localized(l).to_owned()),
+            closing: form.closing().map(|t| t.localized(l).to_owned()),
+            sections,
+            ui,
+        }
+    }
+}
+
+fn question_view(
+    form: &FormDefinition,
+    q: &Question,
+    lang: Lang,
+    own_condition: Option<&Condition>,
+    filled: &Filled,
+) -> QuestionView {
+    let l = lang.code();
+    let ui = lang.ui();
+    let given = filled.values.get(q.id());
+    let is_checked = |v: &str| given.is_some_and(|vs| vs.iter().any(|g| g == v));
+    let choice = |value: String, label: String| ChoiceView {
+        checked: is_checked(&value),
+        value,
+        label,
+    };
+    let mut view = QuestionView {
+        id: q.id().to_owned(),
+        heading: q.heading().map(|t| t.localized(l).to_owned()),
+        text: q.text().localized(l).to_owned(),
+        required: q.required(),
+        control: "choices",
+        input_type: "radio",
+        layout: "list",
+        choices: Vec::new(),
+        hint: None,
+        condition_note: own_condition
+            .map(|c| format!("{} {}.", ui.answer_only_if, describe(form, c, lang))),
+        max_length: q.max_length(),
+        min: q.bounds().0,
+        max: q.bounds().1,
+        value: given.and_then(|v| v.first()).cloned().unwrap_or_default(),
+        error: filled.errors.get(q.id()).cloned(),
+    };
+    match q.kind() {
+        QuestionKind::Scale => {
+            if let Some(scale) = form.scale_of(q.id()) {
+                let mut levels: Vec<_> = scale.levels().iter().collect();
+                if scale.display_order() == DisplayOrder::Descending {
+                    levels.reverse();
+                }
+                view.choices = levels
+                    .into_iter()
+                    .map(|lv| {
+                        choice(
+                            lv.value().to_string(),
+                            format!("{} — {}", lv.value(), lv.label().localized(l)),
+                        )
+                    })
+                    .collect();
+                view.layout = "scale";
+            }
+        }
+        QuestionKind::SingleChoice => {
+            view.choices = q
+                .options()
+                .iter()
+                .map(|o| choice(o.id().to_owned(), o.label().localized(l).to_owned()))
+                .collect();
+        }
+        QuestionKind::MultipleChoice => {
+            view.input_type = "checkbox";
+            view.hint = Some(ui.choose_several.to_owned());
+            view.choices = q
+                .options()
+                .iter()
+                .map(|o| choice(o.id().to_owned(), o.label().localized(l).to_owned()))
+                .collect();
+        }
+        QuestionKind::YesNo => {
+            view.choices = vec![
+                choice("true".into(), ui.yes.into()),
+                choice("false".into(), ui.no.into()),
+            ];
+        }
+        QuestionKind::Text => {
+            view.control = "text";
+            view.hint = q
+                .max_length()
+                .map(|n| ui.max_chars.replace("{}", &n.to_string()));
+        }
+        QuestionKind::Number => view.control = "number",
+    }
+    view
+}
+
+/// A condition in words: `“question” : label or label`.
+fn describe(form: &FormDefinition, condition: &Condition, lang: Lang) -> String {
+    let l = lang.code();
+    let ui = lang.ui();
+    match condition {
+        Condition::In { question, values } => {
+            let q = form.question(question);
+            let text = q.map_or(question.as_str(), |q| q.text().localized(l));
+            let labels: Vec<String> = values
+                .iter()
+                .map(|v| value_label(form, q, v, lang))
+                .collect();
+            format!(
+                "“{}”: {}",
+                short(text),
+                labels.join(&format!(" {} ", ui.or))
+            )
+        }
+        Condition::Range { question, min, max } => {
+            let text = form
+                .question(question)
+                .map_or(question.as_str(), |q| q.text().localized(l));
+            let mut bounds = Vec::new();
+            if let Some(min) = min {
+                bounds.push(format!("{} {min}", ui.at_least));
+            }
+            if let Some(max) = max {
+                bounds.push(format!("{} {max}", ui.at_most));
+            }
+            format!("“{}”: {}", short(text), bounds.join(" "))
+        }
+        Condition::Any { any } => join(form, any, ui.or, lang),
+        Condition::All { all } => join(form, all, ui.and, lang),
+    }
+}
+
+fn join(form: &FormDefinition, parts: &[Condition], word: &str, lang: Lang) -> String {
+    parts
+        .iter()
+        .map(|c| describe(form, c, lang))
+        .collect::<Vec<_>>()
+        .join(&format!(" {word} "))
+}
+
+fn value_label(
+    form: &FormDefinition,
+    q: Option<&Question>,
+    value: &ConditionValue,
+    lang: Lang,
+) -> String {
+    let l = lang.code();
+    let label = |t: &Text| t.localized(l).to_owned();
+    match value {
+        ConditionValue::Int(n) => q
+            .and_then(|q| form.scale_of(q.id()))
+            .and_then(|s| s.level(*n))
+            .map(|lv| label(lv.label()))
+            .unwrap_or_else(|| n.to_string()),
+        ConditionValue::Str(id) => q
+            .and_then(|q| q.option(id))
+            .map(|o| label(o.label()))
+            .unwrap_or_else(|| id.clone()),
+        ConditionValue::Bool(b) => {
+            let ui = lang.ui();
+            if *b { ui.yes } else { ui.no }.to_owned()
+        }
+    }
+}
+
+/// Long question texts are cut in condition notes.
+fn short(text: &str) -> String {
+    const MAX: usize = 90;
+    if text.chars().count() <= MAX {
+        text.to_owned()
+    } else {
+        let cut: String = text.chars().take(MAX).collect();
+        format!("{}…", cut.trim_end())
+    }
+}
