@@ -2,6 +2,11 @@
 //! aggregate with free async functions over `&impl ConnectionTrait`, so the same function runs on
 //! the pool or inside a transaction. Entities stay in here; handlers never see them.
 
+pub mod agencies;
+pub mod api_keys;
+pub mod audit;
+mod entities;
+
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};

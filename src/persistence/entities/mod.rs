@@ -1,0 +1,5 @@
+//! SeaORM entities, one per table. They mirror the migrations and never leave `persistence`.
+
+pub mod agency;
+pub mod api_key;
+pub mod audit_entry;
