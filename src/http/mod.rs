@@ -2,6 +2,10 @@
 //! Swagger UI) and one file per resource. Handlers parse requests, call `domain`/`persistence`,
 //! and map results to views; they hold no SQL and no business rules.
 
+pub mod agencies;
+pub mod audit;
+pub mod auth;
+pub mod extract;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
@@ -45,12 +49,17 @@ pub fn app(
         .service(ops::health)
         .service(ops::ready)
         .service(ops::metrics)
+        .service(agencies::create_agency)
+        .service(agencies::list_agencies)
+        .service(agencies::get_agency)
+        .service(audit::list_audit)
         .split_for_parts();
     let api = openapi::finish(api);
     let routes = web::Data::new(RouteTable::from_openapi(&api));
     app.app_data(routes)
         .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", api))
         .default_service(web::to(fallback))
+        .wrap(from_fn(auth::authenticate))
         .wrap(from_fn(middleware::problems))
         .wrap(from_fn(middleware::observe))
         .wrap(TracingLogger::<SipasRootSpan>::new())
