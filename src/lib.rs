@@ -4,6 +4,7 @@
 //! `persistence` → `domain`. `domain` and `stats` import neither actix nor sea-orm.
 
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod domain;
 pub mod error;

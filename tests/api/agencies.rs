@@ -1,10 +1,11 @@
 //! `/api/v1/agencies` as clients see it: keys and roles, the subtree rule, validation, conflicts,
-//! the audit log.
+//! the audit log; and `sipas agencies import` run as a program.
 
 use serde_json::{Value, json};
 use sipas::domain::auth::Role;
 
-use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_for_process, spawn_app_with};
+use crate::process::{sipas, workdir};
 
 const AGENCIES: &str = "/api/v1/agencies";
 
@@ -486,4 +487,162 @@ async fn the_openapi_document_describes_the_agency_endpoints() {
     let res = app.client.delete(app.url(AGENCIES)).send().await.unwrap();
     assert_eq!(res.headers()["allow"], "GET, POST");
     assert_problem(res, 405, "method_not_allowed").await;
+}
+
+// ---- sipas agencies import -------------------------------------------------------------------
+
+fn write(dir: &std::path::Path, name: &str, content: &[u8]) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+fn import(dir: &std::path::Path, url: &str, file: &std::path::Path) -> std::process::Output {
+    sipas(dir)
+        .args(["agencies", "import"])
+        .arg(file)
+        .env("DATABASE_URL", url)
+        .output()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn import_creates_the_hierarchy_with_parents_later_in_the_file() {
+    let dir = workdir();
+    let (app, url) = spawn_app_for_process(&dir).await;
+    let admin = app.create_key(Role::Admin, None).await;
+    app.create_agency(&admin, "BNV", "ministry", None).await;
+    let csv = "code,name_vi,name_en,kind,parent_code\n\
+               XA.1,Xã Một,,commune,HUYEN.1\n\
+               HUYEN.1,\"Huyện Một, tỉnh Hà Giang\",District One,district,TINH.HG\n\
+               TINH.HG,Tỉnh Hà Giang,Ha Giang Province,province,\n\
+               \n\
+               SO.NV,Sở Nội vụ,,department,TINH.HG\n\
+               VU.1,Vụ Một,,other,BNV\n";
+    let file = write(&dir, "agencies.csv", csv.as_bytes());
+    let out = import(&dir, &url, &file);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("imported 5 agencies"), "{stderr}");
+
+    let xa = app.get_json(&admin, "/api/v1/agencies/XA.1").await;
+    assert_eq!(xa["parent_code"], "HUYEN.1");
+    assert_eq!(xa["name"]["vi"], "Xã Một");
+    let huyen = app.get_json(&admin, "/api/v1/agencies/HUYEN.1").await;
+    assert_eq!(huyen["name"]["vi"], "Huyện Một, tỉnh Hà Giang");
+    assert_eq!(huyen["name"]["en"], "District One");
+    assert_eq!(
+        codes(
+            &app.get_json(&admin, "/api/v1/agencies?parent=TINH.HG")
+                .await
+        ),
+        ["HUYEN.1", "SO.NV"]
+    );
+    assert_eq!(
+        app.get_json(&admin, "/api/v1/agencies/VU.1").await["parent_code"],
+        "BNV"
+    );
+    // Imported paths are real: the province key reaches the commune, not the ministry.
+    let tinh = app.create_key(Role::Agency, Some("TINH.HG")).await;
+    assert_eq!(
+        app.get_json(&tinh, "/api/v1/agencies/XA.1").await["code"],
+        "XA.1"
+    );
+    assert_problem(
+        app.get_as(&tinh, "/api/v1/agencies/VU.1").await,
+        403,
+        "forbidden",
+    )
+    .await;
+
+    let audit = app.get_json(&admin, "/api/v1/audit?limit=1").await;
+    assert_eq!(audit["entries"][0]["action"], "agencies.imported");
+    assert_eq!(audit["entries"][0]["details"]["count"], 5);
+    assert_eq!(audit["entries"][0]["actor_key_id"], Value::Null);
+
+    // The same file again: every code exists now, so nothing is imported.
+    let out = import(&dir, &url, &file);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("already exists").count(), 5, "{stderr}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
+async fn a_bad_import_reports_every_bad_row_by_line_and_writes_nothing() {
+    let dir = workdir();
+    let (app, url) = spawn_app_for_process(&dir).await;
+    let admin = app.create_key(Role::Admin, None).await;
+    let mut csv = b"code,name_vi,name_en,kind,parent_code\n\
+                   TINH,T\xe1\xbb\x89nh,,province,\n\
+                   SO,S\xe1\xbb\x9f,,city,TINH\n\
+                   HUYEN,,,district,TINH\n\
+                   XA,X\xc3\xa3,,commune,NOWHERE\n\
+                   TINH,Again,,province,\n\
+                   BAD,Bad \xff bytes,,other,\n\
+                   A,A,,other,B\n\
+                   B,B,,other,A\n\
+                   bad code,X,,other,\n\
+                   SHORT,row\n"
+        .to_vec();
+    csv.extend_from_slice(b"OK,Fine,,department,TINH\n");
+    let file = write(&dir, "bad.csv", &csv);
+    let out = import(&dir, &url, &file);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let reported: Vec<&str> = stderr.lines().filter(|l| l.contains("bad.csv:")).collect();
+    let lines: Vec<u64> = reported
+        .iter()
+        .map(|l| {
+            l.split("bad.csv:")
+                .nth(1)
+                .unwrap()
+                .split(':')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(lines, [3, 4, 5, 6, 7, 8, 9, 10, 11], "{stderr}");
+    for (line, needle) in [
+        (3, "kind"),
+        (4, "name_vi"),
+        (5, "NOWHERE"),
+        (6, "line 2"),
+        (7, "UTF-8"),
+        (8, "loops"),
+        (9, "loops"),
+        (10, "code"),
+        (11, "cells"),
+    ] {
+        let l = reported
+            .iter()
+            .find(|l| l.contains(&format!("bad.csv:{line}:")))
+            .unwrap();
+        assert!(l.contains(needle), "line {line}: {l}");
+    }
+    assert!(stderr.contains("nothing was imported"), "{stderr}");
+    // Not even the good rows.
+    assert_eq!(app.get_json(&admin, AGENCIES).await, json!([]));
+    assert_problem(
+        app.get_as(&admin, "/api/v1/agencies/OK").await,
+        404,
+        "agency_not_found",
+    )
+    .await;
+    assert_eq!(
+        app.get_json(&admin, "/api/v1/audit").await["entries"],
+        json!([])
+    );
+
+    // A header without the required columns is refused before any row is read.
+    let file = write(&dir, "header.csv", b"code,name,kind\nA,A,other\n");
+    let out = import(&dir, &url, &file);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("header.csv:1: header:"), "{stderr}");
+    assert!(stderr.contains("name_vi"), "{stderr}");
+    std::fs::remove_dir_all(dir).ok();
 }

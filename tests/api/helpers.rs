@@ -127,6 +127,15 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// Starts the application on a database that the `sipas` binary, run in `dir`, can open too (a
+/// SQLite file in `dir`, or the test's PostgreSQL database). Returns the app and that URL.
+pub async fn spawn_app_for_process(dir: &std::path::Path) -> (TestApp, String) {
+    let database = TestDatabase::create().await;
+    let url = database.url_for_process(dir);
+    let app = spawn_app_on(database, &url, |_| {}).await;
+    (app, url)
+}
+
 /// Starts the application after letting the test adjust the settings.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let database = TestDatabase::create().await;

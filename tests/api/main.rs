@@ -3,5 +3,6 @@
 
 mod agencies;
 mod helpers;
+mod keys;
 mod operations;
 mod process;

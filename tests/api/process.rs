@@ -12,14 +12,14 @@ use crate::helpers::TestDatabase;
 const BIN: &str = env!("CARGO_BIN_EXE_sipas");
 
 /// A fresh, empty working directory.
-fn workdir() -> PathBuf {
+pub fn workdir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("sipas-test-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
 /// `sipas` with a clean environment (only PATH) in `dir`.
-fn sipas(dir: &Path) -> Command {
+pub fn sipas(dir: &Path) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.current_dir(dir)
         .env_clear()
