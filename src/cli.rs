@@ -1,5 +1,6 @@
 //! The command line: `sipas [serve]`, `sipas migrate [up|down|status]`,
-//! `sipas forms check|list|retire`.
+//! `sipas forms check|list|retire`, `sipas keys create|list|revoke`,
+//! `sipas agencies import FILE.csv`.
 
 use clap::{Parser, Subcommand};
 
@@ -37,6 +38,68 @@ pub enum Command {
     Migrate {
         #[command(subcommand)]
         action: Option<MigrateAction>,
+    },
+    /// Create, list or revoke API keys.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+    /// Manage agencies.
+    Agencies {
+        #[command(subcommand)]
+        action: AgenciesAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysAction {
+    /// Create a key and print it, alone, on standard output. It is shown only this once.
+    Create {
+        /// What the key may do.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// The agency an `agency` key acts for (with every agency below it).
+        #[arg(long, required_if_eq("role", "agency"))]
+        agency: Option<String>,
+        /// A note to recognise the key by in `keys list` (who holds it, what for).
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// List every key: id, role, agency, label, created, last used, revoked.
+    List,
+    /// Revoke a key; it stops working at once.
+    Revoke {
+        /// The key's id, as shown by `keys list`.
+        id: uuid::Uuid,
+    },
+}
+
+/// A key's role on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RoleArg {
+    Admin,
+    Agency,
+    Pipeline,
+}
+
+impl From<RoleArg> for crate::domain::auth::Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Admin => Self::Admin,
+            RoleArg::Agency => Self::Agency,
+            RoleArg::Pipeline => Self::Pipeline,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgenciesAction {
+    /// Import agencies from a CSV file with the columns code,name_vi,name_en,kind,parent_code
+    /// (optionally default_form). Parents may come after their children. The whole file is
+    /// checked first; if any row is bad, every bad row is reported and nothing is imported.
+    Import {
+        /// The CSV file (UTF-8, comma-separated, with a header line).
+        file: std::path::PathBuf,
     },
 }
 

@@ -52,7 +52,8 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
     /// Seconds to wait for a pooled connection before failing the request.
     pub acquire_timeout_secs: u64,
-    /// Apply pending migrations when the server starts.
+    /// Apply pending migrations when the server, or an administrative subcommand (`keys`,
+    /// `agencies`), starts.
     pub migrate_on_start: bool,
 }
 

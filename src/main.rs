@@ -3,10 +3,12 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sipas::cli::{Cli, Command, MigrateAction};
+use sipas::cli::{AgenciesAction, Cli, Command, KeysAction, MigrateAction};
+use sipas::commands::{self, ImportError};
 use sipas::config::Settings;
+use sipas::persistence::api_keys::Revoked;
 use sipas::startup::Application;
-use sipas::{commands, telemetry};
+use sipas::{persistence, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -37,6 +39,79 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate { action } => {
             commands::migrate(&settings, action.unwrap_or(MigrateAction::Up)).await
         }
-        Command::Forms { action } => commands::forms(&settings, action).await,
+        Command::Forms { action } => commands::forms::run(&settings, action).await,
+        Command::Keys { action } => {
+            let db = open(&settings).await?;
+            let result = keys(&db, action).await;
+            db.close().await?;
+            result
+        }
+        Command::Agencies { action } => {
+            let db = open(&settings).await?;
+            let result = match action {
+                AgenciesAction::Import { file } => import(&db, &file).await,
+            };
+            db.close().await?;
+            result
+        }
+    }
+}
+
+/// Connects for an administrative subcommand, applying pending migrations like `serve` does, so
+/// `sipas keys create --role admin` works on a fresh installation.
+async fn open(settings: &Settings) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    let db = persistence::connect(&settings.database).await?;
+    if settings.database.migrate_on_start {
+        persistence::migrate_up(&db).await?;
+    }
+    Ok(db)
+}
+
+async fn keys(db: &sea_orm::DatabaseConnection, action: KeysAction) -> anyhow::Result<()> {
+    match action {
+        KeysAction::Create {
+            role,
+            agency,
+            label,
+        } => {
+            let created =
+                commands::create_key(db, role.into(), agency.as_deref(), label.as_deref()).await?;
+            // The key alone on stdout, so `KEY=$(sipas keys create …)` captures exactly it.
+            println!("{}", created.secret.expose());
+            eprintln!(
+                "created key {} (role {}); it is shown only this once",
+                created.id,
+                sipas::domain::auth::Role::from(role)
+            );
+        }
+        KeysAction::List => {
+            print!("{}", commands::format_keys(&commands::list_keys(db).await?));
+        }
+        KeysAction::Revoke { id } => match commands::revoke_key(db, id).await? {
+            Revoked::Now => eprintln!("revoked key {id}"),
+            Revoked::Already(at) => eprintln!("key {id} was already revoked at {at}"),
+            Revoked::NoSuchKey => anyhow::bail!("there is no key with the id {id}"),
+        },
+    }
+    Ok(())
+}
+
+async fn import(db: &sea_orm::DatabaseConnection, file: &std::path::Path) -> anyhow::Result<()> {
+    match commands::import_agencies(db, file).await {
+        Ok(count) => {
+            eprintln!("imported {count} agencies from {}", file.display());
+            Ok(())
+        }
+        Err(ImportError::Invalid(errors)) => {
+            for e in &errors {
+                eprintln!("{}:{}: {}: {}", file.display(), e.line, e.field, e.message);
+            }
+            anyhow::bail!(
+                "{} error(s) in {}; nothing was imported",
+                errors.len(),
+                file.display()
+            )
+        }
+        Err(ImportError::Other(e)) => Err(e),
     }
 }

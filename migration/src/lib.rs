@@ -5,6 +5,9 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_create_form_versions;
+mod m20261122_000100_create_agencies;
+mod m20261122_000200_create_api_keys;
+mod m20261122_000300_create_audit_log;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -12,6 +15,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_create_form_versions::Migration)]
+        vec![
+            Box::new(m20261122_000001_create_form_versions::Migration),
+            Box::new(m20261122_000100_create_agencies::Migration),
+            Box::new(m20261122_000200_create_api_keys::Migration),
+            Box::new(m20261122_000300_create_audit_log::Migration),
+        ]
     }
 }

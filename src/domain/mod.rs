@@ -1,4 +1,9 @@
-//! The domain: the rules of SIPAS surveys, free of HTTP and storage (no actix, no sea-orm).
+//! Business rules that do not depend on how requests arrive or where data is stored: the survey
+//! forms, value types that can only hold valid values (parse, don't validate), authorisation
+//! rules. Nothing in here imports actix or sea-orm.
 
+pub mod agencies;
+pub mod audit;
+pub mod auth;
 pub mod digest;
 pub mod forms;

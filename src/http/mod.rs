@@ -2,6 +2,10 @@
 //! Swagger UI) and one file per resource. Handlers parse requests, call `domain`/`persistence`,
 //! and map results to views; they hold no SQL and no business rules.
 
+pub mod agencies;
+pub mod audit;
+pub mod auth;
+pub mod extract;
 pub mod forms;
 pub mod metrics;
 pub mod middleware;
@@ -51,7 +55,11 @@ pub fn app(
             scope("/api/v1")
                 .service(forms::list_forms)
                 .service(forms::get_form)
-                .service(forms::get_form_version),
+                .service(forms::get_form_version)
+                .service(agencies::create_agency)
+                .service(agencies::list_agencies)
+                .service(agencies::get_agency)
+                .service(audit::list_audit),
         )
         .service(pages::form_page)
         .split_for_parts();
@@ -60,6 +68,7 @@ pub fn app(
     app.app_data(routes)
         .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", api))
         .default_service(web::to(fallback))
+        .wrap(from_fn(auth::authenticate))
         .wrap(from_fn(middleware::problems))
         .wrap(from_fn(middleware::observe))
         .wrap(TracingLogger::<SipasRootSpan>::new())

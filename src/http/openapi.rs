@@ -20,9 +20,33 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
         (name = "operations", description = "Health, readiness, metrics"),
         (name = "pages", description = "Server-rendered HTML pages for citizens and officers"),
         (name = "forms", description = "The official SIPAS questionnaires, versioned and immutable"),
-    )
+        (name = "agencies", description = "The hierarchy of agencies"),
+        (name = "audit", description = "Who did which administrative action when"),
+    ),
+    modifiers(&BearerKeys)
 )]
 struct ApiDoc;
+
+/// Declares the `api_key` security scheme (`Authorization: Bearer <key>`).
+struct BearerKeys;
+
+impl utoipa::Modify for BearerKeys {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API key from `sipas keys create`, as `Authorization: Bearer sipas_…`.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The document header; paths are added by the app builder.
 pub fn base() -> utoipa::openapi::OpenApi {

@@ -2,7 +2,10 @@
 //! aggregate with free async functions over `&impl ConnectionTrait`, so the same function runs on
 //! the pool or inside a transaction. Entities stay in here; handlers never see them.
 
-pub mod entities;
+pub mod agencies;
+pub mod api_keys;
+pub mod audit;
+mod entities;
 pub mod forms;
 
 use std::time::Duration;

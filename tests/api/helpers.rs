@@ -5,9 +5,13 @@
 use std::sync::LazyLock;
 
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
 use sipas::config::Settings;
+use sipas::domain::auth::{ApiKeySecret, Role};
+use sipas::persistence::api_keys::{self, NewApiKey};
 use sipas::startup::Application;
 use sipas::telemetry;
+use uuid::Uuid;
 
 static TRACING: LazyLock<()> = LazyLock::new(|| {
     // TEST_LOG=1 shows the application's logs; otherwise they are discarded.
@@ -123,11 +127,29 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// Starts the application on a database that the `sipas` binary, run in `dir`, can open too (a
+/// SQLite file in `dir`, or the test's PostgreSQL database). Returns the app and that URL.
+pub async fn spawn_app_for_process(dir: &std::path::Path) -> (TestApp, String) {
+    let database = TestDatabase::create().await;
+    let url = database.url_for_process(dir);
+    let app = spawn_app_on(database, &url, |_| {}).await;
+    (app, url)
+}
+
 /// Starts the application after letting the test adjust the settings.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    LazyLock::force(&TRACING);
     let database = TestDatabase::create().await;
-    let mut settings = test_settings(&database.url);
+    let url = database.url.clone();
+    spawn_app_on(database, &url, adjust).await
+}
+
+async fn spawn_app_on(
+    database: TestDatabase,
+    url: &str,
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
+    LazyLock::force(&TRACING);
+    let mut settings = test_settings(url);
     adjust(&mut settings);
     let app = Application::build(settings).await.expect("build the app");
     let address = format!("http://{}", app.local_addr());
@@ -155,6 +177,108 @@ impl TestApp {
             .send()
             .await
             .expect("request")
+    }
+
+    /// GET with `Authorization: Bearer key`.
+    pub async fn get_as(&self, key: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// GET with a key, expecting 200 and JSON.
+    pub async fn get_json(&self, key: &str, path: &str) -> Value {
+        let res = self.get_as(key, path).await;
+        assert_eq!(res.status().as_u16(), 200, "GET {path}");
+        res.json().await.expect("JSON body")
+    }
+
+    /// POST a JSON body, with `Authorization: Bearer key` when a key is given.
+    pub async fn post_json(
+        &self,
+        key: Option<&str>,
+        path: &str,
+        body: &Value,
+    ) -> reqwest::Response {
+        self.post_raw(
+            key,
+            path,
+            "application/json",
+            serde_json::to_vec(body).unwrap(),
+        )
+        .await
+    }
+
+    /// POST raw bytes with a content type.
+    pub async fn post_raw(
+        &self,
+        key: Option<&str>,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> reqwest::Response {
+        let mut req = self
+            .client
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(key) = key {
+            req = req.bearer_auth(key);
+        }
+        req.send().await.expect("request")
+    }
+
+    /// Creates an agency through the API and asserts the 201.
+    pub async fn create_agency(
+        &self,
+        key: &str,
+        code: &str,
+        kind: &str,
+        parent: Option<&str>,
+    ) -> Value {
+        let mut body =
+            json!({"code": code, "name": {"vi": format!("Cơ quan {code}")}, "kind": kind});
+        if let Some(parent) = parent {
+            body["parent_code"] = json!(parent);
+        }
+        let res = self.post_json(Some(key), "/api/v1/agencies", &body).await;
+        assert_eq!(res.status().as_u16(), 201, "creating {code}");
+        res.json().await.expect("JSON body")
+    }
+
+    /// Stores a key directly through the persistence layer; returns its id and the key.
+    pub async fn create_key_with_id(&self, role: Role, agency: Option<&str>) -> (Uuid, String) {
+        let agency_id = match agency {
+            Some(code) => Some(
+                sipas::persistence::agencies::find_by_code(&self.db, code)
+                    .await
+                    .unwrap()
+                    .unwrap_or_else(|| panic!("no agency {code}"))
+                    .id,
+            ),
+            None => None,
+        };
+        let secret = ApiKeySecret::generate().unwrap();
+        let id = api_keys::insert(
+            &self.db,
+            NewApiKey {
+                hash: secret.hash(),
+                role,
+                agency_id,
+                label: None,
+            },
+        )
+        .await
+        .unwrap();
+        (id, secret.expose().to_owned())
+    }
+
+    /// Stores a key directly through the persistence layer and returns it.
+    pub async fn create_key(&self, role: Role, agency: Option<&str>) -> String {
+        self.create_key_with_id(role, agency).await.1
     }
 }
 

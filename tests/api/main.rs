@@ -1,8 +1,10 @@
 //! The one integration-test binary: every test talks to the real application over HTTP.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod agencies;
 mod forms;
 mod helpers;
+mod keys;
 mod operations;
 mod pages;
 mod process;

@@ -12,7 +12,7 @@ use crate::helpers::TestDatabase;
 const BIN: &str = env!("CARGO_BIN_EXE_sipas");
 
 /// A fresh working directory holding what a clone has at run time: `survey-forms/`.
-fn workdir() -> PathBuf {
+pub fn workdir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("sipas-test-{}", uuid::Uuid::new_v4().simple()));
     let forms = dir.join("survey-forms");
     std::fs::create_dir_all(&forms).unwrap();
@@ -25,7 +25,7 @@ fn workdir() -> PathBuf {
 }
 
 /// `sipas` with a clean environment (only PATH) in `dir`.
-fn sipas(dir: &Path) -> Command {
+pub fn sipas(dir: &Path) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.current_dir(dir)
         .env_clear()

@@ -1,3 +1,6 @@
-//! sea-orm entities, one file per table. Only `persistence` uses them.
+//! SeaORM entities, one per table. They mirror the migrations and never leave `persistence`.
 
+pub mod agency;
+pub mod api_key;
+pub mod audit_entry;
 pub mod form_version;

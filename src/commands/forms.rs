@@ -1,33 +1,14 @@
-//! The CLI subcommands other than `serve`: each prints results on standard output and
-//! diagnostics on standard error, and returns an error for a non-zero exit.
+//! `sipas forms check|list|retire`.
 
 use std::path::{Path, PathBuf};
 
-use migration::MigratorTrait;
-
-use crate::cli::{FormsAction, MigrateAction};
+use crate::cli::FormsAction;
 use crate::config::Settings;
 use crate::domain::forms::{FormCatalog, FormDefinition, WordingStatus, parse_form_file};
 use crate::persistence;
 
-/// `sipas migrate …`.
-pub async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<()> {
-    let db = persistence::connect(&settings.database).await?;
-    match action {
-        MigrateAction::Up => migration::Migrator::up(&db, None).await?,
-        MigrateAction::Down { steps } => migration::Migrator::down(&db, Some(steps)).await?,
-        MigrateAction::Status => {
-            for m in migration::Migrator::get_migration_with_status(&db).await? {
-                println!("{}\t{:?}", m.name(), m.status());
-            }
-        }
-    }
-    db.close().await?;
-    Ok(())
-}
-
 /// `sipas forms …`.
-pub async fn forms(settings: &Settings, action: FormsAction) -> anyhow::Result<()> {
+pub async fn run(settings: &Settings, action: FormsAction) -> anyhow::Result<()> {
     match action {
         FormsAction::Check { paths, wordings } => {
             let paths = if paths.is_empty() {

@@ -1,0 +1,32 @@
+//! The CLI subcommands other than `serve`. Each prints data on standard output and diagnostics
+//! on standard error, and returns an error for a non-zero exit. `main.rs` only parses and prints.
+
+pub mod admin;
+pub mod forms;
+
+pub use admin::{
+    CreatedKey, ImportError, create_key, format_keys, import_agencies, list_keys, read_import,
+    revoke_key,
+};
+
+use migration::MigratorTrait;
+
+use crate::cli::MigrateAction;
+use crate::config::Settings;
+use crate::persistence;
+
+/// `sipas migrate …`.
+pub async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<()> {
+    let db = persistence::connect(&settings.database).await?;
+    match action {
+        MigrateAction::Up => migration::Migrator::up(&db, None).await?,
+        MigrateAction::Down { steps } => migration::Migrator::down(&db, Some(steps)).await?,
+        MigrateAction::Status => {
+            for m in migration::Migrator::get_migration_with_status(&db).await? {
+                println!("{}\t{:?}", m.name(), m.status());
+            }
+        }
+    }
+    db.close().await?;
+    Ok(())
+}

@@ -1,0 +1,315 @@
+//! `/api/v1/agencies`: creating an agency (admin) and reading agencies (any key; an agency key
+//! sees its own subtree only, and is told 403 for everything else whether it exists or not).
+
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, Utc};
+use sea_orm::TransactionTrait;
+use serde::{Deserialize, Serialize};
+use validator::{Validate, ValidationError};
+
+use crate::domain::agencies::{self as domain, AgencyCode, AgencyKind, AgencyName, FieldProblem};
+use crate::domain::audit::AuditEvent;
+use crate::error::{ApiError, FieldError};
+use crate::http::auth::{Admin, Caller};
+use crate::http::extract::ValidatedJson;
+use crate::persistence::{agencies, audit};
+use crate::state::AppState;
+
+/// An agency's names.
+#[derive(Debug, Clone, Serialize, Deserialize, Validate, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgencyNames {
+    /// Vietnamese name (NFC-normalised, 1–255 characters).
+    #[validate(custom(function = "valid_name"))]
+    #[schema(example = "Sở Nội vụ tỉnh Hà Giang")]
+    pub vi: String,
+    /// English name, if any.
+    #[validate(custom(function = "valid_name"))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub en: Option<String>,
+}
+
+/// Body of `POST /api/v1/agencies`.
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAgency {
+    /// Unique code: 1–64 characters of `[A-Za-z0-9._-]`.
+    #[validate(custom(function = "valid_code"))]
+    #[schema(example = "SNV.HG")]
+    pub code: String,
+    #[validate(nested)]
+    pub name: AgencyNames,
+    /// `ministry`, `province`, `department`, `district`, `commune` or `other`.
+    #[validate(custom(function = "valid_kind"))]
+    #[schema(example = "department")]
+    pub kind: String,
+    /// Code of the agency this one belongs to; absent for a top-level agency.
+    #[validate(custom(function = "valid_code"))]
+    #[serde(default)]
+    pub parent_code: Option<String>,
+    /// Key of the form its dossiers are surveyed with (default `sipas-2017`).
+    #[validate(custom(function = "valid_code"))]
+    #[serde(default)]
+    pub default_form: Option<String>,
+}
+
+/// An agency.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AgencyView {
+    pub code: String,
+    pub name: AgencyNames,
+    /// `ministry`, `province`, `department`, `district`, `commune` or `other`.
+    pub kind: &'static str,
+    /// `null` for a top-level agency.
+    pub parent_code: Option<String>,
+    pub default_form: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<domain::Agency> for AgencyView {
+    fn from(a: domain::Agency) -> Self {
+        Self {
+            code: a.code,
+            name: AgencyNames {
+                vi: a.name_vi,
+                en: a.name_en,
+            },
+            kind: a.kind.as_str(),
+            parent_code: a.parent_code,
+            default_form: a.default_form,
+            created_at: a.created_at,
+        }
+    }
+}
+
+/// Query of `GET /api/v1/agencies`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct AgencyQuery {
+    /// List the children of this agency. Without it: the top-level agencies, or for an agency
+    /// key its own agency.
+    pub parent: Option<String>,
+}
+
+fn invalid(problem: FieldProblem) -> ValidationError {
+    ValidationError::new(problem.code()).with_message(problem.to_string().into())
+}
+
+fn valid_code(raw: &str) -> Result<(), ValidationError> {
+    AgencyCode::parse(raw).map(drop).map_err(invalid)
+}
+
+fn valid_name(raw: &str) -> Result<(), ValidationError> {
+    AgencyName::parse(raw).map(drop).map_err(invalid)
+}
+
+fn valid_kind(raw: &str) -> Result<(), ValidationError> {
+    AgencyKind::parse(raw).map(drop).map_err(invalid)
+}
+
+/// A 422 `validation_failed` for one field.
+fn field_invalid(field: &str, problem: FieldProblem) -> ApiError {
+    ApiError::Validation {
+        detail: format!("`{field}` is not valid."),
+        errors: vec![FieldError::new(field, problem.code(), problem.to_string())],
+    }
+}
+
+impl NewAgency {
+    fn into_domain(self) -> Result<domain::NewAgency, ApiError> {
+        let optional_code = |field: &str, raw: Option<String>| {
+            raw.map(|c| AgencyCode::parse(&c).map_err(|p| field_invalid(field, p)))
+                .transpose()
+        };
+        Ok(domain::NewAgency {
+            code: AgencyCode::parse(&self.code).map_err(|p| field_invalid("code", p))?,
+            name_vi: AgencyName::parse(&self.name.vi).map_err(|p| field_invalid("name.vi", p))?,
+            name_en: self
+                .name
+                .en
+                .map(|n| AgencyName::parse(&n).map_err(|p| field_invalid("name.en", p)))
+                .transpose()?,
+            kind: AgencyKind::parse(&self.kind).map_err(|p| field_invalid("kind", p))?,
+            parent_code: optional_code("parent_code", self.parent_code)?,
+            default_form: match self.default_form {
+                Some(form) => {
+                    domain::parse_form_key(&form).map_err(|p| field_invalid("default_form", p))?
+                }
+                None => domain::DEFAULT_FORM.to_owned(),
+            },
+        })
+    }
+}
+
+fn agency_exists(code: &AgencyCode) -> ApiError {
+    ApiError::Conflict {
+        code: "agency_exists",
+        detail: format!("An agency with the code `{code}` already exists."),
+    }
+}
+
+/// What a caller is told about an agency it may not see or that does not exist: an agency key
+/// always gets 403, so it cannot probe for codes outside its subtree; keys that see every
+/// agency get an honest 404.
+fn hidden_or_missing(caller: &Caller) -> ApiError {
+    if caller.reads_every_agency() {
+        ApiError::not_found("agency_not_found", "There is no agency with this code.")
+    } else {
+        ApiError::Forbidden
+    }
+}
+
+/// The agency with `code` if the caller may see it.
+async fn visible_agency(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+) -> Result<domain::Agency, ApiError> {
+    // A malformed code names no agency anywhere, so saying so leaks nothing.
+    let code = AgencyCode::parse(code).map_err(|p| field_invalid("code", p))?;
+    match agencies::find_by_code(&state.db, code.as_str()).await? {
+        Some(agency) if caller.may_read_agency(&agency.path) => Ok(agency),
+        _ => Err(hidden_or_missing(caller)),
+    }
+}
+
+/// Creates an agency.
+#[utoipa::path(
+    tag = "agencies",
+    request_body = NewAgency,
+    security(("api_key" = [])),
+    responses(
+        (status = 201, body = AgencyView, description = "Created; `Location` names it"),
+        (status = 401, description = "no valid key (`unauthorized`)"),
+        (status = 403, description = "not an admin key (`forbidden`)"),
+        (status = 409, description = "the code is taken (`agency_exists`)"),
+        (status = 422, description = "invalid fields (`validation_failed`, `unknown_field`) or no such parent (`unknown_parent`)"),
+    )
+)]
+#[post("/agencies")]
+pub async fn create_agency(
+    admin: Admin,
+    body: ValidatedJson<NewAgency>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let new = body.into_inner().into_domain()?;
+    let txn = state.db.begin().await?;
+    if agencies::find_by_code(&txn, new.code.as_str())
+        .await?
+        .is_some()
+    {
+        return Err(agency_exists(&new.code));
+    }
+    let parent = match &new.parent_code {
+        Some(code) => Some(
+            agencies::find_by_code(&txn, code.as_str())
+                .await?
+                .ok_or_else(|| ApiError::Rejected {
+                    code: "unknown_parent",
+                    detail: format!("There is no agency with the code `{code}`."),
+                    errors: vec![FieldError::new(
+                        "parent_code",
+                        "unknown_parent",
+                        "no agency has this code",
+                    )],
+                })?,
+        ),
+        None => None,
+    };
+    let agency = agencies::insert(&txn, &new, parent.as_ref())
+        .await
+        .map_err(|e| match e.sql_err() {
+            // Created concurrently between the check above and the insert.
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => agency_exists(&new.code),
+            _ => e.into(),
+        })?;
+    audit::record(
+        &txn,
+        Some(admin.key_id),
+        &AuditEvent::AgencyCreated {
+            code: agency.code.clone(),
+            kind: agency.kind,
+            parent_code: agency.parent_code.clone(),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    let location = format!("/api/v1/agencies/{}", agency.code);
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, location))
+        .json(AgencyView::from(agency)))
+}
+
+/// Lists the children of an agency (`?parent=CODE`), ordered by code.
+#[utoipa::path(
+    tag = "agencies",
+    params(AgencyQuery),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, body = Vec<AgencyView>),
+        (status = 401, description = "no valid key (`unauthorized`)"),
+        (status = 403, description = "the parent is outside the key's subtree (`forbidden`)"),
+        (status = 404, description = "no such parent (`agency_not_found`; admin and pipeline keys)"),
+    )
+)]
+#[get("/agencies")]
+pub async fn list_agencies(
+    caller: Caller,
+    query: web::Query<AgencyQuery>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Vec<AgencyView>>, ApiError> {
+    let agencies = match (&query.parent, &caller.scope) {
+        (Some(parent), _) => {
+            let parent = visible_agency(&state, &caller, parent)
+                .await
+                .map_err(|e| match e {
+                    ApiError::Validation { errors, .. } => ApiError::Validation {
+                        detail: "`parent` is not a valid agency code.".into(),
+                        errors: errors
+                            .into_iter()
+                            .map(|e| FieldError {
+                                field: "parent".into(),
+                                ..e
+                            })
+                            .collect(),
+                    },
+                    other => other,
+                })?;
+            agencies::list_children(&state.db, Some(&parent)).await?
+        }
+        (None, Some(scope)) => agencies::find_by_id(&state.db, scope.id)
+            .await?
+            .into_iter()
+            .collect(),
+        (None, None) => agencies::list_children(&state.db, None).await?,
+    };
+    Ok(web::Json(
+        agencies
+            .into_iter()
+            .filter(|a| caller.may_read_agency(&a.path))
+            .map(AgencyView::from)
+            .collect(),
+    ))
+}
+
+/// One agency.
+#[utoipa::path(
+    tag = "agencies",
+    params(("code" = String, Path, description = "The agency's code")),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, body = AgencyView),
+        (status = 401, description = "no valid key (`unauthorized`)"),
+        (status = 403, description = "outside the key's subtree, whether or not it exists (`forbidden`)"),
+        (status = 404, description = "no such agency (`agency_not_found`; admin and pipeline keys)"),
+    )
+)]
+#[get("/agencies/{code}")]
+pub async fn get_agency(
+    caller: Caller,
+    code: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<AgencyView>, ApiError> {
+    let agency = visible_agency(&state, &caller, &code).await?;
+    Ok(web::Json(agency.into()))
+}
