@@ -7,3 +7,4 @@ pub mod audit;
 pub mod auth;
 pub mod digest;
 pub mod forms;
+pub mod submissions;
