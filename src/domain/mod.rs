@@ -7,4 +7,5 @@ pub mod audit;
 pub mod auth;
 pub mod digest;
 pub mod forms;
+pub mod scoring;
 pub mod submissions;
