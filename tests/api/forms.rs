@@ -294,3 +294,55 @@ fn forms_check_passes_on_the_shipped_forms_and_fails_with_file_and_line() {
     );
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[tokio::test]
+async fn an_invalid_form_file_stops_the_start_with_file_and_line() {
+    let dir = quick_only_dir();
+    let path = dir.join("sipas-quick.v1.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replacen("satisfied_levels = [4, 5]", "satisfied_levels = [4, 9]", 1),
+    )
+    .unwrap();
+    let app = spawn_app().await;
+    let err = sipas::startup::publish_forms(&app.db, &dir)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("sipas-quick.v1.toml:"), "{err}");
+    assert!(err.contains("fix:"), "{err}");
+    // The broken file was not published: the stored v1 is still the shipped one.
+    let stored = sipas::persistence::forms::all(&app.db).await.unwrap();
+    let quick = stored.iter().find(|f| f.key == "sipas-quick").unwrap();
+    assert_eq!(quick.source, text);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_form_schema() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .get("/api-docs/openapi.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/api/v1/forms",
+        "/api/v1/forms/{key}",
+        "/api/v1/forms/{key}/versions/{version}",
+    ] {
+        assert!(doc["paths"][path]["get"].is_object(), "{path}");
+    }
+    let schemas = &doc["components"]["schemas"];
+    for name in [
+        "FormDefinition",
+        "FormSummary",
+        "Question",
+        "Scale",
+        "IndexNode",
+    ] {
+        assert!(schemas[name].is_object(), "schema {name} missing");
+    }
+}
