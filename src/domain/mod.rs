@@ -6,4 +6,6 @@ pub mod agencies;
 pub mod audit;
 pub mod auth;
 pub mod digest;
+pub mod dossiers;
 pub mod forms;
+pub mod tokens;
