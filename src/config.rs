@@ -21,6 +21,38 @@ pub struct Settings {
     pub log: LogSettings,
     pub limits: LimitSettings,
     pub forms: FormSettings,
+    pub dossiers: DossierSettings,
+    pub surveys: SurveySettings,
+    #[serde(default)]
+    pub security: SecuritySettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DossierSettings {
+    /// Most dossiers in one `POST /api/v1/dossiers/batch` (more → 413). The contract promises
+    /// at least 10,000.
+    pub batch_max: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SurveySettings {
+    /// Days after a dossier's completion that its survey link works.
+    pub token_ttl_days: u32,
+    /// Lookups of unknown survey tokens a client IP may make in a burst before it gets 429.
+    pub lookup_burst: u32,
+    /// Milliseconds after which one more unknown-token lookup is allowed again.
+    pub lookup_period_ms: u64,
+}
+
+/// Secrets; every key optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySettings {
+    /// The secret survey tokens are derived with (at least 32 characters). Unset: 32 random
+    /// bytes are generated once and kept in the database (`server_secrets`).
+    pub token_secret: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -111,6 +143,14 @@ json_body_bytes = 16777216
 
 [forms]
 dir = "survey-forms"
+
+[dossiers]
+batch_max = 10000
+
+[surveys]
+token_ttl_days = 30
+lookup_burst = 20
+lookup_period_ms = 3000
 "#;
 
 impl Settings {
@@ -181,6 +221,32 @@ impl Settings {
             return invalid(
                 "limits.json_body_bytes",
                 "must be at least 1024 bytes".into(),
+            );
+        }
+        if self.dossiers.batch_max < 10_000 {
+            return invalid(
+                "dossiers.batch_max",
+                "must be at least 10000 (the API contract promises batches of 10,000)".into(),
+            );
+        }
+        if self.surveys.token_ttl_days == 0 {
+            return invalid("surveys.token_ttl_days", "must be at least 1".into());
+        }
+        if self.surveys.lookup_burst == 0 {
+            return invalid("surveys.lookup_burst", "must be at least 1".into());
+        }
+        if self.surveys.lookup_period_ms == 0 {
+            return invalid("surveys.lookup_period_ms", "must be at least 1".into());
+        }
+        if let Some(secret) = &self.security.token_secret
+            && secret.expose_secret().len() < crate::domain::tokens::MIN_SECRET_BYTES
+        {
+            return invalid(
+                "security.token_secret",
+                format!(
+                    "must be at least {} characters long (e.g. `openssl rand -hex 32`)",
+                    crate::domain::tokens::MIN_SECRET_BYTES
+                ),
             );
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
@@ -282,6 +348,23 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("server.public_base_url")
+        );
+
+        let mut s = defaults();
+        s.dossiers.batch_max = 100;
+        assert!(
+            s.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("dossiers.batch_max")
+        );
+
+        let mut s = defaults();
+        s.security.token_secret = Some("short-secret".into());
+        let e = s.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("security.token_secret") && !e.contains("short-secret"),
+            "{e}"
         );
 
         let mut s = defaults();

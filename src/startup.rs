@@ -13,10 +13,13 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::config::Settings;
 use crate::domain::forms::{FormCatalog, FormStatus, PublishedForms};
+use crate::domain::tokens::{self, TokenKey};
 use crate::http;
 use crate::http::metrics::Metrics;
+use crate::http::ratelimit::SurveyLookupLimiter;
 use crate::persistence;
 use crate::persistence::forms::{self, FormFile};
+use crate::persistence::secrets;
 use crate::state::AppState;
 
 /// A built, bound, not yet running server.
@@ -43,6 +46,7 @@ impl Application {
                 .context("applying database migrations")?;
         }
         let forms = publish_forms(&db, &settings.forms.dir).await?;
+        let token_key = token_key(&db, &settings).await?;
         let listener = TcpListener::bind(&settings.server.bind)
             .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
         let addr = listener.local_addr()?;
@@ -51,6 +55,8 @@ impl Application {
             public_base_url: settings.public_base_url(addr),
             metrics: Metrics::default(),
             forms,
+            token_key,
+            survey_limiter: SurveyLookupLimiter::new(&settings.surveys),
             settings,
         });
         let workers = state.settings.server.workers;
@@ -171,4 +177,26 @@ pub async fn publish_forms(db: &DatabaseConnection, dir: &Path) -> anyhow::Resul
         "survey forms loaded"
     );
     Ok(published_forms)
+}
+
+/// The survey-token key: `security.token_secret` when configured, otherwise the secret kept in
+/// the database (generated on the first start).
+pub async fn token_key(db: &DatabaseConnection, settings: &Settings) -> anyhow::Result<TokenKey> {
+    use secrecy::ExposeSecret;
+    let secret = match &settings.security.token_secret {
+        Some(secret) => secret.expose_secret().as_bytes().to_vec(),
+        None => {
+            // Generated on every start but stored only on the first: cheap, and it keeps the
+            // insert a single statement that concurrent nodes can race on safely.
+            let fresh = TokenKey::generate_secret()
+                .map_err(|e| anyhow::anyhow!("cannot generate the survey-token secret: {e}"))?;
+            let stored =
+                secrets::get_or_create(db, secrets::SURVEY_TOKEN_SECRET, tokens::to_hex(&fresh))
+                    .await
+                    .context("reading the survey-token secret")?;
+            tokens::from_hex(&stored)
+                .context("the stored survey-token secret is not hexadecimal")?
+        }
+    };
+    TokenKey::new(secret).context("security.token_secret")
 }

@@ -2,9 +2,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod agencies;
+mod dossiers;
 mod forms;
 mod helpers;
 mod keys;
 mod operations;
 mod pages;
 mod process;
+mod surveys;

@@ -3,4 +3,6 @@
 pub mod agency;
 pub mod api_key;
 pub mod audit_entry;
+pub mod dossier;
 pub mod form_version;
+pub mod server_secret;
