@@ -25,6 +25,60 @@ pub struct Settings {
     pub surveys: SurveySettings,
     #[serde(default)]
     pub security: SecuritySettings,
+    pub email: EmailSettings,
+}
+
+/// How invitations leave the server.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailTransport {
+    /// `.eml` files in `email.file_dir` (the zero-config default).
+    File,
+    /// An SMTP relay.
+    Smtp,
+    /// Kept in memory and dropped (tests).
+    Stub,
+}
+
+/// Transport security towards the SMTP relay.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    None,
+    Starttls,
+    Tls,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSettings {
+    pub transport: EmailTransport,
+    /// The sender, e.g. `SIPAS <no-reply@sipas.example.gov.vn>`.
+    pub from: String,
+    /// Folder of the file transport.
+    pub file_dir: PathBuf,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_tls: SmtpTls,
+    #[serde(default)]
+    pub smtp_username: Option<String>,
+    #[serde(default)]
+    pub smtp_password: Option<SecretString>,
+    pub smtp_timeout_secs: u64,
+    /// How often the worker looks for due messages.
+    pub poll_interval_ms: u64,
+    /// Messages claimed per round.
+    pub batch_size: u32,
+    /// How long a claimed message stays reserved for its worker.
+    pub lease_secs: u64,
+    /// First retry after about this long (doubling each time, with jitter).
+    pub retry_base_ms: u64,
+    /// Longest wait between retries.
+    pub retry_max_ms: u64,
+    /// Attempts per message before giving up (the address is then erased).
+    pub max_attempts: u32,
+    /// The reminder goes out this long after the invitation, if unanswered and not expired.
+    pub reminder_delay_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -151,6 +205,22 @@ batch_max = 10000
 token_ttl_days = 30
 lookup_burst = 20
 lookup_period_ms = 3000
+
+[email]
+transport = "file"
+from = "SIPAS <no-reply@sipas.invalid>"
+file_dir = "data/outbox"
+smtp_host = "localhost"
+smtp_port = 25
+smtp_tls = "none"
+smtp_timeout_secs = 30
+poll_interval_ms = 2000
+batch_size = 50
+lease_secs = 300
+retry_base_ms = 30000
+retry_max_ms = 3600000
+max_attempts = 10
+reminder_delay_secs = 259200
 "#;
 
 impl Settings {
@@ -248,6 +318,24 @@ impl Settings {
                     crate::domain::tokens::MIN_SECRET_BYTES
                 ),
             );
+        }
+        if self.email.from.parse::<lettre::message::Mailbox>().is_err() {
+            return invalid(
+                "email.from",
+                format!(
+                    "must be an address such as `SIPAS <no-reply@example.gov.vn>` (got `{}`)",
+                    self.email.from
+                ),
+            );
+        }
+        if self.email.poll_interval_ms == 0 || self.email.batch_size == 0 {
+            return invalid(
+                "email.poll_interval_ms",
+                "poll_interval_ms and batch_size must be at least 1".into(),
+            );
+        }
+        if self.email.max_attempts == 0 {
+            return invalid("email.max_attempts", "must be at least 1".into());
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return invalid("log.level", format!("not a valid tracing filter: {e}"));

@@ -3,6 +3,7 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
@@ -14,6 +15,8 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 use crate::config::Settings;
 use crate::domain::forms::{FormCatalog, FormStatus, PublishedForms};
 use crate::domain::tokens::{self, TokenKey};
+use crate::email::Mailer;
+use crate::email::worker::Worker;
 use crate::http;
 use crate::http::metrics::Metrics;
 use crate::http::ratelimit::SurveyLookupLimiter;
@@ -26,6 +29,8 @@ use crate::state::AppState;
 pub struct Application {
     addr: SocketAddr,
     server: Server,
+    /// The outbox worker, stopped with the server.
+    email_worker: tokio::task::JoinHandle<()>,
     db: DatabaseConnection,
     terminate: Signal,
     interrupt: Signal,
@@ -59,6 +64,21 @@ impl Application {
             survey_limiter: SurveyLookupLimiter::new(&settings.surveys),
             settings,
         });
+        let from = state
+            .settings
+            .email
+            .from
+            .parse()
+            .context("email.from is not an address")?;
+        let worker = Arc::new(Worker {
+            db: db.clone(),
+            mailer: Mailer::from_settings(&state.settings.email)?,
+            settings: state.settings.email.clone(),
+            from,
+            token_key: state.token_key.clone(),
+            public_base_url: state.public_base_url.clone(),
+        });
+        let email_worker = tokio::spawn(worker.run());
         let workers = state.settings.server.workers;
         let shutdown = state.settings.server.shutdown_timeout_secs;
         // Our own signal handlers, registered before anyone can learn the address, so a
@@ -76,6 +96,7 @@ impl Application {
         Ok(Self {
             addr,
             server,
+            email_worker,
             db,
             terminate,
             interrupt,
@@ -112,6 +133,7 @@ impl Application {
                 result?;
             }
         }
+        self.email_worker.abort();
         tracing::info!("server stopped; closing the database pool");
         self.db.close().await?;
         Ok(())

@@ -8,4 +8,5 @@ pub mod auth;
 pub mod digest;
 pub mod dossiers;
 pub mod forms;
+pub mod invitations;
 pub mod tokens;

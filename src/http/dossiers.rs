@@ -28,6 +28,7 @@ use crate::error::{ApiError, FieldError, serde_error};
 use crate::http::auth::Caller;
 use crate::http::extract::ValidatedJson;
 use crate::persistence::dossiers::{self as store, DossierAgency, NewDossierRow};
+use crate::persistence::outbox::{self, NewInvitation};
 use crate::state::AppState;
 
 /// The contact for the invitation.
@@ -382,6 +383,21 @@ async fn register(
     if !rows.is_empty() {
         let txn = state.db.begin().await?;
         let skipped = store::insert_many(&txn, &rows, now).await?;
+        // Invitations are queued in the same transaction: a dossier is never stored without
+        // its invitation, nor an invitation without its dossier.
+        let invitations: Vec<NewInvitation> = rows
+            .iter()
+            .filter(|row| !skipped.contains(&row.dossier.id))
+            .filter_map(|row| {
+                let email = pending.get(&row.dossier.id)?.valid.email.clone()?;
+                Some(NewInvitation {
+                    dossier_id: row.dossier.id,
+                    email,
+                    expires_at: row.dossier.expires_at,
+                })
+            })
+            .collect();
+        outbox::insert_many(&txn, &invitations, now).await?;
         txn.commit().await?;
         let mut raced = Vec::new();
         for row in rows {

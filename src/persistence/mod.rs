@@ -8,6 +8,7 @@ pub mod audit;
 pub mod dossiers;
 mod entities;
 pub mod forms;
+pub mod outbox;
 pub mod secrets;
 
 use std::time::Duration;

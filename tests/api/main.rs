@@ -5,6 +5,7 @@ mod agencies;
 mod dossiers;
 mod forms;
 mod helpers;
+mod invitations;
 mod keys;
 mod operations;
 mod pages;

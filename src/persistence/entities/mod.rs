@@ -5,4 +5,5 @@ pub mod api_key;
 pub mod audit_entry;
 pub mod dossier;
 pub mod form_version;
+pub mod outbox;
 pub mod server_secret;
