@@ -21,6 +21,92 @@ pub struct Settings {
     pub log: LogSettings,
     pub limits: LimitSettings,
     pub forms: FormSettings,
+    pub dossiers: DossierSettings,
+    pub surveys: SurveySettings,
+    #[serde(default)]
+    pub security: SecuritySettings,
+    pub email: EmailSettings,
+}
+
+/// How invitations leave the server.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailTransport {
+    /// `.eml` files in `email.file_dir` (the zero-config default).
+    File,
+    /// An SMTP relay.
+    Smtp,
+    /// Kept in memory and dropped (tests).
+    Stub,
+}
+
+/// Transport security towards the SMTP relay.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    None,
+    Starttls,
+    Tls,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSettings {
+    pub transport: EmailTransport,
+    /// The sender, e.g. `SIPAS <no-reply@sipas.example.gov.vn>`.
+    pub from: String,
+    /// Folder of the file transport.
+    pub file_dir: PathBuf,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_tls: SmtpTls,
+    #[serde(default)]
+    pub smtp_username: Option<String>,
+    #[serde(default)]
+    pub smtp_password: Option<SecretString>,
+    pub smtp_timeout_secs: u64,
+    /// How often the worker looks for due messages.
+    pub poll_interval_ms: u64,
+    /// Messages claimed per round.
+    pub batch_size: u32,
+    /// How long a claimed message stays reserved for its worker.
+    pub lease_secs: u64,
+    /// First retry after about this long (doubling each time, with jitter).
+    pub retry_base_ms: u64,
+    /// Longest wait between retries.
+    pub retry_max_ms: u64,
+    /// Attempts per message before giving up (the address is then erased).
+    pub max_attempts: u32,
+    /// The reminder goes out this long after the invitation, if unanswered and not expired.
+    pub reminder_delay_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DossierSettings {
+    /// Most dossiers in one `POST /api/v1/dossiers/batch` (more → 413). The contract promises
+    /// at least 10,000.
+    pub batch_max: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SurveySettings {
+    /// Days after a dossier's completion that its survey link works.
+    pub token_ttl_days: u32,
+    /// Lookups of unknown survey tokens a client IP may make in a burst before it gets 429.
+    pub lookup_burst: u32,
+    /// Milliseconds after which one more unknown-token lookup is allowed again.
+    pub lookup_period_ms: u64,
+}
+
+/// Secrets; every key optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySettings {
+    /// The secret survey tokens are derived with (at least 32 characters). Unset: 32 random
+    /// bytes are generated once and kept in the database (`server_secrets`).
+    pub token_secret: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -111,6 +197,30 @@ json_body_bytes = 16777216
 
 [forms]
 dir = "survey-forms"
+
+[dossiers]
+batch_max = 10000
+
+[surveys]
+token_ttl_days = 30
+lookup_burst = 20
+lookup_period_ms = 3000
+
+[email]
+transport = "file"
+from = "SIPAS <no-reply@sipas.invalid>"
+file_dir = "data/outbox"
+smtp_host = "localhost"
+smtp_port = 25
+smtp_tls = "none"
+smtp_timeout_secs = 30
+poll_interval_ms = 2000
+batch_size = 50
+lease_secs = 300
+retry_base_ms = 30000
+retry_max_ms = 3600000
+max_attempts = 10
+reminder_delay_secs = 259200
 "#;
 
 impl Settings {
@@ -182,6 +292,50 @@ impl Settings {
                 "limits.json_body_bytes",
                 "must be at least 1024 bytes".into(),
             );
+        }
+        if self.dossiers.batch_max < 10_000 {
+            return invalid(
+                "dossiers.batch_max",
+                "must be at least 10000 (the API contract promises batches of 10,000)".into(),
+            );
+        }
+        if self.surveys.token_ttl_days == 0 {
+            return invalid("surveys.token_ttl_days", "must be at least 1".into());
+        }
+        if self.surveys.lookup_burst == 0 {
+            return invalid("surveys.lookup_burst", "must be at least 1".into());
+        }
+        if self.surveys.lookup_period_ms == 0 {
+            return invalid("surveys.lookup_period_ms", "must be at least 1".into());
+        }
+        if let Some(secret) = &self.security.token_secret
+            && secret.expose_secret().len() < crate::domain::tokens::MIN_SECRET_BYTES
+        {
+            return invalid(
+                "security.token_secret",
+                format!(
+                    "must be at least {} characters long (e.g. `openssl rand -hex 32`)",
+                    crate::domain::tokens::MIN_SECRET_BYTES
+                ),
+            );
+        }
+        if self.email.from.parse::<lettre::message::Mailbox>().is_err() {
+            return invalid(
+                "email.from",
+                format!(
+                    "must be an address such as `SIPAS <no-reply@example.gov.vn>` (got `{}`)",
+                    self.email.from
+                ),
+            );
+        }
+        if self.email.poll_interval_ms == 0 || self.email.batch_size == 0 {
+            return invalid(
+                "email.poll_interval_ms",
+                "poll_interval_ms and batch_size must be at least 1".into(),
+            );
+        }
+        if self.email.max_attempts == 0 {
+            return invalid("email.max_attempts", "must be at least 1".into());
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return invalid("log.level", format!("not a valid tracing filter: {e}"));
@@ -282,6 +436,23 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("server.public_base_url")
+        );
+
+        let mut s = defaults();
+        s.dossiers.batch_max = 100;
+        assert!(
+            s.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("dossiers.batch_max")
+        );
+
+        let mut s = defaults();
+        s.security.token_secret = Some("short-secret".into());
+        let e = s.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("security.token_secret") && !e.contains("short-secret"),
+            "{e}"
         );
 
         let mut s = defaults();

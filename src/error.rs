@@ -150,6 +150,9 @@ pub enum ApiError {
     /// The body is larger than `limits.json_body_bytes`.
     #[error("payload too large")]
     PayloadTooLarge { limit: usize },
+    /// A batch holds more items than `dossiers.batch_max`.
+    #[error("batch too large")]
+    BatchTooLarge { max: usize },
     /// The body's content type is not accepted.
     #[error("unsupported media type")]
     UnsupportedMediaType(String),
@@ -236,6 +239,11 @@ impl ApiError {
                 "payload_too_large",
                 format!("The request body is larger than the limit of {limit} bytes."),
             ),
+            ApiError::BatchTooLarge { max } => Problem::new(
+                status,
+                "batch_too_large",
+                format!("A batch may hold at most {max} items; split it."),
+            ),
             ApiError::UnsupportedMediaType(d) => Problem::new(status, "unsupported_media_type", d),
             ApiError::RateLimited { retry_after_secs } => Problem::new(
                 status,
@@ -260,7 +268,9 @@ impl ResponseError for ApiError {
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::Gone { .. } => StatusCode::GONE,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
-            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge { .. } | ApiError::BatchTooLarge { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -3,6 +3,7 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
@@ -13,16 +14,23 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::config::Settings;
 use crate::domain::forms::{FormCatalog, FormStatus, PublishedForms};
+use crate::domain::tokens::{self, TokenKey};
+use crate::email::Mailer;
+use crate::email::worker::Worker;
 use crate::http;
 use crate::http::metrics::Metrics;
+use crate::http::ratelimit::SurveyLookupLimiter;
 use crate::persistence;
 use crate::persistence::forms::{self, FormFile};
+use crate::persistence::secrets;
 use crate::state::AppState;
 
 /// A built, bound, not yet running server.
 pub struct Application {
     addr: SocketAddr,
     server: Server,
+    /// The outbox worker, stopped with the server.
+    email_worker: tokio::task::JoinHandle<()>,
     db: DatabaseConnection,
     terminate: Signal,
     interrupt: Signal,
@@ -43,6 +51,7 @@ impl Application {
                 .context("applying database migrations")?;
         }
         let forms = publish_forms(&db, &settings.forms.dir).await?;
+        let token_key = token_key(&db, &settings).await?;
         let listener = TcpListener::bind(&settings.server.bind)
             .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
         let addr = listener.local_addr()?;
@@ -51,8 +60,25 @@ impl Application {
             public_base_url: settings.public_base_url(addr),
             metrics: Metrics::default(),
             forms,
+            token_key,
+            survey_limiter: SurveyLookupLimiter::new(&settings.surveys),
             settings,
         });
+        let from = state
+            .settings
+            .email
+            .from
+            .parse()
+            .context("email.from is not an address")?;
+        let worker = Arc::new(Worker {
+            db: db.clone(),
+            mailer: Mailer::from_settings(&state.settings.email)?,
+            settings: state.settings.email.clone(),
+            from,
+            token_key: state.token_key.clone(),
+            public_base_url: state.public_base_url.clone(),
+        });
+        let email_worker = tokio::spawn(worker.run());
         let workers = state.settings.server.workers;
         let shutdown = state.settings.server.shutdown_timeout_secs;
         // Our own signal handlers, registered before anyone can learn the address, so a
@@ -70,6 +96,7 @@ impl Application {
         Ok(Self {
             addr,
             server,
+            email_worker,
             db,
             terminate,
             interrupt,
@@ -106,6 +133,7 @@ impl Application {
                 result?;
             }
         }
+        self.email_worker.abort();
         tracing::info!("server stopped; closing the database pool");
         self.db.close().await?;
         Ok(())
@@ -171,4 +199,26 @@ pub async fn publish_forms(db: &DatabaseConnection, dir: &Path) -> anyhow::Resul
         "survey forms loaded"
     );
     Ok(published_forms)
+}
+
+/// The survey-token key: `security.token_secret` when configured, otherwise the secret kept in
+/// the database (generated on the first start).
+pub async fn token_key(db: &DatabaseConnection, settings: &Settings) -> anyhow::Result<TokenKey> {
+    use secrecy::ExposeSecret;
+    let secret = match &settings.security.token_secret {
+        Some(secret) => secret.expose_secret().as_bytes().to_vec(),
+        None => {
+            // Generated on every start but stored only on the first: cheap, and it keeps the
+            // insert a single statement that concurrent nodes can race on safely.
+            let fresh = TokenKey::generate_secret()
+                .map_err(|e| anyhow::anyhow!("cannot generate the survey-token secret: {e}"))?;
+            let stored =
+                secrets::get_or_create(db, secrets::SURVEY_TOKEN_SECRET, tokens::to_hex(&fresh))
+                    .await
+                    .context("reading the survey-token secret")?;
+            tokens::from_hex(&stored)
+                .context("the stored survey-token secret is not hexadecimal")?
+        }
+    };
+    TokenKey::new(secret).context("security.token_secret")
 }

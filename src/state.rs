@@ -4,7 +4,9 @@ use sea_orm::DatabaseConnection;
 
 use crate::config::Settings;
 use crate::domain::forms::PublishedForms;
+use crate::domain::tokens::TokenKey;
 use crate::http::metrics::Metrics;
+use crate::http::ratelimit::SurveyLookupLimiter;
 
 /// Shared application state, one instance per process (behind `web::Data`).
 pub struct AppState {
@@ -15,4 +17,8 @@ pub struct AppState {
     pub forms: PublishedForms,
     /// The base of survey links, without a trailing slash.
     pub public_base_url: String,
+    /// The secret survey tokens are derived with.
+    pub token_key: TokenKey,
+    /// The per-IP limit on lookups of unknown survey tokens.
+    pub survey_limiter: SurveyLookupLimiter,
 }

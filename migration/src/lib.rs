@@ -8,6 +8,8 @@ mod m20261122_000001_create_form_versions;
 mod m20261122_000100_create_agencies;
 mod m20261122_000200_create_api_keys;
 mod m20261122_000300_create_audit_log;
+mod m20261122_000400_create_dossiers;
+mod m20261122_000500_create_outbox;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -20,6 +22,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000100_create_agencies::Migration),
             Box::new(m20261122_000200_create_api_keys::Migration),
             Box::new(m20261122_000300_create_audit_log::Migration),
+            Box::new(m20261122_000400_create_dossiers::Migration),
+            Box::new(m20261122_000500_create_outbox::Migration),
         ]
     }
 }

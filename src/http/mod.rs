@@ -5,6 +5,7 @@
 pub mod agencies;
 pub mod audit;
 pub mod auth;
+pub mod dossiers;
 pub mod extract;
 pub mod forms;
 pub mod metrics;
@@ -12,6 +13,8 @@ pub mod middleware;
 pub mod openapi;
 pub mod ops;
 pub mod pages;
+pub mod ratelimit;
+pub mod surveys;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -59,7 +62,11 @@ pub fn app(
                 .service(agencies::create_agency)
                 .service(agencies::list_agencies)
                 .service(agencies::get_agency)
-                .service(audit::list_audit),
+                .service(audit::list_audit)
+                .service(dossiers::create_dossier_batch)
+                .service(dossiers::create_dossier)
+                .service(dossiers::dossier_qr)
+                .service(surveys::get_survey),
         )
         .service(pages::form_page)
         .split_for_parts();

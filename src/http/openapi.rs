@@ -22,6 +22,8 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
         (name = "forms", description = "The official SIPAS questionnaires, versioned and immutable"),
         (name = "agencies", description = "The hierarchy of agencies"),
         (name = "audit", description = "Who did which administrative action when"),
+        (name = "dossiers", description = "Registering completed dossiers for a survey; QR codes of survey links"),
+        (name = "surveys", description = "A citizen's survey, reached with the token from the link"),
     ),
     modifiers(&BearerKeys)
 )]

@@ -5,8 +5,11 @@
 pub mod agencies;
 pub mod api_keys;
 pub mod audit;
+pub mod dossiers;
 mod entities;
 pub mod forms;
+pub mod outbox;
+pub mod secrets;
 
 use std::time::Duration;
 

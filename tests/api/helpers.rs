@@ -119,6 +119,7 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.server.workers = 1;
     settings.server.shutdown_timeout_secs = 1;
     settings.database.url = database_url.to_owned().into();
+    settings.email.transport = sipas::config::EmailTransport::Stub;
     settings
 }
 

@@ -2,9 +2,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod agencies;
+mod dossiers;
 mod forms;
 mod helpers;
+mod invitations;
 mod keys;
 mod operations;
 mod pages;
 mod process;
+mod surveys;

@@ -3,4 +3,7 @@
 pub mod agency;
 pub mod api_key;
 pub mod audit_entry;
+pub mod dossier;
 pub mod form_version;
+pub mod outbox;
+pub mod server_secret;

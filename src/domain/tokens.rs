@@ -1,0 +1,272 @@
+//! Survey tokens: the credential in a citizen's survey link (`{public_base_url}/s/{token}`).
+//!
+//! A token is not random per registration but **derived**: the first 24 bytes of
+//! HMAC-SHA-256(server secret, `"sipas-survey-token/v1" ‖ dossier id`), written in unpadded
+//! base64url (32 characters, 192 bits). The server secret is 256 bits from the operating system's
+//! random number generator (or configured), so tokens are as unguessable as random ones, yet:
+//! - an idempotent re-registration returns the same token without the token being stored;
+//! - the database holds only SHA-256(token) ([`TokenHash`]) for lookups, so a copy of the
+//!   database does not contain a single working survey link.
+//!
+//! Rotating the secret invalidates every outstanding link (their hashes no longer match).
+
+use secrecy::{ExposeSecret, SecretSlice};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// Bytes of MAC output kept in a token (192 bits; the contract asks for at least 128).
+const TOKEN_BYTES: usize = 24;
+/// Characters of a token: unpadded base64url of [`TOKEN_BYTES`].
+pub const TOKEN_LEN: usize = TOKEN_BYTES * 4 / 3;
+/// Shortest accepted server secret, in bytes.
+pub const MIN_SECRET_BYTES: usize = 32;
+/// Domain separation, so the same secret could later derive other values safely.
+const CONTEXT: &[u8] = b"sipas-survey-token/v1";
+
+/// The server secret tokens are derived with. `Debug` does not reveal it.
+#[derive(Clone)]
+pub struct TokenKey(SecretSlice<u8>);
+
+/// A secret that is too short to derive tokens with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the survey-token secret must be at least {MIN_SECRET_BYTES} bytes long")]
+pub struct SecretTooShort;
+
+impl TokenKey {
+    /// A key from secret bytes (at least [`MIN_SECRET_BYTES`]).
+    pub fn new(secret: Vec<u8>) -> Result<Self, SecretTooShort> {
+        if secret.len() < MIN_SECRET_BYTES {
+            return Err(SecretTooShort);
+        }
+        Ok(Self(SecretSlice::from(secret)))
+    }
+
+    /// 32 fresh bytes from the operating system's random number generator.
+    pub fn generate_secret() -> Result<Vec<u8>, getrandom::Error> {
+        let mut bytes = vec![0u8; MIN_SECRET_BYTES];
+        getrandom::fill(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// The token of the dossier with this id.
+    pub fn derive(&self, dossier_id: Uuid) -> SurveyToken {
+        let mac = hmac_sha256(self.0.expose_secret(), &[CONTEXT, dossier_id.as_bytes()]);
+        SurveyToken(base64url(&mac[..TOKEN_BYTES]))
+    }
+}
+
+impl std::fmt::Debug for TokenKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenKey(REDACTED)")
+    }
+}
+
+/// HMAC-SHA-256 (RFC 2104) of the concatenation of `parts`. Written out with `sha2` rather
+/// than taken from the `hmac` crate: it is ten lines, and the RFC 4231 vectors below pin it.
+fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    const BLOCK: usize = 64;
+    let mut block = [0u8; BLOCK];
+    if key.len() > BLOCK {
+        block[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    let mut inner = Sha256::new();
+    inner.update(block.map(|b| b ^ 0x36));
+    for part in parts {
+        inner.update(part);
+    }
+    let mut outer = Sha256::new();
+    outer.update(block.map(|b| b ^ 0x5c));
+    outer.update(inner.finalize());
+    outer.finalize().into()
+}
+
+/// A survey token, as put in links. `Debug` does not reveal it (tokens must never be logged).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SurveyToken(String);
+
+impl SurveyToken {
+    /// The token as it appears in the link.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The hash to store and look up.
+    pub fn hash(&self) -> TokenHash {
+        TokenHash::digest(&self.0)
+    }
+}
+
+impl std::fmt::Debug for SurveyToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SurveyToken(REDACTED)")
+    }
+}
+
+/// SHA-256 of a token, as lowercase hex: what the database stores. A plain hash suffices because
+/// a token carries 192 unguessable bits.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TokenHash(String);
+
+impl TokenHash {
+    fn digest(token: &str) -> Self {
+        Self(crate::domain::digest::sha256_hex(token.as_bytes()))
+    }
+
+    /// The hash of a token presented by a client, or `None` when it cannot be a token at all
+    /// (wrong length or alphabet), which needs no lookup.
+    pub fn of_presented(raw: &str) -> Option<Self> {
+        let well_formed = raw.len() == TOKEN_LEN
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        well_formed.then(|| Self::digest(raw))
+    }
+
+    /// Reads a stored hash back (trusted input).
+    pub fn from_stored(hex: String) -> Self {
+        Self(hex)
+    }
+
+    /// The stored form.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Unpadded base64url (RFC 4648 §5).
+pub fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        let chars = chunk.len() + 1;
+        for i in 0..chars {
+            let index = (n >> (18 - 6 * i)) & 0x3f;
+            out.push(char::from(ALPHABET[index as usize]));
+        }
+    }
+    out
+}
+
+/// Lowercase hex of bytes (the stored form of a generated secret).
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Bytes from lowercase or uppercase hex; `None` if malformed.
+pub fn from_hex(hex: &str) -> Option<Vec<u8>> {
+    if !hex.len().is_multiple_of(2) {
+        return None;
+    }
+    hex.as_bytes()
+        .chunks_exact(2)
+        .map(|pair| {
+            let hi = (pair[0] as char).to_digit(16)?;
+            let lo = (pair[1] as char).to_digit(16)?;
+            u8::try_from(hi * 16 + lo).ok()
+        })
+        .collect()
+}
+
+/// SHA-256 of bytes (exposed for tests that compare with what is stored).
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn hex(s: &str) -> Vec<u8> {
+        from_hex(s).unwrap()
+    }
+
+    #[test]
+    fn hmac_sha256_matches_rfc_4231() {
+        // Test case 1.
+        assert_eq!(
+            to_hex(&hmac_sha256(&[0x0b; 20], &[b"Hi There"])),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+        );
+        // Test case 2, with the message split in two parts.
+        assert_eq!(
+            to_hex(&hmac_sha256(
+                b"Jefe",
+                &[b"what do ya want ", b"for nothing?"]
+            )),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        // Test case 6: a key longer than the block size is hashed first.
+        assert_eq!(
+            to_hex(&hmac_sha256(
+                &[0xaa; 131],
+                &[b"Test Using Larger Than Block-Size Key - Hash Key First"]
+            )),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+        );
+        // Test case 4.
+        assert_eq!(
+            to_hex(&hmac_sha256(
+                &hex("0102030405060708090a0b0c0d0e0f10111213141516171819"),
+                &[&[0xcd; 50]]
+            )),
+            "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"
+        );
+    }
+
+    #[test]
+    fn base64url_matches_rfc_4648() {
+        for (input, expected) in [
+            ("", ""),
+            ("f", "Zg"),
+            ("fo", "Zm8"),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg"),
+            ("fooba", "Zm9vYmE"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64url(input.as_bytes()), expected);
+        }
+        assert_eq!(base64url(&[0xfb, 0xff]), "-_8");
+    }
+
+    #[test]
+    fn tokens_are_stable_per_dossier_and_secret_and_well_formed() {
+        let key = TokenKey::new(vec![7; 32]).unwrap();
+        let other = TokenKey::new(vec![8; 32]).unwrap();
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let token = key.derive(a);
+        assert_eq!(token, key.derive(a));
+        assert_ne!(token, key.derive(b));
+        assert_ne!(token, other.derive(a));
+        assert_eq!(token.expose().len(), TOKEN_LEN);
+        assert_eq!(TokenHash::of_presented(token.expose()), Some(token.hash()));
+        assert_eq!(
+            token.hash().as_str(),
+            to_hex(&sha256(token.expose().as_bytes()))
+        );
+        assert!(!format!("{token:?}").contains(token.expose()));
+        assert!(!format!("{key:?}").contains("07"));
+    }
+
+    #[test]
+    fn malformed_tokens_need_no_lookup_and_short_secrets_are_refused() {
+        assert!(TokenHash::of_presented("").is_none());
+        assert!(TokenHash::of_presented(&"a".repeat(TOKEN_LEN - 1)).is_none());
+        assert!(TokenHash::of_presented(&format!("{}=", "a".repeat(TOKEN_LEN - 1))).is_none());
+        assert!(TokenHash::of_presented(&"a".repeat(TOKEN_LEN)).is_some());
+        assert_eq!(TokenKey::new(vec![1; 31]).unwrap_err(), SecretTooShort);
+        assert_eq!(TokenKey::generate_secret().unwrap().len(), 32);
+        assert_eq!(from_hex("0aFf"), Some(vec![0x0a, 0xff]));
+        assert_eq!(from_hex("0g"), None);
+        assert_eq!(from_hex("abc"), None);
+    }
+}

@@ -1,0 +1,142 @@
+//! The outbox worker: every `email.poll_interval_ms` it erases the addresses of expired links,
+//! claims due messages (lease), and sends them. A transient failure is retried with exponential
+//! backoff and jitter up to `email.max_attempts`; a permanent one, or the last attempt, gives up
+//! and erases the address. After the invitation, one reminder is due after
+//! `email.reminder_delay_secs` unless the survey has been answered or the link expires first.
+
+use std::sync::Arc;
+
+use chrono::{TimeDelta, Utc};
+use lettre::message::Mailbox;
+use sea_orm::DatabaseConnection;
+
+use crate::config::EmailSettings;
+use crate::domain::invitations::{MessageKind, reminder_due, retry_delay};
+use crate::domain::tokens::TokenKey;
+use crate::email::{Invitation, Mailer, SendError, build_message};
+use crate::persistence::{dossiers, outbox};
+
+/// Everything the worker needs.
+pub struct Worker {
+    pub db: DatabaseConnection,
+    pub mailer: Mailer,
+    pub settings: EmailSettings,
+    pub from: Mailbox,
+    pub token_key: TokenKey,
+    pub public_base_url: String,
+}
+
+impl Worker {
+    /// Runs until the task is aborted.
+    pub async fn run(self: Arc<Self>) {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(
+            self.settings.poll_interval_ms,
+        ));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(err) = self.round().await {
+                tracing::warn!(error = %err, "e-mail outbox round failed");
+            }
+        }
+    }
+
+    /// One round: erase, claim, send.
+    pub async fn round(&self) -> Result<usize, sea_orm::DbErr> {
+        let now = Utc::now();
+        outbox::erase_expired(&self.db, now).await?;
+        let lease = TimeDelta::seconds(i64::try_from(self.settings.lease_secs).unwrap_or(300));
+        let claimed =
+            outbox::claim_due(&self.db, now, lease, self.settings.batch_size.into()).await?;
+        let mut sent = 0;
+        for item in claimed {
+            sent += usize::from(self.deliver(item).await?);
+        }
+        Ok(sent)
+    }
+
+    async fn deliver(&self, item: outbox::Claimed) -> Result<bool, sea_orm::DbErr> {
+        let now = Utc::now();
+        let Some(found) = dossiers::find_by_id(&self.db, item.dossier_id).await? else {
+            outbox::finish(&self.db, item.id).await?;
+            return Ok(false);
+        };
+        let dossier = &found.dossier;
+        if !dossier.is_open(now) {
+            // Answered or expired: nothing more to say, and the address is no longer needed.
+            outbox::finish(&self.db, item.id).await?;
+            return Ok(false);
+        }
+        let url = format!(
+            "{}/s/{}",
+            self.public_base_url,
+            self.token_key.derive(dossier.id).expose()
+        );
+        let invitation = Invitation {
+            kind: item.kind,
+            to: &item.email,
+            agency_vi: &found.agency_name_vi,
+            agency_en: found.agency_name_en.as_deref(),
+            url: &url,
+            expires_at: dossier.expires_at,
+        };
+        let message = match build_message(&self.from, &invitation) {
+            Ok(m) => m,
+            Err(err) => {
+                tracing::warn!(outbox_id = %item.id, error = %err, "cannot build an invitation; giving up");
+                outbox::finish(&self.db, item.id).await?;
+                return Ok(false);
+            }
+        };
+        match self.mailer.send(message).await {
+            Ok(()) => {
+                match item.kind {
+                    MessageKind::Invitation => {
+                        let delay = TimeDelta::seconds(
+                            i64::try_from(self.settings.reminder_delay_secs).unwrap_or(i64::MAX),
+                        );
+                        let reminder = reminder_due(now, delay, item.expires_at);
+                        outbox::invitation_sent(&self.db, item.id, now, reminder).await?;
+                    }
+                    MessageKind::Reminder => outbox::reminder_sent(&self.db, item.id, now).await?,
+                }
+                tracing::info!(outbox_id = %item.id, kind = item.kind.as_str(), "e-mail sent");
+                Ok(true)
+            }
+            Err(err) => {
+                let attempts = item.attempts + 1;
+                let give_up = matches!(err, SendError::Permanent { .. })
+                    || attempts >= self.settings.max_attempts;
+                if give_up {
+                    tracing::warn!(outbox_id = %item.id, error = %err, attempts, "e-mail not sent; giving up");
+                    outbox::finish(&self.db, item.id).await?;
+                } else {
+                    let jitter = f64::from(rand_fraction());
+                    let wait = retry_delay(
+                        attempts,
+                        TimeDelta::milliseconds(
+                            i64::try_from(self.settings.retry_base_ms).unwrap_or(30_000),
+                        ),
+                        TimeDelta::milliseconds(
+                            i64::try_from(self.settings.retry_max_ms).unwrap_or(3_600_000),
+                        ),
+                        jitter,
+                    );
+                    tracing::info!(outbox_id = %item.id, error = %err, attempts, retry_in_ms = wait.num_milliseconds(), "e-mail not sent; will retry");
+                    outbox::failed(&self.db, item.id, attempts, now + wait).await?;
+                }
+                Ok(false)
+            }
+        }
+    }
+}
+
+/// A fraction in [0, 1) from the operating system's random number generator (0 if it fails:
+/// jitter is a nicety).
+fn rand_fraction() -> f32 {
+    let mut bytes = [0u8; 2];
+    if getrandom::fill(&mut bytes).is_err() {
+        return 0.0;
+    }
+    f32::from(u16::from_le_bytes(bytes)) / 65_536.0
+}

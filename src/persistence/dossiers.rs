@@ -1,0 +1,255 @@
+//! Dossiers: bulk lookups and chunked inserts for registration, and the lookups of the survey
+//! and QR endpoints. Written for batches of 10,000: every function takes whole lists and works
+//! in chunks, never one statement per dossier.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
+};
+use uuid::Uuid;
+
+use super::entities::{agency, dossier};
+use crate::domain::agencies::AgencyPath;
+use crate::domain::dossiers::{Channel, Dossier};
+use crate::domain::tokens::TokenHash;
+
+/// Codes per `IN (…)` list: far below SQLite's 32,766 and PostgreSQL's 65,535 bound parameters.
+const LOOKUP_CHUNK: usize = 500;
+/// Rows per multi-row insert (14 columns each: 7,000 parameters).
+const INSERT_ROWS: usize = 500;
+
+/// What registration needs to know about an agency.
+#[derive(Debug, Clone)]
+pub struct DossierAgency {
+    pub id: Uuid,
+    pub code: String,
+    pub path: AgencyPath,
+    pub default_form: String,
+}
+
+/// A dossier to insert. `token_hash` is SHA-256 of the derived token.
+#[derive(Debug, Clone)]
+pub struct NewDossierRow {
+    pub dossier: Dossier,
+    pub token_hash: TokenHash,
+}
+
+/// A dossier with its agency, for the survey page.
+#[derive(Debug, Clone)]
+pub struct SurveyDossier {
+    pub dossier: Dossier,
+    pub agency_code: String,
+    pub agency_name_vi: String,
+    pub agency_name_en: Option<String>,
+    pub agency_path: AgencyPath,
+}
+
+fn malformed(what: String) -> DbErr {
+    DbErr::Type(what)
+}
+
+fn to_domain(m: dossier::Model) -> Result<Dossier, DbErr> {
+    let channel = Channel::parse(&m.channel)
+        .ok_or_else(|| malformed(format!("dossier {}: unknown channel", m.id)))?;
+    let form_version = u32::try_from(m.form_version)
+        .map_err(|_| malformed(format!("dossier {}: negative form version", m.id)))?;
+    Ok(Dossier {
+        id: m.id,
+        agency_id: m.agency_id,
+        dossier_code: m.dossier_code,
+        form_key: m.form_key,
+        form_version,
+        completed_at: m.completed_at,
+        channel,
+        procedure_code: m.procedure_code,
+        procedure_field: m.procedure_field,
+        language: m.language,
+        expires_at: m.expires_at,
+        answered: m.answered,
+    })
+}
+
+fn path_of(m: &agency::Model) -> Result<AgencyPath, DbErr> {
+    AgencyPath::decode(&m.path)
+        .ok_or_else(|| malformed(format!("agency {}: malformed path", m.code)))
+}
+
+/// The agencies among `codes` that exist, by code.
+pub async fn agencies_by_code(
+    db: &impl ConnectionTrait,
+    codes: &[&str],
+) -> Result<HashMap<String, DossierAgency>, DbErr> {
+    let mut found = HashMap::with_capacity(codes.len());
+    for chunk in codes.chunks(LOOKUP_CHUNK) {
+        let rows = agency::Entity::find()
+            .filter(agency::Column::Code.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?;
+        for m in rows {
+            let path = path_of(&m)?;
+            found.insert(
+                m.code.clone(),
+                DossierAgency {
+                    id: m.id,
+                    code: m.code,
+                    path,
+                    default_form: m.default_form,
+                },
+            );
+        }
+    }
+    Ok(found)
+}
+
+/// The stored dossiers among `keys` (agency id, dossier code), by key.
+pub async fn find_existing(
+    db: &impl ConnectionTrait,
+    keys: &[(Uuid, &str)],
+) -> Result<HashMap<(Uuid, String), Dossier>, DbErr> {
+    let mut by_agency: HashMap<Uuid, Vec<&str>> = HashMap::new();
+    for (agency, code) in keys {
+        by_agency.entry(*agency).or_default().push(code);
+    }
+    let mut found = HashMap::new();
+    for (agency_id, codes) in by_agency {
+        for chunk in codes.chunks(LOOKUP_CHUNK) {
+            let rows = dossier::Entity::find()
+                .filter(dossier::Column::AgencyId.eq(agency_id))
+                .filter(dossier::Column::DossierCode.is_in(chunk.iter().copied()))
+                .all(db)
+                .await?;
+            for m in rows {
+                let d = to_domain(m)?;
+                found.insert((d.agency_id, d.dossier_code.clone()), d);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Inserts `rows` in multi-row statements. A row whose (agency, dossier code) was stored
+/// meanwhile by a concurrent request is skipped, not an error: the ids of the skipped rows are
+/// returned so the caller can answer them as re-registrations. Run it in a transaction.
+pub async fn insert_many(
+    db: &impl ConnectionTrait,
+    rows: &[NewDossierRow],
+    now: DateTime<Utc>,
+) -> Result<HashSet<Uuid>, DbErr> {
+    let mut skipped = HashSet::new();
+    for chunk in rows.chunks(INSERT_ROWS) {
+        let models = chunk.iter().map(|r| {
+            let d = &r.dossier;
+            dossier::ActiveModel {
+                id: Set(d.id),
+                agency_id: Set(d.agency_id),
+                dossier_code: Set(d.dossier_code.clone()),
+                form_key: Set(d.form_key.clone()),
+                form_version: Set(i32::try_from(d.form_version).unwrap_or(i32::MAX)),
+                completed_at: Set(d.completed_at),
+                channel: Set(d.channel.as_str().to_owned()),
+                procedure_code: Set(d.procedure_code.clone()),
+                procedure_field: Set(d.procedure_field.clone()),
+                language: Set(d.language.clone()),
+                token_hash: Set(r.token_hash.as_str().to_owned()),
+                expires_at: Set(d.expires_at),
+                answered: Set(d.answered),
+                created_at: Set(now),
+            }
+        });
+        let inserted = dossier::Entity::insert_many(models)
+            .on_conflict_do_nothing_on([dossier::Column::AgencyId, dossier::Column::DossierCode])
+            .exec_without_returning(db)
+            .await?;
+        let count = match inserted {
+            sea_orm::TryInsertResult::Inserted(n) => usize::try_from(n).unwrap_or(usize::MAX),
+            sea_orm::TryInsertResult::Empty | sea_orm::TryInsertResult::Conflicted => 0,
+        };
+        if count < chunk.len() {
+            // Rare (a concurrent registration of the same code): find out which rows are ours.
+            let ids: Vec<Uuid> = chunk.iter().map(|r| r.dossier.id).collect();
+            let stored: HashSet<Uuid> = dossier::Entity::find()
+                .select_only()
+                .column(dossier::Column::Id)
+                .filter(dossier::Column::Id.is_in(ids.iter().copied()))
+                .into_tuple::<Uuid>()
+                .all(db)
+                .await?
+                .into_iter()
+                .collect();
+            skipped.extend(ids.into_iter().filter(|id| !stored.contains(id)));
+        }
+    }
+    Ok(skipped)
+}
+
+/// The dossier whose token hashes to `hash`, with its agency.
+pub async fn find_by_token_hash(
+    db: &impl ConnectionTrait,
+    hash: &TokenHash,
+) -> Result<Option<SurveyDossier>, DbErr> {
+    let row = dossier::Entity::find()
+        .filter(dossier::Column::TokenHash.eq(hash.as_str()))
+        .one(db)
+        .await?;
+    match row {
+        Some(m) => with_agency(db, m).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The dossier with this id, with its agency.
+pub async fn find_by_id(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<SurveyDossier>, DbErr> {
+    match dossier::Entity::find_by_id(id).one(db).await? {
+        Some(m) => with_agency(db, m).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+async fn with_agency(db: &impl ConnectionTrait, m: dossier::Model) -> Result<SurveyDossier, DbErr> {
+    let agency = agency::Entity::find_by_id(m.agency_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("agency of dossier {}", m.id)))?;
+    Ok(SurveyDossier {
+        agency_path: path_of(&agency)?,
+        agency_code: agency.code,
+        agency_name_vi: agency.name_vi,
+        agency_name_en: agency.name_en,
+        dossier: to_domain(m)?,
+    })
+}
+
+/// Sets when a dossier's survey link expires (operators extending a survey; tests).
+pub async fn set_expiry(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    expires_at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    dossier::Entity::update_many()
+        .col_expr(
+            dossier::Column::ExpiresAt,
+            sea_orm::sea_query::Expr::value(expires_at),
+        )
+        .filter(dossier::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Marks a dossier's survey as answered (the response endpoint; tests).
+pub async fn mark_answered(db: &impl ConnectionTrait, id: Uuid) -> Result<(), DbErr> {
+    dossier::Entity::update_many()
+        .col_expr(
+            dossier::Column::Answered,
+            sea_orm::sea_query::Expr::value(true),
+        )
+        .filter(dossier::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,248 @@
+//! The e-mail outbox: rows written with their dossiers, claimed by the sending worker with a
+//! lease (`lease_until`: a conditional UPDATE that only one node can win, on SQLite and
+//! PostgreSQL alike), and the erasure of addresses that are no longer needed.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use super::entities::outbox;
+use crate::domain::dossiers::EmailAddress;
+use crate::domain::invitations::MessageKind;
+
+/// Rows per multi-row insert.
+const INSERT_ROWS: usize = 500;
+
+/// An invitation to queue with its dossier.
+#[derive(Debug, Clone)]
+pub struct NewInvitation {
+    pub dossier_id: Uuid,
+    pub email: EmailAddress,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A claimed message: the worker holds its lease until it reports back.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: Uuid,
+    pub dossier_id: Uuid,
+    pub email: EmailAddress,
+    pub kind: MessageKind,
+    pub attempts: u32,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Queues invitations, due at once. Run it in the dossiers' transaction.
+pub async fn insert_many(
+    db: &impl ConnectionTrait,
+    rows: &[NewInvitation],
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    for chunk in rows.chunks(INSERT_ROWS) {
+        let models = chunk.iter().map(|r| outbox::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            dossier_id: Set(r.dossier_id),
+            email: Set(Some(r.email.expose().to_owned())),
+            next_kind: Set(Some(MessageKind::Invitation.as_str().to_owned())),
+            next_attempt_at: Set(Some(now)),
+            attempts: Set(0),
+            lease_until: Set(None),
+            invited_at: Set(None),
+            reminded_at: Set(None),
+            expires_at: Set(r.expires_at),
+            created_at: Set(now),
+        });
+        outbox::Entity::insert_many(models).exec(db).await?;
+    }
+    Ok(())
+}
+
+/// Erases the addresses of links that have expired (nothing more will be sent to them).
+pub async fn erase_expired(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    let res = outbox::Entity::update_many()
+        .col_expr(outbox::Column::Email, Expr::value(Option::<String>::None))
+        .col_expr(
+            outbox::Column::NextKind,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            outbox::Column::NextAttemptAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(outbox::Column::ExpiresAt.lte(now))
+        .filter(
+            Condition::any()
+                .add(outbox::Column::Email.is_not_null())
+                .add(outbox::Column::NextKind.is_not_null()),
+        )
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Claims up to `limit` due messages for `lease`. A row is claimed by a conditional update
+/// that succeeds for one claimant only, so several nodes can run the worker.
+pub async fn claim_due(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    lease: TimeDelta,
+    limit: u64,
+) -> Result<Vec<Claimed>, DbErr> {
+    let free = || {
+        Condition::any()
+            .add(outbox::Column::LeaseUntil.is_null())
+            .add(outbox::Column::LeaseUntil.lt(now))
+    };
+    let candidates: Vec<Uuid> = outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::Id)
+        .filter(outbox::Column::NextKind.is_not_null())
+        .filter(outbox::Column::NextAttemptAt.lte(now))
+        .filter(free())
+        .order_by_asc(outbox::Column::NextAttemptAt)
+        .limit(limit)
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?;
+    let mut claimed = Vec::with_capacity(candidates.len());
+    for id in candidates {
+        let res = outbox::Entity::update_many()
+            .col_expr(outbox::Column::LeaseUntil, Expr::value(now + lease))
+            .filter(outbox::Column::Id.eq(id))
+            .filter(outbox::Column::NextKind.is_not_null())
+            .filter(free())
+            .exec(db)
+            .await?;
+        if res.rows_affected != 1 {
+            continue;
+        }
+        let Some(m) = outbox::Entity::find_by_id(id).one(db).await? else {
+            continue;
+        };
+        let (Some(email), Some(kind)) = (
+            m.email.as_deref().and_then(EmailAddress::parse),
+            m.next_kind.as_deref().and_then(MessageKind::parse),
+        ) else {
+            finish(db, id).await?;
+            continue;
+        };
+        claimed.push(Claimed {
+            id,
+            dossier_id: m.dossier_id,
+            email,
+            kind,
+            attempts: u32::try_from(m.attempts).unwrap_or(0),
+            expires_at: m.expires_at,
+        });
+    }
+    Ok(claimed)
+}
+
+/// The invitation went out; the reminder is due at `reminder_at` (or never: then the address is
+/// erased now).
+pub async fn invitation_sent(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    now: DateTime<Utc>,
+    reminder_at: Option<DateTime<Utc>>,
+) -> Result<(), DbErr> {
+    let mut update = outbox::Entity::update_many()
+        .col_expr(outbox::Column::InvitedAt, Expr::value(now))
+        .col_expr(outbox::Column::Attempts, Expr::value(0))
+        .col_expr(
+            outbox::Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        );
+    update = match reminder_at {
+        Some(at) => update
+            .col_expr(
+                outbox::Column::NextKind,
+                Expr::value(MessageKind::Reminder.as_str()),
+            )
+            .col_expr(outbox::Column::NextAttemptAt, Expr::value(at)),
+        None => update
+            .col_expr(outbox::Column::Email, Expr::value(Option::<String>::None))
+            .col_expr(
+                outbox::Column::NextKind,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                outbox::Column::NextAttemptAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            ),
+    };
+    update.filter(outbox::Column::Id.eq(id)).exec(db).await?;
+    Ok(())
+}
+
+/// The reminder went out: nothing more to send, the address is erased.
+pub async fn reminder_sent(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::RemindedAt, Expr::value(now))
+        .filter(outbox::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    finish(db, id).await
+}
+
+/// Nothing more will be sent (answered, expired, given up): erases the address.
+pub async fn finish(db: &impl ConnectionTrait, id: Uuid) -> Result<(), DbErr> {
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::Email, Expr::value(Option::<String>::None))
+        .col_expr(
+            outbox::Column::NextKind,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            outbox::Column::NextAttemptAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            outbox::Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(outbox::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// A send failed: try again at `retry_at`.
+pub async fn failed(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    attempts: u32,
+    retry_at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    outbox::Entity::update_many()
+        .col_expr(
+            outbox::Column::Attempts,
+            Expr::value(i32::try_from(attempts).unwrap_or(i32::MAX)),
+        )
+        .col_expr(outbox::Column::NextAttemptAt, Expr::value(retry_at))
+        .col_expr(
+            outbox::Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(outbox::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Addresses still stored (for tests and metrics).
+pub async fn stored_addresses(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    outbox::Entity::find()
+        .filter(outbox::Column::Email.is_not_null())
+        .count(db)
+        .await
+}
