@@ -170,6 +170,28 @@ fn personal_data(id: &str, kind: QuestionKind, text: &BTreeMap<String, String>) 
 }
 
 impl Validator<'_> {
+    /// Reports `id` unless it is a slug of `first` then `rest` characters; the error is filed
+    /// under `context` (the id itself, or the question an option belongs to).
+    fn check_id(
+        &mut self,
+        what: &'static str,
+        id: &Spanned<String>,
+        context: &str,
+        first: fn(char) -> bool,
+        rest: fn(char) -> bool,
+    ) {
+        if !is_slug(id.get_ref(), first, rest) {
+            self.push(
+                span(id),
+                Some(context),
+                K::InvalidId {
+                    what,
+                    id: id.get_ref().clone(),
+                },
+            );
+        }
+    }
+
     fn push(&mut self, at: Range<usize>, id: Option<&str>, kind: K) {
         self.errors.push(FormError {
             file: self.file.to_string(),
@@ -312,16 +334,7 @@ impl Validator<'_> {
         for s in &f.scales {
             let sc = s.get_ref();
             let id = sc.id.get_ref().as_str();
-            if !is_slug(id, lower_alpha, id_char) {
-                self.push(
-                    span(&sc.id),
-                    Some(id),
-                    K::InvalidId {
-                        what: "scale",
-                        id: id.to_string(),
-                    },
-                );
-            }
+            self.check_id("scale", &sc.id, id, lower_alpha, id_char);
             if !seen.insert(id.to_string()) {
                 self.push(span(&sc.id), Some(id), K::DuplicateScale);
             }
@@ -394,16 +407,7 @@ impl Validator<'_> {
         for s in &f.sections {
             let sec = s.get_ref();
             let sid = sec.id.get_ref().as_str();
-            if !is_slug(sid, lower_alpha, id_char) {
-                self.push(
-                    span(&sec.id),
-                    Some(sid),
-                    K::InvalidId {
-                        what: "section",
-                        id: sid.to_string(),
-                    },
-                );
-            }
+            self.check_id("section", &sec.id, sid, lower_alpha, id_char);
             if !section_ids.insert(sid.to_string()) {
                 self.push(span(&sec.id), Some(sid), K::DuplicateSection);
             }
@@ -423,16 +427,7 @@ impl Validator<'_> {
                 let id = qd.id.get_ref().as_str();
                 let kind = *qd.kind.get_ref();
                 let kname = kind.as_str();
-                if !is_slug(id, lower_alpha, id_char) {
-                    self.push(
-                        span(&qd.id),
-                        Some(id),
-                        K::InvalidId {
-                            what: "question",
-                            id: id.to_string(),
-                        },
-                    );
-                }
+                self.check_id("question", &qd.id, id, lower_alpha, id_char);
                 let here = line_of(self.src, span(&qd.id).start);
                 if let Some(&first) = first_line.get(id) {
                     self.push(
@@ -513,16 +508,7 @@ impl Validator<'_> {
                                 for o in opts.get_ref() {
                                     let od = o.get_ref();
                                     let oid = od.id.get_ref();
-                                    if !is_slug(oid, lower_alnum, id_char) {
-                                        self.push(
-                                            span(&od.id),
-                                            Some(id),
-                                            K::InvalidId {
-                                                what: "option",
-                                                id: oid.clone(),
-                                            },
-                                        );
-                                    }
+                                    self.check_id("option", &od.id, id, lower_alnum, id_char);
                                     if options.contains(oid) {
                                         self.push(
                                             span(&od.id),
@@ -839,16 +825,7 @@ impl Validator<'_> {
         for (i, n) in idx.nodes.iter().enumerate() {
             let nd = n.get_ref();
             let id = nd.id.get_ref().as_str();
-            if !is_slug(id, lower_alpha, node_char) {
-                self.push(
-                    span(&nd.id),
-                    Some(id),
-                    K::InvalidId {
-                        what: "node",
-                        id: id.to_string(),
-                    },
-                );
-            }
+            self.check_id("node", &nd.id, id, lower_alpha, node_char);
             if ids.contains_key(id) {
                 self.push(span(&nd.id), Some(id), K::DuplicateNode);
             } else {
