@@ -13,8 +13,9 @@ use sea_orm::{DatabaseConnection, TransactionTrait};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::config::Settings;
+use crate::domain::digest;
 use crate::domain::forms::{FormCatalog, FormStatus, PublishedForms};
-use crate::domain::tokens::{self, TokenKey};
+use crate::domain::tokens::TokenKey;
 use crate::email::Mailer;
 use crate::email::worker::Worker;
 use crate::http;
@@ -213,10 +214,10 @@ pub async fn token_key(db: &DatabaseConnection, settings: &Settings) -> anyhow::
             let fresh = TokenKey::generate_secret()
                 .map_err(|e| anyhow::anyhow!("cannot generate the survey-token secret: {e}"))?;
             let stored =
-                secrets::get_or_create(db, secrets::SURVEY_TOKEN_SECRET, tokens::to_hex(&fresh))
+                secrets::get_or_create(db, secrets::SURVEY_TOKEN_SECRET, digest::to_hex(&fresh))
                     .await
                     .context("reading the survey-token secret")?;
-            tokens::from_hex(&stored)
+            digest::from_hex(&stored)
                 .context("the stored survey-token secret is not hexadecimal")?
         }
     };

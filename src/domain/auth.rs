@@ -4,6 +4,7 @@
 //! A key is `sipas_` followed by 64 lowercase hex digits (256 bits from the operating system's
 //! random number generator). Only its SHA-256 hash is stored; the key itself is shown once.
 
+use crate::domain::digest::to_hex;
 use chrono::{DateTime, TimeDelta, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
@@ -110,17 +111,8 @@ impl KeyHash {
 
     /// Reads the stored form back.
     pub fn from_hex(stored: &str) -> Option<Self> {
-        let bytes = stored.as_bytes();
-        if bytes.len() != 64 {
-            return None;
-        }
-        let mut out = [0u8; 32];
-        for (i, pair) in bytes.chunks_exact(2).enumerate() {
-            let hi = (pair[0] as char).to_digit(16)?;
-            let lo = (pair[1] as char).to_digit(16)?;
-            out[i] = u8::try_from(hi * 16 + lo).ok()?;
-        }
-        Some(Self(out))
+        let bytes: [u8; 32] = crate::domain::digest::from_hex(stored)?.try_into().ok()?;
+        Some(Self(bytes))
     }
 
     /// Equality that takes the same time wherever the hashes differ.
@@ -138,16 +130,6 @@ impl std::fmt::Debug for KeyHash {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "KeyHash({})", self.to_hex())
     }
-}
-
-fn to_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 0x0f)] as char);
-    }
-    out
 }
 
 /// Whether a key last used at `last_used` should have its `last_used_at` written at `now`.

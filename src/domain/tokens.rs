@@ -155,26 +155,6 @@ pub fn base64url(bytes: &[u8]) -> String {
     out
 }
 
-/// Lowercase hex of bytes (the stored form of a generated secret).
-pub fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Bytes from lowercase or uppercase hex; `None` if malformed.
-pub fn from_hex(hex: &str) -> Option<Vec<u8>> {
-    if !hex.len().is_multiple_of(2) {
-        return None;
-    }
-    hex.as_bytes()
-        .chunks_exact(2)
-        .map(|pair| {
-            let hi = (pair[0] as char).to_digit(16)?;
-            let lo = (pair[1] as char).to_digit(16)?;
-            u8::try_from(hi * 16 + lo).ok()
-        })
-        .collect()
-}
-
 /// SHA-256 of bytes (exposed for tests that compare with what is stored).
 pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
@@ -184,6 +164,7 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use crate::domain::digest::{from_hex, to_hex};
 
     fn hex(s: &str) -> Vec<u8> {
         from_hex(s).unwrap()
@@ -265,8 +246,5 @@ mod tests {
         assert!(TokenHash::of_presented(&"a".repeat(TOKEN_LEN)).is_some());
         assert_eq!(TokenKey::new(vec![1; 31]).unwrap_err(), SecretTooShort);
         assert_eq!(TokenKey::generate_secret().unwrap().len(), 32);
-        assert_eq!(from_hex("0aFf"), Some(vec![0x0a, 0xff]));
-        assert_eq!(from_hex("0g"), None);
-        assert_eq!(from_hex("abc"), None);
     }
 }
