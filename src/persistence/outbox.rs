@@ -6,7 +6,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder, QuerySelect, UpdateMany,
 };
 use uuid::Uuid;
 
@@ -63,16 +63,7 @@ pub async fn insert_many(
 
 /// Erases the addresses of links that have expired (nothing more will be sent to them).
 pub async fn erase_expired(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
-    let res = outbox::Entity::update_many()
-        .col_expr(outbox::Column::Email, Expr::value(Option::<String>::None))
-        .col_expr(
-            outbox::Column::NextKind,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
-            outbox::Column::NextAttemptAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
+    let res = erase_contact(outbox::Entity::update_many())
         .filter(outbox::Column::ExpiresAt.lte(now))
         .filter(
             Condition::any()
@@ -164,16 +155,7 @@ pub async fn invitation_sent(
                 Expr::value(MessageKind::Reminder.as_str()),
             )
             .col_expr(outbox::Column::NextAttemptAt, Expr::value(at)),
-        None => update
-            .col_expr(outbox::Column::Email, Expr::value(Option::<String>::None))
-            .col_expr(
-                outbox::Column::NextKind,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                outbox::Column::NextAttemptAt,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            ),
+        None => erase_contact(update),
     };
     update.filter(outbox::Column::Id.eq(id)).exec(db).await?;
     Ok(())
@@ -193,9 +175,9 @@ pub async fn reminder_sent(
     finish(db, id).await
 }
 
-/// Nothing more will be sent (answered, expired, given up): erases the address.
-pub async fn finish(db: &impl ConnectionTrait, id: Uuid) -> Result<(), DbErr> {
-    outbox::Entity::update_many()
+/// Clears the address and anything scheduled: nothing more will be sent to this row.
+fn erase_contact(update: UpdateMany<outbox::Entity>) -> UpdateMany<outbox::Entity> {
+    update
         .col_expr(outbox::Column::Email, Expr::value(Option::<String>::None))
         .col_expr(
             outbox::Column::NextKind,
@@ -205,6 +187,11 @@ pub async fn finish(db: &impl ConnectionTrait, id: Uuid) -> Result<(), DbErr> {
             outbox::Column::NextAttemptAt,
             Expr::value(Option::<DateTime<Utc>>::None),
         )
+}
+
+/// Nothing more will be sent (answered, expired, given up): erases the address.
+pub async fn finish(db: &impl ConnectionTrait, id: Uuid) -> Result<(), DbErr> {
+    erase_contact(outbox::Entity::update_many())
         .col_expr(
             outbox::Column::LeaseUntil,
             Expr::value(Option::<DateTime<Utc>>::None),
