@@ -23,6 +23,7 @@ pub struct Settings {
     pub forms: FormSettings,
     pub dossiers: DossierSettings,
     pub surveys: SurveySettings,
+    pub responses: ResponseSettings,
     #[serde(default)]
     pub security: SecuritySettings,
     pub email: EmailSettings,
@@ -98,6 +99,16 @@ pub struct SurveySettings {
     pub lookup_burst: u32,
     /// Milliseconds after which one more unknown-token lookup is allowed again.
     pub lookup_period_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseSettings {
+    /// Most responses the writer commits in one transaction (group commit).
+    pub writer_batch_max: usize,
+    /// A paper questionnaire with a larger share of blank satisfaction items is an invalid
+    /// return (methodology §3.7).
+    pub paper_max_blank_share: f64,
 }
 
 /// Secrets; every key optional.
@@ -206,6 +217,10 @@ token_ttl_days = 30
 lookup_burst = 20
 lookup_period_ms = 3000
 
+[responses]
+writer_batch_max = 1024
+paper_max_blank_share = 0.5
+
 [email]
 transport = "file"
 from = "SIPAS <no-reply@sipas.invalid>"
@@ -307,6 +322,15 @@ impl Settings {
         }
         if self.surveys.lookup_period_ms == 0 {
             return invalid("surveys.lookup_period_ms", "must be at least 1".into());
+        }
+        if self.responses.writer_batch_max == 0 {
+            return invalid("responses.writer_batch_max", "must be at least 1".into());
+        }
+        if !(0.0..1.0).contains(&self.responses.paper_max_blank_share) {
+            return invalid(
+                "responses.paper_max_blank_share",
+                "must be at least 0 and below 1".into(),
+            );
         }
         if let Some(secret) = &self.security.token_secret
             && secret.expose_secret().len() < crate::domain::tokens::MIN_SECRET_BYTES

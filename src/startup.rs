@@ -23,6 +23,7 @@ use crate::http::metrics::Metrics;
 use crate::http::ratelimit::SurveyLookupLimiter;
 use crate::persistence;
 use crate::persistence::forms::{self, FormFile};
+use crate::persistence::responses::ResponseWriter;
 use crate::persistence::secrets;
 use crate::state::AppState;
 
@@ -63,6 +64,7 @@ impl Application {
             forms,
             token_key,
             survey_limiter: SurveyLookupLimiter::new(&settings.surveys),
+            responses: ResponseWriter::spawn(db.clone(), settings.responses.writer_batch_max),
             settings,
         });
         let from = state

@@ -7,6 +7,7 @@ use crate::domain::forms::PublishedForms;
 use crate::domain::tokens::TokenKey;
 use crate::http::metrics::Metrics;
 use crate::http::ratelimit::SurveyLookupLimiter;
+use crate::persistence::responses::ResponseWriter;
 
 /// Shared application state, one instance per process (behind `web::Data`).
 pub struct AppState {
@@ -21,4 +22,6 @@ pub struct AppState {
     pub token_key: TokenKey,
     /// The per-IP limit on lookups of unknown survey tokens.
     pub survey_limiter: SurveyLookupLimiter,
+    /// The group-committing writer every response goes through.
+    pub responses: ResponseWriter,
 }

@@ -10,6 +10,7 @@ mod m20261122_000200_create_api_keys;
 mod m20261122_000300_create_audit_log;
 mod m20261122_000400_create_dossiers;
 mod m20261122_000500_create_outbox;
+mod m20261122_000600_create_responses;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000300_create_audit_log::Migration),
             Box::new(m20261122_000400_create_dossiers::Migration),
             Box::new(m20261122_000500_create_outbox::Migration),
+            Box::new(m20261122_000600_create_responses::Migration),
         ]
     }
 }

@@ -343,6 +343,14 @@ pub fn validate(raw: RawDossier, now: DateTime<Utc>) -> Result<ValidDossier, Vec
     }
 }
 
+/// `YYYY-MM` of an instant in Vietnam time (a dossier completed at 20:00 UTC on 31 March is
+/// an April dossier).
+pub fn period_month(at: DateTime<Utc>) -> String {
+    (at.naive_utc() + TimeDelta::seconds(i64::from(VIETNAM_OFFSET_SECS)))
+        .format("%Y-%m")
+        .to_string()
+}
+
 /// When the survey link of a dossier completed at `completed_at` stops working.
 pub fn expires_at(completed_at: DateTime<Utc>, ttl_days: u32) -> DateTime<Utc> {
     completed_at + TimeDelta::days(i64::from(ttl_days))
@@ -363,9 +371,20 @@ pub struct Dossier {
     pub language: String,
     pub expires_at: DateTime<Utc>,
     pub answered: bool,
+    /// Keyed digest of the stored answers, while the survey link is valid (see
+    /// `TokenKey::answers_digest`).
+    pub answer_digest: Option<String>,
 }
 
+/// Vietnam's offset from UTC (UTC+7, no daylight saving): periods are Vietnamese months.
+pub const VIETNAM_OFFSET_SECS: i32 = 7 * 3600;
+
 impl Dossier {
+    /// `YYYY-MM` of the completion, in Vietnam time: the only time a response keeps.
+    pub fn period_month(&self) -> String {
+        period_month(self.completed_at)
+    }
+
     /// Whether `new` registers this dossier again with the same content (→ the same answer)
     /// rather than different content (→ conflict). The contact is not compared: the address
     /// is erased after use, and a re-sent dossier with another address must not fail. A
@@ -530,6 +549,7 @@ mod tests {
             language: "vi".into(),
             expires_at: expires_at(v.completed_at, 30),
             answered: false,
+            answer_digest: None,
         };
         assert!(stored.same_registration(&v));
         let same_instant = validate(
@@ -582,11 +602,22 @@ mod tests {
             language: "vi".into(),
             expires_at: expires_at(t, 30),
             answered: false,
+            answer_digest: None,
         };
         assert_eq!(d.expires_at - t, TimeDelta::days(30));
         assert!(d.is_open(t + TimeDelta::days(29)));
         assert!(!d.is_open(t + TimeDelta::days(30)));
         d.answered = true;
         assert!(!d.is_open(t));
+    }
+
+    #[test]
+    fn periods_are_vietnamese_months() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        assert_eq!(period_month(at("2026-03-31T16:59:59Z")), "2026-03");
+        assert_eq!(period_month(at("2026-03-31T17:00:00Z")), "2026-04");
+        assert_eq!(period_month(at("2026-12-31T20:00:00+00:00")), "2027-01");
+        assert_eq!(period_month(at("2026-01-01T00:30:00+07:00")), "2026-01");
+        assert_eq!(period_month(at("2025-12-31T23:59:00+07:00")), "2025-12");
     }
 }

@@ -174,7 +174,9 @@ impl ValidSubmission {
                     "This questionnaire is for respondents aged 18 or over.".into(),
                 ));
             }
-            if answered_items == 0 && errors.is_empty() {
+            // Unless a satisfaction answer was given but is wrong (reported on its own).
+            let tried_an_item = errors.iter().any(|e| items.contains(&e.question.as_str()));
+            if answered_items == 0 && !tried_an_item {
                 errors.push(AnswerError::new(
                     "answers",
                     "no_satisfaction_answer",

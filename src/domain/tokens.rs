@@ -20,8 +20,15 @@ const TOKEN_BYTES: usize = 24;
 pub const TOKEN_LEN: usize = TOKEN_BYTES * 4 / 3;
 /// Shortest accepted server secret, in bytes.
 pub const MIN_SECRET_BYTES: usize = 32;
-/// Domain separation, so the same secret could later derive other values safely.
+/// Domain separation: one secret derives several unrelated values.
 const CONTEXT: &[u8] = b"sipas-survey-token/v1";
+const RECEIPT_CONTEXT: &[u8] = b"sipas-receipt/v1";
+const ANSWERS_CONTEXT: &[u8] = b"sipas-answers/v1";
+const SEALED_CODE_CONTEXT: &[u8] = b"sipas-sealed-dossier-code/v1";
+/// Prefix of a dossier code replaced by its keyed hash ([`TokenKey::seal_code`]).
+pub const SEALED_CODE_PREFIX: &str = "sealed:";
+/// Bytes of MAC output in a receipt (80 bits: 16 base32 characters).
+const RECEIPT_BYTES: usize = 10;
 
 /// The server secret tokens are derived with. `Debug` does not reveal it.
 #[derive(Clone)]
@@ -53,6 +60,71 @@ impl TokenKey {
         let mac = hmac_sha256(self.0.expose_secret(), &[CONTEXT, dossier_id.as_bytes()]);
         SurveyToken(base64url(&mac[..TOKEN_BYTES]))
     }
+
+    /// The receipt shown to the citizen who answered the survey of this dossier: 16 characters
+    /// of Crockford base32 in groups of four (`7QK2-…`). Derived, never stored, so a response row
+    /// cannot be found from it; the same dossier always gets the same receipt (retries).
+    pub fn receipt(&self, dossier_id: Uuid) -> String {
+        let mac = hmac_sha256(
+            self.0.expose_secret(),
+            &[RECEIPT_CONTEXT, dossier_id.as_bytes()],
+        );
+        let code = crockford_base32(&mac[..RECEIPT_BYTES]);
+        let groups: Vec<&str> = (0..code.len())
+            .step_by(4)
+            .filter_map(|i| code.get(i..i + 4))
+            .collect();
+        groups.join("-")
+    }
+
+    /// Keyed digest (hex) of the canonical answers submitted for a dossier, kept on the dossier
+    /// while its link is valid so that an identical retry can be told from a different answer.
+    /// Keyed, so a database reader cannot match it against the response rows without the secret.
+    pub fn answers_digest(&self, dossier_id: Uuid, canonical_answers: &[u8]) -> String {
+        let mac = hmac_sha256(
+            self.0.expose_secret(),
+            &[ANSWERS_CONTEXT, dossier_id.as_bytes(), canonical_answers],
+        );
+        crate::domain::digest::to_hex(&mac)
+    }
+
+    /// What replaces a dossier code once its survey is answered or expired: a keyed hash of the
+    /// agency and the code, so a re-registration of the same code is still recognised while the
+    /// stored code no longer names the citizen's dossier in the one-stop system.
+    pub fn seal_code(&self, agency_id: Uuid, dossier_code: &str) -> String {
+        let mac = hmac_sha256(
+            self.0.expose_secret(),
+            &[
+                SEALED_CODE_CONTEXT,
+                agency_id.as_bytes(),
+                dossier_code.as_bytes(),
+            ],
+        );
+        format!(
+            "{SEALED_CODE_PREFIX}{}",
+            crate::domain::digest::to_hex(&mac)
+        )
+    }
+}
+
+/// Crockford base32 (no padding): digits and capitals without I, L, O, U, so a receipt read
+/// aloud over the phone or copied by hand is unambiguous.
+fn crockford_base32(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for &b in bytes {
+        buffer = (buffer << 8) | u32::from(b);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(char::from(ALPHABET[((buffer >> bits) & 31) as usize]));
+        }
+    }
+    if bits > 0 {
+        out.push(char::from(ALPHABET[((buffer << (5 - bits)) & 31) as usize]));
+    }
+    out
 }
 
 impl std::fmt::Debug for TokenKey {
@@ -236,6 +308,49 @@ mod tests {
         );
         assert!(!format!("{token:?}").contains(token.expose()));
         assert!(!format!("{key:?}").contains("07"));
+    }
+
+    #[test]
+    fn receipts_digests_and_sealed_codes_are_keyed_and_stable() {
+        let key = TokenKey::new(vec![7; 32]).unwrap();
+        let other = TokenKey::new(vec![8; 32]).unwrap();
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let receipt = key.receipt(a);
+        assert_eq!(receipt, key.receipt(a));
+        assert_ne!(receipt, key.receipt(b));
+        assert_ne!(receipt, other.receipt(a));
+        assert_eq!(receipt.len(), 19);
+        assert!(receipt.split('-').all(|g| {
+            g.len() == 4
+                && g.bytes()
+                    .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+        }));
+        assert!(!receipt.contains(['I', 'L', 'O', 'U']));
+
+        let d = key.answers_digest(a, b"{}");
+        assert_eq!(d.len(), 64);
+        assert_eq!(d, key.answers_digest(a, b"{}"));
+        assert_ne!(d, key.answers_digest(a, b"{ }"));
+        assert_ne!(d, key.answers_digest(b, b"{}"));
+        assert_ne!(d, other.answers_digest(a, b"{}"));
+
+        let sealed = key.seal_code(a, "HS-001");
+        assert!(sealed.starts_with(SEALED_CODE_PREFIX));
+        assert!(!sealed.contains("HS-001"));
+        assert_eq!(sealed, key.seal_code(a, "HS-001"));
+        assert_ne!(sealed, key.seal_code(b, "HS-001"));
+        assert_ne!(sealed, key.seal_code(a, "HS-002"));
+        assert!(sealed.chars().count() <= 128);
+    }
+
+    #[test]
+    fn crockford_base32_matches_known_values() {
+        assert_eq!(crockford_base32(b""), "");
+        assert_eq!(crockford_base32(&[0xff; 5]), "ZZZZZZZZ");
+        assert_eq!(crockford_base32(&[0; 5]), "00000000");
+        // "f" = 0b01100110 → 01100 110(00) → C, R.
+        assert_eq!(crockford_base32(b"f"), "CR");
+        assert_eq!(crockford_base32(b"foobar"), "CSQPYRK1E8");
     }
 
     #[test]

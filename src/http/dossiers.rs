@@ -346,7 +346,10 @@ async fn register(
         .iter()
         .map(|r| (r.agency_id, r.valid.dossier_code.as_str()))
         .collect();
-    let stored = store::find_existing(&state.db, &keys).await?;
+    let stored = store::find_existing(&state.db, &keys, |agency, code| {
+        state.token_key.seal_code(agency, code)
+    })
+    .await?;
     drop(keys);
 
     let ttl = state.settings.surveys.token_ttl_days;
@@ -375,6 +378,7 @@ async fn register(
                 language: r.language.clone(),
                 expires_at: domain::expires_at(r.valid.completed_at, ttl),
                 answered: false,
+                answer_digest: None,
             },
         });
         pending.insert(id, r);
@@ -421,7 +425,10 @@ async fn register(
                 .iter()
                 .map(|r| (r.agency_id, r.valid.dossier_code.as_str()))
                 .collect();
-            let stored = store::find_existing(&state.db, &keys).await?;
+            let stored = store::find_existing(&state.db, &keys, |agency, code| {
+                state.token_key.seal_code(agency, code)
+            })
+            .await?;
             for r in raced {
                 let key = (r.agency_id, r.valid.dossier_code.clone());
                 outcomes[r.index] = Some(match stored.get(&key) {

@@ -36,6 +36,13 @@ pub async fn problems(
     if !(status.is_client_error() || status.is_server_error()) {
         return Ok(res.map_into_left_body());
     }
+    // The body is rebuilt below, which drops the error: its cause is logged here, once, inside
+    // the request's span (errors returned as `Err` are logged by the root span instead).
+    if status.is_server_error()
+        && let Some(err) = res.response().error()
+    {
+        tracing::error!(error = ?err, "request failed");
+    }
     let mut problem = res
         .response()
         .extensions()

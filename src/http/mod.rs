@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod ops;
 pub mod pages;
 pub mod ratelimit;
+pub mod submissions;
 pub mod surveys;
 
 use actix_web::body::MessageBody;
@@ -66,7 +67,8 @@ pub fn app(
                 .service(dossiers::create_dossier_batch)
                 .service(dossiers::create_dossier)
                 .service(dossiers::dossier_qr)
-                .service(surveys::get_survey),
+                .service(surveys::get_survey)
+                .service(submissions::post_response),
         )
         .service(pages::form_page)
         .split_for_parts();

@@ -11,7 +11,8 @@ use serde::Serialize;
 use crate::domain::tokens::TokenHash;
 use crate::error::ApiError;
 use crate::http::agencies::AgencyNames;
-use crate::persistence::dossiers as store;
+use crate::http::submissions::closed;
+use crate::persistence::dossiers::{self as store, SurveyDossier};
 use crate::state::AppState;
 
 /// The agency whose service is being rated.
@@ -40,6 +41,38 @@ fn not_found() -> ApiError {
     ApiError::not_found("survey_not_found", "There is no survey with this link.")
 }
 
+/// The dossier whose token is `token`, with its agency. An unknown token counts against the
+/// client's per-IP allowance of misses (429 once it is spent) and is 404 `survey_not_found`.
+pub async fn find_survey(
+    req: &HttpRequest,
+    state: &AppState,
+    token: &str,
+) -> Result<SurveyDossier, ApiError> {
+    let ip = req.peer_addr().map(|a| a.ip());
+    if let Some(ip) = ip {
+        state
+            .survey_limiter
+            .check(ip)
+            .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+    }
+    let found = match TokenHash::of_presented(token) {
+        Some(hash) => store::find_by_token_hash(&state.db, &hash).await?,
+        None => None,
+    };
+    match found {
+        Some(found) => Ok(found),
+        None => {
+            if let Some(ip) = ip {
+                state
+                    .survey_limiter
+                    .record_miss(ip)
+                    .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+            }
+            Err(not_found())
+        }
+    }
+}
+
 /// The survey of a token.
 #[utoipa::path(
     tag = "surveys",
@@ -57,32 +90,10 @@ pub async fn get_survey(
     token: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let ip = req.peer_addr().map(|a| a.ip());
-    if let Some(ip) = ip {
-        state
-            .survey_limiter
-            .check(ip)
-            .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
-    }
-    let found = match TokenHash::of_presented(&token) {
-        Some(hash) => store::find_by_token_hash(&state.db, &hash).await?,
-        None => None,
-    };
-    let Some(found) = found else {
-        if let Some(ip) = ip {
-            state
-                .survey_limiter
-                .record_miss(ip)
-                .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
-        }
-        return Err(not_found());
-    };
+    let found = find_survey(&req, &state, &token).await?;
     let dossier = found.dossier;
     if !dossier.is_open(Utc::now()) {
-        return Err(ApiError::Gone {
-            code: "survey_closed",
-            detail: "This survey has expired or has already been answered.".into(),
-        });
+        return Err(closed());
     }
     let form = state
         .forms

@@ -68,6 +68,7 @@ fn to_domain(m: dossier::Model) -> Result<Dossier, DbErr> {
         language: m.language,
         expires_at: m.expires_at,
         answered: m.answered,
+        answer_digest: m.response_digest,
     })
 }
 
@@ -103,10 +104,13 @@ pub async fn agencies_by_code(
     Ok(found)
 }
 
-/// The stored dossiers among `keys` (agency id, dossier code), by key.
+/// The stored dossiers among `keys` (agency id, dossier code), by key. A dossier whose code was
+/// sealed (answered or expired: the code is replaced by `seal(agency id, code)`) is found too,
+/// and comes back under its original code.
 pub async fn find_existing(
     db: &impl ConnectionTrait,
     keys: &[(Uuid, &str)],
+    seal: impl Fn(Uuid, &str) -> String,
 ) -> Result<HashMap<(Uuid, String), Dossier>, DbErr> {
     let mut by_agency: HashMap<Uuid, Vec<&str>> = HashMap::new();
     for (agency, code) in keys {
@@ -114,14 +118,24 @@ pub async fn find_existing(
     }
     let mut found = HashMap::new();
     for (agency_id, codes) in by_agency {
-        for chunk in codes.chunks(LOOKUP_CHUNK) {
+        for chunk in codes.chunks(LOOKUP_CHUNK / 2) {
+            // Stored code (plain or sealed) → the code the caller asked for.
+            let mut variants: HashMap<String, &str> = HashMap::with_capacity(chunk.len() * 2);
+            for code in chunk {
+                variants.insert((*code).to_owned(), code);
+                variants.insert(seal(agency_id, code), code);
+            }
             let rows = dossier::Entity::find()
                 .filter(dossier::Column::AgencyId.eq(agency_id))
-                .filter(dossier::Column::DossierCode.is_in(chunk.iter().copied()))
+                .filter(dossier::Column::DossierCode.is_in(variants.keys().map(String::as_str)))
                 .all(db)
                 .await?;
             for m in rows {
-                let d = to_domain(m)?;
+                let Some(code) = variants.get(&m.dossier_code).copied() else {
+                    continue;
+                };
+                let mut d = to_domain(m)?;
+                d.dossier_code = code.to_owned();
                 found.insert((d.agency_id, d.dossier_code.clone()), d);
             }
         }
@@ -155,6 +169,7 @@ pub async fn insert_many(
                 token_hash: Set(r.token_hash.as_str().to_owned()),
                 expires_at: Set(d.expires_at),
                 answered: Set(d.answered),
+                response_digest: Set(None),
                 created_at: Set(now),
             }
         });

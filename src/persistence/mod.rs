@@ -9,6 +9,7 @@ pub mod dossiers;
 mod entities;
 pub mod forms;
 pub mod outbox;
+pub mod responses;
 pub mod secrets;
 
 use std::time::Duration;

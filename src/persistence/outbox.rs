@@ -202,6 +202,22 @@ pub async fn finish(db: &impl ConnectionTrait, id: Uuid) -> Result<(), DbErr> {
     Ok(())
 }
 
+/// The surveys of these dossiers were answered: nothing more to send, the addresses are erased.
+/// A worker holding a lease on one of the rows may still finish its send.
+pub async fn erase_for_dossiers(
+    db: &impl ConnectionTrait,
+    dossier_ids: &[Uuid],
+) -> Result<(), DbErr> {
+    for chunk in dossier_ids.chunks(500) {
+        erase_contact(outbox::Entity::update_many())
+            .filter(outbox::Column::DossierId.is_in(chunk.iter().copied()))
+            .filter(outbox::Column::Email.is_not_null())
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
 /// A send failed: try again at `retry_at`.
 pub async fn failed(
     db: &impl ConnectionTrait,

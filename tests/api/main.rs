@@ -10,4 +10,5 @@ mod keys;
 mod operations;
 mod pages;
 mod process;
+mod responses;
 mod surveys;

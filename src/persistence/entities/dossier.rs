@@ -21,6 +21,7 @@ pub struct Model {
     pub token_hash: String,
     pub expires_at: DateTimeUtc,
     pub answered: bool,
+    pub response_digest: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

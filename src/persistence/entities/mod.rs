@@ -6,4 +6,5 @@ pub mod audit_entry;
 pub mod dossier;
 pub mod form_version;
 pub mod outbox;
+pub mod response;
 pub mod server_secret;

@@ -1,0 +1,316 @@
+//! Storing a questionnaire for a dossier — the one path every response takes, whether it comes
+//! from the citizen's link as JSON (`POST /api/v1/surveys/{token}/response`, here), from the
+//! citizen page (`POST /s/{token}`), or from an agency keying in paper, kiosk or phone answers.
+//!
+//! [`submit`] checks the answers against the exact form version of the dossier
+//! (`ValidSubmission::parse`), then hands the response to the group-committing writer
+//! (`persistence::responses`) and returns only after the commit. Exactly-once is the writer's
+//! conditional update of the dossier's `answered` flag; retries are recognised by a keyed digest
+//! of the canonical answers, so an identical retry gets the same receipt and a different second
+//! answer a conflict.
+
+use actix_web::http::header::CACHE_CONTROL;
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use validator::Validate;
+
+use crate::domain::dossiers::Dossier;
+use crate::domain::submissions::{
+    AnswerError, InvalidReason, Mode, ValidSubmission, ValidityRules,
+};
+use crate::error::{ApiError, FieldError};
+use crate::http::extract::ValidatedJson;
+use crate::http::surveys::find_survey;
+use crate::persistence::responses::{NewResponse, Outcome};
+use crate::state::AppState;
+
+/// A response was stored, now or by an earlier identical request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Submitted {
+    /// Stored by this request.
+    Stored { receipt: String },
+    /// The same answers were stored before (a retry).
+    Repeated { receipt: String },
+}
+
+impl Submitted {
+    pub fn receipt(&self) -> &str {
+        match self {
+            Submitted::Stored { receipt } | Submitted::Repeated { receipt } => receipt,
+        }
+    }
+}
+
+/// Why a questionnaire was not stored.
+#[derive(Debug)]
+pub enum SubmitError {
+    /// The answers break the form's rules; one entry per question.
+    Invalid(Vec<AnswerError>),
+    /// Another response is stored for the dossier.
+    AlreadyAnswered,
+    /// The survey link has expired.
+    Closed,
+    /// The database or the writer failed.
+    Failed(ApiError),
+}
+
+impl SubmitError {
+    /// The API problem, with messages in `lang`.
+    pub fn into_problem(self, lang: &str) -> ApiError {
+        match self {
+            SubmitError::Invalid(errors) => ApiError::Rejected {
+                code: "invalid_answers",
+                detail: if lang == "en" {
+                    "Some answers are not valid for this form; see `errors`.".into()
+                } else {
+                    "Một số câu trả lời không hợp lệ với phiếu này; xem `errors`.".into()
+                },
+                errors: errors
+                    .into_iter()
+                    .map(|e| FieldError {
+                        field: e.question.clone(),
+                        code: e.code.into(),
+                        message: e.message(lang).to_owned(),
+                    })
+                    .collect(),
+            },
+            SubmitError::AlreadyAnswered => ApiError::Conflict {
+                code: "already_answered",
+                detail: "A different response was already stored for this survey.".into(),
+            },
+            SubmitError::Closed => closed(),
+            SubmitError::Failed(e) => e,
+        }
+    }
+}
+
+impl From<ApiError> for SubmitError {
+    fn from(e: ApiError) -> Self {
+        SubmitError::Failed(e)
+    }
+}
+
+pub fn closed() -> ApiError {
+    ApiError::Gone {
+        code: "survey_closed",
+        detail: "This survey has expired or has already been answered.".into(),
+    }
+}
+
+/// Where a questionnaire came from: the citizen's own link (which expires), or an agency
+/// keying it in (paper returned late is still accepted while the dossier is unanswered).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    Link(Mode),
+    Agency(Mode),
+}
+
+impl Entry {
+    fn mode(self) -> Mode {
+        match self {
+            Entry::Link(m) | Entry::Agency(m) => m,
+        }
+    }
+}
+
+/// Validates `answers` against the dossier's form and stores them exactly once.
+pub async fn submit(
+    state: &AppState,
+    dossier: &Dossier,
+    answers: &Map<String, Value>,
+    entry: Entry,
+    now: DateTime<Utc>,
+) -> Result<Submitted, SubmitError> {
+    let receipt = state.token_key.receipt(dossier.id);
+    let expired = matches!(entry, Entry::Link(_)) && now >= dossier.expires_at;
+    if expired {
+        return Err(SubmitError::Closed);
+    }
+    let form = state
+        .forms
+        .version(&dossier.form_key, dossier.form_version)
+        .ok_or_else(|| {
+            ApiError::Unexpected(anyhow::anyhow!(
+                "dossier {} names form {} v{}, which is not loaded",
+                dossier.id,
+                dossier.form_key,
+                dossier.form_version
+            ))
+        })?;
+    let rules = ValidityRules {
+        paper_max_blank_share: state.settings.responses.paper_max_blank_share,
+    };
+    let parsed = ValidSubmission::parse(&form.definition, answers, entry.mode(), rules);
+    let digest = match &parsed {
+        Ok(valid) => Some(digest_of(state, dossier, valid)?),
+        Err(_) => None,
+    };
+    if dossier.answered {
+        return repeated(dossier.answer_digest.as_deref(), digest.as_deref(), receipt);
+    }
+    let (valid, digest) = match (parsed, digest) {
+        (Ok(valid), Some(digest)) => (valid, digest),
+        (Err(errors), _) => return Err(SubmitError::Invalid(errors)),
+        (Ok(_), None) => {
+            return Err(SubmitError::Failed(ApiError::Unexpected(anyhow::anyhow!(
+                "no digest"
+            ))));
+        }
+    };
+    let answers_json = serde_json::to_string(&valid.answers)
+        .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e)))?;
+    let outcome = state
+        .responses
+        .submit(NewResponse {
+            dossier_id: dossier.id,
+            sealed_code: state
+                .token_key
+                .seal_code(dossier.agency_id, &dossier.dossier_code),
+            digest: digest.clone(),
+            agency_id: dossier.agency_id,
+            form_key: dossier.form_key.clone(),
+            form_version: i32::try_from(dossier.form_version).unwrap_or(i32::MAX),
+            period_month: dossier.period_month(),
+            channel: dossier.channel.as_str().to_owned(),
+            mode: entry.mode().as_str(),
+            procedure_field: dossier.procedure_field.clone(),
+            invalid_reason: valid.invalid.map(invalid_reason_code),
+            answers: answers_json,
+        })
+        .await
+        .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e)))?;
+    match outcome {
+        Outcome::Stored => Ok(Submitted::Stored { receipt }),
+        // Another request for the same dossier was committed first.
+        Outcome::AlreadyAnswered { digest: stored } => {
+            repeated(stored.as_deref(), Some(&digest), receipt)
+        }
+    }
+}
+
+/// The dossier is answered: the same answers again are a retry, anything else a conflict.
+fn repeated(
+    stored: Option<&str>,
+    submitted: Option<&str>,
+    receipt: String,
+) -> Result<Submitted, SubmitError> {
+    match (stored, submitted) {
+        (Some(a), Some(b)) if a == b => Ok(Submitted::Repeated { receipt }),
+        _ => Err(SubmitError::AlreadyAnswered),
+    }
+}
+
+fn digest_of(
+    state: &AppState,
+    dossier: &Dossier,
+    valid: &ValidSubmission,
+) -> Result<String, ApiError> {
+    // `answers` is a BTreeMap: the serialisation is canonical (keys sorted, no white space).
+    let canonical = serde_json::to_vec(&valid.answers)
+        .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e)))?;
+    Ok(state.token_key.answers_digest(dossier.id, &canonical))
+}
+
+/// The stored name of an invalid return's reason.
+pub fn invalid_reason_code(reason: InvalidReason) -> &'static str {
+    match reason {
+        InvalidReason::TooManyBlanks => "too_many_blanks",
+        InvalidReason::NotEligible => "not_eligible",
+    }
+}
+
+/// How a citizen's device answers.
+#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceMode {
+    /// The citizen's own phone or computer (the default).
+    #[default]
+    Web,
+    /// A kiosk at the one-stop desk.
+    Kiosk,
+}
+
+/// The language of error messages.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageLanguage {
+    Vi,
+    En,
+}
+
+/// A citizen's answers.
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSubmission {
+    /// Answers by question id: an integer for a scale, an option id for single choice, an array
+    /// of option ids for multiple choice, a string for text, `null` (or absent) for unanswered.
+    #[schema(value_type = Object)]
+    pub answers: Map<String, Value>,
+    /// Language of error messages; default: the dossier's language.
+    pub language: Option<MessageLanguage>,
+    /// `web` (default) or `kiosk`.
+    #[serde(default)]
+    pub mode: DeviceMode,
+}
+
+/// The acknowledgement of a stored response.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReceiptView {
+    /// A code the citizen can keep as proof of answering. It identifies nothing stored.
+    pub receipt: String,
+}
+
+/// Answers the survey of a token.
+#[utoipa::path(
+    tag = "surveys",
+    params(("token" = String, Path, description = "The survey token from the link")),
+    request_body = NewSubmission,
+    responses(
+        (status = 201, body = ReceiptView, description = "stored"),
+        (status = 200, body = ReceiptView, description = "the identical answers were stored before"),
+        (status = 404, description = "unknown token (`survey_not_found`)"),
+        (status = 409, description = "a different response was stored before (`already_answered`)"),
+        (status = 410, description = "the link has expired (`survey_closed`)"),
+        (status = 422, description = "invalid answers (`invalid_answers`, one `errors` entry per question)"),
+        (status = 429, description = "too many unknown tokens from this address (`rate_limited`)"),
+    )
+)]
+#[post("/surveys/{token}/response")]
+pub async fn post_response(
+    req: HttpRequest,
+    token: web::Path<String>,
+    state: web::Data<AppState>,
+    body: ValidatedJson<NewSubmission>,
+) -> Result<HttpResponse, ApiError> {
+    let found = find_survey(&req, &state, &token).await?;
+    let body = body.into_inner();
+    let lang = match body.language {
+        Some(MessageLanguage::En) => "en",
+        Some(MessageLanguage::Vi) => "vi",
+        None => found.dossier.language.as_str(),
+    };
+    let mode = match body.mode {
+        DeviceMode::Web => Mode::Web,
+        DeviceMode::Kiosk => Mode::Kiosk,
+    };
+    let submitted = submit(
+        &state,
+        &found.dossier,
+        &body.answers,
+        Entry::Link(mode),
+        Utc::now(),
+    )
+    .await
+    .map_err(|e| e.into_problem(lang))?;
+    let mut response = match submitted {
+        Submitted::Stored { .. } => HttpResponse::Created(),
+        Submitted::Repeated { .. } => HttpResponse::Ok(),
+    };
+    Ok(response
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .json(ReceiptView {
+            receipt: submitted.receipt().to_owned(),
+        }))
+}
