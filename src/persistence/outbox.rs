@@ -77,23 +77,30 @@ pub async fn erase_expired(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Res
 
 /// Claims up to `limit` due messages for `lease`. A row is claimed by a conditional update
 /// that succeeds for one claimant only, so several nodes can run the worker.
+///
+/// The update repeats every condition of the candidate query, not just the lease: between the
+/// two another node may have claimed the row, sent it and released it with its next message
+/// scheduled (or a retry backed off), and a bare lease check would claim and send that early.
 pub async fn claim_due(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
     lease: TimeDelta,
     limit: u64,
 ) -> Result<Vec<Claimed>, DbErr> {
-    let free = || {
-        Condition::any()
-            .add(outbox::Column::LeaseUntil.is_null())
-            .add(outbox::Column::LeaseUntil.lt(now))
+    let claimable = || {
+        Condition::all()
+            .add(outbox::Column::NextKind.is_not_null())
+            .add(outbox::Column::NextAttemptAt.lte(now))
+            .add(
+                Condition::any()
+                    .add(outbox::Column::LeaseUntil.is_null())
+                    .add(outbox::Column::LeaseUntil.lt(now)),
+            )
     };
     let candidates: Vec<Uuid> = outbox::Entity::find()
         .select_only()
         .column(outbox::Column::Id)
-        .filter(outbox::Column::NextKind.is_not_null())
-        .filter(outbox::Column::NextAttemptAt.lte(now))
-        .filter(free())
+        .filter(claimable())
         .order_by_asc(outbox::Column::NextAttemptAt)
         .limit(limit)
         .into_tuple::<Uuid>()
@@ -104,8 +111,7 @@ pub async fn claim_due(
         let res = outbox::Entity::update_many()
             .col_expr(outbox::Column::LeaseUntil, Expr::value(now + lease))
             .filter(outbox::Column::Id.eq(id))
-            .filter(outbox::Column::NextKind.is_not_null())
-            .filter(free())
+            .filter(claimable())
             .exec(db)
             .await?;
         if res.rows_affected != 1 {

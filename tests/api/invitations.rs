@@ -16,13 +16,13 @@ use crate::dossiers::{BATCH, dossier, setup};
 use crate::helpers::spawn_app_with;
 
 /// An aiosmtpd process printing every message it receives; killed on drop.
-struct SmtpSink {
+pub struct SmtpSink {
     child: Child,
-    received: Arc<Mutex<Vec<String>>>,
+    pub received: Arc<Mutex<Vec<String>>>,
 }
 
 impl SmtpSink {
-    fn start(port: u16) -> Self {
+    pub fn start(port: u16) -> Self {
         let mut child = Command::new("python3")
             .args([
                 "-u",
@@ -53,7 +53,7 @@ impl SmtpSink {
         Self { child, received }
     }
 
-    fn to(&self, address: &str) -> usize {
+    pub fn to(&self, address: &str) -> usize {
         let header = format!("To: {address}\n");
         self.received
             .lock()
@@ -63,7 +63,7 @@ impl SmtpSink {
             .count()
     }
 
-    fn total(&self) -> usize {
+    pub fn total(&self) -> usize {
         self.received.lock().unwrap().len()
     }
 }
@@ -75,7 +75,7 @@ impl Drop for SmtpSink {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

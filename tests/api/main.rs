@@ -7,6 +7,7 @@ mod forms;
 mod helpers;
 mod invitations;
 mod keys;
+mod nodes;
 mod operations;
 mod pages;
 mod process;
