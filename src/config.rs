@@ -99,6 +99,8 @@ pub struct SurveySettings {
     pub lookup_burst: u32,
     /// Milliseconds after which one more unknown-token lookup is allowed again.
     pub lookup_period_ms: u64,
+    /// Seconds between passes that seal dossiers whose link expired (`maintenance`).
+    pub seal_interval_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -216,6 +218,7 @@ batch_max = 10000
 token_ttl_days = 30
 lookup_burst = 20
 lookup_period_ms = 3000
+seal_interval_secs = 60
 
 [responses]
 writer_batch_max = 1024
@@ -322,6 +325,9 @@ impl Settings {
         }
         if self.surveys.lookup_period_ms == 0 {
             return invalid("surveys.lookup_period_ms", "must be at least 1".into());
+        }
+        if self.surveys.seal_interval_secs == 0 {
+            return invalid("surveys.seal_interval_secs", "must be at least 1".into());
         }
         if self.responses.writer_batch_max == 0 {
             return invalid("responses.writer_batch_max", "must be at least 1".into());

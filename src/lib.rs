@@ -10,6 +10,7 @@ pub mod domain;
 pub mod email;
 pub mod error;
 pub mod http;
+pub mod maintenance;
 pub mod persistence;
 pub mod startup;
 pub mod state;

@@ -33,6 +33,8 @@ pub struct Application {
     server: Server,
     /// The outbox worker, stopped with the server.
     email_worker: tokio::task::JoinHandle<()>,
+    /// The task sealing expired dossiers (`maintenance`), stopped with the server.
+    sealer: tokio::task::JoinHandle<()>,
     db: DatabaseConnection,
     terminate: Signal,
     interrupt: Signal,
@@ -82,6 +84,11 @@ impl Application {
             public_base_url: state.public_base_url.clone(),
         });
         let email_worker = tokio::spawn(worker.run());
+        let sealer = tokio::spawn(crate::maintenance::run(
+            db.clone(),
+            state.token_key.clone(),
+            Duration::from_secs(state.settings.surveys.seal_interval_secs),
+        ));
         let workers = state.settings.server.workers;
         let shutdown = state.settings.server.shutdown_timeout_secs;
         // Our own signal handlers, registered before anyone can learn the address, so a
@@ -100,6 +107,7 @@ impl Application {
             addr,
             server,
             email_worker,
+            sealer,
             db,
             terminate,
             interrupt,
@@ -137,6 +145,7 @@ impl Application {
             }
         }
         self.email_worker.abort();
+        self.sealer.abort();
         tracing::info!("server stopped; closing the database pool");
         self.db.close().await?;
         Ok(())

@@ -163,11 +163,21 @@ pub struct ValidDossier {
 }
 
 /// A code (dossier or procedure): NFC-normalised, 1–128 characters, no control characters, no
-/// white space at either end. Any other Unicode is allowed: codes come from many systems.
+/// white space at either end, not starting with `sealed:` (which marks a code replaced by its
+/// keyed hash). Any other Unicode is allowed: codes come from many systems.
 fn check_code(raw: &str) -> Result<String, (&'static str, String)> {
     let code: String = raw.nfc().collect();
     if code.is_empty() {
         return Err(("required", "must not be empty".into()));
+    }
+    if code.starts_with(crate::domain::tokens::SEALED_CODE_PREFIX) {
+        return Err((
+            "invalid_format",
+            format!(
+                "must not start with `{}`",
+                crate::domain::tokens::SEALED_CODE_PREFIX
+            ),
+        ));
     }
     if code.chars().any(char::is_control) {
         return Err((

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::entities::{agency, dossier};
 use crate::domain::agencies::AgencyPath;
 use crate::domain::dossiers::{Channel, Dossier};
-use crate::domain::tokens::TokenHash;
+use crate::domain::tokens::{SEALED_CODE_PREFIX, TokenHash};
 
 /// Codes per `IN (…)` list: far below SQLite's 32,766 and PostgreSQL's 65,535 bound parameters.
 const LOOKUP_CHUNK: usize = 500;
@@ -267,4 +267,63 @@ pub async fn mark_answered(db: &impl ConnectionTrait, id: Uuid) -> Result<(), Db
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// Dossiers read per round by [`seal_expired`].
+const SEAL_CHUNK: u64 = 500;
+
+/// Seals dossiers whose survey link has expired: the dossier code is replaced by
+/// `seal(agency id, code)` and the answer digest dropped (answered dossiers were sealed when
+/// their response was stored). Idempotent and safe on several nodes: each row is updated only if
+/// it still holds the code that was read. Returns how many rows were sealed.
+pub async fn seal_expired(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    seal: impl Fn(Uuid, &str) -> String,
+) -> Result<u64, DbErr> {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{Condition, QueryOrder};
+    let mut sealed = 0;
+    loop {
+        let rows: Vec<(Uuid, Uuid, String)> = dossier::Entity::find()
+            .select_only()
+            .column(dossier::Column::Id)
+            .column(dossier::Column::AgencyId)
+            .column(dossier::Column::DossierCode)
+            .filter(dossier::Column::ExpiresAt.lte(now))
+            .filter(
+                Condition::any()
+                    .add(dossier::Column::DossierCode.not_like(format!("{SEALED_CODE_PREFIX}%")))
+                    .add(dossier::Column::ResponseDigest.is_not_null()),
+            )
+            .order_by_asc(dossier::Column::ExpiresAt)
+            .limit(SEAL_CHUNK)
+            .into_tuple()
+            .all(db)
+            .await?;
+        if rows.is_empty() {
+            return Ok(sealed);
+        }
+        for (id, agency_id, code) in &rows {
+            let new_code = if code.starts_with(SEALED_CODE_PREFIX) {
+                code.clone()
+            } else {
+                seal(*agency_id, code)
+            };
+            let res = dossier::Entity::update_many()
+                .col_expr(dossier::Column::DossierCode, Expr::value(new_code))
+                .col_expr(
+                    dossier::Column::ResponseDigest,
+                    Expr::value(Option::<String>::None),
+                )
+                .filter(dossier::Column::Id.eq(*id))
+                .filter(dossier::Column::DossierCode.eq(code.as_str()))
+                .exec(db)
+                .await?;
+            sealed += res.rows_affected;
+        }
+        if (rows.len() as u64) < SEAL_CHUNK {
+            return Ok(sealed);
+        }
+    }
 }

@@ -403,3 +403,85 @@ async fn a_hundred_concurrent_submissions_store_exactly_one_response() {
     }
     assert_eq!(count(&app, "SELECT COUNT(*) FROM responses").await, 1);
 }
+
+#[tokio::test]
+async fn expired_dossiers_are_sealed_and_still_recognised_on_re_registration() {
+    let app = spawn_app().await;
+    let admin = setup(&app).await;
+    let open = registered(&app, &admin, "R-6", json!({})).await;
+    let expired = registered(&app, &admin, "R-7", json!({})).await;
+    let answered = registered(&app, &admin, "R-8", json!({})).await;
+    let form = form_of(&app, &answered).await;
+    let res = app
+        .post_json(
+            None,
+            &response_path(&answered),
+            &json!({"answers": all_scales(&form, 4)}),
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 201);
+    let id = |reg: &Value| -> Uuid { reg["dossier_id"].as_str().unwrap().parse().unwrap() };
+    let past = Utc::now() - Duration::seconds(1);
+    store::set_expiry(&app.db, id(&expired), past)
+        .await
+        .unwrap();
+    store::set_expiry(&app.db, id(&answered), past)
+        .await
+        .unwrap();
+
+    let settings = crate::helpers::test_settings("sqlite::memory:");
+    let key = sipas::startup::token_key(&app.db, &settings).await.unwrap();
+    // The answered one was sealed when answered; expiry drops its digest.
+    assert_eq!(
+        sipas::maintenance::round(&app.db, &key, Utc::now())
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        sipas::maintenance::round(&app.db, &key, Utc::now())
+            .await
+            .unwrap(),
+        0,
+        "idempotent"
+    );
+    let stored = |reg: Value| {
+        let db = app.db.clone();
+        async move {
+            store::find_by_id(&db, id(&reg))
+                .await
+                .unwrap()
+                .unwrap()
+                .dossier
+        }
+    };
+    let d = stored(open.clone()).await;
+    assert_eq!(d.dossier_code, "R-6");
+    let d = stored(expired.clone()).await;
+    assert!(d.dossier_code.starts_with("sealed:"));
+    let d = stored(answered.clone()).await;
+    assert!(d.dossier_code.starts_with("sealed:"));
+    assert_eq!(d.answer_digest, None);
+    // Expired: even the identical body is refused now.
+    assert_problem(
+        app.post_json(
+            None,
+            &response_path(&answered),
+            &json!({"answers": all_scales(&form, 4)}),
+        )
+        .await,
+        410,
+        "survey_closed",
+    )
+    .await;
+
+    for (code, reg) in [("R-7", &expired), ("R-8", &answered)] {
+        let again = register(&app, &admin, &dossier("SO", code), 200).await;
+        assert_eq!(again["dossier_id"], reg["dossier_id"], "{code}");
+    }
+    // A code may not pose as a sealed one.
+    let mut bad = dossier("SO", "sealed:abc");
+    bad["dossier_code"] = json!("sealed:abc");
+    let res = app.post_json(Some(&admin), "/api/v1/dossiers", &bad).await;
+    assert_eq!(res.status().as_u16(), 422);
+}
