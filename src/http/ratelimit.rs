@@ -97,6 +97,7 @@ mod tests {
             token_ttl_days: 30,
             lookup_burst: 2,
             lookup_period_ms: 60_000,
+            seal_interval_secs: 60,
         });
         let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
         assert!(limiter.check(a).is_ok());
