@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::check::{non_negative, open_unit};
-use super::design::{ItemCounts, Sample, item_counts, linearised_scores};
+use super::design::{Design, ItemCounts};
 use super::error::StatsError;
 use super::proportion::{
     Interval, ProportionMethod, effective_n, proportion_ci, wilson_effective, wilson_score,
@@ -334,8 +334,8 @@ pub struct DomainEstimate {
 /// # Errors
 /// [`StatsError::InvalidConfidence`] for a confidence level outside (0, 1) and
 /// [`StatsError::UnknownItem`] if the tree refers to an item the sample does not have.
-pub fn estimate_domain(
-    sample: &Sample,
+pub fn estimate_domain<D: Design + ?Sized>(
+    sample: &D,
     tree: &IndexNode,
     options: &DomainOptions,
 ) -> Result<DomainEstimate, StatsError> {
@@ -344,7 +344,7 @@ pub fn estimate_domain(
         return Err(StatsError::InvalidConfidence(confidence));
     }
     tree.validate(sample.n_items())?;
-    let counts = item_counts(sample);
+    let counts = sample.item_counts();
     let shares: Vec<Option<f64>> = counts.iter().map(ItemCounts::share).collect();
     let df = sample.df();
     let ctx = Context {
@@ -378,8 +378,8 @@ pub fn estimate_domain(
 }
 
 /// Shared inputs of the per-item and per-node computations.
-struct Context<'a> {
-    sample: &'a Sample,
+struct Context<'a, D: Design + ?Sized> {
+    sample: &'a D,
     counts: &'a [ItemCounts],
     shares: &'a [Option<f64>],
     options: &'a DomainOptions,
@@ -387,15 +387,12 @@ struct Context<'a> {
     t_crit: Option<f64>,
 }
 
-impl Context<'_> {
+impl<D: Design + ?Sized> Context<'_, D> {
     /// `(se, se_without_fpc)` of `Σ a_j p_j`.
     fn standard_errors(&self, a: &[f64]) -> (Option<f64>, Option<f64>) {
-        let Some(z) = linearised_scores(self.sample, self.counts, a) else {
-            return (None, None);
-        };
-        let se = self.sample.variance(&z, true).map(f64::sqrt);
+        let se = self.sample.variance(self.counts, a, true).map(f64::sqrt);
         let se_without_fpc = if self.sample.has_fpc() {
-            self.sample.variance(&z, false).map(f64::sqrt)
+            self.sample.variance(self.counts, a, false).map(f64::sqrt)
         } else {
             se
         };
@@ -465,16 +462,7 @@ impl Context<'_> {
             .iter()
             .filter(|&&j| self.shares.get(j).copied().flatten().is_some())
             .count();
-        let n_with_data = self
-            .sample
-            .respondents()
-            .iter()
-            .filter(|r| {
-                items
-                    .iter()
-                    .any(|&j| r.satisfied.get(j).copied().flatten().is_some())
-            })
-            .count();
+        let n_with_data = self.sample.n_with_data(&items);
         let child_estimates: Vec<NodeChild> = children
             .iter()
             .map(|c| match c {
@@ -523,7 +511,7 @@ impl Context<'_> {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-    use crate::stats::design::{Respondent, stratified_variance};
+    use crate::stats::design::{Respondent, Sample, stratified_variance};
 
     fn resp(stratum: usize, weight: f64, answers: &[Option<bool>]) -> Respondent {
         Respondent {

@@ -45,6 +45,99 @@ pub fn satisfied_from_likert(answer: Option<u8>) -> Result<Option<bool>, StatsEr
     }
 }
 
+/// What the estimator ([`super::estimate_domain`]) needs to know about an analysis sample:
+/// implemented by the respondents themselves ([`Sample`]) and by their sufficient statistics
+/// ([`super::moments::MomentSample`]), which give the same estimates.
+pub trait Design {
+    /// Number of items `J`.
+    fn n_items(&self) -> usize;
+    /// Number of respondents `n` (each with at least one answer).
+    fn n_respondents(&self) -> usize;
+    /// Number of strata with at least one respondent, `H`.
+    fn n_strata(&self) -> usize;
+    /// Whether any stratum with respondents has a finite population correction.
+    fn has_fpc(&self) -> bool;
+    /// Whether all weights are equal.
+    fn is_unweighted(&self) -> bool;
+    /// Kish's design effect of the weights, `n Σw² / (Σw)²`; `None` for an empty sample.
+    fn kish_deff_weights(&self) -> Option<f64>;
+    /// The counts of every item (`statistics.md` §6 step 3).
+    fn item_counts(&self) -> Vec<ItemCounts>;
+    /// The design variance of `Σ_j a_j p̂_j` (`statistics.md` §4.2–4.3), with the fpc when
+    /// `fpc` is true. `None` when undefined: wrong lengths, an item in scope without answers, an
+    /// empty sample, or a stratum with one respondent.
+    fn variance(&self, counts: &[ItemCounts], a: &[f64], fpc: bool) -> Option<f64>;
+    /// Respondents with at least one answer among `items`.
+    fn n_with_data(&self, items: &[usize]) -> usize;
+
+    /// Degrees of freedom `n − H` (as `survey::degf` without clusters); 0 for an empty sample.
+    fn df(&self) -> usize {
+        self.n_respondents().saturating_sub(self.n_strata())
+    }
+
+    /// One stratum, equal weights and no fpc: the case where item intervals use the counts
+    /// (`statistics.md` §6 step 4).
+    fn is_simple_random(&self) -> bool {
+        self.n_strata() <= 1 && !self.has_fpc() && self.is_unweighted()
+    }
+}
+
+impl Design for Sample {
+    fn n_items(&self) -> usize {
+        self.n_items
+    }
+
+    fn n_respondents(&self) -> usize {
+        self.respondents.len()
+    }
+
+    fn n_strata(&self) -> usize {
+        self.strata.iter().filter(|s| s.respondents > 0).count()
+    }
+
+    fn has_fpc(&self) -> bool {
+        self.strata
+            .iter()
+            .any(|s| s.respondents > 0 && s.sampling_fraction > 0.0)
+    }
+
+    fn is_unweighted(&self) -> bool {
+        self.respondents
+            .first()
+            .is_none_or(|first| self.respondents.iter().all(|r| r.weight == first.weight))
+    }
+
+    fn kish_deff_weights(&self) -> Option<f64> {
+        if self.respondents.is_empty() {
+            return None;
+        }
+        let (s1, s2) = self.respondents.iter().fold((0.0, 0.0), |(s1, s2), r| {
+            (s1 + r.weight, s2 + r.weight * r.weight)
+        });
+        Some(self.respondents.len() as f64 * s2 / (s1 * s1))
+    }
+
+    fn item_counts(&self) -> Vec<ItemCounts> {
+        item_counts(self)
+    }
+
+    fn variance(&self, counts: &[ItemCounts], a: &[f64], fpc: bool) -> Option<f64> {
+        let z = linearised_scores(self, counts, a)?;
+        stratified_variance(&self.stratum_ids(), &z, &self.fractions(fpc))
+    }
+
+    fn n_with_data(&self, items: &[usize]) -> usize {
+        self.respondents
+            .iter()
+            .filter(|r| {
+                items
+                    .iter()
+                    .any(|&j| r.satisfied.get(j).copied().flatten().is_some())
+            })
+            .count()
+    }
+}
+
 /// How [`Sample::from_answers`] sets the weights.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -197,11 +290,6 @@ impl Sample {
         Sample::new(n_items, respondents, populations)
     }
 
-    /// Number of items `J`.
-    pub fn n_items(&self) -> usize {
-        self.n_items
-    }
-
     /// The respondents.
     pub fn respondents(&self) -> &[Respondent] {
         &self.respondents
@@ -210,52 +298,6 @@ impl Sample {
     /// The strata, in the order of the populations given.
     pub fn strata(&self) -> &[StratumInfo] {
         &self.strata
-    }
-
-    /// Number of respondents `n`.
-    pub fn n_respondents(&self) -> usize {
-        self.respondents.len()
-    }
-
-    /// Number of strata with at least one respondent, `H`.
-    pub fn n_strata(&self) -> usize {
-        self.strata.iter().filter(|s| s.respondents > 0).count()
-    }
-
-    /// Degrees of freedom `n − H` (as `survey::degf` without clusters); 0 for an empty sample.
-    pub fn df(&self) -> usize {
-        self.n_respondents().saturating_sub(self.n_strata())
-    }
-
-    /// Whether any stratum with respondents has a finite population correction.
-    pub fn has_fpc(&self) -> bool {
-        self.strata
-            .iter()
-            .any(|s| s.respondents > 0 && s.sampling_fraction > 0.0)
-    }
-
-    /// Whether all weights are equal.
-    pub fn is_unweighted(&self) -> bool {
-        self.respondents
-            .first()
-            .is_none_or(|first| self.respondents.iter().all(|r| r.weight == first.weight))
-    }
-
-    /// One stratum, equal weights and no fpc: the case where item intervals use the counts
-    /// (`statistics.md` §6 step 4).
-    pub fn is_simple_random(&self) -> bool {
-        self.n_strata() <= 1 && !self.has_fpc() && self.is_unweighted()
-    }
-
-    /// Kish's design effect of the weights, `n Σw² / (Σw)²`; `None` for an empty sample.
-    pub fn kish_deff_weights(&self) -> Option<f64> {
-        if self.respondents.is_empty() {
-            return None;
-        }
-        let (s1, s2) = self.respondents.iter().fold((0.0, 0.0), |(s1, s2), r| {
-            (s1 + r.weight, s2 + r.weight * r.weight)
-        });
-        Some(self.respondents.len() as f64 * s2 / (s1 * s1))
     }
 
     /// Per-respondent stratum indices, for [`stratified_variance`].
@@ -275,7 +317,7 @@ impl Sample {
     /// in order), with the fpc when `fpc` is true.
     ///
     /// Returns `None` as [`stratified_variance`] does.
-    pub fn variance(&self, scores: &[f64], fpc: bool) -> Option<f64> {
+    pub fn score_variance(&self, scores: &[f64], fpc: bool) -> Option<f64> {
         stratified_variance(&self.stratum_ids(), scores, &self.fractions(fpc))
     }
 }
@@ -501,9 +543,9 @@ mod tests {
         assert_eq!(z[3], 0.0);
         let (n, n_j, p, f) = (7.0, 5.0, 0.6, 7.0 / 20.0);
         let expected = (1.0 - f) * n / (n - 1.0) * p * (1.0 - p) / n_j;
-        assert!((s.variance(&z, true).unwrap() - expected).abs() < 1e-15);
+        assert!((s.score_variance(&z, true).unwrap() - expected).abs() < 1e-15);
         let without = n / (n - 1.0) * p * (1.0 - p) / n_j;
-        assert!((s.variance(&z, false).unwrap() - without).abs() < 1e-15);
+        assert!((s.score_variance(&z, false).unwrap() - without).abs() < 1e-15);
         assert!(!s.is_simple_random() && s.has_fpc());
     }
 

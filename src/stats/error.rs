@@ -46,6 +46,9 @@ pub enum StatsError {
         /// Number of strata declared.
         n_strata: usize,
     },
+    /// Moments of different items or index trees cannot be combined.
+    #[error("the moments describe different items or index trees")]
+    IncompatibleMoments,
     /// A weight that is not finite and positive.
     #[error("respondent {respondent} has weight {weight}; weights must be finite and positive")]
     InvalidWeight {

@@ -6,7 +6,8 @@
 //! - single-proportion intervals: Wilson (default), Wilson-cc, Agresti–Coull, Clopper–Pearson,
 //!   Jeffreys (BCD), Wald, and Wilson with a Kish effective n ([`proportion`]);
 //! - the analysis sample (strata, weights, fpc), item counts, per-respondent linearised scores
-//!   and the stratified variance ([`design`]);
+//!   and the stratified variance ([`design`]); the same sample known only by its sufficient
+//!   statistics, which can be stored and summed ([`moments`]);
 //! - index trees (a node is the mean of its children with data), item and node estimates with
 //!   design effects, effective n and intervals, and the mean of independent agency indices
 //!   ([`composite`]);
@@ -24,6 +25,7 @@
 pub mod composite;
 pub mod design;
 pub mod error;
+pub mod moments;
 pub mod par;
 pub mod proportion;
 pub mod quantile;
@@ -68,10 +70,11 @@ pub use composite::{
     logit_t_interval, mean_of_independent, t_interval,
 };
 pub use design::{
-    ItemCounts, Respondent, Sample, StratumInfo, Weighting, item_counts, linearised_scores,
+    Design, ItemCounts, Respondent, Sample, StratumInfo, Weighting, item_counts, linearised_scores,
     satisfied_from_likert, stratified_variance,
 };
 pub use error::StatsError;
+pub use moments::{MomentSample, Moments};
 pub use par::{par_interval, par_points, round_half_up};
 pub use proportion::{
     Interval, ProportionMethod, agresti_coull, clopper_pearson, effective_n, jeffreys_bcd,
