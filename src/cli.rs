@@ -49,6 +49,18 @@ pub enum Command {
         #[command(subcommand)]
         action: AgenciesAction,
     },
+    /// Maintain the score aggregates.
+    Scores {
+        #[command(subcommand)]
+        action: ScoresAction,
+    },
+}
+
+#[derive(Debug, Subcommand, Clone, Copy)]
+pub enum ScoresAction {
+    /// Recompute every score bucket and dossier count from the stored responses and dossiers
+    /// (in one transaction; the result equals what the live updates produced).
+    Rebuild,
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sipas::cli::{AgenciesAction, Cli, Command, KeysAction, MigrateAction};
+use sipas::cli::{AgenciesAction, Cli, Command, KeysAction, MigrateAction, ScoresAction};
 use sipas::commands::{self, ImportError};
 use sipas::config::Settings;
 use sipas::persistence::api_keys::Revoked;
@@ -45,6 +45,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let result = keys(&db, action).await;
             db.close().await?;
             result
+        }
+        Command::Scores {
+            action: ScoresAction::Rebuild,
+        } => {
+            let db = open(&settings).await?;
+            let started = std::time::Instant::now();
+            let result = commands::scores::rebuild(&db, &settings).await;
+            db.close().await?;
+            let report = result?;
+            eprintln!(
+                "rebuilt {} score buckets from {} responses and {} dossier counts from {} dossiers in {:.2} s",
+                report.buckets,
+                report.responses,
+                report.dossier_counts,
+                report.dossiers,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
         }
         Command::Agencies { action } => {
             let db = open(&settings).await?;

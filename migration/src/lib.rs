@@ -11,6 +11,7 @@ mod m20261122_000300_create_audit_log;
 mod m20261122_000400_create_dossiers;
 mod m20261122_000500_create_outbox;
 mod m20261122_000600_create_responses;
+mod m20261122_000700_create_score_buckets;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000400_create_dossiers::Migration),
             Box::new(m20261122_000500_create_outbox::Migration),
             Box::new(m20261122_000600_create_responses::Migration),
+            Box::new(m20261122_000700_create_score_buckets::Migration),
         ]
     }
 }

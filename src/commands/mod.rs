@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod forms;
+pub mod scores;
 
 pub use admin::{
     CreatedKey, ImportError, create_key, format_keys, import_agencies, list_keys, read_import,

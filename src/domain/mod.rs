@@ -3,6 +3,7 @@
 //! rules. Nothing in here imports actix or sea-orm.
 
 pub mod agencies;
+pub mod aggregates;
 pub mod audit;
 pub mod auth;
 pub mod digest;

@@ -178,6 +178,10 @@ pub async fn submit(
             procedure_field: dossier.procedure_field.clone(),
             invalid_reason: valid.invalid.map(invalid_reason_code),
             answers: answers_json,
+            contribution: form
+                .score
+                .contribution(&valid.answers, valid.invalid.is_none()),
+            score: form.score.clone(),
         })
         .await
         .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e)))?;

@@ -195,6 +195,22 @@ pub async fn insert_many(
                 .collect();
             skipped.extend(ids.into_iter().filter(|id| !stored.contains(id)));
         }
+        super::aggregates::count_dossiers(
+            db,
+            chunk
+                .iter()
+                .map(|r| &r.dossier)
+                .filter(|d| !skipped.contains(&d.id))
+                .map(|d| {
+                    (
+                        d.agency_id,
+                        d.form_key.as_str(),
+                        d.completed_at,
+                        d.channel.as_str(),
+                    )
+                }),
+        )
+        .await?;
     }
     Ok(skipped)
 }

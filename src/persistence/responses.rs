@@ -19,8 +19,12 @@ use sea_orm::{
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
+use std::sync::Arc;
+
+use super::aggregates;
 use super::entities::response;
 use super::outbox;
+use crate::domain::aggregates::{Contribution, ScoreShape};
 
 /// A validated response for a dossier.
 #[derive(Debug, Clone)]
@@ -42,6 +46,10 @@ pub struct NewResponse {
     pub invalid_reason: Option<&'static str>,
     /// The normalised answers as JSON text.
     pub answers: String,
+    /// The layout of the form version's score buckets.
+    pub score: Arc<ScoreShape>,
+    /// What the response adds to its score bucket (`persistence::aggregates`).
+    pub contribution: Contribution,
 }
 
 /// What happened to one submitted response.
@@ -157,6 +165,7 @@ pub async fn commit(
     let mut outcomes = Vec::with_capacity(batch.len());
     let mut rows = Vec::new();
     let mut answered = Vec::new();
+    let mut stored: Vec<&NewResponse> = Vec::new();
     for r in batch {
         let claim = Query::update()
             .table("dossiers")
@@ -181,6 +190,7 @@ pub async fn commit(
                 answers: Set(r.answers.clone()),
             });
             answered.push(r.dossier_id);
+            stored.push(r);
             outcomes.push(Outcome::Stored);
         } else {
             outcomes.push(Outcome::AlreadyAnswered {
@@ -195,6 +205,7 @@ pub async fn commit(
             .await?;
     }
     outbox::erase_for_dossiers(&txn, &answered).await?;
+    aggregates::apply(&txn, &stored).await?;
     txn.commit().await?;
     Ok(outcomes)
 }

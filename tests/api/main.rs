@@ -12,4 +12,5 @@ mod operations;
 mod pages;
 mod process;
 mod responses;
+mod scores;
 mod surveys;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{FormCatalog, FormDefinition, FormStatus, FormSummary};
+use crate::domain::aggregates::ScoreShape;
 
 /// One version, ready to serve.
 #[derive(Debug)]
@@ -14,6 +15,8 @@ pub struct PublishedForm {
     pub json: String,
     /// A strong entity tag of `json` (quoted, as sent in `ETag`).
     pub etag: String,
+    /// The layout of this version's score buckets (index tree, item scales).
+    pub score: Arc<ScoreShape>,
 }
 
 /// Every published version, by key, oldest first.
@@ -41,6 +44,7 @@ impl PublishedForms {
                 .entry(definition.key().to_owned())
                 .or_default()
                 .push(Arc::new(PublishedForm {
+                    score: Arc::new(ScoreShape::of(&definition)),
                     definition,
                     json,
                     etag,

@@ -1,0 +1,333 @@
+//! What sipas keeps per bucket (agency × form version × month × channel) so that results are
+//! computed without reading responses (issue "Scoring", item 3): the number of valid responses
+//! and invalid returns, per item the count of answers at each level, the statistics core's
+//! [`Moments`] (pairwise counts for the linearised variance), and the Decision 766 counts of
+//! dissatisfied responses under each rule (methodology §3.9). Everything is an integer count, so
+//! buckets add up exactly and a rebuild from the raw responses is bit-identical.
+//!
+//! A [`ScoreShape`] is the per-form-version layout (items in index-tree order, their scales, the
+//! tree's node subsets); a [`Contribution`] is what one stored response adds to its bucket.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::forms::FormDefinition;
+use super::scoring::IndexTree;
+use crate::stats::{Moments, StatsError};
+
+/// The Decision 766 rules for "this response is dissatisfied" (methodology §3.9), in the order
+/// their counts are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DissatisfiedRule {
+    /// The mean of the answered satisfaction items is below the scale's middle (the default).
+    MeanBelowNeutral,
+    /// More than half of the answered items are below the middle.
+    MajorityLow,
+    /// At least one answered item is below the middle.
+    AnyLow,
+}
+
+impl DissatisfiedRule {
+    pub const ALL: [DissatisfiedRule; 3] = [
+        DissatisfiedRule::MeanBelowNeutral,
+        DissatisfiedRule::MajorityLow,
+        DissatisfiedRule::AnyLow,
+    ];
+
+    fn index(self) -> usize {
+        match self {
+            DissatisfiedRule::MeanBelowNeutral => 0,
+            DissatisfiedRule::MajorityLow => 1,
+            DissatisfiedRule::AnyLow => 2,
+        }
+    }
+}
+
+/// The layout of the buckets of one form version.
+#[derive(Debug, Clone)]
+pub struct ScoreShape {
+    /// The index tree; item positions index every per-item list.
+    pub tree: IndexTree,
+    /// The item sets of the tree's nodes ([`Moments::subsets_of`]).
+    subsets: Vec<Vec<usize>>,
+    /// Per item, the scale's level values (ascending) and which of them count as satisfied.
+    levels: Vec<Vec<i64>>,
+    satisfied: Vec<Vec<i64>>,
+}
+
+/// What one stored response adds to its bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contribution {
+    /// False for an invalid return (counted, nothing else).
+    pub valid: bool,
+    /// Per item: satisfied, answered but not satisfied, or blank.
+    satisfied: Vec<Option<bool>>,
+    /// Per item: the position of the answered level in the scale.
+    levels: Vec<Option<usize>>,
+    /// Dissatisfied under each [`DissatisfiedRule`].
+    dissatisfied: [bool; 3],
+}
+
+impl ScoreShape {
+    /// The shape of `form`'s buckets.
+    pub fn of(form: &FormDefinition) -> Self {
+        let tree = IndexTree::of(form);
+        let subsets = Moments::subsets_of(&tree.root.tree);
+        let (levels, satisfied) = tree
+            .items
+            .iter()
+            .map(|id| match form.scale_of(id) {
+                Some(scale) => (
+                    scale.levels().iter().map(|l| l.value()).collect(),
+                    scale.satisfied_levels().to_vec(),
+                ),
+                None => (Vec::new(), Vec::new()),
+            })
+            .unzip();
+        ScoreShape {
+            tree,
+            subsets,
+            levels,
+            satisfied,
+        }
+    }
+
+    /// Number of satisfaction items.
+    pub fn n_items(&self) -> usize {
+        self.tree.items.len()
+    }
+
+    /// The level values of item `j`'s scale.
+    pub fn levels_of(&self, j: usize) -> &[i64] {
+        self.levels.get(j).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// What a response with these validated answers adds (`valid` false: an invalid return).
+    pub fn contribution(&self, answers: &BTreeMap<String, Value>, valid: bool) -> Contribution {
+        let n = self.n_items();
+        let mut c = Contribution {
+            valid,
+            satisfied: vec![None; n],
+            levels: vec![None; n],
+            dissatisfied: [false; 3],
+        };
+        if !valid {
+            return c;
+        }
+        let (mut answered, mut low, mut sum, mut neutral_sum) = (0_u32, 0_u32, 0.0, 0.0);
+        for (j, id) in self.tree.items.iter().enumerate() {
+            let Some(level) = answers.get(id).and_then(Value::as_i64) else {
+                continue;
+            };
+            let levels = self.levels_of(j);
+            let Some(position) = levels.iter().position(|&l| l == level) else {
+                continue;
+            };
+            c.levels[j] = Some(position);
+            c.satisfied[j] = Some(self.satisfied.get(j).is_some_and(|s| s.contains(&level)));
+            let (min, max) = (levels[0] as f64, levels[levels.len() - 1] as f64);
+            let neutral = (min + max) / 2.0;
+            answered += 1;
+            sum += level as f64;
+            neutral_sum += neutral;
+            low += u32::from((level as f64) < neutral);
+        }
+        if answered > 0 {
+            c.dissatisfied = [sum < neutral_sum, 2 * low > answered, low > 0];
+        }
+        c
+    }
+
+    /// An empty bucket.
+    pub fn empty(&self) -> BucketCounts {
+        BucketCounts {
+            valid: 0,
+            invalid: 0,
+            dissatisfied: [0; 3],
+            levels: self.levels.iter().map(|l| vec![0; l.len()]).collect(),
+            moments: Moments::new(self.n_items(), self.subsets.clone()),
+        }
+    }
+
+    /// Reads a stored bucket.
+    ///
+    /// # Errors
+    /// When the text is not a bucket of this shape (a form version's items never change, so
+    /// this means corruption).
+    pub fn decode(&self, text: &str) -> Result<BucketCounts, BucketError> {
+        let stored: Stored = serde_json::from_str(text).map_err(|_| BucketError)?;
+        let moments = Moments::from_counts(self.n_items(), self.subsets.clone(), &stored.m)
+            .map_err(|_: StatsError| BucketError)?;
+        let levels_fit = stored.l.len() == self.levels.len()
+            && stored
+                .l
+                .iter()
+                .zip(&self.levels)
+                .all(|(a, b)| a.len() == b.len());
+        if !levels_fit {
+            return Err(BucketError);
+        }
+        Ok(BucketCounts {
+            valid: stored.v,
+            invalid: stored.i,
+            dissatisfied: stored.d,
+            levels: stored.l,
+            moments,
+        })
+    }
+}
+
+/// A stored bucket does not fit its form version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a stored score bucket does not fit its form version")]
+pub struct BucketError;
+
+/// The counts of one bucket (or of several, merged).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketCounts {
+    /// Valid responses.
+    pub valid: u64,
+    /// Invalid returns.
+    pub invalid: u64,
+    dissatisfied: [u64; 3],
+    /// Per item, answers per level (in the scale's order).
+    pub levels: Vec<Vec<u64>>,
+    /// The sufficient statistics of the valid responses.
+    pub moments: Moments,
+}
+
+/// The stored form: short names, integers only.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    v: u64,
+    i: u64,
+    d: [u64; 3],
+    l: Vec<Vec<u64>>,
+    m: Vec<u64>,
+}
+
+impl BucketCounts {
+    /// Adds one response.
+    pub fn add(&mut self, c: &Contribution) {
+        if !c.valid {
+            self.invalid += 1;
+            return;
+        }
+        self.valid += 1;
+        for (d, &is) in self.dissatisfied.iter_mut().zip(&c.dissatisfied) {
+            *d += u64::from(is);
+        }
+        for (counts, level) in self.levels.iter_mut().zip(&c.levels) {
+            if let Some(slot) = level.and_then(|p| counts.get_mut(p)) {
+                *slot += 1;
+            }
+        }
+        // Same shape by construction: the contribution came from this bucket's shape.
+        let _ = self.moments.add(&c.satisfied);
+    }
+
+    /// Adds another bucket of the same shape.
+    ///
+    /// # Errors
+    /// [`BucketError`] when the shapes differ.
+    pub fn merge(&mut self, other: &BucketCounts) -> Result<(), BucketError> {
+        if self.levels.len() != other.levels.len() {
+            return Err(BucketError);
+        }
+        self.moments
+            .merge(&other.moments)
+            .map_err(|_| BucketError)?;
+        self.valid += other.valid;
+        self.invalid += other.invalid;
+        for (a, b) in self.dissatisfied.iter_mut().zip(&other.dissatisfied) {
+            *a += b;
+        }
+        for (a, b) in self.levels.iter_mut().zip(&other.levels) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+        Ok(())
+    }
+
+    /// Valid responses dissatisfied under `rule` (D_dis of Decision 766).
+    pub fn dissatisfied(&self, rule: DissatisfiedRule) -> u64 {
+        self.dissatisfied[rule.index()]
+    }
+
+    /// The stored text.
+    pub fn encode(&self) -> String {
+        let stored = Stored {
+            v: self.valid,
+            i: self.invalid,
+            d: self.dissatisfied,
+            l: self.levels.clone(),
+            m: self.moments.to_counts(),
+        };
+        serde_json::to_string(&stored).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::domain::forms::FormCatalog;
+    use serde_json::json;
+
+    fn shape(key: &str) -> ScoreShape {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("survey-forms");
+        ScoreShape::of(FormCatalog::load_dir(&dir).unwrap().latest(key).unwrap())
+    }
+
+    fn answers(
+        shape: &ScoreShape,
+        level: impl Fn(usize) -> Option<i64>,
+    ) -> BTreeMap<String, Value> {
+        shape
+            .tree
+            .items
+            .iter()
+            .enumerate()
+            .filter_map(|(j, id)| level(j).map(|l| (id.clone(), json!(l))))
+            .collect()
+    }
+
+    #[test]
+    fn contributions_count_levels_satisfaction_and_766_rules() {
+        let s = shape("sipas-2017");
+        let n = s.n_items();
+        assert_eq!(n, 22);
+        let mut b = s.empty();
+        // All 5: satisfied everywhere, dissatisfied under no rule.
+        b.add(&s.contribution(&answers(&s, |_| Some(5)), true));
+        // One 1 and the rest 4: mean above 3, not a majority low, but any_low.
+        b.add(&s.contribution(&answers(&s, |j| Some(if j == 0 { 1 } else { 4 })), true));
+        // Two answers, 2 and 3: mean 2.5 < 3, half low (not a majority), any low.
+        b.add(&s.contribution(
+            &answers(&s, |j| [Some(2), Some(3)].get(j).copied().flatten()),
+            true,
+        ));
+        b.add(&s.contribution(&answers(&s, |_| Some(1)), false));
+        assert_eq!((b.valid, b.invalid), (3, 1));
+        assert_eq!(b.dissatisfied(DissatisfiedRule::MeanBelowNeutral), 1);
+        assert_eq!(b.dissatisfied(DissatisfiedRule::MajorityLow), 0);
+        assert_eq!(b.dissatisfied(DissatisfiedRule::AnyLow), 2);
+        assert_eq!(b.levels[0], vec![1, 1, 0, 0, 1]);
+        assert_eq!(b.levels[1], vec![0, 0, 1, 1, 1]);
+        assert_eq!(b.levels[5], vec![0, 0, 0, 1, 1]);
+        assert_eq!(b.moments.respondents(), 3);
+
+        let back = s.decode(&b.encode()).unwrap();
+        assert_eq!(back, b);
+        let mut twice = b.clone();
+        twice.merge(&back).unwrap();
+        assert_eq!(twice.valid, 6);
+        assert_eq!(twice.levels[0], vec![2, 2, 0, 0, 2]);
+        assert!(shape("sipas-quick").decode(&b.encode()).is_err());
+        assert!(s.decode("{}").is_err());
+    }
+}

@@ -1,0 +1,391 @@
+//! The incremental aggregates behind every result (`domain::aggregates`): score buckets, updated
+//! in the transaction that stores responses, and dossier counts, updated in the transaction that
+//! registers dossiers. Results read a few buckets per agency and month and never the responses;
+//! [`rebuild`] recomputes both tables from the raw rows (`sipas scores rebuild`).
+//!
+//! Concurrency: a bucket is updated read-modify-write. On SQLite the writer already holds the
+//! database's write lock (its transaction has written before it gets here); on PostgreSQL the
+//! row is created if missing and then locked (`SELECT … FOR UPDATE`), in key order, so two nodes
+//! updating the same bucket serialise instead of losing counts.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::entities::{dossier, dossier_count, response, score_bucket};
+use super::responses::NewResponse;
+use crate::domain::aggregates::{BucketCounts, Contribution, ScoreShape};
+use crate::domain::dossiers::period_month;
+use crate::domain::forms::PublishedForms;
+
+/// Agency, form key, form version, month, channel.
+type BucketKey = (Uuid, String, i32, String, String);
+
+/// Rows per page when rebuilding.
+const PAGE: u64 = 5_000;
+/// Agencies per `IN (…)` list.
+const AGENCY_CHUNK: usize = 500;
+
+fn corrupt(key: &BucketKey) -> DbErr {
+    DbErr::Type(format!(
+        "score bucket {} {} v{} {} {} does not fit its form version",
+        key.0, key.1, key.2, key.3, key.4
+    ))
+}
+
+/// Adds the responses just stored in this transaction to their buckets.
+pub async fn apply(db: &impl ConnectionTrait, stored: &[&NewResponse]) -> Result<(), DbErr> {
+    let mut groups: BTreeMap<BucketKey, (Arc<ScoreShape>, Vec<&Contribution>)> = BTreeMap::new();
+    for r in stored {
+        let key = (
+            r.agency_id,
+            r.form_key.clone(),
+            r.form_version,
+            r.period_month.clone(),
+            r.channel.clone(),
+        );
+        groups
+            .entry(key)
+            .or_insert_with(|| (r.score.clone(), Vec::new()))
+            .1
+            .push(&r.contribution);
+    }
+    for (key, (shape, contributions)) in groups {
+        let mut counts = lock_bucket(db, &key, &shape).await?;
+        for c in contributions {
+            counts.add(c);
+        }
+        score_bucket::Entity::update_many()
+            .col_expr(score_bucket::Column::Counts, Expr::value(counts.encode()))
+            .filter(bucket_filter(&key))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+fn bucket_filter(key: &BucketKey) -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(score_bucket::Column::AgencyId.eq(key.0))
+        .add(score_bucket::Column::FormKey.eq(key.1.as_str()))
+        .add(score_bucket::Column::FormVersion.eq(key.2))
+        .add(score_bucket::Column::PeriodMonth.eq(key.3.as_str()))
+        .add(score_bucket::Column::Channel.eq(key.4.as_str()))
+}
+
+/// Creates the bucket if missing, locks it (PostgreSQL) and reads it.
+async fn lock_bucket(
+    db: &impl ConnectionTrait,
+    key: &BucketKey,
+    shape: &ScoreShape,
+) -> Result<BucketCounts, DbErr> {
+    score_bucket::Entity::insert(score_bucket::ActiveModel {
+        agency_id: Set(key.0),
+        form_key: Set(key.1.clone()),
+        form_version: Set(key.2),
+        period_month: Set(key.3.clone()),
+        channel: Set(key.4.clone()),
+        counts: Set(shape.empty().encode()),
+    })
+    .on_conflict_do_nothing()
+    .exec_without_returning(db)
+    .await?;
+    let mut select = score_bucket::Entity::find().filter(bucket_filter(key));
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        select = select.lock_exclusive();
+    }
+    let row = select
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("score bucket {key:?}")))?;
+    shape.decode(&row.counts).map_err(|_| corrupt(key))
+}
+
+/// Counts newly registered dossiers: `(agency, form key, completion time, channel)` each.
+pub async fn count_dossiers<'a>(
+    db: &impl ConnectionTrait,
+    dossiers: impl IntoIterator<Item = (Uuid, &'a str, DateTime<Utc>, &'a str)>,
+) -> Result<(), DbErr> {
+    let mut counts: BTreeMap<(Uuid, &str, String, &str), i64> = BTreeMap::new();
+    for (agency, form, completed_at, channel) in dossiers {
+        *counts
+            .entry((agency, form, period_month(completed_at), channel))
+            .or_default() += 1;
+    }
+    let rows: Vec<dossier_count::ActiveModel> = counts
+        .into_iter()
+        .map(
+            |((agency, form, month, channel), n)| dossier_count::ActiveModel {
+                agency_id: Set(agency),
+                form_key: Set(form.to_owned()),
+                period_month: Set(month),
+                channel: Set(channel.to_owned()),
+                dossiers: Set(n),
+            },
+        )
+        .collect();
+    for chunk in rows.chunks(1_000) {
+        dossier_count::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::columns([
+                    dossier_count::Column::AgencyId,
+                    dossier_count::Column::FormKey,
+                    dossier_count::Column::PeriodMonth,
+                    dossier_count::Column::Channel,
+                ])
+                .value(
+                    dossier_count::Column::Dossiers,
+                    Expr::cust("dossier_counts.dossiers + excluded.dossiers"),
+                )
+                .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// One stored bucket, as read for a result.
+#[derive(Debug, Clone)]
+pub struct BucketRow {
+    pub agency_id: Uuid,
+    pub form_version: u32,
+    pub period_month: String,
+    pub channel: String,
+    pub counts: String,
+}
+
+/// The buckets of `agencies` for `form_key` with months in `from..=to` (`YYYY-MM`), every
+/// version.
+pub async fn buckets(
+    db: &impl ConnectionTrait,
+    agencies: &[Uuid],
+    form_key: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<BucketRow>, DbErr> {
+    let mut out = Vec::new();
+    for chunk in agencies.chunks(AGENCY_CHUNK) {
+        let rows = score_bucket::Entity::find()
+            .filter(score_bucket::Column::AgencyId.is_in(chunk.iter().copied()))
+            .filter(score_bucket::Column::FormKey.eq(form_key))
+            .filter(score_bucket::Column::PeriodMonth.between(from, to))
+            .all(db)
+            .await?;
+        out.extend(rows.into_iter().map(|m| BucketRow {
+            agency_id: m.agency_id,
+            form_version: u32::try_from(m.form_version).unwrap_or_default(),
+            period_month: m.period_month,
+            channel: m.channel,
+            counts: m.counts,
+        }));
+    }
+    Ok(out)
+}
+
+/// Registered dossiers of one agency, month and channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DossierCountRow {
+    pub agency_id: Uuid,
+    pub period_month: String,
+    pub channel: String,
+    pub dossiers: u64,
+}
+
+/// The registered-dossier counts of `agencies` for `form_key` with months in `from..=to`.
+pub async fn dossier_counts(
+    db: &impl ConnectionTrait,
+    agencies: &[Uuid],
+    form_key: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<DossierCountRow>, DbErr> {
+    let mut out = Vec::new();
+    for chunk in agencies.chunks(AGENCY_CHUNK) {
+        let rows = dossier_count::Entity::find()
+            .filter(dossier_count::Column::AgencyId.is_in(chunk.iter().copied()))
+            .filter(dossier_count::Column::FormKey.eq(form_key))
+            .filter(dossier_count::Column::PeriodMonth.between(from, to))
+            .all(db)
+            .await?;
+        out.extend(rows.into_iter().map(|m| DossierCountRow {
+            agency_id: m.agency_id,
+            period_month: m.period_month,
+            channel: m.channel,
+            dossiers: u64::try_from(m.dossiers).unwrap_or_default(),
+        }));
+    }
+    Ok(out)
+}
+
+/// What a rebuild found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RebuildReport {
+    pub responses: u64,
+    pub buckets: u64,
+    pub dossiers: u64,
+    pub dossier_counts: u64,
+}
+
+/// Recomputes every bucket and dossier count from the raw rows, in one transaction (readers see
+/// the old or the new aggregates, never a mix). Counts are integers, so the result is
+/// bit-identical to what the incremental updates produced.
+///
+/// # Errors
+/// A database error, or a response of a form version that is not loaded or whose stored
+/// answers cannot be read.
+pub async fn rebuild(
+    db: &DatabaseConnection,
+    forms: &PublishedForms,
+) -> Result<RebuildReport, DbErr> {
+    let txn = db.begin().await?;
+    let mut report = RebuildReport::default();
+    score_bucket::Entity::delete_many().exec(&txn).await?;
+    dossier_count::Entity::delete_many().exec(&txn).await?;
+
+    let mut buckets: HashMap<BucketKey, BucketCounts> = HashMap::new();
+    let mut shapes: HashMap<(String, i32), Arc<ScoreShape>> = HashMap::new();
+    let mut after: Option<Uuid> = None;
+    loop {
+        let mut page = response::Entity::find().order_by_asc(response::Column::Id);
+        if let Some(id) = after {
+            page = page.filter(response::Column::Id.gt(id));
+        }
+        let rows = page.limit(PAGE).all(&txn).await?;
+        let Some(last) = rows.last() else { break };
+        after = Some(last.id);
+        for r in rows {
+            report.responses += 1;
+            let shape = match shapes.get(&(r.form_key.clone(), r.form_version)) {
+                Some(s) => s.clone(),
+                None => {
+                    let version = u32::try_from(r.form_version).unwrap_or_default();
+                    let form = forms.version(&r.form_key, version).ok_or_else(|| {
+                        DbErr::Custom(format!(
+                            "responses of {} v{} exist, but that form version is not loaded",
+                            r.form_key, r.form_version
+                        ))
+                    })?;
+                    shapes.insert((r.form_key.clone(), r.form_version), form.score.clone());
+                    form.score.clone()
+                }
+            };
+            let answers: BTreeMap<String, serde_json::Value> = serde_json::from_str(&r.answers)
+                .map_err(|e| DbErr::Custom(format!("response {}: answers: {e}", r.id)))?;
+            let key = (
+                r.agency_id,
+                r.form_key,
+                r.form_version,
+                r.period_month,
+                r.channel,
+            );
+            buckets
+                .entry(key)
+                .or_insert_with(|| shape.empty())
+                .add(&shape.contribution(&answers, r.valid));
+        }
+    }
+    let mut rows: Vec<score_bucket::ActiveModel> = buckets
+        .into_iter()
+        .map(|(key, counts)| score_bucket::ActiveModel {
+            agency_id: Set(key.0),
+            form_key: Set(key.1),
+            form_version: Set(key.2),
+            period_month: Set(key.3),
+            channel: Set(key.4),
+            counts: Set(counts.encode()),
+        })
+        .collect();
+    report.buckets = rows.len() as u64;
+    while !rows.is_empty() {
+        let chunk: Vec<_> = rows.drain(..rows.len().min(500)).collect();
+        score_bucket::Entity::insert_many(chunk)
+            .exec_without_returning(&txn)
+            .await?;
+    }
+
+    let mut counts: BTreeMap<(Uuid, String, String, String), i64> = BTreeMap::new();
+    let mut after: Option<Uuid> = None;
+    loop {
+        let mut page = dossier::Entity::find()
+            .select_only()
+            .columns([
+                dossier::Column::Id,
+                dossier::Column::AgencyId,
+                dossier::Column::FormKey,
+                dossier::Column::CompletedAt,
+                dossier::Column::Channel,
+            ])
+            .order_by_asc(dossier::Column::Id);
+        if let Some(id) = after {
+            page = page.filter(dossier::Column::Id.gt(id));
+        }
+        let rows: Vec<(Uuid, Uuid, String, DateTime<Utc>, String)> =
+            page.limit(PAGE).into_tuple().all(&txn).await?;
+        let Some(last) = rows.last() else { break };
+        after = Some(last.0);
+        for (_, agency, form, completed_at, channel) in rows {
+            report.dossiers += 1;
+            *counts
+                .entry((agency, form, period_month(completed_at), channel))
+                .or_default() += 1;
+        }
+    }
+    report.dossier_counts = counts.len() as u64;
+    let rows: Vec<dossier_count::ActiveModel> = counts
+        .into_iter()
+        .map(
+            |((agency, form, month, channel), n)| dossier_count::ActiveModel {
+                agency_id: Set(agency),
+                form_key: Set(form),
+                period_month: Set(month),
+                channel: Set(channel),
+                dossiers: Set(n),
+            },
+        )
+        .collect();
+    for chunk in rows.chunks(1_000) {
+        dossier_count::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// Every stored bucket and dossier count as text, in key order (for tests and checks that a
+/// rebuild changed nothing).
+pub async fn snapshot(db: &impl ConnectionTrait) -> Result<Vec<String>, DbErr> {
+    let mut out: Vec<String> = score_bucket::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| {
+            format!(
+                "bucket {} {} {} {} {} {}",
+                m.agency_id, m.form_key, m.form_version, m.period_month, m.channel, m.counts
+            )
+        })
+        .collect();
+    out.extend(
+        dossier_count::Entity::find()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| {
+                format!(
+                    "dossiers {} {} {} {} {}",
+                    m.agency_id, m.form_key, m.period_month, m.channel, m.dossiers
+                )
+            }),
+    );
+    out.sort();
+    Ok(out)
+}

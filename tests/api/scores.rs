@@ -1,0 +1,78 @@
+//! The score aggregates: updated with every stored response and registered dossier, and equal,
+//! bit for bit, to a rebuild from the raw rows.
+
+use serde_json::{Value, json};
+use sipas::persistence::aggregates;
+
+use crate::dossiers::setup;
+use crate::helpers::{TestApp, spawn_app};
+use crate::responses::{form_of, registered, response_path, scale_questions};
+
+/// Registers `n` dossiers of agency SO over the three channels and answers most of them with
+/// varied levels; returns how many were answered.
+pub async fn answered_dossiers(app: &TestApp, admin: &str, n: usize) -> usize {
+    let channels = ["in_person", "online", "postal"];
+    let mut answered = 0;
+    for i in 0..n {
+        let reg = registered(
+            app,
+            admin,
+            &format!("SC-{i}"),
+            json!({"channel": channels[i % 3]}),
+        )
+        .await;
+        if i % 5 == 4 {
+            continue; // unanswered
+        }
+        let form = form_of(app, &reg).await;
+        let answers: serde_json::Map<String, Value> = scale_questions(&form)
+            .into_iter()
+            .enumerate()
+            // Varied levels, some items skipped.
+            .filter(|(j, _)| (i + j) % 7 != 0)
+            .map(|(j, id)| (id, json!(1 + (i * 3 + j * 2) % 5)))
+            .collect();
+        let res = app
+            .post_json(None, &response_path(&reg), &json!({"answers": answers}))
+            .await;
+        assert_eq!(res.status().as_u16(), 201);
+        answered += 1;
+    }
+    answered
+}
+
+#[tokio::test]
+async fn aggregates_follow_every_response_and_a_rebuild_is_bit_identical() {
+    let app = spawn_app().await;
+    let admin = setup(&app).await;
+    let answered = answered_dossiers(&app, &admin, 40).await;
+    assert_eq!(answered, 32);
+
+    let live = aggregates::snapshot(&app.db).await.unwrap();
+    let buckets: Vec<&String> = live.iter().filter(|l| l.starts_with("bucket")).collect();
+    let counts: Vec<&String> = live.iter().filter(|l| l.starts_with("dossiers")).collect();
+    assert_eq!(buckets.len(), 3, "one bucket per channel: {live:#?}");
+    assert_eq!(counts.len(), 3, "{live:#?}");
+    let valid: u64 = buckets
+        .iter()
+        .map(|l| {
+            let json: Value = serde_json::from_str(&l[l.find('{').unwrap()..]).unwrap();
+            json["v"].as_u64().unwrap()
+        })
+        .sum();
+    assert_eq!(valid, answered as u64);
+    let registered: u64 = counts
+        .iter()
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(registered, 40);
+
+    let settings = crate::helpers::test_settings("sqlite::memory:");
+    let forms = sipas::startup::publish_forms(&app.db, &settings.forms.dir)
+        .await
+        .unwrap();
+    let report = aggregates::rebuild(&app.db, &forms).await.unwrap();
+    assert_eq!(report.responses, answered as u64);
+    assert_eq!(report.dossiers, 40);
+    assert_eq!(aggregates::snapshot(&app.db).await.unwrap(), live);
+}
