@@ -10,6 +10,7 @@ pub mod digest;
 pub mod dossiers;
 pub mod forms;
 pub mod invitations;
+pub mod periods;
 pub mod scoring;
 pub mod submissions;
 pub mod tokens;
