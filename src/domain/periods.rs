@@ -434,7 +434,7 @@ mod tests {
             let raw = format!("2026-{m:02}");
             let p = Period::parse(&raw).unwrap();
             assert_eq!(span(&p), s(&raw, &raw, &raw));
-            assert_eq!(months(&p), [raw.clone()]);
+            assert_eq!(months(&p), std::slice::from_ref(&raw));
             assert_eq!(p.len_months(), 1);
         }
     }
