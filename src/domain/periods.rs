@@ -142,8 +142,8 @@ impl Period {
 
     /// The range `from`–`to` (both `YYYY-MM`, inclusive).
     pub fn range(from: &str, to: &str) -> Result<Self, PeriodError> {
-        let first = Month::parse(from)
-            .ok_or_else(|| PeriodError::new(Field::From, month_problem(from)))?;
+        let first =
+            Month::parse(from).ok_or_else(|| PeriodError::new(Field::From, month_problem(from)))?;
         let last =
             Month::parse(to).ok_or_else(|| PeriodError::new(Field::To, month_problem(to)))?;
         if last < first {
@@ -221,7 +221,9 @@ impl Period {
     /// Every month of the period, in order.
     pub fn months(&self) -> impl Iterator<Item = Month> + use<> {
         let last = self.last;
-        std::iter::successors(Some(self.first), move |m| Some(m.next()).filter(|n| *n <= last))
+        std::iter::successors(Some(self.first), move |m| {
+            Some(m.next()).filter(|n| *n <= last)
+        })
     }
 }
 
@@ -464,7 +466,11 @@ mod tests {
             ("2026-04", "2026-09", "2026-04/2026-09"),
         ];
         for (from, to, label) in cases {
-            assert_eq!(Period::range(from, to).unwrap().label(), label, "{from}..{to}");
+            assert_eq!(
+                Period::range(from, to).unwrap().label(),
+                label,
+                "{from}..{to}"
+            );
         }
         assert_eq!(
             Period::range("2026-04", "2026-06").unwrap(),
@@ -474,9 +480,15 @@ mod tests {
 
     #[test]
     fn the_span_limit_is_inclusive() {
-        assert_eq!(Period::range("2016-01", "2025-12").unwrap().len_months(), 120);
+        assert_eq!(
+            Period::range("2016-01", "2025-12").unwrap().len_months(),
+            120
+        );
         let err = Period::range("2016-01", "2026-01").unwrap_err();
-        assert_eq!((err.field, err.problem), (Field::To, PeriodProblem::TooLong));
+        assert_eq!(
+            (err.field, err.problem),
+            (Field::To, PeriodProblem::TooLong)
+        );
         let first = Period::range("2000-01", "2000-01").unwrap();
         assert_eq!(first.label(), "2000-01");
         let last = Period::parse("2099").unwrap();
@@ -513,23 +525,77 @@ mod tests {
         ];
         for (raw, problem) in cases {
             let err = Period::parse(raw).unwrap_err();
-            assert_eq!((err.field, err.problem), (Field::Period, problem), "{raw:?}");
+            assert_eq!(
+                (err.field, err.problem),
+                (Field::Period, problem),
+                "{raw:?}"
+            );
         }
     }
 
     #[test]
     fn bad_ranges_name_the_field() {
         let cases = [
-            ("2026", "2026-03", Field::From, PeriodProblem::MalformedMonth),
-            ("2026-Q1", "2026-03", Field::From, PeriodProblem::MalformedMonth),
-            ("2026-1", "2026-03", Field::From, PeriodProblem::MalformedMonth),
-            ("2026-13", "2026-03", Field::From, PeriodProblem::MalformedMonth),
-            ("1999-12", "2026-03", Field::From, PeriodProblem::YearOutOfRange),
-            ("2026-01", "2026-3", Field::To, PeriodProblem::MalformedMonth),
-            ("2026-01", "2026-00", Field::To, PeriodProblem::MalformedMonth),
-            ("2026-01", "2100-01", Field::To, PeriodProblem::YearOutOfRange),
-            ("2026-05", "2026-04", Field::To, PeriodProblem::EndBeforeStart),
-            ("2026-01", "2025-12", Field::To, PeriodProblem::EndBeforeStart),
+            (
+                "2026",
+                "2026-03",
+                Field::From,
+                PeriodProblem::MalformedMonth,
+            ),
+            (
+                "2026-Q1",
+                "2026-03",
+                Field::From,
+                PeriodProblem::MalformedMonth,
+            ),
+            (
+                "2026-1",
+                "2026-03",
+                Field::From,
+                PeriodProblem::MalformedMonth,
+            ),
+            (
+                "2026-13",
+                "2026-03",
+                Field::From,
+                PeriodProblem::MalformedMonth,
+            ),
+            (
+                "1999-12",
+                "2026-03",
+                Field::From,
+                PeriodProblem::YearOutOfRange,
+            ),
+            (
+                "2026-01",
+                "2026-3",
+                Field::To,
+                PeriodProblem::MalformedMonth,
+            ),
+            (
+                "2026-01",
+                "2026-00",
+                Field::To,
+                PeriodProblem::MalformedMonth,
+            ),
+            (
+                "2026-01",
+                "2100-01",
+                Field::To,
+                PeriodProblem::YearOutOfRange,
+            ),
+            (
+                "2026-05",
+                "2026-04",
+                Field::To,
+                PeriodProblem::EndBeforeStart,
+            ),
+            (
+                "2026-01",
+                "2025-12",
+                Field::To,
+                PeriodProblem::EndBeforeStart,
+            ),
             ("2000-01", "2099-12", Field::To, PeriodProblem::TooLong),
         ];
         for (from, to, field, problem) in cases {
@@ -560,8 +626,14 @@ mod tests {
             bad(Some("2026"), Some("2026-01"), Some("2026-02")),
             ("period", "ambiguous_period")
         );
-        assert_eq!(bad(Some("2026"), None, Some("2026-02")), ("period", "ambiguous_period"));
-        assert_eq!(bad(Some("2026-Q9"), None, None), ("period", "invalid_period"));
+        assert_eq!(
+            bad(Some("2026"), None, Some("2026-02")),
+            ("period", "ambiguous_period")
+        );
+        assert_eq!(
+            bad(Some("2026-Q9"), None, None),
+            ("period", "invalid_period")
+        );
     }
 
     #[test]
@@ -593,7 +665,10 @@ mod tests {
         assert_eq!((m.year(), m.month()), (2026, 3));
         assert_eq!(m.to_string(), "2026-03");
         assert!(Month::parse("2025-12").unwrap() < m);
-        assert_eq!(Month::parse("2026-12").unwrap().next().to_string(), "2027-01");
+        assert_eq!(
+            Month::parse("2026-12").unwrap().next().to_string(),
+            "2027-01"
+        );
         for bad in ["2026-3", "2026-13", "2026/03", "2026-03-01", "1999-01", ""] {
             assert!(Month::parse(bad).is_none(), "{bad}");
         }

@@ -133,26 +133,14 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
     tokio::task::spawn_blocking(f).await.unwrap()
 }
 
-#[tokio::test]
-async fn two_nodes_share_the_outbox_and_send_every_invitation_once() {
-    let database = TestDatabase::create().await;
-    let dir = workdir();
-    let url = database.url_for_process(&dir);
-
-    let smtp_port = free_port();
-    let smtp = blocking(move || SmtpSink::start(smtp_port)).await;
-    let start = Instant::now();
-    while tokio::net::TcpStream::connect(("127.0.0.1", smtp_port))
-        .await
-        .is_err()
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "aiosmtpd does not listen (pip install aiosmtpd)"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-
+/// An admin key and two `sipas serve` nodes on `url` (sending mail to `smtp_port`).
+async fn two_nodes(
+    database: &TestDatabase,
+    dir: &Path,
+    url: &str,
+    smtp_port: u16,
+) -> (String, [Node; 2]) {
+    let (dir, url) = (dir.to_path_buf(), url.to_owned());
     // `keys create` applies the migrations first, so the two nodes start on a ready schema.
     let out = blocking({
         let (dir, url) = (dir.clone(), url.clone());
@@ -188,6 +176,30 @@ async fn two_nodes_share_the_outbox_and_send_every_invitation_once() {
         let a = start_node().await;
         [a, start_node().await]
     };
+    (admin, nodes)
+}
+
+#[tokio::test]
+async fn two_nodes_share_the_outbox_and_send_every_invitation_once() {
+    let database = TestDatabase::create().await;
+    let dir = workdir();
+    let url = database.url_for_process(&dir);
+
+    let smtp_port = free_port();
+    let smtp = blocking(move || SmtpSink::start(smtp_port)).await;
+    let start = Instant::now();
+    while tokio::net::TcpStream::connect(("127.0.0.1", smtp_port))
+        .await
+        .is_err()
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "aiosmtpd does not listen (pip install aiosmtpd)"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let (admin, nodes) = two_nodes(&database, &dir, &url, smtp_port).await;
     let client = reqwest::Client::new();
     let res = client
         .post(format!("{}/api/v1/agencies", nodes[0].address))
@@ -327,5 +339,107 @@ async fn a_row_another_node_sent_meanwhile_is_not_claimed_again() {
         again.iter().map(|c| c.kind).collect::<Vec<_>>()
     );
     drop(app);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// Exactly once across processes: for each of a few dossiers, 100 concurrent submissions (two
+/// different bodies, alternating between two `sipas serve` nodes on one database) store exactly
+/// one response; everyone gets the one receipt (201/200) or 409.
+#[tokio::test]
+async fn two_nodes_store_one_response_per_dossier_under_concurrent_submissions() {
+    const DOSSIERS_HERE: usize = 4;
+    const REQUESTS: usize = 100;
+    let database = TestDatabase::create().await;
+    let dir = workdir();
+    let url = database.url_for_process(&dir);
+    // No invitations are sent: no SMTP server is needed.
+    let (admin, nodes) = two_nodes(&database, &dir, &url, free_port()).await;
+    let client = reqwest::Client::new();
+    let res = client
+        .post(format!("{}/api/v1/agencies", nodes[0].address))
+        .bearer_auth(&admin)
+        .json(&json!({"code": "SO", "name": {"vi": "Sở Nội vụ"}, "kind": "province"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 201);
+    let form: Value = client
+        .get(format!("{}/api/v1/forms/sipas-2017", nodes[1].address))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bodies = [5, 2].map(|level| json!({"answers": crate::responses::all_scales(&form, level)}));
+
+    for d in 0..DOSSIERS_HERE {
+        let reg: Value = client
+            .post(format!("{}/api/v1/dossiers", nodes[d % 2].address))
+            .bearer_auth(&admin)
+            .json(&dossier("SO", &format!("TWO-{d}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = reg["survey_token"].as_str().unwrap().to_owned();
+        let tasks: Vec<_> = (0..REQUESTS)
+            .map(|i| {
+                let url = format!("{}/api/v1/surveys/{token}/response", nodes[i % 2].address);
+                let (client, body) = (client.clone(), bodies[(i / 2) % 2].clone());
+                tokio::spawn(async move {
+                    let res = client.post(url).json(&body).send().await.unwrap();
+                    let status = res.status().as_u16();
+                    (i, status, res.json::<Value>().await.unwrap())
+                })
+            })
+            .collect();
+        let mut created = Vec::new();
+        let mut receipts = HashSet::new();
+        for task in tasks {
+            let (i, status, body) = task.await.unwrap();
+            match status {
+                201 => created.push(i),
+                200 => {}
+                409 => {
+                    assert_eq!(body["code"], "already_answered");
+                    continue;
+                }
+                other => panic!("dossier {d}, request {i}: {other} {body}"),
+            }
+            receipts.insert(body["receipt"].as_str().unwrap().to_owned());
+        }
+        assert_eq!(created.len(), 1, "dossier {d}: exactly one 201");
+        assert_eq!(receipts.len(), 1, "dossier {d}: one receipt");
+    }
+
+    let db = sea_orm::Database::connect(url.as_str()).await.unwrap();
+    let count = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            use sea_orm::ConnectionTrait;
+            db.query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                sql,
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index::<i64>(0)
+            .unwrap()
+        }
+    };
+    assert_eq!(
+        count("SELECT COUNT(*) FROM responses").await,
+        DOSSIERS_HERE as i64
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM dossiers WHERE answered").await,
+        DOSSIERS_HERE as i64
+    );
+    db.close().await.unwrap();
+    blocking(move || drop(nodes)).await;
     std::fs::remove_dir_all(dir).ok();
 }
