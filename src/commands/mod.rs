@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod forms;
 pub mod import_file;
+pub mod responses;
 
 pub use admin::{
     CreatedKey, create_key, format_keys, import_agencies, list_keys, read_import, revoke_key,

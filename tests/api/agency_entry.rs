@@ -1,6 +1,6 @@
 //! Paper, kiosk and phone questionnaires entered by agencies: `POST
 //! /api/v1/agencies/{code}/responses` (stored once through the same path as a citizen's answer,
-//! invalid returns, who may enter, every refusal).
+//! invalid returns, who may enter, every refusal) and `sipas responses import` run as a program.
 
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
@@ -9,8 +9,10 @@ use sipas::domain::dossiers::vietnam_date;
 use sipas::persistence::dossiers as store;
 use uuid::Uuid;
 
-use crate::dossiers::setup;
-use crate::helpers::{TestApp, assert_problem, spawn_app};
+use crate::agencies::write;
+use crate::dossiers::{dossier, register, setup};
+use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_for_process};
+use crate::process::{sipas, workdir};
 use crate::responses::{all_scales, count, form_of, registered, response_path, rows};
 
 const ENTRY: &str = "/api/v1/agencies/SO/responses";
@@ -354,4 +356,212 @@ async fn only_keys_of_the_agency_or_above_and_admins_may_enter() {
     let op = &doc["paths"]["/api/v1/agencies/{code}/responses"]["post"];
     assert!(op["responses"]["201"].is_object(), "{op}");
     assert!(op["responses"]["409"].is_object(), "{op}");
+}
+
+// ---- sipas responses import ------------------------------------------------------------------
+
+fn import(
+    dir: &std::path::Path,
+    url: &str,
+    file: &std::path::Path,
+    extra: &[&str],
+) -> (bool, String) {
+    let out = sipas(dir)
+        .args(["responses", "import"])
+        .arg(file)
+        .args(["--agency", "SO", "--form", "sipas-2017"])
+        .args(extra)
+        .env("DATABASE_URL", url)
+        .output()
+        .unwrap();
+    assert!(out.stdout.is_empty());
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The line numbers of `FILE:LINE:` reports in `stderr`, in order.
+fn reported_lines(stderr: &str, name: &str) -> Vec<u64> {
+    let prefix = format!("{name}:");
+    stderr
+        .lines()
+        .filter_map(|l| l.split(&prefix).nth(1))
+        .map(|rest| rest.split(':').next().unwrap().parse().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn import_stores_every_row_of_a_good_file() {
+    let dir = workdir();
+    let (app, url) = spawn_app_for_process(&dir).await;
+    let admin = setup(&app).await;
+    for code in ["I-1", "I-2", "I-3"] {
+        register(&app, &admin, &dossier("SO", code), 201).await;
+    }
+    // Decomposed Vietnamese (as some keyboards type it) in a quoted cell with a comma.
+    let decomposed = "Ca\u{0301}n bo\u{0302}\u{0323} nhiê\u{0323}t ti\u{0300}nh, chu đa\u{0301}o";
+    let csv = format!(
+        "\u{feff}dossier_code,s1,s2,s3,s4,s5,s6,s7,s8,s9,s10,s11,s12,s13,s14,s15,s16,s17,s18,s19,s20,s21,s22,p1,e1,comment\n\
+         I-1,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,once,facilities;simpler_procedures,\"{decomposed}\"\n\
+         \n\
+         I-2,4,4,4,4,4,4,4,4,4,4,4,,,,,,,,,,,,,,\n\
+         I-3,3,,,,,,,,,,,,,,,,,,,,,,twice,,\n"
+    );
+    let file = write(&dir, "paper.csv", csv.as_bytes());
+    let (ok, stderr) = import(&dir, &url, &file, &[]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains("stored 3 response(s)")
+            && stderr.contains("(1 invalid return(s) among them)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("skipped 0 row(s)"), "{stderr}");
+
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM responses WHERE mode = 'paper'").await,
+        3
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM responses WHERE valid = false").await,
+        1
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM dossiers WHERE answered").await,
+        3
+    );
+    let texts = rows(&app, "SELECT answers FROM responses").await;
+    let with_comment: Vec<Value> = texts
+        .iter()
+        .map(|r| serde_json::from_str(&r.try_get::<String>("", "answers").unwrap()).unwrap())
+        .filter(|a: &Value| a.get("comment").is_some())
+        .collect();
+    assert_eq!(with_comment.len(), 1);
+    assert_eq!(
+        with_comment[0]["comment"], "Cán bộ nhiệt tình, chu đáo",
+        "stored NFC"
+    );
+    assert_eq!(
+        with_comment[0]["e1"],
+        json!(["facilities", "simpler_procedures"])
+    );
+    assert_eq!(with_comment[0]["s1"], 5);
+
+    // The same file again: every dossier is answered now.
+    let (ok, stderr) = import(&dir, &url, &file, &[]);
+    assert!(!ok);
+    assert_eq!(stderr.matches("already answered").count(), 3, "{stderr}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
+async fn a_bad_import_lists_every_bad_row_and_stores_nothing_unless_told_to_skip() {
+    let dir = workdir();
+    let (app, url) = spawn_app_for_process(&dir).await;
+    let admin = setup(&app).await;
+    for code in ["B-1", "B-2", "B-3", "B-4"] {
+        register(&app, &admin, &dossier("SO", code), 201).await;
+    }
+    let mut quick = dossier("SO", "B-Q");
+    quick["form_key"] = json!("sipas-quick");
+    register(&app, &admin, &quick, 201).await;
+    // B-5 is answered online first.
+    let b5 = registered(&app, &admin, "B-5", json!({})).await;
+    let form = form_of(&app, &b5).await;
+    let res = app
+        .post_json(
+            None,
+            &response_path(&b5),
+            &json!({"answers": all_scales(&form, 4)}),
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 201);
+    let csv = "dossier_code,s1,s2,p1,e1\n\
+               B-1,5,4,once,\n\
+               NO-SUCH,5,4,,\n\
+               B-2,9,4,,\n\
+               B-3,5,4,often,facilities;nowhere\n\
+               B-4,4,4,,\n\
+               B-4,4,4,,\n\
+               B-5,4,4,,\n\
+               B-Q,4,4,,\n\
+               ,4,4,,\n\
+               B-6,4\n";
+    let file = write(&dir, "bad.csv", csv.as_bytes());
+    let (ok, stderr) = import(&dir, &url, &file, &[]);
+    assert!(!ok);
+    assert_eq!(
+        reported_lines(&stderr, "bad.csv"),
+        [3, 4, 5, 5, 6, 7, 8, 9, 10, 11],
+        "{stderr}"
+    );
+    for needle in [
+        "bad.csv:3: dossier_code: no dossier",
+        "bad.csv:4: s1: Level 9",
+        "bad.csv:5: p1:",
+        "bad.csv:5: e1:",
+        "bad.csv:6: dossier_code: the same dossier code is also on line 7",
+        "bad.csv:7: dossier_code: the same dossier code is also on line 6",
+        "bad.csv:8: dossier_code: the dossier is already answered",
+        "bad.csv:9: dossier_code: the dossier is surveyed with the form `sipas-quick`",
+        "bad.csv:10: dossier_code: must not be empty",
+        "bad.csv:11: row: has 2 cells",
+    ] {
+        assert!(stderr.contains(needle), "{needle}\n{stderr}");
+    }
+    assert!(stderr.contains("nothing was imported"), "{stderr}");
+    // Nothing written: only the online answer is there, B-1 is still open.
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM responses").await, 1);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM dossiers WHERE answered").await,
+        1
+    );
+
+    // --skip-bad stores the good row and reports the rest.
+    let (ok, stderr) = import(&dir, &url, &file, &["--skip-bad"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        reported_lines(&stderr, "bad.csv"),
+        [3, 4, 5, 5, 6, 7, 8, 9, 10, 11],
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("stored 1 response(s)") && stderr.contains("skipped 10 row(s)"),
+        "{stderr}"
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM responses").await, 2);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM dossiers WHERE answered").await,
+        2
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
+async fn unknown_columns_are_reported_once_on_the_header_line() {
+    let dir = workdir();
+    let (app, url) = spawn_app_for_process(&dir).await;
+    let admin = setup(&app).await;
+    register(&app, &admin, &dossier("SO", "H-1"), 201).await;
+    let file = write(
+        &dir,
+        "header.csv",
+        b"dossier_code,s1,q9_1,s1,ten\nH-1,5,4,4,x\nH-1,5,4,4,y\n",
+    );
+    let (ok, stderr) = import(&dir, &url, &file, &[]);
+    assert!(!ok);
+    assert_eq!(reported_lines(&stderr, "header.csv"), [1, 1, 1], "{stderr}");
+    assert!(stderr.contains("unknown column `q9_1`"), "{stderr}");
+    assert!(stderr.contains("unknown column `ten`"), "{stderr}");
+    assert!(stderr.contains("`s1` appears twice"), "{stderr}");
+
+    let file = write(&dir, "nocode.csv", b"s1,s2\n5,5\n");
+    let (ok, stderr) = import(&dir, &url, &file, &[]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("nocode.csv:1: header: the column `dossier_code` is missing"),
+        "{stderr}"
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM responses").await, 0);
+    std::fs::remove_dir_all(dir).ok();
 }
