@@ -1,6 +1,6 @@
 //! The command line: `sipas [serve]`, `sipas migrate [up|down|status]`,
 //! `sipas forms check|list|retire`, `sipas keys create|list|revoke`,
-//! `sipas agencies import FILE.csv`.
+//! `sipas agencies import FILE.csv`, `sipas responses import FILE.csv`.
 
 use clap::{Parser, Subcommand};
 
@@ -54,6 +54,11 @@ pub enum Command {
         #[command(subcommand)]
         action: ScoresAction,
     },
+    /// Enter questionnaires collected on paper, at a kiosk or by phone.
+    Responses {
+        #[command(subcommand)]
+        action: ResponsesAction,
+    },
 }
 
 #[derive(Debug, Subcommand, Clone, Copy)]
@@ -61,6 +66,61 @@ pub enum ScoresAction {
     /// Recompute every score bucket and dossier count from the stored responses and dossiers
     /// (in one transaction; the result equals what the live updates produced).
     Rebuild,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ResponsesAction {
+    /// Import questionnaires of one agency's dossiers from a CSV file (UTF-8, comma-separated,
+    /// header line), one row per questionnaire.
+    ///
+    /// Columns: `dossier_code`, then one column per question id of the form, in any order;
+    /// columns may be left out. A cell holds: nothing for an unanswered question; the level
+    /// (an integer) for a scale; the option id for single choice; option ids separated by `;`
+    /// for multiple choice (e.g. `facilities;simpler_procedures`); `yes`/`no` (or `có`/`không`,
+    /// `true`/`false`) for yes/no; a number; free text (quoted if it holds commas).
+    ///
+    /// Each dossier must be registered for the agency, with this form, and not yet answered.
+    /// The answers are checked exactly like those sent to the API; a paper questionnaire with
+    /// too many blank satisfaction items is stored as an invalid return. The whole file is
+    /// checked first: if any row is bad, every bad row is reported (line, question, message),
+    /// nothing is stored and the exit code is 1 — unless `--skip-bad`. Rows are stored in
+    /// random order, in transactions of `responses.writer_batch_max`; a summary goes to
+    /// standard error.
+    Import {
+        /// The CSV file.
+        file: std::path::PathBuf,
+        /// Code of the agency the dossiers are registered for.
+        #[arg(long)]
+        agency: String,
+        /// Key of the form the questionnaires answer (e.g. sipas-2017).
+        #[arg(long)]
+        form: String,
+        /// How the questionnaires were collected. Kiosk and phone are checked like online
+        /// answers (a questionnaire without any satisfaction answer is refused).
+        #[arg(long, value_enum, default_value_t = ModeArg::Paper)]
+        mode: ModeArg,
+        /// Store the good rows and report the bad ones (exit code 0) instead of storing nothing.
+        #[arg(long)]
+        skip_bad: bool,
+    },
+}
+
+/// How entered questionnaires were collected, on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModeArg {
+    Paper,
+    Kiosk,
+    Phone,
+}
+
+impl From<ModeArg> for crate::domain::submissions::Mode {
+    fn from(mode: ModeArg) -> Self {
+        match mode {
+            ModeArg::Paper => Self::Paper,
+            ModeArg::Kiosk => Self::Kiosk,
+            ModeArg::Phone => Self::Phone,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -113,6 +113,15 @@ pub struct ResponseSettings {
     pub paper_max_blank_share: f64,
 }
 
+impl ResponseSettings {
+    /// The validity rules of methodology §3.7 as configured.
+    pub fn validity_rules(&self) -> crate::domain::submissions::ValidityRules {
+        crate::domain::submissions::ValidityRules {
+            paper_max_blank_share: self.paper_max_blank_share,
+        }
+    }
+}
+
 /// Secrets; every key optional.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -3,9 +3,13 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sipas::cli::{AgenciesAction, Cli, Command, KeysAction, MigrateAction, ScoresAction};
+use sipas::cli::{
+    AgenciesAction, Cli, Command, KeysAction, MigrateAction, ResponsesAction, ScoresAction,
+};
+use sipas::commands::responses::ResponseImport;
 use sipas::commands::{self, ImportError};
 use sipas::config::Settings;
+use sipas::domain::agencies::RowError;
 use sipas::persistence::api_keys::Revoked;
 use sipas::startup::Application;
 use sipas::{persistence, telemetry};
@@ -72,6 +76,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             db.close().await?;
             result
         }
+        Command::Responses { action } => {
+            let db = open(&settings).await?;
+            let result = match action {
+                ResponsesAction::Import {
+                    file,
+                    agency,
+                    form,
+                    mode,
+                    skip_bad,
+                } => {
+                    let import = ResponseImport {
+                        file: &file,
+                        agency: &agency,
+                        form: &form,
+                        mode: mode.into(),
+                        skip_bad,
+                    };
+                    import_responses(&db, &settings, &import).await
+                }
+            };
+            db.close().await?;
+            result
+        }
     }
 }
 
@@ -120,16 +147,48 @@ async fn import(db: &sea_orm::DatabaseConnection, file: &std::path::Path) -> any
             eprintln!("imported {count} agencies from {}", file.display());
             Ok(())
         }
-        Err(ImportError::Invalid(errors)) => {
-            for e in &errors {
-                eprintln!("{}:{}: {}: {}", file.display(), e.line, e.field, e.message);
-            }
+        Err(e) => import_failed(file, e),
+    }
+}
+
+async fn import_responses(
+    db: &sea_orm::DatabaseConnection,
+    settings: &sipas::config::Settings,
+    import: &ResponseImport<'_>,
+) -> anyhow::Result<()> {
+    match commands::responses::import_responses(db, settings, import).await {
+        Ok(summary) => {
+            report_rows(import.file, &summary.skipped);
+            eprintln!(
+                "stored {} response(s) from {} ({} invalid return(s) among them); skipped {} row(s)",
+                summary.stored,
+                import.file.display(),
+                summary.invalid_returns,
+                summary.skipped.len()
+            );
+            Ok(())
+        }
+        Err(e) => import_failed(import.file, e),
+    }
+}
+
+/// Each bad row as `FILE:LINE: FIELD: MESSAGE`, on standard error.
+fn report_rows(file: &std::path::Path, errors: &[RowError]) {
+    for e in errors {
+        eprintln!("{}:{}: {}: {}", file.display(), e.line, e.field, e.message);
+    }
+}
+
+fn import_failed(file: &std::path::Path, error: ImportError) -> anyhow::Result<()> {
+    match error {
+        ImportError::Invalid(errors) => {
+            report_rows(file, &errors);
             anyhow::bail!(
                 "{} error(s) in {}; nothing was imported",
                 errors.len(),
                 file.display()
             )
         }
-        Err(ImportError::Other(e)) => Err(e),
+        ImportError::Other(e) => Err(e),
     }
 }

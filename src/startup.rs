@@ -191,7 +191,18 @@ pub async fn publish_forms(db: &DatabaseConnection, dir: &Path) -> anyhow::Resul
         .await?;
     }
     txn.commit().await?;
+    let published_forms = load_forms(db).await?;
+    tracing::info!(
+        versions = published_forms.len(),
+        newly_published = published,
+        "survey forms loaded"
+    );
+    Ok(published_forms)
+}
 
+/// Every form version stored in the database (what dossiers can name), without publishing
+/// anything: for commands that work on stored dossiers (`sipas responses import`).
+pub async fn load_forms(db: &DatabaseConnection) -> anyhow::Result<PublishedForms> {
     let stored = forms::all(db).await?;
     let catalog = FormCatalog::from_sources(
         stored
@@ -205,11 +216,6 @@ pub async fn publish_forms(db: &DatabaseConnection, dir: &Path) -> anyhow::Resul
             .iter()
             .any(|s| s.retired && s.key == key && i64::from(s.version) == i64::from(version))
     })?;
-    tracing::info!(
-        versions = published_forms.len(),
-        newly_published = published,
-        "survey forms loaded"
-    );
     Ok(published_forms)
 }
 

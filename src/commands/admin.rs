@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use uuid::Uuid;
 
+use super::import_file::{ImportError, read_csv};
 use crate::domain::agencies::{AgencyName, ImportRow, RowError, plan_import};
 use crate::domain::audit::AuditEvent;
 use crate::domain::auth::{ApiKeySecret, Role};
@@ -118,17 +119,6 @@ pub async fn revoke_key(db: &DatabaseConnection, id: Uuid) -> anyhow::Result<Rev
     Ok(outcome)
 }
 
-/// Why an import did not happen.
-#[derive(Debug, thiserror::Error)]
-pub enum ImportError {
-    /// Some rows are bad (each listed, by line); nothing was written.
-    #[error("{} row(s) are not valid; nothing was imported", .0.len())]
-    Invalid(Vec<RowError>),
-    /// The file could not be read, or the database failed; nothing was written.
-    #[error(transparent)]
-    Other(#[from] anyhow::Error),
-}
-
 const COLUMNS: [&str; 6] = [
     "code",
     "name_vi",
@@ -139,48 +129,14 @@ const COLUMNS: [&str; 6] = [
 ];
 const REQUIRED: [&str; 3] = ["code", "name_vi", "kind"];
 
-/// The line a record starts on. The csv crate reports where the previous record ended, which is
-/// earlier when blank lines (skipped by the parser) come in between; count those.
-fn start_line(input: &[u8], pos: &csv::Position) -> u64 {
-    let from = usize::try_from(pos.byte()).unwrap_or(usize::MAX);
-    let blank = input
-        .get(from..)
-        .unwrap_or_default()
-        .iter()
-        .take_while(|b| matches!(b, b'\n' | b'\r'))
-        .filter(|b| **b == b'\n')
-        .count();
-    pos.line() + blank as u64
-}
-
 /// Reads the rows of an import file. Rows that cannot even be read (not UTF-8, wrong number of
 /// cells) come back as errors next to the rows that could; a header that is unusable fails.
 pub fn read_import(input: &[u8]) -> Result<(Vec<ImportRow>, Vec<RowError>), ImportError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(input);
-    let header = match reader.headers() {
-        Ok(h) => h.clone(),
-        Err(e) if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) => {
-            return Err(ImportError::Invalid(vec![RowError::new(
-                1,
-                "header",
-                "is not valid UTF-8",
-            )]));
-        }
-        Err(e) => return Err(anyhow::Error::new(e).context("reading the header").into()),
-    };
+    let file = read_csv(input)?;
     let mut at: HashMap<&str, usize> = HashMap::new();
     let mut header_errors = Vec::new();
-    for (i, name) in header.iter().enumerate() {
-        // Spreadsheets often save UTF-8 with a byte-order mark.
-        let name = if i == 0 {
-            name.trim_start_matches('\u{feff}')
-        } else {
-            name
-        };
+    for (i, name) in file.header.iter().enumerate() {
+        let name = name.as_str();
         match COLUMNS.iter().find(|c| **c == name) {
             Some(c) if at.contains_key(c) => header_errors.push(RowError::new(
                 1,
@@ -210,56 +166,28 @@ pub fn read_import(input: &[u8]) -> Result<(Vec<ImportRow>, Vec<RowError>), Impo
         return Err(ImportError::Invalid(header_errors));
     }
 
-    let mut rows = Vec::new();
-    let mut errors = Vec::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => match e.kind() {
-                csv::ErrorKind::Utf8 { pos, .. } => {
-                    let line = pos
-                        .as_ref()
-                        .map(|p| start_line(input, p))
-                        .unwrap_or_default();
-                    errors.push(RowError::new(line, "row", "is not valid UTF-8"));
-                    continue;
-                }
-                _ => return Err(anyhow::Error::new(e).context("reading the file").into()),
-            },
-        };
-        let line = record
-            .position()
-            .map(|p| start_line(input, p))
-            .unwrap_or_default();
-        if record.len() != header.len() {
-            errors.push(RowError::new(
-                line,
-                "row",
-                format!(
-                    "has {} cells where the header has {}",
-                    record.len(),
-                    header.len()
-                ),
-            ));
-            continue;
-        }
-        let cell = |column: &str| {
-            at.get(column)
-                .and_then(|&i| record.get(i))
-                .unwrap_or_default()
-                .to_owned()
-        };
-        rows.push(ImportRow {
-            line,
-            code: cell("code"),
-            name_vi: cell("name_vi"),
-            name_en: cell("name_en"),
-            kind: cell("kind"),
-            parent_code: cell("parent_code"),
-            default_form: cell("default_form"),
-        });
-    }
-    Ok((rows, errors))
+    let rows = file
+        .rows
+        .into_iter()
+        .map(|row| {
+            let cell = |column: &str| {
+                at.get(column)
+                    .and_then(|&i| row.cells.get(i))
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            ImportRow {
+                line: row.line,
+                code: cell("code"),
+                name_vi: cell("name_vi"),
+                name_en: cell("name_en"),
+                kind: cell("kind"),
+                parent_code: cell("parent_code"),
+                default_form: cell("default_form"),
+            }
+        })
+        .collect();
+    Ok((rows, file.errors))
 }
 
 /// Imports the agencies in a CSV file, all or nothing, and returns how many were created.

@@ -3,12 +3,14 @@
 
 pub mod admin;
 pub mod forms;
+pub mod import_file;
+pub mod responses;
 pub mod scores;
 
 pub use admin::{
-    CreatedKey, ImportError, create_key, format_keys, import_agencies, list_keys, read_import,
-    revoke_key,
+    CreatedKey, create_key, format_keys, import_agencies, list_keys, read_import, revoke_key,
 };
+pub use import_file::ImportError;
 
 use migration::MigratorTrait;
 

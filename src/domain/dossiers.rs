@@ -6,7 +6,7 @@
 //! Checks return every problem of a registration at once, each naming its field and a stable
 //! code, so a batch can report them per item.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use unicode_normalization::UnicodeNormalization;
 use uuid::Uuid;
 
@@ -165,7 +165,9 @@ pub struct ValidDossier {
 /// A code (dossier or procedure): NFC-normalised, 1–128 characters, no control characters, no
 /// white space at either end, not starting with `sealed:` (which marks a code replaced by its
 /// keyed hash). Any other Unicode is allowed: codes come from many systems.
-fn check_code(raw: &str) -> Result<String, (&'static str, String)> {
+/// Also how a code is read back for a lookup (agency entry, `sipas responses import`), so that
+/// it matches what registration stored. The error is a stable code and a message.
+pub fn check_code(raw: &str) -> Result<String, (&'static str, String)> {
     let code: String = raw.nfc().collect();
     if code.is_empty() {
         return Err(("required", "must not be empty".into()));
@@ -356,9 +358,12 @@ pub fn validate(raw: RawDossier, now: DateTime<Utc>) -> Result<ValidDossier, Vec
 /// `YYYY-MM` of an instant in Vietnam time (a dossier completed at 20:00 UTC on 31 March is
 /// an April dossier).
 pub fn period_month(at: DateTime<Utc>) -> String {
-    (at.naive_utc() + TimeDelta::seconds(i64::from(VIETNAM_OFFSET_SECS)))
-        .format("%Y-%m")
-        .to_string()
+    vietnam_date(at).format("%Y-%m").to_string()
+}
+
+/// The calendar date of an instant in Vietnam time.
+pub fn vietnam_date(at: DateTime<Utc>) -> NaiveDate {
+    (at.naive_utc() + TimeDelta::seconds(i64::from(VIETNAM_OFFSET_SECS))).date()
 }
 
 /// When the survey link of a dossier completed at `completed_at` stops working.

@@ -14,12 +14,16 @@
 //!   sent back: those become an *invalid return*, stored and counted but kept out of indices.
 //! - Free text is NFC-normalised, stripped of control characters (newlines and tabs kept) and
 //!   trimmed; e-mail addresses and phone numbers in it are masked before storage.
+//! - A questionnaire an agency enters says when it was collected (`check_collected_on`): not
+//!   after today, not before the dossier's completion, in Vietnam time. The day is not stored.
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Map, Value};
 use unicode_normalization::UnicodeNormalization;
 
+use super::dossiers::{CLOCK_SKEW, vietnam_date};
 use super::forms::{FormDefinition, Question, QuestionKind};
 
 /// How the questionnaire reached us.
@@ -69,6 +73,62 @@ impl Default for ValidityRules {
 pub enum InvalidReason {
     TooManyBlanks,
     NotEligible,
+}
+
+impl InvalidReason {
+    /// The stable name, as stored in `responses.invalid_reason` and shown to agencies.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvalidReason::TooManyBlanks => "too_many_blanks",
+            InvalidReason::NotEligible => "not_eligible",
+        }
+    }
+}
+
+/// Why the day an agency says a questionnaire was collected on is not plausible.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CollectedOnProblem {
+    /// After today (Vietnam time).
+    InFuture,
+    /// Before the day the dossier was completed (Vietnam time): most likely the wrong dossier.
+    BeforeCompletion,
+}
+
+impl CollectedOnProblem {
+    /// Stable snake_case code.
+    pub fn code(self) -> &'static str {
+        match self {
+            CollectedOnProblem::InFuture => "collected_in_future",
+            CollectedOnProblem::BeforeCompletion => "collected_before_completion",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            CollectedOnProblem::InFuture => "is after today (Vietnam time)",
+            CollectedOnProblem::BeforeCompletion => {
+                "is before the day the dossier was completed (Vietnam time)"
+            }
+        }
+    }
+}
+
+/// Checks the day a questionnaire entered by an agency was collected on (paper handed back, a
+/// kiosk or phone interview): in Vietnam time, not after today and not before the day the
+/// dossier was completed. There is no limit on lateness: paper comes back late. The day is
+/// checked, never stored: a response keeps the month of the dossier's completion only.
+pub fn check_collected_on(
+    collected_on: NaiveDate,
+    completed_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), CollectedOnProblem> {
+    if collected_on > vietnam_date(now + CLOCK_SKEW) {
+        Err(CollectedOnProblem::InFuture)
+    } else if collected_on < vietnam_date(completed_at) {
+        Err(CollectedOnProblem::BeforeCompletion)
+    } else {
+        Ok(())
+    }
 }
 
 /// A questionnaire that may be stored.
@@ -602,6 +662,24 @@ mod tests {
         assert!(codes(&errs).contains(&("answers", "not_eligible")));
         let s = ValidSubmission::parse(&f, &m, Mode::Paper, ValidityRules::default()).unwrap();
         assert_eq!(s.invalid, Some(InvalidReason::NotEligible));
+    }
+
+    #[test]
+    fn collected_on_lies_between_completion_and_today_in_vietnam_time() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        // Completed 20:00 UTC on 31 March = 03:00 on 1 April in Vietnam.
+        let completed = at("2026-03-31T20:00:00Z");
+        let now = at("2026-04-10T18:00:00Z"); // 01:00 on 11 April in Vietnam
+        let check = |d: &str| check_collected_on(day(d), completed, now);
+        assert_eq!(check("2026-04-01"), Ok(()));
+        assert_eq!(check("2026-04-11"), Ok(()));
+        assert_eq!(
+            check("2026-03-31"),
+            Err(CollectedOnProblem::BeforeCompletion)
+        );
+        assert_eq!(check("2026-04-12"), Err(CollectedOnProblem::InFuture));
+        assert_eq!(CollectedOnProblem::InFuture.code(), "collected_in_future");
     }
 
     #[test]

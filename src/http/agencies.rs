@@ -8,8 +8,11 @@ use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 use validator::{Validate, ValidationError};
 
-use crate::domain::agencies::{self as domain, AgencyCode, AgencyKind, AgencyName, FieldProblem};
+use crate::domain::agencies::{
+    self as domain, AgencyCode, AgencyKind, AgencyName, AgencyPath, FieldProblem,
+};
 use crate::domain::audit::AuditEvent;
+use crate::domain::auth::Principal;
 use crate::error::{ApiError, FieldError};
 use crate::http::auth::{Admin, Caller};
 use crate::http::extract::ValidatedJson;
@@ -165,11 +168,24 @@ async fn visible_agency(
     caller: &Caller,
     code: &str,
 ) -> Result<domain::Agency, ApiError> {
+    agency_for(state, caller, code, Principal::may_read_agency).await
+}
+
+/// The agency with `code` if `allowed` lets the caller at it (e.g.
+/// `Principal::may_act_for_agency`); otherwise 403, or 404 `agency_not_found` when it does
+/// not exist and the caller reads every agency anyway.
+pub async fn agency_for(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+    allowed: fn(&Principal, &AgencyPath) -> bool,
+) -> Result<domain::Agency, ApiError> {
     // A malformed code names no agency anywhere, so saying so leaks nothing.
     let code = AgencyCode::parse(code).map_err(|p| field_invalid("code", p))?;
     match agencies::find_by_code(&state.db, code.as_str()).await? {
-        Some(agency) if caller.may_read_agency(&agency.path) => Ok(agency),
-        _ => Err(hidden_or_missing(caller)),
+        Some(agency) if allowed(caller, &agency.path) => Ok(agency),
+        Some(_) => Err(ApiError::Forbidden),
+        None => Err(hidden_or_missing(caller)),
     }
 }
 

@@ -6,6 +6,7 @@ pub mod agencies;
 pub mod audit;
 pub mod auth;
 pub mod dossiers;
+pub mod entry;
 pub mod extract;
 pub mod forms;
 pub mod metrics;
@@ -63,6 +64,7 @@ pub fn app(
                 .service(agencies::create_agency)
                 .service(agencies::list_agencies)
                 .service(agencies::get_agency)
+                .service(entry::enter_response)
                 .service(audit::list_audit)
                 .service(dossiers::create_dossier_batch)
                 .service(dossiers::create_dossier)

@@ -1,6 +1,7 @@
 //! Storing a questionnaire for a dossier — the one path every response takes, whether it comes
 //! from the citizen's link as JSON (`POST /api/v1/surveys/{token}/response`, here), from the
-//! citizen page (`POST /s/{token}`), or from an agency keying in paper, kiosk or phone answers.
+//! citizen page (`POST /s/{token}`), from an agency keying in paper, kiosk or phone answers
+//! (`http::entry`), or from a file of them (`sipas responses import`, through [`prepare`]).
 //!
 //! [`submit`] checks the answers against the exact form version of the dossier
 //! (`ValidSubmission::parse`), then hands the response to the group-committing writer
@@ -17,9 +18,11 @@ use serde_json::{Map, Value};
 use validator::Validate;
 
 use crate::domain::dossiers::Dossier;
-use crate::domain::submissions::{
-    AnswerError, InvalidReason, Mode, ValidSubmission, ValidityRules,
-};
+use std::sync::Arc;
+
+use crate::domain::forms::{PublishedForm, PublishedForms};
+use crate::domain::submissions::{AnswerError, Mode, ValidSubmission, ValidityRules};
+use crate::domain::tokens::TokenKey;
 use crate::error::{ApiError, FieldError};
 use crate::http::extract::ValidatedJson;
 use crate::http::surveys::find_survey;
@@ -29,8 +32,11 @@ use crate::state::AppState;
 /// A response was stored, now or by an earlier identical request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Submitted {
-    /// Stored by this request.
-    Stored { receipt: String },
+    /// Stored by this request; an invalid return (paper) names its reason.
+    Stored {
+        receipt: String,
+        invalid_reason: Option<&'static str>,
+    },
     /// The same answers were stored before (a retry).
     Repeated { receipt: String },
 }
@@ -38,7 +44,7 @@ pub enum Submitted {
 impl Submitted {
     pub fn receipt(&self) -> &str {
         match self {
-            Submitted::Stored { receipt } | Submitted::Repeated { receipt } => receipt,
+            Submitted::Stored { receipt, .. } | Submitted::Repeated { receipt } => receipt,
         }
     }
 }
@@ -108,11 +114,47 @@ pub enum Entry {
 }
 
 impl Entry {
-    fn mode(self) -> Mode {
+    pub fn mode(self) -> Mode {
         match self {
             Entry::Link(m) | Entry::Agency(m) => m,
         }
     }
+}
+
+/// The exact form version a dossier is surveyed with. Every stored version is loaded at start,
+/// so a missing one is a fault of the server.
+pub fn form_of<'a>(
+    forms: &'a PublishedForms,
+    dossier: &Dossier,
+) -> Result<&'a Arc<PublishedForm>, ApiError> {
+    forms
+        .version(&dossier.form_key, dossier.form_version)
+        .ok_or_else(|| {
+            ApiError::Unexpected(anyhow::anyhow!(
+                "dossier {} names form {} v{}, which is not loaded",
+                dossier.id,
+                dossier.form_key,
+                dossier.form_version
+            ))
+        })
+}
+
+/// Checks `answers` against the exact form version of `dossier` (`ValidSubmission::parse`) and
+/// builds the response to store (`NewResponse::for_dossier`): the part of [`submit`] that needs
+/// neither a server nor the writer, shared with `sipas responses import`.
+pub fn prepare(
+    forms: &PublishedForms,
+    rules: ValidityRules,
+    key: &TokenKey,
+    dossier: &Dossier,
+    answers: &Map<String, Value>,
+    mode: Mode,
+) -> Result<NewResponse, SubmitError> {
+    let form = form_of(forms, dossier)?;
+    let valid = ValidSubmission::parse(&form.definition, answers, mode, rules)
+        .map_err(SubmitError::Invalid)?;
+    NewResponse::for_dossier(dossier, &valid, mode, key, &form.score)
+        .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e)).into())
 }
 
 /// Validates `answers` against the dossier's form and stores them exactly once.
@@ -128,100 +170,54 @@ pub async fn submit(
     if expired {
         return Err(SubmitError::Closed);
     }
-    let form = state
-        .forms
-        .version(&dossier.form_key, dossier.form_version)
-        .ok_or_else(|| {
-            ApiError::Unexpected(anyhow::anyhow!(
-                "dossier {} names form {} v{}, which is not loaded",
-                dossier.id,
-                dossier.form_key,
-                dossier.form_version
-            ))
-        })?;
-    let rules = ValidityRules {
-        paper_max_blank_share: state.settings.responses.paper_max_blank_share,
-    };
-    let parsed = ValidSubmission::parse(&form.definition, answers, entry.mode(), rules);
-    let digest = match &parsed {
-        Ok(valid) => Some(digest_of(state, dossier, valid)?),
-        Err(_) => None,
+    let prepared = match prepare(
+        &state.forms,
+        state.settings.responses.validity_rules(),
+        &state.token_key,
+        dossier,
+        answers,
+        entry.mode(),
+    ) {
+        Ok(response) => Ok(response),
+        Err(SubmitError::Invalid(errors)) => Err(errors),
+        Err(other) => return Err(other),
     };
     if dossier.answered {
-        return repeated(dossier.answer_digest.as_deref(), digest.as_deref(), receipt);
+        let digest = prepared.as_ref().ok().map(|r| r.digest.as_str());
+        return repeated(entry, dossier.answer_digest.as_deref(), digest, receipt);
     }
-    let (valid, digest) = match (parsed, digest) {
-        (Ok(valid), Some(digest)) => (valid, digest),
-        (Err(errors), _) => return Err(SubmitError::Invalid(errors)),
-        (Ok(_), None) => {
-            return Err(SubmitError::Failed(ApiError::Unexpected(anyhow::anyhow!(
-                "no digest"
-            ))));
-        }
-    };
-    let answers_json = serde_json::to_string(&valid.answers)
-        .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e)))?;
+    let response = prepared.map_err(SubmitError::Invalid)?;
+    let digest = response.digest.clone();
+    let invalid_reason = response.invalid_reason;
     let outcome = state
         .responses
-        .submit(NewResponse {
-            dossier_id: dossier.id,
-            sealed_code: state
-                .token_key
-                .seal_code(dossier.agency_id, &dossier.dossier_code),
-            digest: digest.clone(),
-            agency_id: dossier.agency_id,
-            form_key: dossier.form_key.clone(),
-            form_version: i32::try_from(dossier.form_version).unwrap_or(i32::MAX),
-            period_month: dossier.period_month(),
-            channel: dossier.channel.as_str().to_owned(),
-            mode: entry.mode().as_str(),
-            procedure_field: dossier.procedure_field.clone(),
-            invalid_reason: valid.invalid.map(invalid_reason_code),
-            answers: answers_json,
-            contribution: form
-                .score
-                .contribution(&valid.answers, valid.invalid.is_none()),
-            score: form.score.clone(),
-        })
+        .submit(response)
         .await
         .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e)))?;
     match outcome {
-        Outcome::Stored => Ok(Submitted::Stored { receipt }),
+        Outcome::Stored => Ok(Submitted::Stored {
+            receipt,
+            invalid_reason,
+        }),
         // Another request for the same dossier was committed first.
         Outcome::AlreadyAnswered { digest: stored } => {
-            repeated(stored.as_deref(), Some(&digest), receipt)
+            repeated(entry, stored.as_deref(), Some(&digest), receipt)
         }
     }
 }
 
-/// The dossier is answered: the same answers again are a retry, anything else a conflict.
+/// The dossier is answered: the same answers again through the link are a retry, anything
+/// else a conflict. An agency never gets the retry answer: a 200 for answers identical to what
+/// is stored would let an officer test guesses at what the citizen answered online.
 fn repeated(
+    entry: Entry,
     stored: Option<&str>,
     submitted: Option<&str>,
     receipt: String,
 ) -> Result<Submitted, SubmitError> {
-    match (stored, submitted) {
-        (Some(a), Some(b)) if a == b => Ok(Submitted::Repeated { receipt }),
+    match (entry, stored, submitted) {
+        (Entry::Link(_), Some(a), Some(b)) if a == b => Ok(Submitted::Repeated { receipt }),
         _ => Err(SubmitError::AlreadyAnswered),
-    }
-}
-
-fn digest_of(
-    state: &AppState,
-    dossier: &Dossier,
-    valid: &ValidSubmission,
-) -> Result<String, ApiError> {
-    // `answers` is a BTreeMap: the serialisation is canonical (keys sorted, no white space).
-    let canonical = serde_json::to_vec(&valid.answers)
-        .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e)))?;
-    Ok(state.token_key.answers_digest(dossier.id, &canonical))
-}
-
-/// The stored name of an invalid return's reason.
-pub fn invalid_reason_code(reason: InvalidReason) -> &'static str {
-    match reason {
-        InvalidReason::TooManyBlanks => "too_many_blanks",
-        InvalidReason::NotEligible => "not_eligible",
     }
 }
 

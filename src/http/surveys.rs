@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::domain::tokens::TokenHash;
 use crate::error::ApiError;
 use crate::http::agencies::AgencyNames;
-use crate::http::submissions::closed;
+use crate::http::submissions::{closed, form_of};
 use crate::persistence::dossiers::{self as store, SurveyDossier};
 use crate::state::AppState;
 
@@ -95,17 +95,7 @@ pub async fn get_survey(
     if !dossier.is_open(Utc::now()) {
         return Err(closed());
     }
-    let form = state
-        .forms
-        .version(&dossier.form_key, dossier.form_version)
-        .ok_or_else(|| {
-            ApiError::Unexpected(anyhow::anyhow!(
-                "dossier {} names form {} v{}, which is not loaded",
-                dossier.id,
-                dossier.form_key,
-                dossier.form_version
-            ))
-        })?;
+    let form = form_of(&state.forms, &dossier)?;
     let form: serde_json::Value = serde_json::from_str(&form.json)
         .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e)))?;
     let view = SurveyView {

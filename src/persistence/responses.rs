@@ -25,6 +25,9 @@ use super::aggregates;
 use super::entities::response;
 use super::outbox;
 use crate::domain::aggregates::{Contribution, ScoreShape};
+use crate::domain::dossiers::Dossier;
+use crate::domain::submissions::{InvalidReason, Mode, ValidSubmission};
+use crate::domain::tokens::TokenKey;
 
 /// A validated response for a dossier.
 #[derive(Debug, Clone)]
@@ -50,6 +53,38 @@ pub struct NewResponse {
     pub score: Arc<ScoreShape>,
     /// What the response adds to its score bucket (`persistence::aggregates`).
     pub contribution: Contribution,
+}
+
+impl NewResponse {
+    /// The row to store for `dossier` answered with `valid` in `mode` — the one place a response
+    /// is built, whichever way it came in. It carries the dossier's month, never its code or
+    /// id; the sealed code and the keyed digest of the canonical answers go to the dossier row.
+    pub fn for_dossier(
+        dossier: &Dossier,
+        valid: &ValidSubmission,
+        mode: Mode,
+        key: &TokenKey,
+        score: &Arc<ScoreShape>,
+    ) -> Result<Self, serde_json::Error> {
+        // `answers` is a BTreeMap: the serialisation is canonical (keys sorted, no white space).
+        let answers = serde_json::to_string(&valid.answers)?;
+        Ok(Self {
+            dossier_id: dossier.id,
+            sealed_code: key.seal_code(dossier.agency_id, &dossier.dossier_code),
+            digest: key.answers_digest(dossier.id, answers.as_bytes()),
+            agency_id: dossier.agency_id,
+            form_key: dossier.form_key.clone(),
+            form_version: i32::try_from(dossier.form_version).unwrap_or(i32::MAX),
+            period_month: dossier.period_month(),
+            channel: dossier.channel.as_str().to_owned(),
+            mode: mode.as_str(),
+            procedure_field: dossier.procedure_field.clone(),
+            invalid_reason: valid.invalid.map(InvalidReason::as_str),
+            answers,
+            contribution: score.contribution(&valid.answers, valid.invalid.is_none()),
+            score: score.clone(),
+        })
+    }
 }
 
 /// What happened to one submitted response.
@@ -114,15 +149,16 @@ async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Job>, max_batch: usi
     }
 }
 
-/// Random order: storage order must not reveal submission order (docs/privacy.md). Each job gets
-/// one random key, drawn once, so the sort sees a consistent order.
-fn shuffle(batch: &mut Vec<Job>) {
-    let mut keyed: Vec<(u128, Job)> = batch
+/// Random order: storage order must not reveal submission order (docs/privacy.md), nor the order
+/// of an import file. Each item gets one random key, drawn once, so the sort sees a consistent
+/// order.
+pub fn shuffle<T>(items: &mut Vec<T>) {
+    let mut keyed: Vec<(u128, T)> = items
         .drain(..)
-        .map(|job| (Uuid::new_v4().as_u128(), job))
+        .map(|item| (Uuid::new_v4().as_u128(), item))
         .collect();
     keyed.sort_unstable_by_key(|(key, _)| *key);
-    batch.extend(keyed.into_iter().map(|(_, job)| job));
+    items.extend(keyed.into_iter().map(|(_, item)| item));
 }
 
 async fn store_batch(db: &DatabaseConnection, mut batch: Vec<Job>) {

@@ -491,7 +491,7 @@ async fn the_openapi_document_describes_the_agency_endpoints() {
 
 // ---- sipas agencies import -------------------------------------------------------------------
 
-fn write(dir: &std::path::Path, name: &str, content: &[u8]) -> std::path::PathBuf {
+pub fn write(dir: &std::path::Path, name: &str, content: &[u8]) -> std::path::PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, content).unwrap();
     path

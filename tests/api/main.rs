@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod agencies;
+mod agency_entry;
 mod dossiers;
 mod forms;
 mod helpers;

@@ -57,14 +57,14 @@ pub fn all_scales(form: &Value, level: i64) -> Value {
     Value::Object(answers)
 }
 
-async fn rows(app: &TestApp, sql: &str) -> Vec<sea_orm::QueryResult> {
+pub async fn rows(app: &TestApp, sql: &str) -> Vec<sea_orm::QueryResult> {
     app.db
         .query_all_raw(Statement::from_string(app.db.get_database_backend(), sql))
         .await
         .unwrap()
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
+pub async fn count(app: &TestApp, sql: &str) -> i64 {
     rows(app, sql).await[0].try_get_by_index::<i64>(0).unwrap()
 }
 

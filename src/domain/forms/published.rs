@@ -64,6 +64,11 @@ impl PublishedForms {
             .find(|f| f.definition.version() == version)
     }
 
+    /// Every stored version of `key`, oldest first (none for an unknown key).
+    pub fn versions(&self, key: &str) -> &[Arc<PublishedForm>] {
+        self.by_key.get(key).map(Vec::as_slice).unwrap_or_default()
+    }
+
     /// The newest published version of `key`; if every version is retired, the newest one.
     pub fn current(&self, key: &str) -> Option<&Arc<PublishedForm>> {
         let versions = self.by_key.get(key)?;
