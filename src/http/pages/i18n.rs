@@ -55,6 +55,13 @@ pub struct Ui {
     pub max_chars: &'static str,
     pub choose_several: &'static str,
     pub submit: &'static str,
+    /// Heading of the error summary above a questionnaire sent back for correction.
+    pub error_summary_title: &'static str,
+    pub error_summary_intro: &'static str,
+    /// Read before an error message (visually hidden) and put before the page title.
+    pub error_prefix: &'static str,
+    pub agency: &'static str,
+    pub procedure_field: &'static str,
 }
 
 static VI: Ui = Ui {
@@ -76,6 +83,11 @@ static VI: Ui = Ui {
     max_chars: "Tối đa {} ký tự.",
     choose_several: "Có thể chọn nhiều phương án.",
     submit: "Gửi phiếu",
+    error_summary_title: "Phiếu chưa được gửi: có câu trả lời cần sửa",
+    error_summary_intro: "Xin sửa các câu dưới đây rồi gửi lại. Các câu trả lời khác vẫn được giữ nguyên.",
+    error_prefix: "Lỗi:",
+    agency: "Cơ quan",
+    procedure_field: "Lĩnh vực",
 };
 
 static EN: Ui = Ui {
@@ -97,6 +109,11 @@ static EN: Ui = Ui {
     max_chars: "At most {} characters.",
     choose_several: "You may choose several options.",
     submit: "Send",
+    error_summary_title: "Not sent yet: some answers need correcting",
+    error_summary_intro: "Please correct the questions below and send again. Your other answers are kept.",
+    error_prefix: "Error:",
+    agency: "Agency",
+    procedure_field: "Field",
 };
 
 #[cfg(test)]
