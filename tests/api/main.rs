@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod agencies;
+mod citizen_page;
 mod dossiers;
 mod forms;
 mod helpers;
