@@ -1,6 +1,8 @@
 //! Middleware that every response passes through (innermost first):
 //! - `problems`: sets `X-Request-Id`, and renders every error response (4xx/5xx) as
-//!   problem+json with `instance` and `request_id` — including actix's own bare 404/405/413.
+//!   problem+json with `instance` and `request_id` — including actix's own bare 404/405/413 —
+//!   except responses marked [`HumanPage`]: the citizen pages answer people, not API clients,
+//!   and their 404/410/422/429 are HTML pages meant to be read.
 //! - `observe`: counts the request in the metrics and writes the one access-log line.
 
 use std::time::Instant;
@@ -18,6 +20,11 @@ use crate::state::AppState;
 /// The response header carrying the request id.
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// Marks a response (in its extensions) whose body is a finished page for people: `problems`
+/// leaves its body and content type alone, whatever its status.
+#[derive(Debug, Clone, Copy)]
+pub struct HumanPage;
+
 /// See the module documentation.
 pub async fn problems(
     req: ServiceRequest,
@@ -33,7 +40,8 @@ pub async fn problems(
         res.headers_mut().insert(X_REQUEST_ID, id);
     }
     let status = res.status();
-    if !(status.is_client_error() || status.is_server_error()) {
+    let is_error = status.is_client_error() || status.is_server_error();
+    if !is_error || res.response().extensions().contains::<HumanPage>() {
         return Ok(res.map_into_left_body());
     }
     // The body is rebuilt below, which drops the error: its cause is logged here, once, inside
@@ -92,4 +100,49 @@ pub async fn observe(
         "request finished"
     );
     res
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use actix_web::middleware::from_fn;
+    use actix_web::{App, test};
+
+    fn gone(marked: bool) -> HttpResponse {
+        let mut res = HttpResponse::Gone()
+            .content_type("text/html; charset=utf-8")
+            .body("<p>closed</p>");
+        if marked {
+            res.extensions_mut().insert(HumanPage);
+        }
+        res
+    }
+
+    #[actix_web::test]
+    async fn marked_pages_keep_their_html_and_other_errors_become_problems() {
+        let app = test::init_service(
+            App::new()
+                .wrap(from_fn(problems))
+                .route("/page", web::get().to(|| async { gone(true) }))
+                .route("/api", web::get().to(|| async { gone(false) })),
+        )
+        .await;
+        for (path, content_type, body) in [
+            ("/page", "text/html; charset=utf-8", "<p>closed</p>"),
+            ("/api", PROBLEM_JSON, "\"status\":410"),
+        ] {
+            let res =
+                test::call_service(&app, test::TestRequest::get().uri(path).to_request()).await;
+            assert_eq!(res.status().as_u16(), 410);
+            assert_eq!(
+                res.headers().get(header::CONTENT_TYPE).unwrap(),
+                content_type,
+                "{path}"
+            );
+            let got = test::read_body(res).await;
+            let got = String::from_utf8_lossy(&got);
+            assert!(got.contains(body), "{path}: {got}");
+        }
+    }
 }

@@ -73,6 +73,8 @@ pub fn app(
                 .service(submissions::post_response),
         )
         .service(pages::form_page)
+        .service(pages::survey::survey_page)
+        .service(pages::survey::answer_survey)
         .split_for_parts();
     let api = openapi::finish(api);
     let routes = web::Data::new(RouteTable::from_openapi(&api));

@@ -3,6 +3,7 @@
 
 mod agencies;
 mod agency_entry;
+mod citizen_page;
 mod dossiers;
 mod forms;
 mod helpers;

@@ -102,15 +102,23 @@ async fn openapi_document_is_3_1_and_lists_the_operations() {
         assert!(doc["paths"][path]["get"].is_object(), "{path} missing");
     }
     assert!(doc["components"]["schemas"]["Problem"].is_object());
-    // Every operation documents its problem+json errors.
+    // Every operation documents its problem+json errors — except the citizen pages, whose
+    // errors are HTML pages for people.
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
+            let errors = &op["responses"]["default"]["content"];
+            let media = if path.starts_with("/s/") {
+                "text/html"
+            } else {
+                "application/problem+json"
+            };
             assert!(
-                op["responses"]["default"]["content"]["application/problem+json"].is_object(),
-                "{method} {path} lacks the problem response"
+                errors[media].is_object(),
+                "{method} {path} lacks the {media} error response"
             );
         }
     }
+    assert!(doc["paths"]["/s/{token}"]["post"].is_object());
 }
 
 #[tokio::test]

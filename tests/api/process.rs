@@ -143,6 +143,18 @@ async fn json_logs_carry_request_ids_but_no_paths_or_tokens() {
         .env("DATABASE_URL", db.url_for_process(&dir));
     let mut server = Server::start(cmd);
     let secret = "TOKENabcdef0123456789SECRET";
+    // The citizen page carries the token in its path too, and its answers in the body.
+    let client = reqwest::Client::new();
+    let page = format!("{}/s/{secret}?lang=en&email=a@b.vn", server.address);
+    assert_eq!(client.get(&page).send().await.unwrap().status(), 404);
+    let posted = client
+        .post(&page)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("comment=a%40b.vn")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 404);
     let res = reqwest::get(format!(
         "{}/api/v1/surveys/{secret}?email=a@b.vn",
         server.address
@@ -159,6 +171,10 @@ async fn json_logs_carry_request_ids_but_no_paths_or_tokens() {
     assert!(
         parsed["fields"]["status"].is_number() || parsed["span"].is_object(),
         "{parsed}"
+    );
+    assert!(
+        log.iter().any(|l| l.contains("/s/{token}")),
+        "the page requests are logged by route template: {log:?}"
     );
     for l in &log {
         serde_json::from_str::<serde_json::Value>(l).unwrap_or_else(|_| panic!("not JSON: {l}"));

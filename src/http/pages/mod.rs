@@ -1,8 +1,10 @@
 //! Server-rendered HTML pages (askama templates in `templates/`): no JavaScript needed, no
-//! external fonts or CDNs, Vietnamese by default with `?lang=en`.
+//! external fonts or CDNs, Vietnamese by default with `?lang=en`. The form preview is here; the
+//! citizen survey page (`/s/{token}`) is in `survey`.
 
 pub mod i18n;
 pub mod questionnaire;
+pub mod survey;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};

@@ -1,12 +1,13 @@
 //! The questionnaire as a citizen sees it: a view model built from a [`FormDefinition`] in one
 //! language, rendered by `templates/partials/questionnaire.html`. The preview page
-//! (`GET /forms/{key}`) and the citizen survey page both use it; the latter fills in `action`,
-//! the citizen's previous answers and the errors next to each question.
+//! (`GET /forms/{key}`) and the citizen survey page (`/s/{token}`, `http::pages::survey`) both
+//! use it; the latter fills in `action`, what the survey is about, prefilled and previous
+//! answers, and the errors next to each question with a summary linking to them.
 
 use std::collections::HashMap;
 
 use crate::domain::forms::{
-    Condition, ConditionValue, DisplayOrder, FormDefinition, Question, QuestionKind, Text,
+    Condition, ConditionValue, DisplayOrder, FormDefinition, Prefill, Question, QuestionKind, Text,
 };
 
 use super::i18n::{Lang, Ui};
@@ -21,6 +22,24 @@ pub struct QuestionnaireView {
     pub closing: Option<String>,
     pub sections: Vec<SectionView>,
     pub ui: &'static Ui,
+    /// What the survey is about, shown under the title (agency, procedure field); empty for a
+    /// preview.
+    pub about: Vec<Fact>,
+    /// The error summary above the form: questionnaire-level messages, then one entry per
+    /// question with an error, in page order. Empty when there is nothing to correct.
+    pub summary: Vec<ErrorLink>,
+}
+
+/// One labelled fact under the title.
+pub struct Fact {
+    pub label: &'static str,
+    pub value: String,
+}
+
+/// One line of the error summary; `href` points at the question when it is on the page.
+pub struct ErrorLink {
+    pub href: Option<String>,
+    pub text: String,
 }
 
 pub struct SectionView {
@@ -62,8 +81,30 @@ pub struct ChoiceView {
 /// Previously entered answers and per-question errors (empty for a fresh form).
 #[derive(Default)]
 pub struct Filled {
+    /// The submitted values of each field (several for a multiple-choice question).
     pub values: HashMap<String, Vec<String>>,
+    /// The message for each question id.
     pub errors: HashMap<String, String>,
+    /// Messages about the questionnaire as a whole, shown at the top.
+    pub general: Vec<String>,
+}
+
+impl Filled {
+    /// A fresh form whose `prefill` questions hold the dossier's facts (`fact` returns the
+    /// value of each kind of fact, when the dossier has it).
+    pub fn prefilled(form: &FormDefinition, fact: impl Fn(Prefill) -> Option<String>) -> Self {
+        let values = form
+            .questions()
+            .filter_map(|q| {
+                let value = fact(q.prefill()?)?;
+                Some((q.id().to_owned(), vec![value]))
+            })
+            .collect();
+        Self {
+            values,
+            ..Self::default()
+        }
+    }
 }
 
 impl QuestionnaireView {
@@ -104,7 +145,8 @@ impl QuestionnaireView {
                 }
             })
             .filter(|s| !s.questions.is_empty())
-            .collect();
+            .collect::<Vec<SectionView>>();
+        let summary = summary(&sections, filled);
         Self {
             action,
             lang: l,
@@ -113,8 +155,37 @@ impl QuestionnaireView {
             closing: form.closing().map(|t| t.localized(l).to_owned()),
             sections,
             ui,
+            about: Vec::new(),
+            summary,
         }
     }
+}
+
+/// The error summary: general messages, then errors about questions not on the page (sent by
+/// something other than this page), then one link per question on the page.
+fn summary(sections: &[SectionView], filled: &Filled) -> Vec<ErrorLink> {
+    let shown: Vec<&QuestionView> = sections.iter().flat_map(|s| &s.questions).collect();
+    let mut elsewhere: Vec<(&String, &String)> = filled
+        .errors
+        .iter()
+        .filter(|(id, _)| !shown.iter().any(|q| &q.id == *id))
+        .collect();
+    elsewhere.sort();
+    let general = filled
+        .general
+        .iter()
+        .chain(elsewhere.into_iter().map(|(_, message)| message))
+        .map(|text| ErrorLink {
+            href: None,
+            text: text.clone(),
+        });
+    let per_question = shown.iter().filter_map(|q| {
+        q.error.as_ref().map(|e| ErrorLink {
+            href: Some(format!("#q-{}", q.id)),
+            text: format!("{} — {e}", short(&q.text)),
+        })
+    });
+    general.chain(per_question).collect()
 }
 
 fn question_view(
