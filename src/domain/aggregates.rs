@@ -275,12 +275,10 @@ impl BucketCounts {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-    use crate::domain::forms::FormCatalog;
     use serde_json::json;
 
     fn shape(key: &str) -> ScoreShape {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("survey-forms");
-        ScoreShape::of(FormCatalog::load_dir(&dir).unwrap().latest(key).unwrap())
+        ScoreShape::of(&crate::domain::forms::shipped(key))
     }
 
     fn answers(

@@ -89,12 +89,10 @@ mod tests {
     //! The published figures of methodology §6.1 and the synthetic cases of §6.2 that concern
     //! the tree and the PAR conversion.
     use super::*;
-    use crate::domain::forms::FormCatalog;
     use crate::stats::{par_points, round_half_up};
 
     fn tree(key: &str) -> IndexTree {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("survey-forms");
-        IndexTree::of(FormCatalog::load_dir(&dir).unwrap().latest(key).unwrap())
+        IndexTree::of(&crate::domain::forms::shipped(key))
     }
 
     fn node<'a>(t: &'a IndexTree, id: &str) -> &'a ScoredNode {

@@ -500,16 +500,10 @@ fn phone_at(chars: &[char], i: usize) -> Option<usize> {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-    use crate::domain::forms::FormCatalog;
     use serde_json::json;
 
     fn form(key: &str) -> FormDefinition {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("survey-forms");
-        FormCatalog::load_dir(&dir)
-            .unwrap()
-            .latest(key)
-            .unwrap()
-            .clone()
+        crate::domain::forms::shipped(key)
     }
 
     fn raw(v: Value) -> Map<String, Value> {

@@ -6,7 +6,6 @@
 //! with axe-core (tests/browser/answer-survey.mjs).
 
 use std::path::Path;
-use std::process::Command;
 
 use chrono::{Duration, Utc};
 use sea_orm::{ConnectionTrait, Statement};
@@ -15,7 +14,7 @@ use sipas::persistence::dossiers as store;
 use uuid::Uuid;
 
 use crate::dossiers::{dossier, register, setup};
-use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, assert_problem, browser, spawn_app, spawn_app_with, target_path};
 use crate::responses::{form_of, scale_questions};
 
 /// `setup`, plus agency TP (under TINH) with an English name. Returns the admin key.
@@ -569,28 +568,9 @@ async fn guessing_links_on_the_page_is_rate_limited_with_a_page() {
 }
 
 /// Runs tests/browser/answer-survey.mjs on `url`; screenshots go to `target/{prefix}-*.png`.
-/// Off the test's runtime thread, which must keep serving the app meanwhile.
 async fn answer_in_chromium(url: &str, prefix: &str) -> Value {
-    let (url, prefix) = (url.to_owned(), prefix.to_owned());
-    tokio::task::spawn_blocking(move || {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let shots = root.join("target").join(&prefix);
-        let args = json!({ "url": url, "shots": shots, "width": 360 });
-        let out = Command::new("node")
-            .current_dir(root.join("tests/browser"))
-            .arg("answer-survey.mjs")
-            .arg(args.to_string())
-            .output()
-            .expect("node must be installed (scripts/test installs the browser-test packages)");
-        assert!(
-            out.status.success(),
-            "browser run failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).expect("the script prints JSON")
-    })
-    .await
-    .unwrap()
+    let args = json!({ "url": url, "shots": target_path(prefix), "width": 360 });
+    browser("answer-survey.mjs", args).await
 }
 
 fn serious(report: &Value) -> Vec<&Value> {

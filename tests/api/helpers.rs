@@ -310,3 +310,33 @@ pub async fn assert_problem(res: reqwest::Response, status: u16, code: &str) -> 
     assert_eq!(body["request_id"].as_str(), header_id.as_deref());
     body
 }
+
+/// Runs a script of `tests/browser/` in Debian's headless Chromium with `args` (JSON) and
+/// returns the JSON it prints. Off the test's runtime thread, which must keep serving the app
+/// meanwhile.
+pub async fn browser(script: &'static str, args: Value) -> Value {
+    tokio::task::spawn_blocking(move || {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let out = std::process::Command::new("node")
+            .current_dir(root.join("tests/browser"))
+            .arg(script)
+            .arg(args.to_string())
+            .output()
+            .expect("node must be installed (scripts/test installs the browser-test packages)");
+        assert!(
+            out.status.success(),
+            "browser run failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("the script prints JSON")
+    })
+    .await
+    .unwrap()
+}
+
+/// A path under `target/` for screenshots and reports.
+pub fn target_path(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join(name)
+}

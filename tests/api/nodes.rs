@@ -133,7 +133,8 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
     tokio::task::spawn_blocking(f).await.unwrap()
 }
 
-/// An admin key and two `sipas serve` nodes on `url` (sending mail to `smtp_port`).
+/// An admin key and two `sipas serve` nodes on `url` (sending mail to `smtp_port`), with the
+/// agency SO created.
 async fn two_nodes(
     database: &TestDatabase,
     dir: &Path,
@@ -176,6 +177,14 @@ async fn two_nodes(
         let a = start_node().await;
         [a, start_node().await]
     };
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/agencies", nodes[0].address))
+        .bearer_auth(&admin)
+        .json(&json!({"code": "SO", "name": {"vi": "Sở Nội vụ"}, "kind": "province"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 201);
     (admin, nodes)
 }
 
@@ -201,14 +210,6 @@ async fn two_nodes_share_the_outbox_and_send_every_invitation_once() {
 
     let (admin, nodes) = two_nodes(&database, &dir, &url, smtp_port).await;
     let client = reqwest::Client::new();
-    let res = client
-        .post(format!("{}/api/v1/agencies", nodes[0].address))
-        .bearer_auth(&admin)
-        .json(&json!({"code": "SO", "name": {"vi": "Sở Nội vụ"}, "kind": "province"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 201);
 
     // Registrations alternate between the nodes while both workers are already sending.
     let addresses: Vec<String> = (0..DOSSIERS)
@@ -355,14 +356,6 @@ async fn two_nodes_store_one_response_per_dossier_under_concurrent_submissions()
     // No invitations are sent: no SMTP server is needed.
     let (admin, nodes) = two_nodes(&database, &dir, &url, free_port()).await;
     let client = reqwest::Client::new();
-    let res = client
-        .post(format!("{}/api/v1/agencies", nodes[0].address))
-        .bearer_auth(&admin)
-        .json(&json!({"code": "SO", "name": {"vi": "Sở Nội vụ"}, "kind": "province"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 201);
     let form: Value = client
         .get(format!("{}/api/v1/forms/sipas-2017", nodes[1].address))
         .send()

@@ -1,39 +1,17 @@
 //! The HTML pages: rendering, language fallback, and a real headless Chromium run with
 //! keyboard navigation and axe-core (tests/browser/inspect-page.mjs).
 
-use std::path::Path;
-use std::process::Command;
-
 use serde_json::Value;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, browser, spawn_app, target_path};
 
-/// Runs the browser script on `url`; the screenshot goes under `target/`. Off the test's
-/// runtime thread, which must keep serving the app meanwhile.
+/// Runs tests/browser/inspect-page.mjs on `url`; the screenshot goes under `target/`.
 async fn inspect(url: &str, screenshot: &str) -> Value {
-    let (url, screenshot) = (url.to_owned(), screenshot.to_owned());
-    tokio::task::spawn_blocking(move || inspect_blocking(&url, &screenshot))
-        .await
-        .unwrap()
-}
-
-fn inspect_blocking(url: &str, screenshot: &str) -> Value {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let shot = root.join("target").join(screenshot);
+    let shot = target_path(screenshot);
     let args = serde_json::json!({ "url": url, "screenshot": shot, "width": 360 });
-    let out = Command::new("node")
-        .current_dir(root.join("tests/browser"))
-        .arg("inspect-page.mjs")
-        .arg(args.to_string())
-        .output()
-        .expect("node must be installed (scripts/test installs the browser-test packages)");
-    assert!(
-        out.status.success(),
-        "browser run failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let report = browser("inspect-page.mjs", args).await;
     assert!(shot.is_file(), "no screenshot at {}", shot.display());
-    serde_json::from_slice(&out.stdout).expect("the script prints JSON")
+    report
 }
 
 /// Ids of the questions the page should show: every question of the API's form.

@@ -41,3 +41,15 @@ pub use model::{
     Section, Text, WordingStatus,
 };
 pub use published::{PublishedForm, PublishedForms};
+
+/// The latest shipped version of `key` from `survey-forms/` (unit tests' fixture).
+#[cfg(test)]
+#[allow(clippy::expect_used)]
+pub(crate) fn shipped(key: &str) -> FormDefinition {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("survey-forms");
+    FormCatalog::load_dir(&dir)
+        .expect("the shipped forms load")
+        .latest(key)
+        .expect("the shipped form exists")
+        .clone()
+}

@@ -523,16 +523,10 @@ fn respond(status: StatusCode, lang: Lang, body: String) -> HttpResponse {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-    use crate::domain::forms::FormCatalog;
     use serde_json::json;
 
     fn form(key: &str) -> FormDefinition {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("survey-forms");
-        FormCatalog::load_dir(&dir)
-            .unwrap()
-            .latest(key)
-            .unwrap()
-            .clone()
+        crate::domain::forms::shipped(key)
     }
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
