@@ -14,6 +14,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod ops;
 pub mod pages;
+pub mod periods;
 pub mod ratelimit;
 pub mod submissions;
 pub mod surveys;
