@@ -27,6 +27,41 @@ pub struct Settings {
     #[serde(default)]
     pub security: SecuritySettings,
     pub email: EmailSettings,
+    pub results: ResultSettings,
+    pub indicators: IndicatorSettings,
+}
+
+/// What `GET /api/v1/results` (and rankings, PAR scores, trends) publish (statistics.md §5.4).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResultSettings {
+    /// A number whose basis (answerers of an item, respondents with data under a node, all
+    /// respondents for the index) is below this is suppressed: neither value nor counts.
+    pub suppress_below: u64,
+    /// Below this basis a published number is flagged `low_reliability` (and left out of
+    /// rankings).
+    pub low_reliability_below: u64,
+    /// An interval at least this wide (a fraction: 0.30 = 30 percentage points) is flagged
+    /// `low_reliability` too.
+    pub max_ci_width: f64,
+}
+
+/// Secondary indicators (methodology §3.9).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorSettings {
+    pub d766: D766Settings,
+}
+
+/// The Decision 766/QĐ-TTg per-dossier indicator.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct D766Settings {
+    /// Whether results report the indicator's value; its counts (D, D_rated, D_dis) are reported
+    /// either way.
+    pub enabled: bool,
+    /// When a response counts as dissatisfied.
+    pub dissatisfied_rule: crate::domain::aggregates::DissatisfiedRule,
 }
 
 /// How invitations leave the server.
@@ -248,6 +283,15 @@ retry_base_ms = 30000
 retry_max_ms = 3600000
 max_attempts = 10
 reminder_delay_secs = 259200
+
+[results]
+suppress_below = 10
+low_reliability_below = 30
+max_ci_width = 0.30
+
+[indicators.d766]
+enabled = false
+dissatisfied_rule = "mean_below_neutral"
 "#;
 
 impl Settings {
@@ -376,6 +420,24 @@ impl Settings {
         if self.email.max_attempts == 0 {
             return invalid("email.max_attempts", "must be at least 1".into());
         }
+        if self.results.suppress_below == 0 {
+            return invalid(
+                "results.suppress_below",
+                "must be at least 1 (0 would publish single answers)".into(),
+            );
+        }
+        if self.results.low_reliability_below < self.results.suppress_below {
+            return invalid(
+                "results.low_reliability_below",
+                "must not be below results.suppress_below".into(),
+            );
+        }
+        if !(self.results.max_ci_width > 0.0 && self.results.max_ci_width <= 1.0) {
+            return invalid(
+                "results.max_ci_width",
+                "must be above 0 and at most 1 (a fraction: 0.30 = 30 percentage points)".into(),
+            );
+        }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return invalid("log.level", format!("not a valid tracing filter: {e}"));
         }
@@ -492,6 +554,24 @@ mod tests {
         assert!(
             e.contains("security.token_secret") && !e.contains("short-secret"),
             "{e}"
+        );
+
+        let mut s = defaults();
+        s.results.low_reliability_below = 5;
+        assert!(
+            s.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("results.low_reliability_below")
+        );
+
+        let mut s = defaults();
+        s.results.max_ci_width = 30.0;
+        assert!(
+            s.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("results.max_ci_width")
         );
 
         let mut s = defaults();
