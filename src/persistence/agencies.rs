@@ -183,3 +183,51 @@ pub async fn insert_planned(
     }
     Ok(count)
 }
+
+/// Domain agencies from `models`, parent codes resolved within the set or, for parents
+/// outside it, looked up.
+async fn with_parent_codes(
+    db: &impl ConnectionTrait,
+    models: Vec<agency::Model>,
+) -> Result<Vec<Agency>, DbErr> {
+    let mut codes: HashMap<Uuid, String> = models.iter().map(|m| (m.id, m.code.clone())).collect();
+    for m in &models {
+        if let Some(parent) = m.parent_id
+            && !codes.contains_key(&parent)
+            && let Some(p) = agency::Entity::find_by_id(parent).one(db).await?
+        {
+            codes.insert(parent, p.code);
+        }
+    }
+    models
+        .into_iter()
+        .map(|m| {
+            let parent_code = m.parent_id.and_then(|p| codes.get(&p).cloned());
+            to_domain(m, parent_code)
+        })
+        .collect()
+}
+
+/// The agency at `path` and every agency below it, by code (one prefix match on the stored
+/// path).
+pub async fn subtree(db: &impl ConnectionTrait, path: &AgencyPath) -> Result<Vec<Agency>, DbErr> {
+    let models = agency::Entity::find()
+        .filter(agency::Column::Path.starts_with(path.encode()))
+        .order_by_asc(agency::Column::Code)
+        .all(db)
+        .await?;
+    with_parent_codes(db, models).await
+}
+
+/// Every agency, or every agency of one kind, by code.
+pub async fn list_all(
+    db: &impl ConnectionTrait,
+    kind: Option<AgencyKind>,
+) -> Result<Vec<Agency>, DbErr> {
+    let mut query = agency::Entity::find().order_by_asc(agency::Column::Code);
+    if let Some(kind) = kind {
+        query = query.filter(agency::Column::Kind.eq(kind.as_str()));
+    }
+    let models = query.all(db).await?;
+    with_parent_codes(db, models).await
+}

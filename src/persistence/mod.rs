@@ -6,6 +6,7 @@ pub mod agencies;
 pub mod aggregates;
 pub mod api_keys;
 pub mod audit;
+pub mod breakdowns;
 pub mod dossiers;
 mod entities;
 pub mod forms;
