@@ -11,6 +11,7 @@ pub mod dossiers;
 pub mod forms;
 pub mod invitations;
 pub mod periods;
+pub mod results;
 pub mod scoring;
 pub mod submissions;
 pub mod tokens;

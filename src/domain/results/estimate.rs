@@ -1,0 +1,321 @@
+//! From merged counts to figures: a design's strata become a `stats::MomentSample`, the
+//! statistics core estimates it, and the estimate is flattened into [`Figures`] (nodes in the
+//! tree's depth-first order, items in the shape's order) that suppression and the views work
+//! on. Also the mean of several agencies' figures (methodology §3.5, `statistics.md` §4.8).
+
+use std::collections::BTreeMap;
+
+use uuid::Uuid;
+
+use super::{Design, Strata};
+use crate::domain::aggregates::{BucketCounts, BucketError};
+use crate::stats::{
+    self, CompositeMethod, DomainOptions, Interval, MomentSample, Moments, NodeChild, NodeEstimate,
+    Reliability, ReliabilityThresholds, StatsError, Weighting, composite_interval, t_critical,
+    wilson_effective,
+};
+
+/// Why an estimate could not be made: corrupt buckets or inconsistent counts (a bug, never bad
+/// input).
+#[derive(Debug, thiserror::Error)]
+pub enum EstimateError {
+    #[error(transparent)]
+    Bucket(#[from] BucketError),
+    #[error("statistics: {0}")]
+    Stats(#[from] StatsError),
+}
+
+/// The figures of one node (fractions).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct NodeFigure {
+    pub value: Option<f64>,
+    pub se: Option<f64>,
+    pub moe: Option<f64>,
+    pub ci: Option<Interval>,
+    /// The basis: respondents with data below the node (all respondents for the root).
+    pub n: u64,
+    pub df: f64,
+    pub complete: bool,
+    pub status: Reliability,
+    /// Suppressed only so that another suppressed number cannot be recovered.
+    pub complementary: bool,
+    /// Agencies in a mean.
+    pub agencies: Option<usize>,
+}
+
+/// The figures of one item (fractions).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ItemFigure {
+    pub share: Option<f64>,
+    pub se: Option<f64>,
+    pub ci: Option<Interval>,
+    /// Answerers `n_j`.
+    pub n: u64,
+    /// Answers per level, in the scale's order.
+    pub levels: Vec<u64>,
+    pub status: Reliability,
+    pub complementary: bool,
+    pub agencies: Option<usize>,
+}
+
+/// Everything estimated for one domain.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Figures {
+    /// Depth first, parents before children (`ScoredNode::walk`).
+    pub nodes: Vec<NodeFigure>,
+    /// In the shape's item order.
+    pub items: Vec<ItemFigure>,
+    /// Degrees of freedom of the root.
+    pub df: f64,
+    /// Whether a weight differs between respondents / the fpc was applied.
+    pub weighted: bool,
+    pub fpc: bool,
+}
+
+impl Figures {
+    /// The root's figures.
+    pub fn root(&self) -> Option<&NodeFigure> {
+        self.nodes.first()
+    }
+}
+
+/// One estimate: the figures, and the totals behind them.
+#[derive(Debug, Clone)]
+pub(crate) struct Estimate {
+    pub figures: Figures,
+    /// All buckets merged (valid, invalid, level counts, Decision 766 counts).
+    pub totals: BucketCounts,
+    /// Registered dossiers.
+    pub invited: u64,
+}
+
+/// A stratum of a design: the (agency, channel) parts that separate strata.
+type StratumKey<'a> = (Option<Uuid>, Option<&'a str>);
+
+/// Merges `strata` into the strata of `design` and estimates it.
+pub(crate) fn estimate(
+    strata: &Strata,
+    design: Design,
+    options: &DomainOptions,
+) -> Result<Estimate, EstimateError> {
+    let shape = &strata.shape;
+    let mut totals = shape.empty();
+    let mut invited = 0;
+    let mut groups: BTreeMap<StratumKey<'_>, (Moments, u64)> = BTreeMap::new();
+    for ((agency, channel), cell) in &strata.cells {
+        totals.merge(&cell.counts)?;
+        invited += cell.invited;
+        let key = match design {
+            Design::SrsFpc | Design::Srs | Design::CellSrs => (None, None),
+            Design::Stratified => (None, Some(channel.as_str())),
+            Design::Pooled => (Some(*agency), Some(channel.as_str())),
+        };
+        let group = groups
+            .entry(key)
+            .or_insert_with(|| (shape.empty().moments, 0));
+        group.0.merge(&cell.counts.moments)?;
+        group.1 += cell.invited;
+    }
+    let mut sample_strata: Vec<(Moments, Option<u64>)> = groups
+        .into_values()
+        .map(|(m, n)| (m, design.uses_fpc().then_some(n)))
+        .collect();
+    if sample_strata.is_empty() {
+        sample_strata.push((shape.empty().moments, None));
+    }
+    let weighting = if design.weighted() {
+        Weighting::Expansion
+    } else {
+        Weighting::Unweighted
+    };
+    let sample = MomentSample::new(sample_strata, weighting)?;
+    let domain = stats::estimate_domain(&sample, &shape.tree.root.tree, options)?;
+    let df = domain.df as f64;
+    let mut nodes = Vec::new();
+    flatten(&domain.root, df, &mut nodes);
+    if let Some(root) = nodes.first_mut() {
+        root.n = domain.n_respondents as u64;
+    }
+    let items = domain
+        .items
+        .iter()
+        .zip(&totals.levels)
+        .map(|(i, levels)| ItemFigure {
+            share: i.share,
+            se: i.se,
+            ci: i.ci,
+            n: i.n_answered,
+            levels: levels.clone(),
+            status: i.status,
+            complementary: false,
+            agencies: None,
+        })
+        .collect();
+    Ok(Estimate {
+        figures: Figures {
+            nodes,
+            items,
+            df,
+            weighted: domain.weighted,
+            fpc: domain.fpc,
+        },
+        totals,
+        invited,
+    })
+}
+
+/// The node estimates in depth-first order (only composite children are nodes; items are
+/// reported separately).
+fn flatten(node: &NodeEstimate, df: f64, out: &mut Vec<NodeFigure>) {
+    out.push(NodeFigure {
+        value: node.value,
+        se: node.se,
+        moe: node.moe,
+        ci: node.ci,
+        n: node.n_with_data as u64,
+        df,
+        complete: node.complete,
+        status: node.status,
+        complementary: false,
+        agencies: None,
+    });
+    for child in &node.children {
+        if let NodeChild::Node(n) = child {
+            flatten(n, df, out);
+        }
+    }
+}
+
+/// The unweighted mean of independent agencies' figures, number by number, over the agencies
+/// whose number has a value and is not suppressed (methodology §3.5: "over the agencies whose
+/// value is not null"; a suppressed value is null to the public, so it stays out too).
+/// `V = Σ V_a / A²`, `df = Σ df_a` (`statistics.md` §4.8); nodes get the t interval, items
+/// Wilson with the effective n of that variance. Counts are the sums over the agencies in the
+/// mean.
+pub(crate) fn mean_of(
+    agencies: &[&Figures],
+    confidence: f64,
+    t: &ReliabilityThresholds,
+) -> Figures {
+    let n_nodes = agencies.first().map_or(0, |f| f.nodes.len());
+    let n_items = agencies.first().map_or(0, |f| f.items.len());
+    let nodes = (0..n_nodes)
+        .map(|i| {
+            let entries: Vec<&NodeFigure> = agencies
+                .iter()
+                .filter_map(|f| f.nodes.get(i))
+                .filter(|n| n.value.is_some() && n.status != Reliability::Suppressed)
+                .collect();
+            mean_node(&entries, confidence, t)
+        })
+        .collect();
+    let items = (0..n_items)
+        .map(|j| {
+            let entries: Vec<&ItemFigure> = agencies
+                .iter()
+                .filter_map(|f| f.items.get(j))
+                .filter(|i| i.share.is_some() && i.status != Reliability::Suppressed)
+                .collect();
+            let levels_len = agencies
+                .first()
+                .and_then(|f| f.items.get(j))
+                .map_or(0, |i| i.levels.len());
+            mean_item(&entries, levels_len, confidence, t)
+        })
+        .collect();
+    let root_df = agencies
+        .iter()
+        .filter(|f| {
+            f.root()
+                .is_some_and(|r| r.value.is_some() && r.status != Reliability::Suppressed)
+        })
+        .map(|f| f.df)
+        .sum();
+    Figures {
+        nodes,
+        items,
+        df: root_df,
+        weighted: agencies.iter().any(|f| f.weighted),
+        fpc: agencies.iter().any(|f| f.fpc),
+    }
+}
+
+/// `(mean, se)`: the se only when every entry has one.
+fn mean_and_se(values: &[(f64, Option<f64>)]) -> Option<(f64, Option<f64>)> {
+    if values.is_empty() {
+        return None;
+    }
+    let k = values.len() as f64;
+    let mean = values.iter().map(|(v, _)| v).sum::<f64>() / k;
+    let se = values
+        .iter()
+        .map(|(_, s)| s.map(|s| s * s))
+        .sum::<Option<f64>>()
+        .map(|v| v.sqrt() / k);
+    Some((mean, se))
+}
+
+fn mean_node(entries: &[&NodeFigure], confidence: f64, t: &ReliabilityThresholds) -> NodeFigure {
+    let values: Vec<(f64, Option<f64>)> = entries
+        .iter()
+        .filter_map(|n| n.value.map(|v| (v, n.se)))
+        .collect();
+    let n: u64 = entries.iter().map(|e| e.n).sum();
+    let df: f64 = entries.iter().map(|e| e.df).sum();
+    let (value, se) = match mean_and_se(&values) {
+        Some((v, s)) => (Some(v), s),
+        None => (None, None),
+    };
+    let ci = value.zip(se).and_then(|(v, s)| {
+        composite_interval(CompositeMethod::T, v, s, df, n as usize, confidence)
+    });
+    let moe = se.zip(t_critical(df, confidence)).map(|(s, c)| s * c);
+    NodeFigure {
+        value,
+        se,
+        moe,
+        ci,
+        n,
+        df,
+        complete: !entries.is_empty() && entries.iter().all(|e| e.complete),
+        status: t.classify(n, ci),
+        complementary: false,
+        agencies: Some(entries.len()),
+    }
+}
+
+fn mean_item(
+    entries: &[&ItemFigure],
+    levels_len: usize,
+    confidence: f64,
+    t: &ReliabilityThresholds,
+) -> ItemFigure {
+    let values: Vec<(f64, Option<f64>)> = entries
+        .iter()
+        .filter_map(|i| i.share.map(|s| (s, i.se)))
+        .collect();
+    let n: u64 = entries.iter().map(|e| e.n).sum();
+    let mut levels = vec![0; levels_len];
+    for e in entries {
+        for (a, b) in levels.iter_mut().zip(&e.levels) {
+            *a += b;
+        }
+    }
+    let (share, se) = match mean_and_se(&values) {
+        Some((v, s)) => (Some(v), s),
+        None => (None, None),
+    };
+    let ci = share
+        .zip(se)
+        .and_then(|(p, s)| wilson_effective(p, s * s, n, confidence));
+    ItemFigure {
+        share,
+        se,
+        ci,
+        n,
+        levels,
+        status: t.classify(n, ci),
+        complementary: false,
+        agencies: Some(entries.len()),
+    }
+}

@@ -1,0 +1,348 @@
+//! Results: the official SIPAS figures of an agency, a subtree, a breakdown cell, a ranking, a
+//! PAR export or a trend, computed from the stored counts (score buckets and registered-dossier
+//! counts, `domain::aggregates`) — never from the responses themselves, except for breakdowns by
+//! mode or procedure field, which the buckets do not keep (their cells are built here from
+//! scanned answers with the very same `ScoreShape::contribution`).
+//!
+//! What belongs here (pure, no actix, no sea-orm): which form version a result uses, how the
+//! counts are merged into a design (`statistics.md` §9), the mean of agencies and the pooled
+//! second figure (methodology §3.5), suppression — including complementary suppression, so a
+//! hidden number cannot be recovered from the published ones (`statistics.md` §5.4) — PAR
+//! points, the Decision 766 ratio, and the views the HTTP layer serialises. The statistics are
+//! `crate::stats`'; labels come from the form definition.
+//!
+//! | request                                   | design ([`Design`])                          | vectors scenario                |
+//! |-------------------------------------------|----------------------------------------------|---------------------------------|
+//! | one agency (default)                      | unweighted, one stratum, fpc N = dossiers    | `agency_srs_fpc`                |
+//! | `design=srs`                              | unweighted, one stratum, no fpc              | `agency_srs`                    |
+//! | `design=stratified`                       | strata = channel, `w = N_h/n_h`, fpc         | `agency_stratified_weighted`    |
+//! | `subtree=true` (`aggregate=mean`)         | mean of the agencies' indices (each by `design`) | `mean_of_agency_indices`    |
+//! | `subtree=true&aggregate=pooled`           | strata = agency × channel, `w = N_h/n_h`, fpc | `province_stratified_weighted`  |
+//! | a breakdown cell (`by=…`)                 | unweighted, one stratum, no fpc              | `cell_srs`                      |
+//!
+//! Every value a view carries is a percentage (0–100) at full precision, as api.md says;
+//! the statistics core works in fractions.
+
+mod estimate;
+mod report;
+mod suppression;
+mod view;
+
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::aggregates::{BucketCounts, BucketError, DissatisfiedRule, ScoreShape};
+use crate::stats::ReliabilityThresholds;
+
+pub use estimate::EstimateError;
+pub use report::{
+    AgencyRef, Breakdown, BreakdownCellInput, RankingInput, ResultRequest, Subject, TrendRequest,
+    agency_result, form_ref, par_row, ranking, steps, trend,
+};
+pub use view::{
+    BreakdownView, CellView, ChangeView, D766View, FigureView, FormRef, IntervalView, ItemView,
+    MarginView, MethodView, NodeView, NotRankedView, NumberStatus, ParScoreView, ParScoresView,
+    ParView, RankedView, RankingView, ResultView, Suppression, ThresholdsView, TrendNodeView,
+    TrendStepView, TrendView,
+};
+
+/// How figures are estimated (`statistics.md` §9). Agency-level requests choose among the
+/// first three with `design=`; the others follow from `aggregate=` and `by=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Design {
+    /// Unweighted, one stratum, finite population correction with N = the dossiers registered
+    /// in the period (the default).
+    SrsFpc,
+    /// Unweighted, one stratum, no fpc.
+    Srs,
+    /// Strata = the dossiers' channel, expansion weights `N_h / n_h`, fpc per stratum.
+    Stratified,
+    /// Strata = agency × channel, expansion weights, fpc (a subtree, `aggregate=pooled`).
+    Pooled,
+    /// Unweighted, one stratum, no fpc (a breakdown cell).
+    CellSrs,
+}
+
+impl Design {
+    /// The `design=` query values (the agency-level designs).
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "srs_fpc" => Some(Design::SrsFpc),
+            "srs" => Some(Design::Srs),
+            "stratified" => Some(Design::Stratified),
+            _ => None,
+        }
+    }
+
+    /// The reference scenario in `shared/vectors/composite_indices.json` it reproduces.
+    pub fn scenario(self) -> &'static str {
+        match self {
+            Design::SrsFpc => "agency_srs_fpc",
+            Design::Srs => "agency_srs",
+            Design::Stratified => "agency_stratified_weighted",
+            Design::Pooled => "province_stratified_weighted",
+            Design::CellSrs => "cell_srs",
+        }
+    }
+
+    fn uses_fpc(self) -> bool {
+        matches!(self, Design::SrsFpc | Design::Stratified | Design::Pooled)
+    }
+
+    fn weighted(self) -> bool {
+        matches!(self, Design::Stratified | Design::Pooled)
+    }
+
+    fn strata(self) -> &'static str {
+        match self {
+            Design::SrsFpc | Design::Srs | Design::CellSrs => "none",
+            Design::Stratified => "channel",
+            Design::Pooled => "agency_channel",
+        }
+    }
+}
+
+/// How a subtree's figures combine its agencies (methodology §3.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Aggregate {
+    /// The unweighted mean of the agencies' values ("trung bình", the headline), with the
+    /// pooled estimate as the second figure.
+    Mean,
+    /// One estimate from all the agencies' respondents (strata agency × channel).
+    Pooled,
+}
+
+impl Aggregate {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "mean" => Some(Aggregate::Mean),
+            "pooled" => Some(Aggregate::Pooled),
+            _ => None,
+        }
+    }
+}
+
+/// A breakdown dimension (`by=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Dimension {
+    /// The dossier's channel: kept in the buckets, so no scan.
+    Channel,
+    /// How the answers were collected (web, kiosk, phone, paper): scanned.
+    Mode,
+    /// The dossier's procedure field: scanned.
+    ProcedureField,
+}
+
+impl Dimension {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "channel" => Some(Dimension::Channel),
+            "mode" => Some(Dimension::Mode),
+            "procedure_field" => Some(Dimension::ProcedureField),
+            _ => None,
+        }
+    }
+}
+
+/// The confidence levels a request may ask for.
+pub const LEVELS: [f64; 3] = [0.90, 0.95, 0.99];
+
+/// Parses `level=` (`0.90`, `0.9`, `0.95`, `0.99`).
+pub fn parse_level(raw: &str) -> Option<f64> {
+    let value: f64 = raw.parse().ok()?;
+    LEVELS.into_iter().find(|l| (l - value).abs() < 1e-12)
+}
+
+/// Why a result uses its form version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VersionChoice {
+    /// Asked for with `version=`.
+    Requested,
+    /// The newest version with stored responses in the period (the default).
+    LatestWithData,
+    /// No version has responses in the period: the form's current version.
+    Current,
+}
+
+/// The form version of a result: the requested one, else the newest with data, else the
+/// current one. Versions are never mixed: a version's items and tree are its own.
+pub fn choose_version(
+    with_data: impl IntoIterator<Item = u32>,
+    requested: Option<u32>,
+    current: u32,
+) -> (u32, VersionChoice) {
+    match requested {
+        Some(v) => (v, VersionChoice::Requested),
+        None => match with_data.into_iter().max() {
+            Some(v) => (v, VersionChoice::LatestWithData),
+            None => (current, VersionChoice::Current),
+        },
+    }
+}
+
+/// What a result is configured with (`[results]` and `[indicators.d766]` in the settings,
+/// `level=` and `lang=` in the request).
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Confidence level, e.g. 0.95.
+    pub level: f64,
+    pub thresholds: ReliabilityThresholds,
+    /// Whether the Decision 766 value is reported (its counts always are).
+    pub d766_enabled: bool,
+    pub d766_rule: DissatisfiedRule,
+    /// Language of labels (`vi`, `en`).
+    pub lang: String,
+}
+
+/// One (agency, channel) stratum: its merged counts and its registered dossiers.
+#[derive(Debug, Clone)]
+pub(crate) struct Cell {
+    pub counts: BucketCounts,
+    pub invited: u64,
+}
+
+/// The counts of one form version, by agency, month and channel, as read from storage.
+#[derive(Debug, Clone)]
+pub struct Counts {
+    shape: Arc<ScoreShape>,
+    /// Per agency: (month, channel) → merged buckets.
+    buckets: HashMap<Uuid, BTreeMap<(String, String), BucketCounts>>,
+    /// Per agency: (month, channel) → registered dossiers.
+    dossiers: HashMap<Uuid, BTreeMap<(String, String), u64>>,
+}
+
+impl Counts {
+    /// No counts yet, for a form version of this shape.
+    pub fn new(shape: Arc<ScoreShape>) -> Self {
+        Self {
+            shape,
+            buckets: HashMap::new(),
+            dossiers: HashMap::new(),
+        }
+    }
+
+    /// The layout of the version's buckets.
+    pub fn shape(&self) -> &Arc<ScoreShape> {
+        &self.shape
+    }
+
+    /// Adds one stored bucket (`month` is `YYYY-MM`).
+    ///
+    /// # Errors
+    /// [`BucketError`] when it does not fit the version.
+    pub fn add_bucket(
+        &mut self,
+        agency: Uuid,
+        month: &str,
+        channel: &str,
+        counts: &BucketCounts,
+    ) -> Result<(), BucketError> {
+        match self
+            .buckets
+            .entry(agency)
+            .or_default()
+            .entry((month.to_owned(), channel.to_owned()))
+        {
+            Entry::Occupied(mut e) => e.get_mut().merge(counts),
+            Entry::Vacant(e) => {
+                e.insert(counts.clone());
+                Ok(())
+            }
+        }
+    }
+
+    /// Adds registered dossiers of one agency, month and channel.
+    pub fn add_dossiers(&mut self, agency: Uuid, month: &str, channel: &str, dossiers: u64) {
+        *self
+            .dossiers
+            .entry(agency)
+            .or_default()
+            .entry((month.to_owned(), channel.to_owned()))
+            .or_default() += dossiers;
+    }
+
+    /// The (agency, channel) strata of `agencies` over months `first..=last` (`YYYY-MM`).
+    pub(crate) fn strata(
+        &self,
+        agencies: &HashSet<Uuid>,
+        first: &str,
+        last: &str,
+    ) -> Result<Strata, BucketError> {
+        let mut cells: BTreeMap<(Uuid, String), Cell> = BTreeMap::new();
+        let in_range = |m: &str| first <= m && m <= last;
+        let empty = || Cell {
+            counts: self.shape.empty(),
+            invited: 0,
+        };
+        for a in agencies {
+            for ((month, channel), counts) in self.buckets.get(a).into_iter().flatten() {
+                if in_range(month) {
+                    let cell = cells.entry((*a, channel.clone())).or_insert_with(empty);
+                    cell.counts.merge(counts)?;
+                }
+            }
+            for ((month, channel), n) in self.dossiers.get(a).into_iter().flatten() {
+                if in_range(month) {
+                    cells
+                        .entry((*a, channel.clone()))
+                        .or_insert_with(empty)
+                        .invited += n;
+                }
+            }
+        }
+        Ok(Strata {
+            shape: self.shape.clone(),
+            cells,
+        })
+    }
+}
+
+/// Merged counts per (agency, channel): the input of one estimate.
+#[derive(Debug, Clone)]
+pub(crate) struct Strata {
+    pub shape: Arc<ScoreShape>,
+    pub cells: BTreeMap<(Uuid, String), Cell>,
+}
+
+impl Strata {
+    /// The strata of each agency with at least one valid response.
+    pub fn by_agency_with_data(&self) -> Vec<Strata> {
+        let mut out: BTreeMap<Uuid, Strata> = BTreeMap::new();
+        for ((agency, channel), cell) in &self.cells {
+            out.entry(*agency)
+                .or_insert_with(|| Strata {
+                    shape: self.shape.clone(),
+                    cells: BTreeMap::new(),
+                })
+                .cells
+                .insert((*agency, channel.clone()), cell.clone());
+        }
+        out.into_values()
+            .filter(|s| s.cells.values().any(|c| c.counts.valid > 0))
+            .collect()
+    }
+
+    /// The agencies with at least one valid response.
+    pub fn agencies_with_data(&self) -> Vec<Uuid> {
+        let mut out: Vec<Uuid> = self
+            .cells
+            .iter()
+            .filter(|(_, c)| c.counts.valid > 0)
+            .map(|((a, _), _)| *a)
+            .collect();
+        out.dedup();
+        out
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests;
