@@ -16,6 +16,7 @@ pub mod ops;
 pub mod pages;
 pub mod periods;
 pub mod ratelimit;
+pub mod results;
 pub mod submissions;
 pub mod surveys;
 
@@ -71,7 +72,11 @@ pub fn app(
                 .service(dossiers::create_dossier)
                 .service(dossiers::dossier_qr)
                 .service(surveys::get_survey)
-                .service(submissions::post_response),
+                .service(submissions::post_response)
+                .service(results::get_results)
+                .service(results::get_trend)
+                .service(results::get_rankings)
+                .service(results::get_par_scores),
         )
         .service(pages::form_page)
         .service(pages::survey::survey_page)

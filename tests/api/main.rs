@@ -14,5 +14,6 @@ mod operations;
 mod pages;
 mod process;
 mod responses;
+mod results;
 mod scores;
 mod surveys;
