@@ -291,6 +291,7 @@ fn agency_ref(a: &Agency) -> AgencyRef {
         id: a.id,
         code: a.code.clone(),
         name: a.name_vi.clone(),
+        name_en: a.name_en.clone(),
         kind: a.kind.as_str().to_owned(),
     }
 }

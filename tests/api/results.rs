@@ -405,6 +405,7 @@ async fn the_synthetic_respondents_give_the_vector_figures() {
             assert_eq!(r["form"]["key"], "sipas-2017");
             assert_eq!(r["form"]["version"], 1);
             assert_eq!(r["form"]["version_choice"], "latest_with_data");
+            assert_eq!(r["method"]["version"], 1);
             assert_eq!(r["period"], "2025-H1");
             assert_eq!(r["suppressed"], false);
             assert_eq!(r["method"]["df"], want["df"]);
@@ -975,6 +976,15 @@ async fn a_period_without_data_is_empty_not_an_error() {
             .all(|i| i["share"].is_null())
     );
     assert_eq!(r["d766"]["D"], 0);
+    let r = app
+        .get_json(
+            &admin,
+            "/api/v1/results?agency=S1&form=sipas-2017&period=2025&version=1",
+        )
+        .await;
+    assert_eq!(r["form"]["version_choice"], "requested");
+    assert_eq!(r["method"]["version"], 1);
+    assert_eq!(r["responses"], 12);
     // A range works the same, and a month with dossiers but no answers has invited > 0.
     let r = app
         .get_json(

@@ -29,8 +29,20 @@ use crate::stats::{
 pub struct AgencyRef {
     pub id: Uuid,
     pub code: String,
+    /// The Vietnamese name.
     pub name: String,
+    pub name_en: Option<String>,
     pub kind: String,
+}
+
+impl AgencyRef {
+    /// The name in `lang` (`en` when there is an English name), else the Vietnamese one.
+    pub fn name_in(&self, lang: &str) -> String {
+        match (&self.name_en, lang) {
+            (Some(en), "en") => en.clone(),
+            _ => self.name.clone(),
+        }
+    }
 }
 
 /// Whose figures.
@@ -214,6 +226,7 @@ fn design_of(
 /// every agency or step has its own.
 fn method(
     (design, aggregate): (Design, Option<Aggregate>),
+    (version, version_choice): (u32, VersionChoice),
     fpc: bool,
     df: Option<f64>,
     options: &Options,
@@ -252,6 +265,8 @@ fn method(
             max_ci_width: pct(options.thresholds.max_ci_width),
         },
         complementary_suppression: true,
+        version,
+        version_choice,
         pooled_design: (aggregate == Some(Aggregate::Mean)).then_some(Design::Pooled),
         cell_design,
     }
@@ -436,7 +451,7 @@ pub fn agency_result(
     let subject = req.subject.root();
     Ok(ResultView {
         agency: subject.code.clone(),
-        agency_name: subject.name.clone(),
+        agency_name: subject.name_in(&options.lang),
         subtree: matches!(req.subject, Subject::Subtree { .. }),
         form: form_ref(req.form, req.version_choice),
         period: req.period.label().to_owned(),
@@ -459,6 +474,7 @@ pub fn agency_result(
         breakdown,
         method: method(
             (h.design, h.aggregate),
+            (req.form.version(), req.version_choice),
             h.figures.fpc,
             Some(h.figures.df),
             options,
@@ -515,7 +531,7 @@ pub fn ranking(counts: &Counts, input: &RankingInput<'_>) -> Result<RankingView,
                 let r = other.filter(|r| r.status != Reliability::Suppressed);
                 not_ranked.push(NotRankedView {
                     agency_code: agency.code.clone(),
-                    agency_name: agency.name.clone(),
+                    agency_name: agency.name_in(&options.lang),
                     value: r.as_ref().and_then(|r| r.value).map(pct),
                     ci: r
                         .as_ref()
@@ -543,7 +559,7 @@ pub fn ranking(counts: &Counts, input: &RankingInput<'_>) -> Result<RankingView,
                     rank_low: u.lower,
                     rank_high: u.upper,
                     agency_code: agency.code.clone(),
-                    agency_name: agency.name.clone(),
+                    agency_name: agency.name_in(&options.lang),
                     value: pct(f.value?),
                     ci: f.ci.map(|ci| IntervalView::of(ci, options.level, 100.0)),
                     se: pct(f.se?),
@@ -558,7 +574,15 @@ pub fn ranking(counts: &Counts, input: &RankingInput<'_>) -> Result<RankingView,
         Some(child) => design_of(child, input.design, input.aggregate),
         None => (input.design, None),
     };
-    let m = method((design, aggregate), design.uses_fpc(), None, options, None);
+    let version = (input.form.version(), input.version_choice);
+    let m = method(
+        (design, aggregate),
+        version,
+        design.uses_fpc(),
+        None,
+        options,
+        None,
+    );
     Ok(RankingView {
         parent: input.parent.code.clone(),
         form: form_ref(input.form, input.version_choice),
@@ -744,7 +768,15 @@ pub fn trend(counts: &Counts, req: &TrendRequest<'_>) -> Result<TrendView, Estim
         previous = Some(h.figures);
     }
     let (design, aggregate) = design_of(&req.subject, req.design, req.aggregate);
-    let m = method((design, aggregate), design.uses_fpc(), None, options, None);
+    let version = (req.form.version(), req.version_choice);
+    let m = method(
+        (design, aggregate),
+        version,
+        design.uses_fpc(),
+        None,
+        options,
+        None,
+    );
     Ok(TrendView {
         agency: req.subject.root().code.clone(),
         subtree: matches!(req.subject, Subject::Subtree { .. }),

@@ -243,6 +243,9 @@ pub struct MethodView {
     pub thresholds: ThresholdsView,
     /// Numbers that would give back a suppressed one are suppressed too.
     pub complementary_suppression: bool,
+    /// The form version every figure comes from (never a mix), and why it was chosen.
+    pub version: u32,
+    pub version_choice: VersionChoice,
     /// For a mean of agencies: the design of the pooled second figure.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pooled_design: Option<Design>,
