@@ -1,5 +1,6 @@
 //! The command line: `sipas [serve]`, `sipas migrate [up|down|status]`,
 //! `sipas forms check|list|retire`, `sipas keys create|list|revoke`,
+//! `sipas users create|list|disable`,
 //! `sipas agencies import FILE.csv`, `sipas responses import FILE.csv`.
 
 use clap::{Parser, Subcommand};
@@ -43,6 +44,11 @@ pub enum Command {
     Keys {
         #[command(subcommand)]
         action: KeysAction,
+    },
+    /// Create, list or disable officer accounts (sign-in to the web pages).
+    Users {
+        #[command(subcommand)]
+        action: UsersAction,
     },
     /// Manage agencies.
     Agencies {
@@ -143,6 +149,33 @@ pub enum KeysAction {
     Revoke {
         /// The key's id, as shown by `keys list`.
         id: uuid::Uuid,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersAction {
+    /// Create an account. A generated password is printed, alone, on standard output, to hand
+    /// to the officer; it is shown only this once. With --password-stdin the password is read
+    /// from standard input instead (at least 12 characters) and nothing is printed there.
+    Create {
+        /// What the account may do (the same roles as API keys).
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// The agency an `agency` account acts for (with every agency below it).
+        #[arg(long, required_if_eq("role", "agency"))]
+        agency: Option<String>,
+        /// Read the password from standard input (one trailing line break is dropped).
+        #[arg(long)]
+        password_stdin: bool,
+        /// The officer's e-mail address: what they sign in with.
+        email: String,
+    },
+    /// List every account: id, e-mail, role, agency, created, last sign-in, disabled, locked.
+    List,
+    /// Disable an account: it can no longer sign in, and its open sessions end at once.
+    Disable {
+        /// The account's id (as shown by `users list`) or e-mail address.
+        user: String,
     },
 }
 

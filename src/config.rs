@@ -29,6 +29,7 @@ pub struct Settings {
     pub email: EmailSettings,
     pub results: ResultSettings,
     pub indicators: IndicatorSettings,
+    pub accounts: AccountSettings,
 }
 
 /// What `GET /api/v1/results` (and rankings, PAR scores, trends) publish (statistics.md §5.4).
@@ -62,6 +63,42 @@ pub struct D766Settings {
     pub enabled: bool,
     /// When a response counts as dissatisfied.
     pub dissatisfied_rule: crate::domain::aggregates::DissatisfiedRule,
+}
+
+/// Officer accounts: sessions of the web pages and the lockout after failed sign-ins.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountSettings {
+    /// A session ends after this many minutes without a request.
+    pub session_idle_minutes: u32,
+    /// A session ends this many hours after sign-in, however active.
+    pub session_max_hours: u32,
+    /// Consecutive failed sign-ins for one e-mail address (each within `lockout_minutes` of the
+    /// previous) after which signing in with it is refused for `lockout_minutes`.
+    pub max_failed_sign_ins: u32,
+    pub lockout_minutes: u32,
+    /// Whether the session cookie is `Secure` (sent over https only). Unset: when
+    /// `server.public_base_url` starts with `https://`.
+    #[serde(default)]
+    pub secure_cookie: Option<bool>,
+}
+
+impl AccountSettings {
+    /// The session lifetimes as configured.
+    pub fn session_policy(&self) -> crate::domain::accounts::SessionPolicy {
+        crate::domain::accounts::SessionPolicy {
+            idle: chrono::TimeDelta::minutes(i64::from(self.session_idle_minutes)),
+            absolute: chrono::TimeDelta::hours(i64::from(self.session_max_hours)),
+        }
+    }
+
+    /// The lockout rule as configured.
+    pub fn lockout_policy(&self) -> crate::domain::accounts::LockoutPolicy {
+        crate::domain::accounts::LockoutPolicy {
+            max_failures: self.max_failed_sign_ins,
+            duration: chrono::TimeDelta::minutes(i64::from(self.lockout_minutes)),
+        }
+    }
 }
 
 /// How invitations leave the server.
@@ -292,6 +329,12 @@ max_ci_width = 0.30
 [indicators.d766]
 enabled = false
 dissatisfied_rule = "mean_below_neutral"
+
+[accounts]
+session_idle_minutes = 30
+session_max_hours = 8
+max_failed_sign_ins = 5
+lockout_minutes = 15
 "#;
 
 impl Settings {
@@ -438,6 +481,31 @@ impl Settings {
                 "must be above 0 and at most 1 (a fraction: 0.30 = 30 percentage points)".into(),
             );
         }
+        let accounts = &self.accounts;
+        if accounts.session_idle_minutes == 0 {
+            return invalid("accounts.session_idle_minutes", "must be at least 1".into());
+        }
+        if accounts.session_max_hours == 0 || accounts.session_max_hours > 24 * 31 {
+            return invalid(
+                "accounts.session_max_hours",
+                "must be between 1 and 744 (31 days)".into(),
+            );
+        }
+        if u64::from(accounts.session_idle_minutes) > u64::from(accounts.session_max_hours) * 60 {
+            return invalid(
+                "accounts.session_idle_minutes",
+                "must not be longer than accounts.session_max_hours".into(),
+            );
+        }
+        if accounts.max_failed_sign_ins == 0 {
+            return invalid("accounts.max_failed_sign_ins", "must be at least 1".into());
+        }
+        if accounts.lockout_minutes == 0 || accounts.lockout_minutes > 24 * 60 {
+            return invalid(
+                "accounts.lockout_minutes",
+                "must be between 1 and 1440 (a day)".into(),
+            );
+        }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return invalid("log.level", format!("not a valid tracing filter: {e}"));
         }
@@ -450,6 +518,17 @@ impl Settings {
             Some(base) => base.trim_end_matches('/').to_owned(),
             None => format!("http://{bound}"),
         }
+    }
+
+    /// Whether cookies are marked `Secure`: `accounts.secure_cookie`, or else whether
+    /// `server.public_base_url` is https.
+    pub fn secure_cookies(&self) -> bool {
+        self.accounts.secure_cookie.unwrap_or_else(|| {
+            self.server
+                .public_base_url
+                .as_deref()
+                .is_some_and(|base| base.starts_with("https://"))
+        })
     }
 
     /// The SQLite file the database URL points at, if it is a file database.
@@ -516,6 +595,19 @@ mod tests {
         s.validate().unwrap();
         assert_eq!(s.server.bind, "127.0.0.1:8080");
         assert_eq!(s.sqlite_file(), Some(PathBuf::from("data/sipas.db")));
+        assert!(!s.secure_cookies());
+    }
+
+    #[test]
+    fn cookies_are_secure_behind_https() {
+        let mut s = defaults();
+        s.server.public_base_url = Some("https://sipas.example.gov.vn".into());
+        assert!(s.secure_cookies());
+        s.accounts.secure_cookie = Some(false);
+        assert!(!s.secure_cookies());
+        s.server.public_base_url = Some("http://10.0.0.5:8080".into());
+        s.accounts.secure_cookie = Some(true);
+        assert!(s.secure_cookies());
     }
 
     #[test]
@@ -573,6 +665,16 @@ mod tests {
                 .to_string()
                 .contains("results.max_ci_width")
         );
+
+        let mut s = defaults();
+        s.accounts.session_idle_minutes = 9 * 60;
+        let e = s.validate().unwrap_err().to_string();
+        assert!(e.contains("accounts.session_idle_minutes"), "{e}");
+
+        let mut s = defaults();
+        s.accounts.max_failed_sign_ins = 0;
+        let e = s.validate().unwrap_err().to_string();
+        assert!(e.contains("accounts.max_failed_sign_ins"), "{e}");
 
         let mut s = defaults();
         s.log.level = "info,,=[".into();

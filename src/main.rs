@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use sipas::cli::{
     AgenciesAction, Cli, Command, KeysAction, MigrateAction, ResponsesAction, ScoresAction,
+    UsersAction,
 };
 use sipas::commands::responses::ResponseImport;
 use sipas::commands::{self, ImportError};
@@ -47,6 +48,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys { action } => {
             let db = open(&settings).await?;
             let result = keys(&db, action).await;
+            db.close().await?;
+            result
+        }
+        Command::Users { action } => {
+            let db = open(&settings).await?;
+            let result = users(&db, action).await;
             db.close().await?;
             result
         }
@@ -136,6 +143,55 @@ async fn keys(db: &sea_orm::DatabaseConnection, action: KeysAction) -> anyhow::R
             Revoked::Now => eprintln!("revoked key {id}"),
             Revoked::Already(at) => eprintln!("key {id} was already revoked at {at}"),
             Revoked::NoSuchKey => anyhow::bail!("there is no key with the id {id}"),
+        },
+    }
+    Ok(())
+}
+
+async fn users(db: &sea_orm::DatabaseConnection, action: UsersAction) -> anyhow::Result<()> {
+    use sipas::commands::users as cmd;
+    use sipas::persistence::users::Disabled;
+    match action {
+        UsersAction::Create {
+            role,
+            agency,
+            password_stdin,
+            email,
+        } => {
+            let password = if password_stdin {
+                let mut input = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut input).map_err(|e| {
+                    anyhow::anyhow!("cannot read the password from standard input: {e}")
+                })?;
+                Some(cmd::password_from(&input)?)
+            } else {
+                None
+            };
+            let created =
+                cmd::create_user(db, role.into(), agency.as_deref(), &email, password).await?;
+            let role = sipas::domain::auth::Role::from(role);
+            match created.generated {
+                Some(password) => {
+                    // The password alone on stdout, so `PW=$(sipas users create …)` captures it.
+                    println!("{}", password.expose());
+                    eprintln!(
+                        "created account {} (role {role}); its password is shown only this once",
+                        created.id
+                    );
+                }
+                None => eprintln!("created account {} (role {role})", created.id),
+            }
+        }
+        UsersAction::List => {
+            let list = cmd::list_users(db).await?;
+            print!("{}", cmd::format_users(&list, chrono::Utc::now()));
+        }
+        UsersAction::Disable { user } => match cmd::disable_user(db, &user).await? {
+            (id, Disabled::Now { sessions_ended }) => {
+                eprintln!("disabled account {id}; ended {sessions_ended} open session(s)")
+            }
+            (id, Disabled::Already(at)) => eprintln!("account {id} was already disabled at {at}"),
+            (_, Disabled::NoSuchUser) => anyhow::bail!("there is no account {user}"),
         },
     }
     Ok(())

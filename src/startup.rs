@@ -88,6 +88,7 @@ impl Application {
             db.clone(),
             state.token_key.clone(),
             Duration::from_secs(state.settings.surveys.seal_interval_secs),
+            state.settings.accounts.clone(),
         ));
         let workers = state.settings.server.workers;
         let shutdown = state.settings.server.shutdown_timeout_secs;

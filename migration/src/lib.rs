@@ -12,6 +12,7 @@ mod m20261122_000400_create_dossiers;
 mod m20261122_000500_create_outbox;
 mod m20261122_000600_create_responses;
 mod m20261122_000700_create_score_buckets;
+mod m20261122_000800_create_users;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000500_create_outbox::Migration),
             Box::new(m20261122_000600_create_responses::Migration),
             Box::new(m20261122_000700_create_score_buckets::Migration),
+            Box::new(m20261122_000800_create_users::Migration),
         ]
     }
 }

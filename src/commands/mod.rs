@@ -6,6 +6,7 @@ pub mod forms;
 pub mod import_file;
 pub mod responses;
 pub mod scores;
+pub mod users;
 
 pub use admin::{
     CreatedKey, create_key, format_keys, import_agencies, list_keys, read_import, revoke_key,

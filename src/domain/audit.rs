@@ -27,6 +27,14 @@ pub enum AuditEvent {
     },
     /// An API key was revoked.
     KeyRevoked { key_id: Uuid },
+    /// An officer account was created (its e-mail address is not recorded: the id names it).
+    UserCreated {
+        user_id: Uuid,
+        role: Role,
+        agency_code: Option<String>,
+    },
+    /// An officer account was disabled, ending its open sessions.
+    UserDisabled { user_id: Uuid, sessions_ended: u64 },
 }
 
 impl AuditEvent {
@@ -37,6 +45,8 @@ impl AuditEvent {
             AuditEvent::AgenciesImported { .. } => "agencies.imported",
             AuditEvent::KeyCreated { .. } => "key.created",
             AuditEvent::KeyRevoked { .. } => "key.revoked",
+            AuditEvent::UserCreated { .. } => "user.created",
+            AuditEvent::UserDisabled { .. } => "user.disabled",
         }
     }
 
@@ -47,6 +57,9 @@ impl AuditEvent {
             AuditEvent::AgenciesImported { .. } => None,
             AuditEvent::KeyCreated { key_id, .. } | AuditEvent::KeyRevoked { key_id } => {
                 Some(key_id.to_string())
+            }
+            AuditEvent::UserCreated { user_id, .. } | AuditEvent::UserDisabled { user_id, .. } => {
+                Some(user_id.to_string())
             }
         }
     }
@@ -62,6 +75,12 @@ impl AuditEvent {
                 role, agency_code, ..
             } => json!({"role": role.as_str(), "agency_code": agency_code}),
             AuditEvent::KeyRevoked { .. } => json!({}),
+            AuditEvent::UserCreated {
+                role, agency_code, ..
+            } => json!({"role": role.as_str(), "agency_code": agency_code}),
+            AuditEvent::UserDisabled { sessions_ended, .. } => {
+                json!({"sessions_ended": sessions_ended})
+            }
         }
     }
 }

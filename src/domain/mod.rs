@@ -2,6 +2,7 @@
 //! forms, value types that can only hold valid values (parse, don't validate), authorisation
 //! rules. Nothing in here imports actix or sea-orm.
 
+pub mod accounts;
 pub mod agencies;
 pub mod aggregates;
 pub mod audit;

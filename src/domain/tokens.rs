@@ -25,6 +25,7 @@ const CONTEXT: &[u8] = b"sipas-survey-token/v1";
 const RECEIPT_CONTEXT: &[u8] = b"sipas-receipt/v1";
 const ANSWERS_CONTEXT: &[u8] = b"sipas-answers/v1";
 const SEALED_CODE_CONTEXT: &[u8] = b"sipas-sealed-dossier-code/v1";
+const SIGN_IN_CONTEXT: &[u8] = b"sipas-sign-in-throttle/v1";
 /// Prefix of a dossier code replaced by its keyed hash ([`TokenKey::seal_code`]).
 pub const SEALED_CODE_PREFIX: &str = "sealed:";
 /// Bytes of MAC output in a receipt (80 bits: 16 base32 characters).
@@ -107,6 +108,16 @@ impl TokenKey {
     }
 }
 
+impl TokenKey {
+    /// Keyed digest (hex) of a normalised e-mail address that failed to sign in without having
+    /// an account: the key of its lockout counters (`sign_in_throttle`). Keyed, so the table
+    /// does not hold the addresses people mistyped in a form a database reader could reverse.
+    pub fn sign_in_key(&self, email: &str) -> String {
+        let mac = hmac_sha256(self.0.expose_secret(), &[SIGN_IN_CONTEXT, email.as_bytes()]);
+        crate::domain::digest::to_hex(&mac)
+    }
+}
+
 /// Crockford base32 (no padding): digits and capitals without I, L, O, U, so a receipt read
 /// aloud over the phone or copied by hand is unambiguous.
 fn crockford_base32(bytes: &[u8]) -> String {
@@ -135,7 +146,7 @@ impl std::fmt::Debug for TokenKey {
 
 /// HMAC-SHA-256 (RFC 2104) of the concatenation of `parts`. Written out with `sha2` rather
 /// than taken from the `hmac` crate: it is ten lines, and the RFC 4231 vectors below pin it.
-fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+pub(crate) fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     const BLOCK: usize = 64;
     let mut block = [0u8; BLOCK];
     if key.len() > BLOCK {

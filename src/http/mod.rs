@@ -81,6 +81,10 @@ pub fn app(
         .service(pages::form_page)
         .service(pages::survey::survey_page)
         .service(pages::survey::answer_survey)
+        .service(pages::accounts::sign_in_page)
+        .service(pages::accounts::sign_in)
+        .service(pages::accounts::sign_out)
+        .service(pages::accounts::dashboard)
         .split_for_parts();
     let api = openapi::finish(api);
     let routes = web::Data::new(RouteTable::from_openapi(&api));

@@ -13,6 +13,8 @@ pub mod forms;
 pub mod outbox;
 pub mod responses;
 pub mod secrets;
+pub mod sessions;
+pub mod users;
 
 use std::time::Duration;
 

@@ -1,6 +1,7 @@
 //! The one integration-test binary: every test talks to the real application over HTTP.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod accounts;
 mod agencies;
 mod agency_entry;
 mod citizen_page;

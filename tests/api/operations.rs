@@ -102,12 +102,13 @@ async fn openapi_document_is_3_1_and_lists_the_operations() {
         assert!(doc["paths"][path]["get"].is_object(), "{path} missing");
     }
     assert!(doc["components"]["schemas"]["Problem"].is_object());
-    // Every operation documents its problem+json errors — except the citizen pages, whose
-    // errors are HTML pages for people.
+    // Every operation documents its problem+json errors — except the citizen and officer
+    // pages, whose errors are HTML pages for people.
+    let officer_pages = ["/sign-in", "/sign-out", "/dashboard"];
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             let errors = &op["responses"]["default"]["content"];
-            let media = if path.starts_with("/s/") {
+            let media = if path.starts_with("/s/") || officer_pages.contains(&path.as_str()) {
                 "text/html"
             } else {
                 "application/problem+json"

@@ -35,15 +35,15 @@ pub fn sipas(dir: &Path) -> Command {
 }
 
 /// A running server process and its log lines.
-struct Server {
+pub struct Server {
     child: Child,
     lines: mpsc::Receiver<String>,
     log: Vec<String>,
-    address: String,
+    pub address: String,
 }
 
 impl Server {
-    fn start(mut cmd: Command) -> Server {
+    pub fn start(mut cmd: Command) -> Server {
         let mut child = cmd
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -76,7 +76,7 @@ impl Server {
     }
 
     /// Reads log lines until one contains `needle` (or the process ends / 30 s pass).
-    fn wait_for(&mut self, needle: &str) -> Option<String> {
+    pub fn wait_for(&mut self, needle: &str) -> Option<String> {
         while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(30)) {
             self.log.push(line.clone());
             if line.contains(needle) {
@@ -86,7 +86,7 @@ impl Server {
         None
     }
 
-    fn terminate(mut self) -> (std::process::ExitStatus, Vec<String>) {
+    pub fn terminate(mut self) -> (std::process::ExitStatus, Vec<String>) {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()

@@ -34,6 +34,23 @@ impl Lang {
         }
     }
 
+    /// `?lang=en` → English; anything else → Vietnamese. For pages whose every text exists in
+    /// both languages (the officer pages).
+    pub fn from_query(requested: Option<&str>) -> Lang {
+        match requested {
+            Some(l) if l.eq_ignore_ascii_case("en") => Lang::En,
+            _ => Lang::Vi,
+        }
+    }
+
+    /// The words of the officer pages (sign-in, dashboard).
+    pub fn officer(self) -> &'static OfficerUi {
+        match self {
+            Lang::Vi => &OFFICER_VI,
+            Lang::En => &OFFICER_EN,
+        }
+    }
+
     /// The words of the citizen survey page's outcomes.
     pub fn survey(self) -> &'static SurveyUi {
         match self {
@@ -189,6 +206,133 @@ static SURVEY_EN: SurveyUi = SurveyUi {
     failed_text: "We are sorry: your answers have not been saved. Please try again in a few minutes.",
 };
 
+/// The officer pages: sign-in, the page layout (who is signed in, sign-out) and their outcomes.
+pub struct OfficerUi {
+    pub site_name: &'static str,
+    pub footer: &'static str,
+    pub sign_in_title: &'static str,
+    pub sign_in_intro: &'static str,
+    pub email_label: &'static str,
+    pub password_label: &'static str,
+    pub sign_in_button: &'static str,
+    pub signed_out: &'static str,
+    pub error_summary_title: &'static str,
+    pub email_missing: &'static str,
+    pub email_invalid: &'static str,
+    pub password_missing: &'static str,
+    /// The one answer to a refused sign-in, whether or not the account exists.
+    pub wrong_credentials: &'static str,
+    /// `{}` is the number of minutes to wait.
+    pub locked: &'static str,
+    /// `{n}` failures in a row, `{m}` minutes.
+    pub lockout_note: &'static str,
+    pub form_expired_title: &'static str,
+    pub form_expired_text: &'static str,
+    pub unreadable_title: &'static str,
+    pub unreadable_text: &'static str,
+    pub back_to_sign_in: &'static str,
+    pub forbidden_title: &'static str,
+    pub forbidden_text: &'static str,
+    pub not_found_title: &'static str,
+    pub not_found_text: &'static str,
+    pub failed_title: &'static str,
+    pub failed_text: &'static str,
+    pub account_label: &'static str,
+    pub signed_in_as: &'static str,
+    pub sign_out: &'static str,
+    pub dashboard_title: &'static str,
+    pub dashboard_intro: &'static str,
+    pub email_term: &'static str,
+    pub role_term: &'static str,
+    pub agency_term: &'static str,
+    pub every_agency: &'static str,
+    pub role_admin: &'static str,
+    pub role_agency: &'static str,
+    pub role_pipeline: &'static str,
+}
+
+static OFFICER_VI: OfficerUi = OfficerUi {
+    site_name: "SIPAS — Trang dành cho cán bộ",
+    footer: "Trang dành cho cán bộ các cơ quan hành chính và Sở Nội vụ. Tài khoản do quản trị viên cấp.",
+    sign_in_title: "Đăng nhập",
+    sign_in_intro: "Đăng nhập bằng địa chỉ e-mail và mật khẩu của tài khoản cán bộ.",
+    email_label: "Địa chỉ e-mail",
+    password_label: "Mật khẩu",
+    sign_in_button: "Đăng nhập",
+    signed_out: "Đã đăng xuất.",
+    error_summary_title: "Chưa đăng nhập được",
+    email_missing: "Nhập địa chỉ e-mail.",
+    email_invalid: "Nhập địa chỉ e-mail đúng dạng, ví dụ ten@coquan.gov.vn.",
+    password_missing: "Nhập mật khẩu.",
+    wrong_credentials: "Địa chỉ e-mail hoặc mật khẩu không đúng.",
+    locked: "Có quá nhiều lần đăng nhập không thành công với địa chỉ e-mail này. Xin thử lại sau {} phút.",
+    lockout_note: "Sau {n} lần đăng nhập không thành công liên tiếp, việc đăng nhập bằng địa chỉ e-mail đó tạm dừng trong {m} phút. Quên mật khẩu: xin liên hệ quản trị viên.",
+    form_expired_title: "Biểu mẫu đã hết hạn",
+    form_expired_text: "Biểu mẫu này không còn dùng được: trang đã mở quá lâu, phiên làm việc đã kết thúc, hoặc biểu mẫu được gửi từ một trang khác. Xin mở lại trang và thử lại.",
+    unreadable_title: "Không đọc được biểu mẫu",
+    unreadable_text: "Nội dung gửi đến không đầy đủ hoặc không đúng dạng. Xin mở lại trang và thử lại.",
+    back_to_sign_in: "Về trang đăng nhập",
+    forbidden_title: "Không có quyền truy cập",
+    forbidden_text: "Tài khoản này không được xem trang này.",
+    not_found_title: "Không tìm thấy trang",
+    not_found_text: "Địa chỉ này không đúng hoặc không còn tồn tại.",
+    failed_title: "Hệ thống đang gặp sự cố",
+    failed_text: "Xin lỗi: yêu cầu chưa thực hiện được. Xin thử lại sau ít phút.",
+    account_label: "Tài khoản",
+    signed_in_as: "Đang đăng nhập:",
+    sign_out: "Đăng xuất",
+    dashboard_title: "Trang làm việc",
+    dashboard_intro: "Các trang kết quả khảo sát của cơ quan sẽ có ở đây.",
+    email_term: "E-mail",
+    role_term: "Vai trò",
+    agency_term: "Cơ quan",
+    every_agency: "Tất cả cơ quan",
+    role_admin: "Quản trị hệ thống",
+    role_agency: "Cán bộ cơ quan",
+    role_pipeline: "Đọc chỉ số (PAR INDEX)",
+};
+
+static OFFICER_EN: OfficerUi = OfficerUi {
+    site_name: "SIPAS — Officer pages",
+    footer: "For officers of the administrative agencies and the Department of Home Affairs. Accounts are given by an administrator.",
+    sign_in_title: "Sign in",
+    sign_in_intro: "Sign in with the e-mail address and password of your officer account.",
+    email_label: "E-mail address",
+    password_label: "Password",
+    sign_in_button: "Sign in",
+    signed_out: "You have signed out.",
+    error_summary_title: "You are not signed in yet",
+    email_missing: "Enter your e-mail address.",
+    email_invalid: "Enter an e-mail address in the right form, like name@agency.gov.vn.",
+    password_missing: "Enter your password.",
+    wrong_credentials: "The e-mail address or the password is wrong.",
+    locked: "There have been too many failed sign-ins with this e-mail address. Please try again in {} minutes.",
+    lockout_note: "After {n} failed sign-ins in a row, signing in with that e-mail address pauses for {m} minutes. Forgot your password? Ask your administrator.",
+    form_expired_title: "This form has expired",
+    form_expired_text: "This form can no longer be used: the page was open too long, the session has ended, or the form was sent from another site. Please open the page again and retry.",
+    unreadable_title: "The form could not be read",
+    unreadable_text: "What was sent is incomplete or malformed. Please open the page again and retry.",
+    back_to_sign_in: "Back to the sign-in page",
+    forbidden_title: "Access denied",
+    forbidden_text: "This account may not open this page.",
+    not_found_title: "Page not found",
+    not_found_text: "This address is wrong or no longer exists.",
+    failed_title: "Something went wrong",
+    failed_text: "We are sorry: the request could not be completed. Please try again in a few minutes.",
+    account_label: "Account",
+    signed_in_as: "Signed in as",
+    sign_out: "Sign out",
+    dashboard_title: "Dashboard",
+    dashboard_intro: "Your agency's survey results will be here.",
+    email_term: "E-mail",
+    role_term: "Role",
+    agency_term: "Agency",
+    every_agency: "Every agency",
+    role_admin: "Administrator",
+    role_agency: "Agency officer",
+    role_pipeline: "Index reader (PAR INDEX)",
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,5 +346,8 @@ mod tests {
         assert_eq!(Lang::negotiate(Some("en"), &vi_only), Lang::Vi);
         assert_eq!(Lang::negotiate(Some("fr"), &both), Lang::Vi);
         assert_eq!(Lang::negotiate(None, &both), Lang::Vi);
+        assert_eq!(Lang::from_query(Some("EN")), Lang::En);
+        assert_eq!(Lang::from_query(Some("fr")), Lang::Vi);
+        assert_eq!(Lang::from_query(None), Lang::Vi);
     }
 }

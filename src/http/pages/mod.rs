@@ -1,8 +1,11 @@
 //! Server-rendered HTML pages (askama templates in `templates/`): no JavaScript needed, no
 //! external fonts or CDNs, Vietnamese by default with `?lang=en`. The form preview is here; the
-//! citizen survey page (`/s/{token}`) is in `survey`.
+//! citizen survey page (`/s/{token}`) is in `survey`; the officer pages' building blocks
+//! (signed-in extractor, CSRF, layout) in `officer`, signing in and out in `accounts`.
 
+pub mod accounts;
 pub mod i18n;
+pub mod officer;
 pub mod questionnaire;
 pub mod survey;
 

@@ -10,3 +10,6 @@ pub mod outbox;
 pub mod response;
 pub mod score_bucket;
 pub mod server_secret;
+pub mod session;
+pub mod sign_in_throttle;
+pub mod user;
