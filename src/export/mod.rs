@@ -1,0 +1,3 @@
+//! Downloads: raw-answer exports, the XLSX report, SVG charts.
+
+pub mod report;

@@ -1,0 +1,463 @@
+//! The report's words in Vietnamese and English: sheet names, headers, status texts and the
+//! method note. Vietnamese is NFC with its diacritics (the tests check).
+
+use super::Language;
+use crate::domain::aggregates::DissatisfiedRule;
+use crate::domain::results::{Aggregate, MethodView, VersionChoice};
+
+/// Fixed words of one language.
+pub(super) struct Text {
+    pub sheet_summary: &'static str,
+    pub sheet_items: &'static str,
+    pub sheet_trend: &'static str,
+
+    pub title_summary: &'static str,
+    pub title_items: &'static str,
+    pub title_trend: &'static str,
+
+    pub measure: &'static str,
+    pub value: &'static str,
+    pub lower: &'static str,
+    pub upper: &'static str,
+    pub n: &'static str,
+    pub status: &'static str,
+    pub error_below: &'static str,
+    pub error_above: &'static str,
+
+    pub agency: &'static str,
+    pub scope: &'static str,
+    pub scope_subtree: &'static str,
+    pub agencies_with_data: &'static str,
+    pub agencies_in_mean: &'static str,
+    pub form: &'static str,
+    pub version: &'static str,
+    pub edition: &'static str,
+    pub period: &'static str,
+    pub generated_on: &'static str,
+    pub invited: &'static str,
+    pub responses: &'static str,
+    pub invalid_returns: &'static str,
+    pub response_rate: &'static str,
+    pub sipas: &'static str,
+    pub par_points: &'static str,
+    pub par_max: &'static str,
+    pub d766: &'static str,
+    pub d766_rated: &'static str,
+    pub d766_dissatisfied: &'static str,
+    pub components: &'static str,
+    pub method: &'static str,
+
+    pub st_ok: &'static str,
+    pub st_low: &'static str,
+    pub st_small_n: &'static str,
+    pub st_complementary: &'static str,
+    pub st_no_data: &'static str,
+    pub st_not_applicable: &'static str,
+
+    pub id: &'static str,
+    pub factor: &'static str,
+    pub criterion: &'static str,
+    pub share: &'static str,
+    pub mean_level: &'static str,
+
+    pub dossiers: &'static str,
+    pub change: &'static str,
+    pub change_lower: &'static str,
+    pub change_upper: &'static str,
+    pub p_value: &'static str,
+    pub components_by_period: &'static str,
+    pub component: &'static str,
+    pub code: &'static str,
+
+    pub chart_components: &'static str,
+    pub chart_items: &'static str,
+    pub chart_trend: &'static str,
+    pub chart_trend_components: &'static str,
+    pub series_index: &'static str,
+    pub trend_note: &'static str,
+    pub privacy_note: &'static str,
+    pub date_format: &'static str,
+}
+
+pub(super) const VI: Text = Text {
+    sheet_summary: "Tổng hợp",
+    sheet_items: "Tiêu chí",
+    sheet_trend: "Xu hướng",
+
+    title_summary: "Báo cáo kết quả đo lường sự hài lòng (SIPAS)",
+    title_items: "Kết quả theo tiêu chí",
+    title_trend: "Xu hướng theo kỳ",
+
+    measure: "Nội dung",
+    value: "Giá trị",
+    lower: "Cận dưới",
+    upper: "Cận trên",
+    n: "n",
+    status: "Trạng thái",
+    error_below: "Sai số dưới (biểu đồ)",
+    error_above: "Sai số trên (biểu đồ)",
+
+    agency: "Cơ quan",
+    scope: "Phạm vi",
+    scope_subtree: "Cơ quan và các đơn vị trực thuộc",
+    agencies_with_data: "Số cơ quan có phiếu hợp lệ",
+    agencies_in_mean: "Số cơ quan tính vào trung bình",
+    form: "Phiếu khảo sát",
+    version: "phiên bản",
+    edition: "bộ",
+    period: "Kỳ báo cáo",
+    generated_on: "Ngày lập báo cáo",
+    invited: "Số hồ sơ đã tiếp nhận (được mời)",
+    responses: "Số phiếu hợp lệ",
+    invalid_returns: "Số phiếu không hợp lệ",
+    response_rate: "Tỷ lệ phản hồi",
+    sipas: "Chỉ số SIPAS",
+    par_points: "Điểm Chỉ số CCHC (PAR Index)",
+    par_max: "Điểm tối đa (PAR Index)",
+    d766: "Tỷ lệ hài lòng theo Quyết định 766/QĐ-TTg",
+    d766_rated: "Hồ sơ được đánh giá (QĐ 766)",
+    d766_dissatisfied: "Hồ sơ không hài lòng (QĐ 766)",
+    components: "Chỉ số thành phần",
+    method: "Phương pháp",
+
+    st_ok: "đủ tin cậy",
+    st_low: "độ tin cậy thấp",
+    st_small_n: "bị ẩn (n nhỏ)",
+    st_complementary: "bị ẩn (ẩn bổ sung)",
+    st_no_data: "không có dữ liệu",
+    st_not_applicable: "không áp dụng",
+
+    id: "Mã",
+    factor: "Yếu tố",
+    criterion: "Nội dung tiêu chí",
+    share: "Tỷ lệ hài lòng",
+    mean_level: "Điểm trung bình",
+
+    dossiers: "Số hồ sơ",
+    change: "Thay đổi so với kỳ trước (điểm %)",
+    change_lower: "Cận dưới của thay đổi",
+    change_upper: "Cận trên của thay đổi",
+    p_value: "Giá trị p",
+    components_by_period: "Chỉ số thành phần theo kỳ",
+    component: "Chỉ số thành phần",
+    code: "Mã",
+
+    chart_components: "Chỉ số thành phần và khoảng tin cậy",
+    chart_items: "Phân bố mức đánh giá theo tiêu chí",
+    chart_trend: "Chỉ số SIPAS theo kỳ và khoảng tin cậy",
+    chart_trend_components: "Chỉ số thành phần theo kỳ",
+    series_index: "Chỉ số",
+    trend_note: "Thay đổi giữa hai kỳ là hiệu của hai mẫu độc lập: phương sai V = V(kỳ này) + V(kỳ trước), khoảng tin cậy theo phân phối chuẩn; ô trống khi một trong hai kỳ không có số công bố.",
+    privacy_note: "Báo cáo chỉ chứa số liệu tổng hợp, không có thông tin cá nhân của người trả lời.",
+    date_format: "dd/mm/yyyy",
+};
+
+pub(super) const EN: Text = Text {
+    sheet_summary: "Summary",
+    sheet_items: "Items",
+    sheet_trend: "Trend",
+
+    title_summary: "Citizen satisfaction (SIPAS) report",
+    title_items: "Results by criterion",
+    title_trend: "Trend by period",
+
+    measure: "Measure",
+    value: "Value",
+    lower: "Lower bound",
+    upper: "Upper bound",
+    n: "n",
+    status: "Status",
+    error_below: "Error below (chart)",
+    error_above: "Error above (chart)",
+
+    agency: "Agency",
+    scope: "Scope",
+    scope_subtree: "The agency and the agencies below it",
+    agencies_with_data: "Agencies with valid responses",
+    agencies_in_mean: "Agencies in the mean",
+    form: "Survey form",
+    version: "version",
+    edition: "edition",
+    period: "Period",
+    generated_on: "Generated on",
+    invited: "Dossiers registered (invited)",
+    responses: "Valid responses",
+    invalid_returns: "Invalid returns",
+    response_rate: "Response rate",
+    sipas: "SIPAS index",
+    par_points: "PAR Index points",
+    par_max: "PAR Index maximum points",
+    d766: "Decision 766/QĐ-TTg satisfaction ratio",
+    d766_rated: "Dossiers rated (Decision 766)",
+    d766_dissatisfied: "Dossiers dissatisfied (Decision 766)",
+    components: "Component indices",
+    method: "Method",
+
+    st_ok: "reliable",
+    st_low: "low reliability",
+    st_small_n: "suppressed (small n)",
+    st_complementary: "suppressed (complementary)",
+    st_no_data: "no data",
+    st_not_applicable: "not applicable",
+
+    id: "ID",
+    factor: "Factor",
+    criterion: "Criterion",
+    share: "Share satisfied",
+    mean_level: "Mean level",
+
+    dossiers: "Dossiers",
+    change: "Change from the previous period (points)",
+    change_lower: "Change lower bound",
+    change_upper: "Change upper bound",
+    p_value: "p-value",
+    components_by_period: "Component indices by period",
+    component: "Component index",
+    code: "Code",
+
+    chart_components: "Component indices with confidence intervals",
+    chart_items: "Distribution of answers by criterion",
+    chart_trend: "SIPAS index by period with confidence intervals",
+    chart_trend_components: "Component indices by period",
+    series_index: "Index",
+    trend_note: "A change between two periods is a difference of independent samples: variance V = V(this period) + V(previous period), normal interval; empty when either period has no published figure.",
+    privacy_note: "The report holds aggregate figures only, no respondent's personal data.",
+    date_format: "yyyy-mm-dd",
+};
+
+impl Language {
+    pub(super) fn text(self) -> &'static Text {
+        match self {
+            Language::Vi => &VI,
+            Language::En => &EN,
+        }
+    }
+
+    /// "Mức 1 (phiếu)" / "Level 1 (count)".
+    pub(super) fn level_count(self, level: &str) -> String {
+        match self {
+            Language::Vi => format!("Mức {level} (phiếu)"),
+            Language::En => format!("Level {level} (count)"),
+        }
+    }
+
+    /// "Mức 1 (%)" / "Level 1 (%)".
+    pub(super) fn level_share(self, level: &str) -> String {
+        match self {
+            Language::Vi => format!("Mức {level} (%)"),
+            Language::En => format!("Level {level} (%)"),
+        }
+    }
+
+    /// "Mức 1" / "Level 1": a series name of the distribution chart.
+    pub(super) fn level(self, level: &str) -> String {
+        match self {
+            Language::Vi => format!("Mức {level}"),
+            Language::En => format!("Level {level}"),
+        }
+    }
+
+    /// A margin of error's label at a confidence level.
+    pub(super) fn margin(self, level: f64, worst_case: bool) -> String {
+        let l = number(self, level * 100.0);
+        match (self, worst_case) {
+            (Language::Vi, true) => format!("Sai số tối đa (p = 50%, độ tin cậy {l}%)"),
+            (Language::Vi, false) => format!("Sai số tại giá trị chỉ số (độ tin cậy {l}%)"),
+            (Language::En, true) => format!("Margin of error, worst case (p = 50%, {l}% level)"),
+            (Language::En, false) => format!("Margin of error at the index value ({l}% level)"),
+        }
+    }
+
+    /// The method note, one sentence a line.
+    pub(super) fn method_lines(
+        self,
+        m: &MethodView,
+        form_key: &str,
+        rule: Option<(DissatisfiedRule, bool)>,
+        par_edition: Option<&str>,
+    ) -> Vec<String> {
+        let vi = self == Language::Vi;
+        let level = number(self, m.level * 100.0);
+        let mut out = Vec::new();
+
+        let weighting = match (m.weighting, vi) {
+            ("unweighted", true) => "không gia quyền".to_owned(),
+            ("unweighted", false) => "unweighted".to_owned(),
+            ("expansion", true) => "gia quyền mở rộng w = N_h / n_h".to_owned(),
+            ("expansion", false) => "expansion weights w = N_h / n_h".to_owned(),
+            (other, _) => other.to_owned(),
+        };
+        let strata = match (m.strata, vi) {
+            ("none", true) => "một tầng".to_owned(),
+            ("none", false) => "one stratum".to_owned(),
+            ("channel", true) => "phân tầng theo kênh tiếp nhận hồ sơ".to_owned(),
+            ("channel", false) => "strata by the dossiers' channel".to_owned(),
+            ("agency_channel", true) => "phân tầng theo cơ quan × kênh".to_owned(),
+            ("agency_channel", false) => "strata by agency × channel".to_owned(),
+            (other, _) => other.to_owned(),
+        };
+        let fpc = match (m.fpc, vi) {
+            (true, true) => "có hiệu chỉnh tổng thể hữu hạn (N = số hồ sơ đã tiếp nhận trong kỳ)",
+            (true, false) => {
+                "with the finite population correction (N = dossiers registered in the period)"
+            }
+            (false, true) => "không hiệu chỉnh tổng thể hữu hạn",
+            (false, false) => "without the finite population correction",
+        };
+        out.push(if vi {
+            format!("Ước lượng: {weighting}, {strata}, {fpc}.")
+        } else {
+            format!("Estimation: {weighting}, {strata}, {fpc}.")
+        });
+        match (m.aggregate, vi) {
+            (Some(Aggregate::Mean), true) => out.push(
+                "Số liệu của cả khối là trung bình không gia quyền của chỉ số các cơ quan có dữ liệu.".to_owned(),
+            ),
+            (Some(Aggregate::Mean), false) => out.push(
+                "Figures of the subtree are the unweighted mean of its agencies' figures.".to_owned(),
+            ),
+            (Some(Aggregate::Pooled), true) => out.push(
+                "Số liệu của cả khối là một ước lượng gộp từ phiếu của mọi cơ quan.".to_owned(),
+            ),
+            (Some(Aggregate::Pooled), false) => out.push(
+                "Figures of the subtree are one estimate pooled from all its agencies' responses."
+                    .to_owned(),
+            ),
+            (None, _) => {}
+        }
+
+        let effective = m.item_interval == "wilson_effective_n";
+        let df =
+            m.df.map(|d| {
+                if vi {
+                    format!(" (bậc tự do {d})")
+                } else {
+                    format!(" ({d} degrees of freedom)")
+                }
+            })
+            .unwrap_or_default();
+        let composite = if m.composite_interval == "linearised_t" {
+            if vi {
+                format!("tuyến tính hoá với phân phối t{df}")
+            } else {
+                format!("linearisation with the t distribution{df}")
+            }
+        } else {
+            m.composite_interval.to_owned()
+        };
+        out.push(match (vi, effective) {
+            (true, false) => format!("Khoảng tin cậy {level}%: tỷ lệ của từng tiêu chí theo phương pháp Wilson trên số phiếu; chỉ số theo phương pháp {composite}."),
+            (true, true) => format!("Khoảng tin cậy {level}%: tỷ lệ của từng tiêu chí theo phương pháp Wilson với cỡ mẫu hiệu dụng; chỉ số theo phương pháp {composite}."),
+            (false, false) => format!("{level}% confidence intervals: each criterion's share by Wilson on the counts; indices by {composite}."),
+            (false, true) => format!("{level}% confidence intervals: each criterion's share by Wilson with the effective sample size; indices by {composite}."),
+        });
+        out.push(if vi {
+            "Tỷ lệ hài lòng của một tiêu chí là tỷ lệ người trả lời chọn các mức hài lòng của thang đo; chỉ số của một nhóm là trung bình không gia quyền của các thành phần có dữ liệu.".to_owned()
+        } else {
+            "A criterion's value is the share of its answerers in the scale's satisfied levels; a group's index is the unweighted mean of its components with data.".to_owned()
+        });
+
+        let t = &m.thresholds;
+        let width = number(self, t.max_ci_width);
+        out.push(if vi {
+            format!(
+                "Số liệu có cơ sở n < {} bị ẩn; n < {} hoặc khoảng tin cậy rộng từ {width} điểm % trở lên được đánh dấu “độ tin cậy thấp”.{}",
+                t.suppress_below,
+                t.low_reliability_below,
+                if m.complementary_suppression {
+                    " Số liệu có thể làm lộ một số bị ẩn cũng bị ẩn (ẩn bổ sung)."
+                } else {
+                    ""
+                }
+            )
+        } else {
+            format!(
+                "Figures with a basis n < {} are suppressed; n < {} or an interval {width} points wide or wider are flagged “low reliability”.{}",
+                t.suppress_below,
+                t.low_reliability_below,
+                if m.complementary_suppression {
+                    " Figures that would give back a suppressed one are suppressed too (complementary suppression)."
+                } else {
+                    ""
+                }
+            )
+        });
+
+        let choice = match (m.version_choice, vi) {
+            (VersionChoice::Requested, true) => "theo yêu cầu",
+            (VersionChoice::Requested, false) => "as requested",
+            (VersionChoice::LatestWithData, true) => "phiên bản mới nhất có phiếu trong kỳ",
+            (VersionChoice::LatestWithData, false) => {
+                "the newest version with responses in the period"
+            }
+            (VersionChoice::Current, true) => "phiên bản hiện hành, chưa có phiếu trong kỳ",
+            (VersionChoice::Current, false) => "the current version, no responses in the period",
+        };
+        out.push(if vi {
+            format!(
+                "Mọi số liệu lấy từ phiếu {form_key} phiên bản {} ({choice}); không trộn các phiên bản.",
+                m.version
+            )
+        } else {
+            format!(
+                "Every figure comes from form {form_key} version {} ({choice}); versions are never mixed.",
+                m.version
+            )
+        });
+
+        if let Some((rule, enabled)) = rule {
+            let rule = match (rule, vi) {
+                (DissatisfiedRule::MeanBelowNeutral, true) => {
+                    "điểm trung bình các tiêu chí đã trả lời thấp hơn mức giữa của thang đo"
+                }
+                (DissatisfiedRule::MeanBelowNeutral, false) => {
+                    "the mean of its answered criteria is below the scale's middle"
+                }
+                (DissatisfiedRule::MajorityLow, true) => {
+                    "quá nửa số tiêu chí đã trả lời thấp hơn mức giữa của thang đo"
+                }
+                (DissatisfiedRule::MajorityLow, false) => {
+                    "more than half of its answered criteria are below the scale's middle"
+                }
+                (DissatisfiedRule::AnyLow, true) => {
+                    "có ít nhất một tiêu chí thấp hơn mức giữa của thang đo"
+                }
+                (DissatisfiedRule::AnyLow, false) => {
+                    "at least one answered criterion is below the scale's middle"
+                }
+            };
+            let off = match (enabled, vi) {
+                (true, _) => "",
+                (false, true) => " Chỉ tiêu này đang tắt trong cấu hình.",
+                (false, false) => " The indicator is switched off in the settings.",
+            };
+            out.push(if vi {
+                format!("Tỷ lệ theo QĐ 766 = (D − D_không hài lòng) / D, D là số hồ sơ đã tiếp nhận; một hồ sơ không hài lòng khi {rule}.{off}")
+            } else {
+                format!("Decision 766 ratio = (D − D_dissatisfied) / D, D the dossiers registered; a dossier is dissatisfied when {rule}.{off}")
+            });
+        }
+        if let Some(edition) = par_edition {
+            out.push(if vi {
+                format!("Điểm PAR Index ({edition}) = điểm tối đa × chỉ số SIPAS, cùng khoảng tin cậy.")
+            } else {
+                format!("PAR Index points ({edition}) = maximum points × the SIPAS index, with the same interval.")
+            });
+        }
+        out
+    }
+}
+
+/// A number for a sentence: at most one decimal, with the language's decimal sign.
+pub(super) fn number(lang: Language, x: f64) -> String {
+    let rounded = (x * 10.0).round() / 10.0;
+    let s = if rounded.fract() == 0.0 {
+        format!("{rounded:.0}")
+    } else {
+        format!("{rounded:.1}")
+    };
+    match lang {
+        Language::Vi => s.replace('.', ","),
+        Language::En => s,
+    }
+}
