@@ -15,10 +15,10 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{Datelike, NaiveDate};
 use rust_xlsxwriter::{
-    Chart, ChartAxisCrossing, ChartErrorBars, ChartErrorBarsType, ChartFormat, ChartLegendPosition,
-    ChartLine, ChartLineDashType, ChartMarker, ChartMarkerType, ChartRange, ChartSolidFill,
-    ChartType, ColNum, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, RowNum,
-    Workbook, Worksheet, XlsxError,
+    Chart, ChartAxis, ChartAxisCrossing, ChartErrorBars, ChartErrorBarsType, ChartFormat,
+    ChartLegendPosition, ChartLine, ChartLineDashType, ChartMarker, ChartMarkerType, ChartRange,
+    ChartSolidFill, ChartType, ColNum, DocProperties, ExcelDateTime, Format, FormatAlign,
+    FormatBorder, RowNum, Workbook, Worksheet, XlsxError,
 };
 
 use self::text::Text;
@@ -292,7 +292,9 @@ impl Formats {
                 .set_text_wrap()
                 .set_italic()
                 .set_align(FormatAlign::Top),
-            count: Format::new().set_num_format("#,##0"),
+            count: Format::new()
+                .set_num_format("#,##0")
+                .set_align(FormatAlign::Top),
             date: Format::new()
                 .set_num_format(t.date_format)
                 .set_align(FormatAlign::Left),
@@ -300,7 +302,9 @@ impl Formats {
     }
 
     fn number(&self, kind: Kind, flag: Flag) -> Format {
-        let f = Format::new().set_num_format(kind.num_format());
+        let f = Format::new()
+            .set_num_format(kind.num_format())
+            .set_align(FormatAlign::Top);
         if flag == Flag::Low {
             f.set_background_color(LOW_FILL).set_italic()
         } else {
@@ -311,18 +315,18 @@ impl Formats {
     fn blank(&self, flag: Flag) -> Format {
         match flag {
             Flag::SmallN | Flag::Complementary => Format::new().set_background_color(HIDDEN_FILL),
-            _ => Format::new(),
+            _ => Format::new().set_align(FormatAlign::Top),
         }
     }
 
     fn status(&self, flag: Flag) -> Format {
+        // Indented: the status column follows right-aligned numbers.
+        let f = Format::new().set_indent(1).set_align(FormatAlign::Top);
         match flag {
-            Flag::Ok => Format::new(),
-            Flag::Low => Format::new().set_bold().set_font_color(LOW_FONT),
-            Flag::SmallN | Flag::Complementary => {
-                Format::new().set_italic().set_font_color(HIDDEN_FONT)
-            }
-            Flag::NoData | Flag::NotApplicable => Format::new().set_font_color(HIDDEN_FONT),
+            Flag::Ok => f,
+            Flag::Low => f.set_bold().set_font_color(LOW_FONT),
+            Flag::SmallN | Flag::Complementary => f.set_italic().set_font_color(HIDDEN_FONT),
+            Flag::NoData | Flag::NotApplicable => f.set_font_color(HIDDEN_FONT),
         }
     }
 
@@ -524,6 +528,36 @@ fn fill(color: &str) -> ChartFormat {
     let mut format = ChartFormat::new();
     format.set_solid_fill(ChartSolidFill::new().set_color(color));
     format
+}
+
+/// A value and its interval's bounds, the numbers a chart must show.
+fn figure_bounds(value: Option<f64>, ci: Option<&IntervalView>) -> Vec<f64> {
+    value
+        .into_iter()
+        .chain(ci.into_iter().flat_map(|c| [c.low, c.high]))
+        .collect()
+}
+
+/// A percentage axis on tens of percent around `values` (percent), at least 20 points tall:
+/// an automatic one zooms into a few points and makes every wobble look dramatic, a 0–100 %
+/// one flattens everything.
+fn pct_axis(axis: &mut ChartAxis, values: impl Iterator<Item = f64>) {
+    axis.set_num_format("0%");
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    if !(lo.is_finite() && hi.is_finite()) {
+        return;
+    }
+    let mut min = ((lo / 10.0).floor() * 10.0).clamp(0.0, 100.0);
+    let mut max = ((hi / 10.0).ceil() * 10.0).clamp(0.0, 100.0);
+    if max - min < 20.0 {
+        min = (min - 10.0).max(0.0);
+        max = (max + 10.0).min(100.0);
+    }
+    axis.set_min(min / 100.0)
+        .set_max(max / 100.0)
+        .set_major_unit(0.1);
 }
 
 fn custom_error_bars(sheet: &str, first: RowNum, last: RowNum, col: ColNum) -> ChartErrorBars {
@@ -882,6 +916,14 @@ fn items_sheet(ctx: &Ctx<'_>, r: &ResultView) -> Result<Worksheet, XlsxError> {
             &item.label
         };
         ws.write_string_with_format(row, 2, wording, &f.wrap)?;
+        // Not every reader grows rows to wrapped text on opening: size them.
+        let lines = |text: &str, width: usize| text.chars().count().div_ceil(width).max(1);
+        let factor = factor_of
+            .get(item.question_id.as_str())
+            .copied()
+            .unwrap_or("");
+        let height = lines(wording, 56).max(lines(factor, 26));
+        ws.set_row_height(row, 15.0 * height as f64)?;
         ctx.with_interval(
             &mut ws,
             (row, I_SHARE),
@@ -1028,7 +1070,7 @@ fn trend_sheet(ctx: &Ctx<'_>, r: &ResultView, trend: &TrendView) -> Result<Works
     ws.set_row_height(HEADER_ROW, 45)?;
     for (col, width) in [
         (0, 16.0),
-        (1, 30.0),
+        (1, 40.0),
         (2, 12.0),
         (3, 12.0),
         (4, 12.0),
@@ -1100,6 +1142,7 @@ fn trend_sheet(ctx: &Ctx<'_>, r: &ResultView, trend: &TrendView) -> Result<Works
         ]
         .map(str::to_owned);
         ctx.headers(&mut ws, row, &sub)?;
+        ws.set_row_height(row, 45)?;
         row += 1;
         for (id, label) in &ids {
             let first = row;
@@ -1141,7 +1184,11 @@ fn trend_sheet(ctx: &Ctx<'_>, r: &ResultView, trend: &TrendView) -> Result<Works
         chart
             .title()
             .set_name(&format!("{} ({level}%)", t.chart_trend));
-        chart.y_axis().set_num_format("0%").set_max(1.0);
+        let bounds = steps
+            .iter()
+            .filter(|s| ctx.trend_flag(&s.index).shown())
+            .flat_map(|s| figure_bounds(s.index.value, s.index.ci.as_ref()));
+        pct_axis(chart.y_axis(), bounds);
         chart.legend().set_hidden();
         chart.show_hidden_data();
         chart.set_alt_text(t.chart_trend);
@@ -1178,7 +1225,12 @@ fn trend_sheet(ctx: &Ctx<'_>, r: &ResultView, trend: &TrendView) -> Result<Works
                     );
             }
             chart.title().set_name(t.chart_trend_components);
-            chart.y_axis().set_num_format("0%").set_max(1.0);
+            let bounds = steps
+                .iter()
+                .flat_map(|s| &s.nodes)
+                .filter(|n| ctx.trend_flag(n).shown())
+                .flat_map(|n| n.value);
+            pct_axis(chart.y_axis(), bounds);
             chart.legend().set_position(ChartLegendPosition::Bottom);
             chart.set_alt_text(t.chart_trend_components);
             chart

@@ -157,8 +157,14 @@ fn generated() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 7, 3).unwrap()
 }
 
+/// The workbook; with `SIPAS_REPORT_SAMPLE=DIR` also saved there to be looked at.
 fn build(fx: &Fixture, lang: Language) -> Vec<u8> {
-    agency_report(&fx.result, &fx.trend, lang, generated()).unwrap()
+    let bytes = agency_report(&fx.result, &fx.trend, lang, generated()).unwrap();
+    if let Some(dir) = std::env::var_os("SIPAS_REPORT_SAMPLE") {
+        let path = std::path::Path::new(&dir).join(format!("report-{}.xlsx", lang.code()));
+        std::fs::write(path, &bytes).unwrap();
+    }
+    bytes
 }
 
 fn workbook(bytes: &[u8]) -> Xlsx<Cursor<Vec<u8>>> {
