@@ -17,6 +17,7 @@ pub mod pages;
 pub mod periods;
 pub mod ratelimit;
 pub mod results;
+pub mod results_service;
 pub mod submissions;
 pub mod surveys;
 
