@@ -9,6 +9,7 @@ pub mod config;
 pub mod domain;
 pub mod email;
 pub mod error;
+pub mod export;
 pub mod http;
 pub mod maintenance;
 pub mod persistence;
