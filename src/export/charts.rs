@@ -143,7 +143,8 @@ const LEVELS: [RGBColor; 5] = [
     RGBColor(84, 39, 136),
 ];
 const FONT: f64 = 15.0;
-const WIDTH: u32 = 560;
+/// Narrow enough that 15-unit text stays legible scaled down to a 360 px phone.
+const WIDTH: u32 = 440;
 
 fn font(size: f64, color: RGBColor, bold: bool, h: HPos) -> TextStyle<'static> {
     let style = if bold {
@@ -221,13 +222,40 @@ fn value_words(text: &ChartText, value: Option<f64>, mark: Mark) -> String {
 /// [`ChartError`] if drawing fails.
 pub fn bars(text: &ChartText, bars: &[Bar]) -> Result<String, ChartError> {
     const ROW: i32 = 56;
+    const EXTRA: i32 = 20;
     const TOP: i32 = 8;
     const LEFT: i32 = 8;
-    const PLOT: i32 = 330;
-    let height = (TOP + ROW * bars.len().max(1) as i32 + 28) as u32;
+    const PLOT: i32 = 250;
     let x = |v: f64| LEFT + (v.clamp(0.0, 100.0) / 100.0 * f64::from(PLOT)).round() as i32;
+    // Each row: its label, the bar, and its value after the bar — or on a line of its own
+    // below when it would not fit beside it.
+    let rows: Vec<(String, i32, bool)> = bars
+        .iter()
+        .map(|bar| {
+            let mut words = value_words(text, bar.value, bar.mark);
+            let mut end = LEFT;
+            if let (Some(v), Mark::Ok | Mark::LowReliability) = (bar.value, bar.mark) {
+                end = x(v);
+                if let Some((low, high)) = bar.ci {
+                    words = format!(
+                        "{words} [{}–{}]",
+                        number(low, 1, text.decimal_comma),
+                        number(high, 1, text.decimal_comma)
+                    );
+                    end = end.max(x(high));
+                }
+            }
+            let fits = end + 8 + text_width(&words, FONT - 1.0) <= WIDTH as i32 - 4;
+            (words, end, fits)
+        })
+        .collect();
+    let body: i32 = rows
+        .iter()
+        .map(|(_, _, fits)| if *fits { ROW } else { ROW + EXTRA })
+        .sum();
+    let height = (TOP + body.max(ROW) + 28) as u32;
     svg(text, (WIDTH, height), |root| {
-        let axis_y = TOP + ROW * bars.len().max(1) as i32;
+        let axis_y = TOP + body.max(ROW);
         for tick in [0.0, 25.0, 50.0, 75.0, 100.0] {
             let tx = x(tick);
             draw(
@@ -243,8 +271,8 @@ pub fn bars(text: &ChartText, bars: &[Bar]) -> Result<String, ChartError> {
                 ),
             )?;
         }
-        for (i, bar) in bars.iter().enumerate() {
-            let y = TOP + ROW * i as i32;
+        let mut y = TOP;
+        for (bar, (words, end, fits)) in bars.iter().zip(&rows) {
             draw(
                 root,
                 Text::new(
@@ -255,19 +283,18 @@ pub fn bars(text: &ChartText, bars: &[Bar]) -> Result<String, ChartError> {
             )?;
             let (top, bottom) = (y + 24, y + 46);
             let mid = (top + bottom) / 2;
-            let mut end = LEFT;
             if let (Some(v), Mark::Ok | Mark::LowReliability) = (bar.value, bar.mark) {
                 let color = if bar.emphasis { ACCENT } else { LIGHT };
-                end = x(v);
+                let bar_end = x(v);
                 draw(
                     root,
-                    Rectangle::new([(LEFT, top), (end, bottom)], color.filled()),
+                    Rectangle::new([(LEFT, top), (bar_end, bottom)], color.filled()),
                 )?;
                 if bar.mark == Mark::LowReliability {
                     // A dashed outline: unsure, also in black and white.
                     let mut dx = LEFT;
-                    while dx < end {
-                        let to = (dx + 6).min(end);
+                    while dx < bar_end {
+                        let to = (dx + 6).min(bar_end);
                         for yy in [top, bottom] {
                             draw(
                                 root,
@@ -289,30 +316,31 @@ pub fn bars(text: &ChartText, bars: &[Bar]) -> Result<String, ChartError> {
                         root,
                         PathElement::new(vec![(h, top + 3), (h, bottom - 3)], whisker),
                     )?;
-                    end = end.max(h);
                 }
             }
-            let mut words = value_words(text, bar.value, bar.mark);
-            if let (Some((low, high)), Some(_), Mark::Ok | Mark::LowReliability) =
-                (bar.ci, bar.value, bar.mark)
-            {
-                words = format!(
-                    "{words} [{}–{}]",
-                    number(low, 1, text.decimal_comma),
-                    number(high, 1, text.decimal_comma)
-                );
-            }
+            let at = if *fits {
+                (end + 8, mid)
+            } else {
+                (LEFT, bottom + 12)
+            };
             draw(
                 root,
                 Text::new(
-                    words,
-                    (end + 8, mid),
+                    words.clone(),
+                    at,
                     font(FONT - 1.0, INK, bar.emphasis, HPos::Left),
                 ),
             )?;
+            y += if *fits { ROW } else { ROW + EXTRA };
         }
         Ok(())
     })
+}
+
+/// An estimate of the width of `words` at `size` (proportional sans-serif, counted in
+/// characters, not bytes, so Vietnamese is not overestimated).
+fn text_width(words: &str, size: f64) -> i32 {
+    (words.chars().count() as f64 * size * 0.56).ceil() as i32
 }
 
 /// One small stacked bar of the answers per level (1–5, left to right), each segment numbered
@@ -393,8 +421,8 @@ fn y_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
 /// [`ChartError`] if drawing fails.
 pub fn lines(text: &ChartText, steps: &[String], series: &[Series]) -> Result<String, ChartError> {
     const PANEL: i32 = 190;
-    const LEFT: i32 = 44;
-    const RIGHT: i32 = 24;
+    const LEFT: i32 = 40;
+    const RIGHT: i32 = 34;
     let height = (PANEL * series.len().max(1) as i32 + 8) as u32;
     let n = steps.len().max(1);
     let plot_w = WIDTH as i32 - LEFT - RIGHT;
@@ -540,8 +568,8 @@ pub fn lines(text: &ChartText, steps: &[String], series: &[Series]) -> Result<St
 pub fn caterpillar(text: &ChartText, rows: &[Ranked]) -> Result<String, ChartError> {
     const ROW: i32 = 30;
     const TOP: i32 = 12;
-    const LEFT: i32 = 190;
-    const RIGHT: i32 = 64;
+    const LEFT: i32 = 150;
+    const RIGHT: i32 = 56;
     let plot_w = WIDTH as i32 - LEFT - RIGHT;
     let height = (TOP + ROW * rows.len().max(1) as i32 + 30) as u32;
     let (lo, hi) = y_range(rows.iter().flat_map(|r| {
