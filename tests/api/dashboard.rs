@@ -4,9 +4,7 @@
 //! officer going through every page in headless Chromium with axe-core
 //! (tests/browser/dashboard.mjs). Data is seeded through the public API.
 //!
-//! `dashboard_timings` (ignored) loads a province through the API into a release server and
-//! prints each page's server time: `cargo test --release --test api dashboard_timings --
-//! --ignored --nocapture` (or `scripts/bench-dashboard`).
+//! Page timings on a province-sized data set: `scripts/bench-dashboard` (no timing here).
 
 use std::collections::HashMap;
 use std::path::Path;
