@@ -120,3 +120,22 @@ for name, path in pages:
         if run:
             times.append((time.perf_counter() - t) * 1000)
     print(f"{name:48} {statistics.median(times):10.1f} {max(times):8.1f} {len(body):8d}")
+
+# The API requests behind the slowest pages, for comparison (the pages add the rendering).
+print(f"{'API (same figures)':48} {'median ms':>10} {'max ms':>8} {'bytes':>8}")
+for name, path in [
+    ("results province subtree", "/api/v1/results?agency=TINH&form=sipas-2017&period=2026&subtree=true"),
+    ("results department", "/api/v1/results?agency=SO-03&form=sipas-2017&period=2026"),
+    ("trend province by month", "/api/v1/results/trend?agency=TINH&form=sipas-2017&from=2025-01&to=2026-11&step=month&subtree=true"),
+    ("rankings province", "/api/v1/rankings?parent=TINH&form=sipas-2017&period=2026"),
+    ("par scores", "/api/v1/par/scores?form=sipas-2017&period=2026"),
+]:
+    times = []
+    for run in range(8):
+        t = time.perf_counter()
+        req = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {key}"})
+        with urllib.request.urlopen(req) as res:
+            body = res.read()
+        if run:
+            times.append((time.perf_counter() - t) * 1000)
+    print(f"{name:48} {statistics.median(times):10.1f} {max(times):8.1f} {len(body):8d}")

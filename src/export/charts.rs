@@ -566,7 +566,7 @@ pub fn lines(text: &ChartText, steps: &[String], series: &[Series]) -> Result<St
 /// # Errors
 /// [`ChartError`] if drawing fails.
 pub fn caterpillar(text: &ChartText, rows: &[Ranked]) -> Result<String, ChartError> {
-    const ROW: i32 = 30;
+    const ROW: i32 = 32;
     const TOP: i32 = 12;
     const LEFT: i32 = 150;
     const RIGHT: i32 = 56;
@@ -608,7 +608,7 @@ pub fn caterpillar(text: &ChartText, rows: &[Ranked]) -> Result<String, ChartErr
                 Text::new(
                     format!("{ranks}. {}", r.label),
                     (8, y),
-                    font(FONT - 2.0, INK, false, HPos::Left),
+                    font(FONT, INK, false, HPos::Left),
                 ),
             )?;
             if let Some((l, h)) = r.ci {
@@ -623,7 +623,7 @@ pub fn caterpillar(text: &ChartText, rows: &[Ranked]) -> Result<String, ChartErr
                 Text::new(
                     number(r.value, 1, text.decimal_comma),
                     (WIDTH as i32 - 8, y),
-                    font(FONT - 2.0, INK, false, HPos::Right),
+                    font(FONT, INK, false, HPos::Right),
                 ),
             )?;
         }
