@@ -17,6 +17,7 @@ pub mod pages;
 pub mod periods;
 pub mod ratelimit;
 pub mod results;
+pub mod results_service;
 pub mod submissions;
 pub mod surveys;
 
@@ -84,7 +85,14 @@ pub fn app(
         .service(pages::accounts::sign_in_page)
         .service(pages::accounts::sign_in)
         .service(pages::accounts::sign_out)
-        .service(pages::accounts::dashboard)
+        .service(pages::dashboard::dashboard)
+        .service(pages::dashboard::par_scores_csv)
+        .service(pages::dashboard::overview)
+        .service(pages::dashboard::items)
+        .service(pages::dashboard::trend)
+        .service(pages::dashboard::compare)
+        .service(pages::dashboard::breakdowns)
+        .service(pages::dashboard::downloads)
         .split_for_parts();
     let api = openapi::finish(api);
     let routes = web::Data::new(RouteTable::from_openapi(&api));

@@ -108,7 +108,10 @@ async fn openapi_document_is_3_1_and_lists_the_operations() {
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             let errors = &op["responses"]["default"]["content"];
-            let media = if path.starts_with("/s/") || officer_pages.contains(&path.as_str()) {
+            let media = if path.starts_with("/s/")
+                || path.starts_with("/dashboard")
+                || officer_pages.contains(&path.as_str())
+            {
                 "text/html"
             } else {
                 "application/problem+json"

@@ -98,8 +98,6 @@ try {
   await page.keyboard.type(args.password);
   response = await enter();
   report.dashboard = await describe(response, "dashboard");
-  report.dashboard.who = await page.evaluate(() =>
-    document.querySelector("#who-email")?.textContent.trim() ?? null);
 
   // 4. Sign out.
   await tabTo(() => {

@@ -1,4 +1,4 @@
-//! Signing in and out of the officer pages, and the landing page `/dashboard`.
+//! Signing in and out of the officer pages (the landing page `/dashboard` is in `dashboard`).
 //!
 //! - `GET /sign-in` shows the form (Vietnamese, `?lang=en`), with `?next=` kept for afterwards.
 //!   It sets the form's own cookie (`sipas_sign_in`, random, `HttpOnly`, `SameSite=Strict`); the
@@ -49,8 +49,8 @@ use crate::state::AppState;
 
 use super::i18n::{Lang, OfficerUi, Ui};
 use super::officer::{
-    AccountBar, Cookies, Officer, OfficerForm, PageError, field, lang_suffix, other_language_href,
-    page, page_lang, query_value, read_form, render, respond, role_label, security_headers,
+    AccountBar, Cookies, Officer, OfficerForm, PageError, field, lang_suffix, page_lang,
+    query_value, read_form, render, respond, security_headers,
 };
 use super::questionnaire::ErrorLink;
 
@@ -77,19 +77,6 @@ struct SignInPage<'a> {
     email_error: Option<&'a str>,
     password_error: Option<&'a str>,
     lockout_note: String,
-}
-
-#[derive(Template)]
-#[template(path = "officer/dashboard.html")]
-struct DashboardPage {
-    lang: &'static str,
-    ui: &'static Ui,
-    t: &'static OfficerUi,
-    other_language_href: Option<String>,
-    account: Option<AccountBar>,
-    email: String,
-    role: &'static str,
-    agency: String,
 }
 
 /// What the form shows besides its fields.
@@ -455,35 +442,4 @@ pub async fn sign_out(
     res.add_cookie(&cookies.removal(cookies.session))
         .map_err(|e| PageError::failed(lang, e))?;
     Ok(res)
-}
-
-/// The landing page after sign-in: who is signed in, with which role and agency.
-#[utoipa::path(
-    tag = "pages",
-    params(("lang" = Option<String>, Query, description = "`en` for English; Vietnamese otherwise")),
-    responses(
-        (status = 200, description = "The landing page", content_type = "text/html"),
-        (status = 303, description = "Not signed in: to the sign-in page"),
-        (status = "default", description = "Any other outcome, as an HTML page", content_type = "text/html"),
-    )
-)]
-#[get("/dashboard")]
-pub async fn dashboard(req: HttpRequest, officer: Officer) -> HttpResponse {
-    let lang = officer.lang;
-    let t = lang.officer();
-    let agency = match &officer.agency {
-        Some(agency) => agency.display(lang),
-        None => t.every_agency.to_owned(),
-    };
-    let view = DashboardPage {
-        lang: lang.code(),
-        ui: lang.ui(),
-        t,
-        other_language_href: Some(other_language_href(&req, lang)),
-        account: Some(officer.account_bar()),
-        email: officer.email.to_string(),
-        role: role_label(t, officer.role),
-        agency,
-    };
-    page(lang, &view)
 }

@@ -1,9 +1,12 @@
 //! Server-rendered HTML pages (askama templates in `templates/`): no JavaScript needed, no
 //! external fonts or CDNs, Vietnamese by default with `?lang=en`. The form preview is here; the
 //! citizen survey page (`/s/{token}`) is in `survey`; the officer pages' building blocks
-//! (signed-in extractor, CSRF, layout) in `officer`, signing in and out in `accounts`.
+//! (signed-in extractor, CSRF, layout) in `officer`, signing in and out in `accounts`, the
+//! results pages of the officer's dashboard in `dashboard`.
 
 pub mod accounts;
+pub mod dashboard;
+pub mod dashboard_words;
 pub mod i18n;
 pub mod officer;
 pub mod questionnaire;

@@ -392,6 +392,12 @@ pub enum PageError {
     Forbidden { lang: Lang },
     /// Nothing here (for officers who may know): 404.
     NotFound { lang: Lang },
+    /// A choice in the address that means nothing (a period, a form): 422, saying which.
+    Invalid {
+        lang: Lang,
+        heading: &'static str,
+        text: &'static str,
+    },
     /// Anything else: 500; the cause is logged, never shown.
     Failed { lang: Lang, cause: anyhow::Error },
 }
@@ -420,6 +426,7 @@ impl PageError {
             | PageError::Unreadable { lang }
             | PageError::Forbidden { lang }
             | PageError::NotFound { lang }
+            | PageError::Invalid { lang, .. }
             | PageError::Failed { lang, .. } => *lang,
         }
     }
@@ -433,6 +440,7 @@ impl std::fmt::Display for PageError {
             PageError::Unreadable { .. } => f.write_str("unreadable form"),
             PageError::Forbidden { .. } => f.write_str("forbidden"),
             PageError::NotFound { .. } => f.write_str("not found"),
+            PageError::Invalid { .. } => f.write_str("invalid choice"),
             PageError::Failed { cause, .. } => write!(f, "officer page failed: {cause:#}"),
         }
     }
@@ -445,6 +453,7 @@ impl ResponseError for PageError {
             PageError::CsrfRejected { .. } | PageError::Forbidden { .. } => StatusCode::FORBIDDEN,
             PageError::Unreadable { .. } => StatusCode::BAD_REQUEST,
             PageError::NotFound { .. } => StatusCode::NOT_FOUND,
+            PageError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             PageError::Failed { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -454,6 +463,10 @@ impl ResponseError for PageError {
         let t = lang.officer();
         let status = self.status_code();
         let sign_in = format!("/sign-in{}", lang_suffix(lang));
+        let back = Some((
+            format!("/dashboard{}", lang_suffix(lang)),
+            super::dashboard_words::words(lang).back_to_dashboard,
+        ));
         let (heading, text, link) = match self {
             PageError::SignInRequired { next, clear, .. } => {
                 let mut query = form_urlencoded::Serializer::new(String::new());
@@ -489,8 +502,9 @@ impl ResponseError for PageError {
                 t.unreadable_text,
                 Some((sign_in, t.back_to_sign_in)),
             ),
-            PageError::Forbidden { .. } => (t.forbidden_title, t.forbidden_text, None),
-            PageError::NotFound { .. } => (t.not_found_title, t.not_found_text, None),
+            PageError::Forbidden { .. } => (t.forbidden_title, t.forbidden_text, back),
+            PageError::NotFound { .. } => (t.not_found_title, t.not_found_text, back),
+            PageError::Invalid { heading, text, .. } => (*heading, *text, back),
             PageError::Failed { .. } => (t.failed_title, t.failed_text, None),
         };
         let page = NoticePage {

@@ -1,0 +1,616 @@
+//! The results service: everything `GET /api/v1/results`, `/results/trend`, `/rankings` and
+//! `/par/scores` do between parsing the query and serialising the view, for whoever asks — an API
+//! key or a signed-in officer, both a [`Principal`] — so the API handlers (`http::results`) and
+//! the officer's dashboard pages (`http::pages::dashboard`) compute the same figures under the
+//! same rules.
+//!
+//! Each entry point takes the request's parameters as the API receives them (text, so a bad
+//! value is a 422 naming the field: `validation_failed`, `unknown_agency`, `unknown_form`),
+//! checks who may see what, reads the counts (`persistence::aggregates`: score buckets and
+//! registered-dossier counts of the period's months, plus a scan of the responses for
+//! `by=mode|procedure_field`) and hands them to `domain::results`, which computes and shapes
+//! everything.
+//!
+//! Who sees what: an agency principal reads its own subtree (anything else is 403 `forbidden`,
+//! whether it exists or not); pipeline and admin principals read every agency. PAR scores list
+//! only the agencies the principal may read ([`par_scores`]); the API additionally keeps them
+//! for the pipeline and admins.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use super::results::{ParQuery, RankingQuery, ResultsQuery, TrendQuery};
+use crate::domain::agencies::{Agency, AgencyCode, AgencyKind};
+use crate::domain::aggregates::ScoreShape;
+use crate::domain::auth::Principal;
+use crate::domain::forms::PublishedForm;
+use crate::domain::periods::Period;
+use crate::domain::results::{
+    self, AgencyRef, Aggregate, Breakdown, BreakdownCellInput, Counts, Design, Dimension, Options,
+    ParScoreView, ParScoresView, RankingInput, RankingView, ResultRequest, ResultView, Subject,
+    TrendRequest, TrendView, VersionChoice,
+};
+use crate::error::{ApiError, FieldError};
+use crate::persistence::breakdowns::{self, ScannedDimension};
+use crate::persistence::{agencies, aggregates};
+use crate::state::AppState;
+
+/// A 422 `validation_failed` for one query parameter.
+pub(crate) fn invalid(field: &str, code: &str, message: impl Into<String>) -> ApiError {
+    let message = message.into();
+    ApiError::Validation {
+        detail: format!("`{field}`: {message}."),
+        errors: vec![FieldError::new(field, code, message)],
+    }
+}
+
+fn required<'a>(field: &str, value: &'a Option<String>) -> Result<&'a str, ApiError> {
+    value
+        .as_deref()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| invalid(field, "missing", "is required"))
+}
+
+/// An optional parameter parsed by `parse`, `default` when absent or empty.
+fn choice<T>(
+    field: &str,
+    value: &Option<String>,
+    default: T,
+    parse: impl Fn(&str) -> Option<T>,
+    allowed: &str,
+) -> Result<T, ApiError> {
+    match value.as_deref().filter(|v| !v.is_empty()) {
+        None => Ok(default),
+        Some(raw) => {
+            parse(raw).ok_or_else(|| invalid(field, "invalid_value", format!("must be {allowed}")))
+        }
+    }
+}
+
+fn flag(field: &str, value: &Option<String>) -> Result<bool, ApiError> {
+    choice(
+        field,
+        value,
+        false,
+        |v| match v {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        },
+        "`true` or `false`",
+    )
+}
+
+fn period(
+    period: &Option<String>,
+    from: &Option<String>,
+    to: &Option<String>,
+) -> Result<Period, ApiError> {
+    Ok(Period::from_query(
+        period.as_deref(),
+        from.as_deref(),
+        to.as_deref(),
+    )?)
+}
+
+/// The agency named by query field `field`, if the caller may read it: an agency key gets 403
+/// for anything outside its subtree, existing or not; other keys get 422 `unknown_agency` for
+/// a code no agency has.
+pub(crate) async fn readable_agency(
+    state: &AppState,
+    caller: &Principal,
+    field: &str,
+    raw: &str,
+) -> Result<Agency, ApiError> {
+    // A malformed code names no agency anywhere, so saying so leaks nothing.
+    let code = AgencyCode::parse(raw).map_err(|p| invalid(field, p.code(), p.to_string()))?;
+    match agencies::find_by_code(&state.db, code.as_str()).await? {
+        Some(agency) if caller.may_read_agency(&agency.path) => Ok(agency),
+        Some(_) => Err(ApiError::Forbidden),
+        None if !caller.reads_every_agency() => Err(ApiError::Forbidden),
+        None => Err(ApiError::Rejected {
+            code: "unknown_agency",
+            detail: format!("`{field}` names no registered agency."),
+            errors: vec![FieldError::new(
+                field,
+                "unknown_agency",
+                "names no registered agency",
+            )],
+        }),
+    }
+}
+
+fn unknown_form(field: &str, what: &str) -> ApiError {
+    ApiError::Rejected {
+        code: "unknown_form",
+        detail: format!("`{field}` names no {what}."),
+        errors: vec![FieldError::new(
+            field,
+            "unknown_form",
+            format!("names no {what}"),
+        )],
+    }
+}
+
+/// The form key's current version and the requested version, if any (both checked).
+fn form_of<'a>(
+    state: &'a AppState,
+    key: &Option<String>,
+    version: &Option<String>,
+) -> Result<(&'a Arc<PublishedForm>, Option<u32>), ApiError> {
+    let key = required("form", key)?;
+    let current = state
+        .forms
+        .current(key)
+        .ok_or_else(|| unknown_form("form", "published form"))?;
+    let requested = match version.as_deref().filter(|v| !v.is_empty()) {
+        None => None,
+        Some(raw) => {
+            let v: u32 = raw
+                .parse()
+                .map_err(|_| invalid("version", "invalid_value", "must be a version number"))?;
+            state
+                .forms
+                .version(key, v)
+                .ok_or_else(|| unknown_form("version", "version of this form"))?;
+            Some(v)
+        }
+    };
+    Ok((current, requested))
+}
+
+/// Settings and request options of a result.
+fn options(
+    state: &AppState,
+    form: &PublishedForm,
+    level: &Option<String>,
+    lang: &Option<String>,
+) -> Result<Options, ApiError> {
+    let level = choice(
+        "level",
+        level,
+        0.95,
+        results::parse_level,
+        "0.90, 0.95 or 0.99",
+    )?;
+    let lang = match lang.as_deref().filter(|v| !v.is_empty()) {
+        None => "vi".to_owned(),
+        Some(l) if form.definition.languages().iter().any(|x| x == l) => l.to_owned(),
+        Some(_) => {
+            return Err(invalid(
+                "lang",
+                "unsupported_language",
+                format!("must be one of {}", form.definition.languages().join(", ")),
+            ));
+        }
+    };
+    let r = &state.settings.results;
+    Ok(Options {
+        level,
+        thresholds: crate::stats::ReliabilityThresholds {
+            suppress_below: r.suppress_below,
+            low_reliability_below: r.low_reliability_below,
+            max_ci_width: r.max_ci_width,
+        },
+        d766_enabled: state.settings.indicators.d766.enabled,
+        d766_rule: state.settings.indicators.d766.dissatisfied_rule,
+        lang,
+    })
+}
+
+pub(crate) fn agency_ref(a: &Agency) -> AgencyRef {
+    AgencyRef {
+        id: a.id,
+        code: a.code.clone(),
+        name: a.name_vi.clone(),
+        name_en: a.name_en.clone(),
+        kind: a.kind.as_str().to_owned(),
+    }
+}
+
+pub(crate) fn unexpected(e: impl std::fmt::Display) -> ApiError {
+    ApiError::Unexpected(anyhow::anyhow!("results: {e}"))
+}
+
+/// The counts of `agencies` for the form in the period, of one version (see
+/// `results::choose_version`).
+async fn load_counts<'a>(
+    state: &'a AppState,
+    current: &'a Arc<PublishedForm>,
+    requested: Option<u32>,
+    agencies: &[Uuid],
+    period: &Period,
+) -> Result<(Counts, &'a Arc<PublishedForm>, VersionChoice), ApiError> {
+    let key = current.definition.key();
+    let (from, to) = period.month_range();
+    let rows = aggregates::buckets(&state.db, agencies, key, &from, &to).await?;
+    let (version, choice) = results::choose_version(
+        rows.iter().map(|r| r.form_version),
+        requested,
+        current.definition.version(),
+    );
+    let form = state.forms.version(key, version).ok_or_else(|| {
+        unexpected(format!(
+            "responses of {key} v{version}, a version not loaded"
+        ))
+    })?;
+    let mut counts = Counts::new(form.score.clone());
+    for row in rows.iter().filter(|r| r.form_version == version) {
+        let bucket = form.score.decode(&row.counts).map_err(unexpected)?;
+        counts
+            .add_bucket(row.agency_id, &row.period_month, &row.channel, &bucket)
+            .map_err(unexpected)?;
+    }
+    for row in aggregates::dossier_counts(&state.db, agencies, key, &from, &to).await? {
+        counts.add_dossiers(row.agency_id, &row.period_month, &row.channel, row.dossiers);
+    }
+    Ok((counts, form, choice))
+}
+
+/// The subject of an agency: itself, or its subtree (with the members' ids).
+async fn subject_of(state: &AppState, agency: &Agency, subtree: bool) -> Result<Subject, ApiError> {
+    if !subtree {
+        return Ok(Subject::Agency(agency_ref(agency)));
+    }
+    let members = agencies::subtree(&state.db, &agency.path)
+        .await?
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    Ok(Subject::Subtree {
+        root: agency_ref(agency),
+        members,
+    })
+}
+
+fn members(subject: &Subject) -> Vec<Uuid> {
+    match subject {
+        Subject::Agency(a) => vec![a.id],
+        Subject::Subtree { members, .. } => members.clone(),
+    }
+}
+
+fn design_of(raw: &Option<String>) -> Result<Design, ApiError> {
+    choice(
+        "design",
+        raw,
+        Design::SrsFpc,
+        Design::parse,
+        "srs_fpc, srs or stratified",
+    )
+}
+
+fn aggregate_of(raw: &Option<String>) -> Result<Aggregate, ApiError> {
+    choice(
+        "aggregate",
+        raw,
+        Aggregate::Mean,
+        Aggregate::parse,
+        "mean or pooled",
+    )
+}
+
+/// One agency (or its subtree) × form × period: the SIPAS index and its tree, the items, PAR
+/// points, the Decision 766 ratio, and an optional breakdown (`GET /api/v1/results`).
+pub(crate) async fn result(
+    state: &AppState,
+    caller: &Principal,
+    q: &ResultsQuery,
+) -> Result<ResultView, ApiError> {
+    let agency = readable_agency(state, caller, "agency", required("agency", &q.agency)?).await?;
+    let (current, requested) = form_of(state, &q.form, &q.version)?;
+    let period = period(&q.period, &q.from, &q.to)?;
+    let subtree = flag("subtree", &q.subtree)?;
+    let design = design_of(&q.design)?;
+    let aggregate = aggregate_of(&q.aggregate)?;
+    let by = match q.by.as_deref().filter(|v| !v.is_empty()) {
+        None => None,
+        Some(raw) => Some(Dimension::parse(raw).ok_or_else(|| {
+            invalid(
+                "by",
+                "unknown_dimension",
+                "must be channel, mode or procedure_field",
+            )
+        })?),
+    };
+    let subject = subject_of(state, &agency, subtree).await?;
+    let ids = members(&subject);
+    let (counts, form, version_choice) =
+        load_counts(state, current, requested, &ids, &period).await?;
+    let options = options(state, form, &q.level, &q.lang)?;
+    let breakdown = match by {
+        None => None,
+        Some(Dimension::Channel) => Some(Breakdown::Channel),
+        Some(dim) => {
+            let scanned = match dim {
+                Dimension::Mode => ScannedDimension::Mode,
+                _ => ScannedDimension::ProcedureField,
+            };
+            let (from, to) = period.month_range();
+            let rows = breakdowns::rows(
+                &state.db,
+                &ids,
+                form.definition.key(),
+                form.definition.version(),
+                (&from, &to),
+                scanned,
+            )
+            .await?;
+            let cells = scanned_cells(&form.score, &rows)?;
+            Some(Breakdown::Scanned { by: dim, cells })
+        }
+    };
+    results::agency_result(
+        &counts,
+        &ResultRequest {
+            subject,
+            form: &form.definition,
+            version_choice,
+            period: &period,
+            design,
+            aggregate,
+            breakdown,
+            options: &options,
+        },
+    )
+    .map_err(unexpected)
+}
+
+fn scanned_cells(
+    shape: &ScoreShape,
+    rows: &[breakdowns::BreakdownRow],
+) -> Result<Vec<BreakdownCellInput>, ApiError> {
+    BreakdownCellInput::from_answers(
+        shape,
+        rows.iter()
+            .map(|r| (r.key.clone(), r.answers.as_str(), r.valid)),
+    )
+    .map_err(unexpected)
+}
+
+/// The SIPAS index and each top-level node per month, quarter or year, with the change from
+/// the step before and its interval (`GET /api/v1/results/trend`).
+pub(crate) async fn trend(
+    state: &AppState,
+    caller: &Principal,
+    q: &TrendQuery,
+) -> Result<TrendView, ApiError> {
+    let agency = readable_agency(state, caller, "agency", required("agency", &q.agency)?).await?;
+    let (current, requested) = form_of(state, &q.form, &q.version)?;
+    let period = period(&q.period, &q.from, &q.to)?;
+    let step = choice(
+        "step",
+        &q.step,
+        "month",
+        |v| ["month", "quarter", "year"].into_iter().find(|s| *s == v),
+        "month, quarter or year",
+    )?;
+    let subtree = flag("subtree", &q.subtree)?;
+    let design = design_of(&q.design)?;
+    let aggregate = aggregate_of(&q.aggregate)?;
+    let subject = subject_of(state, &agency, subtree).await?;
+    let (counts, form, version_choice) =
+        load_counts(state, current, requested, &members(&subject), &period).await?;
+    let options = options(state, form, &q.level, &q.lang)?;
+    results::trend(
+        &counts,
+        &TrendRequest {
+            subject,
+            form: &form.definition,
+            version_choice,
+            period: &period,
+            step,
+            design,
+            aggregate,
+            options: &options,
+        },
+    )
+    .map_err(unexpected)
+}
+
+/// The child agencies of `parent` ordered by index, each with its interval and a rank interval;
+/// low-reliability, suppressed and empty agencies are listed apart, unranked
+/// (`GET /api/v1/rankings`).
+pub(crate) async fn ranking(
+    state: &AppState,
+    caller: &Principal,
+    q: &RankingQuery,
+) -> Result<RankingView, ApiError> {
+    let parent = readable_agency(state, caller, "parent", required("parent", &q.parent)?).await?;
+    let (current, requested) = form_of(state, &q.form, &q.version)?;
+    let period = period(&q.period, &q.from, &q.to)?;
+    let subtree = flag("subtree", &q.subtree)?;
+    let design = design_of(&q.design)?;
+    let aggregate = aggregate_of(&q.aggregate)?;
+    let children = agencies::list_children(&state.db, Some(&parent)).await?;
+    let (subjects, ids) = if subtree {
+        let all = agencies::subtree(&state.db, &parent.path).await?;
+        let subjects: Vec<Subject> = children
+            .iter()
+            .map(|c| Subject::Subtree {
+                root: agency_ref(c),
+                members: all
+                    .iter()
+                    .filter(|a| a.path.is_within(c.id))
+                    .map(|a| a.id)
+                    .collect(),
+            })
+            .collect();
+        let ids = all
+            .iter()
+            .filter(|a| a.id != parent.id)
+            .map(|a| a.id)
+            .collect();
+        (subjects, ids)
+    } else {
+        let ids: Vec<Uuid> = children.iter().map(|c| c.id).collect();
+        (
+            children
+                .iter()
+                .map(|c| Subject::Agency(agency_ref(c)))
+                .collect(),
+            ids,
+        )
+    };
+    let (counts, form, version_choice) =
+        load_counts(state, current, requested, &ids, &period).await?;
+    let options = options(state, form, &q.level, &q.lang)?;
+    results::ranking(
+        &counts,
+        &RankingInput {
+            parent: agency_ref(&parent),
+            children: subjects,
+            form: &form.definition,
+            version_choice,
+            period: &period,
+            design,
+            aggregate,
+            options: &options,
+        },
+    )
+    .map_err(unexpected)
+}
+
+/// Every agency's SIPAS in PAR terms (methodology §4) — of the agencies `caller` may read: all
+/// of them for the pipeline and admins, an agency principal's own subtree — and whether CSV was
+/// asked for with `format=` (`None`: not said; the API then looks at `Accept`).
+pub(crate) async fn par_scores(
+    state: &AppState,
+    caller: &Principal,
+    q: &ParQuery,
+) -> Result<(ParScoresView, Option<bool>), ApiError> {
+    let (current, requested) = form_of(state, &q.form, &q.version)?;
+    let period = period(&q.period, &q.from, &q.to)?;
+    let kind = choice(
+        "kind",
+        &q.kind,
+        None,
+        |v| AgencyKind::parse(v).ok().map(Some),
+        "ministry, province, department, district, commune or other",
+    )?;
+    let subtree = flag("subtree", &q.subtree)?;
+    let csv = match q.format.as_deref().filter(|v| !v.is_empty()) {
+        Some("csv") => Some(true),
+        Some("json") => Some(false),
+        Some(_) => return Err(invalid("format", "invalid_value", "must be json or csv")),
+        None => None,
+    };
+    let all: Vec<Agency> = agencies::list_all(&state.db, None)
+        .await?
+        .into_iter()
+        .filter(|a| caller.may_read_agency(&a.path))
+        .collect();
+    let listed: Vec<&Agency> = all
+        .iter()
+        .filter(|a| kind.is_none_or(|k| a.kind == k))
+        .collect();
+    let subjects: Vec<Subject> = listed
+        .iter()
+        .map(|a| {
+            if subtree {
+                Subject::Subtree {
+                    root: agency_ref(a),
+                    members: all
+                        .iter()
+                        .filter(|b| b.path.is_within(a.id))
+                        .map(|b| b.id)
+                        .collect(),
+                }
+            } else {
+                Subject::Agency(agency_ref(a))
+            }
+        })
+        .collect();
+    let ids: Vec<Uuid> = {
+        let mut set: HashSet<Uuid> = HashSet::new();
+        for s in &subjects {
+            set.extend(members(s));
+        }
+        set.into_iter().collect()
+    };
+    let (counts, form, version_choice) =
+        load_counts(state, current, requested, &ids, &period).await?;
+    let options = options(state, form, &q.level, &None)?;
+    let scores: Vec<ParScoreView> = subjects
+        .iter()
+        .map(|s| results::par_row(&counts, s, &form.definition, &period, &options))
+        .collect::<Result<_, _>>()
+        .map_err(unexpected)?;
+    let view = ParScoresView {
+        edition: form.definition.par().edition().to_owned(),
+        period: period.label().to_owned(),
+        form: results::form_ref(&form.definition, version_choice),
+        subtree,
+        level: options.level,
+        scores,
+    };
+    Ok((view, csv))
+}
+
+/// The CSV columns of the PAR export, in order.
+pub const PAR_CSV_HEADER: [&str; 19] = [
+    "agency_code",
+    "agency_kind",
+    "form_key",
+    "form_version",
+    "period",
+    "edition",
+    "sipas",
+    "ci_low",
+    "ci_high",
+    "points",
+    "max_points",
+    "n",
+    "invited",
+    "D",
+    "D_rated",
+    "D_dis",
+    "status",
+    "level",
+    "subtree",
+];
+
+/// The rows of `view` as CSV with `header` (the column names, [`PAR_CSV_HEADER`] or their
+/// translation) as first line. Numbers at full precision (shortest
+/// round-trip form); empty cells for nulls.
+pub(crate) fn par_csv(view: &ParScoresView, header: &[&str]) -> Result<Vec<u8>, csv::Error> {
+    let num = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header)?;
+    for s in &view.scores {
+        // A cell starting with = + - @ is a formula to a spreadsheet; codes may start with '-'.
+        let code = if s.agency_code.starts_with(['=', '+', '-', '@']) {
+            format!("'{}", s.agency_code)
+        } else {
+            s.agency_code.clone()
+        };
+        let status = serde_json::to_value(s.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        w.write_record([
+            code,
+            s.agency_kind.clone(),
+            s.form_key.clone(),
+            s.form_version.to_string(),
+            view.period.clone(),
+            view.edition.clone(),
+            num(s.sipas),
+            num(s.ci.map(|c| c.low)),
+            num(s.ci.map(|c| c.high)),
+            num(s.points),
+            num(s.max_points),
+            s.n.to_string(),
+            s.invited.to_string(),
+            s.d.to_string(),
+            s.d_rated.to_string(),
+            s.d_dis.to_string(),
+            status,
+            view.level.to_string(),
+            view.subtree.to_string(),
+        ])?;
+    }
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
