@@ -93,6 +93,7 @@ pub fn app(
         .service(pages::dashboard::compare)
         .service(pages::dashboard::breakdowns)
         .service(pages::dashboard::downloads)
+        .service(pages::dashboard::report_xlsx)
         .split_for_parts();
     let api = openapi::finish(api);
     let routes = web::Data::new(RouteTable::from_openapi(&api));

@@ -727,6 +727,66 @@ async fn the_par_scores_csv_is_the_apis_for_admins_and_the_pipeline() {
 }
 
 #[tokio::test]
+async fn the_xlsx_report_holds_the_overviews_figures_and_respects_the_subtree() {
+    use calamine::{Data, Reader, Xlsx};
+    let (app, key) = seeded().await;
+    let api: serde_json::Value = app
+        .client
+        .get(app.url("/api/v1/results?agency=SO-A&form=sipas-2017&period=2025"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sipas = api["index"]["value"].as_f64().unwrap();
+    let b = signed_in(&app, "admin@tinh.gov.vn").await;
+    for (lang, sheets) in [
+        ("", ["Tổng hợp", "Tiêu chí", "Xu hướng"]),
+        ("&lang=en", ["Summary", "Items", "Trend"]),
+    ] {
+        let (status, headers, bytes) = b
+            .download(&format!(
+                "/dashboard/agencies/SO-A/report.xlsx?form=sipas-2017&period=2025{lang}"
+            ))
+            .await;
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
+        assert_eq!(headers["content-type"], sipas::export::report::CONTENT_TYPE);
+        let disposition = headers["content-disposition"].to_str().unwrap();
+        assert!(disposition.starts_with("attachment;"), "{disposition}");
+        assert!(disposition.contains(".xlsx"), "{disposition}");
+        assert_eq!(headers["cache-control"], "no-store");
+        let mut book: Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        assert_eq!(book.sheet_names(), sheets);
+        // The overview's SIPAS index (percent in the API) is in the summary sheet as a fraction.
+        let summary = book.worksheet_range(sheets[0]).unwrap();
+        let found = summary.cells().any(|(_, _, c)| match c {
+            Data::Float(x) => (x * 100.0 - sipas).abs() < 1e-9,
+            _ => false,
+        });
+        assert!(found, "SIPAS {sipas} not in the summary sheet");
+    }
+    // An agency officer cannot download a sibling's report.
+    let b = signed_in(&app, "can.bo@huyen.gov.vn").await;
+    let (status, headers, _) = b
+        .download("/dashboard/agencies/SO-A/report.xlsx?form=sipas-2017&period=2025")
+        .await;
+    assert_eq!(status, 403);
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let (status, _, _) = b
+        .download("/dashboard/agencies/HUYEN/report.xlsx?form=sipas-2017&period=2025")
+        .await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
 async fn an_officer_goes_through_every_page_in_chromium_and_axe_finds_no_serious_violation() {
     let (app, _) = seeded().await;
     let shots = target_path("screenshots");

@@ -1678,10 +1678,18 @@ pub async fn par_scores_csv(
     };
     let body = service::par_csv(&view, header).map_err(|e| PageError::failed(lang, e))?;
     let file = format!("sipas-par-{}.csv", view.period.replace('/', "_"));
+    Ok(attachment("text/csv; charset=utf-8", &file, body))
+}
+
+/// An attachment of an officer page: the security headers, marked [`HumanPage`] so that an
+/// error stays an HTML page.
+///
+/// [`HumanPage`]: crate::http::middleware::HumanPage
+fn attachment(content_type: &str, file: &str, body: Vec<u8>) -> HttpResponse {
     let mut res = HttpResponse::Ok();
     super::officer::security_headers(&mut res);
     let mut res = res
-        .insert_header((CONTENT_TYPE, "text/csv; charset=utf-8"))
+        .insert_header((CONTENT_TYPE, content_type.to_owned()))
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"{file}\""),
@@ -1689,7 +1697,64 @@ pub async fn par_scores_csv(
         .body(body);
     res.extensions_mut()
         .insert(crate::http::middleware::HumanPage);
-    Ok(res)
+    res
+}
+
+/// The XLSX report of an agency, form and period (`export::report`): the overview's figures,
+/// the items, and the trend of the two years up to the period's end by quarter, of the same
+/// form version.
+#[utoipa::path(
+    tag = "pages",
+    params(
+        ("code" = String, Path, description = "agency code"),
+        ("form" = Option<String>, Query), ("period" = Option<String>, Query),
+        ("lang" = Option<String>, Query, description = "`en`: an English workbook"),
+    ),
+    responses(
+        (status = 200, description = "The workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 303, description = "Not signed in: to the sign-in page"),
+        (status = "default", description = "Any other outcome, as an HTML page", content_type = "text/html"),
+    )
+)]
+#[get("/dashboard/agencies/{code}/report.xlsx")]
+pub async fn report_xlsx(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    officer: Officer,
+    code: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    use crate::export::report::{self, Language};
+    let r = request(&req, &state, &officer, &code, Tab::Overview).await?;
+    let lang = r.lang;
+    let subtree = r.subtree.unwrap_or(!r.children.is_empty());
+    let result = results(&state, &officer, &r, subtree, None).await?;
+    let end = r.period.last();
+    let q = TrendQuery {
+        agency: Some(r.agency.code.clone()),
+        form: Some(r.form_key.clone()),
+        from: Some(format!("{:04}-01", end.year().saturating_sub(1))),
+        to: Some(end.to_string()),
+        step: Some("quarter".to_owned()),
+        subtree: Some(subtree.to_string()),
+        lang: label_lang(&state, &r),
+        version: Some(result.form.version.to_string()),
+        ..TrendQuery::default()
+    };
+    let steps: TrendView = service::trend(&state, &officer, &q)
+        .await
+        .map_err(|e| page_error(lang, e))?;
+    let language = match lang {
+        Lang::En => Language::En,
+        Lang::Vi => Language::Vi,
+    };
+    let today = crate::domain::dossiers::vietnam_date(Utc::now());
+    let body = report::agency_report(&result, &steps, language, today)
+        .map_err(|e| PageError::failed(lang, e))?;
+    Ok(attachment(
+        report::CONTENT_TYPE,
+        &report::file_name(&result),
+        body,
+    ))
 }
 
 #[cfg(test)]
