@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use crate::domain::agencies::{Agency, AgencyCode, AgencyKind};
 use crate::domain::aggregates::ScoreShape;
+use crate::domain::auth::Principal;
 use crate::domain::forms::PublishedForm;
 use crate::domain::periods::Period;
 use crate::domain::results::{
@@ -124,7 +125,7 @@ pub struct ParQuery {
 }
 
 /// A 422 `validation_failed` for one query parameter.
-fn invalid(field: &str, code: &str, message: impl Into<String>) -> ApiError {
+pub(crate) fn invalid(field: &str, code: &str, message: impl Into<String>) -> ApiError {
     let message = message.into();
     ApiError::Validation {
         detail: format!("`{field}`: {message}."),
@@ -132,7 +133,7 @@ fn invalid(field: &str, code: &str, message: impl Into<String>) -> ApiError {
     }
 }
 
-fn required<'a>(field: &str, value: &'a Option<String>) -> Result<&'a str, ApiError> {
+pub(crate) fn required<'a>(field: &str, value: &'a Option<String>) -> Result<&'a str, ApiError> {
     value
         .as_deref()
         .filter(|v| !v.is_empty())
@@ -140,7 +141,7 @@ fn required<'a>(field: &str, value: &'a Option<String>) -> Result<&'a str, ApiEr
 }
 
 /// An optional parameter parsed by `parse`, `default` when absent or empty.
-fn choice<T>(
+pub(crate) fn choice<T>(
     field: &str,
     value: &Option<String>,
     default: T,
@@ -155,7 +156,7 @@ fn choice<T>(
     }
 }
 
-fn flag(field: &str, value: &Option<String>) -> Result<bool, ApiError> {
+pub(crate) fn flag(field: &str, value: &Option<String>) -> Result<bool, ApiError> {
     choice(
         field,
         value,
@@ -169,7 +170,7 @@ fn flag(field: &str, value: &Option<String>) -> Result<bool, ApiError> {
     )
 }
 
-fn period(
+pub(crate) fn period(
     period: &Option<String>,
     from: &Option<String>,
     to: &Option<String>,
@@ -184,9 +185,9 @@ fn period(
 /// The agency named by query field `field`, if the caller may read it: an agency key gets 403
 /// for anything outside its subtree, existing or not; other keys get 422 `unknown_agency` for
 /// a code no agency has.
-async fn readable_agency(
+pub(crate) async fn readable_agency(
     state: &AppState,
-    caller: &Caller,
+    caller: &Principal,
     field: &str,
     raw: &str,
 ) -> Result<Agency, ApiError> {
@@ -221,7 +222,7 @@ fn unknown_form(field: &str, what: &str) -> ApiError {
 }
 
 /// The form key's current version and the requested version, if any (both checked).
-fn form_of<'a>(
+pub(crate) fn form_of<'a>(
     state: &'a AppState,
     key: &Option<String>,
     version: &Option<String>,
@@ -296,7 +297,7 @@ fn agency_ref(a: &Agency) -> AgencyRef {
     }
 }
 
-fn unexpected(e: impl std::fmt::Display) -> ApiError {
+pub(crate) fn unexpected(e: impl std::fmt::Display) -> ApiError {
     ApiError::Unexpected(anyhow::anyhow!("results: {e}"))
 }
 

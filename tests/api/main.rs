@@ -6,6 +6,7 @@ mod agencies;
 mod agency_entry;
 mod citizen_page;
 mod dossiers;
+mod export;
 mod forms;
 mod helpers;
 mod invitations;
