@@ -10,6 +10,8 @@
 //! it exists or not); pipeline and admin keys read every agency; PAR scores are for the
 //! pipeline and admins only. Every query parameter arrives as text so that a bad value is a 422
 //! naming it (`validation_failed`, or `unknown_agency` / `unknown_form`), not a 400.
+//! The parameter helpers (`required`, `choice`, `flag`, `period`, `readable_agency`, `form_of`,
+//! `invalid`, `unexpected`) are `pub(crate)`: `http::export` checks its query with them.
 
 use std::collections::HashSet;
 use std::sync::Arc;

@@ -345,8 +345,7 @@ fn next_month_select(
 /// the start when `None`), by id. Keyset pagination, never `OFFSET`: through the index
 /// `ix_responses_export` each page is a range scan that starts where the last one stopped and
 /// comes out in order, so a million rows cost a million, not a million squared. Pages are
-/// separate statements, not one snapshot: a response stored while an export runs may or may
-/// not be in it.
+/// separate statements: run them in one transaction for one snapshot (the export does).
 pub async fn export_page(
     db: &impl ConnectionTrait,
     scope: &ExportScope<'_>,
