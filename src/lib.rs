@@ -1,7 +1,8 @@
 //! sipas: the SIPAS citizen-satisfaction service as a library; `main.rs` is a thin CLI over it.
 //!
-//! Layout (dependencies point inward): `http` → `domain`, `persistence`, `stats`;
-//! `persistence` → `domain`. `domain` and `stats` import neither actix nor sea-orm.
+//! Layout (dependencies point inward): `http` → `domain`, `persistence`, `stats`, `export`;
+//! `export` → `persistence`, `domain`; `persistence` → `domain`. `domain` and `stats` import
+//! neither actix nor sea-orm; `export` no actix.
 
 pub mod cli;
 pub mod commands;

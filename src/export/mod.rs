@@ -1,6 +1,13 @@
-//! Downloads and pictures of the officer pages: SVG charts (`charts`), the XLSX report of an
-//! agency and period (`report`), and the raw-answer exports. Pure: data in, bytes or text out;
-//! no actix, no sea-orm.
+//! Files people and programs download, and the pictures of the officer pages. Each writer
+//! takes what to write (already checked and scoped by its caller) and produces a body; who may
+//! download what, and the HTTP headers, are the callers' business (`http::export` for the API,
+//! `http::pages::dashboard` for the officer pages). Pure: no actix, no sea-orm.
+//!
+//! - [`raw`]: the anonymous answers, one row per response, as CSV, XLSX or JSON, streamed in
+//!   constant memory (`GET /api/v1/responses/export`).
+//! - [`report`]: the XLSX report of an agency and period (summary, items, trend, native charts).
+//! - [`charts`]: the SVG charts of the dashboard pages.
 
 pub mod charts;
+pub mod raw;
 pub mod report;

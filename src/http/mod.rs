@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod dossiers;
 pub mod entry;
+pub mod export;
 pub mod extract;
 pub mod forms;
 pub mod metrics;
@@ -77,7 +78,8 @@ pub fn app(
                 .service(results::get_results)
                 .service(results::get_trend)
                 .service(results::get_rankings)
-                .service(results::get_par_scores),
+                .service(results::get_par_scores)
+                .service(export::export_responses),
         )
         .service(pages::form_page)
         .service(pages::survey::survey_page)

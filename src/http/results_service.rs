@@ -46,7 +46,7 @@ pub(crate) fn invalid(field: &str, code: &str, message: impl Into<String>) -> Ap
     }
 }
 
-fn required<'a>(field: &str, value: &'a Option<String>) -> Result<&'a str, ApiError> {
+pub(crate) fn required<'a>(field: &str, value: &'a Option<String>) -> Result<&'a str, ApiError> {
     value
         .as_deref()
         .filter(|v| !v.is_empty())
@@ -54,7 +54,7 @@ fn required<'a>(field: &str, value: &'a Option<String>) -> Result<&'a str, ApiEr
 }
 
 /// An optional parameter parsed by `parse`, `default` when absent or empty.
-fn choice<T>(
+pub(crate) fn choice<T>(
     field: &str,
     value: &Option<String>,
     default: T,
@@ -69,7 +69,7 @@ fn choice<T>(
     }
 }
 
-fn flag(field: &str, value: &Option<String>) -> Result<bool, ApiError> {
+pub(crate) fn flag(field: &str, value: &Option<String>) -> Result<bool, ApiError> {
     choice(
         field,
         value,
@@ -83,7 +83,7 @@ fn flag(field: &str, value: &Option<String>) -> Result<bool, ApiError> {
     )
 }
 
-fn period(
+pub(crate) fn period(
     period: &Option<String>,
     from: &Option<String>,
     to: &Option<String>,
@@ -135,7 +135,7 @@ fn unknown_form(field: &str, what: &str) -> ApiError {
 }
 
 /// The form key's current version and the requested version, if any (both checked).
-fn form_of<'a>(
+pub(crate) fn form_of<'a>(
     state: &'a AppState,
     key: &Option<String>,
     version: &Option<String>,

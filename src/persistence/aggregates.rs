@@ -190,6 +190,32 @@ pub async fn buckets(
     Ok(out)
 }
 
+/// The versions of `form_key` that `agencies` have responses of in months `from..=to`, each
+/// once, ascending (from the buckets, which every stored response creates).
+pub async fn versions_with_data(
+    db: &impl ConnectionTrait,
+    agencies: &[Uuid],
+    form_key: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<u32>, DbErr> {
+    let mut versions = std::collections::BTreeSet::new();
+    for chunk in agencies.chunks(AGENCY_CHUNK) {
+        let rows: Vec<i32> = score_bucket::Entity::find()
+            .select_only()
+            .column(score_bucket::Column::FormVersion)
+            .distinct()
+            .filter(score_bucket::Column::AgencyId.is_in(chunk.iter().copied()))
+            .filter(score_bucket::Column::FormKey.eq(form_key))
+            .filter(score_bucket::Column::PeriodMonth.between(from, to))
+            .into_tuple()
+            .all(db)
+            .await?;
+        versions.extend(rows.into_iter().filter_map(|v| u32::try_from(v).ok()));
+    }
+    Ok(versions.into_iter().collect())
+}
+
 /// Registered dossiers of one agency, month and channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DossierCountRow {

@@ -10,11 +10,17 @@
 //! address is erased: once answered, neither is needed. Rows are shuffled within a batch and ids are random, so storage order does not follow
 //! submission order (docs/privacy.md). On PostgreSQL the conditional update takes the row lock,
 //! so several processes on one database still store each dossier's response once.
+//!
+//! Reading them back raw, for the anonymous-answer export, is [`export_next_month`] and
+//! [`export_page`]: one agency, one form version and one month at a time, a page at a time in
+//! keyset order.
 
 use futures_util::FutureExt;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
+    EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
+    TransactionTrait,
 };
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
@@ -259,4 +265,137 @@ async fn stored_digest(
         Some(row) => row.try_get::<Option<String>>("", "response_digest")?,
         None => None,
     })
+}
+
+/// One stored response as the export reads it: every column of the row except those the
+/// caller already knows (agency, form key and version). Nothing else exists to read: the row
+/// has no dossier, token, contact or time finer than the month (docs/privacy.md).
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
+pub struct ExportRow {
+    /// The response's random id (v4): carries no order and no link to its dossier.
+    pub id: Uuid,
+    /// `YYYY-MM` of the dossier's completion.
+    pub period_month: String,
+    pub channel: String,
+    pub mode: String,
+    pub procedure_field: Option<String>,
+    pub valid: bool,
+    pub invalid_reason: Option<String>,
+    /// The normalised answers (a JSON object, unanswered questions absent).
+    pub answers: String,
+}
+
+/// Which responses an export reads: one agency's, of one form version.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportScope<'a> {
+    pub agency_id: Uuid,
+    pub form_key: &'a str,
+    pub form_version: u32,
+}
+
+impl ExportScope<'_> {
+    fn version(&self) -> i32 {
+        i32::try_from(self.form_version).unwrap_or(i32::MAX)
+    }
+
+    fn select(&self) -> sea_orm::Select<response::Entity> {
+        response::Entity::find()
+            .filter(response::Column::AgencyId.eq(self.agency_id))
+            .filter(response::Column::FormKey.eq(self.form_key))
+            .filter(response::Column::FormVersion.eq(self.version()))
+    }
+}
+
+/// The first month (`YYYY-MM`) in which `scope` has responses, among the months after `after`
+/// (from `months.0` when `None`) up to `months.1`; `None` when there is none. One seek in the
+/// index `ix_responses_export (agency_id, form_key, form_version, period_month, id)`, so the
+/// months without responses cost nothing and an agency without any costs one lookup.
+pub async fn export_next_month(
+    db: &impl ConnectionTrait,
+    scope: &ExportScope<'_>,
+    months: (&str, &str),
+    after: Option<&str>,
+) -> Result<Option<String>, DbErr> {
+    next_month_select(scope, months, after)
+        .into_tuple::<String>()
+        .one(db)
+        .await
+}
+
+fn next_month_select(
+    scope: &ExportScope<'_>,
+    (from, to): (&str, &str),
+    after: Option<&str>,
+) -> sea_orm::Select<response::Entity> {
+    let start = match after {
+        Some(month) => response::Column::PeriodMonth.gt(month),
+        None => response::Column::PeriodMonth.gte(from),
+    };
+    scope
+        .select()
+        .select_only()
+        .column(response::Column::PeriodMonth)
+        .filter(start)
+        .filter(response::Column::PeriodMonth.lte(to))
+        .order_by_asc(response::Column::PeriodMonth)
+        .limit(1)
+}
+
+/// The next `limit` responses of `scope` in `month` (`YYYY-MM`) with an id above `after` (from
+/// the start when `None`), by id. Keyset pagination, never `OFFSET`: through the index
+/// `ix_responses_export` each page is a range scan that starts where the last one stopped and
+/// comes out in order, so a million rows cost a million, not a million squared. Pages are
+/// separate statements: run them in one transaction for one snapshot (the export does).
+pub async fn export_page(
+    db: &impl ConnectionTrait,
+    scope: &ExportScope<'_>,
+    month: &str,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<ExportRow>, DbErr> {
+    page_select(scope, month, after, limit)
+        .into_model::<ExportRow>()
+        .all(db)
+        .await
+}
+
+fn page_select(
+    scope: &ExportScope<'_>,
+    month: &str,
+    after: Option<Uuid>,
+    limit: u64,
+) -> sea_orm::Select<response::Entity> {
+    let mut query = scope
+        .select()
+        .select_only()
+        .columns([
+            response::Column::Id,
+            response::Column::PeriodMonth,
+            response::Column::Channel,
+            response::Column::Mode,
+            response::Column::ProcedureField,
+            response::Column::Valid,
+            response::Column::InvalidReason,
+            response::Column::Answers,
+        ])
+        .filter(response::Column::PeriodMonth.eq(month));
+    if let Some(after) = after {
+        query = query.filter(response::Column::Id.gt(after));
+    }
+    query.order_by_asc(response::Column::Id).limit(limit)
+}
+
+/// The statements [`export_next_month`] and [`export_page`] run (for the first month and page,
+/// and for later ones), for looking at their query plans.
+pub fn export_statements(
+    backend: DatabaseBackend,
+    scope: &ExportScope<'_>,
+    months: (&str, &str),
+) -> Vec<Statement> {
+    vec![
+        next_month_select(scope, months, None).build(backend),
+        next_month_select(scope, months, Some(months.0)).build(backend),
+        page_select(scope, months.0, None, 1_000).build(backend),
+        page_select(scope, months.0, Some(Uuid::nil()), 1_000).build(backend),
+    ]
 }

@@ -7,6 +7,7 @@ mod agency_entry;
 mod citizen_page;
 mod dashboard;
 mod dossiers;
+mod export;
 mod forms;
 mod helpers;
 mod invitations;

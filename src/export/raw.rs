@@ -1,0 +1,999 @@
+//! The raw anonymous answers of one form version, one row per response, as CSV, XLSX or JSON
+//! — streamed: whatever the number of responses, the process holds one page of rows at a time.
+//!
+//! **What a row holds** is exactly what a stored response holds (docs/privacy.md), in this
+//! order: [`FIXED_COLUMNS`] (response id, form key and version, agency code, procedure field,
+//! channel, mode, month of completion, validity and the reason of an invalid return), then one
+//! column per question of the form version, in form order (reserved, hidden ids left out).
+//! Never a token, dossier code, contact or time finer than the month: the row has none to give.
+//!
+//! **Cells.** Unanswered: empty (JSON `null`). Scale levels and numbers are numbers, yes/no is
+//! `true`/`false` (XLSX booleans), single choice the option id, free text as stored (NFC,
+//! contacts masked). Multiple choice is the option ids **in the form's option order** — not
+//! the order they were ticked, so the same answer always reads the same — joined with `;` in
+//! CSV and XLSX (what `sipas responses import` reads back) and an array in JSON. Channel, mode
+//! and invalid reason are their codes (`in_person`, `paper`, `too_many_blanks`).
+//!
+//! **Formats.**
+//! - CSV (RFC 4180, `,`, quoted when needed): a header line of the fixed columns' labels in
+//!   the requested language (Vietnamese by default, diacritics intact) and the question ids.
+//!   A text cell that a spreadsheet would run as a formula (starting with `= + - @`, tab or
+//!   carriage return) gets a leading `'`. Optionally a UTF-8 byte-order mark first: Excel
+//!   reads a CSV as UTF-8 (and shows "Lĩnh vực" rather than mojibake) only with one, while most
+//!   programs would take it as part of the first header, so it is opt-in (`bom`).
+//! - XLSX (rust_xlsxwriter in constant-memory mode: each finished row goes to a temporary
+//!   file, strings inline): the same header in bold, frozen; typed cells. A sheet holds at most
+//!   1,048,576 rows, so a longer export continues on "… (2)" with the header again. The
+//!   workbook is saved to an anonymous temporary file, then streamed with its length; ZIP64 is
+//!   switched on only when a sheet may pass 4 GiB. Temporary files go to `TMPDIR`.
+//! - JSON: one array, written as it goes, of objects `{"response_id", "form_key",
+//!   "form_version", "agency_code", "procedure_field", "channel", "mode", "month", "valid",
+//!   "invalid_reason", "answers": {"<question id>": value|null, …}}` (answers in form order).
+//!
+//! **Order and memory.** Agencies in the order given (the callers: by code), within each month
+//! by month, within each by response id (random, so no order of submission shows), read a page
+//! at a time in keyset order (`persistence::responses::export_page`; the next month with
+//! responses is one index seek, `export_next_month`, so empty months cost nothing). CSV and
+//! JSON encode each page as the client takes it (the body is pulled, so a slow client slows
+//! the reading, not the memory); XLSX hands pages to a blocking writer thread through a
+//! channel of two pages. The whole export reads in one read-only transaction on one
+//! connection: a consistent snapshot (responses stored meanwhile are not in it), and one warm
+//! page cache instead of one per pooled connection (which cost twice the time and memory).
+//!
+//! Callers: the API (`GET /api/v1/responses/export`, `http::export`) and the officer pages;
+//! each checks who may read which agencies before building a [`RawExport`].
+
+use std::collections::HashMap;
+use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::pin::Pin;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::Stream;
+use rust_xlsxwriter::{Format as CellFormat, Workbook, XlsxError};
+use sea_orm::{
+    AccessMode, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, IsolationLevel,
+    TransactionTrait,
+};
+use serde_json::Value;
+use tokio::io::AsyncReadExt;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use crate::domain::forms::{FormDefinition, PublishedForm, QuestionKind};
+use crate::persistence::responses::{self, ExportRow, ExportScope};
+
+/// Responses read per query.
+pub const PAGE_ROWS: u64 = 1_000;
+/// Rows of an XLSX sheet, header included (Excel's limit).
+pub const XLSX_SHEET_ROWS: u32 = 1_048_576;
+/// Excel's longest string in a cell, in characters.
+const XLSX_MAX_STRING: usize = 32_767;
+/// Above this estimate of a sheet's XML, the workbook is written with ZIP64 (the plain ZIP
+/// limit is 4 GiB per member).
+const ZIP64_ABOVE_BYTES: u64 = 3 << 30;
+/// Bytes of the XLSX file sent per chunk.
+const FILE_CHUNK: usize = 64 * 1024;
+/// What separates the option ids of a multiple-choice answer in CSV and XLSX.
+pub const OPTION_SEPARATOR: &str = ";";
+/// The UTF-8 byte-order mark.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The columns before the questions: JSON key, Vietnamese header, English header.
+pub const FIXED_COLUMNS: [(&str, &str, &str); 10] = [
+    ("response_id", "Mã phiếu trả lời", "Response id"),
+    ("form_key", "Mẫu phiếu", "Form"),
+    ("form_version", "Phiên bản mẫu phiếu", "Form version"),
+    ("agency_code", "Mã cơ quan", "Agency code"),
+    (
+        "procedure_field",
+        "Lĩnh vực thủ tục hành chính",
+        "Procedure field",
+    ),
+    ("channel", "Kênh nộp hồ sơ", "Channel"),
+    ("mode", "Hình thức trả lời", "Response mode"),
+    ("month", "Tháng hoàn thành hồ sơ", "Month of completion"),
+    ("valid", "Phiếu hợp lệ", "Valid"),
+    (
+        "invalid_reason",
+        "Lý do không hợp lệ",
+        "Reason it is invalid",
+    ),
+];
+
+/// A file format of the export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Xlsx,
+    Json,
+}
+
+impl Format {
+    /// `csv`, `xlsx` or `json`.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "csv" => Some(Self::Csv),
+            "xlsx" => Some(Self::Xlsx),
+            "json" => Some(Self::Json),
+            _ => None,
+        }
+    }
+
+    /// The name, also the file extension.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Xlsx => "xlsx",
+            Self::Json => "json",
+        }
+    }
+
+    /// The media type of the body.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Csv => "text/csv; charset=utf-8; header=present",
+            Self::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Self::Json => "application/json",
+        }
+    }
+}
+
+/// The language of the fixed columns' headers and the sheet's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Language {
+    #[default]
+    Vi,
+    En,
+}
+
+impl Language {
+    /// `vi` or `en`.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "vi" => Some(Self::Vi),
+            "en" => Some(Self::En),
+            _ => None,
+        }
+    }
+
+    fn sheet_name(self, number: usize) -> String {
+        let base = match self {
+            Self::Vi => "Phiếu trả lời",
+            Self::En => "Responses",
+        };
+        if number <= 1 {
+            base.to_owned()
+        } else {
+            format!("{base} ({number})")
+        }
+    }
+}
+
+/// An agency whose responses are exported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportAgency {
+    pub id: Uuid,
+    pub code: String,
+}
+
+/// What to export: checked and scoped by the caller (who may read these agencies is not
+/// looked at here).
+#[derive(Debug, Clone)]
+pub struct RawExport {
+    /// The agencies, in the order their rows are written.
+    pub agencies: Vec<ExportAgency>,
+    /// The one form version exported.
+    pub form: Arc<PublishedForm>,
+    /// First and last month, `YYYY-MM`, inclusive.
+    pub months: (String, String),
+    pub format: Format,
+    pub language: Language,
+    /// CSV only: start with a UTF-8 byte-order mark (for Excel).
+    pub bom: bool,
+}
+
+/// A body ready to send.
+pub struct ExportBody {
+    /// The media type.
+    pub content_type: &'static str,
+    /// The length in bytes, when known before the first byte (XLSX).
+    pub length: Option<u64>,
+    /// The bytes, produced as they are pulled.
+    pub body: Pin<Box<dyn Stream<Item = Result<Bytes, ExportError>> + Send>>,
+}
+
+impl std::fmt::Debug for ExportBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportBody")
+            .field("content_type", &self.content_type)
+            .field("length", &self.length)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why an export failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("reading the responses failed: {0}")]
+    Database(#[from] DbErr),
+    #[error("a stored response has answers that are not a JSON object: {0}")]
+    Answers(#[source] serde_json::Error),
+    #[error("writing CSV failed: {0}")]
+    Csv(#[from] csv::Error),
+    #[error("writing the workbook failed: {0}")]
+    Xlsx(#[from] XlsxError),
+    #[error("a temporary file failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the workbook writer stopped: {0}")]
+    Writer(String),
+}
+
+/// The download's file name: `sipas-responses_{agency}[-subtree]_{form}-v{n}_{period}.{ext}`,
+/// reduced to ASCII letters, digits, `.`, `-` and `_` (a period range's `/` becomes `_`).
+pub fn file_name(
+    agency_code: &str,
+    subtree: bool,
+    form: &FormDefinition,
+    period_label: &str,
+    format: Format,
+) -> String {
+    let raw = format!(
+        "sipas-responses_{agency_code}{}_{}-v{}_{period_label}",
+        if subtree { "-subtree" } else { "" },
+        form.key(),
+        form.version()
+    );
+    let safe: String = raw
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{safe}.{}", format.as_str())
+}
+
+/// The header row of CSV and XLSX: the fixed columns' labels in `language`, then the question
+/// ids in form order.
+pub fn header(form: &FormDefinition, language: Language) -> Vec<String> {
+    FIXED_COLUMNS
+        .iter()
+        .map(|(_, vi, en)| match language {
+            Language::Vi => (*vi).to_owned(),
+            Language::En => (*en).to_owned(),
+        })
+        .chain(Layout::of(form).questions.into_iter().map(|q| q.id))
+        .collect()
+}
+
+/// The body of `export`, read from `db`. CSV and JSON start at once and stream; XLSX is
+/// written completely first (to a temporary file), so an error there is still an error
+/// response, then streamed with its length.
+pub async fn export(db: DatabaseConnection, export: RawExport) -> Result<ExportBody, ExportError> {
+    let job = Arc::new(Job::new(export));
+    let content_type = job.export.format.content_type();
+    let pages = Pages::open(&db, Arc::clone(&job)).await?;
+    match job.export.format {
+        Format::Csv | Format::Json => Ok(ExportBody {
+            content_type,
+            length: None,
+            body: Box::pin(text_stream(pages)),
+        }),
+        Format::Xlsx => {
+            let (file, length) = xlsx_file(pages, XLSX_SHEET_ROWS).await?;
+            Ok(ExportBody {
+                content_type,
+                length: Some(length),
+                body: Box::pin(file_stream(file)),
+            })
+        }
+    }
+}
+
+/// One question column.
+#[derive(Debug, Clone)]
+struct QuestionColumn {
+    id: String,
+    kind: QuestionKind,
+    /// Option id → its place in the form (multiple choice).
+    option_rank: HashMap<String, usize>,
+}
+
+/// The question columns of a form version.
+#[derive(Debug, Clone)]
+struct Layout {
+    questions: Vec<QuestionColumn>,
+}
+
+impl Layout {
+    fn of(form: &FormDefinition) -> Self {
+        let questions = form
+            .questions()
+            .filter(|q| !q.hidden())
+            .map(|q| QuestionColumn {
+                id: q.id().to_owned(),
+                kind: q.kind(),
+                option_rank: q
+                    .options()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, o)| (o.id().to_owned(), i))
+                    .collect(),
+            })
+            .collect();
+        Self { questions }
+    }
+}
+
+/// An export being produced.
+struct Job {
+    export: RawExport,
+    layout: Layout,
+    header: Vec<String>,
+}
+
+impl Job {
+    fn new(export: RawExport) -> Self {
+        let layout = Layout::of(&export.form.definition);
+        let header = header(&export.form.definition, export.language);
+        Self {
+            export,
+            layout,
+            header,
+        }
+    }
+
+    /// Every cell of a row: the fixed columns, then the answers in column order.
+    fn values(&self, agency: usize, row: &ExportRow) -> Result<Vec<Value>, ExportError> {
+        let form = &self.export.form.definition;
+        let code = self
+            .export
+            .agencies
+            .get(agency)
+            .map(|a| a.code.as_str())
+            .unwrap_or_default();
+        let mut values = Vec::with_capacity(FIXED_COLUMNS.len() + self.layout.questions.len());
+        values.extend([
+            Value::from(row.id.to_string()),
+            Value::from(form.key()),
+            Value::from(form.version()),
+            Value::from(code),
+            row.procedure_field.clone().map_or(Value::Null, Value::from),
+            Value::from(row.channel.as_str()),
+            Value::from(row.mode.as_str()),
+            Value::from(row.period_month.as_str()),
+            Value::from(row.valid),
+            row.invalid_reason.clone().map_or(Value::Null, Value::from),
+        ]);
+        let mut answers: HashMap<String, Value> =
+            serde_json::from_str(&row.answers).map_err(ExportError::Answers)?;
+        for q in &self.layout.questions {
+            let value = answers.remove(&q.id).unwrap_or(Value::Null);
+            values.push(normalise(q, value));
+        }
+        Ok(values)
+    }
+}
+
+/// A multiple-choice answer in the form's option order (unknown ids, which validation never
+/// lets in, last, by id); anything else as stored.
+fn normalise(q: &QuestionColumn, value: Value) -> Value {
+    match (q.kind, value) {
+        (QuestionKind::MultipleChoice, Value::Array(mut items)) => {
+            items.sort_by_key(|v| {
+                let id = v.as_str().unwrap_or_default().to_owned();
+                (q.option_rank.get(&id).copied().unwrap_or(usize::MAX), id)
+            });
+            Value::Array(items)
+        }
+        (_, value) => value,
+    }
+}
+
+/// A cell as text (CSV): empty for unanswered, `true`/`false`, numbers as JSON writes them,
+/// option lists joined, strings that could be formulas neutralised.
+fn csv_cell(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => not_a_formula(s),
+        Value::Array(items) => not_a_formula(&joined(items)),
+        Value::Object(_) => not_a_formula(&value.to_string()),
+    }
+}
+
+fn joined(items: &[Value]) -> String {
+    items
+        .iter()
+        .map(|v| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(OPTION_SEPARATOR)
+}
+
+/// A spreadsheet runs a cell starting with `= + - @` (or tab, carriage return) as a formula;
+/// free text is the citizen's, so it is made text with a leading `'` (OWASP's advice).
+fn not_a_formula(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Reads the responses of a job: agency after agency, within each month after month (only the
+/// months that have responses), within each by id, a page at a time — all in one read-only
+/// transaction, so the export is one consistent snapshot and uses one connection (whose page
+/// cache stays warm) rather than whichever of the pool's is free for each page.
+struct Pages {
+    /// `None` once finished.
+    txn: Option<DatabaseTransaction>,
+    job: Arc<Job>,
+    /// Index of the agency being read.
+    agency: usize,
+    /// The month being read, and the last id read in it.
+    month: Option<String>,
+    after: Option<Uuid>,
+    /// The last month of this agency read to its end.
+    finished_month: Option<String>,
+}
+
+impl Pages {
+    async fn open(db: &DatabaseConnection, job: Arc<Job>) -> Result<Self, DbErr> {
+        let txn = match db.get_database_backend() {
+            // A repeatable-read transaction sees one snapshot across all its statements.
+            DatabaseBackend::Postgres => {
+                db.begin_with_config(
+                    Some(IsolationLevel::RepeatableRead),
+                    Some(AccessMode::ReadOnly),
+                )
+                .await?
+            }
+            // SQLite's transactions are snapshots already (WAL: writers go on meanwhile).
+            _ => db.begin().await?,
+        };
+        Ok(Self {
+            txn: Some(txn),
+            job,
+            agency: 0,
+            month: None,
+            after: None,
+            finished_month: None,
+        })
+    }
+
+    /// Ends the transaction (it only read).
+    async fn finish(&mut self) -> Result<(), DbErr> {
+        match self.txn.take() {
+            Some(txn) => txn.commit().await,
+            None => Ok(()),
+        }
+    }
+
+    /// The next non-empty page with the index of its agency; `None` at the end.
+    async fn next(&mut self) -> Result<Option<(usize, Vec<ExportRow>)>, DbErr> {
+        let job = Arc::clone(&self.job);
+        let export = &job.export;
+        let months = (export.months.0.as_str(), export.months.1.as_str());
+        while let Some(agency) = export.agencies.get(self.agency) {
+            let Some(txn) = self.txn.as_ref() else {
+                return Ok(None);
+            };
+            let scope = ExportScope {
+                agency_id: agency.id,
+                form_key: export.form.definition.key(),
+                form_version: export.form.definition.version(),
+            };
+            let month = match self.month.clone() {
+                Some(month) => month,
+                None => {
+                    let next = responses::export_next_month(
+                        txn,
+                        &scope,
+                        months,
+                        self.finished_month.as_deref(),
+                    )
+                    .await?;
+                    let Some(month) = next else {
+                        self.agency += 1;
+                        self.finished_month = None;
+                        continue;
+                    };
+                    self.month = Some(month.clone());
+                    month
+                }
+            };
+            let rows = responses::export_page(txn, &scope, &month, self.after, PAGE_ROWS).await?;
+            let at = self.agency;
+            if (rows.len() as u64) < PAGE_ROWS {
+                // A short page is the month's last: no query to find that out.
+                self.finished_month = Some(month);
+                self.month = None;
+                self.after = None;
+            } else {
+                self.after = rows.last().map(|r| r.id);
+            }
+            if !rows.is_empty() {
+                return Ok(Some((at, rows)));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Where a CSV or JSON stream stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Head,
+    Rows,
+    Done,
+}
+
+struct TextExport {
+    pages: Pages,
+    stage: Stage,
+    written: u64,
+}
+
+impl TextExport {
+    /// The next chunk of the body; `None` at the end.
+    async fn next_chunk(&mut self) -> Result<Option<Bytes>, ExportError> {
+        let job = Arc::clone(&self.pages.job);
+        let format = job.export.format;
+        match self.stage {
+            Stage::Head => {
+                self.stage = Stage::Rows;
+                let mut out = Vec::new();
+                match format {
+                    Format::Json => out.extend_from_slice(b"["),
+                    _ => {
+                        if job.export.bom {
+                            out.extend_from_slice(BOM);
+                        }
+                        let mut w = csv::Writer::from_writer(out);
+                        w.write_record(&job.header)?;
+                        out = w.into_inner().map_err(|e| e.into_error())?;
+                    }
+                }
+                Ok(Some(Bytes::from(out)))
+            }
+            Stage::Rows => match self.pages.next().await? {
+                Some((agency, rows)) => {
+                    let out = match format {
+                        Format::Json => self.json_rows(&job, agency, &rows)?,
+                        _ => csv_rows(&job, agency, &rows)?,
+                    };
+                    self.written += rows.len() as u64;
+                    Ok(Some(Bytes::from(out)))
+                }
+                None => {
+                    self.stage = Stage::Done;
+                    self.pages.finish().await?;
+                    Ok(match format {
+                        Format::Json if self.written == 0 => Some(Bytes::from_static(b"]\n")),
+                        Format::Json => Some(Bytes::from_static(b"\n]\n")),
+                        _ => None,
+                    })
+                }
+            },
+            Stage::Done => Ok(None),
+        }
+    }
+
+    fn json_rows(
+        &self,
+        job: &Job,
+        agency: usize,
+        rows: &[ExportRow],
+    ) -> Result<Vec<u8>, ExportError> {
+        let mut out = Vec::with_capacity(rows.len() * 512);
+        for (i, row) in rows.iter().enumerate() {
+            out.extend_from_slice(if self.written == 0 && i == 0 {
+                b"\n"
+            } else {
+                b",\n"
+            });
+            let values = job.values(agency, row)?;
+            write_json_row(&mut out, job, &values).map_err(ExportError::Answers)?;
+        }
+        Ok(out)
+    }
+}
+
+fn csv_rows(job: &Job, agency: usize, rows: &[ExportRow]) -> Result<Vec<u8>, ExportError> {
+    let mut w = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 256));
+    for row in rows {
+        let values = job.values(agency, row)?;
+        w.write_record(values.iter().map(csv_cell))?;
+    }
+    Ok(w.into_inner().map_err(|e| e.into_error())?)
+}
+
+/// `{"response_id": …, …, "answers": {"q": …}}` with keys in column order.
+fn write_json_row(out: &mut Vec<u8>, job: &Job, values: &[Value]) -> serde_json::Result<()> {
+    out.push(b'{');
+    for ((key, _, _), value) in FIXED_COLUMNS.iter().zip(values) {
+        serde_json::to_writer(&mut *out, key)?;
+        out.push(b':');
+        serde_json::to_writer(&mut *out, value)?;
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"answers\":{");
+    let answers = values.get(FIXED_COLUMNS.len()..).unwrap_or_default();
+    for (i, (q, value)) in job.layout.questions.iter().zip(answers).enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut *out, &q.id)?;
+        out.push(b':');
+        serde_json::to_writer(&mut *out, value)?;
+    }
+    out.extend_from_slice(b"}}");
+    Ok(())
+}
+
+fn text_stream(pages: Pages) -> impl Stream<Item = Result<Bytes, ExportError>> + Send {
+    let state = TextExport {
+        pages,
+        stage: Stage::Head,
+        written: 0,
+    };
+    futures_util::stream::try_unfold(state, |mut state| async move {
+        match state.next_chunk().await {
+            Ok(chunk) => Ok(chunk.map(|c| (c, state))),
+            Err(e) => {
+                // The status line is sent: the client sees a cut body, the log says why.
+                tracing::error!(error = %e, "the export stopped part-way");
+                Err(e)
+            }
+        }
+    })
+}
+
+/// Reads every page into a workbook written by a blocking thread; returns the saved file
+/// (positioned at its start) and its length.
+async fn xlsx_file(
+    mut pages: Pages,
+    rows_per_sheet: u32,
+) -> Result<(std::fs::File, u64), ExportError> {
+    let job = Arc::clone(&pages.job);
+    let (tx, rx) = mpsc::channel(2);
+    let writer = tokio::task::spawn_blocking(move || write_xlsx(rx, &job, rows_per_sheet));
+    let read = async {
+        while let Some(page) = pages.next().await? {
+            if tx.send(page).await.is_err() {
+                // The writer has failed; its error is the one to report.
+                break;
+            }
+        }
+        pages.finish().await?;
+        Ok::<(), ExportError>(())
+    }
+    .await;
+    drop(tx);
+    let written = writer
+        .await
+        .map_err(|e| ExportError::Writer(e.to_string()))?;
+    read?;
+    written
+}
+
+/// Adds sheet number `number` (constant memory) with its header row; returns its index.
+fn add_sheet(
+    workbook: &mut Workbook,
+    job: &Job,
+    number: usize,
+    bold: &CellFormat,
+) -> Result<usize, ExportError> {
+    let sheet = workbook.add_worksheet_with_constant_memory()?;
+    sheet.set_name(job.export.language.sheet_name(number))?;
+    // Column looks are set before any row: constant-memory sheets write rows as they go.
+    sheet.set_freeze_panes(1, 0)?;
+    sheet.set_column_width(0, 38)?;
+    for col in 1..FIXED_COLUMNS.len() {
+        sheet.set_column_width(col_num(col), 16)?;
+    }
+    for (col, title) in job.header.iter().enumerate() {
+        sheet.write_string_with_format(0, col_num(col), title, bold)?;
+    }
+    Ok(number - 1)
+}
+
+fn col_num(col: usize) -> u16 {
+    u16::try_from(col).unwrap_or(u16::MAX)
+}
+
+fn write_xlsx(
+    mut rx: mpsc::Receiver<(usize, Vec<ExportRow>)>,
+    job: &Job,
+    rows_per_sheet: u32,
+) -> Result<(std::fs::File, u64), ExportError> {
+    let mut workbook = Workbook::new();
+    let bold = CellFormat::new().set_bold();
+    let mut sheets = 1;
+    let mut sheet = add_sheet(&mut workbook, job, sheets, &bold)?;
+    let mut row: u32 = 1;
+    // A rough size of the current sheet's XML, to decide on ZIP64.
+    let mut xml_bytes: u64 = 0;
+    let mut largest_sheet: u64 = 0;
+    while let Some((agency, page)) = rx.blocking_recv() {
+        for response in &page {
+            if row >= rows_per_sheet {
+                sheets += 1;
+                sheet = add_sheet(&mut workbook, job, sheets, &bold)?;
+                row = 1;
+                largest_sheet = largest_sheet.max(xml_bytes);
+                xml_bytes = 0;
+            }
+            let values = job.values(agency, response)?;
+            let ws = workbook.worksheet_from_index(sheet)?;
+            for (col, value) in values.iter().enumerate() {
+                let col = col_num(col);
+                xml_bytes += 48;
+                match value {
+                    Value::Null => {}
+                    Value::Bool(b) => {
+                        ws.write_boolean(row, col, *b)?;
+                    }
+                    Value::Number(n) => {
+                        ws.write_number(row, col, n.as_f64().unwrap_or(f64::NAN))?;
+                    }
+                    Value::String(s) => {
+                        xml_bytes += 2 * s.len() as u64;
+                        ws.write_string(row, col, excel_string(s))?;
+                    }
+                    Value::Array(items) => {
+                        let s = joined(items);
+                        xml_bytes += 2 * s.len() as u64;
+                        ws.write_string(row, col, excel_string(&s))?;
+                    }
+                    Value::Object(_) => {
+                        ws.write_string(row, col, excel_string(&value.to_string()))?;
+                    }
+                }
+            }
+            row += 1;
+        }
+    }
+    largest_sheet = largest_sheet.max(xml_bytes);
+    workbook.use_zip_large_file(largest_sheet > ZIP64_ABOVE_BYTES);
+    let mut file = tempfile::tempfile()?;
+    {
+        let mut out = BufWriter::with_capacity(FILE_CHUNK, &mut file);
+        workbook.save_to_writer(&mut out)?;
+        out.flush()?;
+    }
+    let length = file.seek(SeekFrom::End(0))?;
+    file.seek(SeekFrom::Start(0))?;
+    Ok((file, length))
+}
+
+/// Excel refuses strings over 32,767 characters; no form allows one, but a stored row must not
+/// stop an export.
+fn excel_string(s: &str) -> String {
+    match s.char_indices().nth(XLSX_MAX_STRING) {
+        Some((at, _)) => s[..at].to_owned(),
+        None => s.to_owned(),
+    }
+}
+
+fn file_stream(file: std::fs::File) -> impl Stream<Item = Result<Bytes, ExportError>> + Send {
+    let file = tokio::fs::File::from_std(file);
+    futures_util::stream::try_unfold(file, |mut file| async move {
+        let mut buf = vec![0u8; FILE_CHUNK];
+        let n = file.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.truncate(n);
+        Ok(Some((Bytes::from(buf), file)))
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::domain::forms::{FormCatalog, PublishedForms};
+    use calamine::{Data, Reader, Xlsx};
+    use serde_json::json;
+
+    fn form(key: &str) -> Arc<PublishedForm> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("survey-forms");
+        let catalog = FormCatalog::load_dir(&dir).unwrap();
+        let forms = PublishedForms::new(&catalog, |_, _| false).unwrap();
+        forms.current(key).unwrap().clone()
+    }
+
+    fn job(format: Format, language: Language) -> Job {
+        Job::new(RawExport {
+            agencies: vec![ExportAgency {
+                id: Uuid::nil(),
+                code: "SỞ-1".into(),
+            }],
+            form: form("sipas-2017"),
+            months: ("2025-01".into(), "2025-12".into()),
+            format,
+            language,
+            bom: false,
+        })
+    }
+
+    fn row(answers: Value) -> ExportRow {
+        ExportRow {
+            id: Uuid::new_v4(),
+            period_month: "2025-03".into(),
+            channel: "online".into(),
+            mode: "paper".into(),
+            procedure_field: Some("Đất đai".into()),
+            valid: false,
+            invalid_reason: Some("too_many_blanks".into()),
+            answers: answers.to_string(),
+        }
+    }
+
+    #[test]
+    fn the_header_is_the_fixed_labels_then_every_visible_question_in_form_order() {
+        let f = form("sipas-2017");
+        let vi = header(&f.definition, Language::Vi);
+        let en = header(&f.definition, Language::En);
+        assert_eq!(vi[0], "Mã phiếu trả lời");
+        assert_eq!(vi[4], "Lĩnh vực thủ tục hành chính");
+        assert_eq!(en[7], "Month of completion");
+        let questions: Vec<&str> = f
+            .definition
+            .questions()
+            .filter(|q| !q.hidden())
+            .map(|q| q.id())
+            .collect();
+        assert_eq!(&vi[10..], &questions[..]);
+        assert_eq!(&en[10..], &questions[..]);
+        assert_eq!(vi[10], "g1");
+        assert_eq!(vi[11], "p1");
+        assert_eq!(vi.len(), 10 + questions.len());
+    }
+
+    #[test]
+    fn cells_are_typed_and_multiple_choice_follows_the_form_order() {
+        let job = job(Format::Csv, Language::Vi);
+        let r = row(json!({
+            "g1": "=HYPERLINK(\"x\")",
+            "s1": 4,
+            "e1": ["shorter_time", "info_channels", "facilities"],
+        }));
+        let values = job.values(0, &r).unwrap();
+        assert_eq!(values[0], json!(r.id.to_string()));
+        assert_eq!(values[1], json!("sipas-2017"));
+        assert_eq!(values[2], json!(1));
+        assert_eq!(values[3], json!("SỞ-1"));
+        assert_eq!(values[8], json!(false));
+        assert_eq!(values[9], json!("too_many_blanks"));
+        let at = |id: &str| {
+            10 + job
+                .layout
+                .questions
+                .iter()
+                .position(|q| q.id == id)
+                .unwrap()
+        };
+        assert_eq!(
+            values[at("e1")],
+            json!(["info_channels", "facilities", "shorter_time"])
+        );
+        assert_eq!(values[at("s2")], Value::Null);
+        assert_eq!(
+            csv_cell(&values[at("e1")]),
+            "info_channels;facilities;shorter_time"
+        );
+        assert_eq!(csv_cell(&values[at("g1")]), "'=HYPERLINK(\"x\")");
+        assert_eq!(csv_cell(&values[at("s1")]), "4");
+        assert_eq!(csv_cell(&values[at("s2")]), "");
+        assert_eq!(csv_cell(&json!(true)), "true");
+        assert_eq!(csv_cell(&json!(-2.5)), "-2.5");
+        assert_eq!(csv_cell(&json!("-1 điểm")), "'-1 điểm");
+        assert_eq!(csv_cell(&json!("Tốt")), "Tốt");
+    }
+
+    #[test]
+    fn a_json_row_has_the_fixed_keys_and_every_answer_in_form_order() {
+        let job = job(Format::Json, Language::Vi);
+        let r = row(json!({"s1": 5, "e1": ["facilities"], "g1": "Cán bộ nhiệt tình"}));
+        let values = job.values(0, &r).unwrap();
+        let mut out = Vec::new();
+        write_json_row(&mut out, &job, &values).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let parsed: Value = serde_json::from_str(&text).unwrap();
+        let keys: Vec<&str> = parsed
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut want: Vec<&str> = FIXED_COLUMNS.iter().map(|c| c.0).collect();
+        want.push("answers");
+        want.sort_unstable();
+        assert_eq!(keys, want);
+        assert_eq!(parsed["answers"]["g1"], "Cán bộ nhiệt tình");
+        assert_eq!(parsed["answers"]["e1"], json!(["facilities"]));
+        assert_eq!(parsed["answers"]["s2"], Value::Null);
+        assert_eq!(
+            parsed["answers"].as_object().unwrap().len(),
+            job.layout.questions.len()
+        );
+        // Written in form order: g1 before p1 before s1.
+        let (g1, p1, s1) = (
+            text.find("\"g1\"").unwrap(),
+            text.find("\"p1\"").unwrap(),
+            text.find("\"s1\"").unwrap(),
+        );
+        assert!(g1 < p1 && p1 < s1, "{text}");
+    }
+
+    #[test]
+    fn file_names_are_ascii_and_say_what_is_in_them() {
+        let f = form("sipas-2017");
+        assert_eq!(
+            file_name("SNV.HG", false, &f.definition, "2025-Q1", Format::Csv),
+            "sipas-responses_SNV.HG_sipas-2017-v1_2025-Q1.csv"
+        );
+        assert_eq!(
+            file_name("SỞ 1", true, &f.definition, "2025-02/2026-01", Format::Xlsx),
+            "sipas-responses_S__1-subtree_sipas-2017-v1_2025-02_2026-01.xlsx"
+        );
+    }
+
+    #[test]
+    fn excel_strings_are_cut_at_excels_limit_on_a_character_boundary() {
+        let long = "ệ".repeat(XLSX_MAX_STRING + 5);
+        assert_eq!(excel_string(&long).chars().count(), XLSX_MAX_STRING);
+        assert_eq!(excel_string("ngắn"), "ngắn");
+    }
+
+    #[tokio::test]
+    async fn a_workbook_longer_than_a_sheet_continues_on_the_next_with_the_header_again() {
+        let job = Arc::new(job(Format::Xlsx, Language::Vi));
+        let (tx, rx) = mpsc::channel(2);
+        let rows: Vec<ExportRow> = (1..=5)
+            .map(|i| row(json!({"s1": i, "g1": format!("Ý kiến số {i}"), "e1": ["lower_fees", "facilities"]})))
+            .collect();
+        let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
+        tx.send((0, rows)).await.unwrap();
+        drop(tx);
+        // 3 rows a sheet: the header and two responses.
+        let writer = Arc::clone(&job);
+        let (file, length) = tokio::task::spawn_blocking(move || write_xlsx(rx, &writer, 3))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(length > 0);
+        let mut book = Xlsx::new(std::io::BufReader::new(file)).unwrap();
+        assert_eq!(
+            book.sheet_names(),
+            vec!["Phiếu trả lời", "Phiếu trả lời (2)", "Phiếu trả lời (3)"]
+        );
+        let mut seen = Vec::new();
+        for name in book.sheet_names() {
+            let range = book.worksheet_range(&name).unwrap();
+            let mut rows = range.rows();
+            let head: Vec<String> = rows.next().unwrap().iter().map(|c| c.to_string()).collect();
+            assert_eq!(head, job.header);
+            for r in rows {
+                seen.push(r[0].to_string());
+                assert_eq!(r[2], Data::Float(1.0));
+                assert_eq!(r[3], Data::String("SỞ-1".into()));
+                assert_eq!(r[4], Data::String("Đất đai".into()));
+                assert_eq!(r[8], Data::Bool(false));
+                let g1 = 10;
+                assert!(r[g1].to_string().starts_with("Ý kiến số "), "{:?}", r[g1]);
+            }
+        }
+        assert_eq!(seen, ids);
+    }
+}
