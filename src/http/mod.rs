@@ -96,6 +96,7 @@ pub fn app(
         .service(pages::dashboard::breakdowns)
         .service(pages::dashboard::downloads)
         .service(pages::dashboard::report_xlsx)
+        .service(pages::dashboard::export_download)
         .split_for_parts();
     let api = openapi::finish(api);
     let routes = web::Data::new(RouteTable::from_openapi(&api));

@@ -768,8 +768,42 @@ async fn the_xlsx_report_holds_the_overviews_figures_and_respects_the_subtree() 
         });
         assert!(found, "SIPAS {sipas} not in the summary sheet");
     }
-    // An agency officer cannot download a sibling's report.
+    // The raw answers: the same rows as the API's export, with a byte-order mark for Excel.
+    let api_csv = app
+        .client
+        .get(app.url(
+            "/api/v1/responses/export?agency=SO-A&form=sipas-2017&from=2025-01&to=2025-12&subtree=false&format=csv",
+        ))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let (status, headers, csv) = b
+        .download("/dashboard/agencies/SO-A/export.csv?form=sipas-2017&period=2025")
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment;")
+    );
+    assert_eq!(&csv[..3], b"\xEF\xBB\xBF");
+    assert_eq!(&csv[3..], &api_csv[..], "the API's rows");
+    assert_eq!(String::from_utf8_lossy(&csv).lines().count(), 1 + 72);
+    let (status, _, _) = b
+        .download("/dashboard/agencies/SO-A/export.txt?form=sipas-2017&period=2025")
+        .await;
+    assert_eq!(status, 422);
+    // An agency officer cannot download a sibling's report or answers.
     let b = signed_in(&app, "can.bo@huyen.gov.vn").await;
+    let (status, _, _) = b
+        .download("/dashboard/agencies/SO-A/export.json?form=sipas-2017&period=2025")
+        .await;
+    assert_eq!(status, 403);
     let (status, headers, _) = b
         .download("/dashboard/agencies/SO-A/report.xlsx?form=sipas-2017&period=2025")
         .await;

@@ -1757,6 +1757,68 @@ pub async fn report_xlsx(
     ))
 }
 
+/// The anonymous answers of the page's agency, form and period as CSV (with a byte-order mark,
+/// for Excel), XLSX or JSON: `GET /api/v1/responses/export` for the signed-in officer, with
+/// Vietnamese column names unless `lang=en`.
+#[utoipa::path(
+    tag = "pages",
+    params(
+        ("code" = String, Path, description = "agency code"),
+        ("ext" = String, Path, description = "`csv`, `xlsx` or `json`"),
+        ("form" = Option<String>, Query), ("period" = Option<String>, Query),
+        ("lang" = Option<String>, Query),
+    ),
+    responses(
+        (status = 200, description = "The rows, streamed, as an attachment"),
+        (status = 303, description = "Not signed in: to the sign-in page"),
+        (status = "default", description = "Any other outcome, as an HTML page", content_type = "text/html"),
+    )
+)]
+#[get("/dashboard/agencies/{code}/export.{ext}")]
+pub async fn export_download(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    officer: Officer,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, PageError> {
+    use crate::http::export::{ExportQuery, prepare, respond};
+    let (code, ext) = path.into_inner();
+    let r = request(&req, &state, &officer, &code, Tab::Downloads).await?;
+    let lang = r.lang;
+    let (from, to) = r.period.month_range();
+    let q = ExportQuery {
+        agency: Some(r.agency.code.clone()),
+        form: Some(r.form_key.clone()),
+        from: Some(from),
+        to: Some(to),
+        subtree: Some(r.subtree.unwrap_or(!r.children.is_empty()).to_string()),
+        bom: Some((ext == "csv").to_string()),
+        format: Some(ext),
+        lang: Some(r.lang_code().to_owned()),
+        ..ExportQuery::default()
+    };
+    let prepared = prepare(&state, &officer, &q, None)
+        .await
+        .map_err(|e| page_error(lang, e))?;
+    let mut res = respond(&state, prepared)
+        .await
+        .map_err(|e| page_error(lang, e))?;
+    let headers = res.headers_mut();
+    for (name, value) in [
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            super::officer::CONTENT_SECURITY_POLICY,
+        ),
+    ] {
+        headers.insert(name, header::HeaderValue::from_static(value));
+    }
+    res.extensions_mut()
+        .insert(crate::http::middleware::HumanPage);
+    Ok(res)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
