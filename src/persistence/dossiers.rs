@@ -272,6 +272,59 @@ pub async fn set_expiry(
     Ok(())
 }
 
+/// A dossier to mark answered together with storing its response.
+#[derive(Debug, Clone, Copy)]
+pub struct Claim<'a> {
+    pub id: Uuid,
+    /// Keyed digest of the answers, kept while the link is valid (retries are told apart).
+    pub digest: &'a str,
+    /// What replaces the dossier code (`TokenKey::seal_code`).
+    pub sealed_code: &'a str,
+}
+
+/// Rows per claiming statement (3 parameters each).
+const CLAIM_ROWS: usize = 512;
+
+/// Marks answered every dossier of `claims` that is not answered yet — in the same statement
+/// replacing its code by the sealed code and keeping the answers' digest — and returns the ids
+/// it marked: the exactly-once rule. One statement per 512 dossiers (`UPDATE … FROM (VALUES …)
+/// … WHERE answered = false RETURNING id`), not one per dossier. The ids must be distinct.
+///
+/// The rows are sent in id order so that two processes claiming overlapping dossiers on
+/// PostgreSQL lock them in the same order; a list is padded with rows of the nil id (which no
+/// dossier has) to a power of two, so a handful of statement texts stay prepared.
+pub async fn claim(db: &impl ConnectionTrait, claims: &[Claim<'_>]) -> Result<HashSet<Uuid>, DbErr> {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, IntoIden, Query, TableRef, ValueTuple};
+    let mut sorted: Vec<&Claim> = claims.iter().collect();
+    sorted.sort_unstable_by_key(|c| c.id);
+    let mut claimed = HashSet::with_capacity(claims.len());
+    for chunk in sorted.chunks(CLAIM_ROWS) {
+        let mut rows: Vec<ValueTuple> = chunk
+            .iter()
+            .map(|c| ValueTuple::Many(vec![c.id.into(), c.digest.into(), c.sealed_code.into()]))
+            .collect();
+        rows.resize(
+            chunk.len().next_power_of_two(),
+            ValueTuple::Many(vec![Uuid::nil().into(), "".into(), "".into()]),
+        );
+        let v = Alias::new("v");
+        let update = Query::update()
+            .table("dossiers")
+            .value("answered", true)
+            .value("response_digest", Expr::col((v.clone(), "column2")))
+            .value("dossier_code", Expr::col((v.clone(), "column3")))
+            .from(TableRef::ValuesList(rows, v.clone().into_iden()))
+            .and_where(Expr::col(("dossiers", "id")).equals((v, "column1")))
+            .and_where(Expr::col(("dossiers", "answered")).eq(false))
+            .returning_col("id")
+            .to_owned();
+        for row in db.query_all(&update).await? {
+            claimed.insert(row.try_get::<Uuid>("", "id")?);
+        }
+    }
+    Ok(claimed)
+}
+
 /// Marks a dossier's survey as answered (the response endpoint; tests).
 pub async fn mark_answered(db: &impl ConnectionTrait, id: Uuid) -> Result<(), DbErr> {
     dossier::Entity::update_many()

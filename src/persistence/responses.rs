@@ -11,6 +11,9 @@
 //! submission order (docs/privacy.md). On PostgreSQL the conditional update takes the row lock,
 //! so several processes on one database still store each dossier's response once.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
 use futures_util::FutureExt;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
@@ -22,6 +25,7 @@ use uuid::Uuid;
 use std::sync::Arc;
 
 use super::aggregates;
+use super::dossiers::{self, Claim};
 use super::entities::response;
 use super::outbox;
 use crate::domain::aggregates::{Contribution, ScoreShape};
@@ -193,25 +197,46 @@ async fn store_batch(db: &DatabaseConnection, mut batch: Vec<Job>) {
 }
 
 /// Stores a batch in one transaction; one outcome per response, in order.
+///
+/// A constant number of statements per batch, whatever its size: one claims every dossier
+/// (`dossiers::claim`), one inserts the responses, one erases e-mail addresses, and three update
+/// the score buckets (`aggregates::apply`). A dossier named twice in a batch (concurrent
+/// submissions) is claimed once, by its first response in the (shuffled) batch.
 pub async fn commit(
     db: &DatabaseConnection,
     batch: &[&NewResponse],
 ) -> Result<Vec<Outcome>, DbErr> {
     let txn = db.begin().await?;
+    let mut first: HashMap<Uuid, usize> = HashMap::with_capacity(batch.len());
+    let mut claims = Vec::with_capacity(batch.len());
+    for (i, r) in batch.iter().enumerate() {
+        if let Entry::Vacant(slot) = first.entry(r.dossier_id) {
+            slot.insert(i);
+            claims.push(Claim {
+                id: r.dossier_id,
+                digest: &r.digest,
+                sealed_code: &r.sealed_code,
+            });
+        }
+    }
+    let claimed = dossiers::claim(&txn, &claims).await?;
     let mut outcomes = Vec::with_capacity(batch.len());
-    let mut rows = Vec::new();
-    let mut answered = Vec::new();
-    let mut stored: Vec<&NewResponse> = Vec::new();
-    for r in batch {
-        let claim = Query::update()
-            .table("dossiers")
-            .value("answered", true)
-            .value("response_digest", r.digest.clone())
-            .value("dossier_code", r.sealed_code.clone())
-            .and_where(Expr::col("id").eq(r.dossier_id))
-            .and_where(Expr::col("answered").eq(false))
-            .to_owned();
-        if txn.execute(&claim).await?.rows_affected() == 1 {
+    let mut rows = Vec::with_capacity(claimed.len());
+    let mut answered = Vec::with_capacity(claimed.len());
+    let mut stored: Vec<&NewResponse> = Vec::with_capacity(claimed.len());
+    for (i, r) in batch.iter().enumerate() {
+        let firsts = first.get(&r.dossier_id).copied();
+        let outcome = if !claimed.contains(&r.dossier_id) {
+            // Answered before this batch.
+            Outcome::AlreadyAnswered {
+                digest: stored_digest(&txn, r.dossier_id).await?,
+            }
+        } else if firsts != Some(i) {
+            // Answered by an earlier response of this batch.
+            Outcome::AlreadyAnswered {
+                digest: firsts.and_then(|f| batch.get(f)).map(|f| f.digest.clone()),
+            }
+        } else {
             rows.push(response::ActiveModel {
                 id: Set(Uuid::new_v4()),
                 agency_id: Set(r.agency_id),
@@ -227,12 +252,9 @@ pub async fn commit(
             });
             answered.push(r.dossier_id);
             stored.push(r);
-            outcomes.push(Outcome::Stored);
-        } else {
-            outcomes.push(Outcome::AlreadyAnswered {
-                digest: stored_digest(&txn, r.dossier_id).await?,
-            });
-        }
+            Outcome::Stored
+        };
+        outcomes.push(outcome);
     }
     // SQLite allows 32766 bound parameters; 11 columns a row.
     for chunk in rows.chunks(2000) {
