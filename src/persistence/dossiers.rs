@@ -215,19 +215,13 @@ pub async fn insert_many(
     Ok(skipped)
 }
 
-/// The dossier whose token hashes to `hash`, with its agency.
+/// The dossier whose token hashes to `hash`, with its agency (one query: this runs for every
+/// submission).
 pub async fn find_by_token_hash(
     db: &impl ConnectionTrait,
     hash: &TokenHash,
 ) -> Result<Option<SurveyDossier>, DbErr> {
-    let row = dossier::Entity::find()
-        .filter(dossier::Column::TokenHash.eq(hash.as_str()))
-        .one(db)
-        .await?;
-    match row {
-        Some(m) => with_agency(db, m).await.map(Some),
-        None => Ok(None),
-    }
+    with_agency(db, dossier::Column::TokenHash.eq(hash.as_str())).await
 }
 
 /// The dossier with this id, with its agency.
@@ -235,24 +229,36 @@ pub async fn find_by_id(
     db: &impl ConnectionTrait,
     id: Uuid,
 ) -> Result<Option<SurveyDossier>, DbErr> {
-    match dossier::Entity::find_by_id(id).one(db).await? {
-        Some(m) => with_agency(db, m).await.map(Some),
-        None => Ok(None),
-    }
+    with_agency(db, dossier::Column::Id.eq(id)).await
 }
 
-async fn with_agency(db: &impl ConnectionTrait, m: dossier::Model) -> Result<SurveyDossier, DbErr> {
-    let agency = agency::Entity::find_by_id(m.agency_id)
+async fn with_agency(
+    db: &impl ConnectionTrait,
+    filter: sea_orm::sea_query::SimpleExpr,
+) -> Result<Option<SurveyDossier>, DbErr> {
+    use sea_orm::{JoinType, RelationDef};
+    let agency_of: RelationDef = dossier::Entity::belongs_to(agency::Entity)
+        .from(dossier::Column::AgencyId)
+        .to(agency::Column::Id)
+        .into();
+    let row = dossier::Entity::find()
+        .select_also(agency::Entity)
+        .join(JoinType::InnerJoin, agency_of)
+        .filter(filter)
         .one(db)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound(format!("agency of dossier {}", m.id)))?;
-    Ok(SurveyDossier {
+        .await?;
+    let Some((m, agency)) = row else {
+        return Ok(None);
+    };
+    let agency =
+        agency.ok_or_else(|| DbErr::RecordNotFound(format!("agency of dossier {}", m.id)))?;
+    Ok(Some(SurveyDossier {
         agency_path: path_of(&agency)?,
         agency_code: agency.code,
         agency_name_vi: agency.name_vi,
         agency_name_en: agency.name_en,
         dossier: to_domain(m)?,
-    })
+    }))
 }
 
 /// Sets when a dossier's survey link expires (operators extending a survey; tests).

@@ -35,7 +35,10 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
     options
         .sqlx_logging(false)
         .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))
-        .max_connections(settings.max_connections);
+        .max_connections(settings.max_connections)
+        // Not a ping before every statement (a round trip each; on SQLite a hop to the
+        // connection's thread), only on connections idle for a while.
+        .test_before_acquire_if_idle_for(IDLE_PING);
     if url.starts_with("sqlite:") {
         match sqlite_file(url) {
             Some(file) => {
