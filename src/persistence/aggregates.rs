@@ -93,11 +93,9 @@ pub async fn apply(db: &impl ConnectionTrait, stored: &[&NewResponse]) -> Result
     let mut updated: Vec<ValueTuple> = Vec::with_capacity(keys.len());
     for chunk in keys.chunks(BUCKET_CHUNK) {
         let mut select = score_bucket::Entity::find()
-            .filter(
-                chunk
-                    .iter()
-                    .fold(sea_orm::Condition::any(), |any, key| any.add(bucket_filter(key))),
-            )
+            .filter(chunk.iter().fold(sea_orm::Condition::any(), |any, key| {
+                any.add(bucket_filter(key))
+            }))
             .order_by_asc(score_bucket::Column::AgencyId)
             .order_by_asc(score_bucket::Column::FormKey)
             .order_by_asc(score_bucket::Column::FormVersion)

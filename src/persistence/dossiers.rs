@@ -299,7 +299,10 @@ const CLAIM_ROWS: usize = 512;
 /// The rows are sent in id order so that two processes claiming overlapping dossiers on
 /// PostgreSQL lock them in the same order; a list is padded with rows of the nil id (which no
 /// dossier has) to a power of two, so a handful of statement texts stay prepared.
-pub async fn claim(db: &impl ConnectionTrait, claims: &[Claim<'_>]) -> Result<HashSet<Uuid>, DbErr> {
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    claims: &[Claim<'_>],
+) -> Result<HashSet<Uuid>, DbErr> {
     use sea_orm::sea_query::{Alias, Expr, ExprTrait, IntoIden, Query, TableRef, ValueTuple};
     let mut sorted: Vec<&Claim> = claims.iter().collect();
     sorted.sort_unstable_by_key(|c| c.id);

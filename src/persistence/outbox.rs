@@ -218,10 +218,14 @@ pub async fn erase_for_dossiers(
         // Repeating the last id up to a power of two keeps the number of statement texts
         // small, so they stay prepared (the response writer calls this for every batch).
         let padded = chunk.len().next_power_of_two();
-        let ids = chunk
-            .iter()
-            .copied()
-            .chain(chunk.last().copied().into_iter().cycle().take(padded - chunk.len()));
+        let ids = chunk.iter().copied().chain(
+            chunk
+                .last()
+                .copied()
+                .into_iter()
+                .cycle()
+                .take(padded - chunk.len()),
+        );
         erase_contact(outbox::Entity::update_many())
             .filter(outbox::Column::DossierId.is_in(ids))
             .filter(outbox::Column::Email.is_not_null())
