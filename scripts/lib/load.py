@@ -214,7 +214,7 @@ def query(db, sql):
     if db.startswith("postgres"):
         cmd = ["psql", "-X", "-q", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1", db, "-c", sql]
     else:
-        cmd = ["sqlite3", "-batch", "-separator", "\t", db, sql]
+        cmd = ["sqlite3", "-batch", "-cmd", ".timeout 10000", "-separator", "\t", db, sql]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return [line.split("\t") for line in out.splitlines() if line]
 

@@ -65,7 +65,7 @@ sql() {
   if [ -n "${PG_SERVER:-}" ]; then
     psql -X -q -A -t -F $'\t' -v ON_ERROR_STOP=1 "$DB" -c "$1"
   else
-    sqlite3 -batch -separator $'\t' "$DB" "$1"
+    sqlite3 -batch -cmd ".timeout 10000" -separator $'\t' "$DB" "$1"
   fi
 }
 
