@@ -66,7 +66,12 @@ impl Application {
             forms,
             token_key,
             survey_limiter: SurveyLookupLimiter::new(&settings.surveys),
-            responses: ResponseWriter::spawn(db.clone(), settings.responses.writer_batch_max),
+            responses: ResponseWriter::spawn(
+                persistence::dedicated(&db)
+                    .await
+                    .context("opening the response writer's connection")?,
+                settings.responses.writer_batch_max,
+            ),
             settings,
         });
         let from = state

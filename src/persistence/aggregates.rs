@@ -32,6 +32,8 @@ type BucketKey = (Uuid, String, i32, String, String);
 const PAGE: u64 = 5_000;
 /// Agencies per `IN (…)` list.
 const AGENCY_CHUNK: usize = 500;
+/// Buckets per statement when applying a batch (6 parameters each).
+const BUCKET_CHUNK: usize = 256;
 
 fn corrupt(key: &BucketKey) -> DbErr {
     DbErr::Type(format!(
@@ -40,8 +42,11 @@ fn corrupt(key: &BucketKey) -> DbErr {
     ))
 }
 
-/// Adds the responses just stored in this transaction to their buckets.
+/// Adds the responses just stored in this transaction to their buckets, in three statements
+/// whatever the number of buckets: create the missing ones (`INSERT … ON CONFLICT DO NOTHING`),
+/// read them all (locked on PostgreSQL), write them all (`UPDATE … FROM (VALUES …)`).
 pub async fn apply(db: &impl ConnectionTrait, stored: &[&NewResponse]) -> Result<(), DbErr> {
+    use sea_orm::sea_query::{Alias, ExprTrait, IntoIden, Query, TableRef, ValueTuple};
     let mut groups: BTreeMap<BucketKey, (Arc<ScoreShape>, Vec<&Contribution>)> = BTreeMap::new();
     for r in stored {
         let key = (
@@ -57,16 +62,109 @@ pub async fn apply(db: &impl ConnectionTrait, stored: &[&NewResponse]) -> Result
             .1
             .push(&r.contribution);
     }
-    for (key, (shape, contributions)) in groups {
-        let mut counts = lock_bucket(db, &key, &shape).await?;
-        for c in contributions {
-            counts.add(c);
-        }
-        score_bucket::Entity::update_many()
-            .col_expr(score_bucket::Column::Counts, Expr::value(counts.encode()))
-            .filter(bucket_filter(&key))
-            .exec(db)
+    if groups.is_empty() {
+        return Ok(());
+    }
+    // Every node inserts in key order and then locks in key order, so two nodes updating the
+    // same buckets wait for each other instead of deadlocking (an existing row is not locked
+    // by `ON CONFLICT DO NOTHING`).
+    let mut empty: HashMap<(String, i32), String> = HashMap::new();
+    let fresh: Vec<score_bucket::ActiveModel> = groups
+        .iter()
+        .map(|(key, (shape, _))| score_bucket::ActiveModel {
+            agency_id: Set(key.0),
+            form_key: Set(key.1.clone()),
+            form_version: Set(key.2),
+            period_month: Set(key.3.clone()),
+            channel: Set(key.4.clone()),
+            counts: Set(empty
+                .entry((key.1.clone(), key.2))
+                .or_insert_with(|| shape.empty().encode())
+                .clone()),
+        })
+        .collect();
+    for chunk in fresh.chunks(BUCKET_CHUNK) {
+        score_bucket::Entity::insert_many(chunk.to_vec())
+            .on_conflict_do_nothing()
+            .exec_without_returning(db)
             .await?;
+    }
+    let keys: Vec<&BucketKey> = groups.keys().collect();
+    let mut updated: Vec<ValueTuple> = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(BUCKET_CHUNK) {
+        let mut select = score_bucket::Entity::find()
+            .filter(chunk.iter().fold(sea_orm::Condition::any(), |any, key| {
+                any.add(bucket_filter(key))
+            }))
+            .order_by_asc(score_bucket::Column::AgencyId)
+            .order_by_asc(score_bucket::Column::FormKey)
+            .order_by_asc(score_bucket::Column::FormVersion)
+            .order_by_asc(score_bucket::Column::PeriodMonth)
+            .order_by_asc(score_bucket::Column::Channel);
+        if db.get_database_backend() == DatabaseBackend::Postgres {
+            select = select.lock_exclusive();
+        }
+        for row in select.all(db).await? {
+            let key = (
+                row.agency_id,
+                row.form_key,
+                row.form_version,
+                row.period_month,
+                row.channel,
+            );
+            let Some((shape, contributions)) = groups.get(&key) else {
+                continue;
+            };
+            let mut counts = shape.decode(&row.counts).map_err(|_| corrupt(&key))?;
+            for c in contributions {
+                counts.add(c);
+            }
+            updated.push(ValueTuple::Many(vec![
+                key.0.into(),
+                key.1.into(),
+                key.2.into(),
+                key.3.into(),
+                key.4.into(),
+                counts.encode().into(),
+            ]));
+        }
+    }
+    if updated.len() != groups.len() {
+        return Err(DbErr::RecordNotFound(format!(
+            "{} of {} score buckets",
+            groups.len() - updated.len(),
+            groups.len()
+        )));
+    }
+    let v = Alias::new("v");
+    let col = |c: &str| Expr::col((v.clone(), Alias::new(c)));
+    let t = |c: &str| Expr::col(("score_buckets", Alias::new(c)));
+    for chunk in updated.chunks(BUCKET_CHUNK) {
+        let mut rows = chunk.to_vec();
+        // Padding to a power of two (rows of the nil agency, which match nothing) keeps the
+        // number of statement texts small, so they stay prepared.
+        rows.resize(
+            chunk.len().next_power_of_two(),
+            ValueTuple::Many(vec![
+                Uuid::nil().into(),
+                "".into(),
+                0_i32.into(),
+                "".into(),
+                "".into(),
+                "".into(),
+            ]),
+        );
+        let update = Query::update()
+            .table("score_buckets")
+            .value("counts", col("column6"))
+            .from(TableRef::ValuesList(rows, v.clone().into_iden()))
+            .and_where(t("agency_id").eq(col("column1")))
+            .and_where(t("form_key").eq(col("column2")))
+            .and_where(t("form_version").eq(col("column3")))
+            .and_where(t("period_month").eq(col("column4")))
+            .and_where(t("channel").eq(col("column5")))
+            .to_owned();
+        db.execute(&update).await?;
     }
     Ok(())
 }
@@ -78,34 +176,6 @@ fn bucket_filter(key: &BucketKey) -> sea_orm::Condition {
         .add(score_bucket::Column::FormVersion.eq(key.2))
         .add(score_bucket::Column::PeriodMonth.eq(key.3.as_str()))
         .add(score_bucket::Column::Channel.eq(key.4.as_str()))
-}
-
-/// Creates the bucket if missing, locks it (PostgreSQL) and reads it.
-async fn lock_bucket(
-    db: &impl ConnectionTrait,
-    key: &BucketKey,
-    shape: &ScoreShape,
-) -> Result<BucketCounts, DbErr> {
-    score_bucket::Entity::insert(score_bucket::ActiveModel {
-        agency_id: Set(key.0),
-        form_key: Set(key.1.clone()),
-        form_version: Set(key.2),
-        period_month: Set(key.3.clone()),
-        channel: Set(key.4.clone()),
-        counts: Set(shape.empty().encode()),
-    })
-    .on_conflict_do_nothing()
-    .exec_without_returning(db)
-    .await?;
-    let mut select = score_bucket::Entity::find().filter(bucket_filter(key));
-    if db.get_database_backend() == DatabaseBackend::Postgres {
-        select = select.lock_exclusive();
-    }
-    let row = select
-        .one(db)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound(format!("score bucket {key:?}")))?;
-    shape.decode(&row.counts).map_err(|_| corrupt(key))
 }
 
 /// Counts newly registered dossiers: `(agency, form key, completion time, channel)` each.

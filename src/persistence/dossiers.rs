@@ -215,19 +215,13 @@ pub async fn insert_many(
     Ok(skipped)
 }
 
-/// The dossier whose token hashes to `hash`, with its agency.
+/// The dossier whose token hashes to `hash`, with its agency (one query: this runs for every
+/// submission).
 pub async fn find_by_token_hash(
     db: &impl ConnectionTrait,
     hash: &TokenHash,
 ) -> Result<Option<SurveyDossier>, DbErr> {
-    let row = dossier::Entity::find()
-        .filter(dossier::Column::TokenHash.eq(hash.as_str()))
-        .one(db)
-        .await?;
-    match row {
-        Some(m) => with_agency(db, m).await.map(Some),
-        None => Ok(None),
-    }
+    with_agency(db, dossier::Column::TokenHash.eq(hash.as_str())).await
 }
 
 /// The dossier with this id, with its agency.
@@ -235,24 +229,36 @@ pub async fn find_by_id(
     db: &impl ConnectionTrait,
     id: Uuid,
 ) -> Result<Option<SurveyDossier>, DbErr> {
-    match dossier::Entity::find_by_id(id).one(db).await? {
-        Some(m) => with_agency(db, m).await.map(Some),
-        None => Ok(None),
-    }
+    with_agency(db, dossier::Column::Id.eq(id)).await
 }
 
-async fn with_agency(db: &impl ConnectionTrait, m: dossier::Model) -> Result<SurveyDossier, DbErr> {
-    let agency = agency::Entity::find_by_id(m.agency_id)
+async fn with_agency(
+    db: &impl ConnectionTrait,
+    filter: sea_orm::sea_query::SimpleExpr,
+) -> Result<Option<SurveyDossier>, DbErr> {
+    use sea_orm::{JoinType, RelationDef};
+    let agency_of: RelationDef = dossier::Entity::belongs_to(agency::Entity)
+        .from(dossier::Column::AgencyId)
+        .to(agency::Column::Id)
+        .into();
+    let row = dossier::Entity::find()
+        .select_also(agency::Entity)
+        .join(JoinType::InnerJoin, agency_of)
+        .filter(filter)
         .one(db)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound(format!("agency of dossier {}", m.id)))?;
-    Ok(SurveyDossier {
+        .await?;
+    let Some((m, agency)) = row else {
+        return Ok(None);
+    };
+    let agency =
+        agency.ok_or_else(|| DbErr::RecordNotFound(format!("agency of dossier {}", m.id)))?;
+    Ok(Some(SurveyDossier {
         agency_path: path_of(&agency)?,
         agency_code: agency.code,
         agency_name_vi: agency.name_vi,
         agency_name_en: agency.name_en,
         dossier: to_domain(m)?,
-    })
+    }))
 }
 
 /// Sets when a dossier's survey link expires (operators extending a survey; tests).
@@ -270,6 +276,62 @@ pub async fn set_expiry(
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// A dossier to mark answered together with storing its response.
+#[derive(Debug, Clone, Copy)]
+pub struct Claim<'a> {
+    pub id: Uuid,
+    /// Keyed digest of the answers, kept while the link is valid (retries are told apart).
+    pub digest: &'a str,
+    /// What replaces the dossier code (`TokenKey::seal_code`).
+    pub sealed_code: &'a str,
+}
+
+/// Rows per claiming statement (3 parameters each).
+const CLAIM_ROWS: usize = 512;
+
+/// Marks answered every dossier of `claims` that is not answered yet — in the same statement
+/// replacing its code by the sealed code and keeping the answers' digest — and returns the ids
+/// it marked: the exactly-once rule. One statement per 512 dossiers (`UPDATE … FROM (VALUES …)
+/// … WHERE answered = false RETURNING id`), not one per dossier. The ids must be distinct.
+///
+/// The rows are sent in id order so that two processes claiming overlapping dossiers on
+/// PostgreSQL lock them in the same order; a list is padded with rows of the nil id (which no
+/// dossier has) to a power of two, so a handful of statement texts stay prepared.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    claims: &[Claim<'_>],
+) -> Result<HashSet<Uuid>, DbErr> {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, IntoIden, Query, TableRef, ValueTuple};
+    let mut sorted: Vec<&Claim> = claims.iter().collect();
+    sorted.sort_unstable_by_key(|c| c.id);
+    let mut claimed = HashSet::with_capacity(claims.len());
+    for chunk in sorted.chunks(CLAIM_ROWS) {
+        let mut rows: Vec<ValueTuple> = chunk
+            .iter()
+            .map(|c| ValueTuple::Many(vec![c.id.into(), c.digest.into(), c.sealed_code.into()]))
+            .collect();
+        rows.resize(
+            chunk.len().next_power_of_two(),
+            ValueTuple::Many(vec![Uuid::nil().into(), "".into(), "".into()]),
+        );
+        let v = Alias::new("v");
+        let update = Query::update()
+            .table("dossiers")
+            .value("answered", true)
+            .value("response_digest", Expr::col((v.clone(), "column2")))
+            .value("dossier_code", Expr::col((v.clone(), "column3")))
+            .from(TableRef::ValuesList(rows, v.clone().into_iden()))
+            .and_where(Expr::col(("dossiers", "id")).equals((v, "column1")))
+            .and_where(Expr::col(("dossiers", "answered")).eq(false))
+            .returning_col("id")
+            .to_owned();
+        for row in db.query_all(&update).await? {
+            claimed.insert(row.try_get::<Uuid>("", "id")?);
+        }
+    }
+    Ok(claimed)
 }
 
 /// Marks a dossier's survey as answered (the response endpoint; tests).

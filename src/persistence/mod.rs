@@ -35,7 +35,10 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
     options
         .sqlx_logging(false)
         .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))
-        .max_connections(settings.max_connections);
+        .max_connections(settings.max_connections)
+        // Not a ping before every statement (a round trip each; on SQLite a hop to the
+        // connection's thread), only on connections idle for a while.
+        .test_before_acquire_if_idle_for(IDLE_PING);
     if url.starts_with("sqlite:") {
         match sqlite_file(url) {
             Some(file) => {
@@ -62,6 +65,62 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
             crate::config::redact_url(url)
         )
     })
+}
+
+/// A pooled connection idle for this long is pinged before use; busy ones are not.
+const IDLE_PING: Duration = Duration::from_secs(30);
+
+/// Prepared statements kept by a dedicated connection (sqlx's default is 100): the writer's
+/// statements differ by batch size.
+const STATEMENT_CACHE: usize = 512;
+
+/// A connection of its own for a task that writes all the time (the response writer), so that
+/// it never waits behind requests for a pooled connection and its prepared statements stay
+/// cached on one connection: a pool of exactly one connection with the same options as `db`'s
+/// (same file or server, same pragmas). An in-memory SQLite database exists only inside its
+/// one pool, so there the writer shares `db`.
+pub async fn dedicated(db: &DatabaseConnection) -> Result<DatabaseConnection, DbErr> {
+    use sea_orm::sqlx::pool::PoolOptions;
+    use sea_orm::{SqlxPostgresConnector, SqlxSqliteConnector};
+    // A busy connection is not pinged before each transaction (a round trip each); one idle
+    // for a while is, in case the server dropped it.
+    fn one<DB: sea_orm::sqlx::Database>() -> PoolOptions<DB> {
+        PoolOptions::new()
+            .min_connections(1)
+            .max_connections(1)
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= IDLE_PING {
+                        sea_orm::sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
+    }
+    match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Sqlite => {
+            let options = db.get_sqlite_connection_pool().connect_options();
+            let file = options.get_filename().to_string_lossy();
+            if file == ":memory:" || file.starts_with("file:sqlx-in-memory") {
+                return Ok(db.clone());
+            }
+            let pool = one()
+                .connect_with((*options).clone().statement_cache_capacity(STATEMENT_CACHE))
+                .await
+                .map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into())))?;
+            Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+        }
+        sea_orm::DatabaseBackend::Postgres => {
+            let options = db.get_postgres_connection_pool().connect_options();
+            let pool = one()
+                .connect_with((*options).clone().statement_cache_capacity(STATEMENT_CACHE))
+                .await
+                .map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into())))?;
+            Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
+        }
+        _ => Ok(db.clone()),
+    }
 }
 
 /// Applies every pending migration.

@@ -214,9 +214,20 @@ pub async fn erase_for_dossiers(
     db: &impl ConnectionTrait,
     dossier_ids: &[Uuid],
 ) -> Result<(), DbErr> {
-    for chunk in dossier_ids.chunks(500) {
+    for chunk in dossier_ids.chunks(512) {
+        // Repeating the last id up to a power of two keeps the number of statement texts
+        // small, so they stay prepared (the response writer calls this for every batch).
+        let padded = chunk.len().next_power_of_two();
+        let ids = chunk.iter().copied().chain(
+            chunk
+                .last()
+                .copied()
+                .into_iter()
+                .cycle()
+                .take(padded - chunk.len()),
+        );
         erase_contact(outbox::Entity::update_many())
-            .filter(outbox::Column::DossierId.is_in(chunk.iter().copied()))
+            .filter(outbox::Column::DossierId.is_in(ids))
             .filter(outbox::Column::Email.is_not_null())
             .exec(db)
             .await?;

@@ -1,19 +1,28 @@
 //! Storing anonymous responses exactly once per dossier, durably and fast.
 //!
-//! One [`ResponseWriter`] task per process owns all response writes. Requests hand it a
-//! [`NewResponse`] and wait; the writer takes everything that is queued (up to a batch limit),
-//! and commits it in **one transaction**: per item, a conditional update flips the dossier's
-//! `answered` flag (`… WHERE id = ? AND answered = false`) and, only if it did, the response row
-//! is inserted. A request is answered only after the commit, so an acknowledged response is on
-//! disk (SQLite runs with `synchronous = FULL`), and throughput is one fsync per batch, not per
-//! request. The same update replaces the dossier code by its keyed hash and the dossier's e-mail
-//! address is erased: once answered, neither is needed. Rows are shuffled within a batch and ids are random, so storage order does not follow
-//! submission order (docs/privacy.md). On PostgreSQL the conditional update takes the row lock,
-//! so several processes on one database still store each dossier's response once.
+//! One [`ResponseWriter`] task per process owns all response writes, on a database connection of
+//! its own (`persistence::dedicated`). Requests hand it a [`NewResponse`] and wait; the writer
+//! takes everything that is queued (up to a batch limit) and commits it in **one transaction** of
+//! a constant number of statements: one conditional update flips the `answered` flag of every
+//! dossier of the batch (`… WHERE answered = false RETURNING id`, `dossiers::claim`), and only
+//! the responses whose dossier it flipped are inserted; then e-mail addresses are erased and the
+//! score buckets updated. A request is answered only after the commit, so an acknowledged
+//! response is on disk (SQLite runs with `synchronous = FULL`), and throughput is one fsync per
+//! batch, not per request. The same update replaces the dossier code by its keyed hash and the
+//! dossier's e-mail address is erased: once answered, neither is needed. Rows are shuffled
+//! within a batch and ids are random, so storage order does not follow submission order
+//! (docs/privacy.md). On PostgreSQL the conditional update takes the row locks, so several
+//! processes on one database still store each dossier's response once.
+//!
+//! `scripts/bench-submit` measures this path under load and `scripts/crash-test` kills the
+//! server in the middle of it (README, "Benchmarks").
 //!
 //! Reading them back raw, for the anonymous-answer export, is [`export_next_month`] and
 //! [`export_page`]: one agency, one form version and one month at a time, a page at a time in
 //! keyset order.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use futures_util::FutureExt;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
@@ -26,8 +35,11 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use super::aggregates;
+use super::dossiers::{self, Claim};
 use super::entities::response;
 use super::outbox;
 use crate::domain::aggregates::{Contribution, ScoreShape};
@@ -111,6 +123,39 @@ struct Job {
 #[derive(Clone)]
 pub struct ResponseWriter {
     tx: mpsc::Sender<Job>,
+    stats: Arc<WriterStats>,
+}
+
+/// What the writer has done since the start (rendered by `GET /metrics`).
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    /// Transactions committed (batches).
+    pub batches: AtomicU64,
+    /// Responses in those batches (stored or found answered).
+    pub responses: AtomicU64,
+    /// Microseconds spent in those transactions, from `BEGIN` to the end of `COMMIT`.
+    pub commit_micros: AtomicU64,
+}
+
+impl WriterStats {
+    /// The Prometheus text exposition of these counters.
+    pub fn render(&self) -> String {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        format!(
+            "# HELP sipas_response_batches_total Transactions of the response writer.\n\
+             # TYPE sipas_response_batches_total counter\n\
+             sipas_response_batches_total {}\n\
+             # HELP sipas_response_batch_items_total Submissions in those transactions.\n\
+             # TYPE sipas_response_batch_items_total counter\n\
+             sipas_response_batch_items_total {}\n\
+             # HELP sipas_response_commit_seconds_total Time spent in those transactions.\n\
+             # TYPE sipas_response_commit_seconds_total counter\n\
+             sipas_response_commit_seconds_total {}\n",
+            get(&self.batches),
+            get(&self.responses),
+            get(&self.commit_micros) as f64 / 1e6,
+        )
+    }
 }
 
 /// The writer task has stopped or its transaction failed.
@@ -122,8 +167,14 @@ impl ResponseWriter {
     /// Starts the writer on `db`, committing at most `max_batch` responses per transaction.
     pub fn spawn(db: DatabaseConnection, max_batch: usize) -> Self {
         let (tx, rx) = mpsc::channel(max_batch.max(1) * 4);
-        tokio::spawn(run(db, rx, max_batch.max(1)));
-        Self { tx }
+        let stats = Arc::new(WriterStats::default());
+        tokio::spawn(run(db, rx, max_batch.max(1), stats.clone()));
+        Self { tx, stats }
+    }
+
+    /// The writer's counters.
+    pub fn stats(&self) -> &WriterStats {
+        &self.stats
     }
 
     /// Stores `response` (or finds its dossier already answered); returns after the commit.
@@ -139,19 +190,30 @@ impl ResponseWriter {
     }
 }
 
-async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
+async fn run(
+    db: DatabaseConnection,
+    mut rx: mpsc::Receiver<Job>,
+    max_batch: usize,
+    stats: Arc<WriterStats>,
+) {
     let mut batch = Vec::with_capacity(max_batch);
     while rx.recv_many(&mut batch, max_batch).await > 0 {
         shuffle(&mut batch);
         // A panic while storing a batch fails that batch's requests (their reply senders are
         // dropped), not the writer: later submissions are still stored.
         let jobs = std::mem::take(&mut batch);
+        let size = jobs.len() as u64;
+        let started = Instant::now();
         let stored = std::panic::AssertUnwindSafe(store_batch(&db, jobs))
             .catch_unwind()
             .await;
         if stored.is_err() {
             tracing::error!("the response writer panicked while storing a batch");
         }
+        stats.batches.fetch_add(1, Ordering::Relaxed);
+        stats.responses.fetch_add(size, Ordering::Relaxed);
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        stats.commit_micros.fetch_add(micros, Ordering::Relaxed);
     }
 }
 
@@ -199,25 +261,46 @@ async fn store_batch(db: &DatabaseConnection, mut batch: Vec<Job>) {
 }
 
 /// Stores a batch in one transaction; one outcome per response, in order.
+///
+/// A constant number of statements per batch, whatever its size: one claims every dossier
+/// (`dossiers::claim`), one inserts the responses, one erases e-mail addresses, and three update
+/// the score buckets (`aggregates::apply`). A dossier named twice in a batch (concurrent
+/// submissions) is claimed once, by its first response in the (shuffled) batch.
 pub async fn commit(
     db: &DatabaseConnection,
     batch: &[&NewResponse],
 ) -> Result<Vec<Outcome>, DbErr> {
     let txn = db.begin().await?;
+    let mut first: HashMap<Uuid, usize> = HashMap::with_capacity(batch.len());
+    let mut claims = Vec::with_capacity(batch.len());
+    for (i, r) in batch.iter().enumerate() {
+        if let Entry::Vacant(slot) = first.entry(r.dossier_id) {
+            slot.insert(i);
+            claims.push(Claim {
+                id: r.dossier_id,
+                digest: &r.digest,
+                sealed_code: &r.sealed_code,
+            });
+        }
+    }
+    let claimed = dossiers::claim(&txn, &claims).await?;
     let mut outcomes = Vec::with_capacity(batch.len());
-    let mut rows = Vec::new();
-    let mut answered = Vec::new();
-    let mut stored: Vec<&NewResponse> = Vec::new();
-    for r in batch {
-        let claim = Query::update()
-            .table("dossiers")
-            .value("answered", true)
-            .value("response_digest", r.digest.clone())
-            .value("dossier_code", r.sealed_code.clone())
-            .and_where(Expr::col("id").eq(r.dossier_id))
-            .and_where(Expr::col("answered").eq(false))
-            .to_owned();
-        if txn.execute(&claim).await?.rows_affected() == 1 {
+    let mut rows = Vec::with_capacity(claimed.len());
+    let mut answered = Vec::with_capacity(claimed.len());
+    let mut stored: Vec<&NewResponse> = Vec::with_capacity(claimed.len());
+    for (i, r) in batch.iter().enumerate() {
+        let firsts = first.get(&r.dossier_id).copied();
+        let outcome = if !claimed.contains(&r.dossier_id) {
+            // Answered before this batch.
+            Outcome::AlreadyAnswered {
+                digest: stored_digest(&txn, r.dossier_id).await?,
+            }
+        } else if firsts != Some(i) {
+            // Answered by an earlier response of this batch.
+            Outcome::AlreadyAnswered {
+                digest: firsts.and_then(|f| batch.get(f)).map(|f| f.digest.clone()),
+            }
+        } else {
             rows.push(response::ActiveModel {
                 id: Set(Uuid::new_v4()),
                 agency_id: Set(r.agency_id),
@@ -233,12 +316,9 @@ pub async fn commit(
             });
             answered.push(r.dossier_id);
             stored.push(r);
-            outcomes.push(Outcome::Stored);
-        } else {
-            outcomes.push(Outcome::AlreadyAnswered {
-                digest: stored_digest(&txn, r.dossier_id).await?,
-            });
-        }
+            Outcome::Stored
+        };
+        outcomes.push(outcome);
     }
     // SQLite allows 32766 bound parameters; 11 columns a row.
     for chunk in rows.chunks(2000) {
