@@ -8,8 +8,10 @@
 //! A [`ScoreShape`] is the per-form-version layout (items in index-tree order, their scales, the
 //! tree's node subsets); a [`Contribution`] is what one stored response adds to its bucket.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
 
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -56,6 +58,8 @@ pub struct ScoreShape {
     /// Per item, the scale's level values (ascending) and which of them count as satisfied.
     levels: Vec<Vec<i64>>,
     satisfied: Vec<Vec<i64>>,
+    /// Item id → position, for reading stored answers ([`ScoreShape::stored_contribution`]).
+    positions: HashMap<String, usize>,
 }
 
 /// What one stored response adds to its bucket.
@@ -87,11 +91,18 @@ impl ScoreShape {
                 None => (Vec::new(), Vec::new()),
             })
             .unzip();
+        let positions = tree
+            .items
+            .iter()
+            .enumerate()
+            .map(|(j, id)| (id.clone(), j))
+            .collect();
         ScoreShape {
             tree,
             subsets,
             levels,
             satisfied,
+            positions,
         }
     }
 
@@ -107,6 +118,37 @@ impl ScoreShape {
 
     /// What a response with these validated answers adds (`valid` false: an invalid return).
     pub fn contribution(&self, answers: &BTreeMap<String, Value>, valid: bool) -> Contribution {
+        self.contribution_of(
+            |j| {
+                self.tree
+                    .items
+                    .get(j)
+                    .and_then(|id| answers.get(id))
+                    .and_then(Value::as_i64)
+            },
+            valid,
+        )
+    }
+
+    /// What a stored response adds, from its answers as stored (a JSON object): the same as
+    /// [`ScoreShape::contribution`] of the parsed object, but only the satisfaction items are
+    /// read, without building the object — for rebuilds and scans of a million responses.
+    ///
+    /// # Errors
+    /// When the text is not a JSON object.
+    pub fn stored_contribution(
+        &self,
+        answers: &str,
+        valid: bool,
+    ) -> Result<Contribution, serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_str(answers);
+        let values = ItemValues(self).deserialize(&mut de)?;
+        de.end()?;
+        Ok(self.contribution_of(|j| values.get(j).copied().flatten(), valid))
+    }
+
+    /// What a response adds whose answer to item `j` is `answer(j)` (an integer level, if any).
+    fn contribution_of(&self, answer: impl Fn(usize) -> Option<i64>, valid: bool) -> Contribution {
         let n = self.n_items();
         let mut c = Contribution {
             valid,
@@ -118,8 +160,8 @@ impl ScoreShape {
             return c;
         }
         let (mut answered, mut low, mut sum, mut neutral_sum) = (0_u32, 0_u32, 0.0, 0.0);
-        for (j, id) in self.tree.items.iter().enumerate() {
-            let Some(level) = answers.get(id).and_then(Value::as_i64) else {
+        for j in 0..n {
+            let Some(level) = answer(j) else {
                 continue;
             };
             let levels = self.levels_of(j);
@@ -177,6 +219,62 @@ impl ScoreShape {
             levels: stored.l,
             moments,
         })
+    }
+}
+
+/// Reads the integer answers of a shape's items from a stored answers object, skipping every
+/// other answer without building it. A later duplicate key wins, as in a parsed map.
+struct ItemValues<'s>(&'s ScoreShape);
+
+/// Reads a key: the item position, or `None` for another question.
+struct ItemKey<'s>(&'s ScoreShape);
+
+impl<'de> DeserializeSeed<'de> for ItemValues<'_> {
+    type Value = Vec<Option<i64>>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ItemValues<'_> {
+    type Value = Vec<Option<i64>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object of answers")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut values = vec![None; self.0.n_items()];
+        while let Some(key) = map.next_key_seed(ItemKey(self.0))? {
+            match key {
+                Some(j) => values[j] = map.next_value::<Value>()?.as_i64(),
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(values)
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for ItemKey<'_> {
+    type Value = Option<usize>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ItemKey<'_> {
+    type Value = Option<usize>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a question id")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(self.0.positions.get(key).copied())
     }
 }
 
@@ -327,5 +425,27 @@ mod tests {
         assert_eq!(twice.levels[0], vec![2, 2, 0, 0, 2]);
         assert!(shape("sipas-quick").decode(&b.encode()).is_err());
         assert!(s.decode("{}").is_err());
+    }
+
+    #[test]
+    fn stored_answers_contribute_as_the_parsed_ones() {
+        let s = shape("sipas-2017");
+        for text in [
+            r#"{"s1":5,"s2":"x","s3":null,"p1":"once","e1":["a","b"],"comment":"{\"s4\":1}","s5":2.0,"s6":3}"#,
+            r#"{"s1":1,"s1":4,"g1":"Hộ tịch","s22":5}"#,
+            r#"{}"#,
+        ] {
+            let parsed: BTreeMap<String, Value> = serde_json::from_str(text).unwrap();
+            for valid in [true, false] {
+                assert_eq!(
+                    s.stored_contribution(text, valid).unwrap(),
+                    s.contribution(&parsed, valid),
+                    "{text}"
+                );
+            }
+        }
+        for bad in ["[1]", "{", "{} x", "4"] {
+            assert!(s.stored_contribution(bad, true).is_err(), "{bad}");
+        }
     }
 }

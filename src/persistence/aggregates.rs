@@ -12,10 +12,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -28,8 +29,6 @@ use crate::domain::forms::PublishedForms;
 /// Agency, form key, form version, month, channel.
 type BucketKey = (Uuid, String, i32, String, String);
 
-/// Rows per page when rebuilding.
-const PAGE: u64 = 5_000;
 /// Agencies per `IN (…)` list.
 const AGENCY_CHUNK: usize = 500;
 
@@ -236,7 +235,9 @@ pub struct RebuildReport {
 
 /// Recomputes every bucket and dossier count from the raw rows, in one transaction (readers see
 /// the old or the new aggregates, never a mix). Counts are integers, so the result is
-/// bit-identical to what the incremental updates produced.
+/// bit-identical to what the incremental updates produced, whatever order the rows are read in:
+/// both tables are read in one pass each, in storage order, only the columns that count (the
+/// answers through `ScoreShape::stored_contribution`, which reads just the satisfaction items).
 ///
 /// # Errors
 /// A database error, or a response of a form version that is not loaded or whose stored
@@ -251,45 +252,52 @@ pub async fn rebuild(
     dossier_count::Entity::delete_many().exec(&txn).await?;
 
     let mut buckets: HashMap<BucketKey, BucketCounts> = HashMap::new();
-    let mut shapes: HashMap<(String, i32), Arc<ScoreShape>> = HashMap::new();
-    let mut after: Option<Uuid> = None;
-    loop {
-        let mut page = response::Entity::find().order_by_asc(response::Column::Id);
-        if let Some(id) = after {
-            page = page.filter(response::Column::Id.gt(id));
-        }
-        let rows = page.limit(PAGE).all(&txn).await?;
-        let Some(last) = rows.last() else { break };
-        after = Some(last.id);
-        for r in rows {
+    let mut shapes: Vec<(String, i32, Arc<ScoreShape>)> = Vec::new();
+    {
+        let mut rows = response::Entity::find()
+            .select_only()
+            .columns([
+                response::Column::Id,
+                response::Column::AgencyId,
+                response::Column::FormKey,
+                response::Column::FormVersion,
+                response::Column::PeriodMonth,
+                response::Column::Channel,
+                response::Column::Valid,
+                response::Column::Answers,
+            ])
+            .into_tuple::<(Uuid, Uuid, String, i32, String, String, bool, String)>()
+            .stream(&txn)
+            .await?;
+        while let Some((id, agency, form_key, version, month, channel, valid, answers)) =
+            rows.try_next().await?
+        {
             report.responses += 1;
-            let shape = match shapes.get(&(r.form_key.clone(), r.form_version)) {
-                Some(s) => s.clone(),
+            let shape = match shapes
+                .iter()
+                .find(|(k, v, _)| *k == form_key && *v == version)
+            {
+                Some((_, _, s)) => s.clone(),
                 None => {
-                    let version = u32::try_from(r.form_version).unwrap_or_default();
-                    let form = forms.version(&r.form_key, version).ok_or_else(|| {
-                        DbErr::Custom(format!(
-                            "responses of {} v{} exist, but that form version is not loaded",
-                            r.form_key, r.form_version
-                        ))
-                    })?;
-                    shapes.insert((r.form_key.clone(), r.form_version), form.score.clone());
+                    let form = forms
+                        .version(&form_key, u32::try_from(version).unwrap_or_default())
+                        .ok_or_else(|| {
+                            DbErr::Custom(format!(
+                                "responses of {form_key} v{version} exist, but that form \
+                                 version is not loaded"
+                            ))
+                        })?;
+                    shapes.push((form_key.clone(), version, form.score.clone()));
                     form.score.clone()
                 }
             };
-            let answers: BTreeMap<String, serde_json::Value> = serde_json::from_str(&r.answers)
-                .map_err(|e| DbErr::Custom(format!("response {}: answers: {e}", r.id)))?;
-            let key = (
-                r.agency_id,
-                r.form_key,
-                r.form_version,
-                r.period_month,
-                r.channel,
-            );
+            let contribution = shape
+                .stored_contribution(&answers, valid)
+                .map_err(|e| DbErr::Custom(format!("response {id}: answers: {e}")))?;
             buckets
-                .entry(key)
+                .entry((agency, form_key, version, month, channel))
                 .or_insert_with(|| shape.empty())
-                .add(&shape.contribution(&answers, r.valid));
+                .add(&contribution);
         }
     }
     let mut rows: Vec<score_bucket::ActiveModel> = buckets
@@ -312,26 +320,19 @@ pub async fn rebuild(
     }
 
     let mut counts: BTreeMap<(Uuid, String, String, String), i64> = BTreeMap::new();
-    let mut after: Option<Uuid> = None;
-    loop {
-        let mut page = dossier::Entity::find()
+    {
+        let mut rows = dossier::Entity::find()
             .select_only()
             .columns([
-                dossier::Column::Id,
                 dossier::Column::AgencyId,
                 dossier::Column::FormKey,
                 dossier::Column::CompletedAt,
                 dossier::Column::Channel,
             ])
-            .order_by_asc(dossier::Column::Id);
-        if let Some(id) = after {
-            page = page.filter(dossier::Column::Id.gt(id));
-        }
-        let rows: Vec<(Uuid, Uuid, String, DateTime<Utc>, String)> =
-            page.limit(PAGE).into_tuple().all(&txn).await?;
-        let Some(last) = rows.last() else { break };
-        after = Some(last.0);
-        for (_, agency, form, completed_at, channel) in rows {
+            .into_tuple::<(Uuid, String, DateTime<Utc>, String)>()
+            .stream(&txn)
+            .await?;
+        while let Some((agency, form, completed_at, channel)) = rows.try_next().await? {
             report.dossiers += 1;
             *counts
                 .entry((agency, form, period_month(completed_at), channel))

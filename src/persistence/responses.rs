@@ -198,6 +198,17 @@ pub async fn commit(
     batch: &[&NewResponse],
 ) -> Result<Vec<Outcome>, DbErr> {
     let txn = db.begin().await?;
+    let outcomes = store(&txn, batch).await?;
+    txn.commit().await?;
+    Ok(outcomes)
+}
+
+/// What [`commit`] does, inside the caller's transaction: for bulk loads that register dossiers
+/// and store their responses in one transaction (`sipas demo`). The caller commits.
+pub async fn store(
+    txn: &impl ConnectionTrait,
+    batch: &[&NewResponse],
+) -> Result<Vec<Outcome>, DbErr> {
     let mut outcomes = Vec::with_capacity(batch.len());
     let mut rows = Vec::new();
     let mut answered = Vec::new();
@@ -230,19 +241,18 @@ pub async fn commit(
             outcomes.push(Outcome::Stored);
         } else {
             outcomes.push(Outcome::AlreadyAnswered {
-                digest: stored_digest(&txn, r.dossier_id).await?,
+                digest: stored_digest(txn, r.dossier_id).await?,
             });
         }
     }
     // SQLite allows 32766 bound parameters; 11 columns a row.
     for chunk in rows.chunks(2000) {
         response::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(&txn)
+            .exec_without_returning(txn)
             .await?;
     }
-    outbox::erase_for_dossiers(&txn, &answered).await?;
-    aggregates::apply(&txn, &stored).await?;
-    txn.commit().await?;
+    outbox::erase_for_dossiers(txn, &answered).await?;
+    aggregates::apply(txn, &stored).await?;
     Ok(outcomes)
 }
 

@@ -5,6 +5,7 @@ mod accounts;
 mod agencies;
 mod agency_entry;
 mod citizen_page;
+mod demo;
 mod dossiers;
 mod forms;
 mod helpers;
