@@ -20,10 +20,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::entities::{dossier, dossier_count, response, score_bucket};
+use super::entities::{dossier_count, response, score_bucket};
 use super::responses::NewResponse;
 use crate::domain::aggregates::{BucketCounts, Contribution, ScoreShape};
-use crate::domain::dossiers::period_month;
+use crate::domain::dossiers::{VIETNAM_OFFSET_SECS, period_month};
 use crate::domain::forms::PublishedForms;
 
 /// Agency, form key, form version, month, channel.
@@ -319,26 +319,11 @@ pub async fn rebuild(
             .await?;
     }
 
-    let mut counts: BTreeMap<(Uuid, String, String, String), i64> = BTreeMap::new();
-    {
-        let mut rows = dossier::Entity::find()
-            .select_only()
-            .columns([
-                dossier::Column::AgencyId,
-                dossier::Column::FormKey,
-                dossier::Column::CompletedAt,
-                dossier::Column::Channel,
-            ])
-            .into_tuple::<(Uuid, String, DateTime<Utc>, String)>()
-            .stream(&txn)
-            .await?;
-        while let Some((agency, form, completed_at, channel)) = rows.try_next().await? {
-            report.dossiers += 1;
-            *counts
-                .entry((agency, form, period_month(completed_at), channel))
-                .or_default() += 1;
-        }
-    }
+    let counts = dossier_counts_by_month(&txn).await?;
+    report.dossiers = counts
+        .values()
+        .map(|n| u64::try_from(*n).unwrap_or_default())
+        .sum();
     report.dossier_counts = counts.len() as u64;
     let rows: Vec<dossier_count::ActiveModel> = counts
         .into_iter()
@@ -359,6 +344,40 @@ pub async fn rebuild(
     }
     txn.commit().await?;
     Ok(report)
+}
+
+/// The registered dossiers per agency, form, month (of completion, in Vietnam time) and channel,
+/// counted by the database in one `GROUP BY` rather than row by row. The month is computed in
+/// SQL the way `domain::dossiers::period_month` computes it — the UTC time shifted by
+/// [`VIETNAM_OFFSET_SECS`], formatted `YYYY-MM` — on each backend (tested at month boundaries).
+async fn dossier_counts_by_month(
+    db: &impl ConnectionTrait,
+) -> Result<BTreeMap<(Uuid, String, String, String), i64>, DbErr> {
+    let backend = db.get_database_backend();
+    let month = match backend {
+        DatabaseBackend::Postgres => format!(
+            "to_char((completed_at AT TIME ZONE 'UTC') + INTERVAL '{VIETNAM_OFFSET_SECS} seconds', 'YYYY-MM')"
+        ),
+        _ => format!("strftime('%Y-%m', completed_at, '+{VIETNAM_OFFSET_SECS} seconds')"),
+    };
+    let sql = format!(
+        "SELECT agency_id, form_key, {month} AS period_month, channel, COUNT(*) AS n \
+         FROM dossiers GROUP BY agency_id, form_key, {month}, channel"
+    );
+    let mut counts = BTreeMap::new();
+    for row in db
+        .query_all_raw(sea_orm::Statement::from_string(backend, sql))
+        .await?
+    {
+        let key = (
+            row.try_get::<Uuid>("", "agency_id")?,
+            row.try_get::<String>("", "form_key")?,
+            row.try_get::<String>("", "period_month")?,
+            row.try_get::<String>("", "channel")?,
+        );
+        *counts.entry(key).or_default() += row.try_get::<i64>("", "n")?;
+    }
+    Ok(counts)
 }
 
 /// Every stored bucket and dossier count as text, in key order (for tests and checks that a

@@ -65,7 +65,11 @@ async fn the_small_demo_is_stored_like_live_traffic_and_a_rebuild_changes_nothin
         report.dossiers as i64
     );
     assert_eq!(
-        count(&app, "SELECT CAST(SUM(dossiers) AS BIGINT) FROM dossier_counts").await,
+        count(
+            &app,
+            "SELECT CAST(SUM(dossiers) AS BIGINT) FROM dossier_counts"
+        )
+        .await,
         report.dossiers as i64
     );
     assert_eq!(
