@@ -3,7 +3,9 @@
 //! and invalid returns, per item the count of answers at each level, the statistics core's
 //! [`Moments`] (pairwise counts for the linearised variance), and the Decision 766 counts of
 //! dissatisfied responses under each rule (methodology §3.9). Everything is an integer count, so
-//! buckets add up exactly and a rebuild from the raw responses is bit-identical.
+//! buckets add up exactly and a rebuild from the raw responses is bit-identical. A bucket is
+//! stored as text in a compact form (hexadecimal varints, see `COMPACT`), which results decode
+//! many times per request; buckets stored as JSON by earlier versions are still read.
 //!
 //! A [`ScoreShape`] is the per-form-version layout (items in index-tree order, their scales, the
 //! tree's node subsets); a [`Contribution`] is what one stored response adds to its bucket.
@@ -194,13 +196,17 @@ impl ScoreShape {
         }
     }
 
-    /// Reads a stored bucket.
+    /// Reads a stored bucket: the compact form [`BucketCounts::encode`] writes, or the JSON
+    /// object of integers buckets were first stored as (read until a rebuild rewrites them).
     ///
     /// # Errors
     /// When the text is not a bucket of this shape (a form version's items never change, so
     /// this means corruption).
     pub fn decode(&self, text: &str) -> Result<BucketCounts, BucketError> {
-        let stored: Stored = serde_json::from_str(text).map_err(|_| BucketError)?;
+        let stored = match text.strip_prefix(COMPACT) {
+            Some(hex) => self.decode_compact(hex).ok_or(BucketError)?,
+            None => serde_json::from_str(text).map_err(|_| BucketError)?,
+        };
         let moments = Moments::from_counts(self.n_items(), self.subsets.clone(), &stored.m)
             .map_err(|_: StatsError| BucketError)?;
         let levels_fit = stored.l.len() == self.levels.len()
@@ -219,6 +225,97 @@ impl ScoreShape {
             levels: stored.l,
             moments,
         })
+    }
+}
+
+impl ScoreShape {
+    /// The numbers of a compact bucket, in the order [`BucketCounts::encode`] writes them.
+    fn decode_compact(&self, hex: &str) -> Option<Stored> {
+        let mut numbers = Varints::new(hex.as_bytes())?;
+        let v = numbers.next()?;
+        let i = numbers.next()?;
+        let d = [numbers.next()?, numbers.next()?, numbers.next()?];
+        let l = self
+            .levels
+            .iter()
+            .map(|levels| levels.iter().map(|_| numbers.next()).collect())
+            .collect::<Option<Vec<Vec<u64>>>>()?;
+        let mut m = Vec::with_capacity(numbers.remaining());
+        while !numbers.done() {
+            m.push(numbers.next()?);
+        }
+        Some(Stored { v, i, d, l, m })
+    }
+}
+
+/// Prefix of the compact form of a bucket: then, in hexadecimal, every count as an unsigned
+/// LEB128 varint — valid, invalid, the three Decision 766 counts, each item's level counts,
+/// and `Moments::to_counts`. A year of a busy agency reads 36 buckets of some 3,000 counts;
+/// this form decodes several times faster than a JSON list of the same numbers.
+const COMPACT: &str = "x1:";
+
+/// Reads LEB128 varints from hexadecimal text.
+struct Varints<'a> {
+    hex: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Varints<'a> {
+    /// `None` for an odd number of digits.
+    fn new(hex: &'a [u8]) -> Option<Self> {
+        (hex.len() % 2 == 0).then_some(Self { hex, at: 0 })
+    }
+
+    fn done(&self) -> bool {
+        self.at >= self.hex.len()
+    }
+
+    /// An upper bound of the numbers left.
+    fn remaining(&self) -> usize {
+        (self.hex.len() - self.at.min(self.hex.len())) / 2
+    }
+
+    fn byte(&mut self) -> Option<u8> {
+        fn digit(c: u8) -> Option<u8> {
+            match c {
+                b'0'..=b'9' => Some(c - b'0'),
+                b'a'..=b'f' => Some(c - b'a' + 10),
+                _ => None,
+            }
+        }
+        let high = digit(*self.hex.get(self.at)?)?;
+        let low = digit(*self.hex.get(self.at + 1)?)?;
+        self.at += 2;
+        Some(high << 4 | low)
+    }
+
+    fn next(&mut self) -> Option<u64> {
+        let mut value = 0_u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            value |= u64::from(b & 0x7f).checked_shl(shift)?;
+            if b & 0x80 == 0 {
+                return Some(value);
+            }
+        }
+        None
+    }
+}
+
+/// Appends `n` as an unsigned LEB128 varint in lowercase hexadecimal.
+fn put_varint(out: &mut String, mut n: u64) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    loop {
+        let mut b = (n & 0x7f) as u8;
+        n >>= 7;
+        if n != 0 {
+            b |= 0x80;
+        }
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+        if n == 0 {
+            return;
+        }
     }
 }
 
@@ -297,7 +394,8 @@ pub struct BucketCounts {
     pub moments: Moments,
 }
 
-/// The stored form: short names, integers only.
+/// The numbers of a bucket; also its first stored form (JSON, short names, integers only),
+/// still read.
 #[derive(Serialize, Deserialize)]
 struct Stored {
     v: u64,
@@ -356,16 +454,21 @@ impl BucketCounts {
         self.dissatisfied[rule.index()]
     }
 
-    /// The stored text.
+    /// The stored text, in the compact form (see [`COMPACT`]).
     pub fn encode(&self) -> String {
-        let stored = Stored {
-            v: self.valid,
-            i: self.invalid,
-            d: self.dissatisfied,
-            l: self.levels.clone(),
-            m: self.moments.to_counts(),
-        };
-        serde_json::to_string(&stored).unwrap_or_default()
+        let moments = self.moments.to_counts();
+        let count = 5 + self.levels.iter().map(Vec::len).sum::<usize>() + moments.len();
+        let mut out = String::with_capacity(COMPACT.len() + 4 * count);
+        out.push_str(COMPACT);
+        let numbers = [self.valid, self.invalid]
+            .into_iter()
+            .chain(self.dissatisfied)
+            .chain(self.levels.iter().flatten().copied())
+            .chain(moments);
+        for n in numbers {
+            put_varint(&mut out, n);
+        }
+        out
     }
 }
 
@@ -419,6 +522,31 @@ mod tests {
 
         let back = s.decode(&b.encode()).unwrap();
         assert_eq!(back, b);
+        // Buckets stored as JSON before the compact form are still read.
+        let json = serde_json::to_string(&Stored {
+            v: b.valid,
+            i: b.invalid,
+            d: b.dissatisfied,
+            l: b.levels.clone(),
+            m: b.moments.to_counts(),
+        })
+        .unwrap();
+        assert_eq!(s.decode(&json).unwrap(), b);
+        // Big counts survive; damaged text does not decode.
+        let mut big = b.clone();
+        big.valid = u64::MAX;
+        big.levels[0][4] = 300;
+        assert_eq!(s.decode(&big.encode()).unwrap(), big);
+        let text = b.encode();
+        for bad in [
+            &text[..text.len() - 1],
+            &text[..text.len() - 2],
+            &text.replace("x1:", "x1:0"),
+            "x1:",
+            "x1:zz",
+        ] {
+            assert!(s.decode(bad).is_err(), "{bad}");
+        }
         let mut twice = b.clone();
         twice.merge(&back).unwrap();
         assert_eq!(twice.valid, 6);
