@@ -263,7 +263,7 @@ struct Varints<'a> {
 impl<'a> Varints<'a> {
     /// `None` for an odd number of digits.
     fn new(hex: &'a [u8]) -> Option<Self> {
-        (hex.len() % 2 == 0).then_some(Self { hex, at: 0 })
+        hex.len().is_multiple_of(2).then_some(Self { hex, at: 0 })
     }
 
     fn done(&self) -> bool {
