@@ -231,7 +231,11 @@ impl ScoreShape {
 impl ScoreShape {
     /// The numbers of a compact bucket, in the order [`BucketCounts::encode`] writes them.
     fn decode_compact(&self, hex: &str) -> Option<Stored> {
-        let mut numbers = Varints::new(hex.as_bytes())?;
+        let bytes = hex_bytes(hex.as_bytes())?;
+        let mut numbers = Varints {
+            bytes: &bytes,
+            at: 0,
+        };
         let v = numbers.next()?;
         let i = numbers.next()?;
         let d = [numbers.next()?, numbers.next()?, numbers.next()?];
@@ -240,8 +244,8 @@ impl ScoreShape {
             .iter()
             .map(|levels| levels.iter().map(|_| numbers.next()).collect())
             .collect::<Option<Vec<Vec<u64>>>>()?;
-        let mut m = Vec::with_capacity(numbers.remaining());
-        while !numbers.done() {
+        let mut m = Vec::with_capacity(bytes.len() - numbers.at.min(bytes.len()));
+        while numbers.at < bytes.len() {
             m.push(numbers.next()?);
         }
         Some(Stored { v, i, d, l, m })
@@ -254,51 +258,62 @@ impl ScoreShape {
 /// this form decodes several times faster than a JSON list of the same numbers.
 const COMPACT: &str = "x1:";
 
-/// Reads LEB128 varints from hexadecimal text.
+/// The value of each lowercase hexadecimal digit; `0xff` for any other byte.
+const HEX_VALUE: [u8; 256] = {
+    let mut table = [0xff_u8; 256];
+    let mut d = 0;
+    while d < 10 {
+        table[b'0' as usize + d] = d as u8;
+        d += 1;
+    }
+    let mut d = 0;
+    while d < 6 {
+        table[b'a' as usize + d] = 10 + d as u8;
+        d += 1;
+    }
+    table
+};
+
+/// The bytes of lowercase hexadecimal text; `None` for an odd length or another character.
+fn hex_bytes(hex: &[u8]) -> Option<Vec<u8>> {
+    if !hex.len().is_multiple_of(2) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(hex.len() / 2);
+    let mut invalid = 0_u8;
+    for pair in hex.chunks_exact(2) {
+        let (high, low) = (
+            HEX_VALUE[usize::from(pair[0])],
+            HEX_VALUE[usize::from(pair[1])],
+        );
+        invalid |= (high | low) & 0xf0;
+        out.push(high << 4 | (low & 0x0f));
+    }
+    (invalid == 0).then_some(out)
+}
+
+/// Reads LEB128 varints from bytes.
 struct Varints<'a> {
-    hex: &'a [u8],
+    bytes: &'a [u8],
     at: usize,
 }
 
-impl<'a> Varints<'a> {
-    /// `None` for an odd number of digits.
-    fn new(hex: &'a [u8]) -> Option<Self> {
-        hex.len().is_multiple_of(2).then_some(Self { hex, at: 0 })
-    }
-
-    fn done(&self) -> bool {
-        self.at >= self.hex.len()
-    }
-
-    /// An upper bound of the numbers left.
-    fn remaining(&self) -> usize {
-        (self.hex.len() - self.at.min(self.hex.len())) / 2
-    }
-
-    fn byte(&mut self) -> Option<u8> {
-        fn digit(c: u8) -> Option<u8> {
-            match c {
-                b'0'..=b'9' => Some(c - b'0'),
-                b'a'..=b'f' => Some(c - b'a' + 10),
-                _ => None,
-            }
-        }
-        let high = digit(*self.hex.get(self.at)?)?;
-        let low = digit(*self.hex.get(self.at + 1)?)?;
-        self.at += 2;
-        Some(high << 4 | low)
-    }
-
+impl Varints<'_> {
     fn next(&mut self) -> Option<u64> {
         let mut value = 0_u64;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
-            value |= u64::from(b & 0x7f).checked_shl(shift)?;
+        let mut shift = 0_u32;
+        loop {
+            let b = *self.bytes.get(self.at)?;
+            self.at += 1;
+            if shift >= 64 {
+                return None;
+            }
+            value |= u64::from(b & 0x7f) << shift;
             if b & 0x80 == 0 {
                 return Some(value);
             }
+            shift += 7;
         }
-        None
     }
 }
 
@@ -544,6 +559,8 @@ mod tests {
             &text.replace("x1:", "x1:0"),
             "x1:",
             "x1:zz",
+            "x1:FF00",
+            &format!("x1:{}01", "ff".repeat(10)),
         ] {
             assert!(s.decode(bad).is_err(), "{bad}");
         }
