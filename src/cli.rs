@@ -1,7 +1,7 @@
 //! The command line: `sipas [serve]`, `sipas migrate [up|down|status]`,
 //! `sipas forms check|list|retire`, `sipas keys create|list|revoke`,
 //! `sipas users create|list|disable`,
-//! `sipas agencies import FILE.csv`, `sipas responses import FILE.csv`.
+//! `sipas agencies import FILE.csv`, `sipas responses import FILE.csv`, `sipas demo`.
 
 use clap::{Parser, Subcommand};
 
@@ -29,6 +29,13 @@ pub enum Command {
         /// Address to listen on, HOST:PORT (overrides `server.bind`).
         #[arg(long)]
         bind: Option<String>,
+        /// Load the demo province first (as `sipas demo --scale province`) unless the database
+        /// already has it, and print its sign-in credentials.
+        #[arg(long)]
+        demo: bool,
+        /// Tests: the scale `--demo` loads.
+        #[arg(long, hide = true, value_enum, default_value_t = DemoScale::Province)]
+        demo_scale: DemoScale,
     },
     /// Check, list or retire survey forms.
     Forms {
@@ -65,6 +72,68 @@ pub enum Command {
         #[command(subcommand)]
         action: ResponsesAction,
     },
+    /// Load a demo province (tỉnh Minh Sơn: departments, districts, communes, months of dossiers
+    /// and questionnaires) with an administrator account, an agency officer account and an
+    /// admin API key, and print their credentials. Refused when the demo is already loaded.
+    Demo(DemoArgs),
+}
+
+/// `sipas demo`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DemoArgs {
+    /// Seed of the generator: the same seed gives the same data.
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+    /// `small` (a dozen agencies, 12 months, seconds) or `province` (131 agencies, 24 months,
+    /// about 300,000 dossiers).
+    #[arg(long, value_enum, default_value_t = DemoScale::Province)]
+    pub scale: DemoScale,
+    /// Benchmarks: this many agencies directly below the province instead of a scale.
+    #[arg(long, hide = true, requires = "responses")]
+    pub agencies: Option<usize>,
+    /// Benchmarks: about this many questionnaires in all (with --agencies).
+    #[arg(long, hide = true, requires = "agencies")]
+    pub responses: Option<u64>,
+    /// Benchmarks: months of data (with --agencies; default 12).
+    #[arg(long, hide = true, default_value_t = 12)]
+    pub months: u32,
+    /// The last month with data, YYYY-MM (default: last month).
+    #[arg(long, hide = true, value_parser = parse_month)]
+    pub until: Option<(i32, u32)>,
+}
+
+impl DemoArgs {
+    /// The scale asked for.
+    pub fn scale(&self) -> crate::demo::Scale {
+        match (self.agencies, self.responses) {
+            (Some(agencies), Some(responses)) => crate::demo::Scale::Custom {
+                agencies,
+                responses,
+                months: self.months,
+            },
+            _ => match self.scale {
+                DemoScale::Small => crate::demo::Scale::Small,
+                DemoScale::Province => crate::demo::Scale::Province,
+            },
+        }
+    }
+}
+
+fn parse_month(raw: &str) -> Result<(i32, u32), String> {
+    let (y, m) = raw
+        .split_once('-')
+        .ok_or_else(|| "expected YYYY-MM".to_owned())?;
+    match (y.parse::<i32>(), m.parse::<u32>()) {
+        (Ok(y), Ok(m)) if (2000..=2099).contains(&y) && (1..=12).contains(&m) => Ok((y, m)),
+        _ => Err("expected YYYY-MM".to_owned()),
+    }
+}
+
+/// The size of the demo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DemoScale {
+    Small,
+    Province,
 }
 
 #[derive(Debug, Subcommand, Clone, Copy)]

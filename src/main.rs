@@ -31,15 +31,49 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut settings = Settings::load(&cli.config_dir)?;
     telemetry::init(settings.log.format, &settings.log.level, telemetry::Stderr);
-    match cli.command.unwrap_or(Command::Serve { bind: None }) {
-        Command::Serve { bind } => {
+    match cli.command.unwrap_or(Command::Serve {
+        bind: None,
+        demo: false,
+        demo_scale: sipas::cli::DemoScale::Province,
+    }) {
+        Command::Serve {
+            bind,
+            demo,
+            demo_scale,
+        } => {
             if let Some(bind) = bind {
                 settings.server.bind = bind;
                 settings.validate()?;
             }
-            let app = Application::build(settings).await?;
+            let db = persistence::connect(&settings.database).await?;
+            let loaded = if demo {
+                serve_demo(&db, &settings, demo_scale).await?
+            } else {
+                None
+            };
+            let app = Application::build_with_db(settings.clone(), db).await?;
+            if let Some(report) = loaded {
+                let base = settings.public_base_url(app.local_addr());
+                println!("{}", commands::demo::format_report(&report, &base));
+            }
             tracing::info!(address = %app.local_addr(), "sipas is listening");
             app.run_until_stopped().await
+        }
+        Command::Demo(args) => {
+            let db = open(&settings).await?;
+            let options = commands::demo::DemoOptions {
+                seed: args.seed,
+                scale: args.scale(),
+                last_month: args.until,
+            };
+            let result = commands::demo::load(&db, &settings, options).await;
+            db.close().await?;
+            let report = result?;
+            print!(
+                "{}",
+                commands::demo::format_report(&report, &commands::demo::base_url(&settings))
+            );
+            Ok(())
         }
         Command::Migrate { action } => {
             commands::migrate(&settings, action.unwrap_or(MigrateAction::Up)).await
@@ -107,6 +141,35 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             result
         }
     }
+}
+
+/// `serve --demo`: loads the province-scale demo unless it is there already (migrations first,
+/// as the server would apply them).
+async fn serve_demo(
+    db: &sea_orm::DatabaseConnection,
+    settings: &Settings,
+    scale: sipas::cli::DemoScale,
+) -> anyhow::Result<Option<commands::demo::DemoReport>> {
+    if settings.database.migrate_on_start {
+        persistence::migrate_up(db).await?;
+    }
+    if commands::demo::is_loaded(db).await? {
+        eprintln!(
+            "the demo data set is already loaded; sign in with the credentials printed when it \
+             was loaded (or create an account with `sipas users create`)"
+        );
+        return Ok(None);
+    }
+    eprintln!("loading the demo data set…");
+    let options = commands::demo::DemoOptions {
+        seed: 2026,
+        scale: match scale {
+            sipas::cli::DemoScale::Small => sipas::demo::Scale::Small,
+            sipas::cli::DemoScale::Province => sipas::demo::Scale::Province,
+        },
+        last_month: None,
+    };
+    Ok(Some(commands::demo::load(db, settings, options).await?))
 }
 
 /// Connects for an administrative subcommand, applying pending migrations like `serve` does, so

@@ -3,13 +3,17 @@
 //! and invalid returns, per item the count of answers at each level, the statistics core's
 //! [`Moments`] (pairwise counts for the linearised variance), and the Decision 766 counts of
 //! dissatisfied responses under each rule (methodology §3.9). Everything is an integer count, so
-//! buckets add up exactly and a rebuild from the raw responses is bit-identical.
+//! buckets add up exactly and a rebuild from the raw responses is bit-identical. A bucket is
+//! stored as text in a compact form (hexadecimal varints, see `COMPACT`), which results decode
+//! many times per request; buckets stored as JSON by earlier versions are still read.
 //!
 //! A [`ScoreShape`] is the per-form-version layout (items in index-tree order, their scales, the
 //! tree's node subsets); a [`Contribution`] is what one stored response adds to its bucket.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
 
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -56,6 +60,8 @@ pub struct ScoreShape {
     /// Per item, the scale's level values (ascending) and which of them count as satisfied.
     levels: Vec<Vec<i64>>,
     satisfied: Vec<Vec<i64>>,
+    /// Item id → position, for reading stored answers ([`ScoreShape::stored_contribution`]).
+    positions: HashMap<String, usize>,
 }
 
 /// What one stored response adds to its bucket.
@@ -87,11 +93,18 @@ impl ScoreShape {
                 None => (Vec::new(), Vec::new()),
             })
             .unzip();
+        let positions = tree
+            .items
+            .iter()
+            .enumerate()
+            .map(|(j, id)| (id.clone(), j))
+            .collect();
         ScoreShape {
             tree,
             subsets,
             levels,
             satisfied,
+            positions,
         }
     }
 
@@ -107,6 +120,37 @@ impl ScoreShape {
 
     /// What a response with these validated answers adds (`valid` false: an invalid return).
     pub fn contribution(&self, answers: &BTreeMap<String, Value>, valid: bool) -> Contribution {
+        self.contribution_of(
+            |j| {
+                self.tree
+                    .items
+                    .get(j)
+                    .and_then(|id| answers.get(id))
+                    .and_then(Value::as_i64)
+            },
+            valid,
+        )
+    }
+
+    /// What a stored response adds, from its answers as stored (a JSON object): the same as
+    /// [`ScoreShape::contribution`] of the parsed object, but only the satisfaction items are
+    /// read, without building the object — for rebuilds and scans of a million responses.
+    ///
+    /// # Errors
+    /// When the text is not a JSON object.
+    pub fn stored_contribution(
+        &self,
+        answers: &str,
+        valid: bool,
+    ) -> Result<Contribution, serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_str(answers);
+        let values = ItemValues(self).deserialize(&mut de)?;
+        de.end()?;
+        Ok(self.contribution_of(|j| values.get(j).copied().flatten(), valid))
+    }
+
+    /// What a response adds whose answer to item `j` is `answer(j)` (an integer level, if any).
+    fn contribution_of(&self, answer: impl Fn(usize) -> Option<i64>, valid: bool) -> Contribution {
         let n = self.n_items();
         let mut c = Contribution {
             valid,
@@ -118,8 +162,8 @@ impl ScoreShape {
             return c;
         }
         let (mut answered, mut low, mut sum, mut neutral_sum) = (0_u32, 0_u32, 0.0, 0.0);
-        for (j, id) in self.tree.items.iter().enumerate() {
-            let Some(level) = answers.get(id).and_then(Value::as_i64) else {
+        for j in 0..n {
+            let Some(level) = answer(j) else {
                 continue;
             };
             let levels = self.levels_of(j);
@@ -152,13 +196,17 @@ impl ScoreShape {
         }
     }
 
-    /// Reads a stored bucket.
+    /// Reads a stored bucket: the compact form [`BucketCounts::encode`] writes, or the JSON
+    /// object of integers buckets were first stored as (read until a rebuild rewrites them).
     ///
     /// # Errors
     /// When the text is not a bucket of this shape (a form version's items never change, so
     /// this means corruption).
     pub fn decode(&self, text: &str) -> Result<BucketCounts, BucketError> {
-        let stored: Stored = serde_json::from_str(text).map_err(|_| BucketError)?;
+        let stored = match text.strip_prefix(COMPACT) {
+            Some(hex) => self.decode_compact(hex).ok_or(BucketError)?,
+            None => serde_json::from_str(text).map_err(|_| BucketError)?,
+        };
         let moments = Moments::from_counts(self.n_items(), self.subsets.clone(), &stored.m)
             .map_err(|_: StatsError| BucketError)?;
         let levels_fit = stored.l.len() == self.levels.len()
@@ -177,6 +225,168 @@ impl ScoreShape {
             levels: stored.l,
             moments,
         })
+    }
+}
+
+impl ScoreShape {
+    /// The numbers of a compact bucket, in the order [`BucketCounts::encode`] writes them.
+    fn decode_compact(&self, hex: &str) -> Option<Stored> {
+        let bytes = hex_bytes(hex.as_bytes())?;
+        let mut numbers = Varints {
+            bytes: &bytes,
+            at: 0,
+        };
+        let v = numbers.next()?;
+        let i = numbers.next()?;
+        let d = [numbers.next()?, numbers.next()?, numbers.next()?];
+        let l = self
+            .levels
+            .iter()
+            .map(|levels| levels.iter().map(|_| numbers.next()).collect())
+            .collect::<Option<Vec<Vec<u64>>>>()?;
+        let mut m = Vec::with_capacity(bytes.len() - numbers.at.min(bytes.len()));
+        while numbers.at < bytes.len() {
+            m.push(numbers.next()?);
+        }
+        Some(Stored { v, i, d, l, m })
+    }
+}
+
+/// Prefix of the compact form of a bucket: then, in hexadecimal, every count as an unsigned
+/// LEB128 varint — valid, invalid, the three Decision 766 counts, each item's level counts,
+/// and `Moments::to_counts`. A year of a busy agency reads 36 buckets of some 3,000 counts;
+/// this form decodes several times faster than a JSON list of the same numbers.
+const COMPACT: &str = "x1:";
+
+/// The value of each lowercase hexadecimal digit; `0xff` for any other byte.
+const HEX_VALUE: [u8; 256] = {
+    let mut table = [0xff_u8; 256];
+    let mut d = 0;
+    while d < 10 {
+        table[b'0' as usize + d] = d as u8;
+        d += 1;
+    }
+    let mut d = 0;
+    while d < 6 {
+        table[b'a' as usize + d] = 10 + d as u8;
+        d += 1;
+    }
+    table
+};
+
+/// The bytes of lowercase hexadecimal text; `None` for an odd length or another character.
+fn hex_bytes(hex: &[u8]) -> Option<Vec<u8>> {
+    if !hex.len().is_multiple_of(2) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(hex.len() / 2);
+    let mut invalid = 0_u8;
+    for pair in hex.chunks_exact(2) {
+        let (high, low) = (
+            HEX_VALUE[usize::from(pair[0])],
+            HEX_VALUE[usize::from(pair[1])],
+        );
+        invalid |= (high | low) & 0xf0;
+        out.push(high << 4 | (low & 0x0f));
+    }
+    (invalid == 0).then_some(out)
+}
+
+/// Reads LEB128 varints from bytes.
+struct Varints<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Varints<'_> {
+    fn next(&mut self) -> Option<u64> {
+        let mut value = 0_u64;
+        let mut shift = 0_u32;
+        loop {
+            let b = *self.bytes.get(self.at)?;
+            self.at += 1;
+            if shift >= 64 {
+                return None;
+            }
+            value |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Some(value);
+            }
+            shift += 7;
+        }
+    }
+}
+
+/// Appends `n` as an unsigned LEB128 varint in lowercase hexadecimal.
+fn put_varint(out: &mut String, mut n: u64) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    loop {
+        let mut b = (n & 0x7f) as u8;
+        n >>= 7;
+        if n != 0 {
+            b |= 0x80;
+        }
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+        if n == 0 {
+            return;
+        }
+    }
+}
+
+/// Reads the integer answers of a shape's items from a stored answers object, skipping every
+/// other answer without building it. A later duplicate key wins, as in a parsed map.
+struct ItemValues<'s>(&'s ScoreShape);
+
+/// Reads a key: the item position, or `None` for another question.
+struct ItemKey<'s>(&'s ScoreShape);
+
+impl<'de> DeserializeSeed<'de> for ItemValues<'_> {
+    type Value = Vec<Option<i64>>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ItemValues<'_> {
+    type Value = Vec<Option<i64>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object of answers")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut values = vec![None; self.0.n_items()];
+        while let Some(key) = map.next_key_seed(ItemKey(self.0))? {
+            match key {
+                Some(j) => values[j] = map.next_value::<Value>()?.as_i64(),
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(values)
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for ItemKey<'_> {
+    type Value = Option<usize>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ItemKey<'_> {
+    type Value = Option<usize>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a question id")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(self.0.positions.get(key).copied())
     }
 }
 
@@ -199,7 +409,8 @@ pub struct BucketCounts {
     pub moments: Moments,
 }
 
-/// The stored form: short names, integers only.
+/// The numbers of a bucket; also its first stored form (JSON, short names, integers only),
+/// still read.
 #[derive(Serialize, Deserialize)]
 struct Stored {
     v: u64,
@@ -258,16 +469,21 @@ impl BucketCounts {
         self.dissatisfied[rule.index()]
     }
 
-    /// The stored text.
+    /// The stored text, in the compact form (see [`COMPACT`]).
     pub fn encode(&self) -> String {
-        let stored = Stored {
-            v: self.valid,
-            i: self.invalid,
-            d: self.dissatisfied,
-            l: self.levels.clone(),
-            m: self.moments.to_counts(),
-        };
-        serde_json::to_string(&stored).unwrap_or_default()
+        let moments = self.moments.to_counts();
+        let count = 5 + self.levels.iter().map(Vec::len).sum::<usize>() + moments.len();
+        let mut out = String::with_capacity(COMPACT.len() + 4 * count);
+        out.push_str(COMPACT);
+        let numbers = [self.valid, self.invalid]
+            .into_iter()
+            .chain(self.dissatisfied)
+            .chain(self.levels.iter().flatten().copied())
+            .chain(moments);
+        for n in numbers {
+            put_varint(&mut out, n);
+        }
+        out
     }
 }
 
@@ -321,11 +537,60 @@ mod tests {
 
         let back = s.decode(&b.encode()).unwrap();
         assert_eq!(back, b);
+        // Buckets stored as JSON before the compact form are still read.
+        let json = serde_json::to_string(&Stored {
+            v: b.valid,
+            i: b.invalid,
+            d: b.dissatisfied,
+            l: b.levels.clone(),
+            m: b.moments.to_counts(),
+        })
+        .unwrap();
+        assert_eq!(s.decode(&json).unwrap(), b);
+        // Big counts survive; damaged text does not decode.
+        let mut big = b.clone();
+        big.valid = u64::MAX;
+        big.levels[0][4] = 300;
+        assert_eq!(s.decode(&big.encode()).unwrap(), big);
+        let text = b.encode();
+        for bad in [
+            &text[..text.len() - 1],
+            &text[..text.len() - 2],
+            &text.replace("x1:", "x1:0"),
+            "x1:",
+            "x1:zz",
+            "x1:FF00",
+            &format!("x1:{}01", "ff".repeat(10)),
+        ] {
+            assert!(s.decode(bad).is_err(), "{bad}");
+        }
         let mut twice = b.clone();
         twice.merge(&back).unwrap();
         assert_eq!(twice.valid, 6);
         assert_eq!(twice.levels[0], vec![2, 2, 0, 0, 2]);
         assert!(shape("sipas-quick").decode(&b.encode()).is_err());
         assert!(s.decode("{}").is_err());
+    }
+
+    #[test]
+    fn stored_answers_contribute_as_the_parsed_ones() {
+        let s = shape("sipas-2017");
+        for text in [
+            r#"{"s1":5,"s2":"x","s3":null,"p1":"once","e1":["a","b"],"comment":"{\"s4\":1}","s5":2.0,"s6":3}"#,
+            r#"{"s1":1,"s1":4,"g1":"Hộ tịch","s22":5}"#,
+            r#"{}"#,
+        ] {
+            let parsed: BTreeMap<String, Value> = serde_json::from_str(text).unwrap();
+            for valid in [true, false] {
+                assert_eq!(
+                    s.stored_contribution(text, valid).unwrap(),
+                    s.contribution(&parsed, valid),
+                    "{text}"
+                );
+            }
+        }
+        for bad in ["[1]", "{", "{} x", "4"] {
+            assert!(s.stored_contribution(bad, true).is_err(), "{bad}");
+        }
     }
 }

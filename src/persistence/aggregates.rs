@@ -12,24 +12,23 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 
-use super::entities::{dossier, dossier_count, response, score_bucket};
+use super::entities::{dossier_count, response, score_bucket};
 use super::responses::NewResponse;
 use crate::domain::aggregates::{BucketCounts, Contribution, ScoreShape};
-use crate::domain::dossiers::period_month;
+use crate::domain::dossiers::{VIETNAM_OFFSET_SECS, period_month};
 use crate::domain::forms::PublishedForms;
 
 /// Agency, form key, form version, month, channel.
 type BucketKey = (Uuid, String, i32, String, String);
 
-/// Rows per page when rebuilding.
-const PAGE: u64 = 5_000;
 /// Agencies per `IN (…)` list.
 const AGENCY_CHUNK: usize = 500;
 /// Buckets per statement when applying a batch (6 parameters each).
@@ -332,7 +331,9 @@ pub struct RebuildReport {
 
 /// Recomputes every bucket and dossier count from the raw rows, in one transaction (readers see
 /// the old or the new aggregates, never a mix). Counts are integers, so the result is
-/// bit-identical to what the incremental updates produced.
+/// bit-identical to what the incremental updates produced, whatever order the rows are read in:
+/// both tables are read in one pass each, in storage order, only the columns that count (the
+/// answers through `ScoreShape::stored_contribution`, which reads just the satisfaction items).
 ///
 /// # Errors
 /// A database error, or a response of a form version that is not loaded or whose stored
@@ -347,45 +348,52 @@ pub async fn rebuild(
     dossier_count::Entity::delete_many().exec(&txn).await?;
 
     let mut buckets: HashMap<BucketKey, BucketCounts> = HashMap::new();
-    let mut shapes: HashMap<(String, i32), Arc<ScoreShape>> = HashMap::new();
-    let mut after: Option<Uuid> = None;
-    loop {
-        let mut page = response::Entity::find().order_by_asc(response::Column::Id);
-        if let Some(id) = after {
-            page = page.filter(response::Column::Id.gt(id));
-        }
-        let rows = page.limit(PAGE).all(&txn).await?;
-        let Some(last) = rows.last() else { break };
-        after = Some(last.id);
-        for r in rows {
+    let mut shapes: Vec<(String, i32, Arc<ScoreShape>)> = Vec::new();
+    {
+        let mut rows = response::Entity::find()
+            .select_only()
+            .columns([
+                response::Column::Id,
+                response::Column::AgencyId,
+                response::Column::FormKey,
+                response::Column::FormVersion,
+                response::Column::PeriodMonth,
+                response::Column::Channel,
+                response::Column::Valid,
+                response::Column::Answers,
+            ])
+            .into_tuple::<(Uuid, Uuid, String, i32, String, String, bool, String)>()
+            .stream(&txn)
+            .await?;
+        while let Some((id, agency, form_key, version, month, channel, valid, answers)) =
+            rows.try_next().await?
+        {
             report.responses += 1;
-            let shape = match shapes.get(&(r.form_key.clone(), r.form_version)) {
-                Some(s) => s.clone(),
+            let shape = match shapes
+                .iter()
+                .find(|(k, v, _)| *k == form_key && *v == version)
+            {
+                Some((_, _, s)) => s.clone(),
                 None => {
-                    let version = u32::try_from(r.form_version).unwrap_or_default();
-                    let form = forms.version(&r.form_key, version).ok_or_else(|| {
-                        DbErr::Custom(format!(
-                            "responses of {} v{} exist, but that form version is not loaded",
-                            r.form_key, r.form_version
-                        ))
-                    })?;
-                    shapes.insert((r.form_key.clone(), r.form_version), form.score.clone());
+                    let form = forms
+                        .version(&form_key, u32::try_from(version).unwrap_or_default())
+                        .ok_or_else(|| {
+                            DbErr::Custom(format!(
+                                "responses of {form_key} v{version} exist, but that form \
+                                 version is not loaded"
+                            ))
+                        })?;
+                    shapes.push((form_key.clone(), version, form.score.clone()));
                     form.score.clone()
                 }
             };
-            let answers: BTreeMap<String, serde_json::Value> = serde_json::from_str(&r.answers)
-                .map_err(|e| DbErr::Custom(format!("response {}: answers: {e}", r.id)))?;
-            let key = (
-                r.agency_id,
-                r.form_key,
-                r.form_version,
-                r.period_month,
-                r.channel,
-            );
+            let contribution = shape
+                .stored_contribution(&answers, valid)
+                .map_err(|e| DbErr::Custom(format!("response {id}: answers: {e}")))?;
             buckets
-                .entry(key)
+                .entry((agency, form_key, version, month, channel))
                 .or_insert_with(|| shape.empty())
-                .add(&shape.contribution(&answers, r.valid));
+                .add(&contribution);
         }
     }
     let mut rows: Vec<score_bucket::ActiveModel> = buckets
@@ -407,33 +415,11 @@ pub async fn rebuild(
             .await?;
     }
 
-    let mut counts: BTreeMap<(Uuid, String, String, String), i64> = BTreeMap::new();
-    let mut after: Option<Uuid> = None;
-    loop {
-        let mut page = dossier::Entity::find()
-            .select_only()
-            .columns([
-                dossier::Column::Id,
-                dossier::Column::AgencyId,
-                dossier::Column::FormKey,
-                dossier::Column::CompletedAt,
-                dossier::Column::Channel,
-            ])
-            .order_by_asc(dossier::Column::Id);
-        if let Some(id) = after {
-            page = page.filter(dossier::Column::Id.gt(id));
-        }
-        let rows: Vec<(Uuid, Uuid, String, DateTime<Utc>, String)> =
-            page.limit(PAGE).into_tuple().all(&txn).await?;
-        let Some(last) = rows.last() else { break };
-        after = Some(last.0);
-        for (_, agency, form, completed_at, channel) in rows {
-            report.dossiers += 1;
-            *counts
-                .entry((agency, form, period_month(completed_at), channel))
-                .or_default() += 1;
-        }
-    }
+    let counts = dossier_counts_by_month(&txn).await?;
+    report.dossiers = counts
+        .values()
+        .map(|n| u64::try_from(*n).unwrap_or_default())
+        .sum();
     report.dossier_counts = counts.len() as u64;
     let rows: Vec<dossier_count::ActiveModel> = counts
         .into_iter()
@@ -454,6 +440,40 @@ pub async fn rebuild(
     }
     txn.commit().await?;
     Ok(report)
+}
+
+/// The registered dossiers per agency, form, month (of completion, in Vietnam time) and channel,
+/// counted by the database in one `GROUP BY` rather than row by row. The month is computed in
+/// SQL the way `domain::dossiers::period_month` computes it — the UTC time shifted by
+/// [`VIETNAM_OFFSET_SECS`], formatted `YYYY-MM` — on each backend (tested at month boundaries).
+async fn dossier_counts_by_month(
+    db: &impl ConnectionTrait,
+) -> Result<BTreeMap<(Uuid, String, String, String), i64>, DbErr> {
+    let backend = db.get_database_backend();
+    let month = match backend {
+        DatabaseBackend::Postgres => format!(
+            "to_char((completed_at AT TIME ZONE 'UTC') + INTERVAL '{VIETNAM_OFFSET_SECS} seconds', 'YYYY-MM')"
+        ),
+        _ => format!("strftime('%Y-%m', completed_at, '+{VIETNAM_OFFSET_SECS} seconds')"),
+    };
+    let sql = format!(
+        "SELECT agency_id, form_key, {month} AS period_month, channel, COUNT(*) AS n \
+         FROM dossiers GROUP BY agency_id, form_key, {month}, channel"
+    );
+    let mut counts = BTreeMap::new();
+    for row in db
+        .query_all_raw(sea_orm::Statement::from_string(backend, sql))
+        .await?
+    {
+        let key = (
+            row.try_get::<Uuid>("", "agency_id")?,
+            row.try_get::<String>("", "form_key")?,
+            row.try_get::<String>("", "period_month")?,
+            row.try_get::<String>("", "channel")?,
+        );
+        *counts.entry(key).or_default() += row.try_get::<i64>("", "n")?;
+    }
+    Ok(counts)
 }
 
 /// Every stored bucket and dossier count as text, in key order (for tests and checks that a

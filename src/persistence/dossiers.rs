@@ -347,6 +347,27 @@ pub async fn mark_answered(db: &impl ConnectionTrait, id: Uuid) -> Result<(), Db
     Ok(())
 }
 
+/// Drops the answer digests of every answered dossier whose link has expired at `now`, in one
+/// statement: what [`seal_expired`] does to them row by row (their codes were sealed when they
+/// were answered). For bulk loads of old dossiers (`sipas demo`), so that the sealing task does
+/// not find thousands of rows to update one by one. Returns how many rows changed.
+pub async fn drop_expired_digests(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let res = dossier::Entity::update_many()
+        .col_expr(
+            dossier::Column::ResponseDigest,
+            sea_orm::sea_query::Expr::value(Option::<String>::None),
+        )
+        .filter(dossier::Column::ExpiresAt.lte(now))
+        .filter(dossier::Column::ResponseDigest.is_not_null())
+        .filter(dossier::Column::DossierCode.starts_with(SEALED_CODE_PREFIX))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
 /// Dossiers read per round by [`seal_expired`].
 const SEAL_CHUNK: u64 = 500;
 

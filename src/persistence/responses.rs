@@ -271,6 +271,17 @@ pub async fn commit(
     batch: &[&NewResponse],
 ) -> Result<Vec<Outcome>, DbErr> {
     let txn = db.begin().await?;
+    let outcomes = store(&txn, batch).await?;
+    txn.commit().await?;
+    Ok(outcomes)
+}
+
+/// What [`commit`] does, inside the caller's transaction: for bulk loads that register dossiers
+/// and store their responses in one transaction (`sipas demo`). The caller commits.
+pub async fn store(
+    txn: &impl ConnectionTrait,
+    batch: &[&NewResponse],
+) -> Result<Vec<Outcome>, DbErr> {
     let mut first: HashMap<Uuid, usize> = HashMap::with_capacity(batch.len());
     let mut claims = Vec::with_capacity(batch.len());
     for (i, r) in batch.iter().enumerate() {
@@ -283,7 +294,7 @@ pub async fn commit(
             });
         }
     }
-    let claimed = dossiers::claim(&txn, &claims).await?;
+    let claimed = dossiers::claim(txn, &claims).await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     let mut rows = Vec::with_capacity(claimed.len());
     let mut answered = Vec::with_capacity(claimed.len());
@@ -293,7 +304,7 @@ pub async fn commit(
         let outcome = if !claimed.contains(&r.dossier_id) {
             // Answered before this batch.
             Outcome::AlreadyAnswered {
-                digest: stored_digest(&txn, r.dossier_id).await?,
+                digest: stored_digest(txn, r.dossier_id).await?,
             }
         } else if firsts != Some(i) {
             // Answered by an earlier response of this batch.
@@ -323,12 +334,11 @@ pub async fn commit(
     // SQLite allows 32766 bound parameters; 11 columns a row.
     for chunk in rows.chunks(2000) {
         response::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(&txn)
+            .exec_without_returning(txn)
             .await?;
     }
-    outbox::erase_for_dossiers(&txn, &answered).await?;
-    aggregates::apply(&txn, &stored).await?;
-    txn.commit().await?;
+    outbox::erase_for_dossiers(txn, &answered).await?;
+    aggregates::apply(txn, &stored).await?;
     Ok(outcomes)
 }
 

@@ -6,6 +6,7 @@ mod agencies;
 mod agency_entry;
 mod citizen_page;
 mod dashboard;
+mod demo;
 mod dossiers;
 mod export;
 mod forms;

@@ -43,12 +43,14 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn start(mut cmd: Command) -> Server {
-        let mut child = cmd
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+    pub fn start(cmd: Command) -> Server {
+        Self::start_with_stdout(cmd, Stdio::null())
+    }
+
+    /// Starts the server with its standard output going to `stdout` (`Stdio::piped()` to read
+    /// it with [`Server::take_stdout`]).
+    pub fn start_with_stdout(mut cmd: Command, stdout: Stdio) -> Server {
+        let mut child = cmd.stdout(stdout).stderr(Stdio::piped()).spawn().unwrap();
         let stderr = child.stderr.take().unwrap();
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -73,6 +75,11 @@ impl Server {
             .unwrap_or_else(|| panic!("no address in {line}"));
         server.address = format!("http://{addr}");
         server
+    }
+
+    /// The server's standard output, when started with it piped.
+    pub fn take_stdout(&mut self) -> Option<std::process::ChildStdout> {
+        self.child.stdout.take()
     }
 
     /// Reads log lines until one contains `needle` (or the process ends / 30 s pass).
@@ -242,6 +249,7 @@ fn every_subcommand_has_help() {
         &["--help"][..],
         &["serve", "--help"],
         &["migrate", "--help"],
+        &["demo", "--help"],
     ] {
         let out = Command::new(BIN).args(args).output().unwrap();
         assert!(out.status.success(), "{args:?}");

@@ -53,11 +53,17 @@ async fn aggregates_follow_every_response_and_a_rebuild_is_bit_identical() {
     let counts: Vec<&String> = live.iter().filter(|l| l.starts_with("dossiers")).collect();
     assert_eq!(buckets.len(), 3, "one bucket per channel: {live:#?}");
     assert_eq!(counts.len(), 3, "{live:#?}");
+    let settings = crate::helpers::test_settings("sqlite::memory:");
+    let forms = sipas::startup::publish_forms(&app.db, &settings.forms.dir)
+        .await
+        .unwrap();
     let valid: u64 = buckets
         .iter()
         .map(|l| {
-            let json: Value = serde_json::from_str(&l[l.find('{').unwrap()..]).unwrap();
-            json["v"].as_u64().unwrap()
+            // `bucket AGENCY FORM VERSION MONTH CHANNEL COUNTS`
+            let f: Vec<&str> = l.split(' ').collect();
+            let form = forms.version(f[2], f[3].parse().unwrap()).unwrap();
+            form.score.decode(f[6]).unwrap().valid
         })
         .sum();
     assert_eq!(valid, answered as u64);
@@ -67,12 +73,53 @@ async fn aggregates_follow_every_response_and_a_rebuild_is_bit_identical() {
         .sum();
     assert_eq!(registered, 40);
 
+    let report = aggregates::rebuild(&app.db, &forms).await.unwrap();
+    assert_eq!(report.responses, answered as u64);
+    assert_eq!(report.dossiers, 40);
+    assert_eq!(aggregates::snapshot(&app.db).await.unwrap(), live);
+}
+
+#[tokio::test]
+async fn a_rebuild_counts_dossiers_in_vietnamese_months_at_the_boundaries() {
+    let app = spawn_app().await;
+    let admin = setup(&app).await;
+    // 16:59:59 UTC on the last day is still March in Vietnam; 17:00:00 is April; the year turns
+    // likewise; fractions of a second and other offsets are the same instants.
+    for (i, at) in [
+        "2026-03-31T16:59:59Z",
+        "2026-03-31T17:00:00Z",
+        "2026-03-31T23:59:59.999999+07:00",
+        "2026-04-01T00:00:00+07:00",
+        "2025-12-31T16:59:59.5Z",
+        "2025-12-31T17:00:00Z",
+        "2026-02-28T12:00:00-05:00",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let channel = ["in_person", "online"][i % 2];
+        registered(
+            &app,
+            &admin,
+            &format!("B-{i}"),
+            json!({"completed_at": at, "channel": channel}),
+        )
+        .await;
+    }
+    let live = aggregates::snapshot(&app.db).await.unwrap();
+    let months: Vec<&str> = live
+        .iter()
+        .filter(|l| l.starts_with("dossiers"))
+        .map(|l| l.split(' ').nth(3).unwrap())
+        .collect();
+    for month in ["2025-12", "2026-01", "2026-03", "2026-04"] {
+        assert!(months.contains(&month), "{month} in {live:#?}");
+    }
     let settings = crate::helpers::test_settings("sqlite::memory:");
     let forms = sipas::startup::publish_forms(&app.db, &settings.forms.dir)
         .await
         .unwrap();
     let report = aggregates::rebuild(&app.db, &forms).await.unwrap();
-    assert_eq!(report.responses, answered as u64);
-    assert_eq!(report.dossiers, 40);
+    assert_eq!(report.dossiers, 7);
     assert_eq!(aggregates::snapshot(&app.db).await.unwrap(), live);
 }

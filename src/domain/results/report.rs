@@ -5,7 +5,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use serde_json::Value;
 use uuid::Uuid;
 
 use super::estimate::{Estimate, EstimateError, Figures, NodeFigure, estimate, mean_of};
@@ -91,7 +90,7 @@ pub struct BreakdownCellInput {
 
 impl BreakdownCellInput {
     /// Cells from scanned responses `(cell key, stored answers JSON, valid)`, each response
-    /// counted exactly as the buckets count it (`ScoreShape::contribution`).
+    /// counted exactly as the buckets count it (`ScoreShape::stored_contribution`).
     ///
     /// # Errors
     /// A stored answers text that is not a JSON object (the id-free message names the cell).
@@ -101,12 +100,13 @@ impl BreakdownCellInput {
     ) -> Result<Vec<BreakdownCellInput>, String> {
         let mut cells: BTreeMap<Option<String>, BucketCounts> = BTreeMap::new();
         for (key, answers, valid) in rows {
-            let answers: BTreeMap<String, Value> = serde_json::from_str(answers)
+            let contribution = shape
+                .stored_contribution(answers, valid)
                 .map_err(|e| format!("stored answers in cell {key:?}: {e}"))?;
             cells
                 .entry(key)
                 .or_insert_with(|| shape.empty())
-                .add(&shape.contribution(&answers, valid));
+                .add(&contribution);
         }
         Ok(cells
             .into_iter()
