@@ -10,7 +10,15 @@ import time
 import urllib.parse
 import urllib.request
 
-base, key, email, password, responses = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+base, key, email, password, responses = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+# RESPONSES = "demo": the data set is already loaded (`sipas demo`, tỉnh Minh Sơn); otherwise a
+# number of responses this script loads through the API.
+DEMO = responses == "demo"
+if DEMO:
+    PROVINCE, DEPT, DISTRICT, COMMUNE, FORM = "UBND.MS", "SYT.MS", "H03.MS", "X0305.MS", "sipas-2024"
+else:
+    PROVINCE, DEPT, DISTRICT, COMMUNE, FORM = "TINH", "SO-03", "HUYEN-2", "XA-2-05", "sipas-2017"
+    responses = int(responses)
 rng = random.Random(7)
 
 
@@ -29,57 +37,63 @@ def agency(code, kind, parent=None):
     api("POST", "/api/v1/agencies", body)
 
 
-t0 = time.time()
-agency("TINH", "province")
-codes = []
-for i in range(20):
-    agency(f"SO-{i:02d}", "department", "TINH")
-    codes.append(f"SO-{i:02d}")
-for d in range(8):
-    agency(f"HUYEN-{d}", "district", "TINH")
-    codes.append(f"HUYEN-{d}")
-    for c in range(11):
-        agency(f"XA-{d}-{c:02d}", "commune", f"HUYEN-{d}")
-        codes.append(f"XA-{d}-{c:02d}")
+def load():
+    """Loads the province through the API (when not on the demo data set)."""
+    t0 = time.time()
+    agency("TINH", "province")
+    codes = []
+    for i in range(20):
+        agency(f"SO-{i:02d}", "department", "TINH")
+        codes.append(f"SO-{i:02d}")
+    for d in range(8):
+        agency(f"HUYEN-{d}", "district", "TINH")
+        codes.append(f"HUYEN-{d}")
+        for c in range(11):
+            agency(f"XA-{d}-{c:02d}", "commune", f"HUYEN-{d}")
+            codes.append(f"XA-{d}-{c:02d}")
 
-form = api("GET", "/api/v1/forms/sipas-2017")
-items = [i for n in form["index"]["children"] for i in n["items"]]
-months = [f"{y}-{m:02d}" for y in (2025, 2026) for m in range(1, 13) if (y, m) <= (2026, 11)]
-# Departments get more dossiers than communes; every agency its own satisfaction level.
-weights = {c: (8 if c.startswith("SO") else 4 if c.startswith("HUYEN") else 1) for c in codes}
-level = {c: rng.uniform(3.0, 4.6) for c in codes}
-total_w = sum(weights.values())
-dossiers, plan = [], []
-for c in codes:
-    n = max(3, round(responses * weights[c] / total_w * 1.5))
-    for i in range(n):
-        month = months[i % len(months)]
-        dossiers.append({"dossier_code": f"{c}-{i}", "agency_code": c,
-                         "completed_at": f"{month}-{1 + i % 27:02d}T09:00:00+07:00",
-                         "channel": ["in_person", "online", "postal"][i % 3],
-                         "procedure_field": ["Đất đai", "Hộ tịch", "Xây dựng", "Đầu tư"][i % 4]})
-        plan.append(c)
-tokens = []
-for k in range(0, len(dossiers), 10000):
-    out = api("POST", "/api/v1/dossiers/batch", {"dossiers": dossiers[k:k + 10000]})
-    tokens += [r["survey_token"] for r in out["results"]]
-chosen = rng.sample(range(len(tokens)), min(responses, len(tokens)))
-
-
-def answer(k):
-    lv = level[plan[k]]
-    answers = {q: max(1, min(5, round(rng.gauss(lv, 0.9)))) for q in items}
-    body = {"answers": answers, "mode": ["web", "kiosk", "web"][k % 3]}
-    req = urllib.request.Request(f"{base}/api/v1/surveys/{tokens[k]}/response", data=json.dumps(body).encode(),
-                                 headers={"content-type": "application/json"}, method="POST")
-    with urllib.request.urlopen(req) as res:
-        return res.status
+    form = api("GET", "/api/v1/forms/sipas-2017")
+    items = [i for n in form["index"]["children"] for i in n["items"]]
+    months = [f"{y}-{m:02d}" for y in (2025, 2026) for m in range(1, 13) if (y, m) <= (2026, 11)]
+    # Departments get more dossiers than communes; every agency its own satisfaction level.
+    weights = {c: (8 if c.startswith("SO") else 4 if c.startswith("HUYEN") else 1) for c in codes}
+    level = {c: rng.uniform(3.0, 4.6) for c in codes}
+    total_w = sum(weights.values())
+    dossiers, plan = [], []
+    for c in codes:
+        n = max(3, round(responses * weights[c] / total_w * 1.5))
+        for i in range(n):
+            month = months[i % len(months)]
+            dossiers.append({"dossier_code": f"{c}-{i}", "agency_code": c,
+                             "completed_at": f"{month}-{1 + i % 27:02d}T09:00:00+07:00",
+                             "channel": ["in_person", "online", "postal"][i % 3],
+                             "procedure_field": ["Đất đai", "Hộ tịch", "Xây dựng", "Đầu tư"][i % 4]})
+            plan.append(c)
+    tokens = []
+    for k in range(0, len(dossiers), 10000):
+        out = api("POST", "/api/v1/dossiers/batch", {"dossiers": dossiers[k:k + 10000]})
+        tokens += [r["survey_token"] for r in out["results"]]
+    chosen = rng.sample(range(len(tokens)), min(responses, len(tokens)))
 
 
-with concurrent.futures.ThreadPoolExecutor(16) as pool:
-    stored = sum(1 for s in pool.map(answer, chosen) if s == 201)
-print(f"loaded {len(codes) + 1} agencies, {len(dossiers)} dossiers, {stored} responses in {time.time() - t0:.0f} s",
-      file=sys.stderr)
+    def answer(k):
+        lv = level[plan[k]]
+        answers = {q: max(1, min(5, round(rng.gauss(lv, 0.9)))) for q in items}
+        body = {"answers": answers, "mode": ["web", "kiosk", "web"][k % 3]}
+        req = urllib.request.Request(f"{base}/api/v1/surveys/{tokens[k]}/response", data=json.dumps(body).encode(),
+                                     headers={"content-type": "application/json"}, method="POST")
+        with urllib.request.urlopen(req) as res:
+            return res.status
+
+
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        stored = sum(1 for s in pool.map(answer, chosen) if s == 201)
+    print(f"loaded {len(codes) + 1} agencies, {len(dossiers)} dossiers, {stored} responses in {time.time() - t0:.0f} s",
+          file=sys.stderr)
+
+
+if not DEMO:
+    load()
 
 # Sign in with a cookie jar.
 jar = http.cookiejar.CookieJar()
@@ -91,22 +105,22 @@ opener.open(base + "/sign-in", urllib.parse.urlencode(
 
 pages = [
     ("landing (admin)", "/dashboard"),
-    ("overview province (subtree mean)", "/dashboard/agencies/TINH?period=2026"),
-    ("overview department", "/dashboard/agencies/SO-03?period=2026"),
-    ("overview district (subtree)", "/dashboard/agencies/HUYEN-2?period=2026"),
-    ("overview commune", "/dashboard/agencies/XA-2-05?period=2026"),
-    ("items province", "/dashboard/agencies/TINH/items?period=2026"),
-    ("items department", "/dashboard/agencies/SO-03/items?period=2026"),
-    ("trend province, 23 months by month", "/dashboard/agencies/TINH/trend?period=2025-01%2F2026-11&step=month"),
-    ("trend department, by quarter", "/dashboard/agencies/SO-03/trend?step=quarter"),
-    ("compare province (28 children)", "/dashboard/agencies/TINH/compare?period=2026"),
-    ("compare province, subtree means", "/dashboard/agencies/TINH/compare?period=2026&subtree=true"),
-    ("compare district (11 communes)", "/dashboard/agencies/HUYEN-2/compare?period=2026"),
-    ("breakdowns province by channel", "/dashboard/agencies/TINH/breakdowns?period=2026&by=channel"),
-    ("breakdowns province by mode (scan)", "/dashboard/agencies/TINH/breakdowns?period=2026&by=mode"),
-    ("breakdowns province by procedure field (scan)", "/dashboard/agencies/TINH/breakdowns?period=2026&by=procedure_field"),
-    ("breakdowns department by mode", "/dashboard/agencies/SO-03/breakdowns?period=2026&by=mode"),
-    ("downloads", "/dashboard/agencies/SO-03/downloads?period=2026"),
+    ("overview province (subtree mean)", f"/dashboard/agencies/{PROVINCE}?period=2026"),
+    ("overview department", f"/dashboard/agencies/{DEPT}?period=2026"),
+    ("overview district (subtree)", f"/dashboard/agencies/{DISTRICT}?period=2026"),
+    ("overview commune", f"/dashboard/agencies/{COMMUNE}?period=2026"),
+    ("items province", f"/dashboard/agencies/{PROVINCE}/items?period=2026"),
+    ("items department", f"/dashboard/agencies/{DEPT}/items?period=2026"),
+    ("trend province, 23 months by month", f"/dashboard/agencies/{PROVINCE}/trend?period=2025-01%2F2026-11&step=month"),
+    ("trend department, by quarter", f"/dashboard/agencies/{DEPT}/trend?step=quarter"),
+    ("compare province (its children)", f"/dashboard/agencies/{PROVINCE}/compare?period=2026"),
+    ("compare province, subtree means", f"/dashboard/agencies/{PROVINCE}/compare?period=2026&subtree=true"),
+    ("compare district (its communes)", f"/dashboard/agencies/{DISTRICT}/compare?period=2026"),
+    ("breakdowns province by channel", f"/dashboard/agencies/{PROVINCE}/breakdowns?period=2026&by=channel"),
+    ("breakdowns province by mode (scan)", f"/dashboard/agencies/{PROVINCE}/breakdowns?period=2026&by=mode"),
+    ("breakdowns province by procedure field (scan)", f"/dashboard/agencies/{PROVINCE}/breakdowns?period=2026&by=procedure_field"),
+    ("breakdowns department by mode", f"/dashboard/agencies/{DEPT}/breakdowns?period=2026&by=mode"),
+    ("downloads", f"/dashboard/agencies/{DEPT}/downloads?period=2026"),
     ("PAR scores CSV (all agencies)", "/dashboard/par-scores.csv?period=2026"),
 ]
 print(f"{'page':48} {'median ms':>10} {'max ms':>8} {'bytes':>8}")
@@ -124,11 +138,11 @@ for name, path in pages:
 # The API requests behind the slowest pages, for comparison (the pages add the rendering).
 print(f"{'API (same figures)':48} {'median ms':>10} {'max ms':>8} {'bytes':>8}")
 for name, path in [
-    ("results province subtree", "/api/v1/results?agency=TINH&form=sipas-2017&period=2026&subtree=true"),
-    ("results department", "/api/v1/results?agency=SO-03&form=sipas-2017&period=2026"),
-    ("trend province by month", "/api/v1/results/trend?agency=TINH&form=sipas-2017&from=2025-01&to=2026-11&step=month&subtree=true"),
-    ("rankings province", "/api/v1/rankings?parent=TINH&form=sipas-2017&period=2026"),
-    ("par scores", "/api/v1/par/scores?form=sipas-2017&period=2026"),
+    ("results province subtree", f"/api/v1/results?agency={PROVINCE}&form={FORM}&period=2026&subtree=true"),
+    ("results department", f"/api/v1/results?agency={DEPT}&form={FORM}&period=2026"),
+    ("trend province by month", f"/api/v1/results/trend?agency={PROVINCE}&form={FORM}&from=2025-01&to=2026-11&step=month&subtree=true"),
+    ("rankings province", f"/api/v1/rankings?parent={PROVINCE}&form={FORM}&period=2026"),
+    ("par scores", f"/api/v1/par/scores?form={FORM}&period=2026"),
 ]:
     times = []
     for run in range(8):
