@@ -45,6 +45,9 @@ pub struct ResultSettings {
     /// An interval at least this wide (a fraction: 0.30 = 30 percentage points) is flagged
     /// `low_reliability` too.
     pub max_ci_width: f64,
+    /// How many computed views of each kind (results, trends, rankings, PAR scores) are kept
+    /// for as long as their inputs do not change (`domain::results::cache`); 0 keeps none.
+    pub cached_views: usize,
 }
 
 /// Secondary indicators (methodology §3.9).
@@ -325,6 +328,7 @@ reminder_delay_secs = 259200
 suppress_below = 10
 low_reliability_below = 30
 max_ci_width = 0.30
+cached_views = 256
 
 [indicators.d766]
 enabled = false

@@ -25,7 +25,7 @@ use crate::persistence;
 use crate::persistence::forms::{self, FormFile};
 use crate::persistence::responses::ResponseWriter;
 use crate::persistence::secrets;
-use crate::state::AppState;
+use crate::state::{AppState, ResultViews};
 
 /// A built, bound, not yet running server.
 pub struct Application {
@@ -72,6 +72,7 @@ impl Application {
                     .context("opening the response writer's connection")?,
                 settings.responses.writer_batch_max,
             ),
+            views: ResultViews::new(settings.results.cached_views),
             settings,
         });
         let from = state

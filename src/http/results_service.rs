@@ -27,6 +27,7 @@ use crate::domain::aggregates::ScoreShape;
 use crate::domain::auth::Principal;
 use crate::domain::forms::PublishedForm;
 use crate::domain::periods::Period;
+use crate::domain::results::cache::{CacheKey, Fingerprint, ViewCache};
 use crate::domain::results::{
     self, AgencyRef, Aggregate, Breakdown, BreakdownCellInput, Counts, Design, Dimension, Options,
     ParScoreView, ParScoresView, RankingInput, RankingView, ResultRequest, ResultView, Subject,
@@ -214,39 +215,103 @@ pub(crate) fn unexpected(e: impl std::fmt::Display) -> ApiError {
     ApiError::Unexpected(anyhow::anyhow!("results: {e}"))
 }
 
-/// The counts of `agencies` for the form in the period, of one version (see
-/// `results::choose_version`).
-async fn load_counts<'a>(
-    state: &'a AppState,
-    current: &'a Arc<PublishedForm>,
-    requested: Option<u32>,
-    agencies: &[Uuid],
-    period: &Period,
-) -> Result<(Counts, &'a Arc<PublishedForm>, VersionChoice), ApiError> {
-    let key = current.definition.key();
-    let (from, to) = period.month_range();
-    let rows = aggregates::buckets(&state.db, agencies, key, &from, &to).await?;
-    let (version, choice) = results::choose_version(
-        rows.iter().map(|r| r.form_version),
-        requested,
-        current.definition.version(),
-    );
-    let form = state.forms.version(key, version).ok_or_else(|| {
-        unexpected(format!(
-            "responses of {key} v{version}, a version not loaded"
-        ))
-    })?;
-    let mut counts = Counts::new(form.score.clone());
-    for row in rows.iter().filter(|r| r.form_version == version) {
-        let bucket = form.score.decode(&row.counts).map_err(unexpected)?;
-        counts
-            .add_bucket(row.agency_id, &row.period_month, &row.channel, &bucket)
-            .map_err(unexpected)?;
+/// What a view is computed from in storage, read without decoding any counts: the revisions
+/// of the score buckets of `agencies` for the form (every version) in the period's months, and
+/// their registered-dossier counts. Enough to choose the version and to know whether a view
+/// computed earlier still holds (`domain::results::cache`).
+struct Inputs {
+    revisions: Vec<aggregates::BucketRevision>,
+    dossiers: Vec<aggregates::DossierCountRow>,
+}
+
+impl Inputs {
+    async fn read(
+        state: &AppState,
+        form_key: &str,
+        agencies: &[Uuid],
+        period: &Period,
+    ) -> Result<Self, ApiError> {
+        let (from, to) = period.month_range();
+        Ok(Self {
+            revisions: aggregates::bucket_revisions(&state.db, agencies, form_key, &from, &to)
+                .await?,
+            dossiers: aggregates::dossier_counts(&state.db, agencies, form_key, &from, &to)
+                .await?,
+        })
     }
-    for row in aggregates::dossier_counts(&state.db, agencies, key, &from, &to).await? {
-        counts.add_dossiers(row.agency_id, &row.period_month, &row.channel, row.dossiers);
+
+    /// The version a view shows (see `results::choose_version`).
+    fn version<'a>(
+        &self,
+        state: &'a AppState,
+        current: &Arc<PublishedForm>,
+        requested: Option<u32>,
+    ) -> Result<(&'a Arc<PublishedForm>, VersionChoice), ApiError> {
+        let key = current.definition.key();
+        let (version, choice) = results::choose_version(
+            self.revisions
+                .iter()
+                .filter_map(|r| u32::try_from(r.form_version).ok()),
+            requested,
+            current.definition.version(),
+        );
+        let form = state.forms.version(key, version).ok_or_else(|| {
+            unexpected(format!(
+                "responses of {key} v{version}, a version not loaded"
+            ))
+        })?;
+        Ok((form, choice))
     }
-    Ok((counts, form, choice))
+
+    /// The cache key of the view `what` asks for (its `Debug` form: every field of every part,
+    /// so that no parameter can be left out of the key) computed from these inputs.
+    fn key(&self, what: &str, request: &impl std::fmt::Debug) -> CacheKey {
+        let mut f = Fingerprint::of_request(&(what, format!("{request:?}")));
+        for r in &self.revisions {
+            f.row(r);
+        }
+        for d in &self.dossiers {
+            f.row(d);
+        }
+        f.key()
+    }
+
+    /// The counts of `agencies` in the period, of `form`'s version: its buckets decoded.
+    async fn counts(
+        &self,
+        state: &AppState,
+        form: &PublishedForm,
+        agencies: &[Uuid],
+        period: &Period,
+    ) -> Result<Counts, ApiError> {
+        let (from, to) = period.month_range();
+        let id = (form.definition.key(), form.definition.version());
+        let mut counts = Counts::new(form.score.clone());
+        for row in aggregates::buckets(&state.db, agencies, id, &from, &to).await? {
+            let bucket = form.score.decode(&row.counts).map_err(unexpected)?;
+            counts
+                .add_bucket(row.agency_id, &row.period_month, &row.channel, &bucket)
+                .map_err(unexpected)?;
+        }
+        for row in &self.dossiers {
+            counts.add_dossiers(row.agency_id, &row.period_month, &row.channel, row.dossiers);
+        }
+        Ok(counts)
+    }
+}
+
+/// The view kept for `key` in `cache`, or `compute`'s, then kept.
+async fn cached<V: Clone>(
+    cache: &ViewCache<V>,
+    key: CacheKey,
+    compute: impl std::future::Future<Output = Result<V, ApiError>>,
+) -> Result<V, ApiError> {
+    if let Some(view) = cache.get(&key) {
+        return Ok((*view).clone());
+    }
+    let view = compute.await?;
+    cache.put(key, Arc::new(view.clone()));
+    Ok(view)
 }
 
 /// The subject of an agency: itself, or its subtree (with the members' ids).
@@ -317,45 +382,60 @@ pub(crate) async fn result(
     };
     let subject = subject_of(state, &agency, subtree).await?;
     let ids = members(&subject);
-    let (counts, form, version_choice) =
-        load_counts(state, current, requested, &ids, &period).await?;
+    let inputs = Inputs::read(state, current.definition.key(), &ids, &period).await?;
+    let (form, version_choice) = inputs.version(state, current, requested)?;
     let options = options(state, form, &q.level, &q.lang)?;
-    let breakdown = match by {
-        None => None,
-        Some(Dimension::Channel) => Some(Breakdown::Channel),
-        Some(dim) => {
-            let scanned = match dim {
-                Dimension::Mode => ScannedDimension::Mode,
-                _ => ScannedDimension::ProcedureField,
-            };
-            let (from, to) = period.month_range();
-            let rows = breakdowns::rows(
-                &state.db,
-                &ids,
-                form.definition.key(),
-                form.definition.version(),
-                (&from, &to),
-                scanned,
-            )
-            .await?;
-            let cells = scanned_cells(&form.score, &rows)?;
-            Some(Breakdown::Scanned { by: dim, cells })
-        }
-    };
-    results::agency_result(
-        &counts,
-        &ResultRequest {
-            subject,
-            form: &form.definition,
+    let key = inputs.key(
+        "result",
+        &(
+            &subject,
+            form.definition.version(),
             version_choice,
-            period: &period,
-            design,
-            aggregate,
-            breakdown,
-            options: &options,
-        },
-    )
-    .map_err(unexpected)
+            &period,
+            (design, aggregate, by),
+            &options,
+        ),
+    );
+    cached(&state.views.results, key, async {
+        let counts = inputs.counts(state, form, &ids, &period).await?;
+        let breakdown = match by {
+            None => None,
+            Some(Dimension::Channel) => Some(Breakdown::Channel),
+            Some(dim) => {
+                let scanned = match dim {
+                    Dimension::Mode => ScannedDimension::Mode,
+                    _ => ScannedDimension::ProcedureField,
+                };
+                let (from, to) = period.month_range();
+                let rows = breakdowns::rows(
+                    &state.db,
+                    &ids,
+                    form.definition.key(),
+                    form.definition.version(),
+                    (&from, &to),
+                    scanned,
+                )
+                .await?;
+                let cells = scanned_cells(&form.score, &rows)?;
+                Some(Breakdown::Scanned { by: dim, cells })
+            }
+        };
+        results::agency_result(
+            &counts,
+            &ResultRequest {
+                subject,
+                form: &form.definition,
+                version_choice,
+                period: &period,
+                design,
+                aggregate,
+                breakdown,
+                options: &options,
+            },
+        )
+        .map_err(unexpected)
+    })
+    .await
 }
 
 fn scanned_cells(
@@ -391,23 +471,39 @@ pub(crate) async fn trend(
     let design = design_of(&q.design)?;
     let aggregate = aggregate_of(&q.aggregate)?;
     let subject = subject_of(state, &agency, subtree).await?;
-    let (counts, form, version_choice) =
-        load_counts(state, current, requested, &members(&subject), &period).await?;
+    let ids = members(&subject);
+    let inputs = Inputs::read(state, current.definition.key(), &ids, &period).await?;
+    let (form, version_choice) = inputs.version(state, current, requested)?;
     let options = options(state, form, &q.level, &q.lang)?;
-    results::trend(
-        &counts,
-        &TrendRequest {
-            subject,
-            form: &form.definition,
+    let key = inputs.key(
+        "trend",
+        &(
+            &subject,
+            form.definition.version(),
             version_choice,
-            period: &period,
-            step,
-            design,
-            aggregate,
-            options: &options,
-        },
-    )
-    .map_err(unexpected)
+            &period,
+            (step, design, aggregate),
+            &options,
+        ),
+    );
+    cached(&state.views.trends, key, async {
+        let counts = inputs.counts(state, form, &ids, &period).await?;
+        results::trend(
+            &counts,
+            &TrendRequest {
+                subject,
+                form: &form.definition,
+                version_choice,
+                period: &period,
+                step,
+                design,
+                aggregate,
+                options: &options,
+            },
+        )
+        .map_err(unexpected)
+    })
+    .await
 }
 
 /// The child agencies of `parent` ordered by index, each with its interval and a rank interval;
@@ -454,23 +550,39 @@ pub(crate) async fn ranking(
             ids,
         )
     };
-    let (counts, form, version_choice) =
-        load_counts(state, current, requested, &ids, &period).await?;
+    let inputs = Inputs::read(state, current.definition.key(), &ids, &period).await?;
+    let (form, version_choice) = inputs.version(state, current, requested)?;
     let options = options(state, form, &q.level, &q.lang)?;
-    results::ranking(
-        &counts,
-        &RankingInput {
-            parent: agency_ref(&parent),
-            children: subjects,
-            form: &form.definition,
+    let parent = agency_ref(&parent);
+    let key = inputs.key(
+        "ranking",
+        &(
+            (&parent, &subjects),
+            form.definition.version(),
             version_choice,
-            period: &period,
-            design,
-            aggregate,
-            options: &options,
-        },
-    )
-    .map_err(unexpected)
+            &period,
+            (design, aggregate),
+            &options,
+        ),
+    );
+    cached(&state.views.rankings, key, async {
+        let counts = inputs.counts(state, form, &ids, &period).await?;
+        results::ranking(
+            &counts,
+            &RankingInput {
+                parent,
+                children: subjects,
+                form: &form.definition,
+                version_choice,
+                period: &period,
+                design,
+                aggregate,
+                options: &options,
+            },
+        )
+        .map_err(unexpected)
+    })
+    .await
 }
 
 /// Every agency's SIPAS in PAR terms (methodology §4) — of the agencies `caller` may read: all
@@ -530,22 +642,37 @@ pub(crate) async fn par_scores(
         }
         set.into_iter().collect()
     };
-    let (counts, form, version_choice) =
-        load_counts(state, current, requested, &ids, &period).await?;
+    let inputs = Inputs::read(state, current.definition.key(), &ids, &period).await?;
+    let (form, version_choice) = inputs.version(state, current, requested)?;
     let options = options(state, form, &q.level, &None)?;
-    let scores: Vec<ParScoreView> = subjects
-        .iter()
-        .map(|s| results::par_row(&counts, s, &form.definition, &period, &options))
-        .collect::<Result<_, _>>()
-        .map_err(unexpected)?;
-    let view = ParScoresView {
-        edition: form.definition.par().edition().to_owned(),
-        period: period.label().to_owned(),
-        form: results::form_ref(&form.definition, version_choice),
-        subtree,
-        level: options.level,
-        scores,
-    };
+    let key = inputs.key(
+        "par",
+        &(
+            &subjects,
+            form.definition.version(),
+            version_choice,
+            &period,
+            subtree,
+            &options,
+        ),
+    );
+    let view = cached(&state.views.par_scores, key, async {
+        let counts = inputs.counts(state, form, &ids, &period).await?;
+        let scores: Vec<ParScoreView> = subjects
+            .iter()
+            .map(|s| results::par_row(&counts, s, &form.definition, &period, &options))
+            .collect::<Result<_, _>>()
+            .map_err(unexpected)?;
+        Ok(ParScoresView {
+            edition: form.definition.par().edition().to_owned(),
+            period: period.label().to_owned(),
+            form: results::form_ref(&form.definition, version_choice),
+            subtree,
+            level: options.level,
+            scores,
+        })
+    })
+    .await?;
     Ok((view, csv))
 }
 

@@ -16,7 +16,7 @@ use futures_util::TryStreamExt;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -67,6 +67,7 @@ pub async fn apply(db: &impl ConnectionTrait, stored: &[&NewResponse]) -> Result
     // Every node inserts in key order and then locks in key order, so two nodes updating the
     // same buckets wait for each other instead of deadlocking (an existing row is not locked
     // by `ON CONFLICT DO NOTHING`).
+    let revision = new_revision();
     let mut empty: HashMap<(String, i32), String> = HashMap::new();
     let fresh: Vec<score_bucket::ActiveModel> = groups
         .iter()
@@ -80,6 +81,7 @@ pub async fn apply(db: &impl ConnectionTrait, stored: &[&NewResponse]) -> Result
                 .entry((key.1.clone(), key.2))
                 .or_insert_with(|| shape.empty().encode())
                 .clone()),
+            revision: Set(revision),
         })
         .collect();
     for chunk in fresh.chunks(BUCKET_CHUNK) {
@@ -156,6 +158,7 @@ pub async fn apply(db: &impl ConnectionTrait, stored: &[&NewResponse]) -> Result
         let update = Query::update()
             .table("score_buckets")
             .value("counts", col("column6"))
+            .value("revision", revision)
             .from(TableRef::ValuesList(rows, v.clone().into_iden()))
             .and_where(t("agency_id").eq(col("column1")))
             .and_where(t("form_key").eq(col("column2")))
@@ -166,6 +169,13 @@ pub async fn apply(db: &impl ConnectionTrait, stored: &[&NewResponse]) -> Result
         db.execute(&update).await?;
     }
     Ok(())
+}
+
+/// A bucket's new revision (see the migration `score_bucket_revisions`): random, so that no
+/// later write, a rebuild's included, gives a bucket a revision it had before.
+fn new_revision() -> i64 {
+    let [a, b, c, d, e, f, g, h, ..] = *Uuid::new_v4().as_bytes();
+    i64::from_be_bytes([a, b, c, d, e, f, g, h])
 }
 
 fn bucket_filter(key: &BucketKey) -> sea_orm::Condition {
@@ -225,36 +235,78 @@ pub async fn count_dossiers<'a>(
 #[derive(Debug, Clone)]
 pub struct BucketRow {
     pub agency_id: Uuid,
-    pub form_version: u32,
     pub period_month: String,
     pub channel: String,
     pub counts: String,
 }
 
-/// The buckets of `agencies` for `form_key` with months in `from..=to` (`YYYY-MM`), every
-/// version.
+/// The buckets of `agencies` for one version of `form_key` with months in `from..=to`
+/// (`YYYY-MM`).
 pub async fn buckets(
     db: &impl ConnectionTrait,
     agencies: &[Uuid],
-    form_key: &str,
+    (form_key, version): (&str, u32),
     from: &str,
     to: &str,
 ) -> Result<Vec<BucketRow>, DbErr> {
+    let version = i32::try_from(version).unwrap_or(i32::MAX);
     let mut out = Vec::new();
     for chunk in agencies.chunks(AGENCY_CHUNK) {
         let rows = score_bucket::Entity::find()
             .filter(score_bucket::Column::AgencyId.is_in(chunk.iter().copied()))
             .filter(score_bucket::Column::FormKey.eq(form_key))
+            .filter(score_bucket::Column::FormVersion.eq(version))
             .filter(score_bucket::Column::PeriodMonth.between(from, to))
             .all(db)
             .await?;
         out.extend(rows.into_iter().map(|m| BucketRow {
             agency_id: m.agency_id,
-            form_version: u32::try_from(m.form_version).unwrap_or_default(),
             period_month: m.period_month,
             channel: m.channel,
             counts: m.counts,
         }));
+    }
+    Ok(out)
+}
+
+/// The identity of one stored bucket's content, without the content.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, FromQueryResult)]
+pub struct BucketRevision {
+    pub agency_id: Uuid,
+    pub form_version: i32,
+    pub period_month: String,
+    pub channel: String,
+    pub revision: i64,
+}
+
+/// The revisions of the buckets [`buckets`] would read, every version: read from the index
+/// `ix_score_buckets_revision` alone, so a few thousand cost a few milliseconds. In no
+/// particular order.
+pub async fn bucket_revisions(
+    db: &impl ConnectionTrait,
+    agencies: &[Uuid],
+    form_key: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<BucketRevision>, DbErr> {
+    let mut out = Vec::new();
+    for chunk in agencies.chunks(AGENCY_CHUNK) {
+        let rows = score_bucket::Entity::find()
+            .select_only()
+            .columns([
+                score_bucket::Column::AgencyId,
+                score_bucket::Column::FormVersion,
+                score_bucket::Column::PeriodMonth,
+                score_bucket::Column::Channel,
+                score_bucket::Column::Revision,
+            ])
+            .filter(score_bucket::Column::AgencyId.is_in(chunk.iter().copied()))
+            .filter(score_bucket::Column::FormKey.eq(form_key))
+            .filter(score_bucket::Column::PeriodMonth.between(from, to))
+            .into_model::<BucketRevision>()
+            .all(db)
+            .await?;
+        out.extend(rows);
     }
     Ok(out)
 }
@@ -286,7 +338,7 @@ pub async fn versions_with_data(
 }
 
 /// Registered dossiers of one agency, month and channel.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DossierCountRow {
     pub agency_id: Uuid,
     pub period_month: String,
@@ -396,6 +448,7 @@ pub async fn rebuild(
                 .add(&contribution);
         }
     }
+    let revision = new_revision();
     let mut rows: Vec<score_bucket::ActiveModel> = buckets
         .into_iter()
         .map(|(key, counts)| score_bucket::ActiveModel {
@@ -405,6 +458,7 @@ pub async fn rebuild(
             period_month: Set(key.3),
             channel: Set(key.4),
             counts: Set(counts.encode()),
+            revision: Set(revision),
         })
         .collect();
     report.buckets = rows.len() as u64;

@@ -1312,3 +1312,107 @@ async fn the_openapi_document_describes_the_results_endpoints() {
         assert!(schemas[name].is_object(), "schema {name} missing");
     }
 }
+
+/// `sipas_result_views_total{cache="…"}` from `/metrics`.
+async fn views_served(app: &TestApp, cache: &str) -> u64 {
+    let text = app.get("/metrics").await.text().await.unwrap();
+    let prefix = format!("sipas_result_views_total{{cache=\"{cache}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
+        .unwrap_or_else(|| panic!("{prefix} in {text}"))
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_view_is_served_again_until_a_dossier_or_a_response_changes_it() {
+    let app = spawn_app_with(app_with_long_links()).await;
+    let (admin, tokens) = small_setup(
+        &app,
+        40,
+        30,
+        |i, j| Some(1 + ((i * 3 + j) % 5) as i64),
+        |_, _, _| json!({}),
+    )
+    .await;
+    let paths = [
+        "/api/v1/results?agency=S1&form=sipas-2017&period=2025",
+        "/api/v1/results?agency=T&form=sipas-2017&period=2025&subtree=true&by=mode",
+        "/api/v1/results/trend?agency=T&form=sipas-2017&from=2025-01&to=2025-06&step=month&subtree=true",
+        "/api/v1/rankings?parent=T&form=sipas-2017&period=2025",
+        "/api/v1/par/scores?form=sipas-2017&period=2025",
+    ];
+    let mut first = Vec::new();
+    for p in paths {
+        first.push(app.get_json(&admin, p).await);
+    }
+    let (hits, misses) = (
+        views_served(&app, "hit").await,
+        views_served(&app, "miss").await,
+    );
+    for (p, before) in paths.iter().zip(&first) {
+        assert_eq!(&app.get_json(&admin, p).await, before, "{p}");
+    }
+    assert_eq!(views_served(&app, "hit").await, hits + 5, "served again");
+    assert_eq!(views_served(&app, "miss").await, misses);
+    // Another level, another language: other views.
+    let en = app
+        .get_json(&admin, &format!("{}&level=0.90&lang=en", paths[0]))
+        .await;
+    assert_eq!(en["method"]["level"], 0.9);
+    assert_eq!(views_served(&app, "miss").await, misses + 1);
+
+    // A new dossier changes what it counts in, at once.
+    let more = register_many(
+        &app,
+        &admin,
+        &[("S1".into(), "in_person".into(), 1)],
+        |_, _, _| json!({}),
+    )
+    .await;
+    assert_eq!(first[0]["invited"], 40);
+    let r = app.get_json(&admin, paths[0]).await;
+    assert_eq!(r["invited"], 41);
+    assert_eq!(r["responses"], first[0]["responses"]);
+
+    // So does a new response: the agency's result, the subtree's breakdown, trend, ranking and
+    // PAR row.
+    let answers: serde_json::Map<String, Value> =
+        (1..=22).map(|j| (format!("s{j}"), json!(5))).collect();
+    let submitted = submit_all(
+        &app,
+        vec![
+            (tokens[30].clone(), Value::Object(answers.clone())),
+            (
+                more[&("S1".to_owned(), "in_person".to_owned())][0].clone(),
+                Value::Object(answers),
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(submitted, [201, 201]);
+    let after: Vec<Value> = {
+        let mut v = Vec::new();
+        for p in paths {
+            v.push(app.get_json(&admin, p).await);
+        }
+        v
+    };
+    assert_eq!(after[0]["responses"], 32);
+    assert_ne!(after[0]["index"]["value"], first[0]["index"]["value"]);
+    assert_eq!(after[1]["responses"], 32);
+    assert_ne!(after[1]["breakdown"], first[1]["breakdown"]);
+    assert_ne!(after[2], first[2], "the trend");
+    assert_ne!(after[3], first[3], "the ranking");
+    let n = |par: &Value| {
+        par["scores"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["agency_code"] == "S1")
+            .unwrap()["n"]
+            .clone()
+    };
+    assert_eq!(n(&first[4]), 30);
+    assert_eq!(n(&after[4]), 32);
+}

@@ -23,6 +23,7 @@
 //! Every value a view carries is a percentage (0–100) at full precision, as api.md says;
 //! the statistics core works in fractions.
 
+pub mod cache;
 mod estimate;
 mod report;
 mod suppression;

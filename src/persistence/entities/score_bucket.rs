@@ -17,6 +17,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub channel: String,
     pub counts: String,
+    /// Random, new at every write: a result computed from the same revisions is still valid.
+    pub revision: i64,
 }
 
 impl ActiveModelBehavior for ActiveModel {}
