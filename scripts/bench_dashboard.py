@@ -123,7 +123,9 @@ pages = [
     ("downloads", f"/dashboard/agencies/{DEPT}/downloads?period=2026"),
     ("PAR scores CSV (all agencies)", "/dashboard/par-scores.csv?period=2026"),
 ]
-print(f"{'page':48} {'median ms':>10} {'max ms':>8} {'bytes':>8}")
+# The first request computes the figures ("first ms"); the next ones find them kept (results,
+# trends, rankings and PAR scores are kept while no response or dossier changes them).
+print(f"{'page':48} {'first ms':>9} {'median ms':>10} {'max ms':>8} {'bytes':>8}")
 for name, path in pages:
     times = []
     for run in range(8):
@@ -131,12 +133,12 @@ for name, path in pages:
         with opener.open(base + path) as res:
             body = res.read()
             assert res.status == 200, (path, res.status)
-        if run:
-            times.append((time.perf_counter() - t) * 1000)
-    print(f"{name:48} {statistics.median(times):10.1f} {max(times):8.1f} {len(body):8d}")
+        times.append((time.perf_counter() - t) * 1000)
+    rest = times[1:]
+    print(f"{name:48} {times[0]:9.1f} {statistics.median(rest):10.1f} {max(rest):8.1f} {len(body):8d}")
 
 # The API requests behind the slowest pages, for comparison (the pages add the rendering).
-print(f"{'API (same figures)':48} {'median ms':>10} {'max ms':>8} {'bytes':>8}")
+print(f"{'API (same figures)':48} {'first ms':>9} {'median ms':>10} {'max ms':>8} {'bytes':>8}")
 for name, path in [
     ("results province subtree", f"/api/v1/results?agency={PROVINCE}&form={FORM}&period=2026&subtree=true"),
     ("results department", f"/api/v1/results?agency={DEPT}&form={FORM}&period=2026"),
@@ -150,6 +152,6 @@ for name, path in [
         req = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {key}"})
         with urllib.request.urlopen(req) as res:
             body = res.read()
-        if run:
-            times.append((time.perf_counter() - t) * 1000)
-    print(f"{name:48} {statistics.median(times):10.1f} {max(times):8.1f} {len(body):8d}")
+        times.append((time.perf_counter() - t) * 1000)
+    rest = times[1:]
+    print(f"{name:48} {times[0]:9.1f} {statistics.median(rest):10.1f} {max(rest):8.1f} {len(body):8d}")
