@@ -235,8 +235,7 @@ impl Inputs {
         Ok(Self {
             revisions: aggregates::bucket_revisions(&state.db, agencies, form_key, &from, &to)
                 .await?,
-            dossiers: aggregates::dossier_counts(&state.db, agencies, form_key, &from, &to)
-                .await?,
+            dossiers: aggregates::dossier_counts(&state.db, agencies, form_key, &from, &to).await?,
         })
     }
 
