@@ -5,6 +5,7 @@
 //! refuses, and `sipas serve --demo` loads and prints before serving.
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::Stdio;
 
 use sea_orm::{ConnectionTrait, Statement};
@@ -354,25 +355,23 @@ async fn sipas_demo_prints_credentials_that_work_and_refuses_a_second_run() {
     std::fs::remove_dir_all(dir).ok();
 }
 
-#[tokio::test]
-async fn serve_demo_loads_prints_and_serves_and_only_loads_once() {
-    let db = crate::helpers::TestDatabase::create().await;
-    let dir = workdir();
-    let url = db.url_for_process(&dir);
-    let start = |url: &str| {
-        let mut cmd = sipas(&dir);
-        cmd.args([
-            "serve",
-            "--demo",
-            "--demo-scale",
-            "small",
-            "--bind",
-            "127.0.0.1:0",
-        ])
-        .env("DATABASE_URL", url);
-        Server::start_with_stdout(cmd, Stdio::piped())
-    };
-    let mut server = start(&url);
+/// `sipas serve --demo --demo-scale small` in `dir` on the database at `url`, listening.
+fn serve_demo(dir: &Path, url: &str) -> Server {
+    let mut cmd = sipas(dir);
+    cmd.args([
+        "serve",
+        "--demo",
+        "--demo-scale",
+        "small",
+        "--bind",
+        "127.0.0.1:0",
+    ])
+    .env("DATABASE_URL", url);
+    Server::start_with_stdout(cmd, Stdio::piped())
+}
+
+/// What the server printed on standard output, up to the line that ends the credentials.
+fn printed_text(server: &mut Server) -> String {
     let stdout = server.take_stdout().unwrap();
     let mut text = String::new();
     for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -382,6 +381,17 @@ async fn serve_demo_loads_prints_and_serves_and_only_loads_once() {
             break;
         }
     }
+    text
+}
+
+#[tokio::test]
+async fn serve_demo_loads_prints_and_serves_and_only_loads_once() {
+    let db = crate::helpers::TestDatabase::create().await;
+    let dir = workdir();
+    let url = db.url_for_process(&dir);
+    let start = |url: &str| serve_demo(&dir, url);
+    let mut server = start(&url);
+    let text = printed_text(&mut server);
     let p = printed(&text);
     assert!(
         text.contains(&format!("{}/sign-in", server.address)),
