@@ -2,18 +2,25 @@
 //! the service's own persistence code (dossiers answered and sealed, counts and score buckets
 //! that a rebuild reproduces bit for bit), the same seed gives the same data and the same
 //! results, the printed credentials sign in and the printed key reads the API, a second run
-//! refuses, and `sipas serve --demo` loads and prints before serving.
+//! refuses, and `sipas serve --demo` loads and prints before serving — and what the README
+//! promises a new user of it (issue 7, "Done when"): signed in with the printed credentials, an
+//! overview, a trend, a ranking and the downloads in headless Chromium with axe-core
+//! (tests/browser/readme-flow.mjs), the downloaded files read back against the API.
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::Stdio;
 
 use sea_orm::{ConnectionTrait, Statement};
-use serde_json::Value;
+use serde_json::{Value, json};
 use sipas::commands::demo::{DemoOptions, DemoReport, load};
 use sipas::demo::Scale;
 use sipas::persistence::aggregates;
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_for_process, test_settings};
+use crate::accounts::serious;
+use crate::helpers::{
+    TestApp, browser, spawn_app, spawn_app_for_process, target_path, test_settings,
+};
 use crate::process::{Server, sipas, workdir};
 
 const SEED: u64 = 7;
@@ -354,25 +361,23 @@ async fn sipas_demo_prints_credentials_that_work_and_refuses_a_second_run() {
     std::fs::remove_dir_all(dir).ok();
 }
 
-#[tokio::test]
-async fn serve_demo_loads_prints_and_serves_and_only_loads_once() {
-    let db = crate::helpers::TestDatabase::create().await;
-    let dir = workdir();
-    let url = db.url_for_process(&dir);
-    let start = |url: &str| {
-        let mut cmd = sipas(&dir);
-        cmd.args([
-            "serve",
-            "--demo",
-            "--demo-scale",
-            "small",
-            "--bind",
-            "127.0.0.1:0",
-        ])
-        .env("DATABASE_URL", url);
-        Server::start_with_stdout(cmd, Stdio::piped())
-    };
-    let mut server = start(&url);
+/// `sipas serve --demo --demo-scale small` in `dir` on the database at `url`, listening.
+fn serve_demo(dir: &Path, url: &str) -> Server {
+    let mut cmd = sipas(dir);
+    cmd.args([
+        "serve",
+        "--demo",
+        "--demo-scale",
+        "small",
+        "--bind",
+        "127.0.0.1:0",
+    ])
+    .env("DATABASE_URL", url);
+    Server::start_with_stdout(cmd, Stdio::piped())
+}
+
+/// What the server printed on standard output, up to the line that ends the credentials.
+fn printed_text(server: &mut Server) -> String {
     let stdout = server.take_stdout().unwrap();
     let mut text = String::new();
     for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -382,6 +387,17 @@ async fn serve_demo_loads_prints_and_serves_and_only_loads_once() {
             break;
         }
     }
+    text
+}
+
+#[tokio::test]
+async fn serve_demo_loads_prints_and_serves_and_only_loads_once() {
+    let db = crate::helpers::TestDatabase::create().await;
+    let dir = workdir();
+    let url = db.url_for_process(&dir);
+    let start = |url: &str| serve_demo(&dir, url);
+    let mut server = start(&url);
+    let text = printed_text(&mut server);
     let p = printed(&text);
     assert!(
         text.contains(&format!("{}/sign-in", server.address)),
@@ -410,5 +426,329 @@ async fn serve_demo_loads_prints_and_serves_and_only_loads_once() {
         !log.iter().any(|l| l.contains("demo month loaded")),
         "{log:?}"
     );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// GET `path` with the printed admin key, expecting 200; the body's bytes.
+async fn api_bytes(base: &str, key: &str, path: &str) -> Vec<u8> {
+    let res = reqwest::Client::new()
+        .get(format!("{base}{path}"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "GET {path}");
+    res.bytes().await.unwrap().to_vec()
+}
+
+async fn api_json(base: &str, key: &str, path: &str) -> Value {
+    serde_json::from_slice(&api_bytes(base, key, path).await).unwrap()
+}
+
+/// The value after the last `(` and before the following `)` of the line containing `marker`.
+fn code_in_line(text: &str, marker: &str) -> String {
+    let line = text
+        .lines()
+        .find(|l| l.contains(marker))
+        .unwrap_or_else(|| panic!("no {marker} in {text}"));
+    let start = line.rfind('(').unwrap() + 1;
+    line[start..start + line[start..].find(')').unwrap()].to_owned()
+}
+
+/// The rows of a CSV file (header first).
+fn csv_rows(bytes: &[u8]) -> Vec<csv::StringRecord> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(bytes)
+        .records()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// The README's promise (issue 7, "Done when"): a new user runs `sipas serve --demo`, signs in
+/// with the printed credentials and sees an overview, a trend, a ranking and a download — in
+/// Chromium (tests/browser/readme-flow.mjs), every page checked with axe-core. The downloaded
+/// files are read back and compared with what the API says with the printed key.
+#[tokio::test]
+async fn a_new_user_follows_the_readme_in_chromium_overview_trend_ranking_and_downloads() {
+    use calamine::{Data, Reader, Xlsx};
+
+    let db = crate::helpers::TestDatabase::create().await;
+    let dir = workdir();
+    let mut server = serve_demo(&dir, &db.url_for_process(&dir));
+    let text = printed_text(&mut server);
+    let p = printed(&text);
+    assert_eq!((p.emails.len(), p.passwords.len()), (2, 2), "{text}");
+    let base = server.address.clone();
+    assert!(text.contains(&format!("{base}/sign-in")), "{text}");
+    let officer_agency = code_in_line(&text, "Agency officer");
+    // "… 2025-12 – 2026-11": the last month with data; its half-year is the period chosen.
+    let last = text
+        .lines()
+        .find(|l| l.contains("Demo data loaded"))
+        .and_then(|l| l.rsplit(' ').next())
+        .unwrap()
+        .to_owned();
+    let (year, month) = last.split_once('-').unwrap();
+    let half = if month.parse::<u32>().unwrap() <= 6 {
+        1
+    } else {
+        2
+    };
+    let period = format!("{year}-H{half}");
+
+    // The province (the demo's root) and a department beside the officer's district.
+    let province = "UBND.MS";
+    let sibling = "STNMT.MS";
+    let root = api_json(&base, &p.key, &format!("/api/v1/agencies/{province}")).await;
+    assert_eq!(root["parent_code"], Value::Null, "{root}");
+    let form = root["default_form"].as_str().unwrap().to_owned();
+    let dept = api_json(&base, &p.key, &format!("/api/v1/agencies/{sibling}")).await;
+    assert_eq!(
+        (&dept["kind"], &dept["parent_code"]),
+        (&json!("department"), &json!(province)),
+        "{dept}"
+    );
+    assert_ne!(officer_agency, sibling);
+    assert_ne!(officer_agency, province);
+
+    let shots = target_path("screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let started = std::time::Instant::now();
+    let report = browser(
+        "readme-flow.mjs",
+        json!({
+            "base": base,
+            "admin": {"email": p.emails[0], "password": p.passwords[0]},
+            "officer": {"email": p.emails[1], "password": p.passwords[1]},
+            "agency": province,
+            "sibling": sibling,
+            "other_period": period,
+            "shots": shots,
+            "width": 1280,
+        }),
+    )
+    .await;
+    eprintln!("browser flow: {:.1} s", started.elapsed().as_secs_f64());
+    std::fs::write(
+        target_path("screenshots/readme-flow-report.json"),
+        serde_json::to_vec_pretty(&report).unwrap(),
+    )
+    .unwrap();
+
+    // Every page: its status, language and heading; no serious axe violation; a screenshot.
+    let this_year = chrono::Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(7 * 3600).unwrap())
+        .format("%Y")
+        .to_string();
+    let pages = report["pages"].as_object().unwrap();
+    let expected = [
+        // name, status, path, lang, an h2 ("": none checked), the period selected
+        ("sign-in", 200, "/sign-in", "vi", "", None),
+        ("home", 200, "/dashboard", "vi", "Chọn cơ quan", None),
+        (
+            "overview",
+            200,
+            "/dashboard/agencies/UBND.MS",
+            "vi",
+            "Chỉ số hài lòng (SIPAS)",
+            Some(this_year.as_str()),
+        ),
+        (
+            "overview-period",
+            200,
+            "/dashboard/agencies/UBND.MS",
+            "vi",
+            "Chỉ số hài lòng (SIPAS)",
+            Some(period.as_str()),
+        ),
+        (
+            "overview-en",
+            200,
+            "/dashboard/agencies/UBND.MS",
+            "en",
+            "Satisfaction index (SIPAS)",
+            Some(period.as_str()),
+        ),
+        (
+            "trend",
+            200,
+            "/dashboard/agencies/UBND.MS/trend",
+            "en",
+            "Trend over time",
+            Some(period.as_str()),
+        ),
+        (
+            "compare",
+            200,
+            "/dashboard/agencies/UBND.MS/compare",
+            "en",
+            "Comparison of the agencies below",
+            Some(period.as_str()),
+        ),
+        (
+            "downloads",
+            200,
+            "/dashboard/agencies/UBND.MS/downloads",
+            "en",
+            "Downloads",
+            Some(period.as_str()),
+        ),
+        ("sign-in-officer", 200, "/sign-in", "vi", "", None),
+        (
+            "officer-home",
+            200,
+            "/dashboard",
+            "vi",
+            "Chỉ số hài lòng (SIPAS)",
+            Some(this_year.as_str()),
+        ),
+        (
+            "sibling",
+            403,
+            "/dashboard/agencies/STNMT.MS",
+            "vi",
+            "",
+            None,
+        ),
+    ];
+    assert_eq!(pages.len(), expected.len(), "{report}");
+    for (name, status, path, lang, h2, selected) in expected {
+        let page = &pages[name];
+        assert_eq!(page["status"], status, "{name}: {page}");
+        assert_eq!(page["path"], path, "{name}: {page}");
+        assert_eq!(page["lang"], lang, "{name}: {page}");
+        assert_eq!(page["scripts"], 0, "{name}: {page}");
+        assert!(serious(page).is_empty(), "{name}: {page}");
+        if !h2.is_empty() {
+            assert!(
+                page["h2"].as_array().unwrap().iter().any(|h| h == h2),
+                "{name}: {h2} in {page}"
+            );
+        }
+        assert_eq!(page["period"].as_str(), selected, "{name}: {page}");
+        let shot = page["screenshot"].as_str().unwrap();
+        assert!(
+            std::fs::metadata(shot).is_ok_and(|m| m.len() > 0),
+            "{name}: {shot}"
+        );
+    }
+    assert_eq!(pages["sign-in"]["heading"], "Đăng nhập");
+    // The province was found on the landing page; English kept the chosen period.
+    assert!(
+        pages["overview-en"]["query"]
+            .as_str()
+            .unwrap()
+            .contains("lang=en")
+    );
+    for name in [
+        "overview",
+        "overview-period",
+        "overview-en",
+        "trend",
+        "compare",
+    ] {
+        assert!(
+            pages[name]["charts"].as_u64().unwrap() >= 1,
+            "{name}: a chart in {}",
+            pages[name]
+        );
+    }
+    let officer_home = pages["officer-home"]["heading"].as_str().unwrap();
+    assert!(
+        officer_home.ends_with(&format!("({officer_agency})")),
+        "{officer_home}"
+    );
+    assert_eq!(pages["sibling"]["heading"], "Không có quyền truy cập");
+
+    // What the API says, with the printed key, for the same agency, form and period.
+    let api = api_json(
+        &base,
+        &p.key,
+        &format!("/api/v1/results?agency={province}&form={form}&period={period}&subtree=true"),
+    )
+    .await;
+    let sipas = api["index"]["value"].as_f64().unwrap();
+    let responses = api["responses"].as_u64().unwrap();
+    let invalid = api["invalid_returns"].as_u64().unwrap();
+    assert!(responses >= 30, "{api}");
+
+    // The XLSX report, as the browser saved it: an English workbook with the overview's figures.
+    let xlsx = &report["downloads"]["xlsx"];
+    assert_eq!(xlsx["failure"], Value::Null, "{xlsx}");
+    assert_eq!(
+        xlsx["href"],
+        format!("/dashboard/agencies/{province}/report.xlsx?form={form}&period={period}&lang=en")
+    );
+    let suggested = xlsx["suggested"].as_str().unwrap();
+    assert!(
+        suggested.ends_with(".xlsx") && suggested.contains(province) && suggested.contains(&period),
+        "{suggested}"
+    );
+    let mut book: Xlsx<_> = calamine::open_workbook(xlsx["path"].as_str().unwrap()).unwrap();
+    assert_eq!(book.sheet_names(), ["Summary", "Items", "Trend"]);
+    let summary = book.worksheet_range("Summary").unwrap();
+    let fraction = |c: &Data| matches!(c, Data::Float(x) if (x * 100.0 - sipas).abs() < 1e-9);
+    assert!(
+        summary.cells().any(|(_, _, c)| fraction(c)),
+        "SIPAS {sipas} not in the summary sheet"
+    );
+    let labelled = |label: &str, value: f64| {
+        summary.rows().any(|row| {
+            row.contains(&Data::String(label.to_owned())) && row.contains(&Data::Float(value))
+        })
+    };
+    assert!(labelled("Valid responses", responses as f64), "{responses}");
+    assert!(labelled("Invalid returns", invalid as f64), "{invalid}");
+    assert!(
+        summary
+            .cells()
+            .any(|(_, _, c)| *c == Data::String(period.clone())),
+        "{period} in the summary sheet"
+    );
+    let items = book.worksheet_range("Items").unwrap();
+    assert!(
+        items.height() > api["items"].as_array().unwrap().len(),
+        "a row per criterion"
+    );
+
+    // The raw answers: a byte-order mark, a header, one row per questionnaire (invalid returns
+    // included), the same rows as the API's export.
+    let csv = &report["downloads"]["csv"];
+    assert_eq!(csv["failure"], Value::Null, "{csv}");
+    let suggested = csv["suggested"].as_str().unwrap();
+    assert!(suggested.ends_with(".csv"), "{suggested}");
+    let bytes = std::fs::read(csv["path"].as_str().unwrap()).unwrap();
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF", "a byte-order mark");
+    let rows = csv_rows(&bytes[3..]);
+    let (header, data) = rows.split_first().unwrap();
+    let fixed = sipas::export::raw::FIXED_COLUMNS;
+    assert!(header.len() > fixed.len(), "{header:?}");
+    for (i, (id, vi, en)) in fixed.iter().enumerate() {
+        assert!(
+            [*vi, *en].contains(&&header[i]),
+            "column {i} ({id}): {header:?}"
+        );
+    }
+    assert_eq!(data.len() as u64, responses + invalid);
+    let valid = data.iter().filter(|r| &r[8] == "true").count() as u64;
+    assert_eq!(valid, responses, "valid rows = the API's responses");
+    assert!(data.iter().all(|r| &r[1] == form.as_str()));
+    let api_csv = api_bytes(
+        &base,
+        &p.key,
+        &format!(
+            "/api/v1/responses/export?agency={province}&form={form}&period={period}&subtree=true&format=csv"
+        ),
+    )
+    .await;
+    let api_rows = csv_rows(&api_csv);
+    assert_eq!(api_rows.len(), 1 + data.len(), "the API's rows");
+    if let Some(i) = (0..data.len()).find(|&i| api_rows[1 + i] != data[i]) {
+        panic!("row {i}: {:?}, the API's: {:?}", &data[i], &api_rows[1 + i]);
+    }
+
+    let (exit, log) = server.terminate();
+    assert!(exit.success(), "{log:?}");
     std::fs::remove_dir_all(dir).ok();
 }

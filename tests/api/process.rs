@@ -103,7 +103,18 @@ impl Server {
         while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
             self.log.push(line);
         }
-        (exit, self.log)
+        (exit, std::mem::take(&mut self.log))
+    }
+}
+
+/// A test that fails before [`Server::terminate`] must not leave its server running (holding
+/// a port, and on PostgreSQL connections to a database being dropped).
+impl Drop for Server {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 
