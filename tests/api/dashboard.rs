@@ -510,9 +510,9 @@ async fn items_trend_compare_breakdowns_and_downloads_show_the_api_figures() {
     assert_officer_page(&page, 200);
     for href in [
         "/dashboard/agencies/SO-A/report.xlsx?form=sipas-2017&#38;period=2025&#38;lang=en",
-        "/dashboard/agencies/SO-A/export.csv?form=sipas-2017&#38;period=2025",
-        "/dashboard/agencies/SO-A/export.xlsx?form=sipas-2017&#38;period=2025",
-        "/dashboard/agencies/SO-A/export.json?form=sipas-2017&#38;period=2025",
+        "/dashboard/agencies/SO-A/export.csv?form=sipas-2017&#38;period=2025&#38;lang=en",
+        "/dashboard/agencies/SO-A/export.xlsx?form=sipas-2017&#38;period=2025&#38;lang=en",
+        "/dashboard/agencies/SO-A/export.json?form=sipas-2017&#38;period=2025&#38;lang=en",
         "/dashboard/par-scores.csv?form=sipas-2017&#38;period=2025&#38;lang=en",
     ] {
         assert!(

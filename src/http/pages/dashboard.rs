@@ -23,8 +23,7 @@
 //!
 //! The default period is the **current calendar year** (Vietnam time), year to date: the
 //! figures an agency is being measured on now; the selector offers the two years before, their
-//! halves, quarters and months. The trend's default is the last 24 months (from January of the
-//! previous year). The default form is the agency's own (`default_form`).
+//! halves, quarters and months. The trend's default is the last 24 months, this one included. The default form is the agency's own (`default_form`).
 //!
 //! [`Principal`]: crate::domain::auth::Principal
 
@@ -208,8 +207,14 @@ fn this_month() -> Month {
 /// The default period of a page: the current year, or (trend) the last 24 months.
 fn default_period(tab: Tab, now: Month) -> Option<Period> {
     if tab == Tab::Trend {
-        let from = format!("{:04}-01", now.year() - 1);
-        Period::range(&from, &now.to_string()).ok()
+        // 24 months ending with this one: 23 months back.
+        let (year, month) = if now.month() == 12 {
+            (now.year() - 1, 1)
+        } else {
+            (now.year() - 2, now.month() + 1)
+        };
+        let from = Month::new(year, month)?;
+        Period::range(&from.to_string(), &now.to_string()).ok()
     } else {
         Period::parse(&format!("{:04}", now.year())).ok()
     }
@@ -1594,7 +1599,7 @@ pub async fn downloads(
     let raw = ["csv", "xlsx", "json"]
         .iter()
         .map(|ext| Link {
-            href: format!("{base}/export.{ext}?{}", query(false)),
+            href: format!("{base}/export.{ext}?{}", query(lang == Lang::En)),
             label: ext.to_uppercase(),
             current: false,
         })
@@ -1831,6 +1836,12 @@ mod tests {
         assert_eq!(
             default_period(Tab::Trend, now).unwrap().label(),
             "2025-01/2026-12"
+        );
+        let march = Month::new(2026, 3).unwrap();
+        assert_eq!(
+            default_period(Tab::Trend, march).unwrap().label(),
+            "2024-04/2026-03",
+            "24 months ending with this one"
         );
         assert_eq!(
             parse_period("2025-01/2026-12").unwrap().first().to_string(),
