@@ -229,6 +229,48 @@ impl ScoreShape {
 }
 
 impl ScoreShape {
+    /// Adds a stored bucket to `into` (a bucket of this shape): what `into.merge(&decode(text))`
+    /// does, without building the decoded bucket — a province's year merges thousands.
+    ///
+    /// # Errors
+    /// As [`ScoreShape::decode`]; `into` is then partly added to, and to be discarded.
+    pub fn add_stored(&self, text: &str, into: &mut BucketCounts) -> Result<(), BucketError> {
+        let Some(hex) = text.strip_prefix(COMPACT) else {
+            return into.merge(&self.decode(text)?);
+        };
+        if into.levels.len() != self.levels.len() {
+            return Err(BucketError);
+        }
+        let mut numbers = HexVarints {
+            hex: hex.as_bytes(),
+            at: 0,
+            bad: false,
+        };
+        let mut next = || numbers.next().ok_or(BucketError);
+        into.valid += next()?;
+        into.invalid += next()?;
+        for d in &mut into.dissatisfied {
+            *d += next()?;
+        }
+        for (counts, levels) in into.levels.iter_mut().zip(&self.levels) {
+            if counts.len() != levels.len() {
+                return Err(BucketError);
+            }
+            for c in counts.iter_mut() {
+                *c += next()?;
+            }
+        }
+        let mut rest =
+            std::iter::from_fn(|| (numbers.at < numbers.hex.len()).then(|| numbers.next()));
+        into.moments
+            .add_counts(&mut rest)
+            .map_err(|_: StatsError| BucketError)?;
+        if numbers.bad {
+            return Err(BucketError);
+        }
+        Ok(())
+    }
+
     /// The numbers of a compact bucket, in the order [`BucketCounts::encode`] writes them.
     fn decode_compact(&self, hex: &str) -> Option<Stored> {
         let bytes = hex_bytes(hex.as_bytes())?;
@@ -305,6 +347,43 @@ impl Varints<'_> {
         loop {
             let b = *self.bytes.get(self.at)?;
             self.at += 1;
+            if shift >= 64 {
+                return None;
+            }
+            value |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Some(value);
+            }
+            shift += 7;
+        }
+    }
+}
+
+/// Reads LEB128 varints straight from their lowercase hexadecimal text.
+struct HexVarints<'a> {
+    hex: &'a [u8],
+    at: usize,
+    /// A character that is no lowercase hexadecimal digit was read.
+    bad: bool,
+}
+
+impl HexVarints<'_> {
+    fn byte(&mut self) -> Option<u8> {
+        let pair = self.hex.get(self.at..self.at + 2)?;
+        self.at += 2;
+        let (high, low) = (
+            HEX_VALUE[usize::from(pair[0])],
+            HEX_VALUE[usize::from(pair[1])],
+        );
+        self.bad |= (high | low) & 0xf0 != 0;
+        Some(high << 4 | (low & 0x0f))
+    }
+
+    fn next(&mut self) -> Option<u64> {
+        let mut value = 0_u64;
+        let mut shift = 0_u32;
+        loop {
+            let b = self.byte()?;
             if shift >= 64 {
                 return None;
             }
@@ -561,14 +640,31 @@ mod tests {
             "x1:zz",
             "x1:FF00",
             &format!("x1:{}01", "ff".repeat(10)),
+            &format!("{text}00"),
+            &text.replacen("x1:03", "x1:0g", 1),
         ] {
             assert!(s.decode(bad).is_err(), "{bad}");
+            assert!(s.add_stored(bad, &mut s.empty()).is_err(), "{bad}");
         }
         let mut twice = b.clone();
         twice.merge(&back).unwrap();
         assert_eq!(twice.valid, 6);
         assert_eq!(twice.levels[0], vec![2, 2, 0, 0, 2]);
+        // Adding the stored text is merging the decoded bucket, compact or JSON.
+        for stored in [text.as_str(), json.as_str()] {
+            let mut added = b.clone();
+            s.add_stored(stored, &mut added).unwrap();
+            let mut merged = b.clone();
+            merged.merge(&s.decode(stored).unwrap()).unwrap();
+            assert_eq!(added, merged);
+        }
+        assert_eq!(twice.valid, 6);
         assert!(shape("sipas-quick").decode(&b.encode()).is_err());
+        assert!(
+            shape("sipas-quick")
+                .add_stored(&b.encode(), &mut shape("sipas-quick").empty())
+                .is_err()
+        );
         assert!(s.decode("{}").is_err());
     }
 

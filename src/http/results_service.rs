@@ -215,13 +215,11 @@ pub(crate) fn unexpected(e: impl std::fmt::Display) -> ApiError {
     ApiError::Unexpected(anyhow::anyhow!("results: {e}"))
 }
 
-/// What a view is computed from in storage, read without decoding any counts: the revisions
-/// of the score buckets of `agencies` for the form (every version) in the period's months, and
-/// their registered-dossier counts. Enough to choose the version and to know whether a view
-/// computed earlier still holds (`domain::results::cache`).
+/// What a view is computed from in storage, summed without reading any counts
+/// (`aggregates::input_sums`): enough to choose the version and to know whether a view computed
+/// earlier still holds (`domain::results::cache`).
 struct Inputs {
-    revisions: Vec<aggregates::BucketRevision>,
-    dossiers: Vec<aggregates::DossierCountRow>,
+    sums: aggregates::InputSums,
 }
 
 impl Inputs {
@@ -233,9 +231,7 @@ impl Inputs {
     ) -> Result<Self, ApiError> {
         let (from, to) = period.month_range();
         Ok(Self {
-            revisions: aggregates::bucket_revisions(&state.db, agencies, form_key, &from, &to)
-                .await?,
-            dossiers: aggregates::dossier_counts(&state.db, agencies, form_key, &from, &to).await?,
+            sums: aggregates::input_sums(&state.db, agencies, form_key, &from, &to).await?,
         })
     }
 
@@ -248,9 +244,10 @@ impl Inputs {
     ) -> Result<(&'a Arc<PublishedForm>, VersionChoice), ApiError> {
         let key = current.definition.key();
         let (version, choice) = results::choose_version(
-            self.revisions
-                .iter()
-                .filter_map(|r| u32::try_from(r.form_version).ok()),
+            self.sums
+                .buckets
+                .keys()
+                .filter_map(|v| u32::try_from(*v).ok()),
             requested,
             current.definition.version(),
         );
@@ -266,12 +263,7 @@ impl Inputs {
     /// so that no parameter can be left out of the key) computed from these inputs.
     fn key(&self, what: &str, request: &impl std::fmt::Debug) -> CacheKey {
         let mut f = Fingerprint::of_request(&(what, format!("{request:?}")));
-        for r in &self.revisions {
-            f.row(r);
-        }
-        for d in &self.dossiers {
-            f.row(d);
-        }
+        f.row(&self.sums);
         f.key()
     }
 
@@ -287,12 +279,11 @@ impl Inputs {
         let id = (form.definition.key(), form.definition.version());
         let mut counts = Counts::new(form.score.clone());
         for row in aggregates::buckets(&state.db, agencies, id, &from, &to).await? {
-            let bucket = form.score.decode(&row.counts).map_err(unexpected)?;
             counts
-                .add_bucket(row.agency_id, &row.period_month, &row.channel, &bucket)
+                .add_stored(row.agency_id, &row.period_month, &row.channel, row.counts)
                 .map_err(unexpected)?;
         }
-        for row in &self.dossiers {
+        for row in aggregates::dossier_counts(&state.db, agencies, id.0, &from, &to).await? {
             counts.add_dossiers(row.agency_id, &row.period_month, &row.channel, row.dossiers);
         }
         Ok(counts)

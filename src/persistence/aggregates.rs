@@ -16,7 +16,7 @@ use futures_util::TryStreamExt;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
-    EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -198,6 +198,7 @@ pub async fn count_dossiers<'a>(
             .entry((agency, form, period_month(completed_at), channel))
             .or_default() += 1;
     }
+    let revision = new_revision();
     let rows: Vec<dossier_count::ActiveModel> = counts
         .into_iter()
         .map(
@@ -207,6 +208,7 @@ pub async fn count_dossiers<'a>(
                 period_month: Set(month),
                 channel: Set(channel.to_owned()),
                 dossiers: Set(n),
+                revision: Set(revision),
             },
         )
         .collect();
@@ -223,6 +225,7 @@ pub async fn count_dossiers<'a>(
                     dossier_count::Column::Dossiers,
                     Expr::cust("dossier_counts.dossiers + excluded.dossiers"),
                 )
+                .update_column(dossier_count::Column::Revision)
                 .to_owned(),
             )
             .exec_without_returning(db)
@@ -269,44 +272,80 @@ pub async fn buckets(
     Ok(out)
 }
 
-/// The identity of one stored bucket's content, without the content.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, FromQueryResult)]
-pub struct BucketRevision {
-    pub agency_id: Uuid,
-    pub form_version: i32,
-    pub period_month: String,
-    pub channel: String,
-    pub revision: i64,
+/// Sums over rows that change whenever one of the rows is written: the number of rows and two
+/// sums of their random revisions (modulo two primes near 2³¹, so that they never overflow).
+/// Two equal sums mean, but for a chance of about 2⁻⁶², the same rows as they were.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct RevisionSums {
+    pub rows: i64,
+    pub sum_a: i64,
+    pub sum_b: i64,
 }
 
-/// The revisions of the buckets [`buckets`] would read, every version: read from the index
-/// `ix_score_buckets_revision` alone, so a few thousand cost a few milliseconds. In no
-/// particular order.
-pub async fn bucket_revisions(
+impl RevisionSums {
+    fn add(&mut self, (rows, sum_a, sum_b): (i64, i64, i64)) {
+        self.rows += rows;
+        self.sum_a = self.sum_a.wrapping_add(sum_a);
+        self.sum_b = self.sum_b.wrapping_add(sum_b);
+    }
+}
+
+/// The state of what a result of `agencies`, a form and months reads, without reading it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct InputSums {
+    /// The score buckets, per form version that has any.
+    pub buckets: BTreeMap<i32, RevisionSums>,
+    /// The dossier counts.
+    pub dossiers: RevisionSums,
+}
+
+/// The [`InputSums`] of `agencies` for `form_key` in months `from..=to`: two aggregate queries
+/// per chunk of agencies, answered from the indexes `ix_score_buckets_revision` and
+/// `ix_dossier_counts_revision` alone (no counts are read), so that a result computed earlier
+/// can be recognised as still valid in a few milliseconds even for a thousand agencies.
+pub async fn input_sums(
     db: &impl ConnectionTrait,
     agencies: &[Uuid],
     form_key: &str,
     from: &str,
     to: &str,
-) -> Result<Vec<BucketRevision>, DbErr> {
-    let mut out = Vec::new();
+) -> Result<InputSums, DbErr> {
+    const ROWS: &str = "CAST(COUNT(*) AS BIGINT)";
+    const SUM_A: &str = "CAST(SUM(revision % 2147483647) AS BIGINT)";
+    const SUM_B: &str = "CAST(SUM(revision % 2147483629) AS BIGINT)";
+    let mut out = InputSums::default();
     for chunk in agencies.chunks(AGENCY_CHUNK) {
-        let rows = score_bucket::Entity::find()
+        let rows: Vec<(i32, i64, i64, i64)> = score_bucket::Entity::find()
             .select_only()
-            .columns([
-                score_bucket::Column::AgencyId,
-                score_bucket::Column::FormVersion,
-                score_bucket::Column::PeriodMonth,
-                score_bucket::Column::Channel,
-                score_bucket::Column::Revision,
-            ])
+            .column(score_bucket::Column::FormVersion)
+            .expr_as(Expr::cust(ROWS), "n")
+            .expr_as(Expr::cust(SUM_A), "a")
+            .expr_as(Expr::cust(SUM_B), "b")
             .filter(score_bucket::Column::AgencyId.is_in(chunk.iter().copied()))
             .filter(score_bucket::Column::FormKey.eq(form_key))
             .filter(score_bucket::Column::PeriodMonth.between(from, to))
-            .into_model::<BucketRevision>()
+            .group_by(score_bucket::Column::FormVersion)
+            .into_tuple()
             .all(db)
             .await?;
-        out.extend(rows);
+        for (version, n, a, b) in rows {
+            out.buckets.entry(version).or_default().add((n, a, b));
+        }
+        let dossiers: Option<(i64, Option<i64>, Option<i64>)> = dossier_count::Entity::find()
+            .select_only()
+            .expr_as(Expr::cust(ROWS), "n")
+            .expr_as(Expr::cust(SUM_A), "a")
+            .expr_as(Expr::cust(SUM_B), "b")
+            .filter(dossier_count::Column::AgencyId.is_in(chunk.iter().copied()))
+            .filter(dossier_count::Column::FormKey.eq(form_key))
+            .filter(dossier_count::Column::PeriodMonth.between(from, to))
+            .into_tuple()
+            .one(db)
+            .await?;
+        if let Some((n, a, b)) = dossiers {
+            out.dossiers
+                .add((n, a.unwrap_or_default(), b.unwrap_or_default()));
+        }
     }
     Ok(out)
 }
@@ -484,6 +523,7 @@ pub async fn rebuild(
                 period_month: Set(month),
                 channel: Set(channel),
                 dossiers: Set(n),
+                revision: Set(revision),
             },
         )
         .collect();

@@ -169,6 +169,38 @@ impl Moments {
         out
     }
 
+    /// Adds a list in the form of [`Moments::to_counts`] (of the same items and subsets), read
+    /// from `counts` to its end, without building a second `Moments`.
+    ///
+    /// # Errors
+    /// [`StatsError::IncompatibleMoments`] when the list has the wrong length (then the counts
+    /// are partly added: the caller discards them).
+    pub fn add_counts(
+        &mut self,
+        counts: &mut impl Iterator<Item = Option<u64>>,
+    ) -> Result<(), StatsError> {
+        let mut next = || {
+            counts
+                .next()
+                .flatten()
+                .ok_or(StatsError::IncompatibleMoments)
+        };
+        self.respondents += next()?;
+        for x in self
+            .answered
+            .iter_mut()
+            .chain(self.satisfied.iter_mut())
+            .chain(self.pairs.iter_mut().flatten())
+            .chain(self.with_data.iter_mut())
+        {
+            *x += next()?;
+        }
+        match counts.next() {
+            None => Ok(()),
+            Some(_) => Err(StatsError::IncompatibleMoments),
+        }
+    }
+
     fn count_len(&self) -> usize {
         1 + 2 * self.n_items + 4 * self.pairs.len() + self.with_data.len()
     }

@@ -15,6 +15,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub channel: String,
     pub dossiers: i64,
+    /// Random, new at every write (see `score_bucket::Model::revision`).
+    pub revision: i64,
 }
 
 impl ActiveModelBehavior for ActiveModel {}
