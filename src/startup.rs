@@ -35,6 +35,8 @@ pub struct Application {
     email_worker: tokio::task::JoinHandle<()>,
     /// The task sealing expired dossiers (`maintenance`), stopped with the server.
     sealer: tokio::task::JoinHandle<()>,
+    /// The task keeping recently asked result views computed, stopped with the server.
+    refresher: Option<tokio::task::JoinHandle<()>>,
     db: DatabaseConnection,
     terminate: Signal,
     interrupt: Signal,
@@ -96,6 +98,14 @@ impl Application {
             Duration::from_secs(state.settings.surveys.seal_interval_secs),
             state.settings.accounts.clone(),
         ));
+        let refresher = match state.settings.results.refresh_interval_secs {
+            0 => None,
+            secs => Some(tokio::spawn(http::results_service::refresh(
+                state.clone(),
+                Duration::from_secs(secs),
+                Duration::from_secs(state.settings.results.refresh_window_secs),
+            ))),
+        };
         let workers = state.settings.server.workers;
         let shutdown = state.settings.server.shutdown_timeout_secs;
         // Our own signal handlers, registered before anyone can learn the address, so a
@@ -115,6 +125,7 @@ impl Application {
             server,
             email_worker,
             sealer,
+            refresher,
             db,
             terminate,
             interrupt,
@@ -153,6 +164,9 @@ impl Application {
         }
         self.email_worker.abort();
         self.sealer.abort();
+        if let Some(refresher) = &self.refresher {
+            refresher.abort();
+        }
         tracing::info!("server stopped; closing the database pool");
         self.db.close().await?;
         Ok(())

@@ -1,14 +1,21 @@
 //! What every request handler can reach: the database pool, the settings and the metrics.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
 use sea_orm::DatabaseConnection;
 
 use crate::config::Settings;
+use crate::domain::auth::Principal;
 use crate::domain::forms::PublishedForms;
 use crate::domain::results::cache::ViewCache;
 use crate::domain::results::{ParScoresView, RankingView, ResultView, TrendView};
 use crate::domain::tokens::TokenKey;
 use crate::http::metrics::Metrics;
 use crate::http::ratelimit::SurveyLookupLimiter;
+use crate::http::results_service::Asked;
 use crate::persistence::responses::ResponseWriter;
 
 /// Shared application state, one instance per process (behind `web::Data`).
@@ -30,13 +37,19 @@ pub struct AppState {
     pub views: ResultViews,
 }
 
-/// Computed result views, kept while their inputs are unchanged (`domain::results::cache`).
+/// Computed result views, kept while their inputs are unchanged (`domain::results::cache`), and
+/// the views recently asked for, which `http::results_service::refresh` keeps computed.
 #[derive(Debug)]
 pub struct ResultViews {
     pub results: ViewCache<ResultView>,
     pub trends: ViewCache<TrendView>,
     pub rankings: ViewCache<RankingView>,
     pub par_scores: ViewCache<ParScoresView>,
+    /// (who, what) → (who, what, when last asked); at most `4 × capacity` entries.
+    asked: Mutex<HashMap<String, (Principal, Asked, Instant)>>,
+    capacity: usize,
+    /// Views computed again in the background.
+    refreshed: AtomicU64,
 }
 
 impl ResultViews {
@@ -47,7 +60,53 @@ impl ResultViews {
             trends: ViewCache::new(capacity),
             rankings: ViewCache::new(capacity),
             par_scores: ViewCache::new(capacity),
+            asked: Mutex::new(HashMap::new()),
+            capacity,
+            refreshed: AtomicU64::new(0),
         }
+    }
+
+    /// Counts a view computed again in the background.
+    pub(crate) fn refreshed(&self) {
+        self.refreshed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Remembers that `caller` asked for `view` now (nothing when no view is kept).
+    pub(crate) fn asked(&self, caller: &Principal, view: Asked) {
+        if self.capacity == 0 {
+            return;
+        }
+        let key = format!("{caller:?} {view:?}");
+        let mut asked = self.lock_asked();
+        if asked.len() >= 4 * self.capacity && !asked.contains_key(&key) {
+            let oldest = asked
+                .iter()
+                .min_by_key(|(_, (_, _, at))| *at)
+                .map(|(k, _)| k.clone());
+            if let Some(k) = oldest {
+                asked.remove(&k);
+            }
+        }
+        asked.insert(key, (caller.clone(), view, Instant::now()));
+    }
+
+    /// The views asked for within `window`, forgetting the older ones.
+    pub(crate) fn recently_asked(&self, window: Duration) -> Vec<(Principal, Asked)> {
+        let mut asked = self.lock_asked();
+        asked.retain(|_, (_, _, at)| at.elapsed() <= window);
+        asked
+            .values()
+            .map(|(who, what, _)| (who.clone(), what.clone()))
+            .collect()
+    }
+
+    fn lock_asked(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, (Principal, Asked, Instant)>> {
+        // Each operation leaves the map whole, so a poisoned lock is still usable.
+        self.asked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Views served from the caches and views computed, since the start.
@@ -70,7 +129,12 @@ impl ResultViews {
              served from the cache (hit) or computed (miss).\n\
              # TYPE sipas_result_views_total counter\n\
              sipas_result_views_total{{cache=\"hit\"}} {hits}\n\
-             sipas_result_views_total{{cache=\"miss\"}} {misses}\n"
+             sipas_result_views_total{{cache=\"miss\"}} {misses}\n\
+             # HELP sipas_result_views_refreshed_total Of those computed, the ones computed in \
+             the background because their inputs changed.\n\
+             # TYPE sipas_result_views_refreshed_total counter\n\
+             sipas_result_views_refreshed_total {}\n",
+            self.refreshed.load(Ordering::Relaxed)
         )
     }
 }

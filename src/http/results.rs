@@ -25,7 +25,7 @@ use crate::state::AppState;
 pub use crate::http::results_service::PAR_CSV_HEADER;
 
 /// Query of `GET /api/v1/results`.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ResultsQuery {
     /// The agency's code.
@@ -56,7 +56,7 @@ pub struct ResultsQuery {
 }
 
 /// Query of `GET /api/v1/results/trend`.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TrendQuery {
     pub agency: Option<String>,
@@ -76,7 +76,7 @@ pub struct TrendQuery {
 }
 
 /// Query of `GET /api/v1/rankings`.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RankingQuery {
     /// The agency whose children are ranked.
@@ -95,7 +95,7 @@ pub struct RankingQuery {
 }
 
 /// Query of `GET /api/v1/par/scores`.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ParQuery {
     pub form: Option<String>,

@@ -18,6 +18,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use uuid::Uuid;
 
@@ -304,6 +305,89 @@ async fn cached<V: Clone>(
     Ok(view)
 }
 
+/// One view as an officer or a key asked for it: computed again in the background
+/// ([`refresh`]) when its inputs change, so that the next request finds it kept.
+#[derive(Debug, Clone)]
+pub(crate) enum Asked {
+    Result(ResultsQuery),
+    Trend(TrendQuery),
+    Ranking(RankingQuery),
+    Par(ParQuery),
+}
+
+/// `GET /api/v1/results` (see [`compute_result`]), remembered for [`refresh`].
+pub(crate) async fn result(
+    state: &AppState,
+    caller: &Principal,
+    q: &ResultsQuery,
+) -> Result<ResultView, ApiError> {
+    let view = compute_result(state, caller, q).await?;
+    state.views.asked(caller, Asked::Result(q.clone()));
+    Ok(view)
+}
+
+/// `GET /api/v1/results/trend` (see [`compute_trend`]), remembered for [`refresh`].
+pub(crate) async fn trend(
+    state: &AppState,
+    caller: &Principal,
+    q: &TrendQuery,
+) -> Result<TrendView, ApiError> {
+    let view = compute_trend(state, caller, q).await?;
+    state.views.asked(caller, Asked::Trend(q.clone()));
+    Ok(view)
+}
+
+/// `GET /api/v1/rankings` (see [`compute_ranking`]), remembered for [`refresh`].
+pub(crate) async fn ranking(
+    state: &AppState,
+    caller: &Principal,
+    q: &RankingQuery,
+) -> Result<RankingView, ApiError> {
+    let view = compute_ranking(state, caller, q).await?;
+    state.views.asked(caller, Asked::Ranking(q.clone()));
+    Ok(view)
+}
+
+/// `GET /api/v1/par/scores` (see [`compute_par_scores`]), remembered for [`refresh`].
+pub(crate) async fn par_scores(
+    state: &AppState,
+    caller: &Principal,
+    q: &ParQuery,
+) -> Result<(ParScoresView, Option<bool>), ApiError> {
+    let view = compute_par_scores(state, caller, q).await?;
+    state.views.asked(caller, Asked::Par(q.clone()));
+    Ok(view)
+}
+
+/// Every `interval`, computes again each view asked for within the last `window` whose inputs
+/// have changed (a kept view whose inputs are unchanged costs its two sums): the province's
+/// pages, which take up to half a second to compute, are then usually found computed even while
+/// responses and dossiers keep arriving. Runs until the task is aborted.
+pub async fn refresh(state: actix_web::web::Data<AppState>, interval: Duration, window: Duration) {
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        for (caller, asked) in state.views.recently_asked(window) {
+            let (_, computed) = state.views.hits_and_misses();
+            let outcome = match &asked {
+                Asked::Result(q) => compute_result(&state, &caller, q).await.map(drop),
+                Asked::Trend(q) => compute_trend(&state, &caller, q).await.map(drop),
+                Asked::Ranking(q) => compute_ranking(&state, &caller, q).await.map(drop),
+                Asked::Par(q) => compute_par_scores(&state, &caller, q).await.map(drop),
+            };
+            match outcome {
+                Ok(()) if state.views.hits_and_misses().1 > computed => {
+                    state.views.refreshed();
+                }
+                Ok(()) => {}
+                // E.g. the agency was moved out of the caller's reach since.
+                Err(e) => tracing::debug!(error = %e, "refreshing a result view failed"),
+            }
+        }
+    }
+}
+
 /// The subject of an agency: itself, or its subtree (with the members' ids).
 async fn subject_of(state: &AppState, agency: &Agency, subtree: bool) -> Result<Subject, ApiError> {
     if !subtree {
@@ -349,7 +433,7 @@ fn aggregate_of(raw: &Option<String>) -> Result<Aggregate, ApiError> {
 
 /// One agency (or its subtree) × form × period: the SIPAS index and its tree, the items, PAR
 /// points, the Decision 766 ratio, and an optional breakdown (`GET /api/v1/results`).
-pub(crate) async fn result(
+async fn compute_result(
     state: &AppState,
     caller: &Principal,
     q: &ResultsQuery,
@@ -442,7 +526,7 @@ fn scanned_cells(
 
 /// The SIPAS index and each top-level node per month, quarter or year, with the change from
 /// the step before and its interval (`GET /api/v1/results/trend`).
-pub(crate) async fn trend(
+async fn compute_trend(
     state: &AppState,
     caller: &Principal,
     q: &TrendQuery,
@@ -499,7 +583,7 @@ pub(crate) async fn trend(
 /// The child agencies of `parent` ordered by index, each with its interval and a rank interval;
 /// low-reliability, suppressed and empty agencies are listed apart, unranked
 /// (`GET /api/v1/rankings`).
-pub(crate) async fn ranking(
+async fn compute_ranking(
     state: &AppState,
     caller: &Principal,
     q: &RankingQuery,
@@ -578,7 +662,7 @@ pub(crate) async fn ranking(
 /// Every agency's SIPAS in PAR terms (methodology §4) — of the agencies `caller` may read: all
 /// of them for the pipeline and admins, an agency principal's own subtree — and whether CSV was
 /// asked for with `format=` (`None`: not said; the API then looks at `Accept`).
-pub(crate) async fn par_scores(
+async fn compute_par_scores(
     state: &AppState,
     caller: &Principal,
     q: &ParQuery,

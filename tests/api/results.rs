@@ -1313,10 +1313,15 @@ async fn the_openapi_document_describes_the_results_endpoints() {
     }
 }
 
-/// `sipas_result_views_total{cache="…"}` from `/metrics`.
+/// `sipas_result_views_total{cache="…"}` from `/metrics` (`refreshed`:
+/// `sipas_result_views_refreshed_total`).
 async fn views_served(app: &TestApp, cache: &str) -> u64 {
     let text = app.get("/metrics").await.text().await.unwrap();
-    let prefix = format!("sipas_result_views_total{{cache=\"{cache}\"}} ");
+    let prefix = if cache == "refreshed" {
+        "sipas_result_views_refreshed_total ".to_owned()
+    } else {
+        format!("sipas_result_views_total{{cache=\"{cache}\"}} ")
+    };
     text.lines()
         .find_map(|l| l.strip_prefix(prefix.as_str()))
         .unwrap_or_else(|| panic!("{prefix} in {text}"))
@@ -1415,4 +1420,42 @@ async fn a_view_is_served_again_until_a_dossier_or_a_response_changes_it() {
     };
     assert_eq!(n(&first[4]), 30);
     assert_eq!(n(&after[4]), 32);
+}
+
+#[tokio::test]
+async fn a_view_asked_for_is_computed_again_in_the_background_when_a_response_arrives() {
+    let app = spawn_app_with(|s| {
+        s.surveys.token_ttl_days = 3650;
+        s.results.refresh_interval_secs = 1;
+    })
+    .await;
+    let (admin, tokens) = small_setup(
+        &app,
+        40,
+        30,
+        |i, j| Some(1 + ((i + 2 * j) % 5) as i64),
+        |_, _, _| json!({}),
+    )
+    .await;
+    let path = "/api/v1/results?agency=T&form=sipas-2017&period=2025&subtree=true";
+    assert_eq!(app.get_json(&admin, path).await["responses"], 30);
+    let misses = views_served(&app, "miss").await;
+
+    let answers: serde_json::Map<String, Value> =
+        (1..=22).map(|j| (format!("s{j}"), json!(4))).collect();
+    let submitted = submit_all(&app, vec![(tokens[30].clone(), Value::Object(answers))]).await;
+    assert_eq!(submitted, [201]);
+    // The refresher notices the new inputs and computes the view again, unasked.
+    assert_eq!(views_served(&app, "refreshed").await, 0);
+    let mut waited = 0;
+    while views_served(&app, "refreshed").await == 0 {
+        assert!(waited < 300, "no background computation after 30 s");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    let hits = views_served(&app, "hit").await;
+    let r = app.get_json(&admin, path).await;
+    assert_eq!(r["responses"], 31, "the new response counts");
+    assert_eq!(views_served(&app, "miss").await, misses + 1);
+    assert!(views_served(&app, "hit").await > hits, "served as kept");
 }
