@@ -10,8 +10,26 @@
 
 use sea_orm_migration::prelude::*;
 
-const INDEX: &str = "ix_score_buckets_revision";
-const COUNTS_INDEX: &str = "ix_dossier_counts_revision";
+/// Each table, its index, and the index's columns (the revision last: read from the index alone).
+const TABLES: [(&str, &str, &[&str]); 2] = [
+    (
+        "score_buckets",
+        "ix_score_buckets_revision",
+        &[
+            "agency_id",
+            "form_key",
+            "period_month",
+            "form_version",
+            "channel",
+            "revision",
+        ],
+    ),
+    (
+        "dossier_counts",
+        "ix_dossier_counts_revision",
+        &["agency_id", "form_key", "period_month", "revision"],
+    ),
+];
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -19,87 +37,44 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("score_buckets")
-                    .add_column(
-                        ColumnDef::new("revision")
-                            .big_integer()
-                            .not_null()
-                            .default(0),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name(INDEX)
-                    .table("score_buckets")
-                    .col("agency_id")
-                    .col("form_key")
-                    .col("period_month")
-                    .col("form_version")
-                    .col("channel")
-                    .col("revision")
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("dossier_counts")
-                    .add_column(
-                        ColumnDef::new("revision")
-                            .big_integer()
-                            .not_null()
-                            .default(0),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name(COUNTS_INDEX)
-                    .table("dossier_counts")
-                    .col("agency_id")
-                    .col("form_key")
-                    .col("period_month")
-                    .col("revision")
-                    .to_owned(),
-            )
-            .await
+        for (table, index, columns) in TABLES {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(table)
+                        .add_column(
+                            ColumnDef::new("revision")
+                                .big_integer()
+                                .not_null()
+                                .default(0),
+                        )
+                        .to_owned(),
+                )
+                .await?;
+            let mut create = Index::create();
+            create.name(index).table(table);
+            for column in columns {
+                create.col(*column);
+            }
+            manager.create_index(create.to_owned()).await?;
+        }
+        Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_index(
-                Index::drop()
-                    .name(COUNTS_INDEX)
-                    .table("dossier_counts")
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("dossier_counts")
-                    .drop_column("revision")
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .drop_index(Index::drop().name(INDEX).table("score_buckets").to_owned())
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("score_buckets")
-                    .drop_column("revision")
-                    .to_owned(),
-            )
-            .await
+        for (table, index, _) in TABLES {
+            manager
+                .drop_index(Index::drop().name(index).table(table).to_owned())
+                .await?;
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(table)
+                        .drop_column("revision")
+                        .to_owned(),
+                )
+                .await?;
+        }
+        Ok(())
     }
 }

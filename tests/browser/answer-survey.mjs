@@ -10,33 +10,17 @@
 //   4. open the link again: "already answered" (axe-core, screenshot).
 //
 // usage: node answer-survey.mjs '{"url": "...", "shots": "/abs/target/prefix", "width": 360}'
-import { chromium } from "playwright-core";
-import { createRequire } from "node:module";
+import { axe, launch } from "./lib.mjs";
 
-const require = createRequire(import.meta.url);
 const args = JSON.parse(process.argv[2]);
 const width = args.width ?? 360;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  ],
-});
+const browser = await launch();
 
 // The pages forbid every script by CSP; axe-core is injected by the test, so CSP is bypassed
 // for the injection only (the page's own `scripts` count is reported separately).
 const page = await browser.newPage({ viewport: { width, height: 800 }, bypassCSP: true });
 
-async function axe() {
-  await page.addScriptTag({ path: require.resolve("axe-core") });
-  const result = await page.evaluate(async () => await window.axe.run(document));
-  return result.violations.map((v) => ({
-    id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length,
-    first: v.nodes[0]?.html?.slice(0, 200),
-  }));
-}
 
 async function describe(response, shot) {
   const report = {
@@ -54,7 +38,7 @@ async function describe(response, shot) {
     fits_width: await page.evaluate((w) => document.documentElement.scrollWidth <= w, width),
     focused: await page.evaluate(() => document.activeElement?.id || document.activeElement?.tagName),
   };
-  report.violations = await axe();
+  report.violations = await axe(page);
   if (args.shots) {
     const path = `${args.shots}-${shot}.png`;
     await page.screenshot({ path, fullPage: true });

@@ -11,73 +11,17 @@
 // usage: node dashboard.mjs '{"base": "http://127.0.0.1:PORT", "admin": {"email", "password"},
 //          "officer": {...}, "agency": "TINH", "sibling": "SO-A", "period": "2025",
 //          "other_period": "2025-H1", "shots": "/abs/target/screenshots", "width": 360}'
-import { chromium } from "playwright-core";
-import { createRequire } from "node:module";
+import { launch, officerKit } from "./lib.mjs";
 
-const require = createRequire(import.meta.url);
 const args = JSON.parse(process.argv[2]);
 const width = args.width ?? 360;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  ],
-});
-// The pages forbid every script by CSP; axe-core is injected by the test only.
+const browser = await launch();
+// bypassCSP: axe-core is injected by the test only (the pages forbid every script).
 const page = await browser.newPage({ viewport: { width, height: 800 }, bypassCSP: true });
-
-async function axe() {
-  await page.addScriptTag({ path: require.resolve("axe-core") });
-  const result = await page.evaluate(async () => await window.axe.run(document));
-  return result.violations.map((v) => ({
-    id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length,
-    first: v.nodes[0]?.html?.slice(0, 200),
-  }));
-}
-
-const pages = {};
-async function describe(name, response) {
-  const report = {
-    status: response?.status() ?? null,
-    path: new URL(page.url()).pathname,
-    query: new URL(page.url()).search,
-    lang: await page.evaluate(() => document.documentElement.lang),
-    title: await page.title(),
-    heading: await page.evaluate(() => document.querySelector("h1")?.textContent.trim() ?? null),
-    h2: await page.evaluate(() => [...document.querySelectorAll("h2")].map((h) => h.textContent.trim())),
-    period: await page.evaluate(() => document.querySelector("#sel-period")?.value ?? null),
-    charts: await page.evaluate(() => document.querySelectorAll("svg.chart[role=img]").length),
-    scripts: await page.evaluate(() => document.querySelectorAll("script").length),
-    fits_width: await page.evaluate((w) => document.documentElement.scrollWidth <= w, width),
-  };
-  report.violations = await axe();
-  const path = `${args.shots}/dashboard-${name}.png`;
-  await page.screenshot({ path, fullPage: true });
-  report.screenshot = path;
-  pages[name] = report;
-  return report;
-}
-
-async function go(url) {
-  return await page.goto(new URL(url, args.base).href, { waitUntil: "load" });
-}
-
-async function click(selector) {
-  const [response] = await Promise.all([
-    page.waitForNavigation({ waitUntil: "load" }),
-    page.click(selector),
-  ]);
-  return response;
-}
-
-async function signIn(who) {
-  await go("/sign-in");
-  await page.fill("#email", who.email);
-  await page.fill("#password", who.password);
-  return await click("main form button[type=submit]");
-}
+const { pages, describe, go, click, signIn } = officerKit(page, {
+  base: args.base, shots: args.shots, prefix: "dashboard", width,
+});
 
 try {
   await signIn(args.admin);

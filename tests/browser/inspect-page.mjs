@@ -3,20 +3,12 @@
 // axe-core violations, whether the page fits a 360 px phone, and a screenshot.
 //
 // usage: node inspect-page.mjs '{"url": "...", "screenshot": "target/x.png", "width": 360}'
-import { chromium } from "playwright-core";
-import { createRequire } from "node:module";
+import { axe, launch } from "./lib.mjs";
 
-const require = createRequire(import.meta.url);
 const args = JSON.parse(process.argv[2]);
 const width = args.width ?? 360;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  ],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width, height: 800 } });
   const response = await page.goto(args.url, { waitUntil: "load" });
@@ -55,12 +47,7 @@ try {
   report.keyboard_reached = [...reached];
   report.invisible_focus = invisibleFocus;
 
-  await page.addScriptTag({ path: require.resolve("axe-core") });
-  const axe = await page.evaluate(async () => await window.axe.run(document));
-  report.violations = axe.violations.map((v) => ({
-    id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length,
-    first: v.nodes[0]?.html?.slice(0, 200),
-  }));
+  report.violations = await axe(page);
 
   if (args.screenshot) {
     await page.screenshot({ path: args.screenshot, fullPage: true });

@@ -13,77 +13,20 @@
 // usage: node readme-flow.mjs '{"base": "http://127.0.0.1:PORT", "admin": {"email", "password"},
 //          "officer": {...}, "agency": "UBND.MS", "sibling": "STNMT.MS",
 //          "other_period": "2026-H2", "shots": "/abs/target/screenshots", "width": 1280}'
-import { chromium } from "playwright-core";
-import { createRequire } from "node:module";
+import { launch, officerKit } from "./lib.mjs";
 
-const require = createRequire(import.meta.url);
 const args = JSON.parse(process.argv[2]);
 const width = args.width ?? 1280;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  ],
-});
-// The pages forbid every script by CSP; axe-core is injected by the test only.
+const browser = await launch();
+// bypassCSP: axe-core is injected by the test only (the pages forbid every script).
 const context = await browser.newContext({
   viewport: { width, height: 800 }, bypassCSP: true, acceptDownloads: true,
 });
 const page = await context.newPage();
-
-async function axe() {
-  await page.addScriptTag({ path: require.resolve("axe-core") });
-  const result = await page.evaluate(async () => await window.axe.run(document));
-  return result.violations.map((v) => ({
-    id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length,
-    first: v.nodes[0]?.html?.slice(0, 200),
-  }));
-}
-
-const pages = {};
-async function describe(name, response) {
-  const url = new URL(page.url());
-  const report = {
-    status: response?.status() ?? null,
-    path: url.pathname,
-    query: url.search,
-    lang: await page.evaluate(() => document.documentElement.lang),
-    title: await page.title(),
-    heading: await page.evaluate(() => document.querySelector("h1")?.textContent.trim() ?? null),
-    h2: await page.evaluate(() => [...document.querySelectorAll("h2")].map((h) => h.textContent.trim())),
-    period: await page.evaluate(() => document.querySelector("#sel-period")?.value ?? null),
-    charts: await page.evaluate(() => document.querySelectorAll("svg.chart[role=img]").length),
-    svgs: await page.evaluate(() => document.querySelectorAll("svg").length),
-    scripts: await page.evaluate(() => document.querySelectorAll("script").length),
-  };
-  report.violations = await axe();
-  const path = `${args.shots}/readme-flow-${name}.png`;
-  await page.screenshot({ path, fullPage: true });
-  report.screenshot = path;
-  pages[name] = report;
-  return report;
-}
-
-async function go(url) {
-  return await page.goto(new URL(url, args.base).href, { waitUntil: "load" });
-}
-
-async function click(selector) {
-  const [response] = await Promise.all([
-    page.waitForNavigation({ waitUntil: "load" }),
-    page.click(selector),
-  ]);
-  return response;
-}
-
-async function signIn(name, who) {
-  await describe(name, await go("/sign-in"));
-  await page.fill("#email", who.email);
-  await page.fill("#password", who.password);
-  return await click("main form button[type=submit]");
-}
+const { pages, describe, go, click, signIn } = officerKit(page, {
+  base: args.base, shots: args.shots, prefix: "readme-flow", width,
+});
 
 // Clicks a download link as a user would and saves the file the browser received.
 async function download(selector) {
@@ -96,7 +39,7 @@ async function download(selector) {
 }
 
 try {
-  let response = await signIn("sign-in", args.admin);
+  let response = await signIn(args.admin, "sign-in");
   await describe("home", response);
 
   // The province, found on the landing page as a user finds it.
@@ -121,7 +64,7 @@ try {
   };
 
   await click("nav.account button");
-  response = await signIn("sign-in-officer", args.officer);
+  response = await signIn(args.officer, "sign-in-officer");
   await describe("officer-home", response);
   response = await go(`/dashboard/agencies/${encodeURIComponent(args.sibling)}`);
   await describe("sibling", response);
