@@ -67,7 +67,6 @@ pub async fn apply(db: &impl ConnectionTrait, stored: &[&NewResponse]) -> Result
     // Every node inserts in key order and then locks in key order, so two nodes updating the
     // same buckets wait for each other instead of deadlocking (an existing row is not locked
     // by `ON CONFLICT DO NOTHING`).
-    let revision = new_revision();
     let mut empty: HashMap<(String, i32), String> = HashMap::new();
     let fresh: Vec<score_bucket::ActiveModel> = groups
         .iter()
@@ -81,7 +80,7 @@ pub async fn apply(db: &impl ConnectionTrait, stored: &[&NewResponse]) -> Result
                 .entry((key.1.clone(), key.2))
                 .or_insert_with(|| shape.empty().encode())
                 .clone()),
-            revision: Set(revision),
+            revision: Set(new_revision()),
         })
         .collect();
     for chunk in fresh.chunks(BUCKET_CHUNK) {
@@ -127,6 +126,7 @@ pub async fn apply(db: &impl ConnectionTrait, stored: &[&NewResponse]) -> Result
                 key.3.into(),
                 key.4.into(),
                 counts.encode().into(),
+                new_revision().into(),
             ]));
         }
     }
@@ -153,12 +153,13 @@ pub async fn apply(db: &impl ConnectionTrait, stored: &[&NewResponse]) -> Result
                 "".into(),
                 "".into(),
                 "".into(),
+                0_i64.into(),
             ]),
         );
         let update = Query::update()
             .table("score_buckets")
             .value("counts", col("column6"))
-            .value("revision", revision)
+            .value("revision", col("column7"))
             .from(TableRef::ValuesList(rows, v.clone().into_iden()))
             .and_where(t("agency_id").eq(col("column1")))
             .and_where(t("form_key").eq(col("column2")))
@@ -171,8 +172,9 @@ pub async fn apply(db: &impl ConnectionTrait, stored: &[&NewResponse]) -> Result
     Ok(())
 }
 
-/// A bucket's new revision (see the migration `score_bucket_revisions`): random, so that no
-/// later write, a rebuild's included, gives a bucket a revision it had before.
+/// A row's new revision (see the migration `score_bucket_revisions`): random, so that no later
+/// write, a rebuild's included, gives a row a revision it had before; one per row, so that rows
+/// written together cannot be told apart from rows written apart.
 fn new_revision() -> i64 {
     let [a, b, c, d, e, f, g, h, ..] = *Uuid::new_v4().as_bytes();
     i64::from_be_bytes([a, b, c, d, e, f, g, h])
@@ -198,7 +200,6 @@ pub async fn count_dossiers<'a>(
             .entry((agency, form, period_month(completed_at), channel))
             .or_default() += 1;
     }
-    let revision = new_revision();
     let rows: Vec<dossier_count::ActiveModel> = counts
         .into_iter()
         .map(
@@ -208,7 +209,7 @@ pub async fn count_dossiers<'a>(
                 period_month: Set(month),
                 channel: Set(channel.to_owned()),
                 dossiers: Set(n),
-                revision: Set(revision),
+                revision: Set(new_revision()),
             },
         )
         .collect();
@@ -487,7 +488,6 @@ pub async fn rebuild(
                 .add(&contribution);
         }
     }
-    let revision = new_revision();
     let mut rows: Vec<score_bucket::ActiveModel> = buckets
         .into_iter()
         .map(|(key, counts)| score_bucket::ActiveModel {
@@ -497,7 +497,7 @@ pub async fn rebuild(
             period_month: Set(key.3),
             channel: Set(key.4),
             counts: Set(counts.encode()),
-            revision: Set(revision),
+            revision: Set(new_revision()),
         })
         .collect();
     report.buckets = rows.len() as u64;
@@ -523,7 +523,7 @@ pub async fn rebuild(
                 period_month: Set(month),
                 channel: Set(channel),
                 dossiers: Set(n),
-                revision: Set(revision),
+                revision: Set(new_revision()),
             },
         )
         .collect();
