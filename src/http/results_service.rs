@@ -28,7 +28,7 @@ use crate::domain::aggregates::ScoreShape;
 use crate::domain::auth::Principal;
 use crate::domain::forms::PublishedForm;
 use crate::domain::periods::Period;
-use crate::domain::results::cache::{CacheKey, Fingerprint, ViewCache};
+use crate::domain::results::cache::{CacheKey, ViewCache};
 use crate::domain::results::{
     self, AgencyRef, Aggregate, Breakdown, BreakdownCellInput, Counts, Design, Dimension, Options,
     ParScoreView, ParScoresView, RankingInput, RankingView, ResultRequest, ResultView, Subject,
@@ -263,32 +263,27 @@ impl Inputs {
     /// The cache key of the view `what` asks for (its `Debug` form: every field of every part,
     /// so that no parameter can be left out of the key) computed from these inputs.
     fn key(&self, what: &str, request: &impl std::fmt::Debug) -> CacheKey {
-        let mut f = Fingerprint::of_request(&(what, format!("{request:?}")));
-        f.row(&self.sums);
-        f.key()
+        CacheKey::new(&(what, format!("{request:?}")), &self.sums)
     }
+}
 
-    /// The counts of `agencies` in the period, of `form`'s version: its buckets decoded.
-    async fn counts(
-        &self,
-        state: &AppState,
-        form: &PublishedForm,
-        agencies: &[Uuid],
-        period: &Period,
-    ) -> Result<Counts, ApiError> {
-        let (from, to) = period.month_range();
-        let id = (form.definition.key(), form.definition.version());
-        let mut counts = Counts::new(form.score.clone());
-        for row in aggregates::buckets(&state.db, agencies, id, &from, &to).await? {
-            counts
-                .add_stored(row.agency_id, &row.period_month, &row.channel, row.counts)
-                .map_err(unexpected)?;
-        }
-        for row in aggregates::dossier_counts(&state.db, agencies, id.0, &from, &to).await? {
-            counts.add_dossiers(row.agency_id, &row.period_month, &row.channel, row.dossiers);
-        }
-        Ok(counts)
+/// The counts of `agencies` in the period, of `form`'s version, as stored.
+async fn load_counts(
+    state: &AppState,
+    form: &PublishedForm,
+    agencies: &[Uuid],
+    period: &Period,
+) -> Result<Counts, ApiError> {
+    let (from, to) = period.month_range();
+    let id = (form.definition.key(), form.definition.version());
+    let mut counts = Counts::new(form.score.clone());
+    for row in aggregates::buckets(&state.db, agencies, id, &from, &to).await? {
+        counts.add_stored(row.agency_id, &row.period_month, &row.channel, row.counts);
     }
+    for row in aggregates::dossier_counts(&state.db, agencies, id.0, &from, &to).await? {
+        counts.add_dossiers(row.agency_id, &row.period_month, &row.channel, row.dossiers);
+    }
+    Ok(counts)
 }
 
 /// The view kept for `key` in `cache`, or `compute`'s, then kept.
@@ -471,7 +466,7 @@ async fn compute_result(
         ),
     );
     cached(&state.views.results, key, async {
-        let counts = inputs.counts(state, form, &ids, &period).await?;
+        let counts = load_counts(state, form, &ids, &period).await?;
         let breakdown = match by {
             None => None,
             Some(Dimension::Channel) => Some(Breakdown::Channel),
@@ -561,7 +556,7 @@ async fn compute_trend(
         ),
     );
     cached(&state.views.trends, key, async {
-        let counts = inputs.counts(state, form, &ids, &period).await?;
+        let counts = load_counts(state, form, &ids, &period).await?;
         results::trend(
             &counts,
             &TrendRequest {
@@ -640,7 +635,7 @@ async fn compute_ranking(
         ),
     );
     cached(&state.views.rankings, key, async {
-        let counts = inputs.counts(state, form, &ids, &period).await?;
+        let counts = load_counts(state, form, &ids, &period).await?;
         results::ranking(
             &counts,
             &RankingInput {
@@ -731,7 +726,7 @@ async fn compute_par_scores(
         ),
     );
     let view = cached(&state.views.par_scores, key, async {
-        let counts = inputs.counts(state, form, &ids, &period).await?;
+        let counts = load_counts(state, form, &ids, &period).await?;
         let scores: Vec<ParScoreView> = subjects
             .iter()
             .map(|s| results::par_row(&counts, s, &form.definition, &period, &options))

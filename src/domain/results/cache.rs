@@ -2,10 +2,9 @@
 //!
 //! A view (a result, a trend, a ranking, the PAR scores) is a pure function of the request, the
 //! agencies it names, the form version and its inputs in storage: the score buckets and the
-//! dossier counts of its agencies and months. `http::results_service` reads the buckets'
-//! revisions and the dossier counts (cheap: no counts are decoded) and hashes them into a
-//! [`Fingerprint`]; a view is served from here only when it was computed for the same request
-//! and the same fingerprint. Every write of a bucket gives it a new random revision (in the
+//! dossier counts of its agencies and months. `http::results_service` sums the revisions of
+//! those rows (`persistence::aggregates::input_sums`: no counts are read) and a view is served
+//! from here only when it was computed for the same request and the same sums ([`CacheKey`]). Every write of a bucket gives it a new random revision (in the
 //! transaction that stores the responses), so a new response, a new dossier, a rebuild or
 //! another node's write changes the fingerprint, and the view is computed again — never stale.
 //!
@@ -19,47 +18,15 @@ use std::sync::{Arc, Mutex};
 /// What a view was computed from: the request (agencies, form version, period, options) and
 /// the state of its inputs. Two equal keys give equal views.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct CacheKey {
-    request: u64,
-    inputs: u64,
-}
+pub struct CacheKey(u64);
 
-/// Builds a [`CacheKey`]: feed it the request, then the inputs' rows in any order.
-#[derive(Debug, Default)]
-pub struct Fingerprint {
-    request: DefaultHasher,
-    /// Order-independent: the wrapping sum and the xor of the rows' hashes, and their number.
-    rows_sum: u64,
-    rows_xor: u64,
-    rows: u64,
-}
-
-impl Fingerprint {
-    /// A fingerprint of the request `what` (e.g. `("result", &params)`).
-    pub fn of_request(what: &impl Hash) -> Self {
-        let mut f = Self::default();
-        what.hash(&mut f.request);
-        f
-    }
-
-    /// Adds one input row; the order rows are added in does not matter.
-    pub fn row(&mut self, row: &impl Hash) {
+impl CacheKey {
+    /// The key of `request` computed from inputs in the state `inputs`.
+    pub fn new(request: &impl Hash, inputs: &impl Hash) -> Self {
         let mut h = DefaultHasher::new();
-        row.hash(&mut h);
-        let v = h.finish();
-        self.rows_sum = self.rows_sum.wrapping_add(v);
-        self.rows_xor ^= v.rotate_left(17);
-        self.rows += 1;
-    }
-
-    /// The key.
-    pub fn key(&self) -> CacheKey {
-        let mut inputs = DefaultHasher::new();
-        (self.rows_sum, self.rows_xor, self.rows).hash(&mut inputs);
-        CacheKey {
-            request: self.request.finish(),
-            inputs: inputs.finish(),
-        }
+        request.hash(&mut h);
+        inputs.hash(&mut h);
+        CacheKey(h.finish())
     }
 }
 
@@ -150,31 +117,22 @@ impl<V> ViewCache<V> {
 mod tests {
     use super::*;
 
-    fn key(request: &str, rows: &[(&str, i64)]) -> CacheKey {
-        let mut f = Fingerprint::of_request(&request);
-        for r in rows {
-            f.row(r);
-        }
-        f.key()
+    fn key(request: &str) -> CacheKey {
+        CacheKey::new(&request, &(1_i64, 2_i64))
     }
 
     #[test]
-    fn the_key_ignores_the_order_of_rows_but_not_their_content_or_number() {
-        let a = key("r", &[("2026-01", 1), ("2026-02", 2)]);
-        assert_eq!(a, key("r", &[("2026-02", 2), ("2026-01", 1)]));
-        assert_ne!(a, key("r", &[("2026-01", 1), ("2026-02", 3)]));
-        assert_ne!(a, key("r", &[("2026-01", 1)]));
-        assert_ne!(
-            a,
-            key("r", &[("2026-01", 1), ("2026-02", 2), ("2026-02", 2)])
-        );
-        assert_ne!(a, key("s", &[("2026-01", 1), ("2026-02", 2)]));
+    fn the_key_changes_with_the_request_and_with_the_inputs() {
+        let a = CacheKey::new(&"r", &(1_i64, 2_i64));
+        assert_eq!(a, CacheKey::new(&"r", &(1_i64, 2_i64)));
+        assert_ne!(a, CacheKey::new(&"s", &(1_i64, 2_i64)));
+        assert_ne!(a, CacheKey::new(&"r", &(1_i64, 3_i64)));
     }
 
     #[test]
     fn the_least_recently_used_view_goes_first_and_capacity_zero_keeps_nothing() {
         let cache = ViewCache::new(2);
-        let (a, b, c) = (key("a", &[]), key("b", &[]), key("c", &[]));
+        let (a, b, c) = (key("a"), key("b"), key("c"));
         cache.put(a, Arc::new(1));
         cache.put(b, Arc::new(2));
         assert_eq!(cache.get(&a).as_deref(), Some(&1));

@@ -29,7 +29,6 @@ mod report;
 mod suppression;
 mod view;
 
-use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -210,29 +209,13 @@ pub(crate) struct Cell {
     pub invited: u64,
 }
 
-/// One bucket of [`Counts`]: as stored (decoded only when merged into a stratum, straight into
-/// it) or already decoded.
-#[derive(Debug, Clone)]
-enum Bucket {
-    Stored(String),
-    Decoded(BucketCounts),
-}
-
-impl Bucket {
-    fn add_to(&self, shape: &ScoreShape, into: &mut BucketCounts) -> Result<(), BucketError> {
-        match self {
-            Bucket::Stored(text) => shape.add_stored(text, into),
-            Bucket::Decoded(counts) => into.merge(counts),
-        }
-    }
-}
-
 /// The counts of one form version, by agency, month and channel, as read from storage.
 #[derive(Debug, Clone)]
 pub struct Counts {
     shape: Arc<ScoreShape>,
-    /// Per agency: (month, channel) → its bucket.
-    buckets: HashMap<Uuid, BTreeMap<(String, String), Bucket>>,
+    /// Per agency: (month, channel) → its buckets as stored (`ScoreShape::add_stored`'s input),
+    /// decoded only when a stratum adds them up, straight into its sums.
+    buckets: HashMap<Uuid, BTreeMap<(String, String), Vec<String>>>,
     /// Per agency: (month, channel) → registered dossiers.
     dossiers: HashMap<Uuid, BTreeMap<(String, String), u64>>,
 }
@@ -252,62 +235,15 @@ impl Counts {
         &self.shape
     }
 
-    /// Adds one stored bucket (`month` is `YYYY-MM`).
-    ///
-    /// # Errors
-    /// [`BucketError`] when it does not fit the version.
-    pub fn add_bucket(
-        &mut self,
-        agency: Uuid,
-        month: &str,
-        channel: &str,
-        counts: &BucketCounts,
-    ) -> Result<(), BucketError> {
-        self.add(agency, month, channel, Bucket::Decoded(counts.clone()))
-    }
-
-    /// Adds one bucket as stored (`ScoreShape::decode`'s input), decoded when a result merges
-    /// it. A bucket that is not of the version makes that result fail with [`BucketError`].
-    ///
-    /// # Errors
-    /// [`BucketError`] when there already is a bucket for the agency, month and channel and
-    /// either does not fit the version.
-    pub fn add_stored(
-        &mut self,
-        agency: Uuid,
-        month: &str,
-        channel: &str,
-        text: String,
-    ) -> Result<(), BucketError> {
-        self.add(agency, month, channel, Bucket::Stored(text))
-    }
-
-    fn add(
-        &mut self,
-        agency: Uuid,
-        month: &str,
-        channel: &str,
-        bucket: Bucket,
-    ) -> Result<(), BucketError> {
-        match self
-            .buckets
+    /// Adds one bucket as stored (`month` is `YYYY-MM`). A bucket that is not of the version
+    /// makes the results that add it up fail with [`BucketError`].
+    pub fn add_stored(&mut self, agency: Uuid, month: &str, channel: &str, text: String) {
+        self.buckets
             .entry(agency)
             .or_default()
             .entry((month.to_owned(), channel.to_owned()))
-        {
-            Entry::Occupied(mut e) => {
-                // Two buckets of one agency, month and channel: merged now.
-                let mut merged = self.shape.empty();
-                e.get().add_to(&self.shape, &mut merged)?;
-                bucket.add_to(&self.shape, &mut merged)?;
-                e.insert(Bucket::Decoded(merged));
-                Ok(())
-            }
-            Entry::Vacant(e) => {
-                e.insert(bucket);
-                Ok(())
-            }
-        }
+            .or_default()
+            .push(text);
     }
 
     /// Adds registered dossiers of one agency, month and channel.
@@ -334,10 +270,12 @@ impl Counts {
             invited: 0,
         };
         for a in agencies {
-            for ((month, channel), bucket) in self.buckets.get(a).into_iter().flatten() {
+            for ((month, channel), texts) in self.buckets.get(a).into_iter().flatten() {
                 if in_range(month) {
                     let cell = cells.entry((*a, channel.clone())).or_insert_with(empty);
-                    bucket.add_to(&self.shape, &mut cell.counts)?;
+                    for text in texts {
+                        self.shape.add_stored(text, &mut cell.counts)?;
+                    }
                 }
             }
             for ((month, channel), n) in self.dossiers.get(a).into_iter().flatten() {

@@ -82,15 +82,16 @@ fn fixture(lang: &str) -> Fixture {
         ("2025-11", 5, 0, 150),
         ("2026-02", 20, 1, 180),
     ] {
-        counts
-            .add_bucket(agency.id, month, "online", &bucket(&shape, n, invalid, all))
-            .unwrap();
+        counts.add_stored(
+            agency.id,
+            month,
+            "online",
+            bucket(&shape, n, invalid, all).encode(),
+        );
         counts.add_dossiers(agency.id, month, "online", dossiers);
     }
     let q2 = bucket(&shape, 60, 3, |r, j| !feedback.contains(&j) || r < 4);
-    counts
-        .add_bucket(agency.id, "2026-05", "online", &q2)
-        .unwrap();
+    counts.add_stored(agency.id, "2026-05", "online", q2.encode());
     counts.add_dossiers(agency.id, "2026-05", "online", 250);
     counts.add_dossiers(agency.id, "2026-05", "in_person", 50);
 
