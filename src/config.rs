@@ -48,6 +48,9 @@ pub struct ResultSettings {
     /// How many computed views of each kind (results, trends, rankings, PAR scores) are kept
     /// for as long as their inputs do not change (`domain::results::cache`); 0 keeps none.
     pub cached_views: usize,
+    /// About how many megabytes of per-agency bucket texts, cells and estimates are kept
+    /// between requests (`domain::results::memo`); 0 keeps none.
+    pub memo_mb: usize,
     /// Every this many seconds the views asked for within the last `refresh_window_secs` are
     /// computed again if their inputs changed, so that the next request finds them kept; 0: never.
     pub refresh_interval_secs: u64,
@@ -333,6 +336,7 @@ suppress_below = 10
 low_reliability_below = 30
 max_ci_width = 0.30
 cached_views = 256
+memo_mb = 256
 refresh_interval_secs = 30
 refresh_window_secs = 3600
 

@@ -74,7 +74,10 @@ impl Application {
                     .context("opening the response writer's connection")?,
                 settings.responses.writer_batch_max,
             ),
-            views: ResultViews::new(settings.results.cached_views),
+            views: ResultViews::new(
+                settings.results.cached_views,
+                settings.results.memo_mb << 20,
+            ),
             settings,
         });
         let from = state

@@ -1,8 +1,8 @@
 //! What every request handler can reach: the database pool, the settings and the metrics.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sea_orm::DatabaseConnection;
@@ -11,6 +11,7 @@ use crate::config::Settings;
 use crate::domain::auth::Principal;
 use crate::domain::forms::PublishedForms;
 use crate::domain::results::cache::ViewCache;
+use crate::domain::results::memo::Memo;
 use crate::domain::results::{ParScoresView, RankingView, ResultView, TrendView};
 use crate::domain::tokens::TokenKey;
 use crate::http::metrics::Metrics;
@@ -45,6 +46,8 @@ pub struct ResultViews {
     pub trends: ViewCache<TrendView>,
     pub rankings: ViewCache<RankingView>,
     pub par_scores: ViewCache<ParScoresView>,
+    /// Per-agency texts, cells and estimates kept between requests.
+    pub memo: Arc<Memo>,
     /// (who, what) → (who, what, when last asked); at most `4 × capacity` entries.
     asked: Mutex<HashMap<String, (Principal, Asked, Instant)>>,
     capacity: usize,
@@ -53,9 +56,10 @@ pub struct ResultViews {
 }
 
 impl ResultViews {
-    /// At most `capacity` views of each kind.
-    pub fn new(capacity: usize) -> Self {
+    /// At most `capacity` views of each kind, and a memo of about `memo_bytes`.
+    pub fn new(capacity: usize, memo_bytes: usize) -> Self {
         Self {
+            memo: Arc::new(Memo::new(memo_bytes)),
             results: ViewCache::new(capacity),
             trends: ViewCache::new(capacity),
             rankings: ViewCache::new(capacity),

@@ -548,6 +548,12 @@ impl BucketCounts {
         self.dissatisfied[rule.index()]
     }
 
+    /// About how many bytes it holds in memory (for a memo's budget).
+    pub fn bytes(&self) -> usize {
+        let numbers = self.levels.iter().map(Vec::len).sum::<usize>() + self.moments.count_len();
+        std::mem::size_of::<Self>() + 8 * numbers + 24 * self.levels.len()
+    }
+
     /// The stored text, in the compact form (see [`COMPACT`]).
     pub fn encode(&self) -> String {
         let moments = self.moments.to_counts();

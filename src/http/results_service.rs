@@ -16,7 +16,7 @@
 //! only the agencies the principal may read ([`par_scores`]); the API additionally keeps them
 //! for the pipeline and admins.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,11 +24,11 @@ use uuid::Uuid;
 
 use super::results::{ParQuery, RankingQuery, ResultsQuery, TrendQuery};
 use crate::domain::agencies::{Agency, AgencyCode, AgencyKind};
-use crate::domain::aggregates::ScoreShape;
 use crate::domain::auth::Principal;
 use crate::domain::forms::PublishedForm;
 use crate::domain::periods::Period;
 use crate::domain::results::cache::{CacheKey, ViewCache};
+use crate::domain::results::memo::RowKey;
 use crate::domain::results::{
     self, AgencyRef, Aggregate, Breakdown, BreakdownCellInput, Counts, Design, Dimension, Options,
     ParScoreView, ParScoresView, RankingInput, RankingView, ResultRequest, ResultView, Subject,
@@ -267,7 +267,9 @@ impl Inputs {
     }
 }
 
-/// The counts of `agencies` in the period, of `form`'s version, as stored.
+/// The counts of `agencies` in the period, of `form`'s version, as stored, with their
+/// revisions: the revisions come from an index, and the counts only of the agencies with a row
+/// this node has not read at its revision (the others' are in the memo, `results::memo`).
 async fn load_counts(
     state: &AppState,
     form: &PublishedForm,
@@ -275,13 +277,54 @@ async fn load_counts(
     period: &Period,
 ) -> Result<Counts, ApiError> {
     let (from, to) = period.month_range();
-    let id = (form.definition.key(), form.definition.version());
-    let mut counts = Counts::new(form.score.clone());
-    for row in aggregates::buckets(&state.db, agencies, id, &from, &to).await? {
-        counts.add_stored(row.agency_id, &row.period_month, &row.channel, row.counts);
+    let (key, version) = (form.definition.key(), form.definition.version());
+    let memo = &state.views.memo;
+    let row_key =
+        |agency, month: &str, channel: &str| RowKey::new(agency, (key, version), month, channel);
+    let mut counts = Counts::with_memo(form.score.clone(), memo.clone(), key, version);
+    let mut unread: Vec<Uuid> = Vec::new();
+    let listed =
+        aggregates::bucket_revisions(&state.db, agencies, (key, version), &from, &to).await?;
+    let mut found = Vec::with_capacity(listed.len());
+    for (agency, month, channel, revision) in listed {
+        match memo.text(&row_key(agency, &month, &channel), revision) {
+            Some(text) => found.push((agency, month, channel, revision, text)),
+            None => unread.push(agency),
+        }
     }
-    for row in aggregates::dossier_counts(&state.db, agencies, id.0, &from, &to).await? {
-        counts.add_dossiers(row.agency_id, &row.period_month, &row.channel, row.dossiers);
+    unread.sort_unstable();
+    unread.dedup();
+    let read = if unread.is_empty() {
+        Vec::new()
+    } else {
+        aggregates::buckets(&state.db, &unread, (key, version), &from, &to).await?
+    };
+    for (agency, month, channel, revision, text) in found {
+        if unread.binary_search(&agency).is_err() {
+            counts.add_stored_at(agency, (&month, &channel), revision, text);
+        }
+    }
+    for row in read {
+        let text: Arc<str> = Arc::from(row.counts);
+        memo.keep_text(
+            row_key(row.agency_id, &row.period_month, &row.channel),
+            row.revision,
+            text.clone(),
+        );
+        counts.add_stored_at(
+            row.agency_id,
+            (&row.period_month, &row.channel),
+            row.revision,
+            text,
+        );
+    }
+    for row in aggregates::dossier_counts(&state.db, agencies, key, &from, &to).await? {
+        counts.add_dossiers(
+            row.agency_id,
+            (&row.period_month, &row.channel),
+            Some(row.revision),
+            row.dossiers,
+        );
     }
     Ok(counts)
 }
@@ -471,21 +514,7 @@ async fn compute_result(
             None => None,
             Some(Dimension::Channel) => Some(Breakdown::Channel),
             Some(dim) => {
-                let scanned = match dim {
-                    Dimension::Mode => ScannedDimension::Mode,
-                    _ => ScannedDimension::ProcedureField,
-                };
-                let (from, to) = period.month_range();
-                let rows = breakdowns::rows(
-                    &state.db,
-                    &ids,
-                    form.definition.key(),
-                    form.definition.version(),
-                    (&from, &to),
-                    scanned,
-                )
-                .await?;
-                let cells = scanned_cells(&form.score, &rows)?;
+                let cells = scan(state, form, &counts, &ids, &period, dim).await?;
                 Some(Breakdown::Scanned { by: dim, cells })
             }
         };
@@ -507,16 +536,64 @@ async fn compute_result(
     .await
 }
 
-fn scanned_cells(
-    shape: &ScoreShape,
-    rows: &[breakdowns::BreakdownRow],
+/// The breakdown cells of `agencies` by mode or procedure field: each agency's cells as kept
+/// in the memo while its rows are unchanged, else scanned from its responses (and kept).
+async fn scan(
+    state: &AppState,
+    form: &PublishedForm,
+    counts: &Counts,
+    agencies: &[Uuid],
+    period: &Period,
+    dim: Dimension,
 ) -> Result<Vec<BreakdownCellInput>, ApiError> {
-    BreakdownCellInput::from_answers(
-        shape,
-        rows.iter()
-            .map(|r| (r.key.clone(), r.answers.as_str(), r.valid)),
-    )
-    .map_err(unexpected)
+    let scanned = match dim {
+        Dimension::Mode => ScannedDimension::Mode,
+        _ => ScannedDimension::ProcedureField,
+    };
+    let (from, to) = period.month_range();
+    let memo = &state.views.memo;
+    let what = ("scanned", format!("{scanned:?}"));
+    let mut parts: Vec<Arc<Vec<BreakdownCellInput>>> = Vec::new();
+    let mut unread: Vec<(Uuid, Option<u64>)> = Vec::new();
+    for a in agencies {
+        let key = counts.agency_fingerprint(*a, (&from, &to), &what);
+        match key.and_then(|k| memo.scanned(k)) {
+            Some(cells) => parts.push(cells),
+            None => unread.push((*a, key)),
+        }
+    }
+    if !unread.is_empty() {
+        let ids: Vec<Uuid> = unread.iter().map(|(a, _)| *a).collect();
+        let rows = breakdowns::rows(
+            &state.db,
+            &ids,
+            form.definition.key(),
+            form.definition.version(),
+            (&from, &to),
+            scanned,
+        )
+        .await?;
+        let mut by_agency: HashMap<Uuid, Vec<&breakdowns::BreakdownRow>> = HashMap::new();
+        for row in &rows {
+            by_agency.entry(row.agency_id).or_default().push(row);
+        }
+        for (agency, key) in unread {
+            let answers = by_agency.remove(&agency).unwrap_or_default();
+            let cells = BreakdownCellInput::from_answers(
+                &form.score,
+                answers
+                    .iter()
+                    .map(|r| (r.key.clone(), r.answers.as_str(), r.valid)),
+            )
+            .map_err(unexpected)?;
+            let cells = Arc::new(cells);
+            if let Some(key) = key {
+                memo.keep_scanned(key, cells.clone());
+            }
+            parts.push(cells);
+        }
+    }
+    BreakdownCellInput::merged(&form.score, parts.iter().map(|p| p.as_slice())).map_err(unexpected)
 }
 
 /// The SIPAS index and each top-level node per month, quarter or year, with the change from

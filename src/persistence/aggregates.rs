@@ -241,6 +241,7 @@ pub struct BucketRow {
     pub agency_id: Uuid,
     pub period_month: String,
     pub channel: String,
+    pub revision: i64,
     pub counts: String,
 }
 
@@ -267,8 +268,39 @@ pub async fn buckets(
             agency_id: m.agency_id,
             period_month: m.period_month,
             channel: m.channel,
+            revision: m.revision,
             counts: m.counts,
         }));
+    }
+    Ok(out)
+}
+
+/// Which score buckets `buckets` would read, and at which revision, without their counts
+/// (answered from the index on the revisions): `(agency, month, channel, revision)`.
+pub async fn bucket_revisions(
+    db: &impl ConnectionTrait,
+    agencies: &[Uuid],
+    (form_key, version): (&str, u32),
+    from: &str,
+    to: &str,
+) -> Result<Vec<(Uuid, String, String, i64)>, DbErr> {
+    let version = i32::try_from(version).unwrap_or(i32::MAX);
+    let mut out = Vec::new();
+    for chunk in agencies.chunks(AGENCY_CHUNK) {
+        let rows: Vec<(Uuid, String, String, i64)> = score_bucket::Entity::find()
+            .select_only()
+            .column(score_bucket::Column::AgencyId)
+            .column(score_bucket::Column::PeriodMonth)
+            .column(score_bucket::Column::Channel)
+            .column(score_bucket::Column::Revision)
+            .filter(score_bucket::Column::AgencyId.is_in(chunk.iter().copied()))
+            .filter(score_bucket::Column::FormKey.eq(form_key))
+            .filter(score_bucket::Column::FormVersion.eq(version))
+            .filter(score_bucket::Column::PeriodMonth.between(from, to))
+            .into_tuple()
+            .all(db)
+            .await?;
+        out.extend(rows);
     }
     Ok(out)
 }
@@ -383,6 +415,7 @@ pub struct DossierCountRow {
     pub agency_id: Uuid,
     pub period_month: String,
     pub channel: String,
+    pub revision: i64,
     pub dossiers: u64,
 }
 
@@ -406,6 +439,7 @@ pub async fn dossier_counts(
             agency_id: m.agency_id,
             period_month: m.period_month,
             channel: m.channel,
+            revision: m.revision,
             dossiers: u64::try_from(m.dossiers).unwrap_or_default(),
         }));
     }

@@ -22,6 +22,7 @@ pub enum ScannedDimension {
 /// One response as a breakdown sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BreakdownRow {
+    pub agency_id: Uuid,
     /// The mode or procedure field (`None`: a response without a procedure field).
     pub key: Option<String>,
     /// The stored answers (a JSON object).
@@ -46,8 +47,9 @@ pub async fn rows(
     let version = i32::try_from(form_version).unwrap_or(i32::MAX);
     let mut out = Vec::new();
     for chunk in agencies.chunks(AGENCY_CHUNK) {
-        let rows: Vec<(Option<String>, String, bool)> = response::Entity::find()
+        let rows: Vec<(Uuid, Option<String>, String, bool)> = response::Entity::find()
             .select_only()
+            .column(response::Column::AgencyId)
             .column(key_column)
             .column(response::Column::Answers)
             .column(response::Column::Valid)
@@ -58,11 +60,15 @@ pub async fn rows(
             .into_tuple()
             .all(db)
             .await?;
-        out.extend(rows.into_iter().map(|(key, answers, valid)| BreakdownRow {
-            key,
-            answers,
-            valid,
-        }));
+        out.extend(
+            rows.into_iter()
+                .map(|(agency_id, key, answers, valid)| BreakdownRow {
+                    agency_id,
+                    key,
+                    answers,
+                    valid,
+                }),
+        );
     }
     Ok(out)
 }

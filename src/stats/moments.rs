@@ -201,7 +201,8 @@ impl Moments {
         }
     }
 
-    fn count_len(&self) -> usize {
+    /// How many numbers [`Moments::to_counts`] gives.
+    pub fn count_len(&self) -> usize {
         1 + 2 * self.n_items + 4 * self.pairs.len() + self.with_data.len()
     }
 

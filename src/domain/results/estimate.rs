@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 use super::{Design, Strata};
-use crate::domain::aggregates::{BucketCounts, BucketError};
+use crate::domain::aggregates::{BucketCounts, BucketError, DissatisfiedRule};
 use crate::stats::{
     self, CompositeMethod, DomainOptions, Interval, MomentSample, Moments, NodeChild, NodeEstimate,
     Reliability, ReliabilityThresholds, StatsError, Weighting, composite_interval, t_critical,
@@ -83,10 +83,61 @@ impl Figures {
 #[derive(Debug, Clone)]
 pub(crate) struct Estimate {
     pub figures: Figures,
-    /// All buckets merged (valid, invalid, level counts, Decision 766 counts).
-    pub totals: BucketCounts,
+    /// All buckets added up.
+    pub totals: Totals,
     /// Registered dossiers.
     pub invited: u64,
+}
+
+impl Estimate {
+    /// About how many bytes it holds in memory (for a memo's budget).
+    pub fn bytes(&self) -> usize {
+        let items: usize = (self.figures.items.iter())
+            .map(|i| std::mem::size_of::<ItemFigure>() + 8 * i.levels.len())
+            .sum();
+        let nodes = std::mem::size_of::<NodeFigure>() * self.figures.nodes.len();
+        std::mem::size_of::<Self>() + nodes + items
+    }
+}
+
+/// What results show of merged buckets: the counts, without the sufficient statistics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Totals {
+    /// Valid responses.
+    pub valid: u64,
+    /// Invalid returns.
+    pub invalid: u64,
+    /// Valid responses dissatisfied under each rule (`DissatisfiedRule::ALL`'s order).
+    dissatisfied: [u64; 3],
+}
+
+impl Totals {
+    /// Adds the counts of `b`.
+    pub fn add(&mut self, b: &BucketCounts) {
+        self.valid += b.valid;
+        self.invalid += b.invalid;
+        for (d, rule) in self.dissatisfied.iter_mut().zip(DissatisfiedRule::ALL) {
+            *d += b.dissatisfied(rule);
+        }
+    }
+
+    /// Adds other totals.
+    pub fn add_totals(&mut self, other: &Totals) {
+        self.valid += other.valid;
+        self.invalid += other.invalid;
+        for (a, b) in self.dissatisfied.iter_mut().zip(other.dissatisfied) {
+            *a += b;
+        }
+    }
+
+    /// Valid responses dissatisfied under `rule` (D_dis of Decision 766).
+    pub fn dissatisfied(&self, rule: DissatisfiedRule) -> u64 {
+        DissatisfiedRule::ALL
+            .iter()
+            .zip(self.dissatisfied)
+            .find(|(r, _)| **r == rule)
+            .map_or(0, |(_, d)| d)
+    }
 }
 
 /// A stratum of a design: the (agency, channel) parts that separate strata.
@@ -99,11 +150,20 @@ pub(crate) fn estimate(
     options: &DomainOptions,
 ) -> Result<Estimate, EstimateError> {
     let shape = &strata.shape;
-    let mut totals = shape.empty();
+    let mut totals = Totals::default();
+    let mut levels: Vec<Vec<u64>> = shape.empty().levels;
     let mut invited = 0;
     let mut groups: BTreeMap<StratumKey<'_>, (Moments, u64)> = BTreeMap::new();
     for ((agency, channel), cell) in &strata.cells {
-        totals.merge(&cell.counts)?;
+        if cell.counts.levels.len() != levels.len() {
+            return Err(BucketError.into());
+        }
+        totals.add(&cell.counts);
+        for (a, b) in levels.iter_mut().zip(&cell.counts.levels) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
         invited += cell.invited;
         let key = match design {
             Design::SrsFpc | Design::Srs | Design::CellSrs => (None, None),
@@ -139,13 +199,13 @@ pub(crate) fn estimate(
     let items = domain
         .items
         .iter()
-        .zip(&totals.levels)
+        .zip(levels)
         .map(|(i, levels)| ItemFigure {
             share: i.share,
             se: i.se,
             ci: i.ci,
             n: i.n_answered,
-            levels: levels.clone(),
+            levels,
             status: i.status,
             complementary: false,
             agencies: None,

@@ -25,18 +25,23 @@
 
 pub mod cache;
 mod estimate;
+pub mod memo;
 mod report;
 mod suppression;
 mod view;
 
+use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::aggregates::{BucketCounts, BucketError, DissatisfiedRule, ScoreShape};
-use crate::stats::ReliabilityThresholds;
+use crate::stats::{DomainOptions, ReliabilityThresholds};
+use estimate::Estimate;
+use memo::Memo;
 
 pub use estimate::EstimateError;
 pub use report::{
@@ -209,15 +214,26 @@ pub(crate) struct Cell {
     pub invited: u64,
 }
 
+/// A stored row as counts hold it: its revision (`None`: not known, so nothing computed from
+/// it is memoised) and its value.
+#[derive(Debug, Clone)]
+struct Row<T> {
+    revision: Option<i64>,
+    value: T,
+}
+
 /// The counts of one form version, by agency, month and channel, as read from storage.
 #[derive(Debug, Clone)]
 pub struct Counts {
     shape: Arc<ScoreShape>,
     /// Per agency: (month, channel) → its buckets as stored (`ScoreShape::add_stored`'s input),
     /// decoded only when a stratum adds them up, straight into its sums.
-    buckets: HashMap<Uuid, BTreeMap<(String, String), Vec<String>>>,
+    buckets: HashMap<Uuid, BTreeMap<(String, String), Vec<Row<Arc<str>>>>>,
     /// Per agency: (month, channel) → registered dossiers.
-    dossiers: HashMap<Uuid, BTreeMap<(String, String), u64>>,
+    dossiers: HashMap<Uuid, BTreeMap<(String, String), Vec<Row<u64>>>>,
+    /// Where per-agency cells and estimates are kept between requests, and the form version
+    /// they are of.
+    memo: Option<(Arc<Memo>, String, u32)>,
 }
 
 impl Counts {
@@ -227,6 +243,16 @@ impl Counts {
             shape,
             buckets: HashMap::new(),
             dossiers: HashMap::new(),
+            memo: None,
+        }
+    }
+
+    /// Counts of form `key` version `version` whose per-agency cells and estimates are kept in
+    /// `memo` (for rows added with their revisions).
+    pub fn with_memo(shape: Arc<ScoreShape>, memo: Arc<Memo>, key: &str, version: u32) -> Self {
+        Self {
+            memo: Some((memo, key.to_owned(), version)),
+            ..Self::new(shape)
         }
     }
 
@@ -238,22 +264,147 @@ impl Counts {
     /// Adds one bucket as stored (`month` is `YYYY-MM`). A bucket that is not of the version
     /// makes the results that add it up fail with [`BucketError`].
     pub fn add_stored(&mut self, agency: Uuid, month: &str, channel: &str, text: String) {
+        self.add_bucket(agency, month, channel, None, Arc::from(text));
+    }
+
+    /// Adds one bucket as stored, at its stored `revision`.
+    pub fn add_stored_at(
+        &mut self,
+        agency: Uuid,
+        (month, channel): (&str, &str),
+        revision: i64,
+        text: Arc<str>,
+    ) {
+        self.add_bucket(agency, month, channel, Some(revision), text);
+    }
+
+    fn add_bucket(
+        &mut self,
+        agency: Uuid,
+        month: &str,
+        channel: &str,
+        revision: Option<i64>,
+        value: Arc<str>,
+    ) {
         self.buckets
             .entry(agency)
             .or_default()
             .entry((month.to_owned(), channel.to_owned()))
             .or_default()
-            .push(text);
+            .push(Row { revision, value });
     }
 
-    /// Adds registered dossiers of one agency, month and channel.
-    pub fn add_dossiers(&mut self, agency: Uuid, month: &str, channel: &str, dossiers: u64) {
-        *self
-            .dossiers
+    /// Adds registered dossiers of one agency, month and channel (at the stored row's
+    /// `revision`, if known).
+    pub fn add_dossiers(
+        &mut self,
+        agency: Uuid,
+        (month, channel): (&str, &str),
+        revision: Option<i64>,
+        dossiers: u64,
+    ) {
+        self.dossiers
             .entry(agency)
             .or_default()
             .entry((month.to_owned(), channel.to_owned()))
-            .or_default() += dossiers;
+            .or_default()
+            .push(Row {
+                revision,
+                value: dossiers,
+            });
+    }
+
+    /// A hash of `agency`'s rows over months `first..=last` — which rows, at which revisions —
+    /// and of what else they are read for (`what`): the key under which what is computed from
+    /// them alone is memoised. `None` without a memo, or when a row's revision is not known.
+    pub fn agency_fingerprint(
+        &self,
+        agency: Uuid,
+        (first, last): (&str, &str),
+        what: &impl Hash,
+    ) -> Option<u64> {
+        let (_, key, version) = self.memo.as_ref()?;
+        let mut h = DefaultHasher::new();
+        (key, version, agency, first, last).hash(&mut h);
+        what.hash(&mut h);
+        fn rows<T: Hash>(
+            map: Option<&BTreeMap<(String, String), Vec<Row<T>>>>,
+            first: &str,
+            last: &str,
+            h: &mut DefaultHasher,
+        ) -> Option<()> {
+            let start = (first.to_owned(), String::new());
+            for ((month, channel), rows) in map.into_iter().flat_map(|m| m.range(start.clone()..)) {
+                if month.as_str() > last {
+                    break;
+                }
+                (month, channel).hash(h);
+                for row in rows {
+                    row.revision?.hash(h);
+                }
+            }
+            Some(())
+        }
+        rows(self.buckets.get(&agency), first, last, &mut h)?;
+        0xd0_u8.hash(&mut h);
+        rows(self.dossiers.get(&agency), first, last, &mut h)?;
+        Some(h.finish())
+    }
+
+    /// The cells of `agency` over months `first..=last` by channel, merged.
+    fn merge_cells(
+        &self,
+        agency: Uuid,
+        first: &str,
+        last: &str,
+    ) -> Result<Vec<(String, Cell)>, BucketError> {
+        let mut cells: BTreeMap<&str, Cell> = BTreeMap::new();
+        let in_range = |m: &str| first <= m && m <= last;
+        let empty = || Cell {
+            counts: self.shape.empty(),
+            invited: 0,
+        };
+        for ((month, channel), rows) in self.buckets.get(&agency).into_iter().flatten() {
+            if in_range(month) {
+                let cell = cells.entry(channel).or_insert_with(empty);
+                for row in rows {
+                    self.shape.add_stored(&row.value, &mut cell.counts)?;
+                }
+            }
+        }
+        for ((month, channel), rows) in self.dossiers.get(&agency).into_iter().flatten() {
+            if in_range(month) {
+                cells.entry(channel).or_insert_with(empty).invited +=
+                    rows.iter().map(|r| r.value).sum::<u64>();
+            }
+        }
+        Ok(cells
+            .into_iter()
+            .map(|(c, cell)| (c.to_owned(), cell))
+            .collect())
+    }
+
+    /// [`Counts::merge_cells`], kept in the memo when `keep`, found there if kept.
+    fn cells(
+        &self,
+        agency: Uuid,
+        first: &str,
+        last: &str,
+        keep: bool,
+    ) -> Result<Arc<Vec<(String, Cell)>>, BucketError> {
+        let memo = self.memo.as_ref().map(|(m, _, _)| m);
+        let key = self.agency_fingerprint(agency, (first, last), &"cells");
+        if let Some((memo, key)) = memo.zip(key) {
+            if let Some(cells) = memo.cells(key) {
+                return Ok(cells);
+            }
+            let cells = Arc::new(self.merge_cells(agency, first, last)?);
+            if keep {
+                memo.keep_cells(key, cells.clone());
+            }
+            return Ok(cells);
+        }
+        Ok(Arc::new(self.merge_cells(agency, first, last)?))
     }
 
     /// The (agency, channel) strata of `agencies` over months `first..=last` (`YYYY-MM`).
@@ -264,33 +415,61 @@ impl Counts {
         last: &str,
     ) -> Result<Strata, BucketError> {
         let mut cells: BTreeMap<(Uuid, String), Cell> = BTreeMap::new();
-        let in_range = |m: &str| first <= m && m <= last;
-        let empty = || Cell {
-            counts: self.shape.empty(),
-            invited: 0,
-        };
         for a in agencies {
-            for ((month, channel), texts) in self.buckets.get(a).into_iter().flatten() {
-                if in_range(month) {
-                    let cell = cells.entry((*a, channel.clone())).or_insert_with(empty);
-                    for text in texts {
-                        self.shape.add_stored(text, &mut cell.counts)?;
-                    }
-                }
-            }
-            for ((month, channel), n) in self.dossiers.get(a).into_iter().flatten() {
-                if in_range(month) {
-                    cells
-                        .entry((*a, channel.clone()))
-                        .or_insert_with(empty)
-                        .invited += n;
-                }
+            for (channel, cell) in self.cells(*a, first, last, true)?.iter() {
+                cells.insert((*a, channel.clone()), cell.clone());
             }
         }
         Ok(Strata {
             shape: self.shape.clone(),
             cells,
         })
+    }
+
+    /// The estimate of `agency` alone over months `first..=last` under `design`: kept in the
+    /// memo, and found there while the agency's rows are unchanged.
+    pub(crate) fn agency_estimate(
+        &self,
+        agency: Uuid,
+        (first, last): (&str, &str),
+        design: Design,
+        options: &EstimateOptions,
+    ) -> Result<Arc<Estimate>, EstimateError> {
+        let what = ("estimate", std::mem::discriminant(&design), &options.key);
+        let key = self.agency_fingerprint(agency, (first, last), &what);
+        let memo = self.memo.as_ref().map(|(m, _, _)| m);
+        if let Some(found) = memo.zip(key).and_then(|(m, k)| m.estimate(k)) {
+            return Ok(found);
+        }
+        let cells = self.cells(agency, first, last, false)?;
+        let strata = Strata {
+            shape: self.shape.clone(),
+            cells: cells
+                .iter()
+                .map(|(channel, cell)| ((agency, channel.clone()), cell.clone()))
+                .collect(),
+        };
+        let estimate = Arc::new(estimate::estimate(&strata, design, &options.domain)?);
+        if let Some((memo, key)) = memo.zip(key) {
+            memo.keep_estimate(key, estimate.clone());
+        }
+        Ok(estimate)
+    }
+}
+
+/// The options of an estimate, and their text, which memo keys include.
+#[derive(Debug, Clone)]
+pub(crate) struct EstimateOptions {
+    pub domain: DomainOptions,
+    key: String,
+}
+
+impl EstimateOptions {
+    pub fn new(domain: DomainOptions) -> Self {
+        Self {
+            key: format!("{domain:?}"),
+            domain,
+        }
     }
 }
 
@@ -302,23 +481,6 @@ pub(crate) struct Strata {
 }
 
 impl Strata {
-    /// The strata of each agency with at least one valid response.
-    pub fn by_agency_with_data(&self) -> Vec<Strata> {
-        let mut out: BTreeMap<Uuid, Strata> = BTreeMap::new();
-        for ((agency, channel), cell) in &self.cells {
-            out.entry(*agency)
-                .or_insert_with(|| Strata {
-                    shape: self.shape.clone(),
-                    cells: BTreeMap::new(),
-                })
-                .cells
-                .insert((*agency, channel.clone()), cell.clone());
-        }
-        out.into_values()
-            .filter(|s| s.cells.values().any(|c| c.counts.valid > 0))
-            .collect()
-    }
-
     /// The agencies with at least one valid response.
     pub fn agencies_with_data(&self) -> Vec<Uuid> {
         let mut out: Vec<Uuid> = self

@@ -4,18 +4,21 @@
 //! applies suppression (with complements) and builds the views.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::estimate::{Estimate, EstimateError, Figures, NodeFigure, estimate, mean_of};
+use super::estimate::{Estimate, EstimateError, Figures, NodeFigure, Totals, estimate, mean_of};
 use super::suppression::{Layout, across, within};
 use super::view::{
     BreakdownView, CellView, ChangeView, D766View, FormRef, IntervalView, Labels, MarginView,
     MethodView, NotRankedView, ParScoreView, ParView, RankedView, RankingView, ResultView,
     ThresholdsView, TrendNodeView, TrendStepView, TrendView, pct,
 };
-use super::{Aggregate, Cell, Counts, Design, Dimension, Options, Strata, VersionChoice};
-use crate::domain::aggregates::{BucketCounts, ScoreShape};
+use super::{
+    Aggregate, Cell, Counts, Design, Dimension, EstimateOptions, Options, Strata, VersionChoice,
+};
+use crate::domain::aggregates::{BucketCounts, BucketError, ScoreShape};
 use crate::domain::forms::FormDefinition;
 use crate::domain::periods::{Month, Period};
 use crate::stats::{
@@ -113,6 +116,27 @@ impl BreakdownCellInput {
             .map(|(key, counts)| BreakdownCellInput { key, counts })
             .collect())
     }
+
+    /// The cells of several parts (e.g. agencies) added up by key.
+    ///
+    /// # Errors
+    /// Cells of different shapes.
+    pub fn merged<'a>(
+        shape: &ScoreShape,
+        parts: impl IntoIterator<Item = &'a [BreakdownCellInput]>,
+    ) -> Result<Vec<BreakdownCellInput>, BucketError> {
+        let mut cells: BTreeMap<Option<String>, BucketCounts> = BTreeMap::new();
+        for cell in parts.into_iter().flatten() {
+            cells
+                .entry(cell.key.clone())
+                .or_insert_with(|| shape.empty())
+                .merge(&cell.counts)?;
+        }
+        Ok(cells
+            .into_iter()
+            .map(|(key, counts)| BreakdownCellInput { key, counts })
+            .collect())
+    }
 }
 
 /// `GET /api/v1/results`.
@@ -136,7 +160,7 @@ struct Headline {
     /// The pooled estimate beside a mean of agencies.
     second: Option<Figures>,
     /// All the subject's counts.
-    totals: BucketCounts,
+    totals: Totals,
     invited: u64,
     design: Design,
     aggregate: Option<Aggregate>,
@@ -152,14 +176,20 @@ fn domain_options(options: &Options) -> DomainOptions {
     }
 }
 
+/// The headline figures of `subject` over months `first..=last`. A subtree's mean carries the
+/// pooled estimate as its second figure only when `pooled_second` (the result's page shows it;
+/// trends, rankings and PAR scores do not, and then need no more than each agency's estimate,
+/// which the counts' memo keeps).
 fn headline(
-    strata: &Strata,
+    counts: &Counts,
     subject: &Subject,
-    design: Design,
-    aggregate: Aggregate,
+    (first, last): (&str, &str),
+    (design, aggregate): (Design, Aggregate),
     options: &Options,
+    pooled_second: bool,
 ) -> Result<Headline, EstimateError> {
-    let dopts = domain_options(options);
+    let eopts = EstimateOptions::new(domain_options(options));
+    let dopts = &eopts.domain;
     let single = |est: Estimate, design: Design, aggregate: Option<Aggregate>| Headline {
         figures: est.figures,
         second: None,
@@ -170,11 +200,16 @@ fn headline(
         agencies_with_data: None,
         agencies_in_mean: None,
     };
+    let members = subject.members();
     match (subject, aggregate) {
-        (Subject::Agency(_), _) => Ok(single(estimate(strata, design, &dopts)?, design, None)),
+        (Subject::Agency(a), _) => {
+            let est = counts.agency_estimate(a.id, (first, last), design, &eopts)?;
+            Ok(single(Estimate::clone(&est), design, None))
+        }
         (Subject::Subtree { .. }, Aggregate::Pooled) => {
+            let strata = counts.strata(&members, first, last)?;
             let mut h = single(
-                estimate(strata, Design::Pooled, &dopts)?,
+                estimate(&strata, Design::Pooled, &dopts)?,
                 Design::Pooled,
                 Some(Aggregate::Pooled),
             );
@@ -182,27 +217,56 @@ fn headline(
             Ok(h)
         }
         (Subject::Subtree { .. }, Aggregate::Mean) => {
-            let pooled = estimate(strata, Design::Pooled, &dopts)?;
-            let agencies = strata.by_agency_with_data();
-            let per_agency: Vec<Figures> = agencies
-                .iter()
-                .map(|a| estimate(a, design, &dopts).map(|e| e.figures))
-                .collect::<Result<_, _>>()?;
-            let figures = if per_agency.is_empty() {
-                pooled.figures.clone()
+            // The pooled estimate first: its strata keep each agency's cells in the memo,
+            // where the agencies' own estimates then find them.
+            let pooled = if pooled_second {
+                Some(estimate(
+                    &counts.strata(&members, first, last)?,
+                    Design::Pooled,
+                    &dopts,
+                )?)
             } else {
-                let refs: Vec<&Figures> = per_agency.iter().collect();
-                mean_of(&refs, options.level, &options.thresholds)
+                None
+            };
+            // In a fixed order (the mean's sums are then always the same to the last bit).
+            let mut ids: Vec<Uuid> = members.iter().copied().collect();
+            ids.sort_unstable();
+            let each = ids
+                .iter()
+                .map(|a| counts.agency_estimate(*a, (first, last), design, &eopts))
+                .collect::<Result<Vec<_>, _>>()?;
+            let with_data: Vec<&Figures> = each
+                .iter()
+                .filter(|e| e.totals.valid > 0)
+                .map(|e| &e.figures)
+                .collect();
+            let mut totals = Totals::default();
+            for e in &each {
+                totals.add_totals(&e.totals);
+            }
+            let invited = each.iter().map(|e| e.invited).sum();
+            let figures = match (&pooled, with_data.is_empty()) {
+                (Some(p), true) => p.figures.clone(),
+                // No agency has data: the figures of no data.
+                (None, true) => {
+                    estimate(
+                        &counts.strata(&HashSet::new(), first, last)?,
+                        Design::Pooled,
+                        &dopts,
+                    )?
+                    .figures
+                }
+                (_, false) => mean_of(&with_data, options.level, &options.thresholds),
             };
             let in_mean = figures.root().and_then(|r| r.agencies).unwrap_or(0);
             Ok(Headline {
                 figures,
-                second: Some(pooled.figures),
-                totals: pooled.totals,
-                invited: pooled.invited,
+                second: pooled.map(|p| p.figures),
+                totals,
+                invited,
                 design,
                 aggregate: Some(Aggregate::Mean),
-                agencies_with_data: Some(agencies.len()),
+                agencies_with_data: Some(with_data.len()),
                 agencies_in_mean: Some(in_mean),
             })
         }
@@ -302,7 +366,7 @@ fn par_view(form: &FormDefinition, root: Option<&NodeFigure>, level: f64) -> Par
     }
 }
 
-fn d766(totals: &BucketCounts, invited: u64, options: &Options) -> D766View {
+fn d766(totals: &Totals, invited: u64, options: &Options) -> D766View {
     let d_dis = totals.dissatisfied(options.d766_rule);
     D766View {
         d: invited,
@@ -323,58 +387,61 @@ struct CellEstimate {
     estimate: Estimate,
 }
 
-/// The cells of a breakdown, estimated (`cell_srs`), with their keys and invited counts.
-fn breakdown_cells(
+/// The channel cells of `strata`, estimated (`cell_srs`), with their invited counts.
+fn channel_cells(
     strata: &Strata,
-    breakdown: &Breakdown,
     dopts: &DomainOptions,
 ) -> Result<Vec<CellEstimate>, EstimateError> {
-    match breakdown {
-        Breakdown::Channel => {
-            let mut by_channel: BTreeMap<&str, Strata> = BTreeMap::new();
-            for ((agency, channel), cell) in &strata.cells {
-                by_channel
-                    .entry(channel.as_str())
-                    .or_insert_with(|| Strata {
-                        shape: strata.shape.clone(),
-                        cells: BTreeMap::new(),
-                    })
-                    .cells
-                    .insert((*agency, channel.clone()), cell.clone());
-            }
-            by_channel
-                .into_iter()
-                .map(|(channel, s)| {
-                    let estimate = estimate(&s, Design::CellSrs, dopts)?;
-                    Ok(CellEstimate {
-                        key: Some(channel.to_owned()),
-                        invited: Some(estimate.invited),
-                        estimate,
-                    })
-                })
-                .collect()
-        }
-        Breakdown::Scanned { cells, .. } => cells
-            .iter()
-            .map(|c| {
-                let s = Strata {
-                    shape: strata.shape.clone(),
-                    cells: BTreeMap::from([(
-                        (Uuid::nil(), String::new()),
-                        Cell {
-                            counts: c.counts.clone(),
-                            invited: 0,
-                        },
-                    )]),
-                };
-                Ok(CellEstimate {
-                    key: c.key.clone(),
-                    invited: None,
-                    estimate: estimate(&s, Design::CellSrs, dopts)?,
-                })
+    let mut by_channel: BTreeMap<&str, Strata> = BTreeMap::new();
+    for ((agency, channel), cell) in &strata.cells {
+        by_channel
+            .entry(channel.as_str())
+            .or_insert_with(|| Strata {
+                shape: strata.shape.clone(),
+                cells: BTreeMap::new(),
             })
-            .collect(),
+            .cells
+            .insert((*agency, channel.clone()), cell.clone());
     }
+    by_channel
+        .into_iter()
+        .map(|(channel, s)| {
+            let estimate = estimate(&s, Design::CellSrs, dopts)?;
+            Ok(CellEstimate {
+                key: Some(channel.to_owned()),
+                invited: Some(estimate.invited),
+                estimate,
+            })
+        })
+        .collect()
+}
+
+/// Scanned breakdown cells, estimated (`cell_srs`).
+fn scanned_cells(
+    shape: &Arc<ScoreShape>,
+    cells: &[BreakdownCellInput],
+    dopts: &DomainOptions,
+) -> Result<Vec<CellEstimate>, EstimateError> {
+    cells
+        .iter()
+        .map(|c| {
+            let s = Strata {
+                shape: shape.clone(),
+                cells: BTreeMap::from([(
+                    (Uuid::nil(), String::new()),
+                    Cell {
+                        counts: c.counts.clone(),
+                        invited: 0,
+                    },
+                )]),
+            };
+            Ok(CellEstimate {
+                key: c.key.clone(),
+                invited: None,
+                estimate: estimate(&s, Design::CellSrs, dopts)?,
+            })
+        })
+        .collect()
 }
 
 /// `GET /api/v1/results` from the counts of the request's form version.
@@ -388,15 +455,24 @@ pub fn agency_result(
 ) -> Result<ResultView, EstimateError> {
     let options = req.options;
     let (first, last) = req.period.month_range();
-    let members = req.subject.members();
-    let strata = counts.strata(&members, &first, &last)?;
     let shape = counts.shape();
     let layout = Layout::of(&shape.tree.root);
-    let mut h = headline(&strata, &req.subject, req.design, req.aggregate, options)?;
+    let mut h = headline(
+        counts,
+        &req.subject,
+        (&first, &last),
+        (req.design, req.aggregate),
+        options,
+        true,
+    )?;
     let dopts = domain_options(options);
 
     let mut cells = match &req.breakdown {
-        Some(b) => breakdown_cells(&strata, b, &dopts)?,
+        Some(Breakdown::Channel) => {
+            let strata = counts.strata(&req.subject.members(), &first, &last)?;
+            channel_cells(&strata, &dopts)?
+        }
+        Some(Breakdown::Scanned { cells, .. }) => scanned_cells(shape, cells, &dopts)?,
         None => Vec::new(),
     };
     if req.breakdown.is_some() {
@@ -513,9 +589,14 @@ pub fn ranking(counts: &Counts, input: &RankingInput<'_>) -> Result<RankingView,
     let mut ranked_figures = Vec::new();
     let mut not_ranked = Vec::new();
     for child in children {
-        let members = child.members();
-        let strata = counts.strata(&members, &first, &last)?;
-        let mut h = headline(&strata, child, input.design, input.aggregate, options)?;
+        let mut h = headline(
+            counts,
+            child,
+            (&first, &last),
+            (input.design, input.aggregate),
+            options,
+            false,
+        )?;
         within(&mut h.figures, &layout);
         let root = h.figures.root().cloned();
         let agency = child.root();
@@ -607,9 +688,14 @@ pub fn par_row(
     options: &Options,
 ) -> Result<ParScoreView, EstimateError> {
     let (first, last) = period.month_range();
-    let members = subject.members();
-    let strata = counts.strata(&members, &first, &last)?;
-    let mut h = headline(&strata, subject, Design::SrsFpc, Aggregate::Mean, options)?;
+    let mut h = headline(
+        counts,
+        subject,
+        (&first, &last),
+        (Design::SrsFpc, Aggregate::Mean),
+        options,
+        false,
+    )?;
     within(&mut h.figures, &Layout::of(&counts.shape().tree.root));
     let root = h.figures.root();
     let par = par_view(form, root, options.level);
@@ -722,13 +808,18 @@ pub fn trend(counts: &Counts, req: &TrendRequest<'_>) -> Result<TrendView, Estim
     let options = req.options;
     let shape = counts.shape();
     let layout = Layout::of(&shape.tree.root);
-    let members = req.subject.members();
     let mut out = Vec::new();
     let mut previous: Option<Figures> = None;
     for step in steps(req.period, req.step).unwrap_or_default() {
         let (first, last) = step.month_range();
-        let strata = counts.strata(&members, &first, &last)?;
-        let mut h = headline(&strata, &req.subject, req.design, req.aggregate, options)?;
+        let mut h = headline(
+            counts,
+            &req.subject,
+            (&first, &last),
+            (req.design, req.aggregate),
+            options,
+            false,
+        )?;
         within(&mut h.figures, &layout);
         let label = |id: &str| {
             req.form

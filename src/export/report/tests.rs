@@ -88,12 +88,12 @@ fn fixture(lang: &str) -> Fixture {
             "online",
             bucket(&shape, n, invalid, all).encode(),
         );
-        counts.add_dossiers(agency.id, month, "online", dossiers);
+        counts.add_dossiers(agency.id, (month, "online"), None, dossiers);
     }
     let q2 = bucket(&shape, 60, 3, |r, j| !feedback.contains(&j) || r < 4);
     counts.add_stored(agency.id, "2026-05", "online", q2.encode());
-    counts.add_dossiers(agency.id, "2026-05", "online", 250);
-    counts.add_dossiers(agency.id, "2026-05", "in_person", 50);
+    counts.add_dossiers(agency.id, ("2026-05", "online"), None, 250);
+    counts.add_dossiers(agency.id, ("2026-05", "in_person"), None, 50);
 
     let options = Options {
         level: 0.95,
