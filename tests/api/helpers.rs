@@ -108,8 +108,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The application's own pool (closing it simulates a lost database).
     pub db: DatabaseConnection,
-    // Declared last so the server's pool is gone before the database is dropped.
-    _database: TestDatabase,
+    // Declared last so the server's pool is gone before the database is dropped (`None`: a
+    // second node on another app's database, [`spawn_node`]).
+    _database: Option<TestDatabase>,
 }
 
 /// Settings for tests: the compiled-in defaults (no files, no environment), port 0, one worker.
@@ -131,9 +132,17 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the application on a database that the `sipas` binary, run in `dir`, can open too (a
 /// SQLite file in `dir`, or the test's PostgreSQL database). Returns the app and that URL.
 pub async fn spawn_app_for_process(dir: &std::path::Path) -> (TestApp, String) {
+    spawn_app_for_process_with(dir, |_| {}).await
+}
+
+/// [`spawn_app_for_process`] after letting the test adjust the settings.
+pub async fn spawn_app_for_process_with(
+    dir: &std::path::Path,
+    adjust: impl FnOnce(&mut Settings),
+) -> (TestApp, String) {
     let database = TestDatabase::create().await;
     let url = database.url_for_process(dir);
-    let app = spawn_app_on(database, &url, |_| {}).await;
+    let app = spawn_app_on(Some(database), &url, adjust).await;
     (app, url)
 }
 
@@ -141,11 +150,11 @@ pub async fn spawn_app_for_process(dir: &std::path::Path) -> (TestApp, String) {
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let database = TestDatabase::create().await;
     let url = database.url.clone();
-    spawn_app_on(database, &url, adjust).await
+    spawn_app_on(Some(database), &url, adjust).await
 }
 
 async fn spawn_app_on(
-    database: TestDatabase,
+    database: Option<TestDatabase>,
     url: &str,
     adjust: impl FnOnce(&mut Settings),
 ) -> TestApp {
@@ -165,6 +174,12 @@ async fn spawn_app_on(
         db,
         _database: database,
     }
+}
+
+/// Starts another node of the application on the database at `url` (from
+/// [`spawn_app_for_process`], whose app must outlive this one), with adjusted settings.
+pub async fn spawn_node(url: &str, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_on(None, url, adjust).await
 }
 
 impl TestApp {

@@ -14,7 +14,9 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Value, json};
 use sipas::domain::auth::Role;
 
-use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_with};
+use crate::helpers::{
+    TestApp, assert_problem, spawn_app, spawn_app_for_process_with, spawn_app_with, spawn_node,
+};
 
 const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/vectors/");
 
@@ -1458,4 +1460,98 @@ async fn a_view_asked_for_is_computed_again_in_the_background_when_a_response_ar
     assert_eq!(r["responses"], 31, "the new response counts");
     assert_eq!(views_served(&app, "miss").await, misses + 1);
     assert!(views_served(&app, "hit").await > hits, "served as kept");
+}
+
+/// The per-agency memo (`domain::results::memo`) serves each agency's texts, cells, estimates and
+/// breakdown cells only while its rows are unchanged: after every kind of change, every kind of
+/// view from a node that keeps them equals the view a node that keeps nothing computes from
+/// scratch, on the same database.
+#[tokio::test]
+async fn the_per_agency_memo_gives_what_is_computed_from_scratch_after_every_change() {
+    let dir = crate::process::workdir();
+    let (app, url) = spawn_app_for_process_with(&dir, |s| {
+        s.surveys.token_ttl_days = 3650;
+        s.results.cached_views = 0;
+    })
+    .await;
+    let plain = spawn_node(&url, |s| {
+        s.results.cached_views = 0;
+        s.results.memo_mb = 0;
+    })
+    .await;
+    let fields = ["Đất đai", "Hộ tịch", "Xây dựng"];
+    let (admin, s1) = small_setup(
+        &app,
+        40,
+        30,
+        |i, j| Some(1 + ((i * 3 + j) % 5) as i64),
+        |_, _, i| json!({"procedure_field": fields[i % 3]}),
+    )
+    .await;
+    let more = register_many(
+        &app,
+        &admin,
+        &[
+            ("S2".into(), "in_person".into(), 24),
+            ("S2".into(), "online".into(), 12),
+        ],
+        |_, _, i| json!({"procedure_field": fields[i % 2]}),
+    )
+    .await;
+    let s2: Vec<String> = more[&("S2".to_owned(), "in_person".to_owned())].clone();
+    let answer = |level: i64| -> Value {
+        Value::Object((1..=22).map(|j| (format!("s{j}"), json!(level))).collect())
+    };
+    let first: Vec<(String, Value)> = s2
+        .iter()
+        .take(20)
+        .enumerate()
+        .map(|(i, t)| (t.clone(), answer(1 + (i % 5) as i64)))
+        .collect();
+    assert!(submit_all(&app, first).await.iter().all(|s| *s == 201));
+
+    let paths = [
+        "/api/v1/results?agency=T&form=sipas-2017&period=2025&subtree=true",
+        "/api/v1/results?agency=T&form=sipas-2017&period=2025&subtree=true&aggregate=pooled",
+        "/api/v1/results?agency=T&form=sipas-2017&period=2025&subtree=true&by=channel",
+        "/api/v1/results?agency=T&form=sipas-2017&period=2025&subtree=true&by=procedure_field",
+        "/api/v1/results?agency=T&form=sipas-2017&period=2025&subtree=true&by=mode",
+        "/api/v1/results?agency=S2&form=sipas-2017&period=2025-Q1&design=stratified",
+        "/api/v1/results/trend?agency=T&form=sipas-2017&from=2025-01&to=2025-06&step=month&subtree=true",
+        "/api/v1/results/trend?agency=S2&form=sipas-2017&from=2025-01&to=2025-06&step=quarter&level=0.90",
+        "/api/v1/rankings?parent=T&form=sipas-2017&period=2025",
+        "/api/v1/par/scores?form=sipas-2017&period=2025",
+        "/api/v1/par/scores?form=sipas-2017&period=2025&subtree=true",
+    ];
+    let compare = |when: &'static str| {
+        let (app, plain, admin) = (&app, &plain, admin.clone());
+        async move {
+            let mut views = Vec::new();
+            for p in paths {
+                let kept = app.get_json(&admin, p).await;
+                assert_eq!(kept, plain.get_json(&admin, p).await, "{when}: {p}");
+                views.push(kept);
+            }
+            views
+        }
+    };
+    let cold = compare("memo empty").await;
+    assert_eq!(compare("memo filled").await, cold);
+
+    // A new dossier (S1, March), then new responses in S1 and S2: each changes some views.
+    register_many(
+        &app,
+        &admin,
+        &[("S1".into(), "postal".into(), 3)],
+        |_, _, _| json!({}),
+    )
+    .await;
+    let after_dossier = compare("after a new dossier").await;
+    assert_ne!(after_dossier[0]["invited"], cold[0]["invited"]);
+    let late: Vec<(String, Value)> = vec![(s1[31].clone(), answer(5)), (s2[20].clone(), answer(2))];
+    assert_eq!(submit_all(&app, late).await, [201, 201]);
+    let after_responses = compare("after new responses").await;
+    for (i, (a, b)) in after_responses.iter().zip(&after_dossier).enumerate() {
+        assert_ne!(a, b, "{} changed", paths[i]);
+    }
 }
