@@ -137,6 +137,50 @@ for name, path in pages:
     rest = times[1:]
     print(f"{name:48} {times[0]:9.1f} {statistics.median(rest):10.1f} {max(rest):8.1f} {len(body):8d}")
 
+# The steady state: responses keep arriving. Before each page, one more dossier is registered
+# at a commune and answered, which changes the province's views (they are computed again) and
+# one commune's rows (the per-agency memo keeps every other agency's estimates).
+form = api("GET", f"/api/v1/forms/{FORM}")
+scales = {sc["id"]: sc for sc in form["scales"]}
+
+
+def index_items(node):
+    out = list(node.get("items", []))
+    for child in node.get("children", []):
+        out += index_items(child)
+    return out
+
+
+answers = {q: 4 for q in index_items(form["index"])}
+for section in form["sections"]:
+    for q in section["questions"]:
+        if q.get("required") and q["id"] not in answers:
+            answers[q["id"]] = scales[q["scale"]]["levels"][0]["value"]
+serial = [0]
+
+
+def one_more_response():
+    serial[0] += 1
+    out = api("POST", "/api/v1/dossiers/batch", {"dossiers": [{
+        "dossier_code": f"bench-{time.time_ns()}-{serial[0]}", "agency_code": COMMUNE,
+        "completed_at": "2026-11-20T09:00:00+07:00", "channel": "online"}]})
+    token = out["results"][0]["survey_token"]
+    req = urllib.request.Request(f"{base}/api/v1/surveys/{token}/response", method="POST",
+                                 data=json.dumps({"answers": answers, "mode": "web"}).encode(),
+                                 headers={"content-type": "application/json"})
+    with urllib.request.urlopen(req) as res:
+        assert res.status == 201, res.status
+
+
+print(f"{'after one new response (page computed again)':48} {'ms':>9}")
+for name, path in pages:
+    one_more_response()
+    t = time.perf_counter()
+    with opener.open(base + path) as res:
+        res.read()
+        assert res.status == 200, (path, res.status)
+    print(f"{name:48} {(time.perf_counter() - t) * 1000:9.1f}")
+
 # The API requests behind the slowest pages, for comparison (the pages add the rendering).
 print(f"{'API (same figures)':48} {'first ms':>9} {'median ms':>10} {'max ms':>8} {'bytes':>8}")
 for name, path in [

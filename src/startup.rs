@@ -37,6 +37,8 @@ pub struct Application {
     sealer: tokio::task::JoinHandle<()>,
     /// The task keeping recently asked result views computed, stopped with the server.
     refresher: Option<tokio::task::JoinHandle<()>>,
+    /// The task warming the per-agency result memo up at the start, stopped with the server.
+    warm_up: Option<tokio::task::JoinHandle<()>>,
     db: DatabaseConnection,
     terminate: Signal,
     interrupt: Signal,
@@ -109,6 +111,16 @@ impl Application {
                 Duration::from_secs(state.settings.results.refresh_window_secs),
             ))),
         };
+        let warm_up = match (
+            state.settings.results.memo_mb,
+            http::pages::dashboard::opening_periods(),
+        ) {
+            (0, _) | (_, None) => None,
+            (_, Some(periods)) => Some(tokio::spawn(http::results_service::warm_up(
+                state.clone(),
+                periods,
+            ))),
+        };
         let workers = state.settings.server.workers;
         let shutdown = state.settings.server.shutdown_timeout_secs;
         // Our own signal handlers, registered before anyone can learn the address, so a
@@ -129,6 +141,7 @@ impl Application {
             email_worker,
             sealer,
             refresher,
+            warm_up,
             db,
             terminate,
             interrupt,
@@ -167,8 +180,8 @@ impl Application {
         }
         self.email_worker.abort();
         self.sealer.abort();
-        if let Some(refresher) = &self.refresher {
-            refresher.abort();
+        for task in [&self.refresher, &self.warm_up].into_iter().flatten() {
+            task.abort();
         }
         tracing::info!("server stopped; closing the database pool");
         self.db.close().await?;

@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use super::results::{ParQuery, RankingQuery, ResultsQuery, TrendQuery};
 use crate::domain::agencies::{Agency, AgencyCode, AgencyKind};
-use crate::domain::auth::Principal;
+use crate::domain::auth::{Principal, Role};
 use crate::domain::forms::PublishedForm;
 use crate::domain::periods::Period;
 use crate::domain::results::cache::{CacheKey, ViewCache};
@@ -424,6 +424,58 @@ pub async fn refresh(state: actix_web::web::Data<AppState>, interval: Duration, 
             }
         }
     }
+}
+
+/// Once, at the start: for each top-level agency and each form, the views an officer opens
+/// first — the subtree's overview of this year, its breakdowns by response mode and by
+/// procedure field, and its monthly trend over the last 24 months (`opening`) — computed in the
+/// background, so that the per-agency memo (`results::memo`) holds every agency's bucket
+/// texts, cells and estimates before the first request and a province's pages are computed
+/// from it (about 2 s of work for the province demo data set).
+pub async fn warm_up(state: actix_web::web::Data<AppState>, (year, trend): (Period, Period)) {
+    let started = std::time::Instant::now();
+    let system = Principal {
+        key_id: Uuid::nil(),
+        role: Role::Admin,
+        scope: None,
+    };
+    let roots = match agencies::list_children(&state.db, None).await {
+        Ok(roots) => roots,
+        Err(e) => return tracing::warn!(error = %e, "warming the result memo up failed"),
+    };
+    let (from, to) = trend.month_range();
+    let mut views = 0;
+    for form in state.forms.list() {
+        for root in &roots {
+            let agency = Some(root.code.clone());
+            for by in [None, Some("mode"), Some("procedure_field")] {
+                let q = ResultsQuery {
+                    agency: agency.clone(),
+                    form: Some(form.key.clone()),
+                    period: Some(year.label().to_owned()),
+                    subtree: Some("true".into()),
+                    by: by.map(str::to_owned),
+                    ..ResultsQuery::default()
+                };
+                views += usize::from(compute_result(&state, &system, &q).await.is_ok());
+            }
+            let q = TrendQuery {
+                agency,
+                form: Some(form.key.clone()),
+                from: Some(from.clone()),
+                to: Some(to.clone()),
+                step: Some("month".into()),
+                subtree: Some("true".into()),
+                ..TrendQuery::default()
+            };
+            views += usize::from(compute_trend(&state, &system, &q).await.is_ok());
+        }
+    }
+    tracing::info!(
+        views,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "result memo warmed up"
+    );
 }
 
 /// The subject of an agency: itself, or its subtree (with the members' ids).

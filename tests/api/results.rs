@@ -1538,6 +1538,25 @@ async fn the_per_agency_memo_gives_what_is_computed_from_scratch_after_every_cha
     let cold = compare("memo empty").await;
     assert_eq!(compare("memo filled").await, cold);
 
+    // A node started on data computes the opening views in the background (`warm_up`), and
+    // serves what a node keeping nothing computes.
+    let warm = spawn_node(&url, |_| {}).await;
+    let start = std::time::Instant::now();
+    while views_served(&warm, "miss").await < 8 {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "the warm-up computes the overview, two breakdowns and the trend of T and of K"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    for p in paths {
+        assert_eq!(
+            warm.get_json(&admin, p).await,
+            plain.get_json(&admin, p).await,
+            "warmed up: {p}"
+        );
+    }
+
     // A new dossier (S1, March), then new responses in S1 and S2: each changes some views.
     register_many(
         &app,

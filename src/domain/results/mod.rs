@@ -222,15 +222,18 @@ struct Row<T> {
     value: T,
 }
 
+/// An agency's rows by (month, channel).
+type ByMonth<T> = BTreeMap<(String, String), Vec<Row<T>>>;
+
 /// The counts of one form version, by agency, month and channel, as read from storage.
 #[derive(Debug, Clone)]
 pub struct Counts {
     shape: Arc<ScoreShape>,
     /// Per agency: (month, channel) → its buckets as stored (`ScoreShape::add_stored`'s input),
     /// decoded only when a stratum adds them up, straight into its sums.
-    buckets: HashMap<Uuid, BTreeMap<(String, String), Vec<Row<Arc<str>>>>>,
+    buckets: HashMap<Uuid, ByMonth<Arc<str>>>,
     /// Per agency: (month, channel) → registered dossiers.
-    dossiers: HashMap<Uuid, BTreeMap<(String, String), Vec<Row<u64>>>>,
+    dossiers: HashMap<Uuid, ByMonth<u64>>,
     /// Where per-agency cells and estimates are kept between requests, and the form version
     /// they are of.
     memo: Option<(Arc<Memo>, String, u32)>,
@@ -328,7 +331,7 @@ impl Counts {
         (key, version, agency, first, last).hash(&mut h);
         what.hash(&mut h);
         fn rows<T: Hash>(
-            map: Option<&BTreeMap<(String, String), Vec<Row<T>>>>,
+            map: Option<&ByMonth<T>>,
             first: &str,
             last: &str,
             h: &mut DefaultHasher,

@@ -209,7 +209,7 @@ fn headline(
         (Subject::Subtree { .. }, Aggregate::Pooled) => {
             let strata = counts.strata(&members, first, last)?;
             let mut h = single(
-                estimate(&strata, Design::Pooled, &dopts)?,
+                estimate(&strata, Design::Pooled, dopts)?,
                 Design::Pooled,
                 Some(Aggregate::Pooled),
             );
@@ -223,7 +223,7 @@ fn headline(
                 Some(estimate(
                     &counts.strata(&members, first, last)?,
                     Design::Pooled,
-                    &dopts,
+                    dopts,
                 )?)
             } else {
                 None
@@ -252,7 +252,7 @@ fn headline(
                     estimate(
                         &counts.strata(&HashSet::new(), first, last)?,
                         Design::Pooled,
-                        &dopts,
+                        dopts,
                     )?
                     .figures
                 }

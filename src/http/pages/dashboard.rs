@@ -204,6 +204,15 @@ fn this_month() -> Month {
     .expect("a year and month in range")
 }
 
+/// The periods the pages open with: this year, and the trend's last 24 months.
+pub(crate) fn opening_periods() -> Option<(Period, Period)> {
+    let now = this_month();
+    Some((
+        default_period(Tab::Overview, now)?,
+        default_period(Tab::Trend, now)?,
+    ))
+}
+
 /// The default period of a page: the current year, or (trend) the last 24 months.
 fn default_period(tab: Tab, now: Month) -> Option<Period> {
     if tab == Tab::Trend {
