@@ -31,8 +31,8 @@ use crate::domain::results::cache::{CacheKey, ViewCache};
 use crate::domain::results::memo::RowKey;
 use crate::domain::results::{
     self, AgencyRef, Aggregate, Breakdown, BreakdownCellInput, Counts, Design, Dimension, Options,
-    ParScoreView, ParScoresView, RankingInput, RankingView, ResultRequest, ResultView, Subject,
-    TrendRequest, TrendView, VersionChoice,
+    ParScoresView, RankingInput, RankingView, ResultRequest, ResultView, Subject, TrendRequest,
+    TrendView, VersionChoice,
 };
 use crate::error::{ApiError, FieldError};
 use crate::persistence::breakdowns::{self, ScannedDimension};
@@ -856,10 +856,7 @@ async fn compute_par_scores(
     );
     let view = cached(&state.views.par_scores, key, async {
         let counts = load_counts(state, form, &ids, &period).await?;
-        let scores: Vec<ParScoreView> = subjects
-            .iter()
-            .map(|s| results::par_row(&counts, s, &form.definition, &period, &options))
-            .collect::<Result<_, _>>()
+        let scores = results::par_rows(&counts, &subjects, &form.definition, &period, &options)
             .map_err(unexpected)?;
         Ok(ParScoresView {
             edition: form.definition.par().edition().to_owned(),

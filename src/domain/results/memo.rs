@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 
 use uuid::Uuid;
 
-use super::Cell;
+use super::AgencyCells;
 use super::estimate::Estimate;
 use super::report::BreakdownCellInput;
 
@@ -51,7 +51,7 @@ impl RowKey {
 #[derive(Debug)]
 pub struct Memo {
     texts: Lru<RowKey, (i64, Arc<str>)>,
-    cells: Lru<u64, Vec<(String, Cell)>>,
+    cells: Lru<u64, AgencyCells>,
     estimates: Lru<u64, Estimate>,
     scanned: Lru<u64, Vec<BreakdownCellInput>>,
 }
@@ -81,11 +81,11 @@ impl Memo {
         self.texts.put(row, Arc::new((revision, text)), bytes);
     }
 
-    pub(crate) fn cells(&self, key: u64) -> Option<Arc<Vec<(String, Cell)>>> {
+    pub(crate) fn cells(&self, key: u64) -> Option<Arc<AgencyCells>> {
         self.cells.get(&key)
     }
 
-    pub(crate) fn keep_cells(&self, key: u64, cells: Arc<Vec<(String, Cell)>>) {
+    pub(crate) fn keep_cells(&self, key: u64, cells: Arc<AgencyCells>) {
         let bytes = cells.iter().map(|(_, c)| c.counts.bytes()).sum::<usize>() + 64;
         self.cells.put(key, cells, bytes);
     }

@@ -46,7 +46,7 @@ use memo::Memo;
 pub use estimate::EstimateError;
 pub use report::{
     AgencyRef, Breakdown, BreakdownCellInput, RankingInput, ResultRequest, Subject, TrendRequest,
-    agency_result, form_ref, par_row, ranking, steps, trend,
+    agency_result, form_ref, par_rows, ranking, steps, trend,
 };
 pub use view::{
     BreakdownView, CellView, ChangeView, D766View, FigureView, FormRef, IntervalView, ItemView,
@@ -222,6 +222,9 @@ struct Row<T> {
     value: T,
 }
 
+/// An agency's cells over a range of months, by channel.
+pub(crate) type AgencyCells = Vec<(String, Arc<Cell>)>;
+
 /// An agency's rows by (month, channel).
 type ByMonth<T> = BTreeMap<(String, String), Vec<Row<T>>>;
 
@@ -360,7 +363,7 @@ impl Counts {
         agency: Uuid,
         first: &str,
         last: &str,
-    ) -> Result<Vec<(String, Cell)>, BucketError> {
+    ) -> Result<AgencyCells, BucketError> {
         let mut cells: BTreeMap<&str, Cell> = BTreeMap::new();
         let in_range = |m: &str| first <= m && m <= last;
         let empty = || Cell {
@@ -383,7 +386,7 @@ impl Counts {
         }
         Ok(cells
             .into_iter()
-            .map(|(c, cell)| (c.to_owned(), cell))
+            .map(|(c, cell)| (c.to_owned(), Arc::new(cell)))
             .collect())
     }
 
@@ -394,7 +397,7 @@ impl Counts {
         first: &str,
         last: &str,
         keep: bool,
-    ) -> Result<Arc<Vec<(String, Cell)>>, BucketError> {
+    ) -> Result<Arc<AgencyCells>, BucketError> {
         let memo = self.memo.as_ref().map(|(m, _, _)| m);
         let key = self.agency_fingerprint(agency, (first, last), &"cells");
         if let Some((memo, key)) = memo.zip(key) {
@@ -417,9 +420,11 @@ impl Counts {
         first: &str,
         last: &str,
     ) -> Result<Strata, BucketError> {
-        let mut cells: BTreeMap<(Uuid, String), Cell> = BTreeMap::new();
-        for a in agencies {
-            for (channel, cell) in self.cells(*a, first, last, true)?.iter() {
+        let mut cells: BTreeMap<(Uuid, String), Arc<Cell>> = BTreeMap::new();
+        let ids: Vec<Uuid> = agencies.iter().copied().collect();
+        let each = on_all_cores(&ids, |a| self.cells(*a, first, last, true));
+        for (a, agency_cells) in ids.iter().zip(each) {
+            for (channel, cell) in agency_cells?.iter() {
                 cells.insert((*a, channel.clone()), cell.clone());
             }
         }
@@ -460,6 +465,28 @@ impl Counts {
     }
 }
 
+/// `f` of each item, in order, computed on as many threads as the machine has cores (a cold
+/// page of a province estimates a hundred agencies); on this thread for a few items.
+pub(crate) fn on_all_cores<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    const AT_LEAST_PER_THREAD: usize = 16;
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let threads = cores.min(items.len() / AT_LEAST_PER_THREAD).max(1);
+    if threads == 1 {
+        return items.iter().map(f).collect();
+    }
+    let f = &f;
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = items
+            .chunks(items.len().div_ceil(threads))
+            .map(|chunk| scope.spawn(move || chunk.iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|part| part.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
 /// The options of an estimate, and their text, which memo keys include.
 #[derive(Debug, Clone)]
 pub(crate) struct EstimateOptions {
@@ -480,7 +507,7 @@ impl EstimateOptions {
 #[derive(Debug, Clone)]
 pub(crate) struct Strata {
     pub shape: Arc<ScoreShape>,
-    pub cells: BTreeMap<(Uuid, String), Cell>,
+    pub cells: BTreeMap<(Uuid, String), Arc<Cell>>,
 }
 
 impl Strata {

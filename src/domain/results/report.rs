@@ -17,6 +17,7 @@ use super::view::{
 };
 use super::{
     Aggregate, Cell, Counts, Design, Dimension, EstimateOptions, Options, Strata, VersionChoice,
+    on_all_cores,
 };
 use crate::domain::aggregates::{BucketCounts, BucketError, ScoreShape};
 use crate::domain::forms::FormDefinition;
@@ -231,10 +232,11 @@ fn headline(
             // In a fixed order (the mean's sums are then always the same to the last bit).
             let mut ids: Vec<Uuid> = members.iter().copied().collect();
             ids.sort_unstable();
-            let each = ids
-                .iter()
-                .map(|a| counts.agency_estimate(*a, (first, last), design, &eopts))
-                .collect::<Result<Vec<_>, _>>()?;
+            let each = on_all_cores(&ids, |a| {
+                counts.agency_estimate(*a, (first, last), design, &eopts)
+            })
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
             let with_data: Vec<&Figures> = each
                 .iter()
                 .filter(|e| e.totals.valid > 0)
@@ -429,10 +431,10 @@ fn scanned_cells(
                 shape: shape.clone(),
                 cells: BTreeMap::from([(
                     (Uuid::nil(), String::new()),
-                    Cell {
+                    Arc::new(Cell {
                         counts: c.counts.clone(),
                         invited: 0,
-                    },
+                    }),
                 )]),
             };
             Ok(CellEstimate {
@@ -588,15 +590,18 @@ pub fn ranking(counts: &Counts, input: &RankingInput<'_>) -> Result<RankingView,
     let mut units = Vec::new();
     let mut ranked_figures = Vec::new();
     let mut not_ranked = Vec::new();
-    for child in children {
-        let mut h = headline(
+    let headlines = on_all_cores(&children, |child| {
+        headline(
             counts,
             child,
             (&first, &last),
             (input.design, input.aggregate),
             options,
             false,
-        )?;
+        )
+    });
+    for (child, h) in children.into_iter().zip(headlines) {
+        let mut h = h?;
         within(&mut h.figures, &layout);
         let root = h.figures.root().cloned();
         let agency = child.root();
@@ -675,12 +680,28 @@ pub fn ranking(counts: &Counts, input: &RankingInput<'_>) -> Result<RankingView,
     })
 }
 
+/// The rows of `GET /api/v1/par/scores`, one per subject in order.
+///
+/// # Errors
+/// As [`agency_result`].
+pub fn par_rows(
+    counts: &Counts,
+    subjects: &[Subject],
+    form: &FormDefinition,
+    period: &Period,
+    options: &Options,
+) -> Result<Vec<ParScoreView>, EstimateError> {
+    on_all_cores(subjects, |s| par_row(counts, s, form, period, options))
+        .into_iter()
+        .collect()
+}
+
 /// A row of `GET /api/v1/par/scores`: the agency's SIPAS (default design, or the mean of its
 /// subtree) in PAR terms, with the Decision 766 counts.
 ///
 /// # Errors
 /// As [`agency_result`].
-pub fn par_row(
+fn par_row(
     counts: &Counts,
     subject: &Subject,
     form: &FormDefinition,

@@ -47,7 +47,7 @@ fn strata(shape: &Arc<ScoreShape>, cells: Vec<(&str, BucketCounts, u64)>) -> Str
             .map(|(channel, counts, invited)| {
                 (
                     (uuid::Uuid::nil(), channel.to_owned()),
-                    Cell { counts, invited },
+                    Arc::new(Cell { counts, invited }),
                 )
             })
             .collect(),
