@@ -1,7 +1,7 @@
 //! What every request handler can reach: the database pool, the settings and the metrics.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -53,6 +53,8 @@ pub struct ResultViews {
     capacity: usize,
     /// Views computed again in the background.
     refreshed: AtomicU64,
+    /// Whether the start-up warm-up has finished.
+    warmed_up: AtomicBool,
 }
 
 impl ResultViews {
@@ -67,12 +69,18 @@ impl ResultViews {
             asked: Mutex::new(HashMap::new()),
             capacity,
             refreshed: AtomicU64::new(0),
+            warmed_up: AtomicBool::new(false),
         }
     }
 
     /// Counts a view computed again in the background.
     pub(crate) fn refreshed(&self) {
         self.refreshed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Marks the start-up warm-up finished.
+    pub(crate) fn warmed_up(&self) {
+        self.warmed_up.store(true, Ordering::Relaxed);
     }
 
     /// Remembers that `caller` asked for `view` now (nothing when no view is kept).
@@ -137,8 +145,13 @@ impl ResultViews {
              # HELP sipas_result_views_refreshed_total Of those computed, the ones computed in \
              the background because their inputs changed.\n\
              # TYPE sipas_result_views_refreshed_total counter\n\
-             sipas_result_views_refreshed_total {}\n",
-            self.refreshed.load(Ordering::Relaxed)
+             sipas_result_views_refreshed_total {}\n\
+             # HELP sipas_result_memo_warmed_up Whether the start-up warm-up of the per-agency \
+             result memo has finished (1) or not (0; also when there is none).\n\
+             # TYPE sipas_result_memo_warmed_up gauge\n\
+             sipas_result_memo_warmed_up {}\n",
+            self.refreshed.load(Ordering::Relaxed),
+            u8::from(self.warmed_up.load(Ordering::Relaxed)),
         )
     }
 }

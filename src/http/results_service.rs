@@ -441,7 +441,10 @@ pub async fn warm_up(state: actix_web::web::Data<AppState>, (year, trend): (Peri
     };
     let roots = match agencies::list_children(&state.db, None).await {
         Ok(roots) => roots,
-        Err(e) => return tracing::warn!(error = %e, "warming the result memo up failed"),
+        Err(e) => {
+            state.views.warmed_up();
+            return tracing::warn!(error = %e, "warming the result memo up failed");
+        }
     };
     let (from, to) = trend.month_range();
     let mut views = 0;
@@ -471,6 +474,7 @@ pub async fn warm_up(state: actix_web::web::Data<AppState>, (year, trend): (Peri
             views += usize::from(compute_trend(&state, &system, &q).await.is_ok());
         }
     }
+    state.views.warmed_up();
     tracing::info!(
         views,
         elapsed_ms = started.elapsed().as_millis() as u64,

@@ -1542,13 +1542,24 @@ async fn the_per_agency_memo_gives_what_is_computed_from_scratch_after_every_cha
     // serves what a node keeping nothing computes.
     let warm = spawn_node(&url, |_| {}).await;
     let start = std::time::Instant::now();
-    while views_served(&warm, "miss").await < 8 {
+    while !warm
+        .get("/metrics")
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains("\nsipas_result_memo_warmed_up 1\n")
+    {
         assert!(
             start.elapsed() < std::time::Duration::from_secs(60),
-            "the warm-up computes the overview, two breakdowns and the trend of T and of K"
+            "warmed up"
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    assert!(
+        views_served(&warm, "miss").await >= 8,
+        "the warm-up computed the overview, two breakdowns and the trend of T and of K"
+    );
     for p in paths {
         assert_eq!(
             warm.get_json(&admin, p).await,
