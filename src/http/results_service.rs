@@ -285,9 +285,12 @@ async fn load_counts(
     let mut unread: Vec<Uuid> = Vec::new();
     let listed =
         aggregates::bucket_revisions(&state.db, agencies, (key, version), &from, &to).await?;
+    let keys: Vec<(RowKey, i64)> = (listed.iter())
+        .map(|(agency, month, channel, revision)| (row_key(*agency, month, channel), *revision))
+        .collect();
     let mut found = Vec::with_capacity(listed.len());
-    for (agency, month, channel, revision) in listed {
-        match memo.text(&row_key(agency, &month, &channel), revision) {
+    for ((agency, month, channel, revision), text) in listed.into_iter().zip(memo.texts(&keys)) {
+        match text {
             Some(text) => found.push((agency, month, channel, revision, text)),
             None => unread.push(agency),
         }

@@ -429,19 +429,29 @@ pub async fn dossier_counts(
 ) -> Result<Vec<DossierCountRow>, DbErr> {
     let mut out = Vec::new();
     for chunk in agencies.chunks(AGENCY_CHUNK) {
-        let rows = dossier_count::Entity::find()
+        // Only the columns a result needs (a province's year is thousands of rows).
+        let rows: Vec<(Uuid, String, String, i64, i64)> = dossier_count::Entity::find()
+            .select_only()
+            .column(dossier_count::Column::AgencyId)
+            .column(dossier_count::Column::PeriodMonth)
+            .column(dossier_count::Column::Channel)
+            .column(dossier_count::Column::Revision)
+            .column(dossier_count::Column::Dossiers)
             .filter(dossier_count::Column::AgencyId.is_in(chunk.iter().copied()))
             .filter(dossier_count::Column::FormKey.eq(form_key))
             .filter(dossier_count::Column::PeriodMonth.between(from, to))
+            .into_tuple()
             .all(db)
             .await?;
-        out.extend(rows.into_iter().map(|m| DossierCountRow {
-            agency_id: m.agency_id,
-            period_month: m.period_month,
-            channel: m.channel,
-            revision: m.revision,
-            dossiers: u64::try_from(m.dossiers).unwrap_or_default(),
-        }));
+        out.extend(rows.into_iter().map(
+            |(agency_id, period_month, channel, revision, dossiers)| DossierCountRow {
+                agency_id,
+                period_month,
+                channel,
+                revision,
+                dossiers: u64::try_from(dossiers).unwrap_or_default(),
+            },
+        ));
     }
     Ok(out)
 }

@@ -67,12 +67,18 @@ impl Memo {
         }
     }
 
-    /// The text of `row` if it was kept at `revision`.
-    pub fn text(&self, row: &RowKey, revision: i64) -> Option<Arc<str>> {
-        self.texts
-            .get(row)
-            .filter(|kept| kept.0 == revision)
-            .map(|kept| kept.1.clone())
+    /// The text of each row if it was kept at its revision (one lock for all).
+    pub fn texts(&self, rows: &[(RowKey, i64)]) -> Vec<Option<Arc<str>>> {
+        let mut e = self.texts.lock();
+        e.clock += 1;
+        let now = e.clock;
+        rows.iter()
+            .map(|(row, revision)| {
+                let (used, _, kept) = e.map.get_mut(row)?;
+                *used = now;
+                (kept.0 == *revision).then(|| kept.1.clone())
+            })
+            .collect()
     }
 
     /// Keeps the text of `row` read at `revision`.
@@ -222,7 +228,10 @@ mod tests {
         let memo = Memo::new(1 << 20);
         let row = RowKey::new(Uuid::nil(), ("f", 1), "2026-01", "online");
         memo.keep_text(row, 7, Arc::from("x1:00"));
-        assert_eq!(memo.text(&row, 7).as_deref(), Some("x1:00"));
-        assert_eq!(memo.text(&row, 8), None);
+        let other = RowKey::new(Uuid::nil(), ("f", 1), "2026-01", "in_person");
+        let found = memo.texts(&[(row, 7), (row, 8), (other, 7)]);
+        assert_eq!(found[0].as_deref(), Some("x1:00"));
+        assert_eq!(found[1], None, "another revision");
+        assert_eq!(found[2], None, "another row");
     }
 }
