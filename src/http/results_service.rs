@@ -332,6 +332,19 @@ async fn load_counts(
     Ok(counts)
 }
 
+/// Runs the CPU-bound part of a computation on tokio's blocking pool, off the thread that
+/// serves requests: a province-wide view computed from nothing takes up to half a second.
+async fn off_thread<T, E>(f: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    E: std::fmt::Display + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(unexpected)?
+        .map_err(unexpected)
+}
+
 /// The view kept for `key` in `cache`, or `compute`'s, then kept.
 async fn cached<V: Clone>(
     cache: &ViewCache<V>,
@@ -577,20 +590,23 @@ async fn compute_result(
                 Some(Breakdown::Scanned { by: dim, cells })
             }
         };
-        results::agency_result(
-            &counts,
-            &ResultRequest {
-                subject,
-                form: &form.definition,
-                version_choice,
-                period: &period,
-                design,
-                aggregate,
-                breakdown,
-                options: &options,
-            },
-        )
-        .map_err(unexpected)
+        let (form, period) = (form.clone(), period.clone());
+        off_thread(move || {
+            results::agency_result(
+                &counts,
+                &ResultRequest {
+                    subject,
+                    form: &form.definition,
+                    version_choice,
+                    period: &period,
+                    design,
+                    aggregate,
+                    breakdown,
+                    options: &options,
+                },
+            )
+        })
+        .await
     })
     .await
 }
@@ -632,20 +648,28 @@ async fn scan(
             scanned,
         )
         .await?;
-        let mut by_agency: HashMap<Uuid, Vec<&breakdowns::BreakdownRow>> = HashMap::new();
-        for row in &rows {
-            by_agency.entry(row.agency_id).or_default().push(row);
-        }
-        for (agency, key) in unread {
-            let answers = by_agency.remove(&agency).unwrap_or_default();
-            let cells = BreakdownCellInput::from_answers(
-                &form.score,
-                answers
-                    .iter()
-                    .map(|r| (r.key.clone(), r.answers.as_str(), r.valid)),
-            )
-            .map_err(unexpected)?;
-            let cells = Arc::new(cells);
+        let shape = form.score.clone();
+        let scanned = off_thread(move || {
+            let mut by_agency: HashMap<Uuid, Vec<&breakdowns::BreakdownRow>> = HashMap::new();
+            for row in &rows {
+                by_agency.entry(row.agency_id).or_default().push(row);
+            }
+            unread
+                .into_iter()
+                .map(|(agency, key)| {
+                    let answers = by_agency.remove(&agency).unwrap_or_default();
+                    let cells = BreakdownCellInput::from_answers(
+                        &shape,
+                        answers
+                            .iter()
+                            .map(|r| (r.key.clone(), r.answers.as_str(), r.valid)),
+                    )?;
+                    Ok((key, Arc::new(cells)))
+                })
+                .collect::<Result<Vec<_>, String>>()
+        })
+        .await?;
+        for (key, cells) in scanned {
             if let Some(key) = key {
                 memo.keep_scanned(key, cells.clone());
             }
@@ -693,20 +717,23 @@ async fn compute_trend(
     );
     cached(&state.views.trends, key, async {
         let counts = load_counts(state, form, &ids, &period).await?;
-        results::trend(
-            &counts,
-            &TrendRequest {
-                subject,
-                form: &form.definition,
-                version_choice,
-                period: &period,
-                step,
-                design,
-                aggregate,
-                options: &options,
-            },
-        )
-        .map_err(unexpected)
+        let (form, period) = (form.clone(), period.clone());
+        off_thread(move || {
+            results::trend(
+                &counts,
+                &TrendRequest {
+                    subject,
+                    form: &form.definition,
+                    version_choice,
+                    period: &period,
+                    step,
+                    design,
+                    aggregate,
+                    options: &options,
+                },
+            )
+        })
+        .await
     })
     .await
 }
@@ -772,20 +799,23 @@ async fn compute_ranking(
     );
     cached(&state.views.rankings, key, async {
         let counts = load_counts(state, form, &ids, &period).await?;
-        results::ranking(
-            &counts,
-            &RankingInput {
-                parent,
-                children: subjects,
-                form: &form.definition,
-                version_choice,
-                period: &period,
-                design,
-                aggregate,
-                options: &options,
-            },
-        )
-        .map_err(unexpected)
+        let (form, period) = (form.clone(), period.clone());
+        off_thread(move || {
+            results::ranking(
+                &counts,
+                &RankingInput {
+                    parent,
+                    children: subjects,
+                    form: &form.definition,
+                    version_choice,
+                    period: &period,
+                    design,
+                    aggregate,
+                    options: &options,
+                },
+            )
+        })
+        .await
     })
     .await
 }
@@ -863,8 +893,14 @@ async fn compute_par_scores(
     );
     let view = cached(&state.views.par_scores, key, async {
         let counts = load_counts(state, form, &ids, &period).await?;
-        let scores = results::par_rows(&counts, &subjects, &form.definition, &period, &options)
-            .map_err(unexpected)?;
+        let scores = {
+            let (form, period, options) = (form.clone(), period.clone(), options.clone());
+            let subjects = subjects.clone();
+            off_thread(move || {
+                results::par_rows(&counts, &subjects, &form.definition, &period, &options)
+            })
+            .await?
+        };
         Ok(ParScoresView {
             edition: form.definition.par().edition().to_owned(),
             period: period.label().to_owned(),
