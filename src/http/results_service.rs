@@ -35,6 +35,7 @@ use crate::domain::results::{
     TrendView, VersionChoice,
 };
 use crate::error::{ApiError, FieldError};
+use crate::http::pages::dashboard::OpeningPeriods;
 use crate::persistence::breakdowns::{self, ScannedDimension};
 use crate::persistence::{agencies, aggregates};
 use crate::state::AppState;
@@ -444,11 +445,12 @@ pub async fn refresh(state: actix_web::web::Data<AppState>, interval: Duration, 
 
 /// Once, at the start: for each top-level agency and each form, the views an officer opens
 /// first — the subtree's overview of this year, its breakdowns by response mode and by
-/// procedure field, and its monthly trend over the last 24 months (`opening`) — computed in the
-/// background, so that the per-agency memo (`results::memo`) holds every agency's bucket
-/// texts, cells and estimates before the first request and a province's pages are computed
-/// from it (about 2 s of work for the province demo data set).
-pub async fn warm_up(state: actix_web::web::Data<AppState>, (year, trend): (Period, Period)) {
+/// procedure field, its monthly trend over the last 24 months, and the overview of last year
+/// (the year PAR assesses) — computed in the background, so that the per-agency memo
+/// (`results::memo`) holds every agency's bucket texts, cells and estimates before the first
+/// request and a province's pages are computed from it (about 2–3 s of work for the province
+/// demo data set).
+pub(crate) async fn warm_up(state: actix_web::web::Data<AppState>, opening: OpeningPeriods) {
     let started = std::time::Instant::now();
     let system = Principal {
         key_id: Uuid::nil(),
@@ -462,16 +464,18 @@ pub async fn warm_up(state: actix_web::web::Data<AppState>, (year, trend): (Peri
             return tracing::warn!(error = %e, "warming the result memo up failed");
         }
     };
-    let (from, to) = trend.month_range();
+    let (from, to) = opening.trend.month_range();
+    let this_year = [None, Some("mode"), Some("procedure_field")].map(|by| (&opening.year, by));
+    let last_year = opening.last_year.as_ref().map(|p| (p, None));
     let mut views = 0;
     for form in state.forms.list() {
         for root in &roots {
             let agency = Some(root.code.clone());
-            for by in [None, Some("mode"), Some("procedure_field")] {
+            for (period, by) in this_year.iter().copied().chain(last_year) {
                 let q = ResultsQuery {
                     agency: agency.clone(),
                     form: Some(form.key.clone()),
-                    period: Some(year.label().to_owned()),
+                    period: Some(period.label().to_owned()),
                     subtree: Some("true".into()),
                     by: by.map(str::to_owned),
                     ..ResultsQuery::default()

@@ -204,13 +204,26 @@ fn this_month() -> Month {
     .expect("a year and month in range")
 }
 
-/// The periods the pages open with: this year, and the trend's last 24 months.
-pub(crate) fn opening_periods() -> Option<(Period, Period)> {
+/// The periods the pages open with: this year (and last year, the one PAR assesses), and the
+/// trend's last 24 months.
+pub(crate) fn opening_periods() -> Option<OpeningPeriods> {
     let now = this_month();
-    Some((
-        default_period(Tab::Overview, now)?,
-        default_period(Tab::Trend, now)?,
-    ))
+    Some(OpeningPeriods {
+        year: default_period(Tab::Overview, now)?,
+        last_year: Period::parse(&format!("{:04}", now.year().saturating_sub(1))).ok(),
+        trend: default_period(Tab::Trend, now)?,
+    })
+}
+
+/// The periods the pages open with ([`opening_periods`]).
+#[derive(Debug, Clone)]
+pub(crate) struct OpeningPeriods {
+    /// This year (the overview, items, compare and breakdowns pages).
+    pub year: Period,
+    /// Last year, the year a PAR assessment scores.
+    pub last_year: Option<Period>,
+    /// The last 24 months (the trend page).
+    pub trend: Period,
 }
 
 /// The default period of a page: the current year, or (trend) the last 24 months.
