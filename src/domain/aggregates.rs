@@ -41,7 +41,8 @@ impl DissatisfiedRule {
         DissatisfiedRule::AnyLow,
     ];
 
-    fn index(self) -> usize {
+    /// Its position in [`DissatisfiedRule::ALL`], where counts per rule are kept.
+    pub(crate) fn index(self) -> usize {
         match self {
             DissatisfiedRule::MeanBelowNeutral => 0,
             DissatisfiedRule::MajorityLow => 1,

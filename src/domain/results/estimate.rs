@@ -116,8 +116,8 @@ impl Totals {
     pub fn add(&mut self, b: &BucketCounts) {
         self.valid += b.valid;
         self.invalid += b.invalid;
-        for (d, rule) in self.dissatisfied.iter_mut().zip(DissatisfiedRule::ALL) {
-            *d += b.dissatisfied(rule);
+        for rule in DissatisfiedRule::ALL {
+            self.dissatisfied[rule.index()] += b.dissatisfied(rule);
         }
     }
 
@@ -132,11 +132,7 @@ impl Totals {
 
     /// Valid responses dissatisfied under `rule` (D_dis of Decision 766).
     pub fn dissatisfied(&self, rule: DissatisfiedRule) -> u64 {
-        DissatisfiedRule::ALL
-            .iter()
-            .zip(self.dissatisfied)
-            .find(|(r, _)| **r == rule)
-            .map_or(0, |(_, d)| d)
+        self.dissatisfied[rule.index()]
     }
 }
 

@@ -399,18 +399,15 @@ impl Counts {
         keep: bool,
     ) -> Result<Arc<AgencyCells>, BucketError> {
         let memo = self.memo.as_ref().map(|(m, _, _)| m);
-        let key = self.agency_fingerprint(agency, (first, last), &"cells");
-        if let Some((memo, key)) = memo.zip(key) {
-            if let Some(cells) = memo.cells(key) {
-                return Ok(cells);
-            }
-            let cells = Arc::new(self.merge_cells(agency, first, last)?);
-            if keep {
-                memo.keep_cells(key, cells.clone());
-            }
-            return Ok(cells);
+        let kept = memo.zip(self.agency_fingerprint(agency, (first, last), &"cells"));
+        if let Some(found) = kept.and_then(|(m, k)| m.cells(k)) {
+            return Ok(found);
         }
-        Ok(Arc::new(self.merge_cells(agency, first, last)?))
+        let cells = Arc::new(self.merge_cells(agency, first, last)?);
+        if let Some((memo, key)) = kept.filter(|_| keep) {
+            memo.keep_cells(key, cells.clone());
+        }
+        Ok(cells)
     }
 
     /// The (agency, channel) strata of `agencies` over months `first..=last` (`YYYY-MM`).

@@ -249,10 +249,10 @@ fn headline(
             let invited = each.iter().map(|e| e.invited).sum();
             let figures = match (&pooled, with_data.is_empty()) {
                 (Some(p), true) => p.figures.clone(),
-                // No agency has data: the figures of no data.
+                // No agency has data: the pooled figures of no data.
                 (None, true) => {
                     estimate(
-                        &counts.strata(&HashSet::new(), first, last)?,
+                        &counts.strata(&members, first, last)?,
                         Design::Pooled,
                         dopts,
                     )?
