@@ -149,9 +149,19 @@ impl ResultViews {
              # HELP sipas_result_memo_warmed_up Whether the start-up warm-up of the per-agency \
              result memo has finished (1) or not (0; also when there is none).\n\
              # TYPE sipas_result_memo_warmed_up gauge\n\
-             sipas_result_memo_warmed_up {}\n",
+             sipas_result_memo_warmed_up {}\n\
+             # HELP sipas_result_memo_bytes About how many bytes each part of the per-agency \
+             result memo holds.\n\
+             # TYPE sipas_result_memo_bytes gauge\n{}",
             self.refreshed.load(Ordering::Relaxed),
             u8::from(self.warmed_up.load(Ordering::Relaxed)),
+            self.memo
+                .bytes()
+                .iter()
+                .map(|(part, bytes)| format!(
+                    "sipas_result_memo_bytes{{part=\"{part}\"}} {bytes}\n"
+                ))
+                .collect::<String>(),
         )
     }
 }

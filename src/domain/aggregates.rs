@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use super::forms::FormDefinition;
 use super::scoring::IndexTree;
-use crate::stats::{Moments, StatsError};
+use crate::stats::{Moments, StatsError, Subsets};
 
 /// The Decision 766 rules for "this response is dissatisfied" (methodology §3.9), in the order
 /// their counts are kept.
@@ -57,7 +57,7 @@ pub struct ScoreShape {
     /// The index tree; item positions index every per-item list.
     pub tree: IndexTree,
     /// The item sets of the tree's nodes ([`Moments::subsets_of`]).
-    subsets: Vec<Vec<usize>>,
+    subsets: Subsets,
     /// Per item, the scale's level values (ascending) and which of them count as satisfied.
     levels: Vec<Vec<i64>>,
     satisfied: Vec<Vec<i64>>,
@@ -82,7 +82,7 @@ impl ScoreShape {
     /// The shape of `form`'s buckets.
     pub fn of(form: &FormDefinition) -> Self {
         let tree = IndexTree::of(form);
-        let subsets = Moments::subsets_of(&tree.root.tree);
+        let subsets = Subsets::from(Moments::subsets_of(&tree.root.tree));
         let (levels, satisfied) = tree
             .items
             .iter()
@@ -239,15 +239,36 @@ impl ScoreShape {
         let Some(hex) = text.strip_prefix(COMPACT) else {
             return into.merge(&self.decode(text)?);
         };
-        if into.levels.len() != self.levels.len() {
-            return Err(BucketError);
-        }
         let mut numbers = HexVarints {
             hex: hex.as_bytes(),
             at: 0,
             bad: false,
         };
-        let mut next = || numbers.next().ok_or(BucketError);
+        self.add_numbers(&mut numbers, into)?;
+        if numbers.bad {
+            return Err(BucketError);
+        }
+        Ok(())
+    }
+
+    /// Adds a bucket packed by [`BucketCounts::pack`] to `into` (a bucket of this shape).
+    ///
+    /// # Errors
+    /// When the bytes are not a bucket of this shape; `into` is then to be discarded.
+    pub fn add_packed(&self, bytes: &[u8], into: &mut BucketCounts) -> Result<(), BucketError> {
+        self.add_numbers(&mut Varints { bytes, at: 0 }, into)
+    }
+
+    /// Adds the numbers of a bucket, in the order [`BucketCounts::encode`] writes them.
+    fn add_numbers(
+        &self,
+        numbers: &mut impl VarintSource,
+        into: &mut BucketCounts,
+    ) -> Result<(), BucketError> {
+        if into.levels.len() != self.levels.len() {
+            return Err(BucketError);
+        }
+        let mut next = || numbers.next_number().ok_or(BucketError);
         into.valid += next()?;
         into.invalid += next()?;
         for d in &mut into.dissatisfied {
@@ -261,15 +282,10 @@ impl ScoreShape {
                 *c += next()?;
             }
         }
-        let mut rest =
-            std::iter::from_fn(|| (numbers.at < numbers.hex.len()).then(|| numbers.next()));
+        let mut rest = std::iter::from_fn(|| (!numbers.done()).then(|| numbers.next_number()));
         into.moments
             .add_counts(&mut rest)
-            .map_err(|_: StatsError| BucketError)?;
-        if numbers.bad {
-            return Err(BucketError);
-        }
-        Ok(())
+            .map_err(|_: StatsError| BucketError)
     }
 
     /// The numbers of a compact bucket, in the order [`BucketCounts::encode`] writes them.
@@ -333,6 +349,33 @@ fn hex_bytes(hex: &[u8]) -> Option<Vec<u8>> {
         out.push(high << 4 | (low & 0x0f));
     }
     (invalid == 0).then_some(out)
+}
+
+/// LEB128 varints read one after the other.
+trait VarintSource {
+    fn next_number(&mut self) -> Option<u64>;
+    /// Whether every number has been read.
+    fn done(&self) -> bool;
+}
+
+impl VarintSource for Varints<'_> {
+    fn next_number(&mut self) -> Option<u64> {
+        self.next()
+    }
+
+    fn done(&self) -> bool {
+        self.at >= self.bytes.len()
+    }
+}
+
+impl VarintSource for HexVarints<'_> {
+    fn next_number(&mut self) -> Option<u64> {
+        self.next()
+    }
+
+    fn done(&self) -> bool {
+        self.at >= self.hex.len()
+    }
 }
 
 /// Reads LEB128 varints from bytes.
@@ -557,18 +600,44 @@ impl BucketCounts {
 
     /// The stored text, in the compact form (see [`COMPACT`]).
     pub fn encode(&self) -> String {
-        let moments = self.moments.to_counts();
-        let count = 5 + self.levels.iter().map(Vec::len).sum::<usize>() + moments.len();
-        let mut out = String::with_capacity(COMPACT.len() + 4 * count);
+        let numbers = self.numbers();
+        let mut out = String::with_capacity(COMPACT.len() + 4 * numbers.len());
         out.push_str(COMPACT);
-        let numbers = [self.valid, self.invalid]
-            .into_iter()
-            .chain(self.dissatisfied)
-            .chain(self.levels.iter().flatten().copied())
-            .chain(moments);
         for n in numbers {
             put_varint(&mut out, n);
         }
+        out
+    }
+
+    /// The same numbers as [`BucketCounts::encode`], as bytes (half the size, for keeping in
+    /// memory; read with [`ScoreShape::add_packed`]).
+    pub fn pack(&self) -> Vec<u8> {
+        let numbers = self.numbers();
+        let mut out = Vec::with_capacity(2 * numbers.len());
+        for mut n in numbers {
+            loop {
+                let b = (n & 0x7f) as u8;
+                n >>= 7;
+                if n == 0 {
+                    out.push(b);
+                    break;
+                }
+                out.push(b | 0x80);
+            }
+        }
+        out
+    }
+
+    /// Every count, in the stored order: valid, invalid, the three Decision 766 counts, each
+    /// item's level counts, `Moments::to_counts`.
+    fn numbers(&self) -> Vec<u64> {
+        let moments = self.moments.to_counts();
+        let mut out =
+            Vec::with_capacity(5 + self.levels.iter().map(Vec::len).sum::<usize>() + moments.len());
+        out.extend([self.valid, self.invalid]);
+        out.extend(self.dissatisfied);
+        out.extend(self.levels.iter().flatten());
+        out.extend(moments);
         out
     }
 }
@@ -666,6 +735,24 @@ mod tests {
             assert_eq!(added, merged);
         }
         assert_eq!(twice.valid, 6);
+        // Packed (the memo's form): the same numbers as bytes, added as the text is.
+        let packed = big.pack();
+        assert!(2 * packed.len() < big.encode().len());
+        let mut from_bytes = s.empty();
+        s.add_packed(&packed, &mut from_bytes).unwrap();
+        assert_eq!(from_bytes, big);
+        let (mut from_bytes, mut from_text) = (b.clone(), b.clone());
+        s.add_packed(&b.pack(), &mut from_bytes).unwrap();
+        s.add_stored(&text, &mut from_text).unwrap();
+        assert_eq!(from_bytes, from_text);
+        for bad in [&packed[..packed.len() - 1], &[0x80][..], &[]] {
+            assert!(s.add_packed(bad, &mut s.empty()).is_err());
+        }
+        assert!(
+            shape("sipas-quick")
+                .add_packed(&packed, &mut shape("sipas-quick").empty())
+                .is_err()
+        );
         assert!(shape("sipas-quick").decode(&b.encode()).is_err());
         assert!(
             shape("sipas-quick")

@@ -24,19 +24,20 @@ use uuid::Uuid;
 
 use super::results::{ParQuery, RankingQuery, ResultsQuery, TrendQuery};
 use crate::domain::agencies::{Agency, AgencyCode, AgencyKind};
+use crate::domain::aggregates::BucketError;
 use crate::domain::auth::{Principal, Role};
 use crate::domain::forms::PublishedForm;
 use crate::domain::periods::Period;
 use crate::domain::results::cache::{CacheKey, ViewCache};
 use crate::domain::results::memo::RowKey;
 use crate::domain::results::{
-    self, AgencyRef, Aggregate, Breakdown, BreakdownCellInput, Counts, Design, Dimension, Options,
-    ParScoresView, RankingInput, RankingView, ResultRequest, ResultView, Subject, TrendRequest,
-    TrendView, VersionChoice,
+    self, AgencyRef, Aggregate, Breakdown, BreakdownCellInput, Counts, Design, Dimension,
+    MonthCells, Options, ParScoresView, RankingInput, RankingView, ResultRequest, ResultView,
+    ScannedAnswers, Subject, TrendRequest, TrendView, VersionChoice,
 };
 use crate::error::{ApiError, FieldError};
 use crate::http::pages::dashboard::OpeningPeriods;
-use crate::persistence::breakdowns::{self, ScannedDimension};
+use crate::persistence::breakdowns;
 use crate::persistence::{agencies, aggregates};
 use crate::state::AppState;
 
@@ -443,13 +444,17 @@ pub async fn refresh(state: actix_web::web::Data<AppState>, interval: Duration, 
     }
 }
 
-/// Once, at the start: for each top-level agency and each form, the views an officer opens
-/// first — the subtree's overview of this year, its breakdowns by response mode and by
-/// procedure field, its monthly trend over the last 24 months, and the overview of last year
-/// (the year PAR assesses) — computed in the background, so that the per-agency memo
-/// (`results::memo`) holds every agency's bucket texts, cells and estimates before the first
-/// request and a province's pages are computed from it (about 2–3 s of work for the province
-/// demo data set).
+/// Once, at the start: for each top-level agency and each form, in the background,
+/// - the breakdown cells of every month of the last 24 months, by mode and by procedure field
+///   (one scan of their answers, [`warm_months`]), so that a breakdown of any period in them is
+///   a merge;
+/// - the views an officer opens first: the subtree's overview of this year and its breakdowns
+///   by mode and by procedure field, the overview of last year (the year PAR assesses), and the
+///   trend over the last 24 months by month, quarter and year,
+///
+/// so that the per-agency memo (`results::memo`) holds every agency's bucket texts, cells,
+/// estimates and month cells before the first request and a province's pages for any period
+/// are computed from it (about 5 s of work for the province demo data set).
 pub(crate) async fn warm_up(state: actix_web::web::Data<AppState>, opening: OpeningPeriods) {
     let started = std::time::Instant::now();
     let system = Principal {
@@ -470,6 +475,9 @@ pub(crate) async fn warm_up(state: actix_web::web::Data<AppState>, opening: Open
     let mut views = 0;
     for form in state.forms.list() {
         for root in &roots {
+            if let Err(e) = warm_months(&state, &form.key, root, &opening.trend).await {
+                tracing::warn!(error = %e, "scanning breakdown months failed");
+            }
             let agency = Some(root.code.clone());
             for (period, by) in this_year.iter().copied().chain(last_year) {
                 let q = ResultsQuery {
@@ -482,16 +490,18 @@ pub(crate) async fn warm_up(state: actix_web::web::Data<AppState>, opening: Open
                 };
                 views += usize::from(compute_result(&state, &system, &q).await.is_ok());
             }
-            let q = TrendQuery {
-                agency,
-                form: Some(form.key.clone()),
-                from: Some(from.clone()),
-                to: Some(to.clone()),
-                step: Some("month".into()),
-                subtree: Some("true".into()),
-                ..TrendQuery::default()
-            };
-            views += usize::from(compute_trend(&state, &system, &q).await.is_ok());
+            for step in ["month", "quarter", "year"] {
+                let q = TrendQuery {
+                    agency: agency.clone(),
+                    form: Some(form.key.clone()),
+                    from: Some(from.clone()),
+                    to: Some(to.clone()),
+                    step: Some(step.into()),
+                    subtree: Some("true".into()),
+                    ..TrendQuery::default()
+                };
+                views += usize::from(compute_trend(&state, &system, &q).await.is_ok());
+            }
         }
     }
     state.views.warmed_up();
@@ -500,6 +510,25 @@ pub(crate) async fn warm_up(state: actix_web::web::Data<AppState>, opening: Open
         elapsed_ms = started.elapsed().as_millis() as u64,
         "result memo warmed up"
     );
+}
+
+/// Scans the breakdown cells of every month of `period` for `root`'s subtree into the memo
+/// (`results::MonthCells`), so that a breakdown of any period within it is a merge.
+async fn warm_months(
+    state: &AppState,
+    form_key: &str,
+    root: &Agency,
+    period: &Period,
+) -> Result<(), ApiError> {
+    let Some(current) = state.forms.current(form_key) else {
+        return Ok(());
+    };
+    let ids = members(&subject_of(state, root, true).await?);
+    let inputs = Inputs::read(state, form_key, &ids, period).await?;
+    let (form, _) = inputs.version(state, current, None)?;
+    let counts = load_counts(state, form, &ids, period).await?;
+    scan(state, form, &counts, &ids, (period, false), Dimension::Mode).await?;
+    Ok(())
 }
 
 /// The subject of an agency: itself, or its subtree (with the members' ids).
@@ -590,7 +619,7 @@ async fn compute_result(
             None => None,
             Some(Dimension::Channel) => Some(Breakdown::Channel),
             Some(dim) => {
-                let cells = scan(state, form, &counts, &ids, &period, dim).await?;
+                let cells = scan(state, form, &counts, &ids, (&period, true), dim).await?;
                 Some(Breakdown::Scanned { by: dim, cells })
             }
         };
@@ -615,70 +644,100 @@ async fn compute_result(
     .await
 }
 
-/// The breakdown cells of `agencies` by mode or procedure field: each agency's cells as kept
-/// in the memo while its rows are unchanged, else scanned from its responses (and kept).
+/// The breakdown cells of `agencies` by mode or procedure field over `period`. Each agency's
+/// cells over the period are kept in the memo while its responses are unchanged; else they are
+/// added up from its months' cells (`results::MonthCells`), of which only the months not kept
+/// at their current revisions are scanned from the responses — both dimensions at once, each
+/// answer parsed once — and kept. With `keep_merged` false (the warm-up) only months are kept.
 async fn scan(
     state: &AppState,
     form: &PublishedForm,
     counts: &Counts,
     agencies: &[Uuid],
-    period: &Period,
+    (period, keep_merged): (&Period, bool),
     dim: Dimension,
 ) -> Result<Vec<BreakdownCellInput>, ApiError> {
-    let scanned = match dim {
-        Dimension::Mode => ScannedDimension::Mode,
-        _ => ScannedDimension::ProcedureField,
-    };
     let (from, to) = period.month_range();
     let memo = &state.views.memo;
-    let what = ("scanned", format!("{scanned:?}"));
+    let merged_what = ("scanned", format!("{dim:?}"));
     let mut parts: Vec<Arc<Vec<BreakdownCellInput>>> = Vec::new();
-    let mut unread: Vec<(Uuid, Option<u64>)> = Vec::new();
-    for a in agencies {
-        let key = counts.agency_fingerprint(*a, (&from, &to), &what);
-        match key.and_then(|k| memo.scanned(k)) {
-            Some(cells) => parts.push(cells),
-            None => unread.push((*a, key)),
+    // Per agency to merge: its key over the period and its months' cells (kept or scanned).
+    let mut pending: Vec<(Option<u64>, Vec<Arc<MonthCells>>)> = Vec::new();
+    // The months to scan: (position in `pending`, agency, month, key).
+    let mut unread: Vec<(usize, Uuid, String, Option<u64>)> = Vec::new();
+    for &agency in agencies {
+        let key = counts.responses_fingerprint(agency, (&from, &to), &merged_what);
+        if let Some(cells) = key.and_then(|k| memo.scanned(k)) {
+            parts.push(cells);
+            continue;
         }
+        let mut months = Vec::new();
+        for month in counts.months_with_responses(agency, &from, &to) {
+            let month_key = counts.responses_fingerprint(agency, (&month, &month), &"month cells");
+            match month_key.and_then(|k| memo.month_cells(k)) {
+                Some(cells) => months.push(cells),
+                None => unread.push((pending.len(), agency, month, month_key)),
+            }
+        }
+        pending.push((key, months));
     }
     if !unread.is_empty() {
-        let ids: Vec<Uuid> = unread.iter().map(|(a, _)| *a).collect();
+        let mut ids: Vec<Uuid> = unread.iter().map(|u| u.1).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let (first, last) = unread
+            .iter()
+            .fold((&to, &from), |(lo, hi), u| (lo.min(&u.2), hi.max(&u.2)));
         let rows = breakdowns::rows(
             &state.db,
             &ids,
-            form.definition.key(),
-            form.definition.version(),
-            (&from, &to),
-            scanned,
+            (form.definition.key(), form.definition.version()),
+            (first, last),
         )
         .await?;
         let shape = form.score.clone();
         let scanned = off_thread(move || {
-            let mut by_agency: HashMap<Uuid, Vec<&breakdowns::BreakdownRow>> = HashMap::new();
-            for row in &rows {
-                by_agency.entry(row.agency_id).or_default().push(row);
+            let mut by_month: HashMap<(Uuid, &str), Vec<ScannedAnswers>> = HashMap::new();
+            for r in &rows {
+                (by_month
+                    .entry((r.agency_id, r.period_month.as_str()))
+                    .or_default())
+                .push(ScannedAnswers {
+                    mode: &r.mode,
+                    procedure_field: r.procedure_field.as_deref(),
+                    answers: &r.answers,
+                    valid: r.valid,
+                });
             }
-            unread
-                .into_iter()
-                .map(|(agency, key)| {
-                    let answers = by_agency.remove(&agency).unwrap_or_default();
-                    let cells = BreakdownCellInput::from_answers(
-                        &shape,
-                        answers
-                            .iter()
-                            .map(|r| (r.key.clone(), r.answers.as_str(), r.valid)),
-                    )?;
-                    Ok((key, Arc::new(cells)))
-                })
-                .collect::<Result<Vec<_>, String>>()
+            let scanned = results::on_all_cores(&unread, |(at, agency, month, key)| {
+                let answers = by_month.get(&(*agency, month.as_str()));
+                let cells = MonthCells::scan(&shape, answers.into_iter().flatten().copied())?;
+                Ok((*at, *key, Arc::new(cells)))
+            });
+            scanned.into_iter().collect::<Result<Vec<_>, String>>()
         })
         .await?;
-        for (key, cells) in scanned {
+        for (at, key, cells) in scanned {
             if let Some(key) = key {
-                memo.keep_scanned(key, cells.clone());
+                memo.keep_month_cells(key, cells.clone());
             }
-            parts.push(cells);
+            pending[at].1.push(cells);
         }
+    }
+    let shape = form.score.clone();
+    let merged = off_thread(move || {
+        let merged = results::on_all_cores(&pending, |(key, months)| {
+            let cells = results::merge_months(&shape, months.iter().map(|m| m.as_ref()), dim)?;
+            Ok::<_, BucketError>((*key, Arc::new(cells)))
+        });
+        merged.into_iter().collect::<Result<Vec<_>, _>>()
+    })
+    .await?;
+    for (key, cells) in merged {
+        if let Some(key) = key.filter(|_| keep_merged) {
+            memo.keep_scanned(key, cells.clone());
+        }
+        parts.push(cells);
     }
     BreakdownCellInput::merged(&form.score, parts.iter().map(|p| p.as_slice())).map_err(unexpected)
 }

@@ -74,7 +74,7 @@ pub use design::{
     satisfied_from_likert, stratified_variance,
 };
 pub use error::StatsError;
-pub use moments::{MomentSample, Moments};
+pub use moments::{MomentSample, Moments, Subsets};
 pub use par::{par_interval, par_points, round_half_up};
 pub use proportion::{
     Interval, ProportionMethod, agresti_coull, clopper_pearson, effective_n, jeffreys_bcd,

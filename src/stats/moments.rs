@@ -19,7 +19,8 @@
 //! be stored and summed into any period or set of agencies, and the result is the same, to
 //! rounding, as from the respondents themselves (tested against every vector).
 
-use serde::{Deserialize, Serialize};
+use std::ops::Deref;
+use std::sync::Arc;
 
 use super::check::positive;
 use super::composite::IndexNode;
@@ -30,12 +31,38 @@ use super::error::StatsError;
 /// satisfied and `j` answered, both satisfied.
 type PairCounts = [u64; 4];
 
+/// The item sets of an index tree's nodes ([`Moments::subsets_of`]), shared by all the
+/// [`Moments`] of one tree: every merge compares them, and a copy per bucket would be
+/// allocated and compared item by item thousands of times per result.
+#[derive(Debug, Clone, Eq)]
+pub struct Subsets(Arc<[Vec<usize>]>);
+
+impl PartialEq for Subsets {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+impl From<Vec<Vec<usize>>> for Subsets {
+    fn from(subsets: Vec<Vec<usize>>) -> Self {
+        Subsets(subsets.into())
+    }
+}
+
+impl Deref for Subsets {
+    type Target = [Vec<usize>];
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
 /// Sufficient statistics of a set of respondents (one stratum, or one storage bucket).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Moments {
     n_items: usize,
     /// The item sets whose respondents-with-data are counted (one per tree node).
-    subsets: Vec<Vec<usize>>,
+    subsets: Subsets,
     /// Respondents with at least one answered item.
     respondents: u64,
     /// `n_j`.
@@ -51,7 +78,8 @@ pub struct Moments {
 impl Moments {
     /// Empty moments for `n_items` items, counting respondents with data in each of `subsets`
     /// (use [`Moments::subsets_of`] for the nodes of an index tree).
-    pub fn new(n_items: usize, subsets: Vec<Vec<usize>>) -> Self {
+    pub fn new(n_items: usize, subsets: impl Into<Subsets>) -> Self {
+        let subsets = subsets.into();
         Moments {
             n_items,
             with_data: vec![0; subsets.len()],
@@ -212,7 +240,7 @@ impl Moments {
     /// [`StatsError::IncompatibleMoments`] when the list has the wrong length.
     pub fn from_counts(
         n_items: usize,
-        subsets: Vec<Vec<usize>>,
+        subsets: impl Into<Subsets>,
         counts: &[u64],
     ) -> Result<Self, StatsError> {
         let mut m = Moments::new(n_items, subsets);
@@ -267,7 +295,7 @@ struct MomentStratum {
 #[derive(Debug, Clone, PartialEq)]
 pub struct MomentSample {
     n_items: usize,
-    subsets: Vec<Vec<usize>>,
+    subsets: Subsets,
     strata: Vec<MomentStratum>,
 }
 
@@ -285,7 +313,7 @@ impl MomentSample {
     ) -> Result<Self, StatsError> {
         let (n_items, subsets) = match strata.first() {
             Some((m, _)) => (m.n_items, m.subsets.clone()),
-            None => (0, Vec::new()),
+            None => (0, Subsets::from(Vec::new())),
         };
         let mut out = Vec::with_capacity(strata.len());
         for (h, (moments, population)) in strata.into_iter().enumerate() {
@@ -340,7 +368,7 @@ impl MomentSample {
         tree: &IndexNode,
         weighting: Weighting,
     ) -> Result<Self, StatsError> {
-        let subsets = Moments::subsets_of(tree);
+        let subsets = Subsets::from(Moments::subsets_of(tree));
         let mut strata: Vec<(Moments, Option<u64>)> = sample
             .strata()
             .iter()

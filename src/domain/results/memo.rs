@@ -16,12 +16,16 @@
 //!   subtree's mean, a ranking, the PAR scores and every step of a trend are made of.
 //!
 //! - the **breakdown cells** of an agency by mode or procedure field, which are scanned from its
-//!   responses (a new response changes its bucket's revision too).
+//!   responses (a new response changes its bucket's revision too): per agency-month, packed
+//!   (`scanned::MonthCells`, under `Counts::responses_fingerprint` of that month), and merged
+//!   over a period.
 //!
-//! Bounded by an approximate number of bytes (`results.memo_mb`), a quarter for each of the
-//! four; the least recently used entries go first. (A province of 131 agencies over 24 months
-//! needs about 41 MB of texts, 20 MB of estimates for a monthly trend, 7 MB of cells per period
-//! and 35 MB of breakdown cells: the default 256 MB holds it.)
+//! Bounded by an approximate number of bytes (`results.memo_mb`), shared out as 20 % texts,
+//! 10 % cells, 25 % estimates, 20 % merged breakdown cells and 25 % month cells; the least
+//! recently used entries go first. (The province demo — 131 agencies, 24 months — after the
+//! warm-up holds about 40 MB of texts, 21 MB of cells, 45 MB of estimates, 30 MB of merged
+//! breakdown cells and 66 MB of month cells: the default 384 MB holds it, with room for the
+//! periods officers choose next.)
 
 use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
@@ -33,6 +37,7 @@ use uuid::Uuid;
 use super::AgencyCells;
 use super::estimate::Estimate;
 use super::report::BreakdownCellInput;
+use super::scanned::MonthCells;
 
 /// One stored score bucket — agency, form key, form version, month, channel — hashed (a
 /// text is found only at its revision too, so two rows would have to collide in both).
@@ -54,16 +59,18 @@ pub struct Memo {
     cells: Lru<u64, AgencyCells>,
     estimates: Lru<u64, Estimate>,
     scanned: Lru<u64, Vec<BreakdownCellInput>>,
+    months: Lru<u64, MonthCells>,
 }
 
 impl Memo {
     /// A memo of about `bytes` bytes (0 keeps nothing).
     pub fn new(bytes: usize) -> Self {
         Self {
-            texts: Lru::new(bytes / 4),
-            cells: Lru::new(bytes / 4),
+            texts: Lru::new(bytes / 5),
+            cells: Lru::new(bytes / 10),
             estimates: Lru::new(bytes / 4),
-            scanned: Lru::new(bytes / 4),
+            scanned: Lru::new(bytes / 5),
+            months: Lru::new(bytes / 4),
         }
     }
 
@@ -105,6 +112,29 @@ impl Memo {
     pub fn keep_scanned(&self, key: u64, cells: Arc<Vec<BreakdownCellInput>>) {
         let bytes = cells.iter().map(|c| c.counts.bytes() + 64).sum::<usize>() + 64;
         self.scanned.put(key, cells, bytes);
+    }
+
+    /// An agency-month's breakdown cells, under `key` (`Counts::responses_fingerprint` of the
+    /// month).
+    pub fn month_cells(&self, key: u64) -> Option<Arc<MonthCells>> {
+        self.months.get(&key)
+    }
+
+    pub fn keep_month_cells(&self, key: u64, cells: Arc<MonthCells>) {
+        let bytes = cells.bytes();
+        self.months.put(key, cells, bytes);
+    }
+
+    /// About how many bytes each part holds: texts, cells, estimates, breakdown cells over a
+    /// period, month cells.
+    pub fn bytes(&self) -> [(&'static str, usize); 5] {
+        [
+            ("texts", self.texts.lock().bytes),
+            ("cells", self.cells.lock().bytes),
+            ("estimates", self.estimates.lock().bytes),
+            ("breakdowns", self.scanned.lock().bytes),
+            ("months", self.months.lock().bytes),
+        ]
     }
 
     pub(crate) fn estimate(&self, key: u64) -> Option<Arc<Estimate>> {

@@ -27,6 +27,7 @@ pub mod cache;
 mod estimate;
 pub mod memo;
 mod report;
+mod scanned;
 mod suppression;
 mod view;
 
@@ -48,6 +49,7 @@ pub use report::{
     AgencyRef, Breakdown, BreakdownCellInput, RankingInput, ResultRequest, Subject, TrendRequest,
     agency_result, form_ref, par_rows, ranking, steps, trend,
 };
+pub use scanned::{MonthCells, ScannedAnswers, merge_months};
 pub use view::{
     BreakdownView, CellView, ChangeView, D766View, FigureView, FormRef, IntervalView, ItemView,
     MarginView, MethodView, NodeView, NotRankedView, NumberStatus, ParScoreView, ParScoresView,
@@ -228,6 +230,18 @@ pub(crate) type AgencyCells = Vec<(String, Arc<Cell>)>;
 /// An agency's rows by (month, channel).
 type ByMonth<T> = BTreeMap<(String, String), Vec<Row<T>>>;
 
+/// The rows of `map` with months in `first..=last`, in order.
+fn in_months<'a, T>(
+    map: Option<&'a ByMonth<T>>,
+    first: &str,
+    last: &'a str,
+) -> impl Iterator<Item = (&'a (String, String), &'a Vec<Row<T>>)> + 'a {
+    let start = (first.to_owned(), String::new());
+    map.into_iter()
+        .flat_map(move |m| m.range(start.clone()..))
+        .take_while(move |((month, _), _)| month.as_str() <= last)
+}
+
 /// The counts of one form version, by agency, month and channel, as read from storage.
 #[derive(Debug, Clone)]
 pub struct Counts {
@@ -329,9 +343,30 @@ impl Counts {
         (first, last): (&str, &str),
         what: &impl Hash,
     ) -> Option<u64> {
+        self.fingerprint(agency, (first, last), what, true)
+    }
+
+    /// As [`Counts::agency_fingerprint`], of the score buckets only: for what is computed from
+    /// the responses alone (breakdown cells), which a newly registered dossier does not change.
+    pub fn responses_fingerprint(
+        &self,
+        agency: Uuid,
+        (first, last): (&str, &str),
+        what: &impl Hash,
+    ) -> Option<u64> {
+        self.fingerprint(agency, (first, last), what, false)
+    }
+
+    fn fingerprint(
+        &self,
+        agency: Uuid,
+        (first, last): (&str, &str),
+        what: &impl Hash,
+        with_dossiers: bool,
+    ) -> Option<u64> {
         let (_, key, version) = self.memo.as_ref()?;
         let mut h = DefaultHasher::new();
-        (key, version, agency, first, last).hash(&mut h);
+        (key, version, agency, first, last, with_dossiers).hash(&mut h);
         what.hash(&mut h);
         fn rows<T: Hash>(
             map: Option<&ByMonth<T>>,
@@ -339,11 +374,7 @@ impl Counts {
             last: &str,
             h: &mut DefaultHasher,
         ) -> Option<()> {
-            let start = (first.to_owned(), String::new());
-            for ((month, channel), rows) in map.into_iter().flat_map(|m| m.range(start.clone()..)) {
-                if month.as_str() > last {
-                    break;
-                }
+            for ((month, channel), rows) in in_months(map, first, last) {
                 (month, channel).hash(h);
                 for row in rows {
                     row.revision?.hash(h);
@@ -352,9 +383,20 @@ impl Counts {
             Some(())
         }
         rows(self.buckets.get(&agency), first, last, &mut h)?;
-        0xd0_u8.hash(&mut h);
-        rows(self.dossiers.get(&agency), first, last, &mut h)?;
+        if with_dossiers {
+            0xd0_u8.hash(&mut h);
+            rows(self.dossiers.get(&agency), first, last, &mut h)?;
+        }
         Some(h.finish())
+    }
+
+    /// The months in `first..=last` in which `agency` has score buckets (stored responses).
+    pub fn months_with_responses(&self, agency: Uuid, first: &str, last: &str) -> Vec<String> {
+        let mut months: Vec<String> = in_months(self.buckets.get(&agency), first, last)
+            .map(|((month, _), _)| month.clone())
+            .collect();
+        months.dedup();
+        months
     }
 
     /// The cells of `agency` over months `first..=last` by channel, merged.

@@ -78,7 +78,7 @@ pub enum Breakdown {
     /// By channel, from the buckets.
     Channel,
     /// By mode or procedure field, from cells built by scanning responses
-    /// ([`BreakdownCellInput::from_answers`]).
+    /// (`scanned::MonthCells`).
     Scanned {
         by: Dimension,
         cells: Vec<BreakdownCellInput>,
@@ -93,31 +93,6 @@ pub struct BreakdownCellInput {
 }
 
 impl BreakdownCellInput {
-    /// Cells from scanned responses `(cell key, stored answers JSON, valid)`, each response
-    /// counted exactly as the buckets count it (`ScoreShape::stored_contribution`).
-    ///
-    /// # Errors
-    /// A stored answers text that is not a JSON object (the id-free message names the cell).
-    pub fn from_answers<'a>(
-        shape: &ScoreShape,
-        rows: impl IntoIterator<Item = (Option<String>, &'a str, bool)>,
-    ) -> Result<Vec<BreakdownCellInput>, String> {
-        let mut cells: BTreeMap<Option<String>, BucketCounts> = BTreeMap::new();
-        for (key, answers, valid) in rows {
-            let contribution = shape
-                .stored_contribution(answers, valid)
-                .map_err(|e| format!("stored answers in cell {key:?}: {e}"))?;
-            cells
-                .entry(key)
-                .or_insert_with(|| shape.empty())
-                .add(&contribution);
-        }
-        Ok(cells
-            .into_iter()
-            .map(|(key, counts)| BreakdownCellInput { key, counts })
-            .collect())
-    }
-
     /// The cells of several parts (e.g. agencies) added up by key.
     ///
     /// # Errors
@@ -418,32 +393,32 @@ fn channel_cells(
         .collect()
 }
 
-/// Scanned breakdown cells, estimated (`cell_srs`).
+/// Scanned breakdown cells, estimated (`cell_srs`), on every core (a province has some sixty
+/// procedure fields).
 fn scanned_cells(
     shape: &Arc<ScoreShape>,
     cells: &[BreakdownCellInput],
     dopts: &DomainOptions,
 ) -> Result<Vec<CellEstimate>, EstimateError> {
-    cells
-        .iter()
-        .map(|c| {
-            let s = Strata {
-                shape: shape.clone(),
-                cells: BTreeMap::from([(
-                    (Uuid::nil(), String::new()),
-                    Arc::new(Cell {
-                        counts: c.counts.clone(),
-                        invited: 0,
-                    }),
-                )]),
-            };
-            Ok(CellEstimate {
-                key: c.key.clone(),
-                invited: None,
-                estimate: estimate(&s, Design::CellSrs, dopts)?,
-            })
+    on_all_cores(cells, |c| {
+        let s = Strata {
+            shape: shape.clone(),
+            cells: BTreeMap::from([(
+                (Uuid::nil(), String::new()),
+                Arc::new(Cell {
+                    counts: c.counts.clone(),
+                    invited: 0,
+                }),
+            )]),
+        };
+        Ok(CellEstimate {
+            key: c.key.clone(),
+            invited: None,
+            estimate: estimate(&s, Design::CellSrs, dopts)?,
         })
-        .collect()
+    })
+    .into_iter()
+    .collect()
 }
 
 /// `GET /api/v1/results` from the counts of the request's form version.
