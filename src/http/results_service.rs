@@ -29,11 +29,11 @@ use crate::domain::auth::{Principal, Role};
 use crate::domain::forms::PublishedForm;
 use crate::domain::periods::Period;
 use crate::domain::results::cache::{CacheKey, ViewCache};
-use crate::domain::results::memo::RowKey;
+use crate::domain::results::memo::{Listing, RowKey};
 use crate::domain::results::{
-    self, AgencyRef, Aggregate, Breakdown, BreakdownCellInput, Counts, Design, Dimension,
-    MonthCells, Options, ParScoresView, RankingInput, RankingView, ResultRequest, ResultView,
-    ScannedAnswers, Subject, TrendRequest, TrendView, VersionChoice,
+    self, AgencyRef, AgencyRows, Aggregate, Breakdown, BreakdownCellInput, Counts, Design,
+    Dimension, MonthCells, Options, ParScoresView, RankingInput, RankingView, ResultRequest,
+    ResultView, ScannedAnswers, Subject, TrendRequest, TrendView, VersionChoice,
 };
 use crate::error::{ApiError, FieldError};
 use crate::http::pages::dashboard::OpeningPeriods;
@@ -270,13 +270,15 @@ impl Inputs {
 }
 
 /// The counts of `agencies` in the period, of `form`'s version, as stored, with their
-/// revisions: the revisions come from an index, and the counts only of the agencies with a row
-/// this node has not read at its revision (the others' are in the memo, `results::memo`).
+/// revisions. An agency's rows are taken from the memo's listings while its revision sums in
+/// `inputs` are those they were read at; else its rows and revisions are listed from an index,
+/// and the counts are read only for the agencies with a row whose text this node has not kept
+/// at its revision (`results::memo`).
 async fn load_counts(
     state: &AppState,
     form: &PublishedForm,
-    agencies: &[Uuid],
-    period: &Period,
+    (agencies, period): (&[Uuid], &Period),
+    inputs: &Inputs,
 ) -> Result<Counts, ApiError> {
     let (from, to) = period.month_range();
     let (key, version) = (form.definition.key(), form.definition.version());
@@ -284,54 +286,85 @@ async fn load_counts(
     let row_key =
         |agency, month: &str, channel: &str| RowKey::new(agency, (key, version), month, channel);
     let mut counts = Counts::with_memo(form.score.clone(), memo.clone(), key, version);
-    let mut unread: Vec<Uuid> = Vec::new();
-    let listed =
-        aggregates::bucket_revisions(&state.db, agencies, (key, version), &from, &to).await?;
+
+    let mut to_list: Vec<(Uuid, u64, u64)> = Vec::new();
+    let stored_version = i32::try_from(version).unwrap_or(i32::MAX);
+    for &agency in agencies {
+        // An agency without sums has no rows in these months.
+        let Some(sums) = inputs.sums.agencies.get(&agency) else {
+            continue;
+        };
+        let stamp = hash_of(&(sums.buckets.get(&stored_version), &sums.dossiers));
+        let listing_key = hash_of(&(agency, key, version, &from, &to));
+        match memo.listing(listing_key).filter(|l| l.stamp == stamp) {
+            Some(listing) => counts.add_agency(agency, listing.rows.clone()),
+            None => to_list.push((agency, listing_key, stamp)),
+        }
+    }
+    if to_list.is_empty() {
+        return Ok(counts);
+    }
+    let ids: Vec<Uuid> = to_list.iter().map(|(a, _, _)| *a).collect();
+    let mut rows: HashMap<Uuid, AgencyRows> = HashMap::new();
+    let listed = aggregates::bucket_revisions(&state.db, &ids, (key, version), &from, &to).await?;
     let keys: Vec<(RowKey, i64)> = (listed.iter())
         .map(|(agency, month, channel, revision)| (row_key(*agency, month, channel), *revision))
         .collect();
-    let mut found = Vec::with_capacity(listed.len());
+    let mut unread: Vec<Uuid> = Vec::new();
     for ((agency, month, channel, revision), text) in listed.into_iter().zip(memo.texts(&keys)) {
         match text {
-            Some(text) => found.push((agency, month, channel, revision, text)),
+            Some(text) => (rows.entry(agency).or_default()).add_bucket(
+                (&month, &channel),
+                Some(revision),
+                text,
+            ),
             None => unread.push(agency),
         }
     }
     unread.sort_unstable();
     unread.dedup();
-    let read = if unread.is_empty() {
-        Vec::new()
-    } else {
-        aggregates::buckets(&state.db, &unread, (key, version), &from, &to).await?
-    };
-    for (agency, month, channel, revision, text) in found {
-        if unread.binary_search(&agency).is_err() {
-            counts.add_stored_at(agency, (&month, &channel), revision, text);
+    if !unread.is_empty() {
+        for agency in &unread {
+            rows.remove(agency);
+        }
+        for row in aggregates::buckets(&state.db, &unread, (key, version), &from, &to).await? {
+            let text: Arc<str> = Arc::from(row.counts);
+            let at = (row.period_month.as_str(), row.channel.as_str());
+            memo.keep_text(
+                row_key(row.agency_id, at.0, at.1),
+                row.revision,
+                text.clone(),
+            );
+            (rows.entry(row.agency_id).or_default()).add_bucket(at, Some(row.revision), text);
         }
     }
-    for row in read {
-        let text: Arc<str> = Arc::from(row.counts);
-        memo.keep_text(
-            row_key(row.agency_id, &row.period_month, &row.channel),
-            row.revision,
-            text.clone(),
-        );
-        counts.add_stored_at(
-            row.agency_id,
-            (&row.period_month, &row.channel),
-            row.revision,
-            text,
-        );
-    }
-    for row in aggregates::dossier_counts(&state.db, agencies, key, &from, &to).await? {
-        counts.add_dossiers(
-            row.agency_id,
+    for row in aggregates::dossier_counts(&state.db, &ids, key, &from, &to).await? {
+        (rows.entry(row.agency_id).or_default()).add_dossiers(
             (&row.period_month, &row.channel),
             Some(row.revision),
             row.dossiers,
         );
     }
+    for (agency, listing_key, stamp) in to_list {
+        let rows = Arc::new(rows.remove(&agency).unwrap_or_default());
+        memo.keep_listing(
+            listing_key,
+            Arc::new(Listing {
+                stamp,
+                rows: rows.clone(),
+            }),
+        );
+        counts.add_agency(agency, rows);
+    }
     Ok(counts)
+}
+
+/// A hash of `value` (memo keys and stamps).
+fn hash_of(value: &impl std::hash::Hash) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut h);
+    h.finish()
 }
 
 /// Runs the CPU-bound part of a computation on tokio's blocking pool, off the thread that
@@ -526,7 +559,7 @@ async fn warm_months(
     let ids = members(&subject_of(state, root, true).await?);
     let inputs = Inputs::read(state, form_key, &ids, period).await?;
     let (form, _) = inputs.version(state, current, None)?;
-    let counts = load_counts(state, form, &ids, period).await?;
+    let counts = load_counts(state, form, (&ids, period), &inputs).await?;
     scan(state, form, &counts, &ids, (period, false), Dimension::Mode).await?;
     Ok(())
 }
@@ -614,7 +647,7 @@ async fn compute_result(
         ),
     );
     cached(&state.views.results, key, async {
-        let counts = load_counts(state, form, &ids, &period).await?;
+        let counts = load_counts(state, form, (&ids, &period), &inputs).await?;
         let breakdown = match by {
             None => None,
             Some(Dimension::Channel) => Some(Breakdown::Channel),
@@ -779,7 +812,7 @@ async fn compute_trend(
         ),
     );
     cached(&state.views.trends, key, async {
-        let counts = load_counts(state, form, &ids, &period).await?;
+        let counts = load_counts(state, form, (&ids, &period), &inputs).await?;
         let (form, period) = (form.clone(), period.clone());
         off_thread(move || {
             results::trend(
@@ -861,7 +894,7 @@ async fn compute_ranking(
         ),
     );
     cached(&state.views.rankings, key, async {
-        let counts = load_counts(state, form, &ids, &period).await?;
+        let counts = load_counts(state, form, (&ids, &period), &inputs).await?;
         let (form, period) = (form.clone(), period.clone());
         off_thread(move || {
             results::ranking(
@@ -955,7 +988,7 @@ async fn compute_par_scores(
         ),
     );
     let view = cached(&state.views.par_scores, key, async {
-        let counts = load_counts(state, form, &ids, &period).await?;
+        let counts = load_counts(state, form, (&ids, &period), &inputs).await?;
         let scores = {
             let (form, period, options) = (form.clone(), period.clone(), options.clone());
             let subjects = subjects.clone();

@@ -330,12 +330,22 @@ pub struct InputSums {
     pub buckets: BTreeMap<i32, RevisionSums>,
     /// The dossier counts.
     pub dossiers: RevisionSums,
+    /// The same per agency, for each agency with any row (an agency without is absent).
+    pub agencies: BTreeMap<Uuid, AgencySums>,
+}
+
+/// One agency's part of [`InputSums`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct AgencySums {
+    pub buckets: BTreeMap<i32, RevisionSums>,
+    pub dossiers: RevisionSums,
 }
 
 /// The [`InputSums`] of `agencies` for `form_key` in months `from..=to`: two aggregate queries
-/// per chunk of agencies, answered from the indexes `ix_score_buckets_revision` and
-/// `ix_dossier_counts_revision` alone (no counts are read), so that a result computed earlier
-/// can be recognised as still valid in a few milliseconds even for a thousand agencies.
+/// per chunk of agencies, grouped by agency, answered from the indexes
+/// `ix_score_buckets_revision` and `ix_dossier_counts_revision` alone (no counts are read), so
+/// that a result computed earlier — or one agency's list of rows read earlier — can be
+/// recognised as still valid in a few milliseconds even for a thousand agencies.
 pub async fn input_sums(
     db: &impl ConnectionTrait,
     agencies: &[Uuid],
@@ -348,8 +358,9 @@ pub async fn input_sums(
     const SUM_B: &str = "CAST(SUM(revision % 2147483629) AS BIGINT)";
     let mut out = InputSums::default();
     for chunk in agencies.chunks(AGENCY_CHUNK) {
-        let rows: Vec<(i32, i64, i64, i64)> = score_bucket::Entity::find()
+        let rows: Vec<(Uuid, i32, i64, i64, i64)> = score_bucket::Entity::find()
             .select_only()
+            .column(score_bucket::Column::AgencyId)
             .column(score_bucket::Column::FormVersion)
             .expr_as(Expr::cust(ROWS), "n")
             .expr_as(Expr::cust(SUM_A), "a")
@@ -357,27 +368,36 @@ pub async fn input_sums(
             .filter(score_bucket::Column::AgencyId.is_in(chunk.iter().copied()))
             .filter(score_bucket::Column::FormKey.eq(form_key))
             .filter(score_bucket::Column::PeriodMonth.between(from, to))
+            .group_by(score_bucket::Column::AgencyId)
             .group_by(score_bucket::Column::FormVersion)
             .into_tuple()
             .all(db)
             .await?;
-        for (version, n, a, b) in rows {
+        for (agency, version, n, a, b) in rows {
             out.buckets.entry(version).or_default().add((n, a, b));
+            let mine = out.agencies.entry(agency).or_default();
+            mine.buckets.entry(version).or_default().add((n, a, b));
         }
-        let dossiers: Option<(i64, Option<i64>, Option<i64>)> = dossier_count::Entity::find()
+        let dossiers: Vec<(Uuid, i64, i64, i64)> = dossier_count::Entity::find()
             .select_only()
+            .column(dossier_count::Column::AgencyId)
             .expr_as(Expr::cust(ROWS), "n")
             .expr_as(Expr::cust(SUM_A), "a")
             .expr_as(Expr::cust(SUM_B), "b")
             .filter(dossier_count::Column::AgencyId.is_in(chunk.iter().copied()))
             .filter(dossier_count::Column::FormKey.eq(form_key))
             .filter(dossier_count::Column::PeriodMonth.between(from, to))
+            .group_by(dossier_count::Column::AgencyId)
             .into_tuple()
-            .one(db)
+            .all(db)
             .await?;
-        if let Some((n, a, b)) = dossiers {
-            out.dossiers
-                .add((n, a.unwrap_or_default(), b.unwrap_or_default()));
+        for (agency, n, a, b) in dossiers {
+            out.dossiers.add((n, a, b));
+            out.agencies
+                .entry(agency)
+                .or_default()
+                .dossiers
+                .add((n, a, b));
         }
     }
     Ok(out)

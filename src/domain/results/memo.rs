@@ -20,12 +20,17 @@
 //!   (`scanned::MonthCells`, under `Counts::responses_fingerprint` of that month), and merged
 //!   over a period.
 //!
+//! Beneath them all, the **listing** of an agency's rows over a range of months (which rows, at
+//! which revisions, with their texts: `AgencyRows`) is kept while the agency's revision sums
+//! (`aggregates::input_sums`, per agency) are unchanged, so that a request lists again only
+//! the agencies that have changed, and takes each other agency's rows as one shared value.
+//!
 //! Bounded by an approximate number of bytes (`results.memo_mb`), shared out as 20 % texts,
-//! 10 % cells, 25 % estimates, 20 % merged breakdown cells and 25 % month cells; the least
-//! recently used entries go first. (The province demo — 131 agencies, 24 months — after the
-//! warm-up holds about 40 MB of texts, 21 MB of cells, 45 MB of estimates, 30 MB of merged
-//! breakdown cells and 66 MB of month cells: the default 384 MB holds it, with room for the
-//! periods officers choose next.)
+//! 10 % cells, 20 % estimates, 20 % merged breakdown cells, 25 % month cells and 5 %
+//! listings; the least recently used entries go first. (The province demo — 131 agencies, 24
+//! months — after the warm-up holds about 40 MB of texts, 21 MB of cells, 55 MB of estimates,
+//! 30 MB of merged breakdown cells and 66 MB of month cells: the default 384 MB holds it, with
+//! room for the periods officers choose next.)
 
 use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
@@ -34,10 +39,10 @@ use std::sync::{Arc, Mutex};
 
 use uuid::Uuid;
 
-use super::AgencyCells;
 use super::estimate::Estimate;
 use super::report::BreakdownCellInput;
 use super::scanned::MonthCells;
+use super::{AgencyCells, AgencyRows};
 
 /// One stored score bucket — agency, form key, form version, month, channel — hashed (a
 /// text is found only at its revision too, so two rows would have to collide in both).
@@ -52,6 +57,16 @@ impl RowKey {
     }
 }
 
+/// An agency's rows over a range of months of a form version — which rows, at which
+/// revisions, their texts and its registered-dossier counts — kept under a stamp of the
+/// agency's revision sums, so that a request lists again only the agencies whose rows have
+/// changed.
+#[derive(Debug, Clone)]
+pub struct Listing {
+    pub stamp: u64,
+    pub rows: Arc<AgencyRows>,
+}
+
 /// The per-agency memo (see the module's documentation).
 #[derive(Debug)]
 pub struct Memo {
@@ -60,6 +75,7 @@ pub struct Memo {
     estimates: Lru<u64, Estimate>,
     scanned: Lru<u64, Vec<BreakdownCellInput>>,
     months: Lru<u64, MonthCells>,
+    listings: Lru<u64, Listing>,
 }
 
 impl Memo {
@@ -68,9 +84,10 @@ impl Memo {
         Self {
             texts: Lru::new(bytes / 5),
             cells: Lru::new(bytes / 10),
-            estimates: Lru::new(bytes / 4),
+            estimates: Lru::new(bytes / 5),
             scanned: Lru::new(bytes / 5),
             months: Lru::new(bytes / 4),
+            listings: Lru::new(bytes / 20),
         }
     }
 
@@ -125,10 +142,21 @@ impl Memo {
         self.months.put(key, cells, bytes);
     }
 
+    /// An agency's listing over a range of months, under `key`.
+    pub fn listing(&self, key: u64) -> Option<Arc<Listing>> {
+        self.listings.get(&key)
+    }
+
+    pub fn keep_listing(&self, key: u64, listing: Arc<Listing>) {
+        let bytes = listing.rows.bytes();
+        self.listings.put(key, listing, bytes);
+    }
+
     /// About how many bytes each part holds: texts, cells, estimates, breakdown cells over a
-    /// period, month cells.
-    pub fn bytes(&self) -> [(&'static str, usize); 5] {
+    /// period, month cells, listings.
+    pub fn bytes(&self) -> [(&'static str, usize); 6] {
         [
+            ("listings", self.listings.lock().bytes),
             ("texts", self.texts.lock().bytes),
             ("cells", self.cells.lock().bytes),
             ("estimates", self.estimates.lock().bytes),

@@ -242,15 +242,59 @@ fn in_months<'a, T>(
         .take_while(move |((month, _), _)| month.as_str() <= last)
 }
 
+/// One agency's rows of one form version, as read from storage: built once, then shared by
+/// the counts of every request over the same months while they are unchanged (the memo's
+/// listings), so that a request touches one value per agency, not one per row.
+#[derive(Debug, Clone, Default)]
+pub struct AgencyRows {
+    /// (month, channel) → its buckets as stored (`ScoreShape::add_stored`'s input), decoded
+    /// only when a stratum adds them up, straight into its sums.
+    buckets: ByMonth<Arc<str>>,
+    /// (month, channel) → registered dossiers.
+    dossiers: ByMonth<u64>,
+}
+
+impl AgencyRows {
+    /// Adds one bucket as stored (`month` is `YYYY-MM`), at its stored `revision` if known. A
+    /// bucket that is not of the version makes the results that add it up fail.
+    pub fn add_bucket(
+        &mut self,
+        (month, channel): (&str, &str),
+        revision: Option<i64>,
+        value: Arc<str>,
+    ) {
+        (self.buckets.entry((month.to_owned(), channel.to_owned())))
+            .or_default()
+            .push(Row { revision, value });
+    }
+
+    /// Adds registered dossiers of one month and channel (at the stored row's `revision`, if
+    /// known).
+    pub fn add_dossiers(
+        &mut self,
+        (month, channel): (&str, &str),
+        revision: Option<i64>,
+        dossiers: u64,
+    ) {
+        (self.dossiers.entry((month.to_owned(), channel.to_owned())))
+            .or_default()
+            .push(Row {
+                revision,
+                value: dossiers,
+            });
+    }
+
+    /// About how many bytes its own structure holds (the texts are shared with the memo's).
+    pub fn bytes(&self) -> usize {
+        64 + 96 * (self.buckets.len() + self.dossiers.len())
+    }
+}
+
 /// The counts of one form version, by agency, month and channel, as read from storage.
 #[derive(Debug, Clone)]
 pub struct Counts {
     shape: Arc<ScoreShape>,
-    /// Per agency: (month, channel) → its buckets as stored (`ScoreShape::add_stored`'s input),
-    /// decoded only when a stratum adds them up, straight into its sums.
-    buckets: HashMap<Uuid, ByMonth<Arc<str>>>,
-    /// Per agency: (month, channel) → registered dossiers.
-    dossiers: HashMap<Uuid, ByMonth<u64>>,
+    agencies: HashMap<Uuid, Arc<AgencyRows>>,
     /// Where per-agency cells and estimates are kept between requests, and the form version
     /// they are of.
     memo: Option<(Arc<Memo>, String, u32)>,
@@ -261,10 +305,26 @@ impl Counts {
     pub fn new(shape: Arc<ScoreShape>) -> Self {
         Self {
             shape,
-            buckets: HashMap::new(),
-            dossiers: HashMap::new(),
+            agencies: HashMap::new(),
             memo: None,
         }
+    }
+
+    /// Adds all of `agency`'s rows at once (replacing any added before).
+    pub fn add_agency(&mut self, agency: Uuid, rows: Arc<AgencyRows>) {
+        self.agencies.insert(agency, rows);
+    }
+
+    fn rows_mut(&mut self, agency: Uuid) -> &mut AgencyRows {
+        Arc::make_mut(self.agencies.entry(agency).or_default())
+    }
+
+    fn buckets_of(&self, agency: &Uuid) -> Option<&ByMonth<Arc<str>>> {
+        self.agencies.get(agency).map(|a| &a.buckets)
+    }
+
+    fn dossiers_of(&self, agency: &Uuid) -> Option<&ByMonth<u64>> {
+        self.agencies.get(agency).map(|a| &a.dossiers)
     }
 
     /// Counts of form `key` version `version` whose per-agency cells and estimates are kept in
@@ -306,12 +366,8 @@ impl Counts {
         revision: Option<i64>,
         value: Arc<str>,
     ) {
-        self.buckets
-            .entry(agency)
-            .or_default()
-            .entry((month.to_owned(), channel.to_owned()))
-            .or_default()
-            .push(Row { revision, value });
+        self.rows_mut(agency)
+            .add_bucket((month, channel), revision, value);
     }
 
     /// Adds registered dossiers of one agency, month and channel (at the stored row's
@@ -323,15 +379,8 @@ impl Counts {
         revision: Option<i64>,
         dossiers: u64,
     ) {
-        self.dossiers
-            .entry(agency)
-            .or_default()
-            .entry((month.to_owned(), channel.to_owned()))
-            .or_default()
-            .push(Row {
-                revision,
-                value: dossiers,
-            });
+        self.rows_mut(agency)
+            .add_dossiers((month, channel), revision, dossiers);
     }
 
     /// A hash of `agency`'s rows over months `first..=last` — which rows, at which revisions —
@@ -382,17 +431,17 @@ impl Counts {
             }
             Some(())
         }
-        rows(self.buckets.get(&agency), first, last, &mut h)?;
+        rows(self.buckets_of(&agency), first, last, &mut h)?;
         if with_dossiers {
             0xd0_u8.hash(&mut h);
-            rows(self.dossiers.get(&agency), first, last, &mut h)?;
+            rows(self.dossiers_of(&agency), first, last, &mut h)?;
         }
         Some(h.finish())
     }
 
     /// The months in `first..=last` in which `agency` has score buckets (stored responses).
     pub fn months_with_responses(&self, agency: Uuid, first: &str, last: &str) -> Vec<String> {
-        let mut months: Vec<String> = in_months(self.buckets.get(&agency), first, last)
+        let mut months: Vec<String> = in_months(self.buckets_of(&agency), first, last)
             .map(|((month, _), _)| month.clone())
             .collect();
         months.dedup();
@@ -412,7 +461,7 @@ impl Counts {
             counts: self.shape.empty(),
             invited: 0,
         };
-        for ((month, channel), rows) in self.buckets.get(&agency).into_iter().flatten() {
+        for ((month, channel), rows) in self.buckets_of(&agency).into_iter().flatten() {
             if in_range(month) {
                 let cell = cells.entry(channel).or_insert_with(empty);
                 for row in rows {
@@ -420,7 +469,7 @@ impl Counts {
                 }
             }
         }
-        for ((month, channel), rows) in self.dossiers.get(&agency).into_iter().flatten() {
+        for ((month, channel), rows) in self.dossiers_of(&agency).into_iter().flatten() {
             if in_range(month) {
                 cells.entry(channel).or_insert_with(empty).invited +=
                     rows.iter().map(|r| r.value).sum::<u64>();
