@@ -270,10 +270,12 @@ impl Inputs {
 }
 
 /// The counts of `agencies` in the period, of `form`'s version, as stored, with their
-/// revisions. An agency's rows are taken from the memo's listings while its revision sums in
-/// `inputs` are those they were read at; else its rows and revisions are listed from an index,
-/// and the counts are read only for the agencies with a row whose text this node has not kept
-/// at its revision (`results::memo`).
+/// revisions (and maybe rows of other months, which every use of counts leaves out). An
+/// agency's rows are taken from the memo's listing when it covers the period and its rows'
+/// revision sums in the period are those of `inputs`, read from the database for this request
+/// (the same rows, but for a chance of about 2⁻⁶²); else its rows and revisions are listed from
+/// an index, and the counts are read only for the agencies with a row whose text this node has
+/// not kept at its revision (`results::memo`).
 async fn load_counts(
     state: &AppState,
     form: &PublishedForm,
@@ -287,24 +289,44 @@ async fn load_counts(
         |agency, month: &str, channel: &str| RowKey::new(agency, (key, version), month, channel);
     let mut counts = Counts::with_memo(form.score.clone(), memo.clone(), key, version);
 
-    let mut to_list: Vec<(Uuid, u64, u64)> = Vec::new();
+    // Per agency to list: its listing's key and the months to list (those asked for, widened
+    // to those kept, so that one listing per agency serves every period within them).
+    let mut to_list: Vec<(Uuid, u64, (String, String))> = Vec::new();
     let stored_version = i32::try_from(version).unwrap_or(i32::MAX);
     for &agency in agencies {
         // An agency without sums has no rows in these months.
         let Some(sums) = inputs.sums.agencies.get(&agency) else {
             continue;
         };
-        let stamp = hash_of(&(sums.buckets.get(&stored_version), &sums.dossiers));
-        let listing_key = hash_of(&(agency, key, version, &from, &to));
-        match memo.listing(listing_key).filter(|l| l.stamp == stamp) {
-            Some(listing) => counts.add_agency(agency, listing.rows.clone()),
-            None => to_list.push((agency, listing_key, stamp)),
+        let listing_key = hash_of(&(agency, key, version));
+        let kept = memo.listing(listing_key);
+        let now = (
+            sums.buckets
+                .get(&stored_version)
+                .copied()
+                .unwrap_or_default(),
+            sums.dossiers,
+        );
+        let unchanged = kept.as_ref().is_some_and(|l| holds(l, (&from, &to), now));
+        match kept {
+            Some(listing) if unchanged => counts.add_agency(agency, listing.rows.clone()),
+            Some(l) => {
+                let months = (
+                    l.from.clone().min(from.clone()),
+                    l.to.clone().max(to.clone()),
+                );
+                to_list.push((agency, listing_key, months));
+            }
+            None => to_list.push((agency, listing_key, (from.clone(), to.clone()))),
         }
     }
     if to_list.is_empty() {
         return Ok(counts);
     }
     let ids: Vec<Uuid> = to_list.iter().map(|(a, _, _)| *a).collect();
+    let (from, to) = to_list.iter().fold((from, to), |(f, t), (_, _, (lf, lt))| {
+        (f.min(lf.clone()), t.max(lt.clone()))
+    });
     let mut rows: HashMap<Uuid, AgencyRows> = HashMap::new();
     let listed = aggregates::bucket_revisions(&state.db, &ids, (key, version), &from, &to).await?;
     let keys: Vec<(RowKey, i64)> = (listed.iter())
@@ -345,21 +367,32 @@ async fn load_counts(
             row.dossiers,
         );
     }
-    for (agency, listing_key, stamp) in to_list {
+    for (agency, listing_key, _) in to_list {
         let rows = Arc::new(rows.remove(&agency).unwrap_or_default());
-        memo.keep_listing(
-            listing_key,
-            Arc::new(Listing {
-                stamp,
-                rows: rows.clone(),
-            }),
-        );
+        let listing = Listing {
+            from: from.clone(),
+            to: to.clone(),
+            rows: rows.clone(),
+        };
+        memo.keep_listing(listing_key, Arc::new(listing));
         counts.add_agency(agency, rows);
     }
     Ok(counts)
 }
 
-/// A hash of `value` (memo keys and stamps).
+/// Whether `listing` covers months `from..=to` and holds there the rows whose revision sums
+/// (of score buckets, of dossier counts) the database has now.
+fn holds(
+    listing: &Listing,
+    (from, to): (&str, &str),
+    now: (aggregates::RevisionSums, aggregates::RevisionSums),
+) -> bool {
+    listing.from.as_str() <= from
+        && to <= listing.to.as_str()
+        && listing.rows.sums_in(from, to) == Some(now)
+}
+
+/// A hash of `value` (memo keys).
 fn hash_of(value: &impl std::hash::Hash) -> u64 {
     use std::hash::Hasher;
     let mut h = std::collections::hash_map::DefaultHasher::new();

@@ -305,23 +305,7 @@ pub async fn bucket_revisions(
     Ok(out)
 }
 
-/// Sums over rows that change whenever one of the rows is written: the number of rows and two
-/// sums of their random revisions (modulo two primes near 2³¹, so that they never overflow).
-/// Two equal sums mean, but for a chance of about 2⁻⁶², the same rows as they were.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct RevisionSums {
-    pub rows: i64,
-    pub sum_a: i64,
-    pub sum_b: i64,
-}
-
-impl RevisionSums {
-    fn add(&mut self, (rows, sum_a, sum_b): (i64, i64, i64)) {
-        self.rows += rows;
-        self.sum_a = self.sum_a.wrapping_add(sum_a);
-        self.sum_b = self.sum_b.wrapping_add(sum_b);
-    }
-}
+pub use crate::domain::aggregates::RevisionSums;
 
 /// The state of what a result of `agencies`, a form and months reads, without reading it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -354,8 +338,11 @@ pub async fn input_sums(
     to: &str,
 ) -> Result<InputSums, DbErr> {
     const ROWS: &str = "CAST(COUNT(*) AS BIGINT)";
+    // The moduli of `RevisionSums::MODULI`.
     const SUM_A: &str = "CAST(SUM(revision % 2147483647) AS BIGINT)";
     const SUM_B: &str = "CAST(SUM(revision % 2147483629) AS BIGINT)";
+    const _: () =
+        assert!(RevisionSums::MODULI.0 == 2147483647 && RevisionSums::MODULI.1 == 2147483629);
     let mut out = InputSums::default();
     for chunk in agencies.chunks(AGENCY_CHUNK) {
         let rows: Vec<(Uuid, i32, i64, i64, i64)> = score_bucket::Entity::find()
@@ -374,9 +361,10 @@ pub async fn input_sums(
             .all(db)
             .await?;
         for (agency, version, n, a, b) in rows {
-            out.buckets.entry(version).or_default().add((n, a, b));
+            let sums = RevisionSums::from_sql((n, a, b));
+            out.buckets.entry(version).or_default().merge(&sums);
             let mine = out.agencies.entry(agency).or_default();
-            mine.buckets.entry(version).or_default().add((n, a, b));
+            mine.buckets.entry(version).or_default().merge(&sums);
         }
         let dossiers: Vec<(Uuid, i64, i64, i64)> = dossier_count::Entity::find()
             .select_only()
@@ -392,12 +380,13 @@ pub async fn input_sums(
             .all(db)
             .await?;
         for (agency, n, a, b) in dossiers {
-            out.dossiers.add((n, a, b));
+            let sums = RevisionSums::from_sql((n, a, b));
+            out.dossiers.merge(&sums);
             out.agencies
                 .entry(agency)
                 .or_default()
                 .dossiers
-                .add((n, a, b));
+                .merge(&sums);
         }
     }
     Ok(out)

@@ -57,13 +57,15 @@ impl RowKey {
     }
 }
 
-/// An agency's rows over a range of months of a form version — which rows, at which
-/// revisions, their texts and its registered-dossier counts — kept under a stamp of the
-/// agency's revision sums, so that a request lists again only the agencies whose rows have
-/// changed.
+/// An agency's rows of a form version over the months `from..=to` — which rows, at which
+/// revisions, their texts and its registered-dossier counts — as read at some point. A request
+/// over months within them takes them while their revision sums in its months are those the
+/// database has now (`http::results_service::load_counts`), so that it lists again only the
+/// agencies whose rows have changed.
 #[derive(Debug, Clone)]
 pub struct Listing {
-    pub stamp: u64,
+    pub from: String,
+    pub to: String,
     pub rows: Arc<AgencyRows>,
 }
 

@@ -34,12 +34,12 @@ mod view;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::aggregates::{BucketCounts, BucketError, DissatisfiedRule, ScoreShape};
+use super::aggregates::{BucketCounts, BucketError, DissatisfiedRule, RevisionSums, ScoreShape};
 use crate::stats::{DomainOptions, ReliabilityThresholds};
 use estimate::Estimate;
 use memo::Memo;
@@ -252,7 +252,12 @@ pub struct AgencyRows {
     buckets: ByMonth<Arc<str>>,
     /// (month, channel) → registered dossiers.
     dossiers: ByMonth<u64>,
+    /// Per month, the revision sums of its buckets and of its dossier counts (`None` when a
+    /// row's revision is not known), computed once ([`AgencyRows::sums_in`]).
+    month_sums: OnceLock<Option<MonthSums>>,
 }
+
+type MonthSums = Vec<(String, RevisionSums, RevisionSums)>;
 
 impl AgencyRows {
     /// Adds one bucket as stored (`month` is `YYYY-MM`), at its stored `revision` if known. A
@@ -263,6 +268,7 @@ impl AgencyRows {
         revision: Option<i64>,
         value: Arc<str>,
     ) {
+        self.month_sums = OnceLock::new();
         (self.buckets.entry((month.to_owned(), channel.to_owned())))
             .or_default()
             .push(Row { revision, value });
@@ -276,12 +282,51 @@ impl AgencyRows {
         revision: Option<i64>,
         dossiers: u64,
     ) {
+        self.month_sums = OnceLock::new();
         (self.dossiers.entry((month.to_owned(), channel.to_owned())))
             .or_default()
             .push(Row {
                 revision,
                 value: dossiers,
             });
+    }
+
+    /// The revision sums of its buckets and of its dossier counts in months `first..=last`
+    /// (`None` if a row's revision is not known): what the database has in those months is
+    /// what these rows are when its sums are the same.
+    pub fn sums_in(&self, first: &str, last: &str) -> Option<(RevisionSums, RevisionSums)> {
+        let months = self.month_sums.get_or_init(|| self.month_sums()).as_ref()?;
+        let mut out = (RevisionSums::default(), RevisionSums::default());
+        for (_, buckets, dossiers) in months
+            .iter()
+            .filter(|(m, _, _)| first <= m.as_str() && m.as_str() <= last)
+        {
+            out.0.merge(buckets);
+            out.1.merge(dossiers);
+        }
+        Some(out)
+    }
+
+    fn month_sums(&self) -> Option<MonthSums> {
+        let mut months: BTreeMap<&str, (RevisionSums, RevisionSums)> = BTreeMap::new();
+        for ((month, _), rows) in &self.buckets {
+            for row in rows {
+                let sums = RevisionSums::of_row(row.revision?);
+                months.entry(month).or_default().0.merge(&sums);
+            }
+        }
+        for ((month, _), rows) in &self.dossiers {
+            for row in rows {
+                let sums = RevisionSums::of_row(row.revision?);
+                months.entry(month).or_default().1.merge(&sums);
+            }
+        }
+        Some(
+            months
+                .into_iter()
+                .map(|(m, (b, d))| (m.to_owned(), b, d))
+                .collect(),
+        )
     }
 
     /// About how many bytes its own structure holds (the texts are shared with the memo's).
