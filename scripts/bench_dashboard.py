@@ -103,6 +103,26 @@ csrf = re.search(r'name="csrf_token" value="([^"]+)"', form_html).group(1)
 opener.open(base + "/sign-in", urllib.parse.urlencode(
     {"email": email, "password": password, "csrf_token": csrf}).encode())
 
+def timed(fetch, path, runs):
+    """Times `runs` requests of `path` through `fetch` (ms each); returns them and the last body."""
+    times, body = [], b""
+    for _ in range(runs):
+        t = time.perf_counter()
+        with fetch(path) as res:
+            body = res.read()
+            assert res.status == 200, (path, res.status)
+        times.append((time.perf_counter() - t) * 1000)
+    return times, body
+
+
+def page(path):
+    return opener.open(base + path)
+
+
+def api_get(path):
+    return urllib.request.urlopen(urllib.request.Request(base + path, headers={"Authorization": f"Bearer {key}"}))
+
+
 pages = [
     ("landing (admin)", "/dashboard"),
     ("overview province (subtree mean)", f"/dashboard/agencies/{PROVINCE}?period=2026"),
@@ -127,13 +147,7 @@ pages = [
 # trends, rankings and PAR scores are kept while no response or dossier changes them).
 print(f"{'page':48} {'first ms':>9} {'median ms':>10} {'max ms':>8} {'bytes':>8}")
 for name, path in pages:
-    times = []
-    for run in range(8):
-        t = time.perf_counter()
-        with opener.open(base + path) as res:
-            body = res.read()
-            assert res.status == 200, (path, res.status)
-        times.append((time.perf_counter() - t) * 1000)
+    times, body = timed(page, path, 8)
     rest = times[1:]
     print(f"{name:48} {times[0]:9.1f} {statistics.median(rest):10.1f} {max(rest):8.1f} {len(body):8d}")
 
@@ -141,8 +155,7 @@ for name, path in pages:
 # Each page is computed from the per-agency memo (bucket texts, month cells of the breakdowns)
 # the first time ("first ms"), then kept.
 print(f"{'other periods (first request, then kept)':48} {'first ms':>9} {'median ms':>10}")
-other = [("2025", "last year"), ("2026-Q3", "a quarter"), ("2025-H2", "a half"), ("2026-10", "a month")]
-for period, what in other:
+for period in ["2025", "2026-Q3", "2025-H2", "2026-10"]:  # last year, a quarter, a half, a month
     for name, path in [
         ("overview province", f"/dashboard/agencies/{PROVINCE}?period={period}"),
         ("items province", f"/dashboard/agencies/{PROVINCE}/items?period={period}"),
@@ -151,24 +164,13 @@ for period, what in other:
         ("breakdowns province by mode", f"/dashboard/agencies/{PROVINCE}/breakdowns?period={period}&by=mode"),
         ("breakdowns province by procedure field", f"/dashboard/agencies/{PROVINCE}/breakdowns?period={period}&by=procedure_field"),
     ]:
-        times = []
-        for run in range(4):
-            t = time.perf_counter()
-            with opener.open(base + path) as res:
-                res.read()
-                assert res.status == 200, (path, res.status)
-            times.append((time.perf_counter() - t) * 1000)
+        times, _ = timed(page, path, 4)
         print(f"{period + ' ' + name:48} {times[0]:9.1f} {statistics.median(times[1:]):10.1f}")
 for name, path in [
     ("trend province by quarter", f"/dashboard/agencies/{PROVINCE}/trend?step=quarter"),
     ("trend province, 2025 by month", f"/dashboard/agencies/{PROVINCE}/trend?period=2025&step=month"),
 ]:
-    times = []
-    for run in range(4):
-        t = time.perf_counter()
-        with opener.open(base + path) as res:
-            res.read()
-        times.append((time.perf_counter() - t) * 1000)
+    times, _ = timed(page, path, 4)
     print(f"{name:48} {times[0]:9.1f} {statistics.median(times[1:]):10.1f}")
 
 # The steady state: responses keep arriving. Before each page, one more dossier is registered
@@ -224,12 +226,6 @@ for name, path in [
     ("rankings province", f"/api/v1/rankings?parent={PROVINCE}&form={FORM}&period=2026"),
     ("par scores", f"/api/v1/par/scores?form={FORM}&period=2026"),
 ]:
-    times = []
-    for run in range(8):
-        t = time.perf_counter()
-        req = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {key}"})
-        with urllib.request.urlopen(req) as res:
-            body = res.read()
-        times.append((time.perf_counter() - t) * 1000)
+    times, body = timed(api_get, path, 8)
     rest = times[1:]
     print(f"{name:48} {times[0]:9.1f} {statistics.median(rest):10.1f} {max(rest):8.1f} {len(body):8d}")
