@@ -593,7 +593,15 @@ async fn warm_months(
     let inputs = Inputs::read(state, form_key, &ids, period).await?;
     let (form, _) = inputs.version(state, current, None)?;
     let counts = load_counts(state, form, (&ids, period), &inputs).await?;
-    scan(state, form, &counts, &ids, (period, false), Dimension::Mode).await?;
+    // A quarter at a time: the answers read at once stay a few megabytes.
+    let months: Vec<String> = period.months().map(|m| m.to_string()).collect();
+    for quarter in months.chunks(3) {
+        let (Some(first), Some(last)) = (quarter.first(), quarter.last()) else {
+            continue;
+        };
+        let part = Period::range(first, last).map_err(unexpected)?;
+        scan(state, form, &counts, &ids, (&part, false), Dimension::Mode).await?;
+    }
     Ok(())
 }
 
