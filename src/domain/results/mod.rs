@@ -329,9 +329,13 @@ impl AgencyRows {
         )
     }
 
-    /// About how many bytes its own structure holds (the texts are shared with the memo's).
+    /// About how many bytes it holds, its texts included (which the memo's texts may share:
+    /// counted in both, so that what a listing keeps alive stays within the budget).
     pub fn bytes(&self) -> usize {
-        64 + 96 * (self.buckets.len() + self.dossiers.len())
+        let texts: usize = (self.buckets.values().flatten())
+            .map(|row| row.value.len() + 40)
+            .sum();
+        64 + texts + 96 * (self.buckets.len() + self.dossiers.len())
     }
 }
 
