@@ -289,44 +289,37 @@ async fn load_counts(
         |agency, month: &str, channel: &str| RowKey::new(agency, (key, version), month, channel);
     let mut counts = Counts::with_memo(form.score.clone(), memo.clone(), key, version);
 
-    // Per agency to list: its listing's key and the months to list (those asked for, widened
-    // to those kept, so that one listing per agency serves every period within them).
-    let mut to_list: Vec<(Uuid, u64, (String, String))> = Vec::new();
+    // The agencies to list, and the months to list them over: those asked for, widened to
+    // those of their kept listings, so that one listing per agency serves every period within.
+    let mut to_list: Vec<Uuid> = Vec::new();
+    let (mut list_from, mut list_to) = (from.clone(), to.clone());
     let stored_version = i32::try_from(version).unwrap_or(i32::MAX);
     for &agency in agencies {
         // An agency without sums has no rows in these months.
         let Some(sums) = inputs.sums.agencies.get(&agency) else {
             continue;
         };
-        let listing_key = hash_of(&(agency, key, version));
-        let kept = memo.listing(listing_key);
-        let now = (
-            sums.buckets
-                .get(&stored_version)
-                .copied()
-                .unwrap_or_default(),
-            sums.dossiers,
-        );
-        let unchanged = kept.as_ref().is_some_and(|l| holds(l, (&from, &to), now));
-        match kept {
-            Some(listing) if unchanged => counts.add_agency(agency, listing.rows.clone()),
-            Some(l) => {
-                let months = (
-                    l.from.clone().min(from.clone()),
-                    l.to.clone().max(to.clone()),
-                );
-                to_list.push((agency, listing_key, months));
+        let buckets = sums
+            .buckets
+            .get(&stored_version)
+            .copied()
+            .unwrap_or_default();
+        match memo.listing(agency, (key, version)) {
+            Some(kept) if holds(&kept, (&from, &to), (buckets, sums.dossiers)) => {
+                counts.add_agency(agency, kept.rows.clone());
             }
-            None => to_list.push((agency, listing_key, (from.clone(), to.clone()))),
+            Some(kept) => {
+                list_from = list_from.min(kept.from.clone());
+                list_to = list_to.max(kept.to.clone());
+                to_list.push(agency);
+            }
+            None => to_list.push(agency),
         }
     }
     if to_list.is_empty() {
         return Ok(counts);
     }
-    let ids: Vec<Uuid> = to_list.iter().map(|(a, _, _)| *a).collect();
-    let (from, to) = to_list.iter().fold((from, to), |(f, t), (_, _, (lf, lt))| {
-        (f.min(lf.clone()), t.max(lt.clone()))
-    });
+    let (ids, from, to) = (to_list, list_from, list_to);
     let mut rows: HashMap<Uuid, AgencyRows> = HashMap::new();
     let listed = aggregates::bucket_revisions(&state.db, &ids, (key, version), &from, &to).await?;
     let keys: Vec<(RowKey, i64)> = (listed.iter())
@@ -367,14 +360,14 @@ async fn load_counts(
             row.dossiers,
         );
     }
-    for (agency, listing_key, _) in to_list {
+    for agency in ids {
         let rows = Arc::new(rows.remove(&agency).unwrap_or_default());
         let listing = Listing {
             from: from.clone(),
             to: to.clone(),
             rows: rows.clone(),
         };
-        memo.keep_listing(listing_key, Arc::new(listing));
+        memo.keep_listing(agency, (key, version), Arc::new(listing));
         counts.add_agency(agency, rows);
     }
     Ok(counts)
@@ -390,14 +383,6 @@ fn holds(
     listing.from.as_str() <= from
         && to <= listing.to.as_str()
         && listing.rows.sums_in(from, to) == Some(now)
-}
-
-/// A hash of `value` (memo keys).
-fn hash_of(value: &impl std::hash::Hash) -> u64 {
-    use std::hash::Hasher;
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    value.hash(&mut h);
-    h.finish()
 }
 
 /// Runs the CPU-bound part of a computation on tokio's blocking pool, off the thread that
@@ -600,7 +585,7 @@ async fn warm_months(
             continue;
         };
         let part = Period::range(first, last).map_err(unexpected)?;
-        scan(state, form, &counts, &ids, (&part, false), Dimension::Mode).await?;
+        month_cells(state, form, &counts, &ids, &part).await?;
     }
     Ok(())
 }
@@ -693,7 +678,7 @@ async fn compute_result(
             None => None,
             Some(Dimension::Channel) => Some(Breakdown::Channel),
             Some(dim) => {
-                let cells = scan(state, form, &counts, &ids, (&period, true), dim).await?;
+                let cells = scan(state, form, &counts, &ids, &period, dim).await?;
                 Some(Breakdown::Scanned { by: dim, cells })
             }
         };
@@ -718,102 +703,118 @@ async fn compute_result(
     .await
 }
 
-/// The breakdown cells of `agencies` by mode or procedure field over `period`. Each agency's
-/// cells over the period are kept in the memo while its responses are unchanged; else they are
-/// added up from its months' cells (`results::MonthCells`), of which only the months not kept
-/// at their current revisions are scanned from the responses — both dimensions at once, each
-/// answer parsed once — and kept. With `keep_merged` false (the warm-up) only months are kept.
+/// The breakdown cells of `agencies` by mode or procedure field over `period`: each agency's
+/// cells over the period as kept in the memo while its responses are unchanged, else added up
+/// from its months' cells ([`month_cells`]) and kept.
 async fn scan(
     state: &AppState,
     form: &PublishedForm,
     counts: &Counts,
     agencies: &[Uuid],
-    (period, keep_merged): (&Period, bool),
+    period: &Period,
     dim: Dimension,
 ) -> Result<Vec<BreakdownCellInput>, ApiError> {
     let (from, to) = period.month_range();
     let memo = &state.views.memo;
-    let merged_what = ("scanned", format!("{dim:?}"));
+    let what = ("scanned", format!("{dim:?}"));
     let mut parts: Vec<Arc<Vec<BreakdownCellInput>>> = Vec::new();
-    // Per agency to merge: its key over the period and its months' cells (kept or scanned).
-    let mut pending: Vec<(Option<u64>, Vec<Arc<MonthCells>>)> = Vec::new();
-    // The months to scan: (position in `pending`, agency, month, key).
-    let mut unread: Vec<(usize, Uuid, String, Option<u64>)> = Vec::new();
+    let mut missing: Vec<(Uuid, Option<u64>)> = Vec::new();
     for &agency in agencies {
-        let key = counts.responses_fingerprint(agency, (&from, &to), &merged_what);
-        if let Some(cells) = key.and_then(|k| memo.scanned(k)) {
-            parts.push(cells);
-            continue;
-        }
-        let mut months = Vec::new();
-        for month in counts.months_with_responses(agency, &from, &to) {
-            let month_key = counts.responses_fingerprint(agency, (&month, &month), &"month cells");
-            match month_key.and_then(|k| memo.month_cells(k)) {
-                Some(cells) => months.push(cells),
-                None => unread.push((pending.len(), agency, month, month_key)),
-            }
-        }
-        pending.push((key, months));
-    }
-    if !unread.is_empty() {
-        let mut ids: Vec<Uuid> = unread.iter().map(|u| u.1).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let (first, last) = unread
-            .iter()
-            .fold((&to, &from), |(lo, hi), u| (lo.min(&u.2), hi.max(&u.2)));
-        let rows = breakdowns::rows(
-            &state.db,
-            &ids,
-            (form.definition.key(), form.definition.version()),
-            (first, last),
-        )
-        .await?;
-        let shape = form.score.clone();
-        let scanned = off_thread(move || {
-            let mut by_month: HashMap<(Uuid, &str), Vec<ScannedAnswers>> = HashMap::new();
-            for r in &rows {
-                (by_month
-                    .entry((r.agency_id, r.period_month.as_str()))
-                    .or_default())
-                .push(ScannedAnswers {
-                    mode: &r.mode,
-                    procedure_field: r.procedure_field.as_deref(),
-                    answers: &r.answers,
-                    valid: r.valid,
-                });
-            }
-            let scanned = results::on_all_cores(&unread, |(at, agency, month, key)| {
-                let answers = by_month.get(&(*agency, month.as_str()));
-                let cells = MonthCells::scan(&shape, answers.into_iter().flatten().copied())?;
-                Ok((*at, *key, Arc::new(cells)))
-            });
-            scanned.into_iter().collect::<Result<Vec<_>, String>>()
-        })
-        .await?;
-        for (at, key, cells) in scanned {
-            if let Some(key) = key {
-                memo.keep_month_cells(key, cells.clone());
-            }
-            pending[at].1.push(cells);
+        let key = counts.responses_fingerprint(agency, (&from, &to), &what);
+        match key.and_then(|k| memo.scanned(k)) {
+            Some(cells) => parts.push(cells),
+            None => missing.push((agency, key)),
         }
     }
+    let ids: Vec<Uuid> = missing.iter().map(|(a, _)| *a).collect();
+    let months = month_cells(state, form, counts, &ids, period).await?;
     let shape = form.score.clone();
     let merged = off_thread(move || {
-        let merged = results::on_all_cores(&pending, |(key, months)| {
-            let cells = results::merge_months(&shape, months.iter().map(|m| m.as_ref()), dim)?;
-            Ok::<_, BucketError>((*key, Arc::new(cells)))
+        let merged = results::on_all_cores(&months, |months| {
+            results::merge_months(&shape, months.iter().map(|m| m.as_ref()), dim).map(Arc::new)
         });
-        merged.into_iter().collect::<Result<Vec<_>, _>>()
+        merged.into_iter().collect::<Result<Vec<_>, BucketError>>()
     })
     .await?;
-    for (key, cells) in merged {
-        if let Some(key) = key.filter(|_| keep_merged) {
+    for ((_, key), cells) in missing.into_iter().zip(merged) {
+        if let Some(key) = key {
             memo.keep_scanned(key, cells.clone());
         }
         parts.push(cells);
     }
     BreakdownCellInput::merged(&form.score, parts.iter().map(|p| p.as_slice())).map_err(unexpected)
+}
+
+/// The breakdown cells of each of `agencies`' months in `period` that has responses
+/// (`results::MonthCells`), in the order of `agencies`: as kept in the memo at the month's
+/// current revisions, else scanned from the responses — both dimensions at once, each answer
+/// parsed once — and kept.
+async fn month_cells(
+    state: &AppState,
+    form: &PublishedForm,
+    counts: &Counts,
+    agencies: &[Uuid],
+    period: &Period,
+) -> Result<Vec<Vec<Arc<MonthCells>>>, ApiError> {
+    let (from, to) = period.month_range();
+    let memo = &state.views.memo;
+    let mut out: Vec<Vec<Arc<MonthCells>>> = vec![Vec::new(); agencies.len()];
+    // The months to scan: (position in `agencies`, agency, month, key).
+    let mut unread: Vec<(usize, Uuid, String, Option<u64>)> = Vec::new();
+    for (at, &agency) in agencies.iter().enumerate() {
+        for month in counts.months_with_responses(agency, &from, &to) {
+            let key = counts.responses_fingerprint(agency, (&month, &month), &"month cells");
+            match key.and_then(|k| memo.month_cells(k)) {
+                Some(cells) => out[at].push(cells),
+                None => unread.push((at, agency, month, key)),
+            }
+        }
+    }
+    if unread.is_empty() {
+        return Ok(out);
+    }
+    let mut ids: Vec<Uuid> = unread.iter().map(|u| u.1).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let (first, last) = unread
+        .iter()
+        .fold((&to, &from), |(lo, hi), u| (lo.min(&u.2), hi.max(&u.2)));
+    let rows = breakdowns::rows(
+        &state.db,
+        &ids,
+        (form.definition.key(), form.definition.version()),
+        (first, last),
+    )
+    .await?;
+    let shape = form.score.clone();
+    let scanned = off_thread(move || {
+        let mut by_month: HashMap<(Uuid, &str), Vec<ScannedAnswers>> = HashMap::new();
+        for r in &rows {
+            (by_month
+                .entry((r.agency_id, r.period_month.as_str()))
+                .or_default())
+            .push(ScannedAnswers {
+                mode: &r.mode,
+                procedure_field: r.procedure_field.as_deref(),
+                answers: &r.answers,
+                valid: r.valid,
+            });
+        }
+        let scanned = results::on_all_cores(&unread, |(at, agency, month, key)| {
+            let answers = by_month.get(&(*agency, month.as_str()));
+            let cells = MonthCells::scan(&shape, answers.into_iter().flatten().copied())?;
+            Ok((*at, *key, Arc::new(cells)))
+        });
+        scanned.into_iter().collect::<Result<Vec<_>, String>>()
+    })
+    .await?;
+    for (at, key, cells) in scanned {
+        if let Some(key) = key {
+            memo.keep_month_cells(key, cells.clone());
+        }
+        out[at].push(cells);
+    }
+    Ok(out)
 }
 
 /// The SIPAS index and each top-level node per month, quarter or year, with the change from

@@ -56,6 +56,12 @@ impl RowKey {
         (agency, form_key, version, month, channel).hash(&mut h);
         RowKey(h.finish())
     }
+
+    /// The key of all of `agency`'s rows of a form version, its listing's: no stored row has
+    /// an empty month.
+    fn all_rows(agency: Uuid, form: (&str, u32)) -> Self {
+        Self::new(agency, form, "", "")
+    }
 }
 
 /// An agency's rows of a form version over the months `from..=to` — which rows, at which
@@ -78,7 +84,7 @@ pub struct Memo {
     estimates: Lru<u64, Estimate>,
     scanned: Lru<u64, Vec<BreakdownCellInput>>,
     months: Lru<u64, MonthCells>,
-    listings: Lru<u64, Listing>,
+    listings: Lru<RowKey, Listing>,
 }
 
 impl Memo {
@@ -145,14 +151,15 @@ impl Memo {
         self.months.put(key, cells, bytes);
     }
 
-    /// An agency's listing over a range of months, under `key`.
-    pub fn listing(&self, key: u64) -> Option<Arc<Listing>> {
-        self.listings.get(&key)
+    /// The listing kept of `agency`'s rows of a form version (one per agency and version).
+    pub fn listing(&self, agency: Uuid, form: (&str, u32)) -> Option<Arc<Listing>> {
+        self.listings.get(&RowKey::all_rows(agency, form))
     }
 
-    pub fn keep_listing(&self, key: u64, listing: Arc<Listing>) {
+    /// Keeps `listing` as `agency`'s of a form version, in place of any kept before.
+    pub fn keep_listing(&self, agency: Uuid, form: (&str, u32), listing: Arc<Listing>) {
         let bytes = listing.rows.bytes();
-        self.listings.put(key, listing, bytes);
+        (self.listings).put(RowKey::all_rows(agency, form), listing, bytes);
     }
 
     /// About how many bytes each part holds: texts, cells, estimates, breakdown cells over a
@@ -277,11 +284,16 @@ mod tests {
         };
         // Listings get a fifth of the budget, and no entry may take over a quarter of it.
         let small = Memo::new(150_000);
-        small.keep_listing(1, listing(&rows));
-        assert!(small.listing(1).is_none(), "10 kB of text is over 7.5 kB");
+        let (agency, form) = (Uuid::nil(), ("sipas-2017", 1));
+        small.keep_listing(agency, form, listing(&rows));
+        assert!(
+            small.listing(agency, form).is_none(),
+            "10 kB of text is over 7.5 kB"
+        );
         let large = Memo::new(1_000_000);
-        large.keep_listing(1, listing(&rows));
-        assert!(large.listing(1).is_some());
+        large.keep_listing(agency, form, listing(&rows));
+        assert!(large.listing(agency, form).is_some());
+        assert!(large.listing(agency, ("sipas-2017", 2)).is_none());
     }
 
     #[test]

@@ -393,30 +393,8 @@ impl Counts {
     /// Adds one bucket as stored (`month` is `YYYY-MM`). A bucket that is not of the version
     /// makes the results that add it up fail with [`BucketError`].
     pub fn add_stored(&mut self, agency: Uuid, month: &str, channel: &str, text: String) {
-        self.add_bucket(agency, month, channel, None, Arc::from(text));
-    }
-
-    /// Adds one bucket as stored, at its stored `revision`.
-    pub fn add_stored_at(
-        &mut self,
-        agency: Uuid,
-        (month, channel): (&str, &str),
-        revision: i64,
-        text: Arc<str>,
-    ) {
-        self.add_bucket(agency, month, channel, Some(revision), text);
-    }
-
-    fn add_bucket(
-        &mut self,
-        agency: Uuid,
-        month: &str,
-        channel: &str,
-        revision: Option<i64>,
-        value: Arc<str>,
-    ) {
         self.rows_mut(agency)
-            .add_bucket((month, channel), revision, value);
+            .add_bucket((month, channel), None, Arc::from(text));
     }
 
     /// Adds registered dossiers of one agency, month and channel (at the stored row's
@@ -505,24 +483,19 @@ impl Counts {
         last: &str,
     ) -> Result<AgencyCells, BucketError> {
         let mut cells: BTreeMap<&str, Cell> = BTreeMap::new();
-        let in_range = |m: &str| first <= m && m <= last;
         let empty = || Cell {
             counts: self.shape.empty(),
             invited: 0,
         };
-        for ((month, channel), rows) in self.buckets_of(&agency).into_iter().flatten() {
-            if in_range(month) {
-                let cell = cells.entry(channel).or_insert_with(empty);
-                for row in rows {
-                    self.shape.add_stored(&row.value, &mut cell.counts)?;
-                }
+        for ((_, channel), rows) in in_months(self.buckets_of(&agency), first, last) {
+            let cell = cells.entry(channel).or_insert_with(empty);
+            for row in rows {
+                self.shape.add_stored(&row.value, &mut cell.counts)?;
             }
         }
-        for ((month, channel), rows) in self.dossiers_of(&agency).into_iter().flatten() {
-            if in_range(month) {
-                cells.entry(channel).or_insert_with(empty).invited +=
-                    rows.iter().map(|r| r.value).sum::<u64>();
-            }
+        for ((_, channel), rows) in in_months(self.dossiers_of(&agency), first, last) {
+            cells.entry(channel).or_insert_with(empty).invited +=
+                rows.iter().map(|r| r.value).sum::<u64>();
         }
         Ok(cells
             .into_iter()
