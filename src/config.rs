@@ -204,13 +204,17 @@ impl ResponseSettings {
     }
 }
 
-/// Secrets; every key optional.
+/// The server secret; every key optional. Never kept in the database (`secret_key`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SecuritySettings {
-    /// The secret survey tokens are derived with (at least 32 characters). Unset: 32 random
-    /// bytes are generated once and kept in the database (`server_secrets`).
+    /// The secret survey tokens (and receipts, answer digests, sealed codes) are derived with:
+    /// at least 32 characters, or `hex:` and the hex of at least 32 bytes. Unset: read from
+    /// `key_file`.
     pub token_secret: Option<SecretString>,
+    /// The file holding the secret when `token_secret` is unset. Unset: `secret.key` beside the
+    /// SQLite database file (`data/secret.key` on PostgreSQL), created on first start on SQLite.
+    pub key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -449,15 +453,17 @@ impl Settings {
             );
         }
         if let Some(secret) = &self.security.token_secret
-            && secret.expose_secret().len() < crate::domain::tokens::MIN_SECRET_BYTES
+            && let Err(reason) = crate::secret_key::secret_from_text(secret.expose_secret())
         {
-            return invalid(
-                "security.token_secret",
-                format!(
-                    "must be at least {} characters long (e.g. `openssl rand -hex 32`)",
-                    crate::domain::tokens::MIN_SECRET_BYTES
-                ),
-            );
+            return invalid("security.token_secret", reason);
+        }
+        if self
+            .security
+            .key_file
+            .as_ref()
+            .is_some_and(|path| path.as_os_str().is_empty())
+        {
+            return invalid("security.key_file", "must not be empty".into());
         }
         if self.email.from.parse::<lettre::message::Mailbox>().is_err() {
             return invalid(

@@ -15,6 +15,7 @@ pub mod export;
 pub mod http;
 pub mod maintenance;
 pub mod persistence;
+pub mod secret_key;
 pub mod startup;
 pub mod state;
 pub mod stats;

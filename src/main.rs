@@ -151,7 +151,7 @@ async fn serve_demo(
     scale: sipas::cli::DemoScale,
 ) -> anyhow::Result<Option<commands::demo::DemoReport>> {
     if settings.database.migrate_on_start {
-        persistence::migrate_up(db).await?;
+        persistence::migrate_up(db, settings).await?;
     }
     if commands::demo::is_loaded(db).await? {
         eprintln!(
@@ -177,7 +177,7 @@ async fn serve_demo(
 async fn open(settings: &Settings) -> anyhow::Result<sea_orm::DatabaseConnection> {
     let db = persistence::connect(&settings.database).await?;
     if settings.database.migrate_on_start {
-        persistence::migrate_up(&db).await?;
+        persistence::migrate_up(&db, settings).await?;
     }
     Ok(db)
 }

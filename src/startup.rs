@@ -13,7 +13,6 @@ use sea_orm::{DatabaseConnection, TransactionTrait};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::config::Settings;
-use crate::domain::digest;
 use crate::domain::forms::{FormCatalog, FormStatus, PublishedForms};
 use crate::domain::tokens::TokenKey;
 use crate::email::Mailer;
@@ -24,7 +23,6 @@ use crate::http::ratelimit::SurveyLookupLimiter;
 use crate::persistence;
 use crate::persistence::forms::{self, FormFile};
 use crate::persistence::responses::ResponseWriter;
-use crate::persistence::secrets;
 use crate::state::{AppState, ResultViews};
 
 /// A built, bound, not yet running server.
@@ -53,13 +51,15 @@ impl Application {
 
     /// Builds the server on an open database (tests pass their own).
     pub async fn build_with_db(settings: Settings, db: DatabaseConnection) -> anyhow::Result<Self> {
+        // The secret first: on PostgreSQL without one the start is refused before anything in
+        // the database changes (and a secret still kept there is moved out before migrating).
+        let token_key = token_key(&db, &settings).await?;
         if settings.database.migrate_on_start {
-            persistence::migrate_up(&db)
+            persistence::migrate_up(&db, &settings)
                 .await
                 .context("applying database migrations")?;
         }
         let forms = publish_forms(&db, &settings.forms.dir).await?;
-        let token_key = token_key(&db, &settings).await?;
         let listener = TcpListener::bind(&settings.server.bind)
             .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
         let addr = listener.local_addr()?;
@@ -256,24 +256,8 @@ pub async fn load_forms(db: &DatabaseConnection) -> anyhow::Result<PublishedForm
     Ok(published_forms)
 }
 
-/// The survey-token key: `security.token_secret` when configured, otherwise the secret kept in
-/// the database (generated on the first start).
+/// The server-secret key of every command that derives tokens (serve, `sipas demo`,
+/// `sipas responses import`): see `secret_key` for where it comes from.
 pub async fn token_key(db: &DatabaseConnection, settings: &Settings) -> anyhow::Result<TokenKey> {
-    use secrecy::ExposeSecret;
-    let secret = match &settings.security.token_secret {
-        Some(secret) => secret.expose_secret().as_bytes().to_vec(),
-        None => {
-            // Generated on every start but stored only on the first: cheap, and it keeps the
-            // insert a single statement that concurrent nodes can race on safely.
-            let fresh = TokenKey::generate_secret()
-                .map_err(|e| anyhow::anyhow!("cannot generate the survey-token secret: {e}"))?;
-            let stored =
-                secrets::get_or_create(db, secrets::SURVEY_TOKEN_SECRET, digest::to_hex(&fresh))
-                    .await
-                    .context("reading the survey-token secret")?;
-            digest::from_hex(&stored)
-                .context("the stored survey-token secret is not hexadecimal")?
-        }
-    };
-    TokenKey::new(secret).context("security.token_secret")
+    crate::secret_key::token_key(db, settings).await
 }

@@ -24,7 +24,7 @@ use crate::persistence;
 pub async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<()> {
     let db = persistence::connect(&settings.database).await?;
     match action {
-        MigrateAction::Up => migration::Migrator::up(&db, None).await?,
+        MigrateAction::Up => persistence::migrate_up(&db, settings).await?,
         MigrateAction::Down { steps } => migration::Migrator::down(&db, Some(steps)).await?,
         MigrateAction::Status => {
             for m in migration::Migrator::get_migration_with_status(&db).await? {

@@ -12,7 +12,6 @@ mod entities;
 pub mod forms;
 pub mod outbox;
 pub mod responses;
-pub mod secrets;
 pub mod sessions;
 pub mod users;
 
@@ -23,7 +22,7 @@ use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use secrecy::ExposeSecret;
 
-use crate::config::{DatabaseSettings, sqlite_file};
+use crate::config::{DatabaseSettings, Settings, sqlite_file};
 
 /// Opens a pool for `settings.url`. For a SQLite file it first creates the folder, then opens the
 /// database in WAL mode with `synchronous = FULL` (an acknowledged write survives a power cut) and
@@ -123,9 +122,12 @@ pub async fn dedicated(db: &DatabaseConnection) -> Result<DatabaseConnection, Db
     }
 }
 
-/// Applies every pending migration.
-pub async fn migrate_up(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+/// Applies every pending migration, after moving a server secret that an older version kept in
+/// the database out of it (a migration drops its table; `secret_key`).
+pub async fn migrate_up(db: &DatabaseConnection, settings: &Settings) -> anyhow::Result<()> {
+    crate::secret_key::move_out_of_database(db, settings).await?;
+    Migrator::up(db, None).await?;
+    Ok(())
 }
 
 /// Whether the database answers and has every migration this binary knows applied.

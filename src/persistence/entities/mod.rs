@@ -9,7 +9,6 @@ pub mod form_version;
 pub mod outbox;
 pub mod response;
 pub mod score_bucket;
-pub mod server_secret;
 pub mod session;
 pub mod sign_in_throttle;
 pub mod user;
