@@ -113,7 +113,18 @@ pub struct TestApp {
     _database: Option<TestDatabase>,
 }
 
-/// Settings for tests: the compiled-in defaults (no files, no environment), port 0, one worker.
+/// The server secret of test runs on PostgreSQL, where a node refuses to start without one (on
+/// SQLite the tests use what a zero-config start uses: a secret for the process, or a key file
+/// beside the database file).
+pub const PG_TEST_SECRET: &str = "test-secret-of-every-node-0123456789abcdef";
+
+/// Whether the tests run on PostgreSQL (`TEST_DATABASE_URL` set).
+pub fn on_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|url| !url.is_empty())
+}
+
+/// Settings for tests: the compiled-in defaults (no files, no environment), port 0, one worker;
+/// on PostgreSQL [`PG_TEST_SECRET`].
 pub fn test_settings(database_url: &str) -> Settings {
     let mut settings = Settings::defaults().expect("defaults");
     settings.server.bind = "127.0.0.1:0".into();
@@ -121,6 +132,9 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.server.shutdown_timeout_secs = 1;
     settings.database.url = database_url.to_owned().into();
     settings.email.transport = sipas::config::EmailTransport::Stub;
+    if on_postgres() {
+        settings.security.token_secret = Some(PG_TEST_SECRET.into());
+    }
     settings
 }
 
@@ -173,6 +187,31 @@ async fn spawn_app_on(
             .expect("client"),
         db,
         _database: database,
+    }
+}
+
+/// Starts the application with `settings` on `db`, an open connection to `database` that the
+/// test prepared (an in-memory SQLite database exists only inside that connection).
+pub async fn spawn_app_on_db(
+    database: TestDatabase,
+    db: DatabaseConnection,
+    settings: Settings,
+) -> TestApp {
+    LazyLock::force(&TRACING);
+    let app = Application::build_with_db(settings, db)
+        .await
+        .expect("build the app");
+    let address = format!("http://{}", app.local_addr());
+    let db = app.db().clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        db,
+        _database: Some(database),
     }
 }
 

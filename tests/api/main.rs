@@ -20,4 +20,5 @@ mod process;
 mod responses;
 mod results;
 mod scores;
+mod secrets;
 mod surveys;

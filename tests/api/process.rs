@@ -24,13 +24,17 @@ pub fn workdir() -> PathBuf {
     dir
 }
 
-/// `sipas` with a clean environment (only PATH) in `dir`.
+/// `sipas` with a clean environment (only PATH, and on PostgreSQL the secret every node must
+/// be given, the same as the in-process app's) in `dir`.
 pub fn sipas(dir: &Path) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.current_dir(dir)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .stdin(Stdio::null());
+    if crate::helpers::on_postgres() {
+        cmd.env("APP_SECURITY__TOKEN_SECRET", crate::helpers::PG_TEST_SECRET);
+    }
     cmd
 }
 

@@ -1,6 +1,6 @@
 //! `GET /api/v1/surveys/{token}` as a citizen's browser sees it: the survey of a registered
 //! dossier, unknown (404), closed (410) and rate-limited (429) tokens; and the token secret
-//! that restarts and other nodes share.
+//! that commands in the same process share.
 
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
@@ -142,11 +142,12 @@ async fn guessing_tokens_is_rate_limited_per_client() {
 }
 
 #[tokio::test]
-async fn the_generated_token_secret_is_kept_in_the_database() {
+async fn commands_in_the_same_process_derive_the_same_tokens() {
     let app = spawn_app().await;
     let reg = registered(&app, "S-7", json!({})).await;
     let id = id_of(&reg);
-    // What another node (or this one after a restart) on the same database derives.
+    // What a command in this process derives (on in-memory SQLite the secret lives as long as
+    // the process; key files and restarts: `secrets.rs`).
     let settings = crate::helpers::test_settings("sqlite::memory:");
     let key = sipas::startup::token_key(&app.db, &settings).await.unwrap();
     assert_eq!(key.derive(id).expose(), reg["survey_token"]);
