@@ -3,7 +3,8 @@
 //! A token is not random per registration but **derived**: the first 24 bytes of
 //! HMAC-SHA-256(server secret, `"sipas-survey-token/v1" ‖ dossier id`), written in unpadded
 //! base64url (32 characters, 192 bits). The server secret is 256 bits from the operating system's
-//! random number generator (or configured), so tokens are as unguessable as random ones, yet:
+//! random number generator (or configured); it lives in the configuration or a key file, never in
+//! the database (`crate::secret_key`). So tokens are as unguessable as random ones, yet:
 //! - an idempotent re-registration returns the same token without the token being stored;
 //! - the database holds only SHA-256(token) ([`TokenHash`]) for lookups, so a copy of the
 //!   database does not contain a single working survey link.
