@@ -67,6 +67,11 @@ pub enum Command {
         #[command(subcommand)]
         action: ScoresAction,
     },
+    /// Publication by closed month: list the closed months, or close one early.
+    Months {
+        #[command(subcommand)]
+        action: MonthsAction,
+    },
     /// Enter questionnaires collected on paper, at a kiosk or by phone.
     Responses {
         #[command(subcommand)]
@@ -134,6 +139,18 @@ fn parse_month(raw: &str) -> Result<(i32, u32), String> {
 pub enum DemoScale {
     Small,
     Province,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum MonthsAction {
+    /// List the closed months (month, closed at, why), oldest first, tab-separated.
+    List,
+    /// Close a month that has ended, and every earlier open month, before their links expire:
+    /// their answers are published and their links still open stop working.
+    Close {
+        /// `YYYY-MM`.
+        month: String,
+    },
 }
 
 #[derive(Debug, Subcommand, Clone, Copy)]

@@ -4,6 +4,7 @@
 //! `export` → `persistence`, `domain`; `persistence` → `domain`. `domain` and `stats` import
 //! neither actix nor sea-orm; `export` no actix.
 
+pub mod app;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use sipas::cli::{
-    AgenciesAction, Cli, Command, KeysAction, MigrateAction, ResponsesAction, ScoresAction,
-    UsersAction,
+    AgenciesAction, Cli, Command, KeysAction, MigrateAction, MonthsAction, ResponsesAction,
+    ScoresAction, UsersAction,
 };
 use sipas::commands::responses::ResponseImport;
 use sipas::commands::{self, ImportError};
@@ -88,6 +88,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Users { action } => {
             let db = open(&settings).await?;
             let result = users(&db, action).await;
+            db.close().await?;
+            result
+        }
+        Command::Months { action } => {
+            let db = open(&settings).await?;
+            let result = match action {
+                MonthsAction::List => commands::months::list(&db).await.map(|out| print!("{out}")),
+                MonthsAction::Close { month } => {
+                    commands::months::close(&db, &settings, &month).await.map(|c| {
+                        eprintln!(
+                            "closed {} month(s): {} answers published, {} open links ended; published through {}",
+                            c.months.len(),
+                            c.published,
+                            c.links_ended,
+                            c.published_through.map(|m| m.to_string()).unwrap_or_else(|| "-".into())
+                        );
+                    })
+                }
+            };
             db.close().await?;
             result
         }

@@ -4,28 +4,58 @@
 //! sealed in the transaction that stores the response; e-mail addresses of expired links are
 //! erased by the outbox worker.) Each pass also deletes officer sessions that have ended and
 //! failed-sign-in counters that no longer matter (`purge_accounts`). Safe to run on every node at
-//! once.
+//! once. Each pass first closes the months whose links have all expired (`app::months`), which
+//! publishes their answers.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
 
+use crate::app::months::{self, Shapes};
 use crate::config::AccountSettings;
 use crate::domain::tokens::TokenKey;
 use crate::persistence::{dossiers, sessions, users};
 
-/// Runs [`round`] and [`purge_accounts`] every `interval` until the task is aborted.
-pub async fn run(
-    db: DatabaseConnection,
-    token_key: TokenKey,
-    interval: Duration,
-    accounts: AccountSettings,
-) {
+/// What the maintenance task works with.
+pub struct Maintenance {
+    pub db: DatabaseConnection,
+    pub token_key: TokenKey,
+    pub interval: Duration,
+    pub accounts: AccountSettings,
+    /// For folding the answers of a month that closes.
+    pub shapes: Shapes,
+    /// `surveys.token_ttl_days`: a month closes this long after its end.
+    pub ttl_days: u32,
+}
+
+/// Runs [`close_expired`](months::close_expired), [`round`] and [`purge_accounts`] every
+/// `interval` until the task is aborted.
+pub async fn run(m: Maintenance) {
+    let Maintenance {
+        db,
+        token_key,
+        interval,
+        accounts,
+        shapes,
+        ttl_days,
+    } = m;
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        // (The start closed the months due then: `startup`.)
+        match months::close_expired(&db, &shapes, ttl_days, Utc::now()).await {
+            Ok(closed) if !closed.months.is_empty() => {
+                tracing::info!(
+                    months = closed.months.len(),
+                    published = closed.published,
+                    "months closed by expiry"
+                );
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "closing expired months failed"),
+        }
         match round(&db, &token_key, Utc::now()).await {
             Ok(0) => {}
             Ok(sealed) => tracing::info!(sealed, "expired dossiers sealed"),

@@ -60,6 +60,16 @@ impl Application {
                 .context("applying database migrations")?;
         }
         let forms = publish_forms(&db, &settings.forms.dir).await?;
+        // Before serving: the months whose links have all expired meanwhile are published
+        // before the first request reads results (later, the maintenance task closes them).
+        crate::app::months::close_expired(
+            &db,
+            &crate::app::months::Shapes::of(&forms),
+            settings.surveys.token_ttl_days,
+            chrono::Utc::now(),
+        )
+        .await
+        .context("closing the months whose links have expired")?;
         let listener = TcpListener::bind(&settings.server.bind)
             .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
         let addr = listener.local_addr()?;
@@ -97,12 +107,14 @@ impl Application {
             public_base_url: state.public_base_url.clone(),
         });
         let email_worker = tokio::spawn(worker.run());
-        let sealer = tokio::spawn(crate::maintenance::run(
-            db.clone(),
-            state.token_key.clone(),
-            Duration::from_secs(state.settings.surveys.seal_interval_secs),
-            state.settings.accounts.clone(),
-        ));
+        let sealer = tokio::spawn(crate::maintenance::run(crate::maintenance::Maintenance {
+            db: db.clone(),
+            token_key: state.token_key.clone(),
+            interval: Duration::from_secs(state.settings.surveys.seal_interval_secs),
+            accounts: state.settings.accounts.clone(),
+            shapes: crate::app::months::Shapes::of(&state.forms),
+            ttl_days: state.settings.surveys.token_ttl_days,
+        }));
         let refresher = match state.settings.results.refresh_interval_secs {
             0 => None,
             secs => Some(tokio::spawn(http::results_service::refresh(

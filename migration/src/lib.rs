@@ -15,6 +15,7 @@ mod m20261122_000700_create_score_buckets;
 mod m20261122_000800_create_users;
 mod m20261203_000900_index_responses_for_export;
 mod m20261203_001000_score_bucket_revisions;
+mod m20261205_001100_publish_by_closed_month;
 mod m20261205_001200_drop_server_secrets;
 
 /// Every migration, oldest first.
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000800_create_users::Migration),
             Box::new(m20261203_000900_index_responses_for_export::Migration),
             Box::new(m20261203_001000_score_bucket_revisions::Migration),
+            Box::new(m20261205_001100_publish_by_closed_month::Migration),
             Box::new(m20261205_001200_drop_server_secrets::Migration),
         ]
     }

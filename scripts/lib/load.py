@@ -225,6 +225,7 @@ def verify(db, tokens_file, results_file=None):
         select a.code,
           (select count(*) from dossiers d where d.agency_id = a.id and d.answered = true),
           (select count(*) from responses r where r.agency_id = a.id)
+          + (select count(*) from pending_responses p where p.agency_id = a.id)
         from agencies a where a.code like 'BENCH%' order by a.code""")
     answered = responses = 0
     for code, d, r in per_agency:
@@ -238,7 +239,9 @@ def verify(db, tokens_file, results_file=None):
         acked = {int(i): (int(s), rc) for i, s, rc, _ in results if s in ("200", "201")}
         # The number in each stored comment says whose answers the row holds.
         seen = {}
-        for (text,) in query(db, "select answers from responses"):
+        # Published and pending answers (an open month's wait in pending_responses).
+        for (text,) in query(db, "select answers from responses union all "
+                                 "select answers from pending_responses"):
             comment = json.loads(text).get("comment", "")
             n = int(comment.rsplit(" ", 1)[1].rstrip("."))
             seen[n] = seen.get(n, 0) + 1

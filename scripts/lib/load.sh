@@ -18,6 +18,10 @@ fresh_database() {
     DATABASE_URL="sqlite://$DB?mode=rwc"
   fi
   export DATABASE_URL
+  # One server secret for the run (every restart of the crash test derives the same links). It
+  # is never in the database; on PostgreSQL the server refuses to start without one.
+  APP_SECURITY__TOKEN_SECRET=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
+  export APP_SECURITY__TOKEN_SECRET
 }
 
 drop_database() {

@@ -168,7 +168,7 @@ pub async fn load(
             };
             match &d.response {
                 Some(r) => answers.push(
-                    prepare(&forms, rules, &key, &dossier, &r.answers, r.mode).map_err(
+                    prepare(&forms, rules, &key, &dossier, (&r.answers, r.mode), None).map_err(
                         |e| match e {
                             SubmitError::Invalid(errors) => anyhow!(
                                 "a generated questionnaire of {} breaks the form's rules: {:?}",
@@ -215,6 +215,10 @@ pub async fn load(
             "demo month loaded"
         );
     }
+    // The past months close as they would have in service (every link of them has expired):
+    // their answers are published; the last month's wait for its links to expire.
+    let shapes = crate::app::months::Shapes::of(&forms);
+    crate::app::months::close_expired(db, &shapes, ttl, now).await?;
     let txn = db.begin().await?;
     crate::persistence::dossiers::drop_expired_digests(&txn, now).await?;
     txn.commit().await?;

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod demo;
 pub mod forms;
 pub mod import_file;
+pub mod months;
 pub mod responses;
 pub mod scores;
 pub mod users;

@@ -151,7 +151,7 @@ pub async fn import_responses(
                 .map(|q| q.kind());
             answers.insert(name.clone(), cell_value(kind, cell));
         }
-        match prepare(&forms, rules, &key, dossier, &answers, import.mode) {
+        match prepare(&forms, rules, &key, dossier, (&answers, import.mode), None) {
             Ok(response) => ready.push(Ready {
                 line: row.line,
                 response,
@@ -192,12 +192,15 @@ pub async fn import_responses(
                     summary.stored += 1;
                     summary.invalid_returns += usize::from(row.response.invalid_reason.is_some());
                 }
-                // Answered online (or by another import) since the check above.
-                Outcome::AlreadyAnswered { .. } => summary.skipped.push(RowError::new(
-                    row.line,
-                    DOSSIER_CODE,
-                    "the dossier was answered meanwhile; not stored",
-                )),
+                // Answered online (or by another import) since the check above. (An agency's
+                // entry is never refused for an ended link: `Closed` does not happen here.)
+                Outcome::AlreadyAnswered { .. } | Outcome::Closed => {
+                    summary.skipped.push(RowError::new(
+                        row.line,
+                        DOSSIER_CODE,
+                        "the dossier was answered meanwhile; not stored",
+                    ))
+                }
             }
         }
     }

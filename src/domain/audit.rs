@@ -35,6 +35,12 @@ pub enum AuditEvent {
     },
     /// An officer account was disabled, ending its open sessions.
     UserDisabled { user_id: Uuid, sessions_ended: u64 },
+    /// Months were closed by hand (their answers published, their open links ended).
+    MonthsClosed {
+        through: String,
+        months: usize,
+        links_ended: u64,
+    },
 }
 
 impl AuditEvent {
@@ -47,6 +53,7 @@ impl AuditEvent {
             AuditEvent::KeyRevoked { .. } => "key.revoked",
             AuditEvent::UserCreated { .. } => "user.created",
             AuditEvent::UserDisabled { .. } => "user.disabled",
+            AuditEvent::MonthsClosed { .. } => "months.closed",
         }
     }
 
@@ -61,6 +68,7 @@ impl AuditEvent {
             AuditEvent::UserCreated { user_id, .. } | AuditEvent::UserDisabled { user_id, .. } => {
                 Some(user_id.to_string())
             }
+            AuditEvent::MonthsClosed { through, .. } => Some(through.clone()),
         }
     }
 
@@ -81,6 +89,11 @@ impl AuditEvent {
             AuditEvent::UserDisabled { sessions_ended, .. } => {
                 json!({"sessions_ended": sessions_ended})
             }
+            AuditEvent::MonthsClosed {
+                months,
+                links_ended,
+                ..
+            } => json!({"months": months, "links_ended": links_ended}),
         }
     }
 }

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod agencies;
 pub mod aggregates;
+pub mod anonymity;
 pub mod audit;
 pub mod auth;
 pub mod digest;
@@ -12,6 +13,7 @@ pub mod dossiers;
 pub mod forms;
 pub mod invitations;
 pub mod periods;
+pub mod publication;
 pub mod results;
 pub mod scoring;
 pub mod submissions;

@@ -50,6 +50,12 @@ pub struct Month {
 }
 
 impl Month {
+    /// January of [`MIN_YEAR`], the first month sipas knows.
+    pub const FIRST: Month = Month {
+        year: MIN_YEAR,
+        month: 1,
+    };
+
     /// The month `month` (1–12) of `year`, if both are in range.
     pub fn new(year: u16, month: u8) -> Option<Self> {
         ((MIN_YEAR..=MAX_YEAR).contains(&year) && (1..=12).contains(&month))
@@ -75,7 +81,7 @@ impl Month {
     }
 
     /// The next month (the year after [`MAX_YEAR`] is allowed here, only as an end marker).
-    fn next(self) -> Self {
+    pub fn next(self) -> Self {
         if self.month == 12 {
             Self {
                 year: self.year + 1,
@@ -213,17 +219,53 @@ impl Period {
         (self.first..=self.last).contains(&month)
     }
 
-    /// Number of months (at least 1).
+    /// Number of months (0 for an empty period, [`Period::through`]).
     pub fn len_months(&self) -> u32 {
-        self.last.ordinal() - self.first.ordinal() + 1
+        (self.last.ordinal() + 1).saturating_sub(self.first.ordinal())
     }
 
     /// Every month of the period, in order.
     pub fn months(&self) -> impl Iterator<Item = Month> + use<> {
         let last = self.last;
-        std::iter::successors(Some(self.first), move |m| {
+        std::iter::successors(Some(self.first).filter(|f| *f <= last), move |m| {
             Some(m.next()).filter(|n| *n <= last)
         })
+    }
+
+    /// The part of the period up to `through` (the last published month), under the same label:
+    /// what results may show of it. With nothing published it has no month at all (its last
+    /// month is before its first: `contains` is false for every month, `months` is empty and
+    /// `month_range` matches nothing).
+    pub fn through(&self, through: Option<Month>) -> Self {
+        let last = match through {
+            Some(t) if t >= self.last => return self.clone(),
+            Some(t) if t >= self.first => t,
+            _ => self.before_first(),
+        };
+        Self {
+            first: self.first,
+            last,
+            label: self.label.clone(),
+        }
+    }
+
+    /// Whether the period has no month ([`Period::through`] with nothing published).
+    pub fn is_empty(&self) -> bool {
+        self.last < self.first
+    }
+
+    fn before_first(&self) -> Month {
+        if self.first.month == 1 {
+            Month {
+                year: self.first.year.saturating_sub(1),
+                month: 12,
+            }
+        } else {
+            Month {
+                year: self.first.year,
+                month: self.first.month - 1,
+            }
+        }
     }
 }
 

@@ -496,6 +496,15 @@ fn phone_at(chars: &[char], i: usize) -> Option<usize> {
     (9..=12).contains(&digits).then_some(last_digit_end)
 }
 
+/// Whether `raw` is a submission key: 16–64 characters of the base64url alphabet. The citizen's
+/// client makes one per attempt; only a retry with it is recognised (`TokenKey::answers_digest`).
+pub fn is_submission_key(raw: &str) -> bool {
+    (16..=64).contains(&raw.len())
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {

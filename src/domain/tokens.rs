@@ -24,7 +24,7 @@ pub const MIN_SECRET_BYTES: usize = 32;
 /// Domain separation: one secret derives several unrelated values.
 const CONTEXT: &[u8] = b"sipas-survey-token/v1";
 const RECEIPT_CONTEXT: &[u8] = b"sipas-receipt/v1";
-const ANSWERS_CONTEXT: &[u8] = b"sipas-answers/v1";
+const ANSWERS_CONTEXT: &[u8] = b"sipas-answers/v2";
 const SEALED_CODE_CONTEXT: &[u8] = b"sipas-sealed-dossier-code/v1";
 const SIGN_IN_CONTEXT: &[u8] = b"sipas-sign-in-throttle/v1";
 /// Prefix of a dossier code replaced by its keyed hash ([`TokenKey::seal_code`]).
@@ -79,13 +79,28 @@ impl TokenKey {
         groups.join("-")
     }
 
-    /// Keyed digest (hex) of the canonical answers submitted for a dossier, kept on the dossier
-    /// while its link is valid so that an identical retry can be told from a different answer.
-    /// Keyed, so a database reader cannot match it against the response rows without the secret.
-    pub fn answers_digest(&self, dossier_id: Uuid, canonical_answers: &[u8]) -> String {
+    /// Keyed digest (hex) of the canonical answers submitted for a dossier with the submission key
+    /// the citizen's client made for that attempt, kept on the dossier while its link is valid
+    /// so that a retry of that very attempt gets the same receipt. The submission key is a secret
+    /// of the citizen's client: without it, whoever holds the link (the agency prints it) cannot
+    /// test a guess at the answers, because the digest never matches answers alone. Keyed with
+    /// the server secret too, so a database reader cannot test guesses either.
+    pub fn answers_digest(
+        &self,
+        dossier_id: Uuid,
+        submission_key: &str,
+        canonical_answers: &[u8],
+    ) -> String {
+        let key_len = u8::try_from(submission_key.len()).unwrap_or(u8::MAX);
         let mac = hmac_sha256(
             self.0.expose_secret(),
-            &[ANSWERS_CONTEXT, dossier_id.as_bytes(), canonical_answers],
+            &[
+                ANSWERS_CONTEXT,
+                dossier_id.as_bytes(),
+                &[key_len],
+                submission_key.as_bytes(),
+                canonical_answers,
+            ],
         );
         crate::domain::digest::to_hex(&mac)
     }
@@ -220,6 +235,14 @@ impl TokenHash {
 }
 
 /// Unpadded base64url (RFC 4648 §5).
+/// A fresh submission key for one attempt at answering (the citizen page's hidden field): 24
+/// random bytes, 32 base64url characters (`submissions::is_submission_key`).
+pub fn fresh_submission_key() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes)?;
+    Ok(base64url(&bytes))
+}
+
 pub fn base64url(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
@@ -339,12 +362,19 @@ mod tests {
         }));
         assert!(!receipt.contains(['I', 'L', 'O', 'U']));
 
-        let d = key.answers_digest(a, b"{}");
+        let k = "0123456789abcdef";
+        let d = key.answers_digest(a, k, b"{}");
         assert_eq!(d.len(), 64);
-        assert_eq!(d, key.answers_digest(a, b"{}"));
-        assert_ne!(d, key.answers_digest(a, b"{ }"));
-        assert_ne!(d, key.answers_digest(b, b"{}"));
-        assert_ne!(d, other.answers_digest(a, b"{}"));
+        assert_eq!(d, key.answers_digest(a, k, b"{}"));
+        assert_ne!(d, key.answers_digest(a, k, b"{ }"));
+        assert_ne!(d, key.answers_digest(a, "0123456789abcdeF", b"{}"));
+        assert_ne!(d, key.answers_digest(b, k, b"{}"));
+        assert_ne!(d, other.answers_digest(a, k, b"{}"));
+        // The key's length is framed: moving a byte from the key into the answers changes it.
+        assert_ne!(
+            key.answers_digest(a, "0123456789abcdef{", b"}"),
+            key.answers_digest(a, "0123456789abcdef", b"{}")
+        );
 
         let sealed = key.seal_code(a, "HS-001");
         assert!(sealed.starts_with(SEALED_CODE_PREFIX));

@@ -60,6 +60,7 @@ use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
+use crate::domain::anonymity::{Plan, Quasi};
 use crate::domain::forms::{FormDefinition, PublishedForm, QuestionKind};
 use crate::persistence::responses::{self, ExportRow, ExportScope};
 
@@ -191,6 +192,23 @@ pub struct RawExport {
     pub language: Language,
     /// CSV only: start with a UTF-8 byte-order mark (for Excel).
     pub bom: bool,
+    /// Every combination of month, channel, mode and procedure field written appears in at
+    /// least this many rows of its agency (`results.suppress_below`; `domain::anonymity`).
+    pub k: u64,
+    /// The rows (without free text), or the free-text answers apart ([`comments`]).
+    pub part: Part,
+}
+
+/// Which part of the answers an export holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Part {
+    /// One row per response, every answer but free text.
+    #[default]
+    Rows,
+    /// The free-text answers alone, one per line (agency, month, question, text), shuffled:
+    /// never joined to the rows, whose other answers and quasi-identifiers would name whoever
+    /// wrote them.
+    Comments,
 }
 
 /// A body ready to send.
@@ -201,6 +219,11 @@ pub struct ExportBody {
     pub length: Option<u64>,
     /// The bytes, produced as they are pulled.
     pub body: Pin<Box<dyn Stream<Item = Result<Bytes, ExportError>> + Send>>,
+    /// Values left blank so that every combination of quasi-identifiers is common enough.
+    pub generalised_values: u64,
+    /// Rows left out: their combination was rare even with every value blank (a month with
+    /// fewer answers than `k`).
+    pub withheld_rows: u64,
 }
 
 impl std::fmt::Debug for ExportBody {
@@ -208,6 +231,8 @@ impl std::fmt::Debug for ExportBody {
         f.debug_struct("ExportBody")
             .field("content_type", &self.content_type)
             .field("length", &self.length)
+            .field("generalised_values", &self.generalised_values)
+            .field("withheld_rows", &self.withheld_rows)
             .finish_non_exhaustive()
     }
 }
@@ -274,14 +299,20 @@ pub fn header(form: &FormDefinition, language: Language) -> Vec<String> {
 /// written completely first (to a temporary file), so an error there is still an error
 /// response, then streamed with its length.
 pub async fn export(db: DatabaseConnection, export: RawExport) -> Result<ExportBody, ExportError> {
+    if export.part == Part::Comments {
+        return comments(db, export).await;
+    }
     let job = Arc::new(Job::new(export));
     let content_type = job.export.format.content_type();
     let pages = Pages::open(&db, Arc::clone(&job)).await?;
+    let (generalised_values, withheld_rows) = pages.totals();
     match job.export.format {
         Format::Csv | Format::Json => Ok(ExportBody {
             content_type,
             length: None,
             body: Box::pin(text_stream(pages)),
+            generalised_values,
+            withheld_rows,
         }),
         Format::Xlsx => {
             let (file, length) = xlsx_file(pages, XLSX_SHEET_ROWS).await?;
@@ -289,6 +320,8 @@ pub async fn export(db: DatabaseConnection, export: RawExport) -> Result<ExportB
                 content_type,
                 length: Some(length),
                 body: Box::pin(file_stream(file)),
+                generalised_values,
+                withheld_rows,
             })
         }
     }
@@ -311,9 +344,10 @@ struct Layout {
 
 impl Layout {
     fn of(form: &FormDefinition) -> Self {
+        // Free text is never in a row: a sentence can name its writer (`&part=comments`).
         let questions = form
             .questions()
-            .filter(|q| !q.hidden())
+            .filter(|q| !q.hidden() && q.kind() != QuestionKind::Text)
             .map(|q| QuestionColumn {
                 id: q.id().to_owned(),
                 kind: q.kind(),
@@ -363,8 +397,8 @@ impl Job {
             Value::from(form.version()),
             Value::from(code),
             row.procedure_field.clone().map_or(Value::Null, Value::from),
-            Value::from(row.channel.as_str()),
-            Value::from(row.mode.as_str()),
+            blank_as_null(&row.channel),
+            blank_as_null(&row.mode),
             Value::from(row.period_month.as_str()),
             Value::from(row.valid),
             row.invalid_reason.clone().map_or(Value::Null, Value::from),
@@ -376,6 +410,15 @@ impl Job {
             values.push(normalise(q, value));
         }
         Ok(values)
+    }
+}
+
+/// A generalised (blank) channel or mode is `null`, like an absent procedure field.
+fn blank_as_null(value: &str) -> Value {
+    if value.is_empty() {
+        Value::Null
+    } else {
+        Value::from(value)
     }
 }
 
@@ -443,6 +486,9 @@ struct Pages {
     after: Option<Uuid>,
     /// The last month of this agency read to its end.
     finished_month: Option<String>,
+    /// Per agency (by index) and month: what each combination of quasi-identifiers is written
+    /// as, planned from the counts of the same snapshot before the first row.
+    plans: Vec<HashMap<String, Plan>>,
 }
 
 impl Pages {
@@ -459,6 +505,7 @@ impl Pages {
             // SQLite's transactions are snapshots already (WAL: writers go on meanwhile).
             _ => db.begin().await?,
         };
+        let plans = plans(&txn, &job.export).await?;
         Ok(Self {
             txn: Some(txn),
             job,
@@ -466,7 +513,34 @@ impl Pages {
             month: None,
             after: None,
             finished_month: None,
+            plans,
         })
+    }
+
+    /// Values generalised and rows withheld in the whole export.
+    fn totals(&self) -> (u64, u64) {
+        self.plans
+            .iter()
+            .flat_map(HashMap::values)
+            .fold((0, 0), |(g, w), p| {
+                (g + p.generalised_values, w + p.withheld_rows)
+            })
+    }
+
+    /// Generalises the quasi-identifiers of `rows` (of agency `agency`) as planned, and drops
+    /// the rows to withhold.
+    fn anonymise(&self, agency: usize, rows: Vec<ExportRow>) -> Vec<ExportRow> {
+        let plans = self.plans.get(agency);
+        rows.into_iter()
+            .filter_map(|mut row| {
+                let plan = plans?.get(&row.period_month)?;
+                let written = plan.write(&quasi(&row))?.clone();
+                row.channel = written.channel.unwrap_or_default();
+                row.mode = written.mode.unwrap_or_default();
+                row.procedure_field = written.procedure_field;
+                Some(row)
+            })
+            .collect()
     }
 
     /// Ends the transaction (it only read).
@@ -520,12 +594,142 @@ impl Pages {
             } else {
                 self.after = rows.last().map(|r| r.id);
             }
+            let rows = self.anonymise(at, rows);
             if !rows.is_empty() {
                 return Ok(Some((at, rows)));
             }
         }
         Ok(None)
     }
+}
+
+/// The free-text answers of `export`, apart from their rows: every text question's answer of
+/// every row the row export would write (a withheld row's comments are withheld too), as
+/// (agency code, month, question id, text), shuffled, so neither their order nor a row id ties
+/// them to a row. CSV, or JSON (an array of objects); the caller refuses XLSX.
+/// Held in memory: free text is a small part of the answers.
+async fn comments(db: DatabaseConnection, export: RawExport) -> Result<ExportBody, ExportError> {
+    let text: Vec<String> = export
+        .form
+        .definition
+        .questions()
+        .filter(|q| !q.hidden() && q.kind() == QuestionKind::Text)
+        .map(|q| q.id().to_owned())
+        .collect();
+    let job = Arc::new(Job::new(export));
+    let mut pages = Pages::open(&db, Arc::clone(&job)).await?;
+    let (generalised_values, withheld_rows) = pages.totals();
+    let mut lines: Vec<[String; 4]> = Vec::new();
+    while let Some((agency, rows)) = pages.next().await? {
+        let code = job.export.agencies.get(agency).map(|a| a.code.clone());
+        for row in rows {
+            let answers: HashMap<String, Value> =
+                serde_json::from_str(&row.answers).map_err(ExportError::Answers)?;
+            for id in &text {
+                if let Some(Value::String(t)) = answers.get(id).filter(|v| v.is_string()) {
+                    let code = code.clone().unwrap_or_default();
+                    lines.push([code, row.period_month.clone(), id.clone(), t.clone()]);
+                }
+            }
+        }
+    }
+    pages.finish().await?;
+    responses::shuffle(&mut lines);
+    let body =
+        match job.export.format {
+            Format::Json => {
+                let objects: Vec<Value> = lines
+                .iter()
+                .map(|[a, m, q, t]| {
+                    serde_json::json!({"agency_code": a, "month": m, "question_id": q, "text": t})
+                })
+                .collect();
+                serde_json::to_vec(&objects).map_err(ExportError::Answers)?
+            }
+            _ => {
+                let mut out = Vec::new();
+                if job.export.bom {
+                    out.extend_from_slice(BOM);
+                }
+                let mut w = csv::Writer::from_writer(out);
+                w.write_record(COMMENT_COLUMNS.iter().map(
+                    |(_, vi, en)| match job.export.language {
+                        Language::Vi => *vi,
+                        Language::En => *en,
+                    },
+                ))?;
+                for [a, m, q, t] in &lines {
+                    w.write_record([a.as_str(), m, q, &not_a_formula(t)])?;
+                }
+                w.into_inner().map_err(|e| e.into_error())?
+            }
+        };
+    Ok(ExportBody {
+        content_type: match job.export.format {
+            Format::Json => Format::Json.content_type(),
+            _ => Format::Csv.content_type(),
+        },
+        length: Some(body.len() as u64),
+        body: Box::pin(futures_util::stream::once(async move {
+            Ok::<_, ExportError>(Bytes::from(body))
+        })),
+        generalised_values,
+        withheld_rows,
+    })
+}
+
+/// The columns of the free-text export: JSON key, Vietnamese header, English header.
+pub const COMMENT_COLUMNS: [(&str, &str, &str); 4] = [
+    ("agency_code", "Mã cơ quan", "Agency code"),
+    ("month", "Tháng hoàn thành hồ sơ", "Month of completion"),
+    ("question_id", "Mã câu hỏi", "Question id"),
+    ("text", "Ý kiến", "Comment"),
+];
+
+/// The combination of quasi-identifiers of a stored row.
+fn quasi(row: &ExportRow) -> Quasi {
+    Quasi {
+        channel: Some(row.channel.clone()),
+        mode: Some(row.mode.clone()),
+        procedure_field: row.procedure_field.clone(),
+    }
+}
+
+/// The generalisation plan of every agency-month of `export`, from one grouped count per agency.
+async fn plans(
+    txn: &DatabaseTransaction,
+    export: &RawExport,
+) -> Result<Vec<HashMap<String, Plan>>, DbErr> {
+    let months = (export.months.0.as_str(), export.months.1.as_str());
+    let mut out = Vec::with_capacity(export.agencies.len());
+    for agency in &export.agencies {
+        let scope = ExportScope {
+            agency_id: agency.id,
+            form_key: export.form.definition.key(),
+            form_version: export.form.definition.version(),
+        };
+        let mut by_month: HashMap<String, Vec<(Quasi, u64)>> = HashMap::new();
+        for (month, channel, mode, field, n) in
+            responses::export_quasi_counts(txn, &scope, months).await?
+        {
+            let q = Quasi {
+                channel: Some(channel),
+                mode: Some(mode),
+                procedure_field: field,
+            };
+            by_month
+                .entry(month)
+                .or_default()
+                .push((q, u64::try_from(n).unwrap_or_default()));
+        }
+        out.push(
+            by_month
+                .into_iter()
+                .map(|(month, counts)| (month, Plan::new(&counts, export.k)))
+                .collect(),
+        );
+    }
+    Ok(out)
 }
 
 /// Where a CSV or JSON stream stands.
@@ -823,6 +1027,8 @@ mod tests {
             format,
             language,
             bom: false,
+            k: 10,
+            part: Part::Rows,
         })
     }
 
@@ -850,13 +1056,14 @@ mod tests {
         let questions: Vec<&str> = f
             .definition
             .questions()
-            .filter(|q| !q.hidden())
+            .filter(|q| !q.hidden() && q.kind() != QuestionKind::Text)
             .map(|q| q.id())
             .collect();
         assert_eq!(&vi[10..], &questions[..]);
         assert_eq!(&en[10..], &questions[..]);
-        assert_eq!(vi[10], "g1");
-        assert_eq!(vi[11], "p1");
+        // Free text (g1 and the other text questions) is never a column: `part=comments`.
+        assert_eq!(vi[10], "p1");
+        assert!(!vi.iter().any(|h| h == "g1"));
         assert_eq!(vi.len(), 10 + questions.len());
     }
 
@@ -864,7 +1071,7 @@ mod tests {
     fn cells_are_typed_and_multiple_choice_follows_the_form_order() {
         let job = job(Format::Csv, Language::Vi);
         let r = row(json!({
-            "g1": "=HYPERLINK(\"x\")",
+            "p1": "=HYPERLINK(\"x\")",
             "s1": 4,
             "e1": ["shorter_time", "info_channels", "facilities"],
         }));
@@ -892,7 +1099,7 @@ mod tests {
             csv_cell(&values[at("e1")]),
             "info_channels;facilities;shorter_time"
         );
-        assert_eq!(csv_cell(&values[at("g1")]), "'=HYPERLINK(\"x\")");
+        assert_eq!(csv_cell(&values[at("p1")]), "'=HYPERLINK(\"x\")");
         assert_eq!(csv_cell(&values[at("s1")]), "4");
         assert_eq!(csv_cell(&values[at("s2")]), "");
         assert_eq!(csv_cell(&json!(true)), "true");
@@ -920,20 +1127,16 @@ mod tests {
         want.push("answers");
         want.sort_unstable();
         assert_eq!(keys, want);
-        assert_eq!(parsed["answers"]["g1"], "Cán bộ nhiệt tình");
+        assert!(parsed["answers"].get("g1").is_none(), "free text stays out");
         assert_eq!(parsed["answers"]["e1"], json!(["facilities"]));
         assert_eq!(parsed["answers"]["s2"], Value::Null);
         assert_eq!(
             parsed["answers"].as_object().unwrap().len(),
             job.layout.questions.len()
         );
-        // Written in form order: g1 before p1 before s1.
-        let (g1, p1, s1) = (
-            text.find("\"g1\"").unwrap(),
-            text.find("\"p1\"").unwrap(),
-            text.find("\"s1\"").unwrap(),
-        );
-        assert!(g1 < p1 && p1 < s1, "{text}");
+        // Written in form order: p1 before s1.
+        let (p1, s1) = (text.find("\"p1\"").unwrap(), text.find("\"s1\"").unwrap());
+        assert!(p1 < s1, "{text}");
     }
 
     #[test]
@@ -990,8 +1193,7 @@ mod tests {
                 assert_eq!(r[3], Data::String("SỞ-1".into()));
                 assert_eq!(r[4], Data::String("Đất đai".into()));
                 assert_eq!(r[8], Data::Bool(false));
-                let g1 = 10;
-                assert!(r[g1].to_string().starts_with("Ý kiến số "), "{:?}", r[g1]);
+                assert!(!r.iter().any(|c| c.to_string().starts_with("Ý kiến số ")));
             }
         }
         assert_eq!(seen, ids);

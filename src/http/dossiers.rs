@@ -23,6 +23,7 @@ use crate::domain::auth::Role;
 use crate::domain::dossiers::{
     self as domain, DEFAULT_LANGUAGE, Dossier, DossierProblem, RawDossier, ValidDossier,
 };
+use crate::domain::publication;
 use crate::domain::tokens::SurveyToken;
 use crate::error::{ApiError, FieldError, serde_error};
 use crate::http::auth::Caller;
@@ -353,6 +354,9 @@ async fn register(
     drop(keys);
 
     let ttl = state.settings.surveys.token_ttl_days;
+    // A dossier of a closed month gets a link that has already ended: its month's answers are
+    // published, and a new one would change them (an agency may still enter paper for it).
+    let published = crate::persistence::months::published_through(&state.db).await?;
     let mut rows = Vec::new();
     let mut pending: HashMap<Uuid, Resolved> = HashMap::new();
     for r in resolved {
@@ -376,7 +380,12 @@ async fn register(
                 procedure_code: r.valid.procedure_code.clone(),
                 procedure_field: r.valid.procedure_field.clone(),
                 language: r.language.clone(),
-                expires_at: domain::expires_at(r.valid.completed_at, ttl),
+                expires_at: match published {
+                    Some(p) if publication::month_of(r.valid.completed_at) <= p => {
+                        domain::expires_at(r.valid.completed_at, ttl).min(now)
+                    }
+                    _ => domain::expires_at(r.valid.completed_at, ttl),
+                },
                 answered: false,
                 answer_digest: None,
             },

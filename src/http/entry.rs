@@ -192,9 +192,15 @@ pub async fn enter_response(
             problem.message(),
         ));
     }
-    let submitted = submit(&state, &dossier, &body.answers, Entry::Agency(mode), now)
-        .await
-        .map_err(|e| e.into_problem("en"))?;
+    let submitted = submit(
+        &state,
+        &dossier,
+        (&body.answers, None),
+        Entry::Agency(mode),
+        now,
+    )
+    .await
+    .map_err(|e| e.into_problem("en"))?;
     let invalid_reason = match &submitted {
         Submitted::Stored { invalid_reason, .. } => *invalid_reason,
         // `submit` answers an agency's repeat with a conflict, never as a retry.

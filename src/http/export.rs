@@ -17,7 +17,7 @@
 //! - `lang=vi|en` (default `vi`) labels the fixed columns of the CSV/XLSX header; JSON keys are
 //!   fixed. `bom=true` (CSV only) starts the file with a UTF-8 byte-order mark for Excel.
 //! - Who: an agency key reads its agency and everything below (anything else is 403, whether it
-//!   exists or not); pipeline and admin keys read every agency, as for results.
+//!   exists or not); admin keys read every agency; pipeline keys read no raw answers (403).
 //! - Every bad parameter is a 422 naming it (`validation_failed`, `unknown_agency`,
 //!   `unknown_form`), through the same helpers as the results endpoints.
 
@@ -31,10 +31,10 @@ use serde::Deserialize;
 use crate::domain::auth::Principal;
 use crate::domain::results;
 use crate::error::ApiError;
-use crate::export::raw::{self, ExportAgency, Format, Language, RawExport};
+use crate::export::raw::{self, ExportAgency, Format, Language, Part, RawExport};
 use crate::http::auth::Caller;
 use crate::http::results_service::{
-    choice, flag, form_of, invalid, period, readable_agency, required, unexpected,
+    choice, flag, form_of, invalid, period, published, readable_agency, required, unexpected,
 };
 use crate::persistence::{agencies, aggregates};
 use crate::state::AppState;
@@ -63,6 +63,10 @@ pub struct ExportQuery {
     pub lang: Option<String>,
     /// CSV only: `true` starts the file with a UTF-8 byte-order mark (for Excel).
     pub bom: Option<String>,
+    /// `rows` (default): one row per response, free text left out; `comments`: the free-text
+    /// answers alone, one per line or element (agency, month, question id, text), shuffled
+    /// (CSV or JSON).
+    pub part: Option<String>,
 }
 
 /// A checked export request.
@@ -85,9 +89,14 @@ pub async fn prepare(
     accept: Option<&str>,
 ) -> Result<PreparedExport, ApiError> {
     let q = query;
+    // The pipeline reads scores, never raw answers (docs/privacy.md).
+    if caller.role == crate::domain::auth::Role::Pipeline {
+        return Err(ApiError::Forbidden);
+    }
     let agency = readable_agency(state, caller, "agency", required("agency", &q.agency)?).await?;
     let (current, requested) = form_of(state, &q.form, &q.version)?;
-    let period = period(&q.period, &q.from, &q.to)?;
+    // Closed months only: an export never holds an answer of a month still open.
+    let (period, _) = published(state, &period(&q.period, &q.from, &q.to)?).await?;
     let subtree = flag("subtree", &q.subtree)?;
     let by_accept = match accept {
         Some(a) if a.contains("text/csv") => Format::Csv,
@@ -102,6 +111,24 @@ pub async fn prepare(
         "csv, xlsx or json",
     )?;
     let language = choice("lang", &q.lang, Language::Vi, Language::parse, "vi or en")?;
+    let part = choice(
+        "part",
+        &q.part,
+        Part::Rows,
+        |v| match v {
+            "rows" => Some(Part::Rows),
+            "comments" => Some(Part::Comments),
+            _ => None,
+        },
+        "rows or comments",
+    )?;
+    if part == Part::Comments && format == Format::Xlsx {
+        return Err(invalid(
+            "format",
+            "invalid_value",
+            "part=comments comes as csv or json",
+        ));
+    }
     let bom = flag("bom", &q.bom)?;
     if bom && format != Format::Csv {
         return Err(invalid(
@@ -140,7 +167,10 @@ pub async fn prepare(
         &agency.code,
         subtree,
         &form.definition,
-        period.label(),
+        &match part {
+            Part::Rows => period.label().to_owned(),
+            Part::Comments => format!("{}_comments", period.label()),
+        },
         format,
     );
     Ok(PreparedExport {
@@ -151,10 +181,19 @@ pub async fn prepare(
             format,
             language,
             bom,
+            k: state.settings.results.suppress_below,
+            part,
         },
         file_name,
     })
 }
+
+/// Values the export left blank so that every combination of month, channel, mode and
+/// procedure field appears in at least `results.suppress_below` rows.
+pub const GENERALISED_HEADER: &str = "x-sipas-generalised-values";
+/// Rows the export left out: rare even with every value blank (every row of a month with fewer
+/// answers than that, and a few rare rows of larger months).
+pub const WITHHELD_HEADER: &str = "x-sipas-withheld-rows";
 
 /// The download of a prepared export: streamed (XLSX with its length), as an attachment,
 /// never cached.
@@ -169,17 +208,23 @@ pub async fn respond(state: &AppState, prepared: PreparedExport) -> Result<HttpR
     res.insert_header((CONTENT_TYPE, body.content_type))
         .insert_header((CONTENT_DISPOSITION, disposition))
         .insert_header((CACHE_CONTROL, "no-store"))
-        .insert_header((X_CONTENT_TYPE_OPTIONS, "nosniff"));
+        .insert_header((X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        // What k-anonymity cost the file (`domain::anonymity`): said before the first byte.
+        .insert_header((GENERALISED_HEADER, body.generalised_values.to_string()))
+        .insert_header((WITHHELD_HEADER, body.withheld_rows.to_string()));
     Ok(match body.length {
         Some(length) => res.body(SizedStream::new(length, body.body)),
         None => res.streaming(body.body),
     })
 }
 
-/// The anonymous answers of an agency (or its subtree) for one form version and period: one
-/// row per response with its id, form, agency, procedure field, channel, mode, month and
-/// validity, then one column per question. Never a token, dossier code, contact or a time finer
-/// than the month.
+/// The anonymous answers of an agency (or its subtree) for one form version and period, closed
+/// months only: one row per response with its id, form, agency, procedure field, channel, mode,
+/// month and validity, then one column per question except free text. Never a token, dossier
+/// code, contact or a time finer than the month. Every combination of month, channel, mode and
+/// procedure field appears in at least `results.suppress_below` rows of its agency: rarer
+/// values are left blank (`X-Sipas-Generalised-Values` says how many), rows still rare with
+/// every value blank are left out (`X-Sipas-Withheld-Rows`).
 #[utoipa::path(
     tag = "results",
     params(ExportQuery),
@@ -191,7 +236,7 @@ pub async fn respond(state: &AppState, prepared: PreparedExport) -> Result<HttpR
             (String = "application/json")
         )),
         (status = 401, description = "no valid key (`unauthorized`)"),
-        (status = 403, description = "an agency key asking outside its subtree, whether the agency exists or not (`forbidden`)"),
+        (status = 403, description = "a pipeline key, or an agency key asking outside its subtree, whether the agency exists or not (`forbidden`)"),
         (status = 422, description = "a bad parameter, named in `errors` (`validation_failed`), an unknown agency (`unknown_agency`) or form or version (`unknown_form`)"),
     )
 )]

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod forms;
 pub mod metrics;
 pub mod middleware;
+pub mod months;
 pub mod openapi;
 pub mod ops;
 pub mod pages;
@@ -70,6 +71,8 @@ pub fn app(
                 .service(agencies::get_agency)
                 .service(entry::enter_response)
                 .service(audit::list_audit)
+                .service(months::list_months)
+                .service(months::close_month)
                 .service(dossiers::create_dossier_batch)
                 .service(dossiers::create_dossier)
                 .service(dossiers::dossier_qr)

@@ -24,7 +24,8 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
         (name = "audit", description = "Who did which administrative action when"),
         (name = "dossiers", description = "Registering completed dossiers for a survey; QR codes of survey links"),
         (name = "surveys", description = "A citizen's survey, reached with the token from the link"),
-        (name = "results", description = "SIPAS indices with intervals, rankings, trends and PAR scores, from the stored counts"),
+        (name = "months", description = "Publication by closed month: answers are published only once the month of their dossiers is closed (every link expired, or closed early by an administrator)"),
+        (name = "results", description = "SIPAS indices with intervals, rankings, trends and PAR scores, from the published (closed) months only"),
         (name = "responses", description = "Questionnaires an agency enters: paper, kiosk, phone"),
     ),
     modifiers(&BearerKeys)

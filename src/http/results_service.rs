@@ -27,7 +27,7 @@ use crate::domain::agencies::{Agency, AgencyCode, AgencyKind};
 use crate::domain::aggregates::BucketError;
 use crate::domain::auth::{Principal, Role};
 use crate::domain::forms::PublishedForm;
-use crate::domain::periods::Period;
+use crate::domain::periods::{Month, Period};
 use crate::domain::results::cache::{CacheKey, ViewCache};
 use crate::domain::results::memo::{Listing, RowKey};
 use crate::domain::results::{
@@ -38,6 +38,7 @@ use crate::domain::results::{
 use crate::error::{ApiError, FieldError};
 use crate::http::pages::dashboard::OpeningPeriods;
 use crate::persistence::breakdowns;
+use crate::persistence::months;
 use crate::persistence::{agencies, aggregates};
 use crate::state::AppState;
 
@@ -97,6 +98,40 @@ pub(crate) fn period(
         from.as_deref(),
         to.as_deref(),
     )?)
+}
+
+/// The part of the asked period that is published — its months up to the last closed month,
+/// under the same label (`Period::through`) — and that month: nothing computed from answers
+/// reaches a month still open (docs/privacy.md, "Publication by closed month").
+pub(crate) async fn published(
+    state: &AppState,
+    asked: &Period,
+) -> Result<(Period, Option<Month>), ApiError> {
+    let through = months::published_through(&state.db).await?;
+    Ok((asked.through(through), through))
+}
+
+/// Questionnaires received from `agencies` for the months of `asked` after `through` (not yet
+/// published): a live count.
+async fn pending(
+    state: &AppState,
+    (agencies, form_key): (&[Uuid], &str),
+    asked: &Period,
+    through: Option<Month>,
+) -> Result<u64, ApiError> {
+    let first = match through {
+        Some(t) if t >= asked.last() => return Ok(0),
+        Some(t) if t >= asked.first() => t.next(),
+        _ => asked.first(),
+    };
+    let counts = months::pending_counts(
+        &state.db,
+        agencies,
+        form_key,
+        (&first.to_string(), &asked.last().to_string()),
+    )
+    .await?;
+    Ok(counts.iter().map(|(_, n)| n).sum())
 }
 
 /// The agency named by query field `field`, if the caller may read it: an agency key gets 403
@@ -642,7 +677,8 @@ async fn compute_result(
 ) -> Result<ResultView, ApiError> {
     let agency = readable_agency(state, caller, "agency", required("agency", &q.agency)?).await?;
     let (current, requested) = form_of(state, &q.form, &q.version)?;
-    let period = period(&q.period, &q.from, &q.to)?;
+    let asked = period(&q.period, &q.from, &q.to)?;
+    let (period, through) = published(state, &asked).await?;
     let subtree = flag("subtree", &q.subtree)?;
     let design = design_of(&q.design)?;
     let aggregate = aggregate_of(&q.aggregate)?;
@@ -672,7 +708,7 @@ async fn compute_result(
             &options,
         ),
     );
-    cached(&state.views.results, key, async {
+    let mut view = cached(&state.views.results, key, async {
         let counts = load_counts(state, form, (&ids, &period), &inputs).await?;
         let breakdown = match by {
             None => None,
@@ -700,7 +736,10 @@ async fn compute_result(
         })
         .await
     })
-    .await
+    .await?;
+    view.published_through = through.map(|m| m.to_string());
+    view.pending = pending(state, (&ids, form.definition.key()), &asked, through).await?;
+    Ok(view)
 }
 
 /// The breakdown cells of `agencies` by mode or procedure field over `period`: each agency's
@@ -826,7 +865,7 @@ async fn compute_trend(
 ) -> Result<TrendView, ApiError> {
     let agency = readable_agency(state, caller, "agency", required("agency", &q.agency)?).await?;
     let (current, requested) = form_of(state, &q.form, &q.version)?;
-    let period = period(&q.period, &q.from, &q.to)?;
+    let (period, through) = published(state, &period(&q.period, &q.from, &q.to)?).await?;
     let step = choice(
         "step",
         &q.step,
@@ -874,6 +913,10 @@ async fn compute_trend(
         .await
     })
     .await
+    .map(|mut view| {
+        view.published_through = through.map(|m| m.to_string());
+        view
+    })
 }
 
 /// The child agencies of `parent` ordered by index, each with its interval and a rank interval;
@@ -886,7 +929,7 @@ async fn compute_ranking(
 ) -> Result<RankingView, ApiError> {
     let parent = readable_agency(state, caller, "parent", required("parent", &q.parent)?).await?;
     let (current, requested) = form_of(state, &q.form, &q.version)?;
-    let period = period(&q.period, &q.from, &q.to)?;
+    let (period, through) = published(state, &period(&q.period, &q.from, &q.to)?).await?;
     let subtree = flag("subtree", &q.subtree)?;
     let design = design_of(&q.design)?;
     let aggregate = aggregate_of(&q.aggregate)?;
@@ -956,6 +999,10 @@ async fn compute_ranking(
         .await
     })
     .await
+    .map(|mut view| {
+        view.published_through = through.map(|m| m.to_string());
+        view
+    })
 }
 
 /// Every agency's SIPAS in PAR terms (methodology §4) — of the agencies `caller` may read: all
@@ -967,7 +1014,7 @@ async fn compute_par_scores(
     q: &ParQuery,
 ) -> Result<(ParScoresView, Option<bool>), ApiError> {
     let (current, requested) = form_of(state, &q.form, &q.version)?;
-    let period = period(&q.period, &q.from, &q.to)?;
+    let (period, through) = published(state, &period(&q.period, &q.from, &q.to)?).await?;
     let kind = choice(
         "kind",
         &q.kind,
@@ -1029,7 +1076,7 @@ async fn compute_par_scores(
             &options,
         ),
     );
-    let view = cached(&state.views.par_scores, key, async {
+    let mut view = cached(&state.views.par_scores, key, async {
         let counts = load_counts(state, form, (&ids, &period), &inputs).await?;
         let scores = {
             let (form, period, options) = (form.clone(), period.clone(), options.clone());
@@ -1046,9 +1093,11 @@ async fn compute_par_scores(
             subtree,
             level: options.level,
             scores,
+            published_through: None,
         })
     })
     .await?;
+    view.published_through = through.map(|m| m.to_string());
     Ok((view, csv))
 }
 

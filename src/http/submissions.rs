@@ -141,27 +141,31 @@ pub fn form_of<'a>(
 
 /// Checks `answers` against the exact form version of `dossier` (`ValidSubmission::parse`) and
 /// builds the response to store (`NewResponse::for_dossier`): the part of [`submit`] that needs
-/// neither a server nor the writer, shared with `sipas responses import`.
+/// neither a server nor the writer, shared with `sipas responses import`. `submission_key` is
+/// the citizen's client's secret for this attempt (answers through the link only).
 pub fn prepare(
     forms: &PublishedForms,
     rules: ValidityRules,
     key: &TokenKey,
     dossier: &Dossier,
-    answers: &Map<String, Value>,
-    mode: Mode,
+    (answers, mode): (&Map<String, Value>, Mode),
+    submission_key: Option<&str>,
 ) -> Result<NewResponse, SubmitError> {
     let form = form_of(forms, dossier)?;
     let valid = ValidSubmission::parse(&form.definition, answers, mode, rules)
         .map_err(SubmitError::Invalid)?;
-    NewResponse::for_dossier(dossier, &valid, mode, key, &form.score)
+    NewResponse::for_dossier(dossier, (&valid, mode), key, submission_key, &form.score)
         .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e)).into())
 }
 
-/// Validates `answers` against the dossier's form and stores them exactly once.
+/// Validates `answers` against the dossier's form and stores them exactly once. Once a
+/// response is stored, only the same `submission_key` with the same answers through the link is
+/// a retry (the same receipt); anything else is `AlreadyAnswered`, whatever the answers, so
+/// holding the link does not let anyone test a guess at what was answered.
 pub async fn submit(
     state: &AppState,
     dossier: &Dossier,
-    answers: &Map<String, Value>,
+    (answers, submission_key): (&Map<String, Value>, Option<&str>),
     entry: Entry,
     now: DateTime<Utc>,
 ) -> Result<Submitted, SubmitError> {
@@ -175,18 +179,21 @@ pub async fn submit(
         state.settings.responses.validity_rules(),
         &state.token_key,
         dossier,
-        answers,
-        entry.mode(),
+        (answers, entry.mode()),
+        submission_key.filter(|_| matches!(entry, Entry::Link(_))),
     ) {
         Ok(response) => Ok(response),
         Err(SubmitError::Invalid(errors)) => Err(errors),
         Err(other) => return Err(other),
     };
     if dossier.answered {
-        let digest = prepared.as_ref().ok().map(|r| r.digest.as_str());
+        let digest = prepared.as_ref().ok().and_then(|r| r.digest.as_deref());
         return repeated(entry, dossier.answer_digest.as_deref(), digest, receipt);
     }
-    let response = prepared.map_err(SubmitError::Invalid)?;
+    let mut response = prepared.map_err(SubmitError::Invalid)?;
+    if matches!(entry, Entry::Link(_)) {
+        response.link_valid_at = Some(now);
+    }
     let digest = response.digest.clone();
     let invalid_reason = response.invalid_reason;
     let outcome = state
@@ -201,13 +208,15 @@ pub async fn submit(
         }),
         // Another request for the same dossier was committed first.
         Outcome::AlreadyAnswered { digest: stored } => {
-            repeated(entry, stored.as_deref(), Some(&digest), receipt)
+            repeated(entry, stored.as_deref(), digest.as_deref(), receipt)
         }
+        // The month was closed while the answer was on its way.
+        Outcome::Closed => Err(SubmitError::Closed),
     }
 }
 
-/// The dossier is answered: the same answers again through the link are a retry, anything
-/// else a conflict. An agency never gets the retry answer: a 200 for answers identical to what
+/// The dossier is answered: the same answers with the same submission key again through the
+/// link are a retry, anything else a conflict (no key, no digest: never a retry). An agency never gets the retry answer: a 200 for answers identical to what
 /// is stored would let an officer test guesses at what the citizen answered online.
 fn repeated(
     entry: Entry,
@@ -253,6 +262,21 @@ pub struct NewSubmission {
     /// `web` (default) or `kiosk`.
     #[serde(default)]
     pub mode: DeviceMode,
+    /// A random string (16–64 base64url characters) the client makes once per attempt and
+    /// sends again when it retries that attempt: only the same key with the same answers gets
+    /// the receipt again (200). Without it, a stored response cannot be retried.
+    #[validate(custom(function = "valid_submission_key"))]
+    #[schema(min_length = 16, max_length = 64, pattern = "^[A-Za-z0-9_-]{16,64}$")]
+    pub submission_key: Option<String>,
+}
+
+fn valid_submission_key(raw: &str) -> Result<(), validator::ValidationError> {
+    if crate::domain::submissions::is_submission_key(raw) {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("invalid_submission_key")
+            .with_message("must be 16 to 64 characters of A–Z, a–z, 0–9, `-` and `_`".into()))
+    }
 }
 
 /// The acknowledgement of a stored response.
@@ -271,7 +295,7 @@ pub struct ReceiptView {
         (status = 201, body = ReceiptView, description = "stored"),
         (status = 200, body = ReceiptView, description = "the identical answers were stored before"),
         (status = 404, description = "unknown token (`survey_not_found`)"),
-        (status = 409, description = "a different response was stored before (`already_answered`)"),
+        (status = 409, description = "a response was stored before, and this is not a retry of it with the same `submission_key` and answers (`already_answered`)"),
         (status = 410, description = "the link has expired (`survey_closed`)"),
         (status = 422, description = "invalid answers (`invalid_answers`, one `errors` entry per question)"),
         (status = 429, description = "too many unknown tokens from this address (`rate_limited`)"),
@@ -298,7 +322,7 @@ pub async fn post_response(
     let submitted = submit(
         &state,
         &found.dossier,
-        &body.answers,
+        (&body.answers, body.submission_key.as_deref()),
         Entry::Link(mode),
         Utc::now(),
     )

@@ -21,7 +21,6 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entities::{dossier_count, response, score_bucket};
-use super::responses::NewResponse;
 use crate::domain::aggregates::{BucketCounts, Contribution, ScoreShape};
 use crate::domain::dossiers::{VIETNAM_OFFSET_SECS, period_month};
 use crate::domain::forms::PublishedForms;
@@ -41,25 +40,43 @@ fn corrupt(key: &BucketKey) -> DbErr {
     ))
 }
 
-/// Adds the responses just stored in this transaction to their buckets, in three statements
-/// whatever the number of buckets: create the missing ones (`INSERT … ON CONFLICT DO NOTHING`),
-/// read them all (locked on PostgreSQL), write them all (`UPDATE … FROM (VALUES …)`).
-pub async fn apply(db: &impl ConnectionTrait, stored: &[&NewResponse]) -> Result<(), DbErr> {
+/// What one response adds to its score bucket: the bucket's key, the layout of its form
+/// version's buckets and the counts it adds.
+#[derive(Debug, Clone, Copy)]
+pub struct Counted<'a> {
+    pub agency_id: Uuid,
+    pub form_key: &'a str,
+    pub form_version: i32,
+    pub period_month: &'a str,
+    pub channel: &'a str,
+    pub score: &'a Arc<ScoreShape>,
+    pub contribution: &'a Contribution,
+}
+
+/// Adds responses published in this transaction to their buckets — late entries of closed
+/// months as they are stored, a month's answers when it closes (`app::months`) — in three
+/// statements whatever the number of buckets: create the missing ones (`INSERT … ON CONFLICT
+/// DO NOTHING`), read them all (locked on PostgreSQL), write them all (`UPDATE … FROM (VALUES
+/// …)`).
+pub async fn apply(
+    db: &impl ConnectionTrait,
+    counted: impl IntoIterator<Item = Counted<'_>>,
+) -> Result<(), DbErr> {
     use sea_orm::sea_query::{Alias, ExprTrait, IntoIden, Query, TableRef, ValueTuple};
     let mut groups: BTreeMap<BucketKey, (Arc<ScoreShape>, Vec<&Contribution>)> = BTreeMap::new();
-    for r in stored {
+    for r in counted {
         let key = (
             r.agency_id,
-            r.form_key.clone(),
+            r.form_key.to_owned(),
             r.form_version,
-            r.period_month.clone(),
-            r.channel.clone(),
+            r.period_month.to_owned(),
+            r.channel.to_owned(),
         );
         groups
             .entry(key)
             .or_insert_with(|| (r.score.clone(), Vec::new()))
             .1
-            .push(&r.contribution);
+            .push(r.contribution);
     }
     if groups.is_empty() {
         return Ok(());

@@ -282,13 +282,18 @@ pub async fn set_expiry(
 #[derive(Debug, Clone, Copy)]
 pub struct Claim<'a> {
     pub id: Uuid,
-    /// Keyed digest of the answers, kept while the link is valid (retries are told apart).
-    pub digest: &'a str,
+    /// Keyed digest of the answers and the client's submission key, kept while the link is
+    /// valid (a retry of the same attempt is told apart); `None` when the client sent no key.
+    pub digest: Option<&'a str>,
     /// What replaces the dossier code (`TokenKey::seal_code`).
     pub sealed_code: &'a str,
+    /// For an answer through the link: the dossier is claimed only if its link is still valid
+    /// at this instant (closing a month expires its links while answers are in flight). `None`
+    /// for an agency's entry, which a closed link does not stop.
+    pub link_valid_at: Option<DateTime<Utc>>,
 }
 
-/// Rows per claiming statement (3 parameters each).
+/// Rows per claiming statement (4 parameters each).
 const CLAIM_ROWS: usize = 512;
 
 /// Marks answered every dossier of `claims` that is not answered yet — in the same statement
@@ -310,11 +315,23 @@ pub async fn claim(
     for chunk in sorted.chunks(CLAIM_ROWS) {
         let mut rows: Vec<ValueTuple> = chunk
             .iter()
-            .map(|c| ValueTuple::Many(vec![c.id.into(), c.digest.into(), c.sealed_code.into()]))
+            .map(|c| {
+                ValueTuple::Many(vec![
+                    c.id.into(),
+                    c.digest.map(str::to_owned).into(),
+                    c.sealed_code.into(),
+                    c.link_valid_at.unwrap_or(DateTime::UNIX_EPOCH).into(),
+                ])
+            })
             .collect();
         rows.resize(
             chunk.len().next_power_of_two(),
-            ValueTuple::Many(vec![Uuid::nil().into(), "".into(), "".into()]),
+            ValueTuple::Many(vec![
+                Uuid::nil().into(),
+                Option::<String>::None.into(),
+                "".into(),
+                DateTime::<Utc>::UNIX_EPOCH.into(),
+            ]),
         );
         let v = Alias::new("v");
         let update = Query::update()
@@ -323,8 +340,9 @@ pub async fn claim(
             .value("response_digest", Expr::col((v.clone(), "column2")))
             .value("dossier_code", Expr::col((v.clone(), "column3")))
             .from(TableRef::ValuesList(rows, v.clone().into_iden()))
-            .and_where(Expr::col(("dossiers", "id")).equals((v, "column1")))
+            .and_where(Expr::col(("dossiers", "id")).equals((v.clone(), "column1")))
             .and_where(Expr::col(("dossiers", "answered")).eq(false))
+            .and_where(Expr::col(("dossiers", "expires_at")).gt(Expr::col((v, "column4"))))
             .returning_col("id")
             .to_owned();
         for row in db.query_all(&update).await? {
@@ -332,6 +350,28 @@ pub async fn claim(
         }
     }
     Ok(claimed)
+}
+
+/// Undoes, in the same transaction, the claim of dossiers whose answer was refused after all
+/// (`responses::store`: a link of a month closed meanwhile): unanswered again, without a digest.
+/// The sealed code stays (a re-registration still finds it); the next answer is refused again.
+pub async fn unclaim(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<(), DbErr> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    dossier::Entity::update_many()
+        .col_expr(
+            dossier::Column::Answered,
+            sea_orm::sea_query::Expr::value(false),
+        )
+        .col_expr(
+            dossier::Column::ResponseDigest,
+            sea_orm::sea_query::Expr::value(Option::<String>::None),
+        )
+        .filter(dossier::Column::Id.is_in(ids.iter().copied()))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Marks a dossier's survey as answered (the response endpoint; tests).

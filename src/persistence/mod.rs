@@ -10,6 +10,7 @@ pub mod breakdowns;
 pub mod dossiers;
 mod entities;
 pub mod forms;
+pub mod months;
 pub mod outbox;
 pub mod responses;
 pub mod sessions;
@@ -56,6 +57,9 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
+                // Deleted content is overwritten, not left in free pages: the answers of a
+                // month leave `pending_responses` when it closes (docs/privacy.md).
+                .pragma("secure_delete", "ON")
         });
     }
     Database::connect(options).await.map_err(|e| {

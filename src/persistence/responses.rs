@@ -24,12 +24,12 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
+use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
-    EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement, TransactionTrait,
 };
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
@@ -41,6 +41,7 @@ use std::time::Instant;
 use super::aggregates;
 use super::dossiers::{self, Claim};
 use super::entities::response;
+use super::months;
 use super::outbox;
 use crate::domain::aggregates::{Contribution, ScoreShape};
 use crate::domain::dossiers::Dossier;
@@ -53,8 +54,12 @@ pub struct NewResponse {
     pub dossier_id: Uuid,
     /// What replaces the dossier code once answered (`TokenKey::seal_code`).
     pub sealed_code: String,
-    /// Keyed digest of the submitted body, kept on the dossier while its token is valid.
-    pub digest: String,
+    /// Keyed digest of the answers and the client's submission key, kept on the dossier while
+    /// its link is valid; `None` without a submission key (then no retry is recognised).
+    pub digest: Option<String>,
+    /// For an answer through the link: the instant its link must still be valid at when the
+    /// dossier is claimed (`dossiers::Claim::link_valid_at`); `None` for an agency's entry.
+    pub link_valid_at: Option<DateTime<Utc>>,
     pub agency_id: Uuid,
     pub form_key: String,
     pub form_version: i32,
@@ -76,12 +81,13 @@ pub struct NewResponse {
 impl NewResponse {
     /// The row to store for `dossier` answered with `valid` in `mode` — the one place a response
     /// is built, whichever way it came in. It carries the dossier's month, never its code or
-    /// id; the sealed code and the keyed digest of the canonical answers go to the dossier row.
+    /// id; the sealed code and the keyed digest of the canonical answers and the client's
+    /// `submission_key` go to the dossier row.
     pub fn for_dossier(
         dossier: &Dossier,
-        valid: &ValidSubmission,
-        mode: Mode,
+        (valid, mode): (&ValidSubmission, Mode),
         key: &TokenKey,
+        submission_key: Option<&str>,
         score: &Arc<ScoreShape>,
     ) -> Result<Self, serde_json::Error> {
         // `answers` is a BTreeMap: the serialisation is canonical (keys sorted, no white space).
@@ -89,7 +95,8 @@ impl NewResponse {
         Ok(Self {
             dossier_id: dossier.id,
             sealed_code: key.seal_code(dossier.agency_id, &dossier.dossier_code),
-            digest: key.answers_digest(dossier.id, answers.as_bytes()),
+            digest: submission_key.map(|k| key.answers_digest(dossier.id, k, answers.as_bytes())),
+            link_valid_at: None,
             agency_id: dossier.agency_id,
             form_key: dossier.form_key.clone(),
             form_version: i32::try_from(dossier.form_version).unwrap_or(i32::MAX),
@@ -112,6 +119,8 @@ pub enum Outcome {
     Stored,
     /// The dossier was answered before; the digest of that answer, if still kept.
     AlreadyAnswered { digest: Option<String> },
+    /// The dossier's link had ended (its month was closed while the answer was on its way).
+    Closed,
 }
 
 struct Job {
@@ -263,8 +272,10 @@ async fn store_batch(db: &DatabaseConnection, mut batch: Vec<Job>) {
 /// Stores a batch in one transaction; one outcome per response, in order.
 ///
 /// A constant number of statements per batch, whatever its size: one claims every dossier
-/// (`dossiers::claim`), one inserts the responses, one erases e-mail addresses, and three update
-/// the score buckets (`aggregates::apply`). A dossier named twice in a batch (concurrent
+/// (`dossiers::claim`), one reads which months are published, one inserts the answers of open
+/// months into `pending_responses` (published when their month closes, `app::months`), and
+/// one erases e-mail addresses; an agency's late entry for a closed month goes to `responses`
+/// and its score bucket at once (three more). A dossier named twice in a batch (concurrent
 /// submissions) is claimed once, by its first response in the (shuffled) batch.
 pub async fn commit(
     db: &DatabaseConnection,
@@ -282,6 +293,9 @@ pub async fn store(
     txn: &impl ConnectionTrait,
     batch: &[&NewResponse],
 ) -> Result<Vec<Outcome>, DbErr> {
+    // Before anything else: ordered with the closing of a month (`months::lock`); on SQLite the
+    // claim below is the first statement and writes, which takes the database's write lock.
+    months::lock(txn, months::Locker::Writer).await?;
     let mut first: HashMap<Uuid, usize> = HashMap::with_capacity(batch.len());
     let mut claims = Vec::with_capacity(batch.len());
     for (i, r) in batch.iter().enumerate() {
@@ -289,71 +303,103 @@ pub async fn store(
             slot.insert(i);
             claims.push(Claim {
                 id: r.dossier_id,
-                digest: &r.digest,
+                digest: r.digest.as_deref(),
                 sealed_code: &r.sealed_code,
+                link_valid_at: r.link_valid_at,
             });
         }
     }
     let claimed = dossiers::claim(txn, &claims).await?;
+    let published = months::published_through(txn).await?.map(|m| m.to_string());
     let mut outcomes = Vec::with_capacity(batch.len());
-    let mut rows = Vec::with_capacity(claimed.len());
+    let (mut pending, mut late, mut reopen) = (Vec::new(), Vec::new(), Vec::new());
     let mut answered = Vec::with_capacity(claimed.len());
-    let mut stored: Vec<&NewResponse> = Vec::with_capacity(claimed.len());
     for (i, r) in batch.iter().enumerate() {
         let firsts = first.get(&r.dossier_id).copied();
         let outcome = if !claimed.contains(&r.dossier_id) {
-            // Answered before this batch.
-            Outcome::AlreadyAnswered {
-                digest: stored_digest(txn, r.dossier_id).await?,
-            }
+            // Answered before this batch, or its link ended.
+            not_claimed(txn, r.dossier_id).await?
         } else if firsts != Some(i) {
             // Answered by an earlier response of this batch.
             Outcome::AlreadyAnswered {
-                digest: firsts.and_then(|f| batch.get(f)).map(|f| f.digest.clone()),
+                digest: firsts
+                    .and_then(|f| batch.get(f))
+                    .and_then(|f| f.digest.clone()),
+            }
+        } else if published
+            .as_deref()
+            .is_some_and(|p| r.period_month.as_str() <= p)
+        {
+            if r.link_valid_at.is_some() {
+                // A link of a month closed after its dossier was read (registered just as
+                // the month closed): never published late, that would change the numbers.
+                reopen.push(r.dossier_id);
+                Outcome::Closed
+            } else {
+                answered.push(r.dossier_id);
+                late.push(*r);
+                Outcome::Stored
             }
         } else {
-            rows.push(response::ActiveModel {
-                id: Set(Uuid::new_v4()),
-                agency_id: Set(r.agency_id),
-                form_key: Set(r.form_key.clone()),
-                form_version: Set(r.form_version),
-                period_month: Set(r.period_month.clone()),
-                channel: Set(r.channel.clone()),
-                mode: Set(r.mode.to_owned()),
-                procedure_field: Set(r.procedure_field.clone()),
-                valid: Set(r.invalid_reason.is_none()),
-                invalid_reason: Set(r.invalid_reason.map(str::to_owned)),
-                answers: Set(r.answers.clone()),
-            });
             answered.push(r.dossier_id);
-            stored.push(r);
+            pending.push(row(r));
             Outcome::Stored
         };
         outcomes.push(outcome);
     }
-    // SQLite allows 32766 bound parameters; 11 columns a row.
-    for chunk in rows.chunks(2000) {
-        response::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(txn)
-            .await?;
-    }
+    dossiers::unclaim(txn, &reopen).await?;
+    months::insert_answers(txn, pending, true).await?;
+    months::insert_answers(txn, late.iter().map(|r| row(r)).collect(), false).await?;
     outbox::erase_for_dossiers(txn, &answered).await?;
-    aggregates::apply(txn, &stored).await?;
+    aggregates::apply(txn, late.iter().map(|r| r.counted())).await?;
     Ok(outcomes)
 }
 
-async fn stored_digest(
-    db: &impl ConnectionTrait,
-    dossier_id: Uuid,
-) -> Result<Option<String>, DbErr> {
+/// The row of a response, under a fresh random id.
+fn row(r: &NewResponse) -> response::Model {
+    response::Model {
+        id: Uuid::new_v4(),
+        agency_id: r.agency_id,
+        form_key: r.form_key.clone(),
+        form_version: r.form_version,
+        period_month: r.period_month.clone(),
+        channel: r.channel.clone(),
+        mode: r.mode.to_owned(),
+        procedure_field: r.procedure_field.clone(),
+        valid: r.invalid_reason.is_none(),
+        invalid_reason: r.invalid_reason.map(str::to_owned),
+        answers: r.answers.clone(),
+    }
+}
+
+impl NewResponse {
+    /// What the response adds to its score bucket.
+    pub fn counted(&self) -> aggregates::Counted<'_> {
+        aggregates::Counted {
+            agency_id: self.agency_id,
+            form_key: &self.form_key,
+            form_version: self.form_version,
+            period_month: &self.period_month,
+            channel: &self.channel,
+            score: &self.score,
+            contribution: &self.contribution,
+        }
+    }
+}
+
+/// Why a dossier of the batch was not claimed: answered before (with the digest of that
+/// answer, if still kept), or its link had ended.
+async fn not_claimed(db: &impl ConnectionTrait, dossier_id: Uuid) -> Result<Outcome, DbErr> {
     let select = Query::select()
-        .column("response_digest")
+        .columns(["answered", "response_digest"])
         .from("dossiers")
         .and_where(Expr::col("id").eq(dossier_id))
         .to_owned();
     Ok(match db.query_one(&select).await? {
-        Some(row) => row.try_get::<Option<String>>("", "response_digest")?,
-        None => None,
+        Some(row) if row.try_get::<bool>("", "answered")? => Outcome::AlreadyAnswered {
+            digest: row.try_get::<Option<String>>("", "response_digest")?,
+        },
+        _ => Outcome::Closed,
     })
 }
 
@@ -473,6 +519,32 @@ fn page_select(
         query = query.filter(response::Column::Id.gt(after));
     }
     query.order_by_asc(response::Column::Id).limit(limit)
+}
+
+/// How many responses of `scope` in months `from..=to` each combination of month, channel,
+/// mode and procedure field has (`domain::anonymity`): one grouped query through the index
+/// `ix_responses_export`, read before the rows so the export knows what to generalise.
+pub async fn export_quasi_counts(
+    db: &impl ConnectionTrait,
+    scope: &ExportScope<'_>,
+    (from, to): (&str, &str),
+) -> Result<Vec<(String, String, String, Option<String>, i64)>, DbErr> {
+    scope
+        .select()
+        .select_only()
+        .column(response::Column::PeriodMonth)
+        .column(response::Column::Channel)
+        .column(response::Column::Mode)
+        .column(response::Column::ProcedureField)
+        .column_as(response::Column::Id.count(), "n")
+        .filter(response::Column::PeriodMonth.between(from, to))
+        .group_by(response::Column::PeriodMonth)
+        .group_by(response::Column::Channel)
+        .group_by(response::Column::Mode)
+        .group_by(response::Column::ProcedureField)
+        .into_tuple()
+        .all(db)
+        .await
 }
 
 /// The statements [`export_next_month`] and [`export_page`] run (for the first month and page,

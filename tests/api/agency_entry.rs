@@ -69,9 +69,11 @@ async fn a_paper_questionnaire_is_stored_once_with_mode_paper() {
     assert!(view.get("invalid_reason").is_none(), "{view}");
     assert_eq!(view["receipt"].as_str().unwrap().len(), 19, "{view}");
 
+    // The dossier's month is open: the answer waits, unpublished, in `pending_responses`.
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM responses").await, 0);
     let row = &rows(
         &app,
-        "SELECT mode, channel, procedure_field, valid, answers FROM responses",
+        "SELECT mode, channel, procedure_field, valid, answers FROM pending_responses",
     )
     .await[0];
     assert_eq!(row.try_get::<String>("", "mode").unwrap(), "paper");
@@ -95,7 +97,7 @@ async fn a_paper_questionnaire_is_stored_once_with_mode_paper() {
         "already_answered",
     )
     .await;
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM responses").await, 1);
+    assert_eq!(app.count_answers().await, 1);
 }
 
 #[tokio::test]
@@ -121,11 +123,16 @@ async fn a_paper_questionnaire_with_too_many_blanks_is_stored_as_an_invalid_retu
     assert_eq!(res.status().as_u16(), 201);
     assert_eq!(res.json::<Value>().await.unwrap()["valid"], true);
 
-    // Both counted; the invalid one is marked so no index uses it.
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM responses").await, 2);
+    // Both counted (pending while their month is open); the invalid one is marked so no index
+    // uses it.
+    assert_eq!(app.count_answers().await, 2);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM pending_responses").await,
+        2
+    );
     let invalid = rows(
         &app,
-        "SELECT invalid_reason FROM responses WHERE valid = false",
+        "SELECT invalid_reason FROM pending_responses WHERE valid = false",
     )
     .await;
     assert_eq!(invalid.len(), 1);
@@ -157,7 +164,7 @@ async fn kiosk_and_phone_refuse_a_questionnaire_without_a_satisfaction_answer() 
         .await;
         assert_eq!(problem["errors"][0]["code"], "no_satisfaction_answer");
     }
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM responses").await, 0);
+    assert_eq!(app.count_answers().await, 0);
     assert!(!dossier_of(&app, &reg).await.answered);
 
     // A kiosk questionnaire with answers is stored with its mode.
@@ -170,7 +177,8 @@ async fn kiosk_and_phone_refuse_a_questionnaire_without_a_satisfaction_answer() 
         view["valid"], true,
         "interactive modes have no invalid returns"
     );
-    let row = &rows(&app, "SELECT mode FROM responses").await[0];
+    assert_eq!(app.count_answers().await, 1);
+    let row = &rows(&app, "SELECT mode FROM pending_responses").await[0];
     assert_eq!(row.try_get::<String>("", "mode").unwrap(), "kiosk");
 }
 
@@ -248,7 +256,7 @@ async fn unknown_dossiers_other_forms_and_implausible_days_are_422() {
     )
     .await;
 
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM responses").await, 0);
+    assert_eq!(app.count_answers().await, 0);
     assert_eq!(
         app.post_json(Some(&so), ENTRY, &good)
             .await
@@ -284,7 +292,7 @@ async fn a_dossier_answered_online_first_is_409_even_with_the_same_answers() {
         "already_answered",
     )
     .await;
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM responses").await, 1);
+    assert_eq!(app.count_answers().await, 1);
 }
 
 #[tokio::test]
@@ -300,7 +308,7 @@ async fn paper_that_comes_back_after_the_link_expired_is_still_taken() {
         .post_json(Some(&admin), ENTRY, &entry("X-1", "paper", items(22)))
         .await;
     assert_eq!(res.status().as_u16(), 201);
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM responses").await, 1);
+    assert_eq!(app.count_answers().await, 1);
 }
 
 #[tokio::test]
@@ -345,7 +353,7 @@ async fn only_keys_of_the_agency_or_above_and_admins_may_enter() {
         "agency_not_found",
     )
     .await;
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM responses").await, 0);
+    assert_eq!(app.count_answers().await, 0);
 
     let doc: Value = app
         .get("/api-docs/openapi.json")
@@ -418,19 +426,29 @@ async fn import_stores_every_row_of_a_good_file() {
     );
     assert!(stderr.contains("skipped 0 row(s)"), "{stderr}");
 
+    // Their month is open: the answers wait, unpublished, in `pending_responses`.
+    assert_eq!(app.count_answers().await, 3);
     assert_eq!(
-        count(&app, "SELECT COUNT(*) FROM responses WHERE mode = 'paper'").await,
+        count(
+            &app,
+            "SELECT COUNT(*) FROM pending_responses WHERE mode = 'paper'"
+        )
+        .await,
         3
     );
     assert_eq!(
-        count(&app, "SELECT COUNT(*) FROM responses WHERE valid = false").await,
+        count(
+            &app,
+            "SELECT COUNT(*) FROM pending_responses WHERE valid = false"
+        )
+        .await,
         1
     );
     assert_eq!(
         count(&app, "SELECT COUNT(*) FROM dossiers WHERE answered").await,
         3
     );
-    let texts = rows(&app, "SELECT answers FROM responses").await;
+    let texts = rows(&app, "SELECT answers FROM pending_responses").await;
     let with_comment: Vec<Value> = texts
         .iter()
         .map(|r| serde_json::from_str(&r.try_get::<String>("", "answers").unwrap()).unwrap())
@@ -511,7 +529,7 @@ async fn a_bad_import_lists_every_bad_row_and_stores_nothing_unless_told_to_skip
     }
     assert!(stderr.contains("nothing was imported"), "{stderr}");
     // Nothing written: only the online answer is there, B-1 is still open.
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM responses").await, 1);
+    assert_eq!(app.count_answers().await, 1);
     assert_eq!(
         count(&app, "SELECT COUNT(*) FROM dossiers WHERE answered").await,
         1
@@ -529,7 +547,7 @@ async fn a_bad_import_lists_every_bad_row_and_stores_nothing_unless_told_to_skip
         stderr.contains("stored 1 response(s)") && stderr.contains("skipped 10 row(s)"),
         "{stderr}"
     );
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM responses").await, 2);
+    assert_eq!(app.count_answers().await, 2);
     assert_eq!(
         count(&app, "SELECT COUNT(*) FROM dossiers WHERE answered").await,
         2
@@ -562,6 +580,6 @@ async fn unknown_columns_are_reported_once_on_the_header_line() {
         stderr.contains("nocode.csv:1: header: the column `dossier_code` is missing"),
         "{stderr}"
     );
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM responses").await, 0);
+    assert_eq!(app.count_answers().await, 0);
     std::fs::remove_dir_all(dir).ok();
 }

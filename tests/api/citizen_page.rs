@@ -112,27 +112,36 @@ fn question<'a>(html: &'a str, id: &str) -> &'a str {
     &rest[..end]
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    app.db
-        .query_one_raw(Statement::from_string(app.db.get_database_backend(), sql))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index::<i64>(0)
-        .unwrap()
-}
-
+/// The answers stored (pending while the dossier's month is open, as every test's is).
 async fn stored_answers(app: &TestApp) -> Vec<Value> {
     app.db
         .query_all_raw(Statement::from_string(
             app.db.get_database_backend(),
-            "SELECT answers FROM responses",
+            "SELECT answers FROM pending_responses",
         ))
         .await
         .unwrap()
         .iter()
         .map(|r| serde_json::from_str(&r.try_get::<String>("", "answers").unwrap()).unwrap())
         .collect()
+}
+
+/// The value of the page's hidden `submission_key` field (one per rendering of the form).
+fn submission_key(html: &str) -> String {
+    let marker = "<input type=\"hidden\" name=\"submission_key\" value=\"";
+    let start = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no submission_key on the page: {html}"))
+        + marker.len();
+    let key = &html[start..start + html[start..].find('"').unwrap()];
+    assert!(
+        (16..=64).contains(&key.len())
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+        "{key}"
+    );
+    key.to_owned()
 }
 
 #[tokio::test]
@@ -277,8 +286,16 @@ async fn a_valid_post_shows_the_receipt_stores_one_response_and_a_repeat_is_the_
     )
     .await;
     let scales = scale_questions(&form_of(&app, &reg).await);
+    // The form as the page renders it, with its hidden key; every rendering has a fresh one.
+    let rendered = html_page(app.get(&page(&reg)).await, 200).await;
+    let key = submission_key(&rendered);
+    assert_ne!(
+        submission_key(&html_page(app.get(&page(&reg)).await, 200).await),
+        key
+    );
     let mut fields: Vec<(&str, &str)> = scales.iter().map(|id| (id.as_str(), "4")).collect();
     fields.extend([
+        ("submission_key", key.as_str()),
         ("g1", "Hộ tịch"),
         ("p1", "once"),
         ("e1", "facilities"),
@@ -300,8 +317,9 @@ async fn a_valid_post_shows_the_receipt_stores_one_response_and_a_repeat_is_the_
         .to_owned();
     assert_eq!(receipt.len(), 19, "{receipt}");
 
-    // Exactly one row, with typed answers: integers, an array for the checkboxes, no blanks.
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM responses").await, 1);
+    // Exactly one row, with typed answers: integers, an array for the checkboxes, no blanks
+    // (and no submission key).
+    assert_eq!(app.count_answers().await, 1);
     let stored = &stored_answers(&app).await[0];
     let mut expected: Map<String, Value> = scales.iter().map(|id| (id.clone(), json!(4))).collect();
     expected.insert("g1".into(), json!("Hộ tịch"));
@@ -309,27 +327,49 @@ async fn a_valid_post_shows_the_receipt_stores_one_response_and_a_repeat_is_the_
     expected.insert("e1".into(), json!(["facilities", "attitude"]));
     assert_eq!(stored, &Value::Object(expected));
 
-    // The same post again (a double click, a reload): the same page, 200, nothing new; in
-    // English when asked.
+    // The same post again (a double click, a reload: the same hidden key): the same page, 200,
+    // nothing new; in English when asked.
     let res = post_form(&app, &format!("{}?lang=en", page(&reg)), &fields, &[]).await;
     let html = html_page(res, 200).await;
     assert!(html.contains("Thank you for answering the survey") && html.contains(&receipt));
     assert!(html.contains("anonymously"));
-    // The JSON API agrees that these are the same answers.
+    // The JSON API agrees that these are the same answers, with the same key.
+    let api_path = format!("/api/v1/surveys/{}/response", token(&reg));
     let api = app
         .post_json(
             None,
-            &format!("/api/v1/surveys/{}/response", token(&reg)),
-            &json!({"answers": stored}),
+            &api_path,
+            &json!({"answers": stored, "submission_key": key}),
         )
         .await;
     assert_eq!(api.status().as_u16(), 200);
     assert_eq!(api.json::<Value>().await.unwrap()["receipt"], receipt);
+    // Without the key, the same answers are not a retry.
+    assert_problem(
+        app.post_json(None, &api_path, &json!({"answers": stored}))
+            .await,
+        409,
+        "already_answered",
+    )
+    .await;
 
-    // Different answers afterwards, and the link itself: already answered (410).
+    // Different answers afterwards (even with the key), the same answers from a form rendered
+    // again (another key), and the link itself: already answered (410).
     let mut other = fields.clone();
     other[0].1 = "2";
     let html = html_page(post_form(&app, &page(&reg), &other, &[]).await, 410).await;
+    assert!(
+        html.contains("Phiếu khảo sát này đã được trả lời"),
+        "{html}"
+    );
+    let mut rerendered = fields.clone();
+    let fresh = "fresh-rendering-0123456789";
+    rerendered
+        .iter_mut()
+        .find(|(name, _)| *name == "submission_key")
+        .unwrap()
+        .1 = fresh;
+    let html = html_page(post_form(&app, &page(&reg), &rerendered, &[]).await, 410).await;
     assert!(
         html.contains("Phiếu khảo sát này đã được trả lời"),
         "{html}"
@@ -338,7 +378,7 @@ async fn a_valid_post_shows_the_receipt_stores_one_response_and_a_repeat_is_the_
     assert_eq!(res.status().as_u16(), 410);
     let html = html_page(res, 410).await;
     assert!(html.contains("Phiếu khảo sát này đã được trả lời"));
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM responses").await, 1);
+    assert_eq!(app.count_answers().await, 1);
 }
 
 #[tokio::test]
@@ -425,7 +465,7 @@ async fn invalid_answers_come_back_with_each_message_next_to_its_question_and_an
     }
 
     // Nothing was stored, and the link still works.
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM responses").await, 0);
+    assert_eq!(app.count_answers().await, 0);
     let res = post_form(&app, &page(&reg), &[("s1", "5")], &[]).await;
     assert_eq!(res.status().as_u16(), 200);
 }
@@ -471,7 +511,7 @@ async fn answered_expired_and_unknown_links_get_friendly_html_pages() {
         assert_eq!(res.status().as_u16(), 404);
         assert!(html_page(res, 404).await.contains("Survey not found"));
     }
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM responses").await, 0);
+    assert_eq!(app.count_answers().await, 0);
 
     // The JSON API keeps its problems.
     let api = format!("/api/v1/surveys/{}", token(&expired));
@@ -489,7 +529,8 @@ async fn posts_from_other_sites_are_refused_and_only_form_posts_are_read() {
     let app = spawn_app().await;
     let admin = citizen_setup(&app).await;
     let reg = registered(&app, &admin, "P-9", json!({})).await;
-    let fields = [("s1", "5")];
+    let key = submission_key(&html_page(app.get(&page(&reg)).await, 200).await);
+    let fields = [("s1", "5"), ("submission_key", key.as_str())];
 
     for headers in [
         vec![("origin", "https://evil.example")],
@@ -526,7 +567,7 @@ async fn posts_from_other_sites_are_refused_and_only_form_posts_are_read() {
         .await;
     assert_eq!(res.status().as_u16(), 413);
     html_page(res, 413).await;
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM responses").await, 0);
+    assert_eq!(app.count_answers().await, 0);
 
     // What browsers send with our own form: same-origin, and `Origin: null` because of
     // `Referrer-Policy: no-referrer`; or, from an older browser, our own Origin.
@@ -538,9 +579,10 @@ async fn posts_from_other_sites_are_refused_and_only_form_posts_are_read() {
     )
     .await;
     assert_eq!(ok.status().as_u16(), 200);
+    // The same form sent again (its key kept), from an older browser: the same thank-you page.
     let again = post_form(&app, &page(&reg), &fields, &[("origin", &app.address)]).await;
     assert_eq!(again.status().as_u16(), 200);
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM responses").await, 1);
+    assert_eq!(app.count_answers().await, 1);
 }
 
 #[tokio::test]
@@ -638,23 +680,36 @@ async fn a_citizen_answers_by_keyboard_in_chromium_and_axe_finds_no_serious_viol
     assert!(thanks["text"].as_str().unwrap().contains("ẩn danh"));
 
     // What was stored is what the keys chose (and the prefilled field).
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM responses").await, 1);
+    assert_eq!(app.count_answers().await, 1);
     let mut stored = stored_answers(&app).await.remove(0);
     assert_eq!(stored["g1"], "Đất đai");
     stored.as_object_mut().unwrap().remove("g1");
     assert_eq!(stored, Value::Object(answered.clone()));
-    // The JSON API sees the same answers, and gives the same receipt.
+    // The JSON API sees the same answers, and gives the same receipt for the key of the form
+    // the browser sent (its hidden field); without it, the same answers are a conflict.
+    // (Each rendering has its own key: the form's differs from the errors page's.)
+    let key = errors["submission_key"].as_str().unwrap();
+    assert!((16..=64).contains(&key.len()), "{errors}");
+    assert_ne!(form["submission_key"], errors["submission_key"], "{form}");
     let mut same = answered.clone();
     same.insert("g1".into(), json!("Đất đai"));
+    let api_path = format!("/api/v1/surveys/{}/response", token(&reg));
     let api = app
         .post_json(
             None,
-            &format!("/api/v1/surveys/{}/response", token(&reg)),
-            &json!({"answers": same}),
+            &api_path,
+            &json!({"answers": same, "submission_key": key}),
         )
         .await;
     assert_eq!(api.status().as_u16(), 200);
     assert_eq!(api.json::<Value>().await.unwrap()["receipt"], receipt);
+    assert_problem(
+        app.post_json(None, &api_path, &json!({"answers": same}))
+            .await,
+        409,
+        "already_answered",
+    )
+    .await;
 
     let again = &report["again"];
     assert_eq!(again["status"], 410);

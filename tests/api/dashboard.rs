@@ -190,6 +190,10 @@ async fn seeded() -> (TestApp, String) {
     ];
     let stored = seed(&app, &admin, &plans).await;
     assert_eq!(stored, 72 + 72 + 72 + 36 + 6 + 12);
+    // Published once their months are closed (the links, valid for ten years, are still open).
+    let closed = app.close_month(&admin, "2025-12").await;
+    assert_eq!(closed["published_through"], "2025-12", "{closed}");
+    assert_eq!(closed["published"], stored, "{closed}");
     for (email, role, agency) in [
         ("admin@tinh.gov.vn", Role::Admin, None),
         ("can.bo@huyen.gov.vn", Role::Agency, Some("HUYEN")),
@@ -793,7 +797,17 @@ async fn the_xlsx_report_holds_the_overviews_figures_and_respects_the_subtree() 
     );
     assert_eq!(&csv[..3], b"\xEF\xBB\xBF");
     assert_eq!(&csv[3..], &api_csv[..], "the API's rows");
-    assert_eq!(String::from_utf8_lossy(&csv).lines().count(), 1 + 72);
+    // k-anonymous: the rows written and those withheld (months below `suppress_below`) are
+    // the 72 stored, and the download says how many it withheld.
+    let withheld: usize = headers["x-sipas-withheld-rows"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&csv).lines().count() - 1 + withheld,
+        72
+    );
     let (status, _, _) = b
         .download("/dashboard/agencies/SO-A/export.txt?form=sipas-2017&period=2025")
         .await;

@@ -441,6 +441,22 @@ async fn api_bytes(base: &str, key: &str, path: &str) -> Vec<u8> {
     res.bytes().await.unwrap().to_vec()
 }
 
+/// The rows an export withheld for k-anonymity (`X-Sipas-Withheld-Rows`).
+async fn api_withheld(base: &str, key: &str, path: &str) -> u64 {
+    let res = reqwest::Client::new()
+        .get(format!("{base}{path}"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "GET {path}");
+    res.headers()["x-sipas-withheld-rows"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 async fn api_json(base: &str, key: &str, path: &str) -> Value {
     serde_json::from_slice(&api_bytes(base, key, path).await).unwrap()
 }
@@ -482,20 +498,13 @@ async fn a_new_user_follows_the_readme_in_chromium_overview_trend_ranking_and_do
     let base = server.address.clone();
     assert!(text.contains(&format!("{base}/sign-in")), "{text}");
     let officer_agency = code_in_line(&text, "Agency officer");
-    // "… 2025-12 – 2026-11": the last month with data; its half-year is the period chosen.
+    // "… 2025-12 – 2026-11": the last month with data.
     let last = text
         .lines()
         .find(|l| l.contains("Demo data loaded"))
         .and_then(|l| l.rsplit(' ').next())
         .unwrap()
         .to_owned();
-    let (year, month) = last.split_once('-').unwrap();
-    let half = if month.parse::<u32>().unwrap() <= 6 {
-        1
-    } else {
-        2
-    };
-    let period = format!("{year}-H{half}");
 
     // The province (the demo's root) and a department beside the officer's district.
     let province = "UBND.MS";
@@ -511,6 +520,30 @@ async fn a_new_user_follows_the_readme_in_chromium_overview_trend_ranking_and_do
     );
     assert_ne!(officer_agency, sibling);
     assert_ne!(officer_agency, province);
+
+    // The demo closed the months whose links have all expired; the last month's links are
+    // still open, so its questionnaires wait, unpublished (counted as pending only).
+    let open = api_json(
+        &base,
+        &p.key,
+        &format!("/api/v1/results?agency={province}&form={form}&period={last}&subtree=true"),
+    )
+    .await;
+    let through = open["published_through"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no month published: {open}"))
+        .to_owned();
+    assert!(through < last, "{through} is before {last}: {open}");
+    assert!(open["pending"].as_u64().unwrap() > 0, "{open}");
+    assert_eq!(open["responses"], 0, "nothing of an open month: {open}");
+    // The period chosen: the half-year of the last published month.
+    let (year, month) = through.split_once('-').unwrap();
+    let half = if month.parse::<u32>().unwrap() <= 6 {
+        1
+    } else {
+        2
+    };
+    let period = format!("{year}-H{half}");
 
     let shots = target_path("screenshots");
     std::fs::create_dir_all(&shots).unwrap();
@@ -730,9 +763,22 @@ async fn a_new_user_follows_the_readme_in_chromium_overview_trend_ranking_and_do
             "column {i} ({id}): {header:?}"
         );
     }
-    assert_eq!(data.len() as u64, responses + invalid);
+    // k-anonymous: the rows of rare combinations (small communes' months) are withheld, and
+    // the export says how many.
+    let withheld = api_withheld(
+        &base,
+        &p.key,
+        &format!(
+            "/api/v1/responses/export?agency={province}&form={form}&period={period}&subtree=true&format=csv"
+        ),
+    )
+    .await;
+    assert_eq!(data.len() as u64 + withheld, responses + invalid);
     let valid = data.iter().filter(|r| &r[8] == "true").count() as u64;
-    assert_eq!(valid, responses, "valid rows = the API's responses");
+    assert!(
+        valid <= responses && responses - valid <= withheld,
+        "valid rows and the API's responses"
+    );
     assert!(data.iter().all(|r| &r[1] == form.as_str()));
     let api_csv = api_bytes(
         &base,

@@ -251,6 +251,32 @@ impl TestApp {
         res.json().await.expect("JSON body")
     }
 
+    /// Closes `month` (`YYYY-MM`) and every earlier open month with the admin key `admin`
+    /// (`POST /api/v1/months/{month}/close`): their answers are published. Returns the body.
+    pub async fn close_month(&self, admin: &str, month: &str) -> Value {
+        let path = format!("/api/v1/months/{month}/close");
+        let res = self.post_json(Some(admin), &path, &json!({})).await;
+        assert_eq!(res.status().as_u16(), 200, "closing {month}");
+        res.json().await.expect("JSON body")
+    }
+
+    /// Answers stored, published or pending: rows of `responses` and `pending_responses`.
+    pub async fn count_answers(&self) -> u64 {
+        use sea_orm::{ConnectionTrait, Statement};
+        let mut total = 0;
+        for table in ["responses", "pending_responses"] {
+            let sql = format!("SELECT COUNT(*) AS n FROM {table}");
+            let row = self
+                .db
+                .query_one_raw(Statement::from_string(self.db.get_database_backend(), sql))
+                .await
+                .expect("count")
+                .expect("a row");
+            total += row.try_get::<i64>("", "n").expect("n") as u64;
+        }
+        total
+    }
+
     /// POST a JSON body, with `Authorization: Bearer key` when a key is given.
     pub async fn post_json(
         &self,

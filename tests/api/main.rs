@@ -4,6 +4,7 @@
 mod accounts;
 mod agencies;
 mod agency_entry;
+mod anonymity;
 mod citizen_page;
 mod dashboard;
 mod demo;

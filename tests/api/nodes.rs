@@ -364,7 +364,13 @@ async fn two_nodes_store_one_response_per_dossier_under_concurrent_submissions()
         .json()
         .await
         .unwrap();
-    let bodies = [5, 2].map(|level| json!({"answers": crate::responses::all_scales(&form, level)}));
+    // Two clients, each retrying its own attempt (its own submission key): the winner's retries
+    // get its receipt, the other's get 409.
+    let bodies = [(5, "client-five-0123456789"), (2, "client-two-0123456789")].map(
+        |(level, key)| {
+            json!({"answers": crate::responses::all_scales(&form, level), "submission_key": key})
+        },
+    );
 
     for d in 0..DOSSIERS_HERE {
         let reg: Value = client
@@ -424,8 +430,10 @@ async fn two_nodes_store_one_response_per_dossier_under_concurrent_submissions()
             .unwrap()
         }
     };
+    // Stored, pending while their month is open.
     assert_eq!(
-        count("SELECT COUNT(*) FROM responses").await,
+        count("SELECT (SELECT COUNT(*) FROM responses) + (SELECT COUNT(*) FROM pending_responses)")
+            .await,
         DOSSIERS_HERE as i64
     );
     assert_eq!(

@@ -80,7 +80,9 @@ async fn an_answer_is_stored_once_and_a_retry_gets_the_same_receipt() {
     )
     .await;
     let form = form_of(&app, &reg).await;
-    let body = json!({"answers": all_scales(&form, 4)});
+    // The client's key for this attempt: only a retry of it is recognised.
+    let key = "attempt-1_0123456789abcdef";
+    let body = json!({"answers": all_scales(&form, 4), "submission_key": key});
 
     let res = app.post_json(None, &response_path(&reg), &body).await;
     assert_eq!(res.status().as_u16(), 201);
@@ -89,10 +91,34 @@ async fn an_answer_is_stored_once_and_a_retry_gets_the_same_receipt() {
     let receipt = first["receipt"].as_str().unwrap().to_owned();
     assert_eq!(receipt.len(), 19, "{receipt}");
 
-    // A phone on a bad network sends the same body again: same receipt, 200.
+    // A phone on a bad network sends the same body (same key) again: same receipt, 200.
     let res = app.post_json(None, &response_path(&reg), &body).await;
     assert_eq!(res.status().as_u16(), 200);
     assert_eq!(res.json::<Value>().await.unwrap()["receipt"], receipt);
+    // The same answers without the key, or with another key, are not a retry: whoever holds
+    // the link cannot test a guess at what was answered.
+    assert_problem(
+        app.post_json(
+            None,
+            &response_path(&reg),
+            &json!({"answers": body["answers"]}),
+        )
+        .await,
+        409,
+        "already_answered",
+    )
+    .await;
+    assert_problem(
+        app.post_json(
+            None,
+            &response_path(&reg),
+            &json!({"answers": body["answers"], "submission_key": "another-attempt-0123456789"}),
+        )
+        .await,
+        409,
+        "already_answered",
+    )
+    .await;
     // Key order and explicit nulls do not make a body different.
     let mut reordered: Map<String, Value> = Map::new();
     for (k, v) in body["answers"].as_object().unwrap().iter().rev() {
@@ -100,12 +126,17 @@ async fn an_answer_is_stored_once_and_a_retry_gets_the_same_receipt() {
     }
     reordered.insert("g1".into(), Value::Null);
     let res = app
-        .post_json(None, &response_path(&reg), &json!({"answers": reordered}))
+        .post_json(
+            None,
+            &response_path(&reg),
+            &json!({"answers": reordered, "submission_key": key}),
+        )
         .await;
     assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["receipt"], receipt);
 
-    // Different answers afterwards: a conflict, and nothing changes.
-    let other = json!({"answers": all_scales(&form, 2)});
+    // Different answers afterwards (even with the key): a conflict, and nothing changes.
+    let other = json!({"answers": all_scales(&form, 2), "submission_key": key});
     assert_problem(
         app.post_json(None, &response_path(&reg), &other).await,
         409,
@@ -116,12 +147,14 @@ async fn an_answer_is_stored_once_and_a_retry_gets_the_same_receipt() {
     let survey = format!("/api/v1/surveys/{}", reg["survey_token"].as_str().unwrap());
     assert_problem(app.get(&survey).await, 410, "survey_closed").await;
 
-    // One row, holding only what docs/privacy.md allows.
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM responses").await, 1);
+    // One row, holding only what docs/privacy.md allows: pending (unpublished) while the
+    // dossier's month is open.
+    assert_eq!(app.count_answers().await, 1);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM responses").await, 0);
     let row = &rows(
         &app,
         "SELECT form_key, form_version, period_month, channel, mode, procedure_field, valid, \
-         answers FROM responses",
+         answers FROM pending_responses",
     )
     .await[0];
     assert_eq!(row.try_get::<String>("", "form_key").unwrap(), "sipas-2017");
@@ -146,7 +179,6 @@ async fn an_answer_is_stored_once_and_a_retry_gets_the_same_receipt() {
     let stored: Value =
         serde_json::from_str(&row.try_get::<String>("", "answers").unwrap()).unwrap();
     assert_eq!(stored, body["answers"]);
-    let columns: HashSet<String> = column_names(&app, "responses").await;
     let expected: HashSet<String> = [
         "id",
         "agency_id",
@@ -163,7 +195,13 @@ async fn an_answer_is_stored_once_and_a_retry_gets_the_same_receipt() {
     .into_iter()
     .map(str::to_owned)
     .collect();
-    assert_eq!(columns, expected, "a response row gains no column silently");
+    for table in ["responses", "pending_responses"] {
+        let columns: HashSet<String> = column_names(&app, table).await;
+        assert_eq!(
+            columns, expected,
+            "a response row gains no column silently ({table})"
+        );
+    }
 
     // The dossier is answered, its code sealed; re-registering it still finds it.
     let id: Uuid = reg["dossier_id"].as_str().unwrap().parse().unwrap();
@@ -281,7 +319,7 @@ async fn every_invalid_answer_is_reported_at_once_in_the_requested_language() {
     .await;
 
     // Nothing was stored and the survey is still open.
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM responses").await, 0);
+    assert_eq!(app.count_answers().await, 0);
     let res = app
         .post_json(
             None,
@@ -305,7 +343,8 @@ async fn free_text_is_cleaned_and_contacts_in_it_masked() {
         .post_json(None, &response_path(&reg), &json!({"answers": answers}))
         .await;
     assert_eq!(res.status().as_u16(), 201);
-    let row = &rows(&app, "SELECT answers FROM responses").await[0];
+    assert_eq!(app.count_answers().await, 1);
+    let row = &rows(&app, "SELECT answers FROM pending_responses").await[0];
     let stored: Value =
         serde_json::from_str(&row.try_get::<String>("", "answers").unwrap()).unwrap();
     let text = stored["g1"].as_str().unwrap();
@@ -341,7 +380,7 @@ async fn closed_and_unknown_links_store_nothing() {
         "survey_not_found",
     )
     .await;
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM responses").await, 0);
+    assert_eq!(app.count_answers().await, 0);
     assert_eq!(
         count(&app, "SELECT COUNT(*) FROM dossiers WHERE answered").await,
         0
@@ -354,9 +393,10 @@ async fn a_hundred_concurrent_submissions_store_exactly_one_response() {
     let admin = setup(&app).await;
     let reg = registered(&app, &admin, "R-5", json!({})).await;
     let form = form_of(&app, &reg).await;
+    // Two clients, each retrying its own attempt (its own submission key) many times.
     let bodies = [
-        json!({"answers": all_scales(&form, 5)}),
-        json!({"answers": all_scales(&form, 1)}),
+        json!({"answers": all_scales(&form, 5), "submission_key": "client-five-0123456789"}),
+        json!({"answers": all_scales(&form, 1), "submission_key": "client-one-0123456789"}),
     ];
     let path = response_path(&reg);
     let mut tasks = Vec::new();
@@ -401,7 +441,7 @@ async fn a_hundred_concurrent_submissions_store_exactly_one_response() {
             assert_eq!(*status, 409);
         }
     }
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM responses").await, 1);
+    assert_eq!(app.count_answers().await, 1);
 }
 
 #[tokio::test]
@@ -412,15 +452,21 @@ async fn expired_dossiers_are_sealed_and_still_recognised_on_re_registration() {
     let expired = registered(&app, &admin, "R-7", json!({})).await;
     let answered = registered(&app, &admin, "R-8", json!({})).await;
     let form = form_of(&app, &answered).await;
-    let res = app
-        .post_json(
-            None,
-            &response_path(&answered),
-            &json!({"answers": all_scales(&form, 4)}),
-        )
-        .await;
+    // With a submission key, so that a digest is kept for its retries until the link expires.
+    let body = json!({"answers": all_scales(&form, 4), "submission_key": "attempt-r8-0123456789"});
+    let res = app.post_json(None, &response_path(&answered), &body).await;
     assert_eq!(res.status().as_u16(), 201);
     let id = |reg: &Value| -> Uuid { reg["dossier_id"].as_str().unwrap().parse().unwrap() };
+    let digest = store::find_by_id(&app.db, id(&answered))
+        .await
+        .unwrap()
+        .unwrap()
+        .dossier
+        .answer_digest;
+    assert!(
+        digest.is_some(),
+        "a digest for retries while the link is open"
+    );
     let past = Utc::now() - Duration::seconds(1);
     store::set_expiry(&app.db, id(&expired), past)
         .await
@@ -462,14 +508,9 @@ async fn expired_dossiers_are_sealed_and_still_recognised_on_re_registration() {
     let d = stored(answered.clone()).await;
     assert!(d.dossier_code.starts_with("sealed:"));
     assert_eq!(d.answer_digest, None);
-    // Expired: even the identical body is refused now.
+    // Expired: even the identical body (same key) is refused now.
     assert_problem(
-        app.post_json(
-            None,
-            &response_path(&answered),
-            &json!({"answers": all_scales(&form, 4)}),
-        )
-        .await,
+        app.post_json(None, &response_path(&answered), &body).await,
         410,
         "survey_closed",
     )

@@ -132,6 +132,9 @@ async fn item_map(app: &TestApp) -> HashMap<String, String> {
     map
 }
 
+/// The last month of 2025-H1: closing it publishes every answer of [`completed_at`]'s months.
+const LAST_MONTH: &str = "2025-06";
+
 /// A completion time in 2025-H1, spread over its months.
 fn completed_at(i: usize) -> String {
     format!("2025-{:02}-{:02}T10:00:00+07:00", 1 + i % 6, 1 + i % 28)
@@ -386,6 +389,8 @@ const FORM: &str = "form=sipas-2017&period=2025-H1";
 async fn the_synthetic_respondents_give_the_vector_figures() {
     let app = spawn_app_with(|s| s.surveys.token_ttl_days = 3650).await;
     let (admin, map) = load_vectors(&app).await;
+    // The answers are published once their months (2025-01…2025-06) are closed.
+    app.close_month(&admin, LAST_MONTH).await;
     let vectors = vectors();
     let scenarios = &vectors["scenarios"];
     let populations = populations();
@@ -716,8 +721,9 @@ async fn the_synthetic_respondents_give_the_vector_figures() {
 }
 
 /// Province T with departments S1 (the subject) and S2 (a sibling); K apart. Registers `n`
-/// dossiers of S1 completed in 2025-03, answers `answered` of them with `level(i, j)` for
-/// item j of s1..s22 (None: blank), optionally with extra registration fields.
+/// dossiers of S1 completed in 2025-H1 ([`completed_at`]), answers `answered` of them with
+/// `level(i, j)` for item j of s1..s22 (None: blank), optionally with extra registration fields.
+/// The answers stay pending until their months are closed (`app.close_month`).
 async fn small_setup(
     app: &TestApp,
     n: usize,
@@ -755,6 +761,28 @@ fn app_with_long_links() -> impl FnOnce(&mut sipas::config::Settings) {
     |s| s.surveys.token_ttl_days = 3650
 }
 
+/// Enters a paper questionnaire with every scale item at `level` for the dossier `code` of
+/// `agency` (for a closed month: a late entry, published at once) and asserts the 201.
+async fn enter_paper(app: &TestApp, key: &str, (agency, code): (&str, &str), level: i64) {
+    let answers: serde_json::Map<String, Value> =
+        (1..=22).map(|j| (format!("s{j}"), json!(level))).collect();
+    let body = json!({
+        "dossier_code": code,
+        "form_key": "sipas-2017",
+        "mode": "paper",
+        "answers": answers,
+        "collected_on": "2025-07-01",
+    });
+    let res = app
+        .post_json(
+            Some(key),
+            &format!("/api/v1/agencies/{agency}/responses"),
+            &body,
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 201, "{}", res.text().await.unwrap());
+}
+
 #[tokio::test]
 async fn a_tiny_agency_is_suppressed_and_a_small_one_flagged() {
     let app = spawn_app_with(app_with_long_links()).await;
@@ -766,6 +794,7 @@ async fn a_tiny_agency_is_suppressed_and_a_small_one_flagged() {
         |_, _, _| json!({}),
     )
     .await;
+    app.close_month(&admin, LAST_MONTH).await;
     let r = app
         .get_json(
             &admin,
@@ -846,6 +875,7 @@ async fn a_small_agency_is_published_with_a_low_reliability_flag() {
         |_, _, _| json!({}),
     )
     .await;
+    app.close_month(&admin, LAST_MONTH).await;
     let r = app
         .get_json(
             &admin,
@@ -957,6 +987,7 @@ async fn agency_keys_read_their_subtree_only() {
 async fn a_period_without_data_is_empty_not_an_error() {
     let app = spawn_app_with(app_with_long_links()).await;
     let (admin, _) = small_setup(&app, 20, 12, |_, _| Some(5), |_, _, _| json!({})).await;
+    app.close_month(&admin, LAST_MONTH).await;
     let r = app
         .get_json(
             &admin,
@@ -1191,6 +1222,7 @@ async fn breakdowns_by_mode_and_procedure_field_add_up_to_the_total() {
             .await;
         assert_eq!(res.status().as_u16(), 201, "{}", res.text().await.unwrap());
     }
+    app.close_month(&admin, LAST_MONTH).await;
     let base = "/api/v1/results?agency=S1&form=sipas-2017&period=2025";
     let total = app.get_json(&admin, base).await;
     assert_eq!(total["responses"], 50);
@@ -1262,6 +1294,7 @@ async fn the_766_ratio_follows_the_configured_rule() {
         |_, _, _| json!({}),
     )
     .await;
+    app.close_month(&admin, LAST_MONTH).await;
     let r = app
         .get_json(
             &admin,
@@ -1342,6 +1375,7 @@ async fn a_view_is_served_again_until_a_dossier_or_a_response_changes_it() {
         |_, _, _| json!({}),
     )
     .await;
+    app.close_month(&admin, LAST_MONTH).await;
     let paths = [
         "/api/v1/results?agency=S1&form=sipas-2017&period=2025",
         "/api/v1/results?agency=T&form=sipas-2017&period=2025&subtree=true&by=mode",
@@ -1369,8 +1403,8 @@ async fn a_view_is_served_again_until_a_dossier_or_a_response_changes_it() {
     assert_eq!(en["method"]["level"], 0.9);
     assert_eq!(views_served(&app, "miss").await, misses + 1);
 
-    // A new dossier changes what it counts in, at once.
-    let more = register_many(
+    // A new dossier (of a closed month: January) changes what it counts in, at once.
+    register_many(
         &app,
         &admin,
         &[("S1".into(), "in_person".into(), 1)],
@@ -1382,22 +1416,19 @@ async fn a_view_is_served_again_until_a_dossier_or_a_response_changes_it() {
     assert_eq!(r["invited"], 41);
     assert_eq!(r["responses"], first[0]["responses"]);
 
-    // So does a new response: the agency's result, the subtree's breakdown, trend, ranking and
-    // PAR row.
+    // An answer through a link of a closed month is refused and changes nothing: served again.
     let answers: serde_json::Map<String, Value> =
         (1..=22).map(|j| (format!("s{j}"), json!(5))).collect();
-    let submitted = submit_all(
-        &app,
-        vec![
-            (tokens[30].clone(), Value::Object(answers.clone())),
-            (
-                more[&("S1".to_owned(), "in_person".to_owned())][0].clone(),
-                Value::Object(answers),
-            ),
-        ],
-    )
-    .await;
-    assert_eq!(submitted, [201, 201]);
+    let refused = submit_all(&app, vec![(tokens[31].clone(), Value::Object(answers))]).await;
+    assert_eq!(refused, [410]);
+    let hits = views_served(&app, "hit").await;
+    assert_eq!(app.get_json(&admin, paths[0]).await, r);
+    assert_eq!(views_served(&app, "hit").await, hits + 1);
+
+    // A new response changes them: late paper entries for dossiers of closed months change the
+    // agency's result, the subtree's breakdown, trend, ranking and PAR row.
+    enter_paper(&app, &admin, ("S1", "S1-online-30"), 5).await;
+    enter_paper(&app, &admin, ("S1", "S1-in_person-0"), 5).await;
     let after: Vec<Value> = {
         let mut v = Vec::new();
         for p in paths {
@@ -1431,7 +1462,7 @@ async fn a_view_asked_for_is_computed_again_in_the_background_when_a_response_ar
         s.results.refresh_interval_secs = 1;
     })
     .await;
-    let (admin, tokens) = small_setup(
+    let (admin, _) = small_setup(
         &app,
         40,
         30,
@@ -1439,14 +1470,13 @@ async fn a_view_asked_for_is_computed_again_in_the_background_when_a_response_ar
         |_, _, _| json!({}),
     )
     .await;
+    app.close_month(&admin, LAST_MONTH).await;
     let path = "/api/v1/results?agency=T&form=sipas-2017&period=2025&subtree=true";
     assert_eq!(app.get_json(&admin, path).await["responses"], 30);
     let misses = views_served(&app, "miss").await;
 
-    let answers: serde_json::Map<String, Value> =
-        (1..=22).map(|j| (format!("s{j}"), json!(4))).collect();
-    let submitted = submit_all(&app, vec![(tokens[30].clone(), Value::Object(answers))]).await;
-    assert_eq!(submitted, [201]);
+    // A response arrives for a closed month: a late paper entry, published at once.
+    enter_paper(&app, &admin, ("S1", "S1-online-30"), 4).await;
     // The refresher notices the new inputs and computes the view again, unasked.
     assert_eq!(views_served(&app, "refreshed").await, 0);
     let mut waited = 0;
@@ -1474,13 +1504,16 @@ async fn the_per_agency_memo_gives_what_is_computed_from_scratch_after_every_cha
         s.results.cached_views = 0;
     })
     .await;
+    // Every node runs with the same link lifetime: one with the default would close the months
+    // of 2025 as expired when it starts.
     let plain = spawn_node(&url, |s| {
+        s.surveys.token_ttl_days = 3650;
         s.results.cached_views = 0;
         s.results.memo_mb = 0;
     })
     .await;
     let fields = ["Đất đai", "Hộ tịch", "Xây dựng"];
-    let (admin, s1) = small_setup(
+    let (admin, _) = small_setup(
         &app,
         40,
         30,
@@ -1509,6 +1542,8 @@ async fn the_per_agency_memo_gives_what_is_computed_from_scratch_after_every_cha
         .map(|(i, t)| (t.clone(), answer(1 + (i % 5) as i64)))
         .collect();
     assert!(submit_all(&app, first).await.iter().all(|s| *s == 201));
+    // January to May are published; June's answers stay pending until it is closed below.
+    app.close_month(&admin, "2025-05").await;
 
     let paths = [
         "/api/v1/results?agency=T&form=sipas-2017&period=2025&subtree=true",
@@ -1546,7 +1581,7 @@ async fn the_per_agency_memo_gives_what_is_computed_from_scratch_after_every_cha
 
     // A node started on data computes the opening views in the background (`warm_up`), and
     // serves what a node keeping nothing computes.
-    let warm = spawn_node(&url, |_| {}).await;
+    let warm = spawn_node(&url, |s| s.surveys.token_ttl_days = 3650).await;
     let start = std::time::Instant::now();
     while !warm
         .get("/metrics")
@@ -1574,7 +1609,9 @@ async fn the_per_agency_memo_gives_what_is_computed_from_scratch_after_every_cha
         );
     }
 
-    // A new dossier (S1, March), then new responses in S1 and S2: each changes some views.
+    // A new dossier (S1, January to March: closed months), then new responses in S1 and S2
+    // (late paper entries for closed months: February and March), then closing June: each
+    // changes some views.
     register_many(
         &app,
         &admin,
@@ -1584,8 +1621,8 @@ async fn the_per_agency_memo_gives_what_is_computed_from_scratch_after_every_cha
     .await;
     let after_dossier = compare("after a new dossier").await;
     assert_ne!(after_dossier[0]["invited"], cold[0]["invited"]);
-    let late: Vec<(String, Value)> = vec![(s1[31].clone(), answer(5)), (s2[20].clone(), answer(2))];
-    assert_eq!(submit_all(&app, late).await, [201, 201]);
+    enter_paper(&app, &admin, ("S1", "S1-online-31"), 5).await;
+    enter_paper(&app, &admin, ("S2", "S2-in_person-20"), 2).await;
     let after_responses = compare("after new responses").await;
     for (i, (a, b)) in after_responses
         .iter()
@@ -1595,4 +1632,144 @@ async fn the_per_agency_memo_gives_what_is_computed_from_scratch_after_every_cha
     {
         assert_ne!(a, b, "{} changed", paths[i]);
     }
+    app.close_month(&admin, LAST_MONTH).await;
+    let after_closing = compare("after closing June").await;
+    assert!(
+        after_closing[0]["responses"].as_u64() > after_responses[0]["responses"].as_u64(),
+        "June's answers are published"
+    );
+    for (i, (a, b)) in after_closing
+        .iter()
+        .zip(&after_responses)
+        .take(paths.len())
+        .enumerate()
+    {
+        // All but S2's first quarter have answers in June.
+        if i != 5 {
+            assert_ne!(a, b, "{} changed", paths[i]);
+        }
+    }
+}
+
+/// Publication by closed month: while a month is open its answers are counted (`pending`) and in
+/// no figure, so reading an agency's result before and after one citizen's answer tells nothing
+/// of that answer; closing the month publishes them and ends its links still open; a paper
+/// questionnaire for the closed month then comes in as a late entry, published at once.
+#[tokio::test]
+async fn an_open_month_shows_counts_but_no_answers_until_it_closes() {
+    let app = spawn_app_with(app_with_long_links()).await;
+    let admin = app.create_key(Role::Admin, None).await;
+    app.create_agency(&admin, "T", "province", None).await;
+    app.create_agency(&admin, "S1", "department", Some("T"))
+        .await;
+    let tokens = register_many(
+        &app,
+        &admin,
+        &[("S1".into(), "online".into(), 20)],
+        |_, _, i| json!({"completed_at": format!("2025-03-{:02}T10:00:00+07:00", 1 + i % 28)}),
+    )
+    .await;
+    let tokens = tokens[&("S1".to_owned(), "online".to_owned())].clone();
+    let answers = |i: usize| -> Value {
+        Value::Object(
+            (0..22)
+                .map(|j| (format!("s{}", j + 1), json!(1 + ((i * 3 + j) % 5) as i64)))
+                .collect(),
+        )
+    };
+    // Twelve citizens answer, each differently.
+    let statuses = submit_all(
+        &app,
+        tokens
+            .iter()
+            .take(12)
+            .enumerate()
+            .map(|(i, t)| (t.clone(), answers(i)))
+            .collect(),
+    )
+    .await;
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+
+    let path = "/api/v1/results?agency=S1&form=sipas-2017&period=2025-03";
+    let before = app.get_json(&admin, path).await;
+    // One more, unlike any of the others.
+    let one: Value = Value::Object((1..=22).map(|j| (format!("s{j}"), json!(5))).collect());
+    assert_eq!(
+        submit_all(&app, vec![(tokens[12].clone(), one)]).await,
+        [201]
+    );
+    let after = app.get_json(&admin, path).await;
+    assert_eq!(app.count_answers().await, 13);
+
+    // Only the count of pending questionnaires moved.
+    for (r, pending) in [(&before, 12), (&after, 13)] {
+        assert_eq!(r["responses"], 0, "{r}");
+        assert_eq!(r["pending"], pending, "{r}");
+        assert_eq!(r["index"]["value"], Value::Null, "{r}");
+        assert!(
+            r["published_through"]
+                .as_str()
+                .is_none_or(|m| m < "2025-03"),
+            "{r}"
+        );
+        assert_eq!(r["period"], "2025-03");
+    }
+    let without_pending = |r: &Value| {
+        let mut r = r.clone();
+        r.as_object_mut().unwrap().remove("pending");
+        r
+    };
+    assert_eq!(without_pending(&before), without_pending(&after));
+
+    // Closing March publishes the thirteen answers and ends the seven links left.
+    let closed = app.close_month(&admin, "2025-03").await;
+    assert_eq!(closed["published_through"], "2025-03", "{closed}");
+    assert_eq!(closed["published"], 13, "{closed}");
+    assert!(
+        closed["closed"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("2025-03")),
+        "{closed}"
+    );
+    let published = app.get_json(&admin, path).await;
+    assert_eq!(published["responses"], 13, "{published}");
+    assert_eq!(published["index"]["n"], 13);
+    assert_eq!(published["invited"], 20);
+    assert_eq!(published["pending"], 0);
+    assert_eq!(published["suppressed"], false);
+    assert!(published["index"]["value"].is_f64());
+    assert!(
+        published["published_through"]
+            .as_str()
+            .is_some_and(|m| m >= "2025-03"),
+        "{published}"
+    );
+    let counts = &item(&published, "s1")["counts"];
+    assert_eq!(
+        (1..=5)
+            .map(|l| counts[l.to_string()].as_u64().unwrap())
+            .sum::<u64>(),
+        13
+    );
+
+    // A link of the closed month answers no more…
+    let late = app
+        .post_json(
+            None,
+            &format!("/api/v1/surveys/{}/response", tokens[13]),
+            &json!({"answers": answers(13)}),
+        )
+        .await;
+    assert_problem(late, 410, "survey_closed").await;
+    assert_eq!(app.count_answers().await, 13);
+    assert_eq!(app.get_json(&admin, path).await, published);
+    // …but the agency's paper questionnaire for one of its dossiers is a late entry, published
+    // at once.
+    enter_paper(&app, &admin, ("S1", "S1-online-14"), 1).await;
+    let entered = app.get_json(&admin, path).await;
+    assert_eq!(entered["responses"], 14, "{entered}");
+    assert_eq!(entered["pending"], 0);
+    assert_ne!(entered["index"]["value"], published["index"]["value"]);
+    assert_ne!(entered["items"], published["items"]);
 }

@@ -1,15 +1,24 @@
-//! The score aggregates: updated with every stored response and registered dossier, and equal,
-//! bit for bit, to a rebuild from the raw rows.
+//! The score aggregates: updated with every published response (once its month is closed) and
+//! registered dossier, and equal, bit for bit, to a rebuild from the raw rows.
 
 use serde_json::{Value, json};
 use sipas::persistence::aggregates;
 
 use crate::dossiers::setup;
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 use crate::responses::{form_of, registered, response_path, scale_questions};
 
-/// Registers `n` dossiers of agency SO over the three channels and answers most of them with
-/// varied levels; returns how many were answered.
+/// The month the dossiers of [`answered_dossiers`] are completed in: an ended month, which can
+/// be closed to publish their answers (with links that live long enough to answer them).
+pub const MONTH: &str = "2025-05";
+
+fn app_with_long_links() -> impl FnOnce(&mut sipas::config::Settings) {
+    |s| s.surveys.token_ttl_days = 3650
+}
+
+/// Registers `n` dossiers of agency SO completed in [`MONTH`] over the three channels and
+/// answers most of them with varied levels; returns how many were answered. The answers are
+/// pending until the month is closed.
 pub async fn answered_dossiers(app: &TestApp, admin: &str, n: usize) -> usize {
     let channels = ["in_person", "online", "postal"];
     let mut answered = 0;
@@ -18,7 +27,10 @@ pub async fn answered_dossiers(app: &TestApp, admin: &str, n: usize) -> usize {
             app,
             admin,
             &format!("SC-{i}"),
-            json!({"channel": channels[i % 3]}),
+            json!({
+                "channel": channels[i % 3],
+                "completed_at": format!("{MONTH}-{:02}T10:00:00+07:00", 1 + i % 28),
+            }),
         )
         .await;
         if i % 5 == 4 {
@@ -43,30 +55,39 @@ pub async fn answered_dossiers(app: &TestApp, admin: &str, n: usize) -> usize {
 
 #[tokio::test]
 async fn aggregates_follow_every_response_and_a_rebuild_is_bit_identical() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(app_with_long_links()).await;
     let admin = setup(&app).await;
     let answered = answered_dossiers(&app, &admin, 40).await;
     assert_eq!(answered, 32);
+    assert_eq!(app.count_answers().await, answered as u64);
+
+    let settings = crate::helpers::test_settings("sqlite::memory:");
+    let forms = sipas::startup::publish_forms(&app.db, &settings.forms.dir)
+        .await
+        .unwrap();
+    let valid = |live: &[String]| -> u64 {
+        live.iter()
+            .filter(|l| l.starts_with("bucket"))
+            .map(|l| {
+                // `bucket AGENCY FORM VERSION MONTH CHANNEL COUNTS`
+                let f: Vec<&str> = l.split(' ').collect();
+                let form = forms.version(f[2], f[3].parse().unwrap()).unwrap();
+                form.score.decode(f[6]).unwrap().valid
+            })
+            .sum()
+    };
+    // The month is open: its answers are in no bucket yet.
+    assert_eq!(valid(&aggregates::snapshot(&app.db).await.unwrap()), 0);
+    // Closing it folds every one of them in.
+    let closed = app.close_month(&admin, MONTH).await;
+    assert_eq!(closed["published"], answered);
 
     let live = aggregates::snapshot(&app.db).await.unwrap();
     let buckets: Vec<&String> = live.iter().filter(|l| l.starts_with("bucket")).collect();
     let counts: Vec<&String> = live.iter().filter(|l| l.starts_with("dossiers")).collect();
     assert_eq!(buckets.len(), 3, "one bucket per channel: {live:#?}");
     assert_eq!(counts.len(), 3, "{live:#?}");
-    let settings = crate::helpers::test_settings("sqlite::memory:");
-    let forms = sipas::startup::publish_forms(&app.db, &settings.forms.dir)
-        .await
-        .unwrap();
-    let valid: u64 = buckets
-        .iter()
-        .map(|l| {
-            // `bucket AGENCY FORM VERSION MONTH CHANNEL COUNTS`
-            let f: Vec<&str> = l.split(' ').collect();
-            let form = forms.version(f[2], f[3].parse().unwrap()).unwrap();
-            form.score.decode(f[6]).unwrap().valid
-        })
-        .sum();
-    assert_eq!(valid, answered as u64);
+    assert_eq!(valid(&live), answered as u64);
     let registered: u64 = counts
         .iter()
         .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
@@ -130,9 +151,11 @@ async fn a_rebuild_counts_dossiers_in_vietnamese_months_at_the_boundaries() {
 #[tokio::test]
 async fn revision_sums_computed_from_kept_rows_equal_the_database_s() {
     use sipas::domain::aggregates::RevisionSums;
-    let app = spawn_app().await;
+    let app = spawn_app_with(app_with_long_links()).await;
     let admin = setup(&app).await;
     answered_dossiers(&app, &admin, 40).await;
+    // Published answers make the score buckets whose revisions are summed.
+    app.close_month(&admin, MONTH).await;
     {
         let live = aggregates::snapshot(&app.db).await.unwrap();
         let agency: uuid::Uuid = live[0].split(' ').nth(1).unwrap().parse().unwrap();

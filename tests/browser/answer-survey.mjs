@@ -8,6 +8,7 @@
 //      right arrow key a few times (so the levels differ), Tab on to the next; Enter on the
 //      submit button: the thank-you page with the receipt (axe-core, screenshot);
 //   4. open the link again: "already answered" (axe-core, screenshot).
+// The hidden `submission_key` of the form and of the errors page (the one sent) are reported.
 //
 // usage: node answer-survey.mjs '{"url": "...", "shots": "/abs/target/prefix", "width": 360}'
 import { axe, launch } from "./lib.mjs";
@@ -83,6 +84,12 @@ async function tabToSubmit() {
   return false;
 }
 
+/// The value of the form's hidden `submission_key` field (fresh for every rendering).
+async function submissionKey() {
+  return await page.evaluate(() =>
+    document.querySelector('form input[type=hidden][name="submission_key"]')?.value ?? null);
+}
+
 const report = {};
 try {
   // 1. The questionnaire.
@@ -90,6 +97,7 @@ try {
   report.form = await describe(response, "form");
   report.form.scale_questions = await page.evaluate(() =>
     [...document.querySelectorAll("fieldset.scale[data-question]")].map((f) => f.dataset.question));
+  report.form.submission_key = await submissionKey();
   report.form.prefilled = await page.evaluate(() =>
     Object.fromEntries([...document.querySelectorAll("textarea")]
       .filter((t) => t.value !== "").map((t) => [t.name, t.value])));
@@ -100,6 +108,8 @@ try {
   report.errors = await describe(response, "errors");
   report.errors.summary = await page.evaluate(() =>
     [...document.querySelectorAll("#error-summary li")].map((li) => li.textContent.trim()));
+  // The hidden key of this rendering: the one the form below is sent with.
+  report.errors.submission_key = await submissionKey();
 
   // 3. Every scale question answered with the keyboard, then sent.
   const answered = {};

@@ -57,6 +57,11 @@ impl PublishedForms {
     }
 
     /// That exact version, retired or not.
+    /// Every form key, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.by_key.keys().map(String::as_str)
+    }
+
     pub fn version(&self, key: &str, version: u32) -> Option<&Arc<PublishedForm>> {
         self.by_key
             .get(key)?

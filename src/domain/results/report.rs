@@ -533,6 +533,8 @@ pub fn agency_result(
             options,
             req.breakdown.as_ref().map(|_| Design::CellSrs),
         ),
+        published_through: None,
+        pending: 0,
     })
 }
 
@@ -652,6 +654,7 @@ pub fn ranking(counts: &Counts, input: &RankingInput<'_>) -> Result<RankingView,
         not_ranked,
         z_joint: ranking.map(|r| r.z_joint).filter(|_| units.len() >= 2),
         method: m,
+        published_through: None,
     })
 }
 
@@ -872,5 +875,6 @@ pub fn trend(counts: &Counts, req: &TrendRequest<'_>) -> Result<TrendView, Estim
         step: req.step.to_owned(),
         steps: out,
         method: m,
+        published_through: None,
     })
 }

@@ -308,6 +308,11 @@ pub struct ResultView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub breakdown: Option<BreakdownView>,
     pub method: MethodView,
+    /// The last closed month: the values cover the period's months up to it, never a month
+    /// still open (docs/privacy.md, "Publication by closed month"); null before the first.
+    pub published_through: Option<String>,
+    /// Questionnaires received for months of the period not yet closed: counted, in no value.
+    pub pending: u64,
 }
 
 /// A ranked agency.
@@ -351,6 +356,8 @@ pub struct RankingView {
     /// `z_{1−α/(K(K−1))}` of the Bonferroni pairwise intervals.
     pub z_joint: Option<f64>,
     pub method: MethodView,
+    /// The last closed month: only months up to it are in the figures (docs/privacy.md).
+    pub published_through: Option<String>,
 }
 
 /// One agency in `GET /api/v1/par/scores`.
@@ -389,6 +396,8 @@ pub struct ParScoresView {
     /// The confidence level of every `ci`.
     pub level: f64,
     pub scores: Vec<ParScoreView>,
+    /// The last closed month: only months up to it are in the figures (docs/privacy.md).
+    pub published_through: Option<String>,
 }
 
 /// One top-level node in a trend step.
@@ -439,6 +448,8 @@ pub struct TrendView {
     pub step: String,
     pub steps: Vec<TrendStepView>,
     pub method: MethodView,
+    /// The last closed month: only months up to it are in the figures (docs/privacy.md).
+    pub published_through: Option<String>,
 }
 
 /// Labels and levels for building views.

@@ -926,7 +926,16 @@ async fn overview_of(
         (true, None) => format!("— ({d766_counts})"),
         (false, _) => format!("{} ({d766_counts})", d.d766_off),
     };
+    let published = view
+        .published_through
+        .clone()
+        .unwrap_or_else(|| d.nothing_published.to_owned());
     let facts = vec![
+        (d.published_through, published),
+        (
+            d.pending_label,
+            d.pending.replace("{n}", &view.pending.to_string()),
+        ),
         (d.invited, view.invited.to_string()),
         (d.responses, view.responses.to_string()),
         (d.response_rate, pct(view.response_rate)),

@@ -46,6 +46,14 @@ pub struct DashboardUi {
     pub invited: &'static str,
     pub responses: &'static str,
     pub response_rate: &'static str,
+    /// "Published through": the last closed month (docs/privacy.md).
+    pub published_through: &'static str,
+    /// When no month of the period is closed yet.
+    pub nothing_published: &'static str,
+    /// "Awaiting publication" and its text: questionnaires of months not yet closed; `{n}`
+    /// the count.
+    pub pending_label: &'static str,
+    pub pending: &'static str,
     pub invalid_returns: &'static str,
     pub margin: &'static str,
     pub par_points: &'static str,
@@ -165,6 +173,10 @@ static VI: DashboardUi = DashboardUi {
     invited: "Hồ sơ đã giải quyết (được mời khảo sát)",
     responses: "Phiếu hợp lệ",
     response_rate: "Tỷ lệ phản hồi",
+    published_through: "Số liệu công bố đến hết tháng",
+    nothing_published: "Chưa có tháng nào của kỳ này được khóa sổ: chưa công bố kết quả",
+    pending_label: "Phiếu chờ công bố",
+    pending: "{n} phiếu đã nhận của các tháng chưa khóa sổ — chỉ đếm, chưa tính vào chỉ số cho đến khi tháng khóa sổ (khi mọi đường dẫn khảo sát của tháng hết hạn)",
     invalid_returns: "Phiếu không hợp lệ",
     margin: "Sai số tối đa (p = 0,5)",
     par_points: "Điểm trong Chỉ số CCHC (PAR INDEX)",
@@ -287,6 +299,10 @@ static EN: DashboardUi = DashboardUi {
     invited: "Dossiers completed (invited)",
     responses: "Valid responses",
     response_rate: "Response rate",
+    published_through: "Figures published through",
+    nothing_published: "No month of this period is closed yet: nothing is published",
+    pending_label: "Awaiting publication",
+    pending: "{n} questionnaires received for months not yet closed — counted only, in no figure until their month closes (when every survey link of it has expired)",
     invalid_returns: "Invalid returns",
     margin: "Margin of error (p = 0.5)",
     par_points: "Points in the PAR Index",

@@ -28,6 +28,9 @@ pub struct QuestionnaireView {
     /// The error summary above the form: questionnaire-level messages, then one entry per
     /// question with an error, in page order. Empty when there is nothing to correct.
     pub summary: Vec<ErrorLink>,
+    /// The hidden `submission_key` field: fresh for every rendering of a citizen's form, so a
+    /// form sent twice (a retry) is recognised and anything else is not; `None` for a preview.
+    pub submission_key: Option<String>,
 }
 
 /// One labelled fact under the title.
@@ -157,6 +160,7 @@ impl QuestionnaireView {
             ui,
             about: Vec::new(),
             summary,
+            submission_key: None,
         }
     }
 }

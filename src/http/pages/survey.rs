@@ -49,7 +49,8 @@ use serde_json::{Map, Value};
 
 use crate::domain::dossiers::Dossier;
 use crate::domain::forms::{FormDefinition, Prefill, PublishedForm, QuestionKind};
-use crate::domain::submissions::{AnswerError, Mode};
+use crate::domain::submissions::{AnswerError, Mode, is_submission_key};
+use crate::domain::tokens;
 use crate::error::ApiError;
 use crate::http::middleware::HumanPage;
 use crate::http::submissions::{Entry, SubmitError, submit};
@@ -74,6 +75,9 @@ pub struct SurveyPageQuery {
     /// `en` for English (when the form has it) or `vi`; by default the dossier's language.
     pub lang: Option<String>,
 }
+
+/// The name of the form's hidden field that carries the submission key.
+const SUBMISSION_KEY: &str = "submission_key";
 
 #[derive(Template)]
 #[template(path = "survey.html")]
@@ -209,7 +213,13 @@ pub async fn answer_survey(
     let pairs: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     let answers = answers_from_form(&form.definition, &pairs);
     let entry = Entry::Link(Mode::Web);
-    match submit(&state, &found.dossier, &answers, entry, Utc::now()).await {
+    // The page's hidden field: a fresh key per rendering, so a resent form is a retry.
+    let key = pairs
+        .iter()
+        .find(|(name, _)| name == SUBMISSION_KEY)
+        .map(|(_, v)| v.as_str())
+        .filter(|k| is_submission_key(k));
+    match submit(&state, &found.dossier, (&answers, key), entry, Utc::now()).await {
         Ok(submitted) => thanks(lang, submitted.receipt()),
         Err(SubmitError::Invalid(errors)) => {
             let filled = filled_with_errors(&pairs, &errors, lang);
@@ -284,7 +294,7 @@ fn is_cross_site(req: &HttpRequest, public_base_url: &str) -> bool {
 /// module documentation).
 pub fn answers_from_form(form: &FormDefinition, pairs: &[(String, String)]) -> Map<String, Value> {
     let mut grouped: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (key, value) in pairs {
+    for (key, value) in pairs.iter().filter(|(key, _)| key != SUBMISSION_KEY) {
         grouped.entry(key).or_default().push(value);
     }
     grouped
@@ -376,6 +386,7 @@ fn questionnaire(
     // Relative: the form posts back to this very address, token included, with the language.
     let action = format!("?lang={}", lang.code());
     let mut view = QuestionnaireView::new(form, lang, &today, Some(action), filled);
+    view.submission_key = tokens::fresh_submission_key().ok();
     let agency = match (lang, &found.agency_name_en) {
         (Lang::En, Some(en)) => en.clone(),
         _ => found.agency_name_vi.clone(),

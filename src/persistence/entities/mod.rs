@@ -3,10 +3,12 @@
 pub mod agency;
 pub mod api_key;
 pub mod audit_entry;
+pub mod closed_month;
 pub mod dossier;
 pub mod dossier_count;
 pub mod form_version;
 pub mod outbox;
+pub mod pending_response;
 pub mod response;
 pub mod score_bucket;
 pub mod session;

@@ -1,0 +1,5 @@
+//! The application's use cases, each over a narrow context (a database connection, the forms,
+//! the clock) rather than the whole server state: what the HTTP handlers, the command line and
+//! the maintenance task call. Handlers and commands parse, call a use case and render.
+
+pub mod months;

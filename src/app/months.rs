@@ -1,0 +1,199 @@
+//! Closing a month: the use case that publishes a month's answers (docs/privacy.md,
+//! "Publication by closed month"; the rules are `domain::publication`).
+//!
+//! A month closes by expiry — the maintenance task closes every month whose links have all
+//! expired — or by hand (`sipas months close`, `POST /api/v1/months/{month}/close`), which ends
+//! the links still open. Closing a month closes every earlier open month with it, one month per
+//! transaction, oldest first, so that a failure half-way leaves "published through" one
+//! boundary. Each transaction: record the month closed, end the links of every unanswered
+//! dossier completed up to its end (the answered ones' links end just before, apart), move its
+//! pending answers into `responses` —
+//! shuffled, under fresh random ids, in this transaction and not the ones that claimed the
+//! dossiers — add them to the score aggregates, and delete the pending rows.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+
+use crate::domain::aggregates::{Contribution, ScoreShape};
+use crate::domain::forms::PublishedForms;
+use crate::domain::periods::Month;
+use crate::domain::publication;
+use crate::persistence::aggregates::{self, Counted};
+use crate::persistence::months::{self, Locker};
+use crate::persistence::responses::shuffle;
+
+/// The score-bucket layout of every published form version, by key and version: what folding a
+/// month's answers into the aggregates needs.
+#[derive(Debug, Clone, Default)]
+pub struct Shapes(HashMap<(String, i32), Arc<ScoreShape>>);
+
+impl Shapes {
+    pub fn of(forms: &PublishedForms) -> Self {
+        let mut shapes = HashMap::new();
+        for key in forms.keys() {
+            for form in forms.versions(key) {
+                let version = i32::try_from(form.definition.version()).unwrap_or(i32::MAX);
+                shapes.insert((key.to_owned(), version), form.score.clone());
+            }
+        }
+        Self(shapes)
+    }
+
+    fn get(&self, key: &str, version: i32) -> Result<&Arc<ScoreShape>, DbErr> {
+        self.0.get(&(key.to_owned(), version)).ok_or_else(|| {
+            DbErr::Custom(format!(
+                "answers of {key} v{version} are pending, but that form version is not loaded"
+            ))
+        })
+    }
+}
+
+/// Why a month was closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// Every link of it had expired.
+    Expired,
+    /// An administrator closed it early.
+    Admin,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Expired => "expired",
+            Reason::Admin => "admin",
+        }
+    }
+}
+
+/// What a closing did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Closed {
+    /// The months closed now, oldest first (empty: they were closed before).
+    pub months: Vec<Month>,
+    /// Answers published now.
+    pub published: u64,
+    /// Survey links that were still open and were ended.
+    pub links_ended: u64,
+    /// The last closed month after this closing.
+    pub published_through: Option<Month>,
+}
+
+/// Why a month cannot be closed.
+#[derive(Debug, thiserror::Error)]
+pub enum CloseError {
+    /// The month has not ended: dossiers may still be completed in it.
+    #[error("the month {0} has not ended")]
+    NotEnded(Month),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// Closes `through` and every open month before it; nothing for the months already closed.
+pub async fn close(
+    db: &DatabaseConnection,
+    shapes: &Shapes,
+    (through, reason): (Month, Reason),
+    now: DateTime<Utc>,
+) -> Result<Closed, CloseError> {
+    if !publication::has_ended(through, now) {
+        return Err(CloseError::NotEnded(through));
+    }
+    let mut report = Closed::default();
+    let published = months::published_through(db).await?;
+    if published >= Some(through) {
+        report.published_through = published;
+        return Ok(report);
+    }
+    let mut todo: Vec<Month> = months::pending_months(db, through)
+        .await?
+        .into_iter()
+        .filter(|m| Some(*m) > published)
+        .collect();
+    if todo.last() != Some(&through) {
+        todo.push(through);
+    }
+    for month in todo {
+        let (published, ended) = close_one(db, shapes, (month, reason), now).await?;
+        report.published += published;
+        report.links_ended += ended;
+        report.months.push(month);
+    }
+    // Dead row versions of the deleted pending rows keep the claims' transaction ids.
+    if let Err(e) = months::vacuum_pending(db).await {
+        tracing::warn!(error = %e, "vacuuming pending_responses after closing failed");
+    }
+    report.published_through = months::published_through(db).await?;
+    Ok(report)
+}
+
+/// One month, in one transaction; returns the answers published and the links ended.
+async fn close_one(
+    db: &DatabaseConnection,
+    shapes: &Shapes,
+    (month, reason): (Month, Reason),
+    now: DateTime<Utc>,
+) -> Result<(u64, u64), DbErr> {
+    // First, apart: the answered dossiers' links (see `months::end_links`).
+    let ends = publication::ends_at(month);
+    let txn = db.begin().await?;
+    months::end_links(&txn, (ends, true), now).await?;
+    txn.commit().await?;
+    let txn = db.begin().await?;
+    months::lock(&txn, Locker::Closing).await?;
+    // The first statement writes (on SQLite it takes the write lock). A month another node
+    // closed while this one waited for the lock is left as that node left it.
+    if !months::mark_closed(&txn, month, reason.as_str(), now).await? {
+        txn.commit().await?;
+        return Ok((0, 0));
+    }
+    let ended = months::end_links(&txn, (ends, false), now).await?;
+    let mut rows = months::take_pending(&txn, month).await?;
+    shuffle(&mut rows);
+    let contributions: Vec<Contribution> = rows
+        .iter()
+        .map(|r| {
+            shapes
+                .get(&r.form_key, r.form_version)?
+                .stored_contribution(&r.answers, r.valid)
+                .map_err(|e| DbErr::Custom(format!("a pending answer cannot be read: {e}")))
+        })
+        .collect::<Result<_, DbErr>>()?;
+    let counted: Vec<Counted> = rows
+        .iter()
+        .zip(&contributions)
+        .map(|(r, contribution)| {
+            Ok(Counted {
+                agency_id: r.agency_id,
+                form_key: &r.form_key,
+                form_version: r.form_version,
+                period_month: &r.period_month,
+                channel: &r.channel,
+                score: shapes.get(&r.form_key, r.form_version)?,
+                contribution,
+            })
+        })
+        .collect::<Result<_, DbErr>>()?;
+    aggregates::apply(&txn, counted).await?;
+    let published = rows.len() as u64;
+    months::insert_answers(&txn, rows, false).await?;
+    months::delete_pending(&txn, month).await?;
+    txn.commit().await?;
+    tracing::info!(%month, published, links_ended = ended, reason = reason.as_str(), "month closed");
+    Ok((published, ended))
+}
+
+/// Closes every month whose links have all expired at `now` (the maintenance task, and each
+/// start).
+pub async fn close_expired(
+    db: &DatabaseConnection,
+    shapes: &Shapes,
+    ttl_days: u32,
+    now: DateTime<Utc>,
+) -> Result<Closed, CloseError> {
+    let due = publication::due_through(now, ttl_days);
+    close(db, shapes, (due, Reason::Expired), now).await
+}
