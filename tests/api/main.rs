@@ -14,6 +14,7 @@ mod forms;
 mod helpers;
 mod invitations;
 mod keys;
+mod months;
 mod nodes;
 mod operations;
 mod pages;
