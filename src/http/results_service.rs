@@ -32,8 +32,8 @@ use crate::domain::results::cache::{CacheKey, ViewCache};
 use crate::domain::results::memo::{Listing, RowKey};
 use crate::domain::results::{
     self, AgencyRef, AgencyRows, Aggregate, Breakdown, BreakdownCellInput, Counts, Design,
-    Dimension, MonthCells, Options, ParScoresView, RankingInput, RankingView, ResultRequest,
-    ResultView, ScannedAnswers, Subject, TrendRequest, TrendView, VersionChoice,
+    Dimension, MonthCells, OpenMonthsView, Options, ParScoresView, RankingInput, RankingView,
+    ResultRequest, ResultView, ScannedAnswers, Subject, TrendRequest, TrendView, VersionChoice,
 };
 use crate::error::{ApiError, FieldError};
 use crate::http::pages::dashboard::OpeningPeriods;
@@ -111,27 +111,38 @@ pub(crate) async fn published(
     Ok((asked.through(through), through))
 }
 
-/// Questionnaires received from `agencies` for the months of `asked` after `through` (not yet
-/// published): a live count.
-async fn pending(
+/// The live counts of the months of `asked` after `through` (not yet published) for
+/// `agencies`: dossiers registered and questionnaires received, and the response rate so far;
+/// `None` when every month of the period is closed.
+async fn open_months(
     state: &AppState,
     (agencies, form_key): (&[Uuid], &str),
     asked: &Period,
     through: Option<Month>,
-) -> Result<u64, ApiError> {
+) -> Result<Option<OpenMonthsView>, ApiError> {
     let first = match through {
-        Some(t) if t >= asked.last() => return Ok(0),
+        Some(t) if t >= asked.last() => return Ok(None),
         Some(t) if t >= asked.first() => t.next(),
         _ => asked.first(),
     };
-    let counts = months::pending_counts(
-        &state.db,
-        agencies,
-        form_key,
-        (&first.to_string(), &asked.last().to_string()),
-    )
-    .await?;
-    Ok(counts.iter().map(|(_, n)| n).sum())
+    let (from, to) = (first.to_string(), asked.last().to_string());
+    let received: u64 = months::pending_counts(&state.db, agencies, form_key, (&from, &to))
+        .await?
+        .iter()
+        .map(|(_, n)| n)
+        .sum();
+    let invited: u64 = aggregates::dossier_counts(&state.db, agencies, form_key, &from, &to)
+        .await?
+        .iter()
+        .map(|r| r.dossiers)
+        .sum();
+    Ok(Some(OpenMonthsView {
+        from,
+        to,
+        invited,
+        received,
+        response_rate: (invited > 0).then(|| 100.0 * received as f64 / invited as f64),
+    }))
 }
 
 /// The agency named by query field `field`, if the caller may read it: an agency key gets 403
@@ -738,7 +749,8 @@ async fn compute_result(
     })
     .await?;
     view.published_through = through.map(|m| m.to_string());
-    view.pending = pending(state, (&ids, form.definition.key()), &asked, through).await?;
+    view.open_months = open_months(state, (&ids, form.definition.key()), &asked, through).await?;
+    view.pending = view.open_months.as_ref().map_or(0, |o| o.received);
     Ok(view)
 }
 

@@ -678,6 +678,25 @@ async fn the_default_period_is_the_current_year_and_the_default_form_the_agencys
         "Biểu mẫu sipas-2017 (phiên bản 1), kỳ Năm {year}."
     )));
     assert!(page.body.contains("<option value=\"sipas-2017\" selected>"));
+    // It says in words what is published (every month through 2025-12, closed by the seed)
+    // and that the months of this year not yet closed are counted only.
+    assert!(
+        page.body.contains("Số liệu công bố đến hết tháng"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("2025-12"));
+    assert!(page.body.contains("Phiếu chờ công bố"));
+    assert!(
+        page.body
+            .contains("chỉ đếm, chưa tính vào chỉ số cho đến khi tháng khóa sổ")
+    );
+    let en = b.get("/dashboard/agencies/SO-A?lang=en").await;
+    assert!(en.body.contains("Figures published through"), "{}", en.body);
+    assert!(
+        en.body
+            .contains("counted only, in no figure until their month closes")
+    );
     let trend = b.get("/dashboard/agencies/SO-A/trend").await;
     assert_officer_page(&trend, 200);
     assert!(trend.body.contains("24 tháng gần nhất"));

@@ -1713,10 +1713,26 @@ async fn an_open_month_shows_counts_but_no_answers_until_it_closes() {
             "{r}"
         );
         assert_eq!(r["period"], "2025-03");
+        // The live counts of the open month: its dossiers and the questionnaires so far.
+        let open = &r["open_months"];
+        assert_eq!(
+            (open["from"].as_str(), open["to"].as_str()),
+            (Some("2025-03"), Some("2025-03"))
+        );
+        assert_eq!(
+            (open["invited"].as_u64(), open["received"].as_u64()),
+            (Some(20), Some(pending))
+        );
+        let rate = open["response_rate"].as_f64().unwrap();
+        assert!(
+            (rate - 100.0 * pending as f64 / 20.0).abs() < 1e-9,
+            "{rate}"
+        );
     }
     let without_pending = |r: &Value| {
         let mut r = r.clone();
         r.as_object_mut().unwrap().remove("pending");
+        r.as_object_mut().unwrap().remove("open_months");
         r
     };
     assert_eq!(without_pending(&before), without_pending(&after));
@@ -1737,6 +1753,7 @@ async fn an_open_month_shows_counts_but_no_answers_until_it_closes() {
     assert_eq!(published["index"]["n"], 13);
     assert_eq!(published["invited"], 20);
     assert_eq!(published["pending"], 0);
+    assert!(published.get("open_months").is_none(), "{published}");
     assert_eq!(published["suppressed"], false);
     assert!(published["index"]["value"].is_f64());
     assert!(

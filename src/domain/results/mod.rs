@@ -52,9 +52,9 @@ pub use report::{
 pub use scanned::{MonthCells, ScannedAnswers, merge_months};
 pub use view::{
     BreakdownView, CellView, ChangeView, D766View, FigureView, FormRef, IntervalView, ItemView,
-    MarginView, MethodView, NodeView, NotRankedView, NumberStatus, ParScoreView, ParScoresView,
-    ParView, RankedView, RankingView, ResultView, Suppression, ThresholdsView, TrendNodeView,
-    TrendStepView, TrendView,
+    MarginView, MethodView, NodeView, NotRankedView, NumberStatus, OpenMonthsView, ParScoreView,
+    ParScoresView, ParView, RankedView, RankingView, ResultView, Suppression, ThresholdsView,
+    TrendNodeView, TrendStepView, TrendView,
 };
 
 /// How figures are estimated (`statistics.md` §9). Agency-level requests choose among the

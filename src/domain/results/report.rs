@@ -535,6 +535,7 @@ pub fn agency_result(
         ),
         published_through: None,
         pending: 0,
+        open_months: None,
     })
 }
 

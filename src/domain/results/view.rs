@@ -313,6 +313,24 @@ pub struct ResultView {
     pub published_through: Option<String>,
     /// Questionnaires received for months of the period not yet closed: counted, in no value.
     pub pending: u64,
+    /// The live counts of the period's months not yet closed; absent when every one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub open_months: Option<OpenMonthsView>,
+}
+
+/// What is known of the months of a period not yet closed: counts only, live (no value derived
+/// from their answers is shown before they close).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct OpenMonthsView {
+    /// First and last open month of the period, `YYYY-MM`.
+    pub from: String,
+    pub to: String,
+    /// Dossiers registered (every one is invited).
+    pub invited: u64,
+    /// Questionnaires received so far (valid or not).
+    pub received: u64,
+    /// `received / invited` in percent; null when nothing was invited.
+    pub response_rate: Option<f64>,
 }
 
 /// A ranked agency.

@@ -697,6 +697,25 @@ pub struct FigureRow {
     pub top: bool,
 }
 
+/// The overview's line on the months not yet closed: their live counts, or a dash.
+fn open_months(d: &DashboardUi, view: &ResultView, pct: &dyn Fn(Option<f64>) -> String) -> String {
+    view.open_months.as_ref().map_or_else(
+        || "—".to_owned(),
+        |o| {
+            let months = if o.from == o.to {
+                o.from.clone()
+            } else {
+                format!("{}–{}", o.from, o.to)
+            };
+            d.pending
+                .replace("{months}", &months)
+                .replace("{n}", &o.received.to_string())
+                .replace("{d}", &o.invited.to_string())
+                .replace("{rate}", &pct(o.response_rate))
+        },
+    )
+}
+
 fn figure_row(node: &NodeView, top: bool, r: &Request) -> FigureRow {
     let c = r.decimal_comma();
     FigureRow {
@@ -932,10 +951,7 @@ async fn overview_of(
         .unwrap_or_else(|| d.nothing_published.to_owned());
     let facts = vec![
         (d.published_through, published),
-        (
-            d.pending_label,
-            d.pending.replace("{n}", &view.pending.to_string()),
-        ),
+        (d.pending_label, open_months(d, &view, &pct)),
         (d.invited, view.invited.to_string()),
         (d.responses, view.responses.to_string()),
         (d.response_rate, pct(view.response_rate)),

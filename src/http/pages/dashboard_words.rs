@@ -50,8 +50,8 @@ pub struct DashboardUi {
     pub published_through: &'static str,
     /// When no month of the period is closed yet.
     pub nothing_published: &'static str,
-    /// "Awaiting publication" and its text: questionnaires of months not yet closed; `{n}`
-    /// the count.
+    /// "Awaiting publication" and its text: the live counts of the months not yet closed
+    /// (`{months}` their range, `{n}` questionnaires received, `{d}` dossiers, `{rate}`).
     pub pending_label: &'static str,
     pub pending: &'static str,
     pub invalid_returns: &'static str,
@@ -176,7 +176,7 @@ static VI: DashboardUi = DashboardUi {
     published_through: "Số liệu công bố đến hết tháng",
     nothing_published: "Chưa có tháng nào của kỳ này được khóa sổ: chưa công bố kết quả",
     pending_label: "Phiếu chờ công bố",
-    pending: "{n} phiếu đã nhận của các tháng chưa khóa sổ — chỉ đếm, chưa tính vào chỉ số cho đến khi tháng khóa sổ (khi mọi đường dẫn khảo sát của tháng hết hạn)",
+    pending: "{months}: {n} phiếu đã nhận trên {d} hồ sơ ({rate}) — chỉ đếm, chưa tính vào chỉ số cho đến khi tháng khóa sổ (khi mọi đường dẫn khảo sát của tháng hết hạn)",
     invalid_returns: "Phiếu không hợp lệ",
     margin: "Sai số tối đa (p = 0,5)",
     par_points: "Điểm trong Chỉ số CCHC (PAR INDEX)",
@@ -302,7 +302,7 @@ static EN: DashboardUi = DashboardUi {
     published_through: "Figures published through",
     nothing_published: "No month of this period is closed yet: nothing is published",
     pending_label: "Awaiting publication",
-    pending: "{n} questionnaires received for months not yet closed — counted only, in no figure until their month closes (when every survey link of it has expired)",
+    pending: "{months}: {n} questionnaires received for {d} dossiers ({rate}) — counted only, in no figure until their month closes (when every survey link of it has expired)",
     invalid_returns: "Invalid returns",
     margin: "Margin of error (p = 0.5)",
     par_points: "Points in the PAR Index",
