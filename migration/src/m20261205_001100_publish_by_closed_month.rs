@@ -11,6 +11,7 @@
 //! - Every existing response moves to `pending_responses` and the score buckets are emptied:
 //!   the first start closes the months whose links have all expired and folds their answers
 //!   back (shuffled, with new ids), and the months still open stay unpublished, like new ones.
+//!   The answer digests kept for retries are dropped (they were made without a submission key).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -135,9 +136,15 @@ impl MigrationTrait for Migration {
             create_answer_table(manager, "responses").await?;
             index_responses(manager).await?;
         } else {
-            db.execute_unprepared("DELETE FROM responses").await?;
+            // Not DELETE: dead row versions would keep the transaction ids that tie each old
+            // answer to its dossier's claim; TRUNCATE gives the table a new, empty file.
+            db.execute_unprepared("TRUNCATE responses").await?;
         }
         db.execute_unprepared("DELETE FROM score_buckets").await?;
+        // Digests of earlier retries hold no submission key: one holding the secret could test
+        // guesses against them. Retries of answers stored before the upgrade get 409.
+        db.execute_unprepared("UPDATE dossiers SET response_digest = NULL")
+            .await?;
         Ok(())
     }
 

@@ -108,19 +108,36 @@ pub async fn close(
         report.published_through = published;
         return Ok(report);
     }
-    let mut todo: Vec<Month> = months::pending_months(db, through)
-        .await?
-        .into_iter()
-        .filter(|m| Some(*m) > published)
-        .collect();
-    if todo.last() != Some(&through) {
-        todo.push(through);
-    }
-    for month in todo {
-        let (published, ended) = close_one(db, shapes, (month, reason), now).await?;
-        report.published += published;
-        report.links_ended += ended;
-        report.months.push(month);
+    // Every month from the first open one to `through`: those with pending answers close one
+    // transaction each, the empty ones are recorded with the next that closes.
+    let with_answers = months::pending_months(db, through).await?;
+    let first = match published {
+        Some(p) => p.next(),
+        None => with_answers
+            .first()
+            .copied()
+            .unwrap_or(through)
+            .min(through),
+    };
+    let mut empty = Vec::new();
+    let mut month = first;
+    while month <= through {
+        if month < through && !with_answers.contains(&month) {
+            empty.push(month);
+        } else {
+            let closing = Closing {
+                month,
+                empty: std::mem::take(&mut empty),
+                reason,
+            };
+            let (published, ended) = close_one(db, shapes, &closing, now).await?;
+            report.published += published;
+            report.links_ended += ended;
+            report
+                .months
+                .extend(closing.empty.iter().copied().chain([month]));
+        }
+        month = month.next();
     }
     // Dead row versions of the deleted pending rows keep the claims' transaction ids.
     if let Err(e) = months::vacuum_pending(db).await {
@@ -130,18 +147,28 @@ pub async fn close(
     Ok(report)
 }
 
+/// A month to close, with the months before it that have no answer.
+struct Closing {
+    month: Month,
+    empty: Vec<Month>,
+    reason: Reason,
+}
+
 /// One month, in one transaction; returns the answers published and the links ended.
 async fn close_one(
     db: &DatabaseConnection,
     shapes: &Shapes,
-    (month, reason): (Month, Reason),
+    closing: &Closing,
     now: DateTime<Utc>,
 ) -> Result<(u64, u64), DbErr> {
+    let Closing {
+        month,
+        ref empty,
+        reason,
+    } = *closing;
     // First, apart: the answered dossiers' links (see `months::end_links`).
     let ends = publication::ends_at(month);
-    let txn = db.begin().await?;
-    months::end_links(&txn, (ends, true), now).await?;
-    txn.commit().await?;
+    end_answered_links(db, ends, now).await?;
     let txn = db.begin().await?;
     months::lock(&txn, Locker::Closing).await?;
     // The first statement writes (on SQLite it takes the write lock). A month another node
@@ -149,6 +176,9 @@ async fn close_one(
     if !months::mark_closed(&txn, month, reason.as_str(), now).await? {
         txn.commit().await?;
         return Ok((0, 0));
+    }
+    for m in empty {
+        months::mark_closed(&txn, *m, reason.as_str(), now).await?;
     }
     let ended = months::end_links(&txn, (ends, false), now).await?;
     let mut rows = months::take_pending(&txn, month).await?;
@@ -182,8 +212,22 @@ async fn close_one(
     months::insert_answers(&txn, rows, false).await?;
     months::delete_pending(&txn, month).await?;
     txn.commit().await?;
+    // Again, for the dossiers answered while the closing waited for its lock.
+    end_answered_links(db, ends, now).await?;
     tracing::info!(%month, published, links_ended = ended, reason = reason.as_str(), "month closed");
     Ok((published, ended))
+}
+
+/// Ends the links of the answered dossiers completed before `before`, in a transaction of its
+/// own (see `months::end_links`).
+async fn end_answered_links(
+    db: &DatabaseConnection,
+    before: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    months::end_links(&txn, (before, true), now).await?;
+    txn.commit().await
 }
 
 /// Closes every month whose links have all expired at `now` (the maintenance task, and each

@@ -4,6 +4,8 @@
 //! (`results.suppress_below`), or an agency that remembers the one citizen with an unusual
 //! procedure field that month could find that citizen's row.
 //!
+//! (Validity is part of the combination and never blanked: only paper returns are invalid.)
+//!
 //! Rarer combinations are **generalised**, coarsest last: first the procedure field is left
 //! blank, then the mode, then the channel; rows whose combination is rare even with all three
 //! blank are **withheld** — every row of a month with fewer than `k` answers, and the few rare
@@ -20,6 +22,9 @@ pub struct Quasi {
     pub channel: Option<String>,
     pub mode: Option<String>,
     pub procedure_field: Option<String>,
+    /// Never blanked, but part of the combination: only paper comes back invalid, so an
+    /// invalid row with its mode blanked would still say "paper".
+    pub valid: bool,
 }
 
 impl Quasi {
@@ -30,6 +35,7 @@ impl Quasi {
             channel: self.channel.clone().filter(|_| level < 3),
             mode: self.mode.clone().filter(|_| level < 2),
             procedure_field: self.procedure_field.clone().filter(|_| level < 1),
+            valid: self.valid,
         }
     }
 
@@ -111,6 +117,7 @@ mod tests {
             channel: Some(channel.into()),
             mode: Some(mode.into()),
             procedure_field: field.map(Into::into),
+            valid: true,
         }
     }
 
@@ -143,6 +150,14 @@ mod tests {
         assert!(written.values().all(|n| *n >= 10), "{written:?}");
         assert_eq!(written.values().sum::<u64>() + plan.withheld_rows, 24);
         assert_eq!(plan.write(&counts[0].0), Some(&counts[0].0));
+
+        // An invalid return is its own combination: with its mode blanked it would still say
+        // "paper" among the valid web rows.
+        let mut invalid = q("online", "paper", None);
+        invalid.valid = false;
+        let mixed = Plan::new(&[(q("online", "web", None), 12), (invalid.clone(), 1)], 10);
+        assert_eq!(mixed.write(&invalid), None);
+        assert_eq!(mixed.withheld_rows, 1);
 
         let small = Plan::new(&[(q("online", "web", None), 4)], 10);
         assert_eq!(small.write(&q("online", "web", None)), None);

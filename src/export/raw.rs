@@ -692,6 +692,7 @@ fn quasi(row: &ExportRow) -> Quasi {
         channel: Some(row.channel.clone()),
         mode: Some(row.mode.clone()),
         procedure_field: row.procedure_field.clone(),
+        valid: row.valid,
     }
 }
 
@@ -709,13 +710,14 @@ async fn plans(
             form_version: export.form.definition.version(),
         };
         let mut by_month: HashMap<String, Vec<(Quasi, u64)>> = HashMap::new();
-        for (month, channel, mode, field, n) in
+        for (month, channel, mode, field, valid, n) in
             responses::export_quasi_counts(txn, &scope, months).await?
         {
             let q = Quasi {
                 channel: Some(channel),
                 mode: Some(mode),
                 procedure_field: field,
+                valid,
             };
             by_month
                 .entry(month)

@@ -521,14 +521,18 @@ fn page_select(
     query.order_by_asc(response::Column::Id).limit(limit)
 }
 
+/// One combination of quasi-identifiers of an agency's responses and how many have it:
+/// month, channel, mode, procedure field, validity, count.
+pub type QuasiCount = (String, String, String, Option<String>, bool, i64);
+
 /// How many responses of `scope` in months `from..=to` each combination of month, channel,
-/// mode and procedure field has (`domain::anonymity`): one grouped query through the index
-/// `ix_responses_export`, read before the rows so the export knows what to generalise.
+/// mode, procedure field and validity has (`domain::anonymity`): one grouped query, read before
+/// the rows so the export knows what to generalise.
 pub async fn export_quasi_counts(
     db: &impl ConnectionTrait,
     scope: &ExportScope<'_>,
     (from, to): (&str, &str),
-) -> Result<Vec<(String, String, String, Option<String>, i64)>, DbErr> {
+) -> Result<Vec<QuasiCount>, DbErr> {
     scope
         .select()
         .select_only()
@@ -536,12 +540,14 @@ pub async fn export_quasi_counts(
         .column(response::Column::Channel)
         .column(response::Column::Mode)
         .column(response::Column::ProcedureField)
+        .column(response::Column::Valid)
         .column_as(response::Column::Id.count(), "n")
         .filter(response::Column::PeriodMonth.between(from, to))
         .group_by(response::Column::PeriodMonth)
         .group_by(response::Column::Channel)
         .group_by(response::Column::Mode)
         .group_by(response::Column::ProcedureField)
+        .group_by(response::Column::Valid)
         .into_tuple()
         .all(db)
         .await

@@ -149,6 +149,11 @@ async fn sipas_months_close_and_list_at_the_command_line() {
         .find(|l| l.starts_with("2025-03\t"))
         .unwrap_or_else(|| panic!("{listed}"));
     assert!(march.ends_with("\tadmin"), "{march}");
+    // February had no answer: it closed with March, and is listed too (months close in order).
+    assert!(
+        listed.lines().any(|l| l.starts_with("2025-02\t")),
+        "{listed}"
+    );
 
     let r = results(&app, &admin).await;
     assert_eq!(
