@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use sea_orm::DatabaseConnection;
 
+use crate::app::submissions::Checker;
 use crate::config::Settings;
 use crate::domain::auth::Principal;
 use crate::domain::forms::PublishedForms;
@@ -36,6 +37,17 @@ pub struct AppState {
     pub responses: ResponseWriter,
     /// Computed result views, kept while their inputs are unchanged.
     pub views: ResultViews,
+}
+
+impl AppState {
+    /// What checking a questionnaire needs (`app::submissions`).
+    pub fn checker(&self) -> Checker<'_> {
+        Checker {
+            forms: &self.forms,
+            rules: self.settings.responses.validity_rules(),
+            key: &self.token_key,
+        }
+    }
 }
 
 /// Computed result views, kept while their inputs are unchanged (`domain::results::cache`), and

@@ -3,3 +3,4 @@
 //! the maintenance task call. Handlers and commands parse, call a use case and render.
 
 pub mod months;
+pub mod submissions;

@@ -5,7 +5,7 @@
 //! Everything goes through the persistence functions the service itself uses, so the data is
 //! what live traffic would have left: agencies via the import's `insert_planned` (with its audit
 //! entry), dossiers via registration's `dossiers::insert_many` (which keeps `dossier_counts`),
-//! questionnaires checked by `http::submissions::prepare` and stored by `responses::store` —
+//! questionnaires checked by `app::submissions::Checker::prepare` and stored by `responses::store` —
 //! the conditional claim that marks each dossier answered and seals its code, the anonymous row,
 //! and the score buckets in the same transaction. Each month is one transaction. Dossiers whose
 //! link expired long ago are stored as the sealing task would have left them (unanswered codes
@@ -20,6 +20,7 @@ use chrono::{Datelike, TimeDelta, Utc};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use uuid::Uuid;
 
+use crate::app::submissions::{Checker, SubmitError};
 use crate::config::Settings;
 use crate::demo::names::PROVINCE_CODE;
 use crate::demo::{Generator, Plan, Scale, Spec};
@@ -29,7 +30,6 @@ use crate::domain::audit::AuditEvent;
 use crate::domain::auth::{ApiKeySecret, Role};
 use crate::domain::dossiers::{self, Dossier, VIETNAM_OFFSET_SECS};
 use crate::domain::tokens::SurveyToken;
-use crate::http::submissions::{SubmitError, prepare};
 use crate::persistence::dossiers::NewDossierRow;
 use crate::persistence::responses::{self, NewResponse, Outcome};
 use crate::persistence::{agencies, audit};
@@ -128,7 +128,11 @@ pub async fn load(
     let ids = store_agencies(db, &plan).await?;
     let now = Utc::now();
     let ttl = settings.surveys.token_ttl_days;
-    let rules = settings.responses.validity_rules();
+    let checker = Checker {
+        forms: &forms,
+        rules: settings.responses.validity_rules(),
+        key: &key,
+    };
     let mut report_dossiers = 0;
     let mut report_responses = 0;
     let mut invalid_returns = 0;
@@ -168,8 +172,9 @@ pub async fn load(
             };
             match &d.response {
                 Some(r) => answers.push(
-                    prepare(&forms, rules, &key, &dossier, (&r.answers, r.mode), None).map_err(
-                        |e| match e {
+                    checker
+                        .prepare(&dossier, (&r.answers, r.mode), None)
+                        .map_err(|e| match e {
                             SubmitError::Invalid(errors) => anyhow!(
                                 "a generated questionnaire of {} breaks the form's rules: {:?}",
                                 plan_agency.code,
@@ -178,8 +183,7 @@ pub async fn load(
                                     .map(|e| (e.question.clone(), e.message("en")))
                             ),
                             other => anyhow!("preparing a response: {other:?}"),
-                        },
-                    )?,
+                        })?,
                 ),
                 None if expires_at <= now => {
                     // As `maintenance` leaves an unanswered dossier whose link has expired.

@@ -5,7 +5,7 @@
 //! `--help` of the command for what a cell holds). Every row goes through what
 //! `POST /api/v1/agencies/{code}/responses` does: the dossier must be registered for the
 //! agency, with this form, and unanswered; the answers are checked and the row built by
-//! `http::submissions::prepare`; rows are stored with `persistence::responses::commit`, whose
+//! `app::submissions::Checker::prepare`; rows are stored with `persistence::responses::commit`, whose
 //! conditional update answers each dossier at most once and seals its code in the same
 //! transaction. The whole file is checked before anything is written.
 //!
@@ -21,12 +21,12 @@ use serde_json::{Map, Value};
 use unicode_normalization::UnicodeNormalization;
 
 use super::import_file::{CsvFile, ImportError, read_csv};
+use crate::app::submissions::{Checker, SubmitError};
 use crate::config::Settings;
 use crate::domain::agencies::RowError;
 use crate::domain::dossiers::check_code;
 use crate::domain::forms::{PublishedForms, QuestionKind};
 use crate::domain::submissions::Mode;
-use crate::http::submissions::{SubmitError, prepare};
 use crate::persistence::responses::{self, NewResponse, Outcome};
 use crate::persistence::{agencies, dossiers};
 use crate::startup;
@@ -105,7 +105,11 @@ pub async fn import_responses(
         .await
         .map_err(anyhow::Error::new)?;
 
-    let rules = settings.responses.validity_rules();
+    let checker = Checker {
+        forms: &forms,
+        rules: settings.responses.validity_rules(),
+        key: &key,
+    };
     let mut ready = Vec::with_capacity(coded.len());
     for (row, code) in coded {
         let bad = |message: String| RowError::new(row.line, DOSSIER_CODE, message);
@@ -151,7 +155,7 @@ pub async fn import_responses(
                 .map(|q| q.kind());
             answers.insert(name.clone(), cell_value(kind, cell));
         }
-        match prepare(&forms, rules, &key, dossier, (&answers, import.mode), None) {
+        match checker.prepare(dossier, (&answers, import.mode), None) {
             Ok(response) => ready.push(Ready {
                 line: row.line,
                 response,

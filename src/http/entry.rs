@@ -1,7 +1,7 @@
 //! `POST /api/v1/agencies/{code}/responses`: an agency keys in a questionnaire answered on paper,
 //! at a kiosk or by phone, for one of its dossiers.
 //!
-//! The answers take the same path as a citizen's (`submissions::submit` with `Entry::Agency`):
+//! The answers take the same path as a citizen's (`app::submissions::submit` with `Entry::Agency`):
 //! the same checks against the dossier's form version, the same writer, the dossier answered
 //! at most once. What differs: the dossier is named by its code (sealed codes of answered or
 //! expired dossiers are found too), an expired link does not matter (paper comes back late), a
@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use validator::{Validate, ValidationError};
 
+use crate::app::submissions::{Entry, Submitted, submit};
 use crate::domain::auth::{Principal, Role};
 use crate::domain::dossiers::{Dossier, check_code};
 use crate::domain::submissions::{Mode, check_collected_on};
@@ -25,7 +26,6 @@ use crate::error::{ApiError, FieldError};
 use crate::http::agencies::agency_for;
 use crate::http::auth::Caller;
 use crate::http::extract::ValidatedJson;
-use crate::http::submissions::{Entry, Submitted, submit};
 use crate::persistence::dossiers;
 use crate::state::AppState;
 
@@ -193,7 +193,7 @@ pub async fn enter_response(
         ));
     }
     let submitted = submit(
-        &state,
+        (&state.checker(), &state.responses),
         &dossier,
         (&body.answers, None),
         Entry::Agency(mode),

@@ -1,66 +1,19 @@
-//! Storing a questionnaire for a dossier — the one path every response takes, whether it comes
-//! from the citizen's link as JSON (`POST /api/v1/surveys/{token}/response`, here), from the
-//! citizen page (`POST /s/{token}`), from an agency keying in paper, kiosk or phone answers
-//! (`http::entry`), or from a file of them (`sipas responses import`, through [`prepare`]).
-//!
-//! [`submit`] checks the answers against the exact form version of the dossier
-//! (`ValidSubmission::parse`), then hands the response to the group-committing writer
-//! (`persistence::responses`) and returns only after the commit. Exactly-once is the writer's
-//! conditional update of the dossier's `answered` flag; retries are recognised by a keyed digest
-//! of the canonical answers, so an identical retry gets the same receipt and a different second
-//! answer a conflict.
+//! `POST /api/v1/surveys/{token}/response`: a citizen's answers as JSON, stored by the use
+//! case `app::submissions::submit`; its refusals rendered as problems here.
 
 use actix_web::http::header::CACHE_CONTROL;
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use validator::Validate;
 
-use crate::domain::dossiers::Dossier;
-use std::sync::Arc;
-
-use crate::domain::forms::{PublishedForm, PublishedForms};
-use crate::domain::submissions::{AnswerError, Mode, ValidSubmission, ValidityRules};
-use crate::domain::tokens::TokenKey;
+use crate::app::submissions::{Entry, SubmitError, Submitted, submit};
+use crate::domain::submissions::Mode;
 use crate::error::{ApiError, FieldError};
 use crate::http::extract::ValidatedJson;
 use crate::http::surveys::find_survey;
-use crate::persistence::responses::{NewResponse, Outcome};
 use crate::state::AppState;
-
-/// A response was stored, now or by an earlier identical request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Submitted {
-    /// Stored by this request; an invalid return (paper) names its reason.
-    Stored {
-        receipt: String,
-        invalid_reason: Option<&'static str>,
-    },
-    /// The same answers were stored before (a retry).
-    Repeated { receipt: String },
-}
-
-impl Submitted {
-    pub fn receipt(&self) -> &str {
-        match self {
-            Submitted::Stored { receipt, .. } | Submitted::Repeated { receipt } => receipt,
-        }
-    }
-}
-
-/// Why a questionnaire was not stored.
-#[derive(Debug)]
-pub enum SubmitError {
-    /// The answers break the form's rules; one entry per question.
-    Invalid(Vec<AnswerError>),
-    /// Another response is stored for the dossier.
-    AlreadyAnswered,
-    /// The survey link has expired.
-    Closed,
-    /// The database or the writer failed.
-    Failed(ApiError),
-}
 
 impl SubmitError {
     /// The API problem, with messages in `lang`.
@@ -92,141 +45,10 @@ impl SubmitError {
     }
 }
 
-impl From<ApiError> for SubmitError {
-    fn from(e: ApiError) -> Self {
-        SubmitError::Failed(e)
-    }
-}
-
 pub fn closed() -> ApiError {
     ApiError::Gone {
         code: "survey_closed",
         detail: "This survey has expired or has already been answered.".into(),
-    }
-}
-
-/// Where a questionnaire came from: the citizen's own link (which expires), or an agency
-/// keying it in (paper returned late is still accepted while the dossier is unanswered).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Entry {
-    Link(Mode),
-    Agency(Mode),
-}
-
-impl Entry {
-    pub fn mode(self) -> Mode {
-        match self {
-            Entry::Link(m) | Entry::Agency(m) => m,
-        }
-    }
-}
-
-/// The exact form version a dossier is surveyed with. Every stored version is loaded at start,
-/// so a missing one is a fault of the server.
-pub fn form_of<'a>(
-    forms: &'a PublishedForms,
-    dossier: &Dossier,
-) -> Result<&'a Arc<PublishedForm>, ApiError> {
-    forms
-        .version(&dossier.form_key, dossier.form_version)
-        .ok_or_else(|| {
-            ApiError::Unexpected(anyhow::anyhow!(
-                "dossier {} names form {} v{}, which is not loaded",
-                dossier.id,
-                dossier.form_key,
-                dossier.form_version
-            ))
-        })
-}
-
-/// Checks `answers` against the exact form version of `dossier` (`ValidSubmission::parse`) and
-/// builds the response to store (`NewResponse::for_dossier`): the part of [`submit`] that needs
-/// neither a server nor the writer, shared with `sipas responses import`. `submission_key` is
-/// the citizen's client's secret for this attempt (answers through the link only).
-pub fn prepare(
-    forms: &PublishedForms,
-    rules: ValidityRules,
-    key: &TokenKey,
-    dossier: &Dossier,
-    (answers, mode): (&Map<String, Value>, Mode),
-    submission_key: Option<&str>,
-) -> Result<NewResponse, SubmitError> {
-    let form = form_of(forms, dossier)?;
-    let valid = ValidSubmission::parse(&form.definition, answers, mode, rules)
-        .map_err(SubmitError::Invalid)?;
-    NewResponse::for_dossier(dossier, (&valid, mode), key, submission_key, &form.score)
-        .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e)).into())
-}
-
-/// Validates `answers` against the dossier's form and stores them exactly once. Once a
-/// response is stored, only the same `submission_key` with the same answers through the link is
-/// a retry (the same receipt); anything else is `AlreadyAnswered`, whatever the answers, so
-/// holding the link does not let anyone test a guess at what was answered.
-pub async fn submit(
-    state: &AppState,
-    dossier: &Dossier,
-    (answers, submission_key): (&Map<String, Value>, Option<&str>),
-    entry: Entry,
-    now: DateTime<Utc>,
-) -> Result<Submitted, SubmitError> {
-    let receipt = state.token_key.receipt(dossier.id);
-    let expired = matches!(entry, Entry::Link(_)) && now >= dossier.expires_at;
-    if expired {
-        return Err(SubmitError::Closed);
-    }
-    let prepared = match prepare(
-        &state.forms,
-        state.settings.responses.validity_rules(),
-        &state.token_key,
-        dossier,
-        (answers, entry.mode()),
-        submission_key.filter(|_| matches!(entry, Entry::Link(_))),
-    ) {
-        Ok(response) => Ok(response),
-        Err(SubmitError::Invalid(errors)) => Err(errors),
-        Err(other) => return Err(other),
-    };
-    if dossier.answered {
-        let digest = prepared.as_ref().ok().and_then(|r| r.digest.as_deref());
-        return repeated(entry, dossier.answer_digest.as_deref(), digest, receipt);
-    }
-    let mut response = prepared.map_err(SubmitError::Invalid)?;
-    if matches!(entry, Entry::Link(_)) {
-        response.link_valid_at = Some(now);
-    }
-    let digest = response.digest.clone();
-    let invalid_reason = response.invalid_reason;
-    let outcome = state
-        .responses
-        .submit(response)
-        .await
-        .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e)))?;
-    match outcome {
-        Outcome::Stored => Ok(Submitted::Stored {
-            receipt,
-            invalid_reason,
-        }),
-        // Another request for the same dossier was committed first.
-        Outcome::AlreadyAnswered { digest: stored } => {
-            repeated(entry, stored.as_deref(), digest.as_deref(), receipt)
-        }
-        // The month was closed while the answer was on its way.
-        Outcome::Closed => Err(SubmitError::Closed),
-    }
-}
-
-/// The dossier is answered: the same answers with the same submission key again through the
-/// link are a retry, anything else a conflict (no key, no digest: never a retry). An agency never gets the retry answer: a 200 for answers identical to what
-/// is stored would let an officer test guesses at what the citizen answered online.
-fn repeated(
-    entry: Entry,
-    stored: Option<&str>,
-    submitted: Option<&str>,
-    receipt: String,
-) -> Result<Submitted, SubmitError> {
-    match (entry, stored, submitted) {
-        (Entry::Link(_), Some(a), Some(b)) if a == b => Ok(Submitted::Repeated { receipt }),
-        _ => Err(SubmitError::AlreadyAnswered),
     }
 }
 
@@ -320,7 +142,7 @@ pub async fn post_response(
         DeviceMode::Kiosk => Mode::Kiosk,
     };
     let submitted = submit(
-        &state,
+        (&state.checker(), &state.responses),
         &found.dossier,
         (&body.answers, body.submission_key.as_deref()),
         Entry::Link(mode),

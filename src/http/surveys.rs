@@ -8,10 +8,11 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::app::submissions::form_of;
 use crate::domain::tokens::TokenHash;
 use crate::error::ApiError;
 use crate::http::agencies::AgencyNames;
-use crate::http::submissions::{closed, form_of};
+use crate::http::submissions::closed;
 use crate::persistence::dossiers::{self as store, SurveyDossier};
 use crate::state::AppState;
 

@@ -47,13 +47,13 @@ use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::app::submissions::{Entry, SubmitError, submit};
 use crate::domain::dossiers::Dossier;
 use crate::domain::forms::{FormDefinition, Prefill, PublishedForm, QuestionKind};
 use crate::domain::submissions::{AnswerError, Mode, is_submission_key};
 use crate::domain::tokens;
 use crate::error::ApiError;
 use crate::http::middleware::HumanPage;
-use crate::http::submissions::{Entry, SubmitError, submit};
 use crate::http::surveys::find_survey;
 use crate::persistence::dossiers::SurveyDossier;
 use crate::state::AppState;
@@ -219,7 +219,8 @@ pub async fn answer_survey(
         .find(|(name, _)| name == SUBMISSION_KEY)
         .map(|(_, v)| v.as_str())
         .filter(|k| is_submission_key(k));
-    match submit(&state, &found.dossier, (&answers, key), entry, Utc::now()).await {
+    let checked = (&state.checker(), &state.responses);
+    match submit(checked, &found.dossier, (&answers, key), entry, Utc::now()).await {
         Ok(submitted) => thanks(lang, submitted.receipt()),
         Err(SubmitError::Invalid(errors)) => {
             let filled = filled_with_errors(&pairs, &errors, lang);
