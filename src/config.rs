@@ -32,7 +32,7 @@ pub struct Settings {
     pub accounts: AccountSettings,
 }
 
-/// What `GET /api/v1/results` (and rankings, PAR scores, trends) publish (statistics.md §5.4).
+/// What `GET /api/v1/results` (and rankings, PAR scores, trends) publish (docs/statistics.md §5.4).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResultSettings {

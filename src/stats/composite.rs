@@ -1,6 +1,6 @@
 //! Composite indices: a tree whose nodes are means of item shares, their linearised standard
-//! errors and intervals, and the evaluation of a whole domain (`statistics.md` §1, §4.4–4.10,
-//! §6 steps 4–9; `sipas-methodology.md` §3.2).
+//! errors and intervals, and the evaluation of a whole domain (`docs/statistics.md` §1, §4.4–4.10,
+//! §6 steps 4–9; `docs/methodology.md` §3.2).
 //!
 //! Every node of the tree is a linear combination `θ = Σ_j a_j p_j` of the item shares (the
 //! weights multiply down the tree), so the linearisation of [`super::design`] gives every
@@ -19,7 +19,7 @@ use super::quantile::{t_critical, z_critical};
 use super::reliability::{Reliability, ReliabilityThresholds};
 
 /// A node of an index tree: an item share, or the unweighted mean of the children that have
-/// data (`sipas-methodology.md` §3.2). Deeper trees (root → parts → factors → contents →
+/// data (`docs/methodology.md` §3.2). Deeper trees (root → parts → factors → contents →
 /// items) nest [`IndexNode::Mean`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -72,7 +72,7 @@ impl IndexNode {
     }
 
     /// The item weights `a` (one per item, `shares.len()` long) with `value = Σ_j a_j p_j`:
-    /// the product of `1 / (children with data)` down the tree (`statistics.md` §4.10).
+    /// the product of `1 / (children with data)` down the tree (`docs/statistics.md` §4.10).
     /// `None` when no item below has data.
     pub fn item_weights(&self, shares: &[Option<f64>]) -> Option<Vec<f64>> {
         let mut a = vec![0.0; shares.len()];
@@ -149,7 +149,7 @@ pub fn logit_t_interval(value: f64, se: f64, crit: f64) -> Option<Interval> {
     (ci.lower.is_finite() && ci.upper.is_finite()).then_some(ci)
 }
 
-/// The reported interval of a composite (`statistics.md` §6 step 8): [`t_interval`] or
+/// The reported interval of a composite (`docs/statistics.md` §6 step 8): [`t_interval`] or
 /// [`logit_t_interval`] with `t_{df, 1−α/2}`, and, when `se = 0`, Wilson on `(value,
 /// n_with_data)` instead of a point.
 ///
@@ -185,7 +185,7 @@ pub struct IndependentEstimate {
 }
 
 /// The equal-weight mean of estimates from independent samples (e.g. agency indices for a
-/// province, `aggregate=mean`): `V = Σ V_a / A²`, `df = Σ df_a` (`statistics.md` §4.8).
+/// province, `aggregate=mean`): `V = Σ V_a / A²`, `df = Σ df_a` (`docs/statistics.md` §4.8).
 ///
 /// Returns `None` for an empty slice or a non-finite or negative input.
 pub fn mean_of_independent(estimates: &[IndependentEstimate]) -> Option<IndependentEstimate> {
@@ -326,7 +326,7 @@ pub struct DomainEstimate {
     pub root: NodeEstimate,
 }
 
-/// Items, composite nodes and their intervals for one domain (`statistics.md` §6 steps 3–9).
+/// Items, composite nodes and their intervals for one domain (`docs/statistics.md` §6 steps 3–9).
 ///
 /// The root's value is the overall index. A root that is an [`IndexNode::Item`] is evaluated as
 /// a one-child mean.

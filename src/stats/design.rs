@@ -1,4 +1,4 @@
-//! The analysis sample of one domain and the design-based variance (`statistics.md` §1, §4.2,
+//! The analysis sample of one domain and the design-based variance (`docs/statistics.md` §1, §4.2,
 //! §4.3, §6 steps 1–3 and 6–7): respondents with strata and weights, item counts, per-respondent
 //! linearised scores and the stratified variance with the finite population correction.
 //!
@@ -61,9 +61,9 @@ pub trait Design {
     fn is_unweighted(&self) -> bool;
     /// Kish's design effect of the weights, `n Σw² / (Σw)²`; `None` for an empty sample.
     fn kish_deff_weights(&self) -> Option<f64>;
-    /// The counts of every item (`statistics.md` §6 step 3).
+    /// The counts of every item (`docs/statistics.md` §6 step 3).
     fn item_counts(&self) -> Vec<ItemCounts>;
-    /// The design variance of `Σ_j a_j p̂_j` (`statistics.md` §4.2–4.3), with the fpc when
+    /// The design variance of `Σ_j a_j p̂_j` (`docs/statistics.md` §4.2–4.3), with the fpc when
     /// `fpc` is true. `None` when undefined: wrong lengths, an item in scope without answers, an
     /// empty sample, or a stratum with one respondent.
     fn variance(&self, counts: &[ItemCounts], a: &[f64], fpc: bool) -> Option<f64>;
@@ -76,7 +76,7 @@ pub trait Design {
     }
 
     /// One stratum, equal weights and no fpc: the case where item intervals use the counts
-    /// (`statistics.md` §6 step 4).
+    /// (`docs/statistics.md` §6 step 4).
     fn is_simple_random(&self) -> bool {
         self.n_strata() <= 1 && !self.has_fpc() && self.is_unweighted()
     }
@@ -237,7 +237,7 @@ impl Sample {
         })
     }
 
-    /// Steps 1–2 of `statistics.md` §6: drops questionnaires with no answered item, then sets
+    /// Steps 1–2 of `docs/statistics.md` §6: drops questionnaires with no answered item, then sets
     /// the weights (`1`, or `N_h / n_h` counted after the drop) and builds the sample. Each row
     /// is `(stratum, satisfied per item)`.
     ///
@@ -322,7 +322,7 @@ impl Sample {
     }
 }
 
-/// The stratified variance of a total of per-respondent scores (`statistics.md` §4.3):
+/// The stratified variance of a total of per-respondent scores (`docs/statistics.md` §4.3):
 /// `V̂ = Σ_h (1 − f_h) n_h/(n_h − 1) Σ_{i∈h} (z_i − z̄_h)²`.
 ///
 /// `strata[i]` is the stratum of respondent `i`, `scores[i]` its score `z_i`, and
@@ -394,7 +394,7 @@ impl ItemCounts {
     }
 }
 
-/// The counts of every item of the sample (`statistics.md` §6 step 3).
+/// The counts of every item of the sample (`docs/statistics.md` §6 step 3).
 pub fn item_counts(sample: &Sample) -> Vec<ItemCounts> {
     let mut counts = vec![ItemCounts::default(); sample.n_items];
     for r in &sample.respondents {
@@ -413,7 +413,7 @@ pub fn item_counts(sample: &Sample) -> Vec<ItemCounts> {
 }
 
 /// The per-respondent linearised scores `z_i = w_i Σ_j a_j R_ij (S_ij − p̂_j) / N̂_j` of the
-/// target `θ = Σ_j a_j p_j` (`statistics.md` §4.2). A respondent with no answer in the scope
+/// target `θ = Σ_j a_j p_j` (`docs/statistics.md` §4.2). A respondent with no answer in the scope
 /// gets 0 and still counts in `n_h`.
 ///
 /// Returns `None` if `counts` or `a` do not have one entry per item, or an item with `a_j ≠ 0`

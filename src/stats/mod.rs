@@ -1,6 +1,6 @@
 //! The statistics core: SIPAS satisfaction indices with their uncertainty, as pure functions.
 //!
-//! What belongs here (the methods of `shared/docs/statistics.md`):
+//! What belongs here (the methods the reference vectors of `tests/vectors/` check):
 //! - quantiles through `statrs`, with Cornish–Fisher for Student t at `df >= 1000`
 //!   ([`quantile`]);
 //! - single-proportion intervals: Wilson (default), Wilson-cc, Agresti–Coull, Clopper–Pearson,

@@ -1,6 +1,6 @@
 //! Sufficient statistics: everything [`super::estimate_domain`] needs about a stratum's
 //! respondents, kept as integer counts so results can be computed without the respondents
-//! (`statistics.md` §4.2–4.3, rewritten over sums).
+//! (`docs/statistics.md` §4.2–4.3, rewritten over sums).
 //!
 //! For a target `θ = Σ_j a_j p_j` with `b_j = a_j / N̂_j`, the linearised score of respondent `i`
 //! is `z_i = w_h u_i` with `u_i = Σ_j b_j R_ij (S_ij − p̂_j)`. Per stratum the variance needs only
@@ -124,7 +124,7 @@ impl Moments {
 
     /// Adds one respondent (`satisfied[j]`: `Some(true)` satisfied, `Some(false)` answered and not
     /// satisfied, `None` blank). A respondent with no answer is unit non-response and is ignored
-    /// (`statistics.md` §6 step 1).
+    /// (`docs/statistics.md` §6 step 1).
     ///
     /// # Errors
     /// [`StatsError::ItemCountMismatch`] if `satisfied` does not have one entry per item.

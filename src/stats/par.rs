@@ -1,4 +1,4 @@
-//! The link to the PAR Index (`sipas-methodology.md` §3.4, §4): points are linear in the index,
+//! The link to the PAR Index (`docs/methodology.md` §3.4, §4): points are linear in the index,
 //! and rounding (half-up, in decimal) happens once, at presentation.
 
 use super::check::{positive, unit};

@@ -1,4 +1,4 @@
-//! Confidence intervals for a single proportion `x / n` (`statistics.md` §2), and Wilson with a
+//! Confidence intervals for a single proportion `x / n` (`docs/statistics.md` §2), and Wilson with a
 //! Kish effective sample size for weighted or stratified items (§4.8).
 //!
 //! Every interval is two-sided and lies inside [0, 1]. The bounds that are exact at the edges
@@ -146,7 +146,7 @@ pub fn wilson_score(p: f64, n: f64, z: f64) -> Option<Interval> {
 /// Kish effective sample size `n_eff = p(1−p)/V` of a share with design variance `variance`,
 /// falling back to `n_answered` when `V = 0` (which happens when `p ∈ {0, 1}`).
 ///
-/// Not capped: with a large fpc it can exceed `n_answered` (`statistics.md` §4.6). Returns
+/// Not capped: with a large fpc it can exceed `n_answered` (`docs/statistics.md` §4.6). Returns
 /// `None` if `p ∉ [0, 1]`, the variance is negative or not finite, or the fallback is needed and
 /// `n_answered = 0`.
 pub fn effective_n(p: f64, variance: f64, n_answered: u64) -> Option<f64> {
@@ -163,7 +163,7 @@ pub fn effective_n(p: f64, variance: f64, n_answered: u64) -> Option<f64> {
 }
 
 /// Wilson score with the weighted share `p` and `n` replaced by [`effective_n`]
-/// (`statistics.md` §4.8; Franco et al. 2019).
+/// (`docs/statistics.md` §4.8; Franco et al. 2019).
 ///
 /// Returns `None` when [`effective_n`] does or the confidence level is outside (0, 1).
 pub fn wilson_effective(

@@ -2,7 +2,7 @@
 //! them.
 //!
 //! Everything goes through `statrs` 0.19.1 except the Student t quantile at `df >= 1000`, where
-//! statrs is wrong (by 1.2e-4 at df = 1e6 and 0.13 at df = 1e7, see `statistics.md` §3.3) and the
+//! statrs is wrong (by 1.2e-4 at df = 1e6 and 0.13 at df = 1e7, see `docs/statistics.md` §3.3) and the
 //! 4-term Cornish–Fisher expansion is used instead. The functions never panic and never hang:
 //! statrs' `inverse_cdf` panics outside [0, 1], its Beta solver (also behind the t quantile)
 //! panics for probabilities below ~1e-162, loops forever for shapes near 1e7, and returns
@@ -25,7 +25,7 @@ pub const MIN_T_TAIL: f64 = 1e-6;
 pub const MIN_BETA_TAIL: f64 = 1e-10;
 
 /// Largest Beta shape accepted by [`beta_quantile`]: `n + 1` for `n = 10⁶`, the range of
-/// `statistics.md` §3.2. statrs' solver does not terminate for Beta(0.5, 8e6) at 0.025.
+/// `docs/statistics.md` §3.2. statrs' solver does not terminate for Beta(0.5, 8e6) at 0.025.
 pub const MAX_BETA_SHAPE: f64 = 1_000_001.0;
 
 /// The quantile `Φ⁻¹(p)` of the standard normal distribution.

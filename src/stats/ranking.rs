@@ -1,5 +1,5 @@
 //! Comparing independent units (agencies, cells, periods): pairwise differences and rank
-//! intervals with joint coverage (`statistics.md` §5.1–5.2; Klein, Wright & Wieczorek 2020).
+//! intervals with joint coverage (`docs/statistics.md` §5.1–5.2; Klein, Wright & Wieczorek 2020).
 
 use serde::{Deserialize, Serialize};
 use statrs::function::erf::erfc;

@@ -1,4 +1,4 @@
-//! Suppression and reliability flags for small cells (`statistics.md` §5.4).
+//! Suppression and reliability flags for small cells (`docs/statistics.md` §5.4).
 //!
 //! `suppressed` protects anonymity (publish neither the estimate nor the counts);
 //! `low_reliability` marks imprecise estimates (publish with a flag, leave out of rankings).

@@ -1,6 +1,6 @@
 //! Sample-size planning and achieved margins of error: Cochran with fpc, design effect and
-//! response rate (`statistics.md` §5.3), Yamane (`sipas-methodology.md` §5.1), and the achieved
-//! margin with the finite population correction (`sipas-methodology.md` §5.4).
+//! response rate (`docs/statistics.md` §5.3), Yamane (`docs/methodology.md` §5.1), and the achieved
+//! margin with the finite population correction (`docs/methodology.md` §5.4).
 
 use serde::{Deserialize, Serialize};
 
@@ -105,7 +105,7 @@ pub fn yamane(population: u64, half_width: f64) -> Result<u64, StatsError> {
 }
 
 /// The achieved margin of error of a share `p` from `n` respondents out of a population `N`:
-/// `z √(p(1−p)/n) √((N − n)/(N − 1))` (`sipas-methodology.md` §5.4); without `N`, no
+/// `z √(p(1−p)/n) √((N − n)/(N − 1))` (`docs/methodology.md` §5.4); without `N`, no
 /// correction. 0 when `n = N`.
 ///
 /// Returns `None` for `n = 0`, `n > N`, `p ∉ [0, 1]` or a confidence outside (0, 1).
@@ -185,7 +185,7 @@ mod tests {
 
     #[test]
     fn yamane_examples() {
-        // sipas-methodology.md §5.1 and T13: N = 10 000 → 384.6 → 385.
+        // docs/methodology.md §5.1 and T13: N = 10 000 → 384.6 → 385.
         assert_eq!(yamane(10_000, 0.05), Ok(385));
         // N = 450 → 212 (§5.4 example); N = 400 → exactly 200, not 201.
         assert_eq!(yamane(450, 0.05), Ok(212));

@@ -1,5 +1,5 @@
-//! Tests against the reference vectors in `shared/vectors/` (read at test time, never copied),
-//! at the tolerances of `statistics.md` §7.
+//! Tests against the reference vectors in `tests/vectors/` (read at test time; no number is
+//! copied from them into code), at the tolerances below (`tests/vectors/README.md`).
 //!
 //! Every test that loops over cases counts what it checked and asserts the count is positive
 //! and covers every case of the file. `null` in a vector means "not available": where the
@@ -30,7 +30,7 @@ use super::ranking::{UnitEstimate, rank_intervals};
 use super::reliability::Reliability;
 use super::sample_size::{SampleSizePlan, cochran};
 
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/vectors/");
+const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/");
 
 /// Absolute tolerance for closed forms (shares, indices, Wilson, Wald, Agresti–Coull, Wilson-cc).
 const ABS_CLOSED: f64 = 1e-12;
@@ -178,7 +178,7 @@ fn quantiles_reproduce_every_case() {
             rel_eq(&ctx, beta_quantile(a, b, p), &c["quantile"], 1e-10);
         } else {
             // The spec's 1e-10 bound covers shapes <= 1e5 only (quantiles.json tolerance_hint;
-            // statistics.md §3.3: statrs 0.19.1 alone is off by ~1.5e-6 relative near 1e6,
+            // docs/statistics.md §3.3: statrs 0.19.1 alone is off by ~1.5e-6 relative near 1e6,
             // statrs#434). With the Newton refinement the measured error is ~1.6e-9; checked at
             // 1e-8 so that a regression still fails.
             rel_eq(&ctx, beta_quantile(a, b, p), &c["quantile"], 1e-8);
@@ -474,7 +474,7 @@ fn check_node(
     if let Some(status) = want["status"].as_str() {
         assert_eq!(status_name(node.status), status, "{ctx} status");
     }
-    // The bootstrap is RNG-dependent and ignores the fpc: statistics.md §7 asks only that
+    // The bootstrap is RNG-dependent and ignores the fpc: docs/statistics.md §7 asks only that
     // SE_boot / SE_lin (without fpc) lie within ±10 %.
     let mut bootstraps = 0;
     if let Some(boot) = want["bootstrap"]["se"].as_f64() {

@@ -1,7 +1,7 @@
-//! Results through the API: the synthetic respondents of `shared/vectors/respondents.csv` are
+//! Results through the API: the synthetic respondents of `tests/vectors/respondents.csv` are
 //! registered and answered like any citizen would, and `GET /api/v1/results`, `/rankings`,
-//! `/par/scores` must give the figures of `composite_indices.json` (statistics.md §7
-//! tolerances; the API speaks percent, the vectors fractions). Also: suppression, who sees
+//! `/par/scores` must give the figures of `composite_indices.json` (the tolerances of
+//! `tests/vectors/README.md`; the API speaks percent, the vectors fractions). Also: suppression, who sees
 //! what, CSV, empty periods, breakdowns by mode and procedure field, trends, and bad input.
 //!
 //! The dataset has 5 components of 5/4/6/3/4 items; `sipas-2017` has 5 factors of 4/5/6/3/4. The
@@ -18,9 +18,9 @@ use crate::helpers::{
     TestApp, assert_problem, spawn_app, spawn_app_for_process_with, spawn_app_with, spawn_node,
 };
 
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/vectors/");
+const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/");
 
-/// statistics.md §7, for values in percent: 1e-12 absolute on fractions.
+/// docs/statistics.md §7, for values in percent: 1e-12 absolute on fractions.
 const ABS: f64 = 1e-10;
 /// Relative, for SEs and t-based bounds.
 const REL: f64 = 1e-9;

@@ -9,7 +9,7 @@
 //!
 //! This module is pure: no actix, no sea-orm, no global state. The public model types derive
 //! `utoipa::ToSchema` so that the HTTP layer can reference them in the OpenAPI document. The methodology it implements is
-//! `sipas-methodology.md` §1.2, §2 and §3.7–§3.8; the file format is described in
+//! `docs/methodology.md` §1.2, §2 and §3.7–§3.8; the file format is described in
 //! `survey-forms/README.md`.
 //!
 //! ```no_run

@@ -1,7 +1,7 @@
 //! From merged counts to figures: a design's strata become a `stats::MomentSample`, the
 //! statistics core estimates it, and the estimate is flattened into [`Figures`] (nodes in the
 //! tree's depth-first order, items in the shape's order) that suppression and the views work
-//! on. Also the mean of several agencies' figures (methodology §3.5, `statistics.md` §4.8).
+//! on. Also the mean of several agencies' figures (methodology §3.5, `docs/statistics.md` §4.8).
 
 use std::collections::BTreeMap;
 
@@ -245,7 +245,7 @@ fn flatten(node: &NodeEstimate, df: f64, out: &mut Vec<NodeFigure>) {
 /// The unweighted mean of independent agencies' figures, number by number, over the agencies
 /// whose number has a value and is not suppressed (methodology §3.5: "over the agencies whose
 /// value is not null"; a suppressed value is null to the public, so it stays out too).
-/// `V = Σ V_a / A²`, `df = Σ df_a` (`statistics.md` §4.8); nodes get the t interval, items
+/// `V = Σ V_a / A²`, `df = Σ df_a` (`docs/statistics.md` §4.8); nodes get the t interval, items
 /// Wilson with the effective n of that variance. Counts are the sums over the agencies in the
 /// mean.
 pub(crate) fn mean_of(

@@ -5,9 +5,9 @@
 //! scanned answers with the very same `ScoreShape::contribution`).
 //!
 //! What belongs here (pure, no actix, no sea-orm): which form version a result uses, how the
-//! counts are merged into a design (`statistics.md` §9), the mean of agencies and the pooled
+//! counts are merged into a design (`docs/statistics.md` §9), the mean of agencies and the pooled
 //! second figure (methodology §3.5), suppression — including complementary suppression, so a
-//! hidden number cannot be recovered from the published ones (`statistics.md` §5.4) — PAR
+//! hidden number cannot be recovered from the published ones (`docs/statistics.md` §5.4) — PAR
 //! points, the Decision 766 ratio, and the views the HTTP layer serialises. The statistics are
 //! `crate::stats`'; labels come from the form definition.
 //!
@@ -57,7 +57,7 @@ pub use view::{
     TrendNodeView, TrendStepView, TrendView,
 };
 
-/// How figures are estimated (`statistics.md` §9). Agency-level requests choose among the
+/// How figures are estimated (`docs/statistics.md` §9). Agency-level requests choose among the
 /// first three with `design=`; the others follow from `aggregate=` and `by=`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -86,7 +86,7 @@ impl Design {
         }
     }
 
-    /// The reference scenario in `shared/vectors/composite_indices.json` it reproduces.
+    /// The reference scenario in `tests/vectors/composite_indices.json` it reproduces.
     pub fn scenario(self) -> &'static str {
         match self {
             Design::SrsFpc => "agency_srs_fpc",

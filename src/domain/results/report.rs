@@ -1,6 +1,6 @@
 //! The results a request asks for, from [`Counts`]: one agency or a subtree (with an optional
 //! breakdown), a ranking of child agencies, a PAR export row, a trend. Each reads the counts of
-//! the months of its period only, estimates under the design `statistics.md` §9 prescribes,
+//! the months of its period only, estimates under the design `docs/statistics.md` §9 prescribes,
 //! applies suppression (with complements) and builds the views.
 
 use std::collections::{BTreeMap, HashSet};
@@ -800,7 +800,7 @@ fn trend_node(
 }
 
 /// The index and every top-level node per step, with the change from the step before
-/// (`statistics.md` §4.9: independent samples, `V = V_t + V_{t−1}`, normal interval).
+/// (`docs/statistics.md` §4.9: independent samples, `V = V_t + V_{t−1}`, normal interval).
 ///
 /// # Errors
 /// As [`agency_result`]; an unknown step gives no steps (the HTTP layer checks it first).

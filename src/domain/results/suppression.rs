@@ -1,4 +1,4 @@
-//! Complementary suppression (`statistics.md` §5.4: "suppression must also be checked on
+//! Complementary suppression (`docs/statistics.md` §5.4: "suppression must also be checked on
 //! differences").
 //!
 //! A node's value is the mean of its children's values, and a total's answer counts are the sums

@@ -212,7 +212,7 @@ pub struct ThresholdsView {
     pub max_ci_width: f64,
 }
 
-/// How a result was computed (`statistics.md` §9).
+/// How a result was computed (`docs/statistics.md` §9).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct MethodView {
     /// The design of the headline figures (for a mean of agencies: of each agency's figures).
