@@ -12,8 +12,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
 
-use crate::app::months::{self, Shapes};
+use crate::app::months;
 use crate::config::AccountSettings;
+use crate::domain::forms::PublishedForms;
 use crate::domain::tokens::TokenKey;
 use crate::persistence::{dossiers, sessions, users};
 
@@ -24,7 +25,7 @@ pub struct Maintenance {
     pub interval: Duration,
     pub accounts: AccountSettings,
     /// For folding the answers of a month that closes.
-    pub shapes: Shapes,
+    pub forms: PublishedForms,
     /// `surveys.token_ttl_days`: a month closes this long after its end.
     pub ttl_days: u32,
 }
@@ -37,7 +38,7 @@ pub async fn run(m: Maintenance) {
         token_key,
         interval,
         accounts,
-        shapes,
+        forms,
         ttl_days,
     } = m;
     let mut tick = tokio::time::interval(interval);
@@ -45,7 +46,7 @@ pub async fn run(m: Maintenance) {
     loop {
         tick.tick().await;
         // (The start closed the months due then: `startup`.)
-        match months::close_expired(&db, &shapes, ttl_days, Utc::now()).await {
+        match months::close_expired(&db, &forms, ttl_days, Utc::now()).await {
             Ok(closed) if !closed.months.is_empty() => {
                 tracing::info!(
                     months = closed.months.len(),

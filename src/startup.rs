@@ -64,7 +64,7 @@ impl Application {
         // before the first request reads results (later, the maintenance task closes them).
         crate::app::months::close_expired(
             &db,
-            &crate::app::months::Shapes::of(&forms),
+            &forms,
             settings.surveys.token_ttl_days,
             chrono::Utc::now(),
         )
@@ -112,7 +112,7 @@ impl Application {
             token_key: state.token_key.clone(),
             interval: Duration::from_secs(state.settings.surveys.seal_interval_secs),
             accounts: state.settings.accounts.clone(),
-            shapes: crate::app::months::Shapes::of(&state.forms),
+            forms: state.forms.clone(),
             ttl_days: state.settings.surveys.token_ttl_days,
         }));
         let refresher = match state.settings.results.refresh_interval_secs {

@@ -11,7 +11,6 @@
 //! shuffled, under fresh random ids, in this transaction and not the ones that claimed the
 //! dossiers — add them to the score aggregates, and delete the pending rows.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -25,30 +24,21 @@ use crate::persistence::aggregates::{self, Counted};
 use crate::persistence::months::{self, Locker};
 use crate::persistence::responses::shuffle;
 
-/// The score-bucket layout of every published form version, by key and version: what folding a
-/// month's answers into the aggregates needs.
-#[derive(Debug, Clone, Default)]
-pub struct Shapes(HashMap<(String, i32), Arc<ScoreShape>>);
-
-impl Shapes {
-    pub fn of(forms: &PublishedForms) -> Self {
-        let mut shapes = HashMap::new();
-        for key in forms.keys() {
-            for form in forms.versions(key) {
-                let version = i32::try_from(form.definition.version()).unwrap_or(i32::MAX);
-                shapes.insert((key.to_owned(), version), form.score.clone());
-            }
-        }
-        Self(shapes)
-    }
-
-    fn get(&self, key: &str, version: i32) -> Result<&Arc<ScoreShape>, DbErr> {
-        self.0.get(&(key.to_owned(), version)).ok_or_else(|| {
+/// The score-bucket layout of a pending answer's form version.
+fn shape<'a>(
+    forms: &'a PublishedForms,
+    key: &str,
+    version: i32,
+) -> Result<&'a Arc<ScoreShape>, DbErr> {
+    u32::try_from(version)
+        .ok()
+        .and_then(|v| forms.version(key, v))
+        .map(|f| &f.score)
+        .ok_or_else(|| {
             DbErr::Custom(format!(
                 "answers of {key} v{version} are pending, but that form version is not loaded"
             ))
         })
-    }
 }
 
 /// Why a month was closed.
@@ -95,7 +85,7 @@ pub enum CloseError {
 /// Closes `through` and every open month before it; nothing for the months already closed.
 pub async fn close(
     db: &DatabaseConnection,
-    shapes: &Shapes,
+    forms: &PublishedForms,
     (through, reason): (Month, Reason),
     now: DateTime<Utc>,
 ) -> Result<Closed, CloseError> {
@@ -130,7 +120,7 @@ pub async fn close(
                 empty: std::mem::take(&mut empty),
                 reason,
             };
-            let (published, ended) = close_one(db, shapes, &closing, now).await?;
+            let (published, ended) = close_one(db, forms, &closing, now).await?;
             report.published += published;
             report.links_ended += ended;
             report
@@ -157,7 +147,7 @@ struct Closing {
 /// One month, in one transaction; returns the answers published and the links ended.
 async fn close_one(
     db: &DatabaseConnection,
-    shapes: &Shapes,
+    forms: &PublishedForms,
     closing: &Closing,
     now: DateTime<Utc>,
 ) -> Result<(u64, u64), DbErr> {
@@ -186,8 +176,7 @@ async fn close_one(
     let contributions: Vec<Contribution> = rows
         .iter()
         .map(|r| {
-            shapes
-                .get(&r.form_key, r.form_version)?
+            shape(forms, &r.form_key, r.form_version)?
                 .stored_contribution(&r.answers, r.valid)
                 .map_err(|e| DbErr::Custom(format!("a pending answer cannot be read: {e}")))
         })
@@ -202,7 +191,7 @@ async fn close_one(
                 form_version: r.form_version,
                 period_month: &r.period_month,
                 channel: &r.channel,
-                score: shapes.get(&r.form_key, r.form_version)?,
+                score: shape(forms, &r.form_key, r.form_version)?,
                 contribution,
             })
         })
@@ -234,10 +223,10 @@ async fn end_answered_links(
 /// start).
 pub async fn close_expired(
     db: &DatabaseConnection,
-    shapes: &Shapes,
+    forms: &PublishedForms,
     ttl_days: u32,
     now: DateTime<Utc>,
 ) -> Result<Closed, CloseError> {
     let due = publication::due_through(now, ttl_days);
-    close(db, shapes, (due, Reason::Expired), now).await
+    close(db, forms, (due, Reason::Expired), now).await
 }

@@ -221,8 +221,7 @@ pub async fn load(
     }
     // The past months close as they would have in service (every link of them has expired):
     // their answers are published; the last month's wait for its links to expire.
-    let shapes = crate::app::months::Shapes::of(&forms);
-    crate::app::months::close_expired(db, &shapes, ttl, now).await?;
+    crate::app::months::close_expired(db, &forms, ttl, now).await?;
     let txn = db.begin().await?;
     crate::persistence::dossiers::drop_expired_digests(&txn, now).await?;
     txn.commit().await?;

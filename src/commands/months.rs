@@ -4,7 +4,7 @@ use anyhow::{Context, anyhow};
 use chrono::Utc;
 use sea_orm::DatabaseConnection;
 
-use crate::app::months::{self, Closed, Reason, Shapes};
+use crate::app::months::{self, Closed, Reason};
 use crate::config::Settings;
 use crate::domain::audit::AuditEvent;
 use crate::domain::periods::Month;
@@ -35,14 +35,9 @@ pub async fn close(
     let through =
         Month::parse(month).ok_or_else(|| anyhow!("`{month}` is not a month: write YYYY-MM"))?;
     let forms = publish_forms(db, &settings.forms.dir).await?;
-    let closed = months::close(
-        db,
-        &Shapes::of(&forms),
-        (through, Reason::Admin),
-        Utc::now(),
-    )
-    .await
-    .with_context(|| format!("closing {through}"))?;
+    let closed = months::close(db, &forms, (through, Reason::Admin), Utc::now())
+        .await
+        .with_context(|| format!("closing {through}"))?;
     if !closed.months.is_empty() {
         let event = AuditEvent::MonthsClosed {
             through: through.to_string(),

@@ -80,6 +80,22 @@ impl Month {
         self.month
     }
 
+    /// The month before (December of the year before [`MIN_YEAR`] is allowed here, only as the
+    /// end of an empty period, `Period::through`).
+    pub fn previous(self) -> Self {
+        if self.month == 1 {
+            Self {
+                year: self.year.saturating_sub(1),
+                month: 12,
+            }
+        } else {
+            Self {
+                year: self.year,
+                month: self.month - 1,
+            }
+        }
+    }
+
     /// The next month (the year after [`MAX_YEAR`] is allowed here, only as an end marker).
     pub fn next(self) -> Self {
         if self.month == 12 {
@@ -240,7 +256,7 @@ impl Period {
         let last = match through {
             Some(t) if t >= self.last => return self.clone(),
             Some(t) if t >= self.first => t,
-            _ => self.before_first(),
+            _ => self.first.previous(),
         };
         Self {
             first: self.first,
@@ -252,20 +268,6 @@ impl Period {
     /// Whether the period has no month ([`Period::through`] with nothing published).
     pub fn is_empty(&self) -> bool {
         self.last < self.first
-    }
-
-    fn before_first(&self) -> Month {
-        if self.first.month == 1 {
-            Month {
-                year: self.first.year.saturating_sub(1),
-                month: 12,
-            }
-        } else {
-            Month {
-                year: self.first.year,
-                month: self.first.month - 1,
-            }
-        }
     }
 }
 

@@ -11,7 +11,7 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 
-use super::dossiers::VIETNAM_OFFSET_SECS;
+use super::dossiers::{VIETNAM_OFFSET_SECS, period_month};
 use super::periods::{self, Month};
 
 /// The first instant of `month` in Vietnam time, in UTC.
@@ -31,14 +31,16 @@ pub fn closes_at(month: Month, ttl_days: u32) -> DateTime<Utc> {
     ends_at(month) + TimeDelta::days(i64::from(ttl_days))
 }
 
-/// The month (Vietnam time) that contains `at`, clamped to the years sipas supports.
+/// The month (Vietnam time) that contains `at` (`dossiers::period_month`, the month a response
+/// keeps), clamped to the years sipas supports.
 pub fn month_of(at: DateTime<Utc>) -> Month {
-    let local = at.naive_utc() + TimeDelta::seconds(VIETNAM_OFFSET_SECS.into());
-    let year = u16::try_from(local.year()).unwrap_or_default();
-    let month = u8::try_from(local.month()).unwrap_or(1);
-    Month::new(year, month)
-        .or_else(|| Month::new(year.clamp(periods::MIN_YEAR, periods::MAX_YEAR), month))
-        .unwrap_or(Month::FIRST)
+    Month::parse(&period_month(at)).unwrap_or_else(|| {
+        if at.year() < i32::from(periods::MIN_YEAR) {
+            Month::FIRST
+        } else {
+            Month::new(periods::MAX_YEAR, 12).unwrap_or(Month::FIRST)
+        }
+    })
 }
 
 /// The last month whose links have all expired at `now`: every month up to it may close by
@@ -47,7 +49,7 @@ pub fn due_through(now: DateTime<Utc>, ttl_days: u32) -> Month {
     let mut month = month_of(now - TimeDelta::days(i64::from(ttl_days)));
     // `month` ended at most `ttl_days` ago only if its end plus the lifetime has passed.
     while closes_at(month, ttl_days) > now {
-        month = previous(month);
+        month = month.previous();
     }
     month
 }
@@ -56,15 +58,6 @@ pub fn due_through(now: DateTime<Utc>, ttl_days: u32) -> Month {
 /// completed in the current one).
 pub fn has_ended(month: Month, now: DateTime<Utc>) -> bool {
     ends_at(month) <= now
-}
-
-/// The month before `month`.
-pub fn previous(month: Month) -> Month {
-    if month.month() == 1 {
-        Month::new(month.year().saturating_sub(1), 12).unwrap_or(month)
-    } else {
-        Month::new(month.year(), month.month() - 1).unwrap_or(month)
-    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use actix_web::{get, post, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::app::months::{self, CloseError, Reason, Shapes};
+use crate::app::months::{self, CloseError, Reason};
 use crate::domain::audit::AuditEvent;
 use crate::domain::periods::Month;
 use crate::error::{ApiError, FieldError};
@@ -95,16 +95,20 @@ pub async fn close_month(
 ) -> Result<web::Json<ClosedView>, ApiError> {
     let through = Month::parse(&month)
         .ok_or_else(|| rejected("invalid_month", "The month must be written `YYYY-MM`."))?;
-    let shapes = Shapes::of(&state.forms);
-    let closed = months::close(&state.db, &shapes, (through, Reason::Admin), Utc::now())
-        .await
-        .map_err(|e| match e {
-            CloseError::NotEnded(m) => rejected(
-                "month_not_ended",
-                &format!("The month {m} has not ended: dossiers may still be completed in it."),
-            ),
-            CloseError::Db(e) => e.into(),
-        })?;
+    let closed = months::close(
+        &state.db,
+        &state.forms,
+        (through, Reason::Admin),
+        Utc::now(),
+    )
+    .await
+    .map_err(|e| match e {
+        CloseError::NotEnded(m) => rejected(
+            "month_not_ended",
+            &format!("The month {m} has not ended: dossiers may still be completed in it."),
+        ),
+        CloseError::Db(e) => e.into(),
+    })?;
     if !closed.months.is_empty() {
         let event = AuditEvent::MonthsClosed {
             through: through.to_string(),

@@ -3,7 +3,7 @@
 
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
-use sipas::app::months::{Shapes, close_expired};
+use sipas::app::months::close_expired;
 use sipas::domain::auth::Role;
 use sipas::domain::periods::Month;
 use sipas::domain::publication;
@@ -58,7 +58,6 @@ async fn a_month_closes_by_itself_once_its_last_link_has_expired() {
     let forms = sipas::startup::publish_forms(&app.db, std::path::Path::new("survey-forms"))
         .await
         .unwrap();
-    let shapes = Shapes::of(&forms);
     let march = Month::parse("2025-03").unwrap();
     let due = publication::closes_at(march, TTL);
     assert!(
@@ -67,7 +66,7 @@ async fn a_month_closes_by_itself_once_its_last_link_has_expired() {
     );
 
     // A second before the last link of March expires: nothing of March is published.
-    let before = close_expired(&app.db, &shapes, TTL, due - Duration::seconds(1))
+    let before = close_expired(&app.db, &forms, TTL, due - Duration::seconds(1))
         .await
         .unwrap();
     assert!(before.months.iter().all(|m| *m < march), "{before:?}");
@@ -78,7 +77,7 @@ async fn a_month_closes_by_itself_once_its_last_link_has_expired() {
     );
 
     // When it expires, the month closes by expiry: its answers are published once.
-    let closed = close_expired(&app.db, &shapes, TTL, due).await.unwrap();
+    let closed = close_expired(&app.db, &forms, TTL, due).await.unwrap();
     assert_eq!(closed.published, 12);
     assert!(closed.months.contains(&march));
     assert_eq!(
@@ -109,7 +108,7 @@ async fn a_month_closes_by_itself_once_its_last_link_has_expired() {
         .expect("March is listed");
     assert_eq!(march_row["reason"], "expired");
     // Again: nothing more to do.
-    let again = close_expired(&app.db, &shapes, TTL, due).await.unwrap();
+    let again = close_expired(&app.db, &forms, TTL, due).await.unwrap();
     assert_eq!((again.months.len(), again.published), (0, 0));
 }
 

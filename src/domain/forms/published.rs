@@ -19,8 +19,8 @@ pub struct PublishedForm {
     pub score: Arc<ScoreShape>,
 }
 
-/// Every published version, by key, oldest first.
-#[derive(Debug, Default)]
+/// Every published version, by key, oldest first. Cheap to clone (the forms are shared).
+#[derive(Debug, Default, Clone)]
 pub struct PublishedForms {
     by_key: BTreeMap<String, Vec<Arc<PublishedForm>>>,
 }
