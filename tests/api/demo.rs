@@ -430,7 +430,7 @@ async fn serve_demo_loads_prints_and_serves_and_only_loads_once() {
 }
 
 /// GET `path` with the printed admin key, expecting 200; the body's bytes.
-async fn api_bytes(base: &str, key: &str, path: &str) -> Vec<u8> {
+async fn api_get(base: &str, key: &str, path: &str) -> reqwest::Response {
     let res = reqwest::Client::new()
         .get(format!("{base}{path}"))
         .bearer_auth(key)
@@ -438,18 +438,21 @@ async fn api_bytes(base: &str, key: &str, path: &str) -> Vec<u8> {
         .await
         .unwrap();
     assert_eq!(res.status(), 200, "GET {path}");
-    res.bytes().await.unwrap().to_vec()
+    res
+}
+
+async fn api_bytes(base: &str, key: &str, path: &str) -> Vec<u8> {
+    api_get(base, key, path)
+        .await
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec()
 }
 
 /// The rows an export withheld for k-anonymity (`X-Sipas-Withheld-Rows`).
 async fn api_withheld(base: &str, key: &str, path: &str) -> u64 {
-    let res = reqwest::Client::new()
-        .get(format!("{base}{path}"))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200, "GET {path}");
+    let res = api_get(base, key, path).await;
     res.headers()["x-sipas-withheld-rows"]
         .to_str()
         .unwrap()
