@@ -193,6 +193,11 @@ pub struct ResponseSettings {
     /// A paper questionnaire with a larger share of blank satisfaction items is an invalid
     /// return (methodology §3.7).
     pub paper_max_blank_share: f64,
+    /// Longest a submission waits for the writer's commit before a 503.
+    pub writer_wait_secs: u64,
+    /// Once the writer has stopped, `/ready` answers 503 and the process exits with status 1
+    /// this many seconds later.
+    pub exit_delay_secs: u64,
 }
 
 impl ResponseSettings {
@@ -318,6 +323,8 @@ seal_interval_secs = 60
 [responses]
 writer_batch_max = 1024
 paper_max_blank_share = 0.5
+writer_wait_secs = 30
+exit_delay_secs = 5
 
 [email]
 transport = "file"
@@ -445,6 +452,9 @@ impl Settings {
         }
         if self.responses.writer_batch_max == 0 {
             return invalid("responses.writer_batch_max", "must be at least 1".into());
+        }
+        if self.responses.writer_wait_secs == 0 {
+            return invalid("responses.writer_wait_secs", "must be at least 1".into());
         }
         if !(0.0..1.0).contains(&self.responses.paper_max_blank_share) {
             return invalid(

@@ -6,6 +6,7 @@ mod agencies;
 mod agency_entry;
 mod anonymity;
 mod citizen_page;
+mod contention;
 mod dashboard;
 mod demo;
 mod dossiers;
