@@ -14,6 +14,7 @@ mod forms;
 mod helpers;
 mod invitations;
 mod keys;
+mod limits;
 mod months;
 mod nodes;
 mod operations;
