@@ -85,6 +85,7 @@ impl Application {
                 settings.results.cached_views,
                 settings.results.memo_mb << 20,
             ),
+            guards: http::guards::Guards::new(&settings),
             settings,
         });
         let from = state
@@ -135,6 +136,7 @@ impl Application {
         let terminate = signal(SignalKind::terminate())?;
         let interrupt = signal(SignalKind::interrupt())?;
         let mut server = HttpServer::new(move || http::app(state.clone()))
+            .on_connect(http::connection::on_connect)
             .disable_signals()
             .shutdown_timeout(shutdown)
             .client_request_timeout(Duration::from_secs(30));

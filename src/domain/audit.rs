@@ -41,6 +41,20 @@ pub enum AuditEvent {
         months: usize,
         links_ended: u64,
     },
+    /// Anonymous answers were exported: what was asked for and how many rows were sent (never
+    /// an answer). `user_id`: the officer who downloaded them (no key acted then).
+    ResponsesExported {
+        agency_code: String,
+        subtree: bool,
+        form_key: String,
+        form_version: u32,
+        from: String,
+        to: String,
+        format: &'static str,
+        part: &'static str,
+        rows: u64,
+        user_id: Option<Uuid>,
+    },
 }
 
 impl AuditEvent {
@@ -54,6 +68,7 @@ impl AuditEvent {
             AuditEvent::UserCreated { .. } => "user.created",
             AuditEvent::UserDisabled { .. } => "user.disabled",
             AuditEvent::MonthsClosed { .. } => "months.closed",
+            AuditEvent::ResponsesExported { .. } => "responses.exported",
         }
     }
 
@@ -69,6 +84,7 @@ impl AuditEvent {
                 Some(user_id.to_string())
             }
             AuditEvent::MonthsClosed { through, .. } => Some(through.clone()),
+            AuditEvent::ResponsesExported { agency_code, .. } => Some(agency_code.clone()),
         }
     }
 
@@ -94,6 +110,22 @@ impl AuditEvent {
                 links_ended,
                 ..
             } => json!({"months": months, "links_ended": links_ended}),
+            AuditEvent::ResponsesExported {
+                subtree,
+                form_key,
+                form_version,
+                from,
+                to,
+                format,
+                part,
+                rows,
+                user_id,
+                ..
+            } => json!({
+                "subtree": subtree, "form_key": form_key, "form_version": form_version,
+                "from": from, "to": to, "format": format, "part": part, "rows": rows,
+                "user_id": user_id,
+            }),
         }
     }
 }

@@ -15,6 +15,7 @@ mod forms;
 mod helpers;
 mod invitations;
 mod keys;
+mod limits;
 mod months;
 mod nodes;
 mod operations;
