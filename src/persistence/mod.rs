@@ -67,12 +67,32 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
                 .pragma("secure_delete", "ON")
         });
     }
-    Database::connect(options).await.map_err(|e| {
+    open_waiting(options).await.map_err(|e| {
         anyhow::anyhow!(
             "cannot open the database {}: {e}",
             crate::config::redact_url(url)
         )
     })
+}
+
+/// Opens the pool, trying again while SQLite reports the file locked: switching a new file to
+/// WAL takes an exclusive lock that does not wait through the busy timeout, so two nodes
+/// creating one database at the same moment would see "database is locked" at once.
+async fn open_waiting(options: ConnectOptions) -> Result<DatabaseConnection, DbErr> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match Database::connect(options.clone()).await {
+            Err(err) if is_locked(&err) && std::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// SQLite's SQLITE_BUSY ("database is locked").
+fn is_locked(err: &DbErr) -> bool {
+    err.to_string().contains("database is locked")
 }
 
 /// Begins a transaction that writes. On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken
