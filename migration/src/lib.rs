@@ -17,6 +17,7 @@ mod m20261203_000900_index_responses_for_export;
 mod m20261203_001000_score_bucket_revisions;
 mod m20261205_001100_publish_by_closed_month;
 mod m20261205_001200_drop_server_secrets;
+mod m20261206_001300_create_retained_dossier_counts;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_001000_score_bucket_revisions::Migration),
             Box::new(m20261205_001100_publish_by_closed_month::Migration),
             Box::new(m20261205_001200_drop_server_secrets::Migration),
+            Box::new(m20261206_001300_create_retained_dossier_counts::Migration),
         ]
     }
 }
