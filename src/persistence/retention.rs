@@ -6,14 +6,16 @@
 //! counted there. Each chunk is one transaction whose first statement deletes (on SQLite it takes
 //! the write lock at once), and the counts kept are those of the rows that very statement
 //! deleted (`RETURNING`), so two nodes running retention at once never count a dossier twice.
+//! The chunk's ids are read before, outside the transaction, so that a pass with nothing to do
+//! writes nothing.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
-    QueryTrait, Statement, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    QuerySelect, Statement, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -36,19 +38,30 @@ pub async fn delete_sealed_before(
     before: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
+    let due = Condition::all()
+        .add(dossier::Column::CompletedAt.lt(before))
+        .add(dossier::Column::ExpiresAt.lte(now))
+        .add(dossier::Column::DossierCode.starts_with(SEALED_CODE_PREFIX));
     let mut deleted = 0;
     loop {
-        let ids = dossier::Entity::find()
+        // Looked up first, outside any transaction: most passes find nothing and then take no
+        // write lock at all.
+        let ids: Vec<Uuid> = dossier::Entity::find()
             .select_only()
             .column(dossier::Column::Id)
-            .filter(dossier::Column::CompletedAt.lt(before))
-            .filter(dossier::Column::ExpiresAt.lte(now))
-            .filter(dossier::Column::DossierCode.starts_with(SEALED_CODE_PREFIX))
+            .filter(due.clone())
             .limit(CHUNK)
-            .into_query();
+            .into_tuple()
+            .all(db)
+            .await?;
+        if ids.is_empty() {
+            return Ok(deleted);
+        }
         let txn = db.begin().await?;
+        // The conditions again: only rows still due are deleted, and only those counted.
         let gone = dossier::Entity::delete_many()
-            .filter(dossier::Column::Id.in_subquery(ids))
+            .filter(dossier::Column::Id.is_in(ids.iter().copied()))
+            .filter(due.clone())
             .exec_with_returning(&txn)
             .await?;
         let mut counts = Counts::new();
@@ -64,7 +77,7 @@ pub async fn delete_sealed_before(
         add_counts(&txn, &counts).await?;
         txn.commit().await?;
         deleted += gone.len() as u64;
-        if (gone.len() as u64) < CHUNK {
+        if (ids.len() as u64) < CHUNK {
             return Ok(deleted);
         }
     }

@@ -5,6 +5,7 @@ mod accounts;
 mod agencies;
 mod agency_entry;
 mod anonymity;
+mod audit_actions;
 mod backup;
 mod citizen_page;
 mod dashboard;

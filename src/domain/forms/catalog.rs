@@ -142,13 +142,20 @@ impl FormCatalog {
 
     /// This catalog with the forms of `added` (a `forms.dir` folder) beside its own. A version
     /// both define must have the same checksum — the first is kept, so stored sources stay the
-    /// built-in text — otherwise it is an error naming the added file: a published version never
-    /// changes, and a folder cannot override what the binary ships.
+    /// built-in text, retired if the added copy says so — otherwise it is an error naming the
+    /// added file: a published version never changes, and a folder cannot override what the
+    /// binary ships.
     pub fn with_added(mut self, added: FormCatalog) -> Result<FormCatalog, FormErrors> {
         let mut errors = Vec::new();
         for (k, entry) in added.forms {
-            match self.forms.get(&k) {
-                Some(own) if own.form.checksum() == entry.form.checksum() => {}
+            match self.forms.get_mut(&k) {
+                // `retired = true` is not content (nor in the checksum): a folder may retire a
+                // built-in version by repeating it with that line.
+                Some(own) if own.form.checksum() == entry.form.checksum() => {
+                    if entry.form.status() == FormStatus::Retired {
+                        own.form.set_status(FormStatus::Retired);
+                    }
+                }
                 Some(own) => errors.push(FormError {
                     file: entry.file_name,
                     line: Some(1),

@@ -809,6 +809,20 @@ fn a_folder_adds_versions_but_cannot_change_a_built_in_one() {
     let merged = FormCatalog::official().unwrap().with_added(same).unwrap();
     assert_eq!(merged.len(), 4);
     assert_eq!(merged.source("sipas-quick", 1), Some(quick.as_str()));
+    assert_eq!(
+        merged.get("sipas-quick", 1).unwrap().status(),
+        FormStatus::Published
+    );
+    // A copy that says `retired = true` retires the built-in version.
+    let retired = quick.replacen("version = 1", "version = 1\nretired = true", 1);
+    let merged = FormCatalog::official()
+        .unwrap()
+        .with_added(folder(vec![("sipas-quick.v1.toml", retired)]))
+        .unwrap();
+    assert_eq!(
+        merged.get("sipas-quick", 1).unwrap().status(),
+        FormStatus::Retired
+    );
     // A new version joins the built-in ones.
     let v2 = quick.replacen("version = 1", "version = 2", 1);
     let merged = FormCatalog::official()
