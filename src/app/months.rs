@@ -222,8 +222,10 @@ async fn end_answered_links(
 }
 
 /// Closes every month whose links have all expired at `now` (the maintenance task, and each
-/// start), and records the closing in the audit log (`months.closed`, reason `expired`; only the
-/// node that closed them records it).
+/// start). A closing that published answers is recorded in the audit log (`months.closed`,
+/// reason `expired`; only by the node that closed them). One that published nothing — months
+/// without a single answer, such as the first start of an empty installation closes — changes
+/// no figure and is left out (`closed_months` still lists every month).
 pub async fn close_expired(
     db: &DatabaseConnection,
     forms: &PublishedForms,
@@ -232,7 +234,7 @@ pub async fn close_expired(
 ) -> Result<Closed, CloseError> {
     let due = publication::due_through(now, ttl_days);
     let closed = close(db, forms, (due, Reason::Expired), now).await?;
-    if let Some(last) = closed.months.last() {
+    if let Some(last) = closed.months.last().filter(|_| closed.published > 0) {
         let event = AuditEvent::MonthsExpired {
             through: last.to_string(),
             months: closed.months.len(),

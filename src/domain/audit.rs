@@ -49,7 +49,7 @@ pub enum AuditEvent {
         links_ended: u64,
     },
     /// A form version was retired: by `sipas forms retire`, or by a definition file saying
-    /// `status = "retired"` at a start.
+    /// `retired = true` at a start.
     FormRetired {
         key: String,
         version: u32,

@@ -29,13 +29,15 @@ pub fn forms_dir(dir: &Path, files: &[&str]) -> PathBuf {
     forms
 }
 
-/// `sipas` with a clean environment (only PATH, and on PostgreSQL the secret every node must
-/// be given, the same as the in-process app's) in `dir`.
+/// `sipas` with a clean environment (only PATH, retention off as in the in-process app — the
+/// tests' fixed dates grow old —, and on PostgreSQL the secret every node must be given, the
+/// same as the in-process app's) in `dir`.
 pub fn sipas(dir: &Path) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.current_dir(dir)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("APP_RETENTION__DOSSIER_MONTHS", "0")
         .stdin(Stdio::null());
     if crate::helpers::on_postgres() {
         cmd.env("APP_SECURITY__TOKEN_SECRET", crate::helpers::PG_TEST_SECRET);
