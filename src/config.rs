@@ -102,6 +102,11 @@ pub struct AccountSettings {
     /// `server.public_base_url` starts with `https://`.
     #[serde(default)]
     pub secure_cookie: Option<bool>,
+    /// Sign-in attempts one client address may make in a burst before it gets 429, whatever
+    /// the accounts tried (beside the per-account lockout above).
+    pub sign_in_burst: u32,
+    /// Milliseconds after which one more sign-in attempt from that address is allowed again.
+    pub sign_in_period_ms: u64,
 }
 
 impl AccountSettings {
@@ -204,6 +209,11 @@ pub struct ResponseSettings {
     /// A paper questionnaire with a larger share of blank satisfaction items is an invalid
     /// return (methodology §3.7).
     pub paper_max_blank_share: f64,
+    /// Longest a submission waits for the writer's commit before a 503.
+    pub writer_wait_secs: u64,
+    /// Once the writer has stopped, `/ready` answers 503 and the process exits with status 1
+    /// this many seconds later.
+    pub exit_delay_secs: u64,
 }
 
 impl ResponseSettings {
@@ -249,6 +259,85 @@ pub struct ServerSettings {
     pub shutdown_timeout_secs: u64,
     /// Worker threads; 0 means one per CPU core.
     pub workers: usize,
+    /// Reverse proxies (CIDRs) whose `Forwarded` / `X-Forwarded-For` headers name the client
+    /// (`http::client_addr`); empty: the peer address is the client. A list, or one string of
+    /// CIDRs separated by commas (for `APP_SERVER__TRUSTED_PROXIES`).
+    #[serde(default, deserialize_with = "cidr_list")]
+    pub trusted_proxies: Vec<Cidr>,
+}
+
+/// An IP network, `ADDRESS/PREFIX` (a bare address is the network of that address alone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    network: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    /// Whether `ip` is inside the network (an IPv4-mapped IPv6 address counts as IPv4).
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.network, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::str::FromStr for Cidr {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        let (address, prefix) = raw.split_once('/').unwrap_or((raw, ""));
+        let network: std::net::IpAddr = address
+            .parse()
+            .map_err(|_| format!("`{raw}` is not an IP address or ADDRESS/PREFIX"))?;
+        let max = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            "" => max,
+            p => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("`{raw}`: the prefix must be 0 to {max}"))?,
+        };
+        Ok(Self { network, prefix })
+    }
+}
+
+/// `trusted_proxies`: a list of CIDRs, or one string of them separated by commas.
+fn cidr_list<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Vec<Cidr>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        List(Vec<String>),
+        One(String),
+    }
+    let items = match Raw::deserialize(de)? {
+        Raw::List(list) => list,
+        Raw::One(text) => text.split(',').map(str::to_owned).collect(),
+    };
+    items
+        .iter()
+        .filter(|item| !item.trim().is_empty())
+        .map(|item| item.parse().map_err(serde::de::Error::custom))
+        .collect()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -284,8 +373,22 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitSettings {
-    /// Largest accepted JSON request body, in bytes (larger bodies get 413).
+    /// Largest body of a batch registration (`POST /api/v1/dossiers/batch`), in bytes.
     pub json_body_bytes: usize,
+    /// Largest body of every other request made with an API key or an officer's session.
+    pub body_bytes: usize,
+    /// Largest body of the anonymous endpoints (a citizen's answers, the survey page's form,
+    /// the sign-in form) and of requests to no route.
+    pub citizen_body_bytes: usize,
+    /// Seconds from the end of the request headers by which the body must have arrived
+    /// (else 408 and the connection is closed).
+    pub body_read_timeout_secs: u64,
+    /// Exports (API and officer downloads) computed or sent at once; one more gets 503
+    /// `export_busy` with `Retry-After`.
+    pub export_concurrency: usize,
+    /// An export whose client takes nothing for this many seconds is cut off (its connection
+    /// closed).
+    pub export_write_timeout_secs: u64,
 }
 
 /// A setting that cannot work, with the key it came from.
@@ -303,6 +406,7 @@ const DEFAULTS: &str = r#"
 bind = "127.0.0.1:8080"
 shutdown_timeout_secs = 30
 workers = 0
+trusted_proxies = []
 
 [database]
 url = "sqlite://data/sipas.db?mode=rwc"
@@ -316,6 +420,11 @@ level = "info"
 
 [limits]
 json_body_bytes = 16777216
+body_bytes = 1048576
+citizen_body_bytes = 65536
+body_read_timeout_secs = 15
+export_concurrency = 2
+export_write_timeout_secs = 60
 
 [dossiers]
 batch_max = 10000
@@ -329,6 +438,8 @@ seal_interval_secs = 60
 [responses]
 writer_batch_max = 1024
 paper_max_blank_share = 0.5
+writer_wait_secs = 30
+exit_delay_secs = 5
 
 [email]
 transport = "file"
@@ -364,6 +475,8 @@ session_idle_minutes = 30
 session_max_hours = 8
 max_failed_sign_ins = 5
 lockout_minutes = 15
+sign_in_burst = 10
+sign_in_period_ms = 6000
 
 [retention]
 dossier_months = 24
@@ -433,11 +546,41 @@ impl Settings {
         if self.database.acquire_timeout_secs == 0 {
             return invalid("database.acquire_timeout_secs", "must be at least 1".into());
         }
-        if self.limits.json_body_bytes < 1024 {
-            return invalid(
-                "limits.json_body_bytes",
-                "must be at least 1024 bytes".into(),
-            );
+        let limits = &self.limits;
+        for (key, bytes) in [
+            ("limits.json_body_bytes", limits.json_body_bytes),
+            ("limits.body_bytes", limits.body_bytes),
+            ("limits.citizen_body_bytes", limits.citizen_body_bytes),
+        ] {
+            if bytes < 1024 {
+                return invalid(key, "must be at least 1024 bytes".into());
+            }
+        }
+        for (key, value) in [
+            (
+                "limits.body_read_timeout_secs",
+                limits.body_read_timeout_secs,
+            ),
+            (
+                "limits.export_concurrency",
+                limits.export_concurrency as u64,
+            ),
+            (
+                "limits.export_write_timeout_secs",
+                limits.export_write_timeout_secs,
+            ),
+            (
+                "accounts.sign_in_burst",
+                u64::from(self.accounts.sign_in_burst),
+            ),
+            (
+                "accounts.sign_in_period_ms",
+                self.accounts.sign_in_period_ms,
+            ),
+        ] {
+            if value == 0 {
+                return invalid(key, "must be at least 1".into());
+            }
         }
         if self.dossiers.batch_max < 10_000 {
             return invalid(
@@ -470,6 +613,9 @@ impl Settings {
         }
         if self.responses.writer_batch_max == 0 {
             return invalid("responses.writer_batch_max", "must be at least 1".into());
+        }
+        if self.responses.writer_wait_secs == 0 {
+            return invalid("responses.writer_wait_secs", "must be at least 1".into());
         }
         if !(0.0..1.0).contains(&self.responses.paper_max_blank_share) {
             return invalid(
@@ -724,6 +870,45 @@ mod tests {
         let mut s = defaults();
         s.log.level = "info,,=[".into();
         assert!(s.validate().unwrap_err().to_string().contains("log.level"));
+    }
+
+    #[test]
+    fn trusted_proxies_parse_as_a_list_or_a_string_and_match_networks() {
+        let parse = |toml: &str| {
+            config::Config::builder()
+                .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+                .add_source(config::File::from_str(toml, config::FileFormat::Toml))
+                .build()
+                .unwrap()
+                .try_deserialize::<Settings>()
+        };
+        assert!(defaults().server.trusted_proxies.is_empty());
+        let list = parse("[server]\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]").unwrap();
+        let text = parse("[server]\ntrusted_proxies = \"10.0.0.0/8, ::1\"").unwrap();
+        assert_eq!(list.server.trusted_proxies, text.server.trusted_proxies);
+        let [net, one] = list.server.trusted_proxies[..] else {
+            panic!()
+        };
+        assert!(net.contains("10.200.0.1".parse().unwrap()));
+        assert!(net.contains("::ffff:10.0.0.9".parse().unwrap()));
+        assert!(!net.contains("11.0.0.1".parse().unwrap()));
+        assert!(one.contains("::1".parse().unwrap()));
+        assert!(!one.contains("::2".parse().unwrap()));
+        assert!(
+            "0.0.0.0/0"
+                .parse::<Cidr>()
+                .unwrap()
+                .contains("1.2.3.4".parse().unwrap())
+        );
+        assert!(
+            "2001:db8::/32"
+                .parse::<Cidr>()
+                .unwrap()
+                .contains("2001:db8:1::5".parse().unwrap())
+        );
+        let e = parse("[server]\ntrusted_proxies = [\"10.0.0.0/33\"]").unwrap_err();
+        assert!(e.to_string().contains("prefix"), "{e}");
+        assert!(parse("[server]\ntrusted_proxies = [\"proxy.local\"]").is_err());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::{HttpServer, web};
 use anyhow::Context;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::config::Settings;
@@ -25,12 +25,18 @@ use crate::persistence;
 use crate::persistence::audit;
 use crate::persistence::forms::{self, FormFile};
 use crate::persistence::responses::ResponseWriter;
+use crate::persistence::startup_lock::StartupLock;
 use crate::state::{AppState, ResultViews};
 
 /// A built, bound, not yet running server.
 pub struct Application {
     addr: SocketAddr,
     server: Server,
+    /// The response writer's task: the server stops when it ends (`run_until_stopped`).
+    writer: tokio::task::JoinHandle<()>,
+    responses: ResponseWriter,
+    /// How long `/ready` says 503 before a server whose writer ended stops.
+    exit_delay: Duration,
     /// The outbox worker, stopped with the server.
     email_worker: tokio::task::JoinHandle<()>,
     /// The task sealing expired dossiers (`maintenance`), stopped with the server.
@@ -53,28 +59,22 @@ impl Application {
 
     /// Builds the server on an open database (tests pass their own).
     pub async fn build_with_db(settings: Settings, db: DatabaseConnection) -> anyhow::Result<Self> {
-        // The secret first: on PostgreSQL without one the start is refused before anything in
-        // the database changes (and a secret still kept there is moved out before migrating).
-        let token_key = token_key(&db, &settings).await?;
-        if settings.database.migrate_on_start {
-            persistence::migrate_up(&db, &settings)
-                .await
-                .context("applying database migrations")?;
-        }
-        let forms = publish_forms(&db, settings.forms.dir.as_deref()).await?;
-        // Before serving: the months whose links have all expired meanwhile are published
-        // before the first request reads results (later, the maintenance task closes them).
-        crate::app::months::close_expired(
-            &db,
-            &forms,
-            settings.surveys.token_ttl_days,
-            chrono::Utc::now(),
-        )
-        .await
-        .context("closing the months whose links have expired")?;
+        // One node at a time from here to serving (`startup_lock`).
+        let lock = StartupLock::acquire(&db).await?;
+        let prepared = prepare(&db, &settings, &lock).await;
+        lock.release().await;
+        let (token_key, forms) = prepared?;
         let listener = TcpListener::bind(&settings.server.bind)
             .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
         let addr = listener.local_addr()?;
+        let (responses, writer) = ResponseWriter::spawn(
+            persistence::dedicated(&db)
+                .await
+                .context("opening the response writer's connection")?,
+            settings.responses.writer_batch_max,
+            Duration::from_secs(settings.responses.writer_wait_secs),
+        );
+        let exit_delay = Duration::from_secs(settings.responses.exit_delay_secs);
         let state = web::Data::new(AppState {
             db: db.clone(),
             public_base_url: settings.public_base_url(addr),
@@ -82,16 +82,12 @@ impl Application {
             forms,
             token_key,
             survey_limiter: SurveyLookupLimiter::new(&settings.surveys),
-            responses: ResponseWriter::spawn(
-                persistence::dedicated(&db)
-                    .await
-                    .context("opening the response writer's connection")?,
-                settings.responses.writer_batch_max,
-            ),
+            responses: responses.clone(),
             views: ResultViews::new(
                 settings.results.cached_views,
                 settings.results.memo_mb << 20,
             ),
+            guards: http::guards::Guards::new(&settings),
             settings,
         });
         let from = state
@@ -143,6 +139,7 @@ impl Application {
         let terminate = signal(SignalKind::terminate())?;
         let interrupt = signal(SignalKind::interrupt())?;
         let mut server = HttpServer::new(move || http::app(state.clone()))
+            .on_connect(http::connection::on_connect)
             .disable_signals()
             .shutdown_timeout(shutdown)
             .client_request_timeout(Duration::from_secs(30));
@@ -153,6 +150,9 @@ impl Application {
         Ok(Self {
             addr,
             server,
+            writer,
+            responses,
+            exit_delay,
             email_worker,
             sealer,
             refresher,
@@ -174,24 +174,38 @@ impl Application {
     }
 
     /// Serves until SIGTERM/SIGINT, lets in-flight requests finish (bounded by
-    /// `server.shutdown_timeout_secs`), then closes the pool.
+    /// `server.shutdown_timeout_secs`), then closes the pool. If the response writer ends, the
+    /// server cannot store answers: `/ready` says 503 at once, and after
+    /// `responses.exit_delay_secs` the server stops the same way and returns an error (the
+    /// process exits with status 1, for its supervisor to restart it).
     pub async fn run_until_stopped(mut self) -> anyhow::Result<()> {
         let handle = self.server.handle();
         let mut server = std::pin::pin!(self.server);
-        tokio::select! {
-            result = &mut server => result?,
-            _ = self.terminate.recv() => {
-                tracing::info!("SIGTERM received; finishing in-flight requests");
-                // The server future drives its own shutdown: poll it while stopping.
-                let (_, result) = tokio::join!(handle.stop(true), server);
+        let mut failure = None;
+        let reason = tokio::select! {
+            result = &mut server => {
                 result?;
+                None
             }
-            _ = self.interrupt.recv() => {
-                tracing::info!("SIGINT received; finishing in-flight requests");
-                // The server future drives its own shutdown: poll it while stopping.
-                let (_, result) = tokio::join!(handle.stop(true), server);
-                result?;
+            _ = self.terminate.recv() => Some("SIGTERM received"),
+            _ = self.interrupt.recv() => Some("SIGINT received"),
+            ended = &mut self.writer => {
+                tracing::error!(outcome = ?ended, delay_secs = self.exit_delay.as_secs(), "the response writer stopped; /ready answers 503 and the server stops after the delay");
+                failure = Some(anyhow::anyhow!("the response writer stopped"));
+                tokio::select! {
+                    _ = tokio::time::sleep(self.exit_delay) => Some("the response writer stopped"),
+                    result = &mut server => {
+                        result?;
+                        None
+                    }
+                }
             }
+        };
+        if let Some(reason) = reason {
+            tracing::info!(reason, "finishing in-flight requests");
+            // The server future drives its own shutdown: poll it while stopping.
+            let (_, result) = tokio::join!(handle.stop(true), server);
+            result?;
         }
         self.email_worker.abort();
         self.sealer.abort();
@@ -200,8 +214,42 @@ impl Application {
         }
         tracing::info!("server stopped; closing the database pool");
         self.db.close().await?;
-        Ok(())
+        failure.map_or(Ok(()), Err)
     }
+
+    /// A handle to the response writer (tests stop it to see the server go).
+    pub fn response_writer(&self) -> ResponseWriter {
+        self.responses.clone()
+    }
+}
+
+/// Everything a node does to the database before serving, under the start lock: the secret,
+/// the migrations, the forms, and the months that are due.
+async fn prepare(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    lock: &StartupLock,
+) -> anyhow::Result<(TokenKey, PublishedForms)> {
+    // The secret first: on PostgreSQL without one the start is refused before anything in
+    // the database changes (and a secret still kept there is moved out before migrating).
+    let token_key = token_key(db, settings).await?;
+    if settings.database.migrate_on_start {
+        persistence::migrate_up_locked(db, settings, lock)
+            .await
+            .context("applying database migrations")?;
+    }
+    let forms = publish_forms(db, settings.forms.dir.as_deref()).await?;
+    // Before serving: the months whose links have all expired meanwhile are published
+    // before the first request reads results (later, the maintenance task closes them).
+    crate::app::months::close_expired(
+        db,
+        &forms,
+        settings.surveys.token_ttl_days,
+        chrono::Utc::now(),
+    )
+    .await
+    .context("closing the months whose links have expired")?;
+    Ok((token_key, forms))
 }
 
 /// Checks the built-in forms and those of `dir` (`forms.dir`, which must exist when given),
@@ -230,7 +278,7 @@ pub async fn publish_forms(
                 .to_owned(),
         })
         .collect();
-    let txn = db.begin().await?;
+    let txn = crate::persistence::begin_write(db).await?;
     let published = forms::publish(&txn, &files).await?;
     let stored = forms::all(&txn).await?;
     for f in catalog.iter().filter(|f| f.status() == FormStatus::Retired) {

@@ -31,12 +31,14 @@ pub struct AppState {
     pub public_base_url: String,
     /// The secret survey tokens are derived with.
     pub token_key: TokenKey,
-    /// The per-IP limit on lookups of unknown survey tokens.
+    /// The per-client limit on lookups of unknown survey tokens.
     pub survey_limiter: SurveyLookupLimiter,
     /// The group-committing writer every response goes through.
     pub responses: ResponseWriter,
     /// Computed result views, kept while their inputs are unchanged.
     pub views: ResultViews,
+    /// What bounds costs across requests: the sign-in limiter, the export gate, single flights.
+    pub guards: crate::http::guards::Guards,
 }
 
 impl AppState {

@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::domain::aggregates::{Contribution, ScoreShape};
 use crate::domain::audit::AuditEvent;
@@ -161,7 +161,7 @@ async fn close_one(
     // First, apart: the answered dossiers' links (see `months::end_links`).
     let ends = publication::ends_at(month);
     end_answered_links(db, ends, now).await?;
-    let txn = db.begin().await?;
+    let txn = crate::persistence::begin_write(db).await?;
     months::lock(&txn, Locker::Closing).await?;
     // The first statement writes (on SQLite it takes the write lock). A month another node
     // closed while this one waited for the lock is left as that node left it.
@@ -216,7 +216,7 @@ async fn end_answered_links(
     before: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let txn = db.begin().await?;
+    let txn = crate::persistence::begin_write(db).await?;
     months::end_links(&txn, (before, true), now).await?;
     txn.commit().await
 }

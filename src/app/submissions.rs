@@ -21,7 +21,7 @@ use crate::domain::forms::{PublishedForm, PublishedForms};
 use crate::domain::submissions::{AnswerError, Mode, ValidSubmission, ValidityRules};
 use crate::domain::tokens::TokenKey;
 use crate::error::ApiError;
-use crate::persistence::responses::{NewResponse, Outcome, ResponseWriter};
+use crate::persistence::responses::{NewResponse, Outcome, ResponseWriter, WriteFailed};
 
 /// A response was stored, now or by an earlier identical request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,10 +164,14 @@ pub async fn submit(
     }
     let digest = response.digest.clone();
     let invalid_reason = response.invalid_reason;
-    let outcome = writer
-        .submit(response)
-        .await
-        .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e)))?;
+    let outcome = writer.submit(response).await.map_err(|e| match e {
+        WriteFailed::Failed(_) => ApiError::Unexpected(anyhow::Error::new(e)),
+        // Not the citizen's fault and not a bug: the writer is gone (the process is about to
+        // be restarted) or behind. The same answers with the same key are safe to send again.
+        WriteFailed::Stopped | WriteFailed::TimedOut => ApiError::Unavailable(
+            "The answer could not be stored right now; please send it again in a moment.".into(),
+        ),
+    })?;
     match outcome {
         Outcome::Stored => Ok(Submitted::Stored {
             receipt,

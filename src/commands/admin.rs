@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::{Context, anyhow, bail};
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::import_file::{ImportError, read_csv};
@@ -40,7 +40,7 @@ pub async fn create_key(
         ),
         None => None,
     };
-    let txn = db.begin().await?;
+    let txn = crate::persistence::begin_write(db).await?;
     let agency = match (role, agency) {
         (Role::Agency, Some(code)) => Some(
             agencies::find_by_code(&txn, code)
@@ -110,7 +110,7 @@ pub fn format_keys(keys: &[ApiKeyInfo]) -> String {
 
 /// Revokes the key `id` (auditing it when it was active).
 pub async fn revoke_key(db: &DatabaseConnection, id: Uuid) -> anyhow::Result<Revoked> {
-    let txn = db.begin().await?;
+    let txn = crate::persistence::begin_write(db).await?;
     let outcome = api_keys::revoke(&txn, id, Utc::now()).await?;
     if outcome == Revoked::Now {
         audit::record(&txn, None, &AuditEvent::KeyRevoked { key_id: id }).await?;
@@ -204,7 +204,9 @@ pub async fn import_agencies(db: &DatabaseConnection, file: &Path) -> Result<usi
         .collect();
     named.sort_unstable();
     named.dedup();
-    let txn = db.begin().await.map_err(anyhow::Error::new)?;
+    let txn = crate::persistence::begin_write(db)
+        .await
+        .map_err(anyhow::Error::new)?;
     let stored = agencies::paths_by_code(&txn, &named)
         .await
         .map_err(anyhow::Error::new)?;

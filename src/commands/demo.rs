@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use anyhow::{Context, anyhow, bail};
 use chrono::{Datelike, TimeDelta, Utc};
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::app::submissions::{Checker, SubmitError};
@@ -222,7 +222,7 @@ pub async fn load(
     // The past months close as they would have in service (every link of them has expired):
     // their answers are published; the last month's wait for its links to expire.
     crate::app::months::close_expired(db, &forms, ttl, now).await?;
-    let txn = db.begin().await?;
+    let txn = crate::persistence::begin_write(db).await?;
     crate::persistence::dossiers::drop_expired_digests(&txn, now).await?;
     txn.commit().await?;
 
@@ -273,7 +273,7 @@ async fn store_agencies(db: &DatabaseConnection, plan: &Plan) -> anyhow::Result<
         })
         .collect();
     let codes: Vec<&str> = rows.iter().map(|r| r.code.as_str()).collect();
-    let txn = db.begin().await?;
+    let txn = crate::persistence::begin_write(db).await?;
     let stored = agencies::paths_by_code(&txn, &codes).await?;
     let planned = plan_import(&rows, |code| stored.contains_key(code)).map_err(|errors| {
         let first = errors.first().map(ToString::to_string).unwrap_or_default();
@@ -302,7 +302,7 @@ async fn store_month(
     answers: &[NewResponse],
     now: chrono::DateTime<Utc>,
 ) -> anyhow::Result<(u64, u64)> {
-    let txn = db.begin().await?;
+    let txn = crate::persistence::begin_write(db).await?;
     let skipped = crate::persistence::dossiers::insert_many(&txn, rows, now).await?;
     if !skipped.is_empty() {
         bail!(

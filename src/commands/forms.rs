@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 
 use crate::cli::FormsAction;
 use crate::config::Settings;
@@ -65,7 +65,7 @@ enum Retired {
 /// Retires a version and records it in the audit log (`form.retired`), in one transaction.
 async fn retire(db: &DatabaseConnection, key: &str, version: u32) -> anyhow::Result<Retired> {
     let version_i32 = i32::try_from(version)?;
-    let txn = db.begin().await?;
+    let txn = persistence::begin_write(db).await?;
     let stored = persistence::forms::all(&txn).await?;
     let Some(form) = stored
         .iter()

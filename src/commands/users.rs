@@ -4,7 +4,7 @@
 
 use anyhow::{Context, anyhow, bail};
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, DbErr, SqlErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbErr, SqlErr};
 use uuid::Uuid;
 
 use crate::domain::accounts::{Email, EmailProblem, Password, hash_password};
@@ -55,7 +55,7 @@ pub async fn create_user(
     .context("hashing the password")?;
     let hash = hash?;
 
-    let txn = db.begin().await?;
+    let txn = crate::persistence::begin_write(db).await?;
     let agency = match agency {
         Some(code) => Some(
             agencies::find_by_code(&txn, code)
@@ -148,7 +148,7 @@ pub fn format_users(list: &[UserInfo], now: DateTime<Utc>) -> String {
 /// Disables the account named by id or e-mail address and ends its sessions (auditing it when
 /// it was enabled). Returns the account's id and what happened.
 pub async fn disable_user(db: &DatabaseConnection, who: &str) -> anyhow::Result<(Uuid, Disabled)> {
-    let txn = db.begin().await?;
+    let txn = crate::persistence::begin_write(db).await?;
     let id = match Uuid::try_parse(who.trim()) {
         Ok(id) => id,
         Err(_) => {

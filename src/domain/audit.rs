@@ -73,6 +73,20 @@ pub enum AuditEvent {
     },
     /// Sealed dossiers of months up to `through` were deleted by retention (their counts kept).
     RetentionApplied { through: String, dossiers: u64 },
+    /// Anonymous answers were exported: what was asked for and how many rows were sent (never
+    /// an answer). `user_id`: the officer who downloaded them (no key acted then).
+    ResponsesExported {
+        agency_code: String,
+        subtree: bool,
+        form_key: String,
+        form_version: u32,
+        from: String,
+        to: String,
+        format: &'static str,
+        part: &'static str,
+        rows: u64,
+        user_id: Option<Uuid>,
+    },
 }
 
 impl AuditEvent {
@@ -90,6 +104,7 @@ impl AuditEvent {
             AuditEvent::ScoresRebuilt { .. } => "scores.rebuilt",
             AuditEvent::ResponsesImported { .. } => "responses.imported",
             AuditEvent::RetentionApplied { .. } => "retention.applied",
+            AuditEvent::ResponsesExported { .. } => "responses.exported",
         }
     }
 
@@ -110,6 +125,7 @@ impl AuditEvent {
             AuditEvent::FormRetired { key, version, .. } => Some(format!("{key} v{version}")),
             AuditEvent::ScoresRebuilt { .. } => None,
             AuditEvent::ResponsesImported { agency_code, .. } => Some(agency_code.clone()),
+            AuditEvent::ResponsesExported { agency_code, .. } => Some(agency_code.clone()),
         }
     }
 
@@ -175,6 +191,22 @@ impl AuditEvent {
                 "skipped": skipped,
             }),
             AuditEvent::RetentionApplied { dossiers, .. } => json!({"dossiers": dossiers}),
+            AuditEvent::ResponsesExported {
+                subtree,
+                form_key,
+                form_version,
+                from,
+                to,
+                format,
+                part,
+                rows,
+                user_id,
+                ..
+            } => json!({
+                "subtree": subtree, "form_key": form_key, "form_version": form_version,
+                "from": from, "to": to, "format": format, "part": part, "rows": rows,
+                "user_id": user_id,
+            }),
         }
     }
 }

@@ -41,13 +41,17 @@ impl Worker {
         }
     }
 
+    /// How long a claim holds a row before another node may take it.
+    fn lease(&self) -> TimeDelta {
+        TimeDelta::seconds(i64::try_from(self.settings.lease_secs).unwrap_or(300))
+    }
+
     /// One round: erase, claim, send.
     pub async fn round(&self) -> Result<usize, sea_orm::DbErr> {
         let now = Utc::now();
         outbox::erase_expired(&self.db, now).await?;
-        let lease = TimeDelta::seconds(i64::try_from(self.settings.lease_secs).unwrap_or(300));
         let claimed =
-            outbox::claim_due(&self.db, now, lease, self.settings.batch_size.into()).await?;
+            outbox::claim_due(&self.db, now, self.lease(), self.settings.batch_size.into()).await?;
         let mut sent = 0;
         for item in claimed {
             sent += usize::from(self.deliver(item).await?);
@@ -88,7 +92,13 @@ impl Worker {
                 return Ok(false);
             }
         };
-        match self.mailer.send(message).await {
+        // The round may have outlived the lease (a slow SMTP server): a row another node
+        // claimed meanwhile is that node's to send.
+        if !outbox::renew(&self.db, &item, Utc::now() + self.lease()).await? {
+            tracing::info!(outbox_id = %item.id, "lease taken over by another claim; not sending");
+            return Ok(false);
+        }
+        match self.send_holding_lease(&item, message).await {
             Ok(()) => {
                 match item.kind {
                     MessageKind::Invitation => {
@@ -126,6 +136,33 @@ impl Worker {
                     outbox::failed(&self.db, item.id, attempts, now + wait).await?;
                 }
                 Ok(false)
+            }
+        }
+    }
+
+    /// Sends `message` while renewing `item`'s lease every third of it, so that a send slower
+    /// than the lease does not let another node claim and send the same row.
+    async fn send_holding_lease(
+        &self,
+        item: &outbox::Claimed,
+        message: lettre::Message,
+    ) -> Result<(), SendError> {
+        let lease = self.lease();
+        let every = (lease / 3)
+            .to_std()
+            .unwrap_or_default()
+            .max(std::time::Duration::from_millis(100));
+        let send = self.mailer.send(message);
+        let mut send = std::pin::pin!(send);
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        loop {
+            tokio::select! {
+                sent = &mut send => return sent,
+                _ = tick.tick() => match outbox::renew(&self.db, item, Utc::now() + lease).await {
+                    Ok(true) => {}
+                    Ok(false) => tracing::warn!(outbox_id = %item.id, "lease lost while sending"),
+                    Err(err) => tracing::warn!(outbox_id = %item.id, error = %err, "cannot renew the lease while sending"),
+                },
             }
         }
     }

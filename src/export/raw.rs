@@ -1,5 +1,7 @@
 //! The raw anonymous answers of one form version, one row per response, as CSV, XLSX or JSON
-//! — streamed: whatever the number of responses, the process holds one page of rows at a time.
+//! — written a page at a time to a temporary file ([`materialise`]), then sent from it:
+//! whatever the number of responses, the process holds one page of rows at a time, and the
+//! database is done with before the client gets the first byte.
 //!
 //! **What a row holds** is exactly what a stored response holds (docs/privacy.md), in this
 //! order: [`FIXED_COLUMNS`] (response id, form key and version, agency code, procedure field,
@@ -23,9 +25,8 @@
 //!   programs would take it as part of the first header, so it is opt-in (`bom`).
 //! - XLSX (rust_xlsxwriter in constant-memory mode: each finished row goes to a temporary
 //!   file, strings inline): the same header in bold, frozen; typed cells. A sheet holds at most
-//!   1,048,576 rows, so a longer export continues on "… (2)" with the header again. The
-//!   workbook is saved to an anonymous temporary file, then streamed with its length; ZIP64 is
-//!   switched on only when a sheet may pass 4 GiB. Temporary files go to `TMPDIR`.
+//!   1,048,576 rows, so a longer export continues on "… (2)" with the header again. ZIP64 is
+//!   switched on only when a sheet may pass 4 GiB.
 //! - JSON: one array, written as it goes, of objects `{"response_id", "form_key",
 //!   "form_version", "agency_code", "procedure_field", "channel", "mode", "month", "valid",
 //!   "invalid_reason", "answers": {"<question id>": value|null, …}}` (answers in form order).
@@ -34,18 +35,22 @@
 //! by month, within each by response id (random, so no order of submission shows), read a page
 //! at a time in keyset order (`persistence::responses::export_page`; the next month with
 //! responses is one index seek, `export_next_month`, so empty months cost nothing). CSV and
-//! JSON encode each page as the client takes it (the body is pulled, so a slow client slows
-//! the reading, not the memory); XLSX hands pages to a blocking writer thread through a
+//! JSON encode each page as it is read; XLSX hands pages to a blocking writer thread through a
 //! channel of two pages. The whole export reads in one read-only transaction on one
 //! connection: a consistent snapshot (responses stored meanwhile are not in it), and one warm
 //! page cache instead of one per pooled connection (which cost twice the time and memory).
+//!
+//! **The file.** An anonymous temporary file in `TMPDIR`, gone when the last client sent it is
+//! done. The export is written completely before it is sent, so an error is still an error
+//! response and the length is known (`Content-Length`); the client then reads at its own pace
+//! without holding a database connection, and clients asking for the same export at once are
+//! sent one file ([`Materialised::chunks`]).
 //!
 //! Callers: the API (`GET /api/v1/responses/export`, `http::export`) and the officer pages;
 //! each checks who may read which agencies before building a [`RawExport`].
 
 use std::collections::HashMap;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
-use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -56,7 +61,6 @@ use sea_orm::{
     TransactionTrait,
 };
 use serde_json::Value;
-use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
@@ -211,29 +215,60 @@ pub enum Part {
     Comments,
 }
 
-/// A body ready to send.
-pub struct ExportBody {
+/// An export written out: a temporary file (anonymous: gone when the last holder drops it)
+/// that any number of clients can be sent, each from its own offset ([`Materialised::chunks`]).
+pub struct Materialised {
     /// The media type.
     pub content_type: &'static str,
-    /// The length in bytes, when known before the first byte (XLSX).
-    pub length: Option<u64>,
-    /// The bytes, produced as they are pulled.
-    pub body: Pin<Box<dyn Stream<Item = Result<Bytes, ExportError>> + Send>>,
+    /// The length in bytes.
+    pub length: u64,
+    /// Rows written (`Part::Comments`: comments written).
+    pub rows: u64,
     /// Values left blank so that every combination of quasi-identifiers is common enough.
     pub generalised_values: u64,
     /// Rows left out: their combination was rare even with every value blank (a month with
     /// fewer answers than `k`).
     pub withheld_rows: u64,
+    file: std::fs::File,
 }
 
-impl std::fmt::Debug for ExportBody {
+impl std::fmt::Debug for Materialised {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ExportBody")
+        f.debug_struct("Materialised")
             .field("content_type", &self.content_type)
             .field("length", &self.length)
+            .field("rows", &self.rows)
             .field("generalised_values", &self.generalised_values)
             .field("withheld_rows", &self.withheld_rows)
             .finish_non_exhaustive()
+    }
+}
+
+impl Materialised {
+    /// The file's bytes from the start, [`FILE_CHUNK`] at a time, read at an offset of this
+    /// stream's own (positional reads on the blocking pool), so clients sent the same file at
+    /// once do not disturb each other.
+    pub fn chunks(self: Arc<Self>) -> impl Stream<Item = Result<Bytes, ExportError>> + Send {
+        futures_util::stream::try_unfold((self, 0u64), |(file, at)| async move {
+            if at >= file.length {
+                return Ok(None);
+            }
+            let reader = Arc::clone(&file);
+            let chunk = tokio::task::spawn_blocking(move || {
+                use std::os::unix::fs::FileExt;
+                let mut buf = vec![0u8; FILE_CHUNK];
+                let n = reader.file.read_at(&mut buf, at)?;
+                buf.truncate(n);
+                Ok::<_, std::io::Error>(buf)
+            })
+            .await
+            .map_err(|e| ExportError::Writer(e.to_string()))??;
+            if chunk.is_empty() {
+                return Err(ExportError::Io(std::io::ErrorKind::UnexpectedEof.into()));
+            }
+            let next = at + chunk.len() as u64;
+            Ok(Some((Bytes::from(chunk), (file, next))))
+        })
     }
 }
 
@@ -295,10 +330,13 @@ pub fn header(form: &FormDefinition, language: Language) -> Vec<String> {
         .collect()
 }
 
-/// The body of `export`, read from `db`. CSV and JSON start at once and stream; XLSX is
-/// written completely first (to a temporary file), so an error there is still an error
-/// response, then streamed with its length.
-pub async fn export(db: DatabaseConnection, export: RawExport) -> Result<ExportBody, ExportError> {
+/// Writes `export`, read from `db`, to a temporary file. Rows are read a page at a time and
+/// written as they come, so memory holds one page whatever the size; the database is done with
+/// before the first byte is sent, so a client that reads slowly holds no connection.
+pub async fn materialise(
+    db: DatabaseConnection,
+    export: RawExport,
+) -> Result<Materialised, ExportError> {
     if export.part == Part::Comments {
         return comments(db, export).await;
     }
@@ -306,25 +344,18 @@ pub async fn export(db: DatabaseConnection, export: RawExport) -> Result<ExportB
     let content_type = job.export.format.content_type();
     let pages = Pages::open(&db, Arc::clone(&job)).await?;
     let (generalised_values, withheld_rows) = pages.totals();
-    match job.export.format {
-        Format::Csv | Format::Json => Ok(ExportBody {
-            content_type,
-            length: None,
-            body: Box::pin(text_stream(pages)),
-            generalised_values,
-            withheld_rows,
-        }),
-        Format::Xlsx => {
-            let (file, length) = xlsx_file(pages, XLSX_SHEET_ROWS).await?;
-            Ok(ExportBody {
-                content_type,
-                length: Some(length),
-                body: Box::pin(file_stream(file)),
-                generalised_values,
-                withheld_rows,
-            })
-        }
-    }
+    let (file, length, rows) = match job.export.format {
+        Format::Csv | Format::Json => text_file(pages).await?,
+        Format::Xlsx => xlsx_file(pages, XLSX_SHEET_ROWS).await?,
+    };
+    Ok(Materialised {
+        content_type,
+        length,
+        rows,
+        generalised_values,
+        withheld_rows,
+        file,
+    })
 }
 
 /// One question column.
@@ -608,7 +639,7 @@ impl Pages {
 /// (agency code, month, question id, text), shuffled, so neither their order nor a row id ties
 /// them to a row. CSV, or JSON (an array of objects); the caller refuses XLSX.
 /// Held in memory: free text is a small part of the answers.
-async fn comments(db: DatabaseConnection, export: RawExport) -> Result<ExportBody, ExportError> {
+async fn comments(db: DatabaseConnection, export: RawExport) -> Result<Materialised, ExportError> {
     let text: Vec<String> = export
         .form
         .definition
@@ -664,17 +695,18 @@ async fn comments(db: DatabaseConnection, export: RawExport) -> Result<ExportBod
                 w.into_inner().map_err(|e| e.into_error())?
             }
         };
-    Ok(ExportBody {
+    let mut file = tempfile::tempfile()?;
+    file.write_all(&body)?;
+    Ok(Materialised {
         content_type: match job.export.format {
             Format::Json => Format::Json.content_type(),
             _ => Format::Csv.content_type(),
         },
-        length: Some(body.len() as u64),
-        body: Box::pin(futures_util::stream::once(async move {
-            Ok::<_, ExportError>(Bytes::from(body))
-        })),
+        length: body.len() as u64,
+        rows: lines.len() as u64,
         generalised_values,
         withheld_rows,
+        file,
     })
 }
 
@@ -845,35 +877,38 @@ fn write_json_row(out: &mut Vec<u8>, job: &Job, values: &[Value]) -> serde_json:
     Ok(())
 }
 
-fn text_stream(pages: Pages) -> impl Stream<Item = Result<Bytes, ExportError>> + Send {
-    let state = TextExport {
+/// Writes a CSV or JSON export to a temporary file; returns it, its length and the rows written.
+async fn text_file(pages: Pages) -> Result<(std::fs::File, u64, u64), ExportError> {
+    use tokio::io::AsyncWriteExt;
+    let mut text = TextExport {
         pages,
         stage: Stage::Head,
         written: 0,
     };
-    futures_util::stream::try_unfold(state, |mut state| async move {
-        match state.next_chunk().await {
-            Ok(chunk) => Ok(chunk.map(|c| (c, state))),
-            Err(e) => {
-                // The status line is sent: the client sees a cut body, the log says why.
-                tracing::error!(error = %e, "the export stopped part-way");
-                Err(e)
-            }
-        }
-    })
+    let mut out = tokio::io::BufWriter::new(tokio::fs::File::from_std(tempfile::tempfile()?));
+    let mut length = 0u64;
+    while let Some(chunk) = text.next_chunk().await? {
+        out.write_all(&chunk).await?;
+        length += chunk.len() as u64;
+    }
+    out.flush().await?;
+    let file = out.into_inner().into_std().await;
+    Ok((file, length, text.written))
 }
 
-/// Reads every page into a workbook written by a blocking thread; returns the saved file
-/// (positioned at its start) and its length.
+/// Reads every page into a workbook written by a blocking thread; returns the saved file, its
+/// length and the rows written.
 async fn xlsx_file(
     mut pages: Pages,
     rows_per_sheet: u32,
-) -> Result<(std::fs::File, u64), ExportError> {
+) -> Result<(std::fs::File, u64, u64), ExportError> {
     let job = Arc::clone(&pages.job);
     let (tx, rx) = mpsc::channel(2);
     let writer = tokio::task::spawn_blocking(move || write_xlsx(rx, &job, rows_per_sheet));
+    let mut rows = 0u64;
     let read = async {
         while let Some(page) = pages.next().await? {
+            rows += page.1.len() as u64;
             if tx.send(page).await.is_err() {
                 // The writer has failed; its error is the one to report.
                 break;
@@ -884,11 +919,11 @@ async fn xlsx_file(
     }
     .await;
     drop(tx);
-    let written = writer
+    let (file, length) = writer
         .await
-        .map_err(|e| ExportError::Writer(e.to_string()))?;
+        .map_err(|e| ExportError::Writer(e.to_string()))??;
     read?;
-    written
+    Ok((file, length, rows))
 }
 
 /// Adds sheet number `number` (constant memory) with its header row; returns its index.
@@ -988,19 +1023,6 @@ fn excel_string(s: &str) -> String {
         Some((at, _)) => s[..at].to_owned(),
         None => s.to_owned(),
     }
-}
-
-fn file_stream(file: std::fs::File) -> impl Stream<Item = Result<Bytes, ExportError>> + Send {
-    let file = tokio::fs::File::from_std(file);
-    futures_util::stream::try_unfold(file, |mut file| async move {
-        let mut buf = vec![0u8; FILE_CHUNK];
-        let n = file.read(&mut buf).await?;
-        if n == 0 {
-            return Ok(None);
-        }
-        buf.truncate(n);
-        Ok(Some((Bytes::from(buf), file)))
-    })
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
-use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 use validator::{Validate, ValidationError};
 
@@ -209,7 +208,7 @@ pub async fn create_agency(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let new = body.into_inner().into_domain()?;
-    let txn = state.db.begin().await?;
+    let txn = crate::persistence::begin_write(&state.db).await?;
     if agencies::find_by_code(&txn, new.code.as_str())
         .await?
         .is_some()

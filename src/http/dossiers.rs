@@ -14,7 +14,6 @@ use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use qrcode::render::svg;
 use qrcode::{EcLevel, QrCode};
-use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use validator::Validate;
@@ -409,7 +408,7 @@ async fn register(
     }
 
     if !rows.is_empty() {
-        let txn = state.db.begin().await?;
+        let txn = crate::persistence::begin_write(&state.db).await?;
         let skipped = store::insert_many(&txn, &rows, now).await?;
         // Invitations are queued in the same transaction: a dossier is never stored without
         // its invitation, nor an invitation without its dossier.

@@ -20,23 +20,47 @@
 //!   exists or not); admin keys read every agency; pipeline keys read no raw answers (403).
 //! - Every bad parameter is a 422 naming it (`validation_failed`, `unknown_agency`,
 //!   `unknown_form`), through the same helpers as the results endpoints.
+//!
+//! Costs, bounded ([`respond`]): at most `limits.export_concurrency` exports are computed or
+//! sent at once (one more is 503 `export_busy` with `Retry-After`); each is computed on a
+//! database connection of its own (`persistence::dedicated`) into a temporary file
+//! (`export::raw::materialise`) and only then sent, so a client that reads slowly holds no
+//! pooled connection; identical exports asked for at the same time are computed once
+//! (`SingleFlight`); and a client that takes nothing for `limits.export_write_timeout_secs` is
+//! cut off (`http::connection`), which frees its place. Every export sent is recorded in the
+//! audit log (`responses.exported`: who, which agency, form, months, format and part, how many
+//! rows — never an answer).
+
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use actix_web::body::SizedStream;
+use actix_web::http::StatusCode;
 use actix_web::http::header::{
-    ACCEPT, CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, HeaderValue, X_CONTENT_TYPE_OPTIONS,
+    ACCEPT, CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, HeaderValue, RETRY_AFTER,
+    X_CONTENT_TYPE_OPTIONS,
 };
 use actix_web::{HttpRequest, HttpResponse, get, web};
+use bytes::Bytes;
+use futures_util::Stream;
 use serde::Deserialize;
+use tokio::sync::OwnedSemaphorePermit;
+use uuid::Uuid;
 
+use crate::domain::audit::AuditEvent;
 use crate::domain::auth::Principal;
 use crate::domain::results;
-use crate::error::ApiError;
-use crate::export::raw::{self, ExportAgency, Format, Language, Part, RawExport};
+use crate::error::{ApiError, PROBLEM_JSON, Problem};
+use crate::export::raw::{self, ExportAgency, ExportError, Format, Language, Part, RawExport};
 use crate::http::auth::Caller;
+use crate::http::connection::Connection;
 use crate::http::results_service::{
     choice, flag, form_of, invalid, period, published, readable_agency, required, unexpected,
 };
-use crate::persistence::{agencies, aggregates};
+use crate::persistence::{self, agencies, aggregates, audit};
 use crate::state::AppState;
 
 /// Query of `GET /api/v1/responses/export`.
@@ -75,6 +99,9 @@ pub struct PreparedExport {
     pub export: RawExport,
     /// The download's file name.
     pub file_name: String,
+    /// The agency asked for, and whether its subtree is included (for the audit log).
+    pub agency_code: String,
+    pub subtree: bool,
 }
 
 /// The XLSX media type without parameters, as an `Accept` names it.
@@ -185,6 +212,8 @@ pub async fn prepare(
             part,
         },
         file_name,
+        agency_code: agency.code.clone(),
+        subtree,
     })
 }
 
@@ -195,27 +224,247 @@ pub const GENERALISED_HEADER: &str = "x-sipas-generalised-values";
 /// answers than that, and a few rare rows of larger months).
 pub const WITHHELD_HEADER: &str = "x-sipas-withheld-rows";
 
-/// The download of a prepared export: streamed (XLSX with its length), as an attachment,
-/// never cached.
-pub async fn respond(state: &AppState, prepared: PreparedExport) -> Result<HttpResponse, ApiError> {
-    let body = raw::export(state.db.clone(), prepared.export)
+/// Who asks for an export, as the audit log records it.
+#[derive(Debug, Clone, Copy)]
+pub enum Exporter {
+    /// An API key.
+    Key(Uuid),
+    /// A signed-in officer (their account id; no key acted).
+    Officer(Uuid),
+}
+
+/// What identifies an export's content: identical keys give identical files.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ExportKey {
+    agencies: Vec<Uuid>,
+    form: (String, u32),
+    months: (String, String),
+    format: &'static str,
+    language: &'static str,
+    bom: bool,
+    k: u64,
+    comments: bool,
+}
+
+impl ExportKey {
+    fn of(e: &RawExport) -> Self {
+        Self {
+            agencies: e.agencies.iter().map(|a| a.id).collect(),
+            form: (
+                e.form.definition.key().to_owned(),
+                e.form.definition.version(),
+            ),
+            months: e.months.clone(),
+            format: e.format.as_str(),
+            language: match e.language {
+                Language::Vi => "vi",
+                Language::En => "en",
+            },
+            bom: e.bom,
+            k: e.k,
+            comments: e.part == Part::Comments,
+        }
+    }
+}
+
+/// One computed export, shared by the requests that asked for it at the same time.
+pub type ExportRun = Result<Arc<raw::Materialised>, String>;
+
+/// Seconds a client refused as busy is asked to wait.
+const BUSY_RETRY_AFTER_SECS: u64 = 10;
+
+/// 503 `export_busy`: every export place is taken.
+fn busy() -> HttpResponse {
+    let problem = Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "export_busy",
+        format!(
+            "As many exports as the server makes at once are in progress; try again in \
+             {BUSY_RETRY_AFTER_SECS} s."
+        ),
+    );
+    let mut res = HttpResponse::ServiceUnavailable()
+        .insert_header((CONTENT_TYPE, PROBLEM_JSON))
+        .insert_header((RETRY_AFTER, BUSY_RETRY_AFTER_SECS.to_string()))
+        .body(serde_json::to_string(&problem).unwrap_or_default());
+    res.extensions_mut().insert(problem);
+    res
+}
+
+/// The download of a prepared export, as an attachment, never cached — or 503 `export_busy`
+/// (see the module documentation for the costs this bounds).
+pub async fn respond(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    who: Exporter,
+    prepared: PreparedExport,
+) -> Result<HttpResponse, ApiError> {
+    let Some(place) = state.guards.exports.enter() else {
+        state.metrics.export_busy();
+        return Ok(busy());
+    };
+    let export = prepared.export;
+    let made = state
+        .guards
+        .export_runs
+        .run(ExportKey::of(&export), || async {
+            state.metrics.export_computed();
+            compute(&state.db, export.clone())
+                .await
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+        })
         .await
-        .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e)))?;
+        .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("export: {e}")))?;
+    let (actor, user_id) = match who {
+        Exporter::Key(id) => (Some(id), None),
+        Exporter::Officer(id) => (None, Some(id)),
+    };
+    let event = AuditEvent::ResponsesExported {
+        agency_code: prepared.agency_code,
+        subtree: prepared.subtree,
+        form_key: export.form.definition.key().to_owned(),
+        form_version: export.form.definition.version(),
+        from: export.months.0.clone(),
+        to: export.months.1.clone(),
+        format: export.format.as_str(),
+        part: match export.part {
+            Part::Rows => "rows",
+            Part::Comments => "comments",
+        },
+        rows: made.rows,
+        user_id,
+    };
+    audit::record(&state.db, actor, &event).await?;
     let disposition =
         HeaderValue::from_str(&format!("attachment; filename=\"{}\"", prepared.file_name))
             .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e)))?;
-    let mut res = HttpResponse::Ok();
-    res.insert_header((CONTENT_TYPE, body.content_type))
+    let body = Watched::start(
+        Arc::clone(&made).chunks(),
+        place,
+        state.guards.exports.write_timeout,
+        Connection::of(req),
+        state.clone(),
+    );
+    Ok(HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, made.content_type))
         .insert_header((CONTENT_DISPOSITION, disposition))
         .insert_header((CACHE_CONTROL, "no-store"))
         .insert_header((X_CONTENT_TYPE_OPTIONS, "nosniff"))
         // What k-anonymity cost the file (`domain::anonymity`): said before the first byte.
-        .insert_header((GENERALISED_HEADER, body.generalised_values.to_string()))
-        .insert_header((WITHHELD_HEADER, body.withheld_rows.to_string()));
-    Ok(match body.length {
-        Some(length) => res.body(SizedStream::new(length, body.body)),
-        None => res.streaming(body.body),
-    })
+        .insert_header((GENERALISED_HEADER, made.generalised_values.to_string()))
+        .insert_header((WITHHELD_HEADER, made.withheld_rows.to_string()))
+        .body(SizedStream::new(made.length, body)))
+}
+
+/// Computes an export on a connection of its own, so that it never waits behind requests for
+/// a pooled connection nor keeps one from them (an in-memory SQLite database has only its one
+/// connection, which it shares).
+async fn compute(
+    db: &sea_orm::DatabaseConnection,
+    export: RawExport,
+) -> Result<raw::Materialised, ExportError> {
+    let own = persistence::dedicated(db).await?;
+    let made = raw::materialise(own.clone(), export).await;
+    // On PostgreSQL it is a pool of its own, closed cleanly; a SQLite file connection closes
+    // when dropped, and an in-memory one is the application's pool, which must stay open.
+    if own.get_database_backend() == sea_orm::DatabaseBackend::Postgres
+        && let Err(e) = own.close().await
+    {
+        tracing::warn!(error = %e, "cannot close an export's connection");
+    }
+    made
+}
+
+/// An export's body: the file's chunks, holding the export's place until dropped, and watched
+/// so that a client that takes nothing for `timeout` is cut off.
+struct Watched<S> {
+    chunks: Pin<Box<S>>,
+    progress: Arc<Progress>,
+    _place: OwnedSemaphorePermit,
+}
+
+/// When the body was last pulled, and whether it is still being sent.
+struct Progress {
+    last: Mutex<Instant>,
+    done: AtomicBool,
+}
+
+impl<S> Watched<S> {
+    fn start(
+        chunks: S,
+        place: OwnedSemaphorePermit,
+        timeout: Duration,
+        connection: Option<Connection>,
+        state: web::Data<AppState>,
+    ) -> Self {
+        let progress = Arc::new(Progress {
+            last: Mutex::new(Instant::now()),
+            done: AtomicBool::new(false),
+        });
+        if let Some(connection) = connection {
+            tokio::spawn(watch(Arc::clone(&progress), timeout, connection, state));
+        }
+        Self {
+            chunks: Box::pin(chunks),
+            progress,
+            _place: place,
+        }
+    }
+}
+
+/// Cuts the connection off once the body has not been pulled for `timeout`; ends with the body.
+async fn watch(
+    progress: Arc<Progress>,
+    timeout: Duration,
+    connection: Connection,
+    state: web::Data<AppState>,
+) {
+    let every = (timeout / 4).clamp(Duration::from_millis(100), Duration::from_secs(5));
+    loop {
+        tokio::time::sleep(every).await;
+        if progress.done.load(Ordering::Relaxed) {
+            return;
+        }
+        let idle = progress
+            .last
+            .lock()
+            .map(|last| last.elapsed())
+            .unwrap_or_default();
+        if idle >= timeout {
+            tracing::warn!(
+                idle_secs = idle.as_secs(),
+                "export cut off: the client stopped reading"
+            );
+            state.metrics.export_cut();
+            connection.cut();
+            return;
+        }
+    }
+}
+
+impl<S: Stream<Item = Result<Bytes, ExportError>>> Stream for Watched<S> {
+    type Item = Result<Bytes, ExportError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let polled = self.chunks.as_mut().poll_next(cx);
+        match &polled {
+            Poll::Ready(Some(_)) => {
+                if let Ok(mut last) = self.progress.last.lock() {
+                    *last = Instant::now();
+                }
+            }
+            Poll::Ready(None) => self.progress.done.store(true, Ordering::Relaxed),
+            Poll::Pending => {}
+        }
+        polled
+    }
+}
+
+impl<S> Drop for Watched<S> {
+    fn drop(&mut self) {
+        self.progress.done.store(true, Ordering::Relaxed);
+    }
 }
 
 /// The anonymous answers of an agency (or its subtree) for one form version and period, closed
@@ -238,6 +487,7 @@ pub async fn respond(state: &AppState, prepared: PreparedExport) -> Result<HttpR
         (status = 401, description = "no valid key (`unauthorized`)"),
         (status = 403, description = "a pipeline key, or an agency key asking outside its subtree, whether the agency exists or not (`forbidden`)"),
         (status = 422, description = "a bad parameter, named in `errors` (`validation_failed`), an unknown agency (`unknown_agency`) or form or version (`unknown_form`)"),
+        (status = 503, description = "as many exports as `limits.export_concurrency` are in progress (`export_busy`, with `Retry-After`)"),
     )
 )]
 #[get("/responses/export")]
@@ -249,5 +499,5 @@ pub async fn export_responses(
 ) -> Result<HttpResponse, ApiError> {
     let accept = req.headers().get(ACCEPT).and_then(|v| v.to_str().ok());
     let prepared = prepare(&state, &caller, &query, accept).await?;
-    respond(&state, prepared).await
+    respond(&req, &state, Exporter::Key(caller.key_id), prepared).await
 }

@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
 use crate::error::{ApiError, FieldError, serde_error};
+use crate::http::bodies::BodyLimit;
 use crate::state::AppState;
 
 /// A JSON body of type `T` that passed `T::validate()`.
@@ -34,9 +35,15 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
         let is_json = req.mime_type().ok().flatten().is_some_and(|m| {
             m.subtype() == mime::JSON || m.suffix().is_some_and(|s| s == mime::JSON)
         });
+        // The route's own limit (`http::bodies`), else the largest any route takes.
         let limit = req
-            .app_data::<web::Data<AppState>>()
-            .map(|s| s.settings.limits.json_body_bytes)
+            .extensions()
+            .get::<BodyLimit>()
+            .map(|l| l.0)
+            .or_else(|| {
+                req.app_data::<web::Data<AppState>>()
+                    .map(|s| s.settings.limits.json_body_bytes)
+            })
             .unwrap_or_default();
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {

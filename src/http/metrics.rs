@@ -1,10 +1,32 @@
 //! In-process Prometheus metrics: request counts and latency histograms by method, route
-//! template and status, plus build information. Rendered by `GET /metrics`.
+//! template and status, plus build information and a few counters of costly work (breakdown
+//! scans, exports). Rendered by `GET /metrics`.
+//!
+//! Every label comes from a closed set, so no client can grow the output: the method is one
+//! of [`METHODS`] or `other`, the route the matched route template or `unmatched` (never a
+//! path), the status a three-digit number.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use actix_web::http::Method;
+
+/// The methods that are their own label; any other is `other`.
+pub const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/// The method's label: itself when it is one of [`METHODS`], else `other`.
+pub fn method_label(method: &Method) -> &'static str {
+    METHODS
+        .into_iter()
+        .find(|m| *m == method.as_str())
+        .unwrap_or("other")
+}
+
+/// The route label of a request that matched no route.
+pub const UNMATCHED: &str = "unmatched";
 
 /// Upper bounds (seconds) of the latency histogram buckets.
 const BUCKETS: [f64; 14] = [
@@ -22,7 +44,15 @@ struct Series {
 /// The registry. Cheap to update from every request.
 pub struct Metrics {
     start_time: f64,
-    series: Mutex<BTreeMap<(String, String, u16), Series>>,
+    series: Mutex<BTreeMap<(&'static str, String, u16), Series>>,
+    /// Scans of the responses for breakdowns by mode and procedure field.
+    breakdown_scans: AtomicU64,
+    /// Exports computed (identical concurrent exports are computed once).
+    exports_computed: AtomicU64,
+    /// Exports refused because `limits.export_concurrency` were in progress.
+    exports_busy: AtomicU64,
+    /// Exports cut off because their client took nothing for `limits.export_write_timeout_secs`.
+    exports_cut: AtomicU64,
 }
 
 impl Default for Metrics {
@@ -33,13 +63,38 @@ impl Default for Metrics {
                 .map(|d| d.as_secs_f64())
                 .unwrap_or_default(),
             series: Mutex::new(BTreeMap::new()),
+            breakdown_scans: AtomicU64::new(0),
+            exports_computed: AtomicU64::new(0),
+            exports_busy: AtomicU64::new(0),
+            exports_cut: AtomicU64::new(0),
         }
     }
 }
 
 impl Metrics {
-    /// Records one finished request. `route` is a template, never a concrete path.
-    pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+    /// Counts a scan of the responses for breakdowns.
+    pub fn breakdown_scanned(&self) {
+        self.breakdown_scans.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts an export computed.
+    pub fn export_computed(&self) {
+        self.exports_computed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts an export refused as busy.
+    pub fn export_busy(&self) {
+        self.exports_busy.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts an export cut off for a client that stopped reading.
+    pub fn export_cut(&self) {
+        self.exports_cut.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Records one finished request. `method` is a [`method_label`], `route` a template (or
+    /// [`UNMATCHED`]), never a concrete path.
+    pub fn observe(&self, method: &'static str, route: &str, status: u16, elapsed: Duration) {
         let secs = elapsed.as_secs_f64();
         let slot = BUCKETS
             .iter()
@@ -48,9 +103,7 @@ impl Metrics {
         let Ok(mut map) = self.series.lock() else {
             return;
         };
-        let s = map
-            .entry((method.to_owned(), route.to_owned(), status))
-            .or_default();
+        let s = map.entry((method, route.to_owned(), status)).or_default();
         s.count += 1;
         s.sum_secs += secs;
         s.buckets[slot] += 1;
@@ -73,6 +126,33 @@ impl Metrics {
         );
         let _ = writeln!(out, "# TYPE process_start_time_seconds gauge");
         let _ = writeln!(out, "process_start_time_seconds {}", self.start_time);
+        for (name, help, value) in [
+            (
+                "sipas_breakdown_scans_total",
+                "Scans of the responses for breakdowns by mode and procedure field (identical \
+                 concurrent requests share one).",
+                &self.breakdown_scans,
+            ),
+            (
+                "sipas_exports_computed_total",
+                "Exports computed (identical concurrent exports share one).",
+                &self.exports_computed,
+            ),
+            (
+                "sipas_exports_busy_total",
+                "Exports refused with 503 export_busy: limits.export_concurrency in progress.",
+                &self.exports_busy,
+            ),
+            (
+                "sipas_exports_cut_total",
+                "Exports cut off: the client took nothing for limits.export_write_timeout_secs.",
+                &self.exports_cut,
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} counter");
+            let _ = writeln!(out, "{name} {}", value.load(Ordering::Relaxed));
+        }
 
         let Ok(map) = self.series.lock() else {
             return out;
@@ -133,8 +213,21 @@ fn escape(label: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn methods_outside_the_known_set_are_other() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::OPTIONS), "OPTIONS");
+        assert_eq!(
+            method_label(&Method::from_bytes(b"FOO123").unwrap()),
+            "other"
+        );
+        assert_eq!(method_label(&Method::from_bytes(b"get").unwrap()), "other");
+        assert_eq!(method_label(&Method::TRACE), "other");
+    }
 
     #[test]
     fn histogram_is_cumulative_and_counts_match() {

@@ -78,10 +78,11 @@ pub async fn observe(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
-    let method = req.method().clone();
+    // Labels from a closed set only (`http::metrics`): no client can add series.
+    let method = crate::http::metrics::method_label(req.method());
     let route = req
         .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
+        .unwrap_or_else(|| crate::http::metrics::UNMATCHED.to_owned());
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let res = next.call(req).await;
     let elapsed = started.elapsed();
@@ -92,7 +93,7 @@ pub async fn observe(
     if let Some(state) = state {
         state
             .metrics
-            .observe(method.as_str(), &route, status.as_u16(), elapsed);
+            .observe(method, &route, status.as_u16(), elapsed);
     }
     tracing::info!(
         status = status.as_u16(),

@@ -5,11 +5,15 @@
 pub mod agencies;
 pub mod audit;
 pub mod auth;
+pub mod bodies;
+pub mod client_addr;
+pub mod connection;
 pub mod dossiers;
 pub mod entry;
 pub mod export;
 pub mod extract;
 pub mod forms;
+pub mod guards;
 pub mod metrics;
 pub mod middleware;
 pub mod months;
@@ -20,6 +24,7 @@ pub mod periods;
 pub mod ratelimit;
 pub mod results;
 pub mod results_service;
+pub mod single_flight;
 pub mod submissions;
 pub mod surveys;
 
@@ -49,6 +54,7 @@ pub fn app(
         InitError = (),
     >,
 > {
+    // The largest body any route takes; each route's own, smaller limit is `bodies::bounded`'s.
     let limit = state.settings.limits.json_body_bytes;
     let (app, api) = App::new()
         .into_utoipa_app()
@@ -107,6 +113,8 @@ pub fn app(
         .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", api))
         .default_service(web::to(fallback))
         .wrap(from_fn(auth::authenticate))
+        // Outside `authenticate`: a body over its limit is refused before any key is looked up.
+        .wrap(from_fn(bodies::bounded))
         .wrap(from_fn(middleware::problems))
         .wrap(from_fn(middleware::observe))
         .wrap(TracingLogger::<SipasRootSpan>::new())

@@ -22,17 +22,23 @@ pub async fn health() -> web::Json<StatusView> {
     web::Json(StatusView { status: "ok" })
 }
 
-/// Readiness: 200 when the database answers and every migration is applied, else 503.
+/// Readiness: 200 when the database answers, every migration is applied and the response
+/// writer runs, else 503.
 #[utoipa::path(
     tag = "operations",
     responses(
         (status = 200, body = StatusView),
-        (status = 503, description = "database unreachable or migrations pending",
+        (status = 503, description = "database unreachable, migrations pending, or the response writer stopped",
          body = crate::error::Problem, content_type = "application/problem+json")
     )
 )]
 #[get("/ready")]
 pub async fn ready(state: web::Data<AppState>) -> Result<web::Json<StatusView>, ApiError> {
+    if !state.responses.is_running() {
+        return Err(ApiError::Unavailable(
+            "The response writer has stopped; the server is restarting.".into(),
+        ));
+    }
     persistence::readiness(&state.db)
         .await
         .map_err(ApiError::Unavailable)?;

@@ -824,12 +824,63 @@ async fn month_cells(
     if unread.is_empty() {
         return Ok(out);
     }
+    // Identical requests at the same time scan once (`SingleFlight`): the key is the months to
+    // scan at their current revisions, so a request that sees newer answers scans again.
+    let flight = ScanKey {
+        form: (form.definition.key().to_owned(), form.definition.version()),
+        unread: unread.clone(),
+    };
+    let scanned = state
+        .guards
+        .breakdown_scans
+        .run(flight, || async {
+            scan_months(state, form, &unread, (&from, &to))
+                .await
+                .map(Arc::new)
+                .map_err(|e| format!("{e:#}"))
+        })
+        .await
+        .map_err(unexpected)?;
+    for (at, cells) in scanned.iter() {
+        out[*at].push(cells.clone());
+    }
+    Ok(out)
+}
+
+/// What a breakdown scan reads: the form version, and the (position, agency, month, revision
+/// key) of each month to scan.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ScanKey {
+    form: (String, u32),
+    unread: Vec<(usize, Uuid, String, Option<u64>)>,
+}
+
+/// A scan's cells, by position in the request's agencies.
+pub type ScannedCells = Result<Arc<Vec<(usize, Arc<MonthCells>)>>, String>;
+
+/// The cells of the `unread` months: from the memo if a scan that finished meanwhile kept them
+/// all, else scanned from the responses (counted in `sipas_breakdown_scans_total`) and kept.
+async fn scan_months(
+    state: &AppState,
+    form: &PublishedForm,
+    unread: &[(usize, Uuid, String, Option<u64>)],
+    (from, to): (&str, &str),
+) -> Result<Vec<(usize, Arc<MonthCells>)>, ApiError> {
+    let memo = &state.views.memo;
+    let kept: Option<Vec<_>> = unread
+        .iter()
+        .map(|(at, _, _, key)| key.and_then(|k| memo.month_cells(k)).map(|c| (*at, c)))
+        .collect();
+    if let Some(kept) = kept {
+        return Ok(kept);
+    }
     let mut ids: Vec<Uuid> = unread.iter().map(|u| u.1).collect();
     ids.sort_unstable();
     ids.dedup();
     let (first, last) = unread
         .iter()
-        .fold((&to, &from), |(lo, hi), u| (lo.min(&u.2), hi.max(&u.2)));
+        .fold((to, from), |(lo, hi), u| (lo.min(&u.2), hi.max(&u.2)));
+    state.metrics.breakdown_scanned();
     let rows = breakdowns::rows(
         &state.db,
         &ids,
@@ -838,6 +889,7 @@ async fn month_cells(
     )
     .await?;
     let shape = form.score.clone();
+    let unread = unread.to_vec();
     let scanned = off_thread(move || {
         let mut by_month: HashMap<(Uuid, &str), Vec<ScannedAnswers>> = HashMap::new();
         for r in &rows {
@@ -859,13 +911,16 @@ async fn month_cells(
         scanned.into_iter().collect::<Result<Vec<_>, String>>()
     })
     .await?;
-    for (at, key, cells) in scanned {
-        if let Some(key) = key {
-            memo.keep_month_cells(key, cells.clone());
-        }
-        out[at].push(cells);
-    }
-    Ok(out)
+    // Kept before the flight lands, so a request arriving after it finds them in the memo.
+    Ok(scanned
+        .into_iter()
+        .map(|(at, key, cells)| {
+            if let Some(key) = key {
+                memo.keep_month_cells(key, cells.clone());
+            }
+            (at, cells)
+        })
+        .collect())
 }
 
 /// The SIPAS index and each top-level node per month, quarter or year, with the change from

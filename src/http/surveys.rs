@@ -1,7 +1,7 @@
 //! `/api/v1/surveys/{token}`: what a citizen's browser or kiosk needs to show the survey of one
 //! dossier. The token is the credential, so no key is needed; unknown tokens are rate limited
-//! per client IP (see `http::ratelimit`), and the token never reaches a log (request spans
-//! record the route template only).
+//! per client address (see `http::ratelimit`; a valid token is never refused), and the token
+//! never reaches a log (request spans record the route template only).
 
 use actix_web::http::header::CACHE_CONTROL;
 use actix_web::{HttpRequest, HttpResponse, get, web};
@@ -12,6 +12,7 @@ use crate::app::submissions::form_of;
 use crate::domain::tokens::TokenHash;
 use crate::error::ApiError;
 use crate::http::agencies::AgencyNames;
+use crate::http::client_addr::client_key;
 use crate::http::submissions::closed;
 use crate::persistence::dossiers::{self as store, SurveyDossier};
 use crate::state::AppState;
@@ -42,36 +43,28 @@ fn not_found() -> ApiError {
     ApiError::not_found("survey_not_found", "There is no survey with this link.")
 }
 
-/// The dossier whose token is `token`, with its agency. An unknown token counts against the
-/// client's per-IP allowance of misses (429 once it is spent) and is 404 `survey_not_found`.
+/// The dossier whose token is `token`, with its agency. The token is looked up first, so a
+/// valid one is always found; an unknown one counts against the client's allowance of misses
+/// (`http::ratelimit`) and is 404 `survey_not_found`, or 429 once the allowance is spent.
 pub async fn find_survey(
     req: &HttpRequest,
     state: &AppState,
     token: &str,
 ) -> Result<SurveyDossier, ApiError> {
-    let ip = req.peer_addr().map(|a| a.ip());
-    if let Some(ip) = ip {
-        state
-            .survey_limiter
-            .check(ip)
-            .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
-    }
     let found = match TokenHash::of_presented(token) {
         Some(hash) => store::find_by_token_hash(&state.db, &hash).await?,
         None => None,
     };
-    match found {
-        Some(found) => Ok(found),
-        None => {
-            if let Some(ip) = ip {
-                state
-                    .survey_limiter
-                    .record_miss(ip)
-                    .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
-            }
-            Err(not_found())
-        }
+    if let Some(found) = found {
+        return Ok(found);
     }
+    if let Some(client) = client_key(req, &state.settings.server.trusted_proxies) {
+        state
+            .survey_limiter
+            .record_miss(client)
+            .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+    }
+    Err(not_found())
 }
 
 /// The survey of a token.

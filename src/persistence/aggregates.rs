@@ -16,7 +16,7 @@ use futures_util::TryStreamExt;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -504,7 +504,7 @@ pub async fn rebuild(
     db: &DatabaseConnection,
     forms: &PublishedForms,
 ) -> Result<RebuildReport, DbErr> {
-    let txn = db.begin().await?;
+    let txn = crate::persistence::begin_write(db).await?;
     let mut report = RebuildReport::default();
     score_bucket::Entity::delete_many().exec(&txn).await?;
     dossier_count::Entity::delete_many().exec(&txn).await?;

@@ -15,16 +15,21 @@ pub mod outbox;
 pub mod responses;
 pub mod retention;
 pub mod sessions;
+pub mod startup_lock;
 pub mod users;
 
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 use secrecy::ExposeSecret;
 
 use crate::config::{DatabaseSettings, Settings, sqlite_file};
+use startup_lock::StartupLock;
 
 /// Opens a pool for `settings.url`. For a SQLite file it first creates the folder, then opens the
 /// database in WAL mode with `synchronous = FULL` (an acknowledged write survives a power cut) and
@@ -69,6 +74,19 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
             crate::config::redact_url(url)
         )
     })
+}
+
+/// Begins a transaction that writes. On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken
+/// at the start, waiting (busy timeout) for another writer to finish. A deferred transaction that
+/// reads first and writes later cannot wait when another connection committed in between: its
+/// snapshot is stale and SQLite fails it at once with "database is locked". PostgreSQL ignores
+/// the mode.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 /// A pooled connection idle for this long is pinged before use; busy ones are not.
@@ -128,8 +146,21 @@ pub async fn dedicated(db: &DatabaseConnection) -> Result<DatabaseConnection, Db
 }
 
 /// Applies every pending migration, after moving a server secret that an older version kept in
-/// the database out of it (a migration drops its table; `secret_key`).
+/// the database out of it (a migration drops its table; `secret_key`), holding the start lock
+/// so that nodes starting together migrate one after the other.
 pub async fn migrate_up(db: &DatabaseConnection, settings: &Settings) -> anyhow::Result<()> {
+    let lock = StartupLock::acquire(db).await?;
+    let applied = migrate_up_locked(db, settings, &lock).await;
+    lock.release().await;
+    applied
+}
+
+/// `migrate_up` for a caller that already holds the start lock (the server's start).
+pub async fn migrate_up_locked(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    _held: &StartupLock,
+) -> anyhow::Result<()> {
     crate::secret_key::move_out_of_database(db, settings).await?;
     Migrator::up(db, None).await?;
     Ok(())

@@ -34,6 +34,8 @@ pub struct Claimed {
     pub kind: MessageKind,
     pub attempts: u32,
     pub expires_at: DateTime<Utc>,
+    /// This claim's own id in `lease_holder`: another claim of the row replaces it.
+    pub holder: Uuid,
 }
 
 /// Queues invitations, due at once. Run it in the dossiers' transaction.
@@ -51,6 +53,7 @@ pub async fn insert_many(
             next_attempt_at: Set(Some(now)),
             attempts: Set(0),
             lease_until: Set(None),
+            lease_holder: Set(None),
             invited_at: Set(None),
             reminded_at: Set(None),
             expires_at: Set(r.expires_at),
@@ -107,9 +110,11 @@ pub async fn claim_due(
         .all(db)
         .await?;
     let mut claimed = Vec::with_capacity(candidates.len());
+    let holder = Uuid::new_v4();
     for id in candidates {
         let res = outbox::Entity::update_many()
             .col_expr(outbox::Column::LeaseUntil, Expr::value(now + lease))
+            .col_expr(outbox::Column::LeaseHolder, Expr::value(holder))
             .filter(outbox::Column::Id.eq(id))
             .filter(claimable())
             .exec(db)
@@ -134,9 +139,28 @@ pub async fn claim_due(
             kind,
             attempts: u32::try_from(m.attempts).unwrap_or(0),
             expires_at: m.expires_at,
+            holder,
         });
     }
     Ok(claimed)
+}
+
+/// Extends the lease of a claimed row to `until`, if the claim still holds it: `false` when the
+/// lease ran out and another claim took the row (its message is that claim's to send). A lease
+/// that ran out with nobody else claiming is still this claim's, and is renewed.
+pub async fn renew(
+    db: &impl ConnectionTrait,
+    claimed: &Claimed,
+    until: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let res = outbox::Entity::update_many()
+        .col_expr(outbox::Column::LeaseUntil, Expr::value(until))
+        .filter(outbox::Column::Id.eq(claimed.id))
+        .filter(outbox::Column::LeaseHolder.eq(claimed.holder))
+        .filter(outbox::Column::NextKind.is_not_null())
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
 }
 
 /// The invitation went out; the reminder is due at `reminder_at` (or never: then the address is

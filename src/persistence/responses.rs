@@ -29,14 +29,15 @@ use futures_util::FutureExt;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement, TransactionTrait,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
 };
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::{AbortHandle, JoinHandle};
 use uuid::Uuid;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::aggregates;
 use super::dossiers::{self, Claim};
@@ -133,6 +134,9 @@ struct Job {
 pub struct ResponseWriter {
     tx: mpsc::Sender<Job>,
     stats: Arc<WriterStats>,
+    /// Longest a submission waits for its commit (queue included).
+    wait: Duration,
+    task: AbortHandle,
 }
 
 /// What the writer has done since the start (rendered by `GET /metrics`).
@@ -167,18 +171,40 @@ impl WriterStats {
     }
 }
 
-/// The writer task has stopped or its transaction failed.
+/// Why a submission has no outcome.
 #[derive(Debug, thiserror::Error)]
-#[error("the response could not be stored: {0}")]
-pub struct WriteFailed(pub String);
+pub enum WriteFailed {
+    /// The writer task is gone (the process is stopping; a supervisor restarts it).
+    #[error("the response writer has stopped")]
+    Stopped,
+    /// No commit within the writer's wait. The response may still be stored: a retry with the
+    /// same submission key tells.
+    #[error("the response writer did not answer in time")]
+    TimedOut,
+    /// The batch's transaction failed.
+    #[error("the response could not be stored: {0}")]
+    Failed(String),
+}
 
 impl ResponseWriter {
-    /// Starts the writer on `db`, committing at most `max_batch` responses per transaction.
-    pub fn spawn(db: DatabaseConnection, max_batch: usize) -> Self {
+    /// Starts the writer on `db`, committing at most `max_batch` responses per transaction;
+    /// a submission waits at most `wait` for its commit. The task's handle is for whoever
+    /// supervises it (the server stops when it ends).
+    pub fn spawn(
+        db: DatabaseConnection,
+        max_batch: usize,
+        wait: Duration,
+    ) -> (Self, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(max_batch.max(1) * 4);
         let stats = Arc::new(WriterStats::default());
-        tokio::spawn(run(db, rx, max_batch.max(1), stats.clone()));
-        Self { tx, stats }
+        let task = tokio::spawn(run(db, rx, max_batch.max(1), stats.clone()));
+        let writer = Self {
+            tx,
+            stats,
+            wait,
+            task: task.abort_handle(),
+        };
+        (writer, task)
     }
 
     /// The writer's counters.
@@ -186,16 +212,32 @@ impl ResponseWriter {
         &self.stats
     }
 
+    /// Whether the writer task still runs (`/ready` says 503 once it does not).
+    pub fn is_running(&self) -> bool {
+        !self.tx.is_closed()
+    }
+
+    /// Stops the writer task, as a crash of it would: submissions fail with `Stopped`, and the
+    /// server that supervises it stops (tests use this).
+    pub fn abort(&self) {
+        self.task.abort();
+    }
+
     /// Stores `response` (or finds its dossier already answered); returns after the commit.
     pub async fn submit(&self, response: NewResponse) -> Result<Outcome, WriteFailed> {
         let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Job { response, reply })
+        let committed = async {
+            self.tx
+                .send(Job { response, reply })
+                .await
+                .map_err(|_| WriteFailed::Stopped)?;
+            rx.await
+                .map_err(|_| WriteFailed::Stopped)?
+                .map_err(WriteFailed::Failed)
+        };
+        tokio::time::timeout(self.wait, committed)
             .await
-            .map_err(|_| WriteFailed("the writer has stopped".into()))?;
-        rx.await
-            .map_err(|_| WriteFailed("the writer has stopped".into()))?
-            .map_err(WriteFailed)
+            .map_err(|_| WriteFailed::TimedOut)?
     }
 }
 
@@ -281,7 +323,7 @@ pub async fn commit(
     db: &DatabaseConnection,
     batch: &[&NewResponse],
 ) -> Result<Vec<Outcome>, DbErr> {
-    let txn = db.begin().await?;
+    let txn = crate::persistence::begin_write(db).await?;
     let outcomes = store(&txn, batch).await?;
     txn.commit().await?;
     Ok(outcomes)

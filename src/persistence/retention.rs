@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QuerySelect, Statement, TransactionTrait,
+    QuerySelect, Statement,
 };
 use uuid::Uuid;
 
@@ -57,7 +57,7 @@ pub async fn delete_sealed_before(
         if ids.is_empty() {
             return Ok(deleted);
         }
-        let txn = db.begin().await?;
+        let txn = super::begin_write(db).await?;
         // The conditions again: only rows still due are deleted, and only those counted.
         let gone = dossier::Entity::delete_many()
             .filter(dossier::Column::Id.is_in(ids.iter().copied()))

@@ -175,14 +175,36 @@ async fn spawn_app_on(
     url: &str,
     adjust: impl FnOnce(&mut Settings),
 ) -> TestApp {
+    spawn_supervised(database, url, adjust).await.0
+}
+
+/// The server's own end: what `run_until_stopped` returned, and the response writer.
+pub struct Supervised {
+    pub run: tokio::task::JoinHandle<anyhow::Result<()>>,
+    pub writer: sipas::persistence::responses::ResponseWriter,
+}
+
+/// [`spawn_app_with`], keeping the server's end and its response writer.
+pub async fn spawn_app_supervised(adjust: impl FnOnce(&mut Settings)) -> (TestApp, Supervised) {
+    let database = TestDatabase::create().await;
+    let url = database.url.clone();
+    spawn_supervised(Some(database), &url, adjust).await
+}
+
+async fn spawn_supervised(
+    database: Option<TestDatabase>,
+    url: &str,
+    adjust: impl FnOnce(&mut Settings),
+) -> (TestApp, Supervised) {
     LazyLock::force(&TRACING);
     let mut settings = test_settings(url);
     adjust(&mut settings);
     let app = Application::build(settings).await.expect("build the app");
     let address = format!("http://{}", app.local_addr());
     let db = app.db().clone();
-    tokio::spawn(app.run_until_stopped());
-    TestApp {
+    let writer = app.response_writer();
+    let run = tokio::spawn(app.run_until_stopped());
+    let app = TestApp {
         address,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -190,7 +212,8 @@ async fn spawn_app_on(
             .expect("client"),
         db,
         _database: database,
-    }
+    };
+    (app, Supervised { run, writer })
 }
 
 /// Starts the application with `settings` on `db`, an open connection to `database` that the

@@ -31,15 +31,15 @@ const DOSSIERS: usize = 200;
 const PER_BATCH: usize = 25;
 
 /// A running `sipas serve` process and every line it logged (JSON); killed on drop.
-struct Node {
+pub(crate) struct Node {
     child: Child,
-    address: String,
+    pub(crate) address: String,
     log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Node {
     /// Starts `cmd` and waits until it logs its address. Blocking: call it off the runtime.
-    fn start(mut cmd: Command) -> Node {
+    pub(crate) fn start(mut cmd: Command) -> Node {
         let mut child = cmd
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -80,12 +80,12 @@ impl Node {
         }
     }
 
-    fn lines(&self) -> Vec<String> {
+    pub(crate) fn lines(&self) -> Vec<String> {
         self.log.lock().unwrap().clone()
     }
 
     /// The outbox rows this node reported as sent, with the kind of message.
-    fn sent(&self) -> Vec<(String, String)> {
+    pub(crate) fn sent(&self) -> Vec<(String, String)> {
         self.lines()
             .iter()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
@@ -107,7 +107,7 @@ impl Drop for Node {
 
 /// `sipas serve` on `url`, sending through the SMTP server on `smtp_port`, polling often and in
 /// small rounds so that the two nodes compete for the same rows.
-fn serve(dir: &Path, url: &str, smtp_port: u16) -> Command {
+pub(crate) fn serve(dir: &Path, url: &str, smtp_port: u16) -> Command {
     let mut cmd = sipas(dir);
     cmd.args(["serve", "--bind", "127.0.0.1:0"])
         .env("DATABASE_URL", url)
@@ -129,18 +129,13 @@ fn serve(dir: &Path, url: &str, smtp_port: u16) -> Command {
 }
 
 /// Runs blocking work (process calls, waiting on a child) off the shared test runtime.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     tokio::task::spawn_blocking(f).await.unwrap()
 }
 
 /// An admin key and two `sipas serve` nodes on `url` (sending mail to `smtp_port`), with the
 /// agency SO created.
-async fn two_nodes(
-    database: &TestDatabase,
-    dir: &Path,
-    url: &str,
-    smtp_port: u16,
-) -> (String, [Node; 2]) {
+async fn two_nodes(dir: &Path, url: &str, smtp_port: u16) -> (String, [Node; 2]) {
     let (dir, url) = (dir.to_path_buf(), url.to_owned());
     // `keys create` applies the migrations first, so the two nodes start on a ready schema.
     let out = blocking({
@@ -165,18 +160,9 @@ async fn two_nodes(
         let cmd = serve(&dir, &url, smtp_port);
         blocking(move || Node::start(cmd))
     };
-    let nodes = if database.is_postgres() {
-        // Both nodes start at once: they publish the forms and create the token secret
-        // concurrently.
-        let (a, b) = tokio::join!(start_node(), start_node());
-        [a, b]
-    } else {
-        // On SQLite the second node starts once the first is up: publishing the forms is a
-        // read-then-write transaction, and two of those at once on one file fail with
-        // SQLITE_BUSY ("database is locked") instead of waiting.
-        let a = start_node().await;
-        [a, start_node().await]
-    };
+    // Both nodes start at once: they publish the forms one after the other (the start lock).
+    let (a, b) = tokio::join!(start_node(), start_node());
+    let nodes = [a, b];
     let res = reqwest::Client::new()
         .post(format!("{}/api/v1/agencies", nodes[0].address))
         .bearer_auth(&admin)
@@ -208,7 +194,7 @@ async fn two_nodes_share_the_outbox_and_send_every_invitation_once() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    let (admin, nodes) = two_nodes(&database, &dir, &url, smtp_port).await;
+    let (admin, nodes) = two_nodes(&dir, &url, smtp_port).await;
     let client = reqwest::Client::new();
 
     // Registrations alternate between the nodes while both workers are already sending.
@@ -354,7 +340,7 @@ async fn two_nodes_store_one_response_per_dossier_under_concurrent_submissions()
     let dir = workdir();
     let url = database.url_for_process(&dir);
     // No invitations are sent: no SMTP server is needed.
-    let (admin, nodes) = two_nodes(&database, &dir, &url, free_port()).await;
+    let (admin, nodes) = two_nodes(&dir, &url, free_port()).await;
     let client = reqwest::Client::new();
     let form: Value = client
         .get(format!("{}/api/v1/forms/sipas-2017", nodes[1].address))

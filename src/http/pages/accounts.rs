@@ -27,6 +27,13 @@
 //! ([`PASSWORD_SLOTS`]), so sign-ins neither stall the async workers nor let a burst of posts
 //! allocate 19 MiB each without bound.
 //!
+//! **Per client address.** The lockout stops guessing one account's password, not one client
+//! keeping argon2 busy with attempts on ever new addresses. So every attempt that would check
+//! a password first counts against its client address (`http::ratelimit::SignInLimiter`,
+//! `accounts.sign_in_burst` / `sign_in_period_ms`; the address as `http::client_addr` says):
+//! beyond that, 429 — the form again with how long to wait, and `Retry-After` — before any
+//! hashing or database work. The answer does not depend on the account either.
+//!
 //! [`DUMMY_HASH`]: crate::domain::accounts::DUMMY_HASH
 //! [`Lockout::after_failure`]: crate::domain::accounts::Lockout::after_failure
 
@@ -43,6 +50,7 @@ use tokio::sync::Semaphore;
 use crate::domain::accounts::{
     Email, EmailProblem, Password, SessionToken, safe_next, verify_password,
 };
+use crate::http::client_addr::client_key;
 use crate::persistence::users::Account;
 use crate::persistence::{sessions, users};
 use crate::state::AppState;
@@ -312,7 +320,7 @@ async fn start_session(
         (status = 400, description = "Not a readable form", content_type = "text/html"),
         (status = 403, description = "Missing or wrong CSRF token (or no form cookie)", content_type = "text/html"),
         (status = 422, description = "The form again: a field is missing, or the e-mail address or password is wrong (one message, whether or not the account exists)", content_type = "text/html"),
-        (status = 429, description = "Too many failed sign-ins with this address: the form again, with how long to wait", content_type = "text/html"),
+        (status = 429, description = "Too many failed sign-ins with this e-mail address, or too many attempts from this client address: the form again, with how long to wait (`Retry-After`)", content_type = "text/html"),
         (status = "default", description = "Any other outcome, as an HTML page", content_type = "text/html"),
     )
 )]
@@ -370,6 +378,15 @@ pub async fn sign_in(
         }
     };
 
+    if let Some(client) = client_key(&req, &state.settings.server.trusted_proxies)
+        && let Err(secs) = state.guards.sign_in.attempt(client)
+    {
+        form.general = Some((t.too_many_attempts.replace("{}", &secs.to_string()), None));
+        let mut res = sign_in_form(&req, &state, StatusCode::TOO_MANY_REQUESTS, lang, &form);
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        return Ok(res);
+    }
     let password = Password::presented(&raw_password);
     drop(raw_password);
     match attempt(&state, &email, password)

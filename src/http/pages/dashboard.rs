@@ -1833,7 +1833,7 @@ pub async fn export_download(
     officer: Officer,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
-    use crate::http::export::{ExportQuery, prepare, respond};
+    use crate::http::export::{ExportQuery, Exporter, prepare, respond};
     let (code, ext) = path.into_inner();
     let r = request(&req, &state, &officer, &code, Tab::Downloads).await?;
     let lang = r.lang;
@@ -1852,9 +1852,13 @@ pub async fn export_download(
     let prepared = prepare(&state, &officer, &q, None)
         .await
         .map_err(|e| page_error(lang, e))?;
-    let mut res = respond(&state, prepared)
+    let mut res = respond(&req, &state, Exporter::Officer(officer.user_id), prepared)
         .await
         .map_err(|e| page_error(lang, e))?;
+    if !res.status().is_success() {
+        // 503 `export_busy`: a problem like the API's, completed by the `problems` middleware.
+        return Ok(res);
+    }
     let headers = res.headers_mut();
     for (name, value) in [
         (header::REFERRER_POLICY, "no-referrer"),

@@ -224,6 +224,8 @@ pub struct OfficerUi {
     pub wrong_credentials: &'static str,
     /// `{}` is the number of minutes to wait.
     pub locked: &'static str,
+    /// Too many attempts from one network; `{}` is the number of seconds to wait.
+    pub too_many_attempts: &'static str,
     /// `{n}` failures in a row, `{m}` minutes.
     pub lockout_note: &'static str,
     pub form_expired_title: &'static str,
@@ -266,6 +268,7 @@ static OFFICER_VI: OfficerUi = OfficerUi {
     password_missing: "Nhập mật khẩu.",
     wrong_credentials: "Địa chỉ e-mail hoặc mật khẩu không đúng.",
     locked: "Có quá nhiều lần đăng nhập không thành công với địa chỉ e-mail này. Xin thử lại sau {} phút.",
+    too_many_attempts: "Có quá nhiều lần đăng nhập từ mạng của Ông/Bà. Xin thử lại sau {} giây.",
     lockout_note: "Sau {n} lần đăng nhập không thành công liên tiếp, việc đăng nhập bằng địa chỉ e-mail đó tạm dừng trong {m} phút. Quên mật khẩu: xin liên hệ quản trị viên.",
     form_expired_title: "Biểu mẫu đã hết hạn",
     form_expired_text: "Biểu mẫu này không còn dùng được: trang đã mở quá lâu, phiên làm việc đã kết thúc, hoặc biểu mẫu được gửi từ một trang khác. Xin mở lại trang và thử lại.",
@@ -307,6 +310,7 @@ static OFFICER_EN: OfficerUi = OfficerUi {
     password_missing: "Enter your password.",
     wrong_credentials: "The e-mail address or the password is wrong.",
     locked: "There have been too many failed sign-ins with this e-mail address. Please try again in {} minutes.",
+    too_many_attempts: "There have been too many sign-in attempts from your network. Please try again in {} seconds.",
     lockout_note: "After {n} failed sign-ins in a row, signing in with that e-mail address pauses for {m} minutes. Forgot your password? Ask your administrator.",
     form_expired_title: "This form has expired",
     form_expired_text: "This form can no longer be used: the page was open too long, the session has ended, or the form was sent from another site. Please open the page again and retry.",

@@ -35,7 +35,11 @@
 //! - **Logs**: the request span and the access log carry the route template `/s/{token}` only
 //!   (`telemetry::SipasRootSpan`, `middleware::observe`); nothing here logs the path, the query,
 //!   a header or the body.
-//! - **Guessing**: unknown tokens count against the per-IP allowance in `find_survey` (429 page).
+//! - **Guessing**: unknown tokens count against the client's allowance of misses in
+//!   `find_survey` (429 page); a valid token is always answered (`http::ratelimit`).
+//! - **Size and time**: the body is read, within `limits.citizen_body_bytes` and
+//!   `limits.body_read_timeout_secs`, before anything else (`http::bodies`); over either, this
+//!   page's "cannot read" notice with 413 or 408.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -61,9 +65,10 @@ use crate::state::AppState;
 use super::i18n::{Lang, SurveyUi, Ui};
 use super::questionnaire::{Fact, Filled, QuestionnaireView};
 
-/// The largest form post read. The longest shipped form, every text field full and every
-/// character percent-encoded (3 × 3 bytes), stays well below it.
-const FORM_BODY_MAX: usize = 64 * 1024;
+/// The largest form post read here; `http::bodies` has already held the body to
+/// `limits.citizen_body_bytes` (64 KiB by default). The longest shipped form, every text field
+/// full and every character percent-encoded (3 × 3 bytes), stays well below both.
+const FORM_BODY_MAX: usize = 1 << 20;
 
 /// Sent with every page of this module (see the module documentation).
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; \

@@ -15,6 +15,7 @@ pub struct Model {
     pub next_attempt_at: Option<DateTimeUtc>,
     pub attempts: i32,
     pub lease_until: Option<DateTimeUtc>,
+    pub lease_holder: Option<Uuid>,
     pub invited_at: Option<DateTimeUtc>,
     pub reminded_at: Option<DateTimeUtc>,
     pub expires_at: DateTimeUtc,

@@ -1,0 +1,324 @@
+//! Under contention and failure: nodes starting together on a new database, write transactions
+//! that read first on SQLite, an SMTP server slower than the outbox lease, and a response writer
+//! that stops.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value, json};
+
+use crate::dossiers::{BATCH, dossier, register, setup};
+use crate::helpers::{TestDatabase, assert_problem, spawn_app_for_process, spawn_app_supervised};
+use crate::invitations::free_port;
+use crate::nodes::{Node, blocking, serve};
+use crate::process::{sipas, workdir};
+use crate::responses::all_scales;
+
+/// Two `sipas serve` processes started at the same moment on `url`, with `tune` applied to
+/// each command.
+async fn start_two(
+    dir: &std::path::Path,
+    url: &str,
+    smtp_port: u16,
+    tune: impl Fn(&mut Command),
+) -> [Node; 2] {
+    let start = || {
+        let mut cmd = serve(dir, url, smtp_port);
+        tune(&mut cmd);
+        blocking(move || Node::start(cmd))
+    };
+    let (a, b) = tokio::join!(start(), start());
+    [a, b]
+}
+
+/// A new, empty database: both nodes migrate it, move in the forms and come up; the migration
+/// table lists each migration once.
+#[tokio::test]
+async fn two_nodes_started_together_on_a_new_database_both_come_up() {
+    let database = TestDatabase::create().await;
+    let dir = workdir();
+    let url = database.url_for_process(&dir);
+    let nodes = start_two(&dir, &url, free_port(), |_| {}).await;
+    let client = reqwest::Client::new();
+    for node in &nodes {
+        let ready = client
+            .get(format!("{}/ready", node.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ready.status().as_u16(), 200, "{:?}", node.lines());
+        let forms: Value = client
+            .get(format!("{}/api/v1/forms", node.address))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(forms.as_array().map(Vec::len), Some(4), "{forms}");
+    }
+    let db = sea_orm::Database::connect(url.as_str()).await.unwrap();
+    let dup = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) - COUNT(DISTINCT version) FROM seaql_migrations",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap();
+    assert_eq!(dup, 0);
+    db.close().await.unwrap();
+    blocking(move || drop(nodes)).await;
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// SQLite: a write transaction that reads first, while another connection commits a write in
+/// between, neither fails. A deferred transaction would hold a read snapshot that the other
+/// commit made stale, and SQLite refuses its first write at once ("database is locked") instead
+/// of waiting; `begin_write` takes the write lock at `BEGIN`, so the other writer waits.
+#[tokio::test]
+async fn a_write_transaction_that_reads_first_waits_instead_of_failing() {
+    if crate::helpers::on_postgres() {
+        return;
+    }
+    let dir = workdir();
+    let (app, url) = spawn_app_for_process(&dir).await;
+    let other = sea_orm::Database::connect(url.as_str()).await.unwrap();
+    let sql = |s: &str| Statement::from_string(sea_orm::DatabaseBackend::Sqlite, s.to_owned());
+    app.db
+        .execute_raw(sql("CREATE TABLE counter (n INTEGER)"))
+        .await
+        .unwrap();
+    app.db
+        .execute_raw(sql("INSERT INTO counter VALUES (0)"))
+        .await
+        .unwrap();
+
+    let txn = sipas::persistence::begin_write(&app.db).await.unwrap();
+    txn.query_one_raw(sql("SELECT n FROM counter"))
+        .await
+        .unwrap();
+    let meanwhile = tokio::spawn(async move {
+        other
+            .execute_raw(sql("UPDATE counter SET n = n + 10"))
+            .await
+            .map(drop)
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    txn.execute_raw(sql("UPDATE counter SET n = n + 1"))
+        .await
+        .expect("the transaction's own write");
+    txn.commit().await.unwrap();
+    meanwhile.await.unwrap().expect("the other write waited");
+    let n = app
+        .db
+        .query_one_raw(sql("SELECT n FROM counter"))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap();
+    assert_eq!(n, 11);
+    drop(app);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// An SMTP server (aiosmtpd) that takes `delay` seconds to accept each message and prints each
+/// one it accepted; killed on drop.
+struct SlowSmtp {
+    child: Child,
+    received: Arc<Mutex<Vec<String>>>,
+}
+
+const SLOW_SMTP: &str = r#"
+import asyncio, sys, time
+from aiosmtpd.controller import Controller
+
+class Slow:
+    async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(float(sys.argv[2]))
+        for to in envelope.rcpt_tos:
+            print("TO " + to, flush=True)
+        return "250 OK"
+
+Controller(Slow(), hostname="127.0.0.1", port=int(sys.argv[1])).start()
+print("LISTENING", flush=True)
+while True:
+    time.sleep(3600)
+"#;
+
+impl SlowSmtp {
+    fn start(port: u16, delay_secs: f64) -> Self {
+        let mut child = Command::new("python3")
+            .args([
+                "-u",
+                "-c",
+                SLOW_SMTP,
+                &port.to_string(),
+                &delay_secs.to_string(),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 with aiosmtpd");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        assert_eq!(
+            lines.next().and_then(Result::ok).as_deref(),
+            Some("LISTENING"),
+            "the slow SMTP server did not start (pip install aiosmtpd)"
+        );
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let sink = received.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                if let Some(to) = line.strip_prefix("TO ") {
+                    sink.lock().unwrap().push(to.to_owned());
+                }
+            }
+        });
+        Self { child, received }
+    }
+
+    fn total(&self) -> usize {
+        self.received.lock().unwrap().len()
+    }
+}
+
+impl Drop for SlowSmtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Each message takes the SMTP server longer than the outbox lease. Without renewing, the lease
+/// of a row being sent (and of the rows waiting behind it in the same round) runs out, the other
+/// node claims them and sends them too. With it, every address gets one message.
+#[tokio::test]
+async fn a_smtp_server_slower_than_the_lease_causes_no_duplicate() {
+    const ADDRESSES: usize = 8;
+    let database = TestDatabase::create().await;
+    let dir = workdir();
+    let url = database.url_for_process(&dir);
+    let smtp_port = free_port();
+    let smtp = blocking(move || SlowSmtp::start(smtp_port, 1.5)).await;
+    let nodes = start_two(&dir, &url, smtp_port, |cmd| {
+        cmd.env("APP_EMAIL__LEASE_SECS", "1");
+    })
+    .await;
+    let admin = admin_key(&dir, &url).await;
+    let client = reqwest::Client::new();
+    let res = client
+        .post(format!("{}/api/v1/agencies", nodes[0].address))
+        .bearer_auth(&admin)
+        .json(&json!({"code": "SO", "name": {"vi": "Sở Nội vụ"}, "kind": "province"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 201);
+    let items: Vec<Value> = (0..ADDRESSES)
+        .map(|i| {
+            let mut d = dossier("SO", &format!("SLOW-{i}"));
+            d["contact"] = json!({"email": format!("slow{i}@example.vn")});
+            d
+        })
+        .collect();
+    let res = client
+        .post(format!("{}{BATCH}", nodes[1].address))
+        .bearer_auth(&admin)
+        .json(&json!({"dossiers": items}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+
+    let start = Instant::now();
+    while smtp.total() < ADDRESSES {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "only {} of {ADDRESSES} invitations arrived",
+            smtp.total()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Longer than a send and several leases: time for a duplicate to arrive.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let mut received: BTreeMap<String, usize> = BTreeMap::new();
+    for to in smtp.received.lock().unwrap().iter() {
+        *received.entry(to.clone()).or_default() += 1;
+    }
+    assert_eq!(received.len(), ADDRESSES, "{received:?}");
+    let twice: Vec<_> = received.iter().filter(|(_, n)| **n != 1).collect();
+    assert!(twice.is_empty(), "sent more than once: {twice:?}");
+    blocking(move || drop((nodes, smtp))).await;
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// A new admin key through the command line.
+async fn admin_key(dir: &std::path::Path, url: &str) -> String {
+    let (dir, url) = (dir.to_path_buf(), url.to_owned());
+    let out = blocking(move || {
+        sipas(&dir)
+            .args(["keys", "create", "--role", "admin"])
+            .env("DATABASE_URL", url)
+            .output()
+            .unwrap()
+    })
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// The response writer stops (as a crash of its task would): `/ready` answers 503 at once,
+/// a submission gets 503 `not_ready` instead of waiting, and the server stops with an error
+/// after the configured delay, so the process exits non-zero for its supervisor to restart it.
+#[tokio::test]
+async fn a_stopped_writer_makes_ready_503_and_the_server_end_with_an_error() {
+    let (app, server) = spawn_app_supervised(|s| s.responses.exit_delay_secs = 3).await;
+    let admin = setup(&app).await;
+    let registered = register(&app, &admin, &dossier("SO", "WRITER-GONE"), 201).await;
+    let token = registered["survey_token"].as_str().unwrap().to_owned();
+    let form: Value = app
+        .get("/api/v1/forms/sipas-2017")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(app.get("/ready").await.status().as_u16(), 200);
+
+    server.writer.abort();
+    let start = Instant::now();
+    while server.writer.is_running() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the writer still runs"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_problem(app.get("/ready").await, 503, "not_ready").await;
+    let res = app
+        .client
+        .post(format!("{}/api/v1/surveys/{token}/response", app.address))
+        .json(&json!({"answers": all_scales(&form, 4), "submission_key": "writer-gone-0123456789"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 503, "not_ready").await;
+
+    let ended = tokio::time::timeout(Duration::from_secs(60), server.run)
+        .await
+        .expect("the server stops")
+        .unwrap();
+    let err = ended.expect_err("the server ends with an error");
+    assert!(err.to_string().contains("writer"), "{err}");
+}
