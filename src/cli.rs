@@ -1,7 +1,8 @@
 //! The command line: `sipas [serve]`, `sipas migrate [up|down|status]`,
 //! `sipas forms check|list|retire`, `sipas keys create|list|revoke`,
 //! `sipas users create|list|disable`,
-//! `sipas agencies import FILE.csv`, `sipas responses import FILE.csv`, `sipas demo`.
+//! `sipas agencies import FILE.csv`, `sipas responses import FILE.csv`, `sipas demo`,
+//! `sipas backup FILE`, `sipas retention run`.
 
 use clap::{Parser, Subcommand};
 
@@ -81,6 +82,26 @@ pub enum Command {
     /// and questionnaires) with an administrator account, an agency officer account and an
     /// admin API key, and print their credentials. Refused when the demo is already loaded.
     Demo(DemoArgs),
+    /// Copy a SQLite database to FILE while the server runs (a consistent snapshot, taken with
+    /// `VACUUM INTO`), and print the file and its size. FILE must not exist. The server secret
+    /// is not in the copy: back up the key file (or the secret) apart. On PostgreSQL this prints
+    /// the `pg_dump` recipe instead and exits with status 2.
+    Backup {
+        /// The new file.
+        file: std::path::PathBuf,
+    },
+    /// Apply `retention.dossier_months` now (the server does it every hour).
+    Retention {
+        #[command(subcommand)]
+        action: RetentionAction,
+    },
+}
+
+#[derive(Debug, Subcommand, Clone, Copy)]
+pub enum RetentionAction {
+    /// Delete the sealed dossiers of the closed months older than `retention.dossier_months`,
+    /// keeping their counts, and print how many.
+    Run,
 }
 
 /// `sipas demo`.
@@ -296,7 +317,8 @@ pub enum AgenciesAction {
 
 #[derive(Debug, Subcommand)]
 pub enum FormsAction {
-    /// Check form definition files or folders (default: `forms.dir`); exit 1 on any error.
+    /// Check form definition files or folders (default: the built-in forms with those of
+    /// `forms.dir`, as a start loads them); exit 1 on any error.
     Check {
         /// Files or folders to check.
         paths: Vec<std::path::PathBuf>,

@@ -20,6 +20,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub log: LogSettings,
     pub limits: LimitSettings,
+    #[serde(default)]
     pub forms: FormSettings,
     pub dossiers: DossierSettings,
     pub surveys: SurveySettings,
@@ -30,6 +31,16 @@ pub struct Settings {
     pub results: ResultSettings,
     pub indicators: IndicatorSettings,
     pub accounts: AccountSettings,
+    pub retention: RetentionSettings,
+}
+
+/// How long records that no published number needs any more are kept (`app::retention`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// Sealed dossiers completed in a month more than this many months before the current one
+    /// (in a closed month, with their link ended) are deleted; their counts stay. 0: kept forever.
+    pub dossier_months: u32,
 }
 
 /// What `GET /api/v1/results` (and rankings, PAR scores, trends) publish (docs/statistics.md §5.4).
@@ -227,11 +238,14 @@ pub struct SecuritySettings {
     pub key_file: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FormSettings {
-    /// Folder of form definition files (`<key>.v<version>.toml`), checked and published at start.
-    pub dir: PathBuf,
+    /// A folder of further form definition files (`<key>.v<version>.toml`), checked and
+    /// published at start beside the official forms compiled into the binary. Unset: the
+    /// built-in forms only. Set, it must exist.
+    #[serde(default)]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -412,9 +426,6 @@ body_read_timeout_secs = 15
 export_concurrency = 2
 export_write_timeout_secs = 60
 
-[forms]
-dir = "survey-forms"
-
 [dossiers]
 batch_max = 10000
 
@@ -466,6 +477,9 @@ max_failed_sign_ins = 5
 lockout_minutes = 15
 sign_in_burst = 10
 sign_in_period_ms = 6000
+
+[retention]
+dossier_months = 24
 "#;
 
 impl Settings {
@@ -572,6 +586,17 @@ impl Settings {
             return invalid(
                 "dossiers.batch_max",
                 "must be at least 10000 (the API contract promises batches of 10,000)".into(),
+            );
+        }
+        if let Some(dir) = &self.forms.dir
+            && !dir.is_dir()
+        {
+            return invalid(
+                "forms.dir",
+                format!(
+                    "there is no folder {} (unset it to use only the forms built into sipas)",
+                    dir.display()
+                ),
             );
         }
         if self.surveys.token_ttl_days == 0 {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use sipas::cli::{
     AgenciesAction, Cli, Command, KeysAction, MigrateAction, MonthsAction, ResponsesAction,
-    ScoresAction, UsersAction,
+    RetentionAction, ScoresAction, UsersAction,
 };
 use sipas::commands::responses::ResponseImport;
 use sipas::commands::{self, ImportError};
@@ -20,6 +20,11 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
+        // On PostgreSQL: its own status, and the pg_dump recipe rather than an error line.
+        Err(err) if err.is::<commands::backup::OnPostgres>() => {
+            eprint!("{err}");
+            ExitCode::from(2)
+        }
         Err(err) => {
             // One line, no backtrace: what failed and why.
             eprintln!("sipas: {err:#}");
@@ -135,6 +140,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             db.close().await?;
             result
+        }
+        Command::Backup { file } => {
+            let written = commands::backup::backup(&settings, &file).await?;
+            let (out, err) = commands::backup::report(&written);
+            print!("{out}");
+            eprint!("{err}");
+            Ok(())
+        }
+        Command::Retention {
+            action: RetentionAction::Run,
+        } => {
+            let db = open(&settings).await?;
+            let result = commands::retention::run(&db, &settings).await;
+            db.close().await?;
+            eprintln!("{}", result?);
+            Ok(())
         }
         Command::Responses { action } => {
             let db = open(&settings).await?;

@@ -5,14 +5,16 @@
 //! erased by the outbox worker.) Each pass also deletes officer sessions that have ended and
 //! failed-sign-in counters that no longer matter (`purge_accounts`). Safe to run on every node at
 //! once. Each pass first closes the months whose links have all expired (`app::months`), which
-//! publishes their answers.
+//! publishes their answers. The first pass, and then one an hour, also applies retention
+//! (`app::retention`): sealed dossiers of months older than `retention.dossier_months` are
+//! deleted, their counts kept.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
 
-use crate::app::months;
+use crate::app::{months, retention};
 use crate::config::AccountSettings;
 use crate::domain::forms::PublishedForms;
 use crate::domain::tokens::TokenKey;
@@ -28,10 +30,16 @@ pub struct Maintenance {
     pub forms: PublishedForms,
     /// `surveys.token_ttl_days`: a month closes this long after its end.
     pub ttl_days: u32,
+    /// `retention.dossier_months` (0: dossiers are kept forever).
+    pub retention_months: u32,
 }
 
+/// How often retention runs: it scans the dossiers table, and a month's worth of dossiers
+/// becomes due only once a month, so once an hour is plenty.
+const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+
 /// Runs [`close_expired`](months::close_expired), [`round`] and [`purge_accounts`] every
-/// `interval` until the task is aborted.
+/// `interval`, and [`retention::apply`] every hour, until the task is aborted.
 pub async fn run(m: Maintenance) {
     let Maintenance {
         db,
@@ -40,9 +48,11 @@ pub async fn run(m: Maintenance) {
         accounts,
         forms,
         ttl_days,
+        retention_months,
     } = m;
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut retention_due = tokio::time::Instant::now();
     loop {
         tick.tick().await;
         // (The start closed the months due then: `startup`.)
@@ -64,6 +74,13 @@ pub async fn run(m: Maintenance) {
         }
         if let Err(err) = purge_accounts(&db, &accounts, Utc::now()).await {
             tracing::warn!(error = %err, "purging ended sessions failed");
+        }
+        if retention_months > 0 && tokio::time::Instant::now() >= retention_due {
+            retention_due = tokio::time::Instant::now() + RETENTION_EVERY;
+            // (It logs what it deleted and records it in the audit log.)
+            if let Err(err) = retention::apply(&db, retention_months, Utc::now()).await {
+                tracing::warn!(error = %err, "retention: deleting old sealed dossiers failed");
+            }
         }
     }
 }

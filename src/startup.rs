@@ -13,6 +13,7 @@ use sea_orm::DatabaseConnection;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::config::Settings;
+use crate::domain::audit::AuditEvent;
 use crate::domain::forms::{FormCatalog, FormStatus, PublishedForms};
 use crate::domain::tokens::TokenKey;
 use crate::email::Mailer;
@@ -21,6 +22,7 @@ use crate::http;
 use crate::http::metrics::Metrics;
 use crate::http::ratelimit::SurveyLookupLimiter;
 use crate::persistence;
+use crate::persistence::audit;
 use crate::persistence::forms::{self, FormFile};
 use crate::persistence::responses::ResponseWriter;
 use crate::persistence::startup_lock::StartupLock;
@@ -110,6 +112,7 @@ impl Application {
             accounts: state.settings.accounts.clone(),
             forms: state.forms.clone(),
             ttl_days: state.settings.surveys.token_ttl_days,
+            retention_months: state.settings.retention.dossier_months,
         }));
         let refresher = match state.settings.results.refresh_interval_secs {
             0 => None,
@@ -235,7 +238,7 @@ async fn prepare(
             .await
             .context("applying database migrations")?;
     }
-    let forms = publish_forms(db, &settings.forms.dir).await?;
+    let forms = publish_forms(db, settings.forms.dir.as_deref()).await?;
     // Before serving: the months whose links have all expired meanwhile are published
     // before the first request reads results (later, the maintenance task closes them).
     crate::app::months::close_expired(
@@ -249,29 +252,27 @@ async fn prepare(
     Ok((token_key, forms))
 }
 
-/// Checks every definition in `dir`, publishes new key + versions, refuses changed published
-/// ones, and returns every stored version (including those whose file is gone).
-pub async fn publish_forms(db: &DatabaseConnection, dir: &Path) -> anyhow::Result<PublishedForms> {
-    if !dir.is_dir() {
-        anyhow::bail!(
-            "the survey-form folder {} does not exist (set forms.dir or APP_FORMS__DIR)",
-            dir.display()
-        );
-    }
-    let on_disk = FormCatalog::load_dir(dir)
-        .map_err(|e| anyhow::anyhow!("survey forms in {}: {e}", dir.display()))?;
-    let files: Vec<FormFile> = on_disk
+/// Checks the built-in forms and those of `dir` (`forms.dir`, which must exist when given),
+/// publishes new key + versions, refuses changed published ones, retires the versions whose file
+/// says so (recorded in the audit log), and returns every stored version (including those whose
+/// file is gone).
+pub async fn publish_forms(
+    db: &DatabaseConnection,
+    dir: Option<&Path>,
+) -> anyhow::Result<PublishedForms> {
+    let catalog = crate::app::forms::catalog(dir)?;
+    let files: Vec<FormFile> = catalog
         .iter()
         .map(|f| FormFile {
             key: f.key().to_owned(),
             version: i32::try_from(f.version()).unwrap_or(i32::MAX),
             edition: f.edition().to_owned(),
             checksum: f.checksum().to_owned(),
-            source: on_disk
+            source: catalog
                 .source(f.key(), f.version())
                 .unwrap_or_default()
                 .to_owned(),
-            file_name: on_disk
+            file_name: catalog
                 .file_name(f.key(), f.version())
                 .unwrap_or_default()
                 .to_owned(),
@@ -279,13 +280,20 @@ pub async fn publish_forms(db: &DatabaseConnection, dir: &Path) -> anyhow::Resul
         .collect();
     let txn = crate::persistence::begin_write(db).await?;
     let published = forms::publish(&txn, &files).await?;
-    for f in on_disk.iter().filter(|f| f.status() == FormStatus::Retired) {
-        forms::retire(
-            &txn,
-            f.key(),
-            i32::try_from(f.version()).unwrap_or(i32::MAX),
-        )
-        .await?;
+    let stored = forms::all(&txn).await?;
+    for f in catalog.iter().filter(|f| f.status() == FormStatus::Retired) {
+        let version = i32::try_from(f.version()).unwrap_or(i32::MAX);
+        let already = stored
+            .iter()
+            .any(|s| s.key == f.key() && s.version == version && s.retired);
+        if !already && forms::retire(&txn, f.key(), version).await? {
+            let event = AuditEvent::FormRetired {
+                key: f.key().to_owned(),
+                version: f.version(),
+                by_file: true,
+            };
+            audit::record(&txn, None, &event).await?;
+        }
     }
     txn.commit().await?;
     let published_forms = load_forms(db).await?;

@@ -17,10 +17,12 @@ use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::domain::aggregates::{Contribution, ScoreShape};
+use crate::domain::audit::AuditEvent;
 use crate::domain::forms::PublishedForms;
 use crate::domain::periods::Month;
 use crate::domain::publication;
 use crate::persistence::aggregates::{self, Counted};
+use crate::persistence::audit;
 use crate::persistence::months::{self, Locker};
 use crate::persistence::responses::shuffle;
 
@@ -220,7 +222,10 @@ async fn end_answered_links(
 }
 
 /// Closes every month whose links have all expired at `now` (the maintenance task, and each
-/// start).
+/// start). A closing that published answers is recorded in the audit log (`months.closed`,
+/// reason `expired`; only by the node that closed them). One that published nothing — months
+/// without a single answer, such as the first start of an empty installation closes — changes
+/// no figure and is left out (`closed_months` still lists every month).
 pub async fn close_expired(
     db: &DatabaseConnection,
     forms: &PublishedForms,
@@ -228,5 +233,14 @@ pub async fn close_expired(
     now: DateTime<Utc>,
 ) -> Result<Closed, CloseError> {
     let due = publication::due_through(now, ttl_days);
-    close(db, forms, (due, Reason::Expired), now).await
+    let closed = close(db, forms, (due, Reason::Expired), now).await?;
+    if let Some(last) = closed.months.last().filter(|_| closed.published > 0) {
+        let event = AuditEvent::MonthsExpired {
+            through: last.to_string(),
+            months: closed.months.len(),
+            links_ended: closed.links_ended,
+        };
+        audit::record(db, None, &event).await?;
+    }
+    Ok(closed)
 }

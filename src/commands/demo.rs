@@ -114,7 +114,7 @@ pub async fn load(
     if is_loaded(db).await? {
         return Err(AlreadyLoaded.into());
     }
-    let forms = publish_forms(db, &settings.forms.dir).await?;
+    let forms = publish_forms(db, settings.forms.dir.as_deref()).await?;
     let key = token_key(db, settings).await?;
     let spec = Spec {
         seed: options.seed,

@@ -2,11 +2,13 @@
 //! on standard error, and returns an error for a non-zero exit. `main.rs` only parses and prints.
 
 pub mod admin;
+pub mod backup;
 pub mod demo;
 pub mod forms;
 pub mod import_file;
 pub mod months;
 pub mod responses;
+pub mod retention;
 pub mod scores;
 pub mod users;
 

@@ -34,7 +34,7 @@ pub async fn close(
 ) -> anyhow::Result<Closed> {
     let through =
         Month::parse(month).ok_or_else(|| anyhow!("`{month}` is not a month: write YYYY-MM"))?;
-    let forms = publish_forms(db, &settings.forms.dir).await?;
+    let forms = publish_forms(db, settings.forms.dir.as_deref()).await?;
     let closed = months::close(db, &forms, (through, Reason::Admin), Utc::now())
         .await
         .with_context(|| format!("closing {through}"))?;

@@ -9,6 +9,9 @@
 //! conditional update answers each dossier at most once and seals its code in the same
 //! transaction. The whole file is checked before anything is written.
 //!
+//! An import that stores anything is recorded in the audit log (`responses.imported`: agency,
+//! form, mode and counts — never a dossier code).
+//!
 //! Privacy: rows are shuffled before they are split into transactions, so neither the order of
 //! the stored responses nor the make-up of a batch follows the file (docs/privacy.md).
 
@@ -24,11 +27,12 @@ use super::import_file::{CsvFile, ImportError, read_csv};
 use crate::app::submissions::{Checker, SubmitError};
 use crate::config::Settings;
 use crate::domain::agencies::RowError;
+use crate::domain::audit::AuditEvent;
 use crate::domain::dossiers::check_code;
 use crate::domain::forms::{PublishedForms, QuestionKind};
 use crate::domain::submissions::Mode;
 use crate::persistence::responses::{self, NewResponse, Outcome};
-use crate::persistence::{agencies, dossiers};
+use crate::persistence::{agencies, audit, dossiers};
 use crate::startup;
 
 /// The column naming the dossier.
@@ -209,6 +213,19 @@ pub async fn import_responses(
         }
     }
     summary.skipped.sort_by_key(|e| e.line);
+    if summary.stored > 0 {
+        let event = AuditEvent::ResponsesImported {
+            agency_code: agency.code.clone(),
+            form_key: import.form.to_owned(),
+            mode: import.mode.as_str(),
+            stored: summary.stored as u64,
+            invalid_returns: summary.invalid_returns as u64,
+            skipped: summary.skipped.len(),
+        };
+        audit::record(db, None, &event)
+            .await
+            .context("recording the import in the audit log")?;
+    }
     Ok(summary)
 }
 

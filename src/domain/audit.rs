@@ -41,6 +41,38 @@ pub enum AuditEvent {
         months: usize,
         links_ended: u64,
     },
+    /// Months closed by themselves, every link of them having expired (the maintenance task or
+    /// a start); recorded as `months.closed` with the reason `expired`.
+    MonthsExpired {
+        through: String,
+        months: usize,
+        links_ended: u64,
+    },
+    /// A form version was retired: by `sipas forms retire`, or by a definition file saying
+    /// `retired = true` at a start.
+    FormRetired {
+        key: String,
+        version: u32,
+        by_file: bool,
+    },
+    /// `sipas scores rebuild` recomputed the aggregates (the counts it found).
+    ScoresRebuilt {
+        responses: u64,
+        buckets: u64,
+        dossiers: u64,
+        dossier_counts: u64,
+    },
+    /// Questionnaires were imported from a file (`sipas responses import`).
+    ResponsesImported {
+        agency_code: String,
+        form_key: String,
+        mode: &'static str,
+        stored: u64,
+        invalid_returns: u64,
+        skipped: usize,
+    },
+    /// Sealed dossiers of months up to `through` were deleted by retention (their counts kept).
+    RetentionApplied { through: String, dossiers: u64 },
     /// Anonymous answers were exported: what was asked for and how many rows were sent (never
     /// an answer). `user_id`: the officer who downloaded them (no key acted then).
     ResponsesExported {
@@ -67,7 +99,11 @@ impl AuditEvent {
             AuditEvent::KeyRevoked { .. } => "key.revoked",
             AuditEvent::UserCreated { .. } => "user.created",
             AuditEvent::UserDisabled { .. } => "user.disabled",
-            AuditEvent::MonthsClosed { .. } => "months.closed",
+            AuditEvent::MonthsClosed { .. } | AuditEvent::MonthsExpired { .. } => "months.closed",
+            AuditEvent::FormRetired { .. } => "form.retired",
+            AuditEvent::ScoresRebuilt { .. } => "scores.rebuilt",
+            AuditEvent::ResponsesImported { .. } => "responses.imported",
+            AuditEvent::RetentionApplied { .. } => "retention.applied",
             AuditEvent::ResponsesExported { .. } => "responses.exported",
         }
     }
@@ -83,7 +119,12 @@ impl AuditEvent {
             AuditEvent::UserCreated { user_id, .. } | AuditEvent::UserDisabled { user_id, .. } => {
                 Some(user_id.to_string())
             }
-            AuditEvent::MonthsClosed { through, .. } => Some(through.clone()),
+            AuditEvent::MonthsClosed { through, .. }
+            | AuditEvent::MonthsExpired { through, .. }
+            | AuditEvent::RetentionApplied { through, .. } => Some(through.clone()),
+            AuditEvent::FormRetired { key, version, .. } => Some(format!("{key} v{version}")),
+            AuditEvent::ScoresRebuilt { .. } => None,
+            AuditEvent::ResponsesImported { agency_code, .. } => Some(agency_code.clone()),
             AuditEvent::ResponsesExported { agency_code, .. } => Some(agency_code.clone()),
         }
     }
@@ -109,7 +150,47 @@ impl AuditEvent {
                 months,
                 links_ended,
                 ..
-            } => json!({"months": months, "links_ended": links_ended}),
+            } => json!({"months": months, "links_ended": links_ended, "reason": "admin"}),
+            AuditEvent::MonthsExpired {
+                months,
+                links_ended,
+                ..
+            } => json!({"months": months, "links_ended": links_ended, "reason": "expired"}),
+            AuditEvent::FormRetired {
+                key,
+                version,
+                by_file,
+            } => json!({
+                "key": key,
+                "version": version,
+                "by": if *by_file { "form_file" } else { "command" },
+            }),
+            AuditEvent::ScoresRebuilt {
+                responses,
+                buckets,
+                dossiers,
+                dossier_counts,
+            } => json!({
+                "responses": responses,
+                "buckets": buckets,
+                "dossiers": dossiers,
+                "dossier_counts": dossier_counts,
+            }),
+            AuditEvent::ResponsesImported {
+                form_key,
+                mode,
+                stored,
+                invalid_returns,
+                skipped,
+                ..
+            } => json!({
+                "form_key": form_key,
+                "mode": mode,
+                "stored": stored,
+                "invalid_returns": invalid_returns,
+                "skipped": skipped,
+            }),
+            AuditEvent::RetentionApplied { dossiers, .. } => json!({"dossiers": dossiers}),
             AuditEvent::ResponsesExported {
                 subtree,
                 form_key,

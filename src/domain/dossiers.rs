@@ -75,9 +75,10 @@ impl DossierProblem {
 }
 
 /// Codes that name a broken rule and become the problem's own `code`.
-pub const RULE_CODES: [&str; 5] = [
+pub const RULE_CODES: [&str; 6] = [
     "invalid_email",
     "completed_in_future",
+    "completed_before_retention",
     "unknown_agency",
     "unknown_form",
     "unsupported_language",

@@ -15,6 +15,7 @@ pub mod invitations;
 pub mod periods;
 pub mod publication;
 pub mod results;
+pub mod retention;
 pub mod scoring;
 pub mod submissions;
 pub mod tokens;

@@ -356,12 +356,27 @@ async fn register(
     // A dossier of a closed month gets a link that has already ended: its month's answers are
     // published, and a new one would change them (an agency may still enter paper for it).
     let published = crate::persistence::months::published_through(&state.db).await?;
+    // A dossier of a month retention has emptied could be one already deleted: counted twice.
+    let registrable = crate::app::retention::registrable_from(
+        &state.db,
+        state.settings.retention.dossier_months,
+        now,
+    )
+    .await?;
     let mut rows = Vec::new();
     let mut pending: HashMap<Uuid, Resolved> = HashMap::new();
     for r in resolved {
         let key = (r.agency_id, r.valid.dossier_code.clone());
         if let Some(d) = stored.get(&key) {
             outcomes[r.index] = Some(existing(state, d, &r.valid));
+            continue;
+        }
+        if registrable.is_some_and(|m| publication::month_of(r.valid.completed_at) < m) {
+            outcomes[r.index] = Some(Outcome::Failed(rejected(
+                "completed_at",
+                "completed_before_retention",
+                "is in a month whose dossiers are no longer kept (retention.dossier_months)",
+            )));
             continue;
         }
         let id = Uuid::now_v7();
@@ -468,7 +483,7 @@ async fn register(
         (status = 401, description = "no valid key (`unauthorized`)"),
         (status = 403, description = "the agency is outside the key's subtree, or a pipeline key (`forbidden`)"),
         (status = 409, description = "registered before with different content (`dossier_conflict`)"),
-        (status = 422, description = "invalid fields (`validation_failed`, `unknown_field`, `invalid_email`, `completed_in_future`, `unknown_agency`, `unknown_form`, `unsupported_language`)"),
+        (status = 422, description = "invalid fields (`validation_failed`, `unknown_field`, `invalid_email`, `completed_in_future`, `completed_before_retention`, `unknown_agency`, `unknown_form`, `unsupported_language`)"),
     )
 )]
 #[post("/dossiers")]

@@ -578,7 +578,11 @@ pub async fn rebuild(
             .await?;
     }
 
-    let counts = dossier_counts_by_month(&txn).await?;
+    let mut counts = dossier_counts_by_month(&txn).await?;
+    // The dossiers retention deleted are still counted in the published figures.
+    for (key, n) in super::retention::retained_counts(&txn).await? {
+        *counts.entry(key).or_default() += n;
+    }
     report.dossiers = counts
         .values()
         .map(|n| u64::try_from(*n).unwrap_or_default())

@@ -13,6 +13,7 @@ pub mod forms;
 pub mod months;
 pub mod outbox;
 pub mod responses;
+pub mod retention;
 pub mod sessions;
 pub mod startup_lock;
 pub mod users;

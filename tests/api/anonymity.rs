@@ -195,9 +195,7 @@ async fn two_nodes_closing_a_month_at_once_publish_each_answer_once() {
     let before = sipas::persistence::aggregates::snapshot(&app.db)
         .await
         .unwrap();
-    let forms = sipas::startup::publish_forms(&app.db, std::path::Path::new("survey-forms"))
-        .await
-        .unwrap();
+    let forms = sipas::startup::publish_forms(&app.db, None).await.unwrap();
     sipas::persistence::aggregates::rebuild(&app.db, &forms)
         .await
         .unwrap();

@@ -252,7 +252,7 @@ fn forms_with_a_vietnamese_only_version() -> std::path::PathBuf {
 async fn a_form_without_english_is_shown_in_vietnamese_even_when_english_is_asked_for() {
     let dir = forms_with_a_vietnamese_only_version();
     let forms = dir.clone();
-    let app = spawn_app_with(move |s| s.forms.dir = forms).await;
+    let app = spawn_app_with(move |s| s.forms.dir = Some(forms)).await;
     let admin = citizen_setup(&app).await;
     // (Registration already refuses `language: en` for it.)
     let reg = registered(&app, &admin, "P-11", json!({"form_key": "sipas-quick"})).await;

@@ -131,7 +131,7 @@ async fn the_small_demo_is_stored_like_live_traffic_and_a_rebuild_changes_nothin
 
     let live = aggregates::snapshot(&app.db).await.unwrap();
     assert!(live.iter().any(|l| l.starts_with("bucket")));
-    let forms = sipas::startup::publish_forms(&app.db, &test_settings("").forms.dir)
+    let forms = sipas::startup::publish_forms(&app.db, test_settings("").forms.dir.as_deref())
         .await
         .unwrap();
     let rebuilt = aggregates::rebuild(&app.db, &forms).await.unwrap();

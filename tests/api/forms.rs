@@ -181,12 +181,12 @@ async fn a_published_version_never_changes_and_new_versions_join_it() {
     let dir = quick_only_dir();
     let app = spawn_app().await;
     let db = &app.db;
-    sipas::startup::publish_forms(db, &dir).await.unwrap();
+    sipas::startup::publish_forms(db, Some(&dir)).await.unwrap();
 
     // Comments and layout are not content: still the same version.
     let v1 = std::fs::read_to_string(dir.join("sipas-quick.v1.toml")).unwrap();
     std::fs::write(dir.join("sipas-quick.v1.toml"), format!("# a note\n{v1}")).unwrap();
-    sipas::startup::publish_forms(db, &dir).await.unwrap();
+    sipas::startup::publish_forms(db, Some(&dir)).await.unwrap();
 
     // A changed wording without a version bump stops the start.
     let edited = v1.replacen(
@@ -196,7 +196,7 @@ async fn a_published_version_never_changes_and_new_versions_join_it() {
     );
     assert_ne!(edited, v1);
     std::fs::write(dir.join("sipas-quick.v1.toml"), &edited).unwrap();
-    let err = sipas::startup::publish_forms(db, &dir)
+    let err = sipas::startup::publish_forms(db, Some(&dir))
         .await
         .unwrap_err()
         .to_string();
@@ -214,7 +214,7 @@ async fn a_published_version_never_changes_and_new_versions_join_it() {
         edited.replacen("version = 1", "version = 2", 1),
     )
     .unwrap();
-    let forms = sipas::startup::publish_forms(db, &dir).await.unwrap();
+    let forms = sipas::startup::publish_forms(db, Some(&dir)).await.unwrap();
     assert_eq!(
         forms.current("sipas-quick").unwrap().definition.version(),
         2
@@ -228,13 +228,17 @@ async fn a_published_version_never_changes_and_new_versions_join_it() {
 async fn a_retired_version_is_not_listed_but_stays_retrievable() {
     let dir = quick_only_dir();
     let app = spawn_app().await;
-    sipas::startup::publish_forms(&app.db, &dir).await.unwrap();
+    sipas::startup::publish_forms(&app.db, Some(&dir))
+        .await
+        .unwrap();
     assert!(
         sipas::persistence::forms::retire(&app.db, "sipas-quick", 1)
             .await
             .unwrap()
     );
-    let forms = sipas::startup::publish_forms(&app.db, &dir).await.unwrap();
+    let forms = sipas::startup::publish_forms(&app.db, Some(&dir))
+        .await
+        .unwrap();
     assert!(forms.list().iter().all(|f| f.key != "sipas-quick"));
     assert!(forms.list().iter().any(|f| f.key == "sipas-2017"));
     assert!(forms.for_new_surveys("sipas-quick").is_none());
@@ -306,7 +310,7 @@ async fn an_invalid_form_file_stops_the_start_with_file_and_line() {
     )
     .unwrap();
     let app = spawn_app().await;
-    let err = sipas::startup::publish_forms(&app.db, &dir)
+    let err = sipas::startup::publish_forms(&app.db, Some(&dir))
         .await
         .unwrap_err()
         .to_string();

@@ -55,9 +55,7 @@ async fn results(app: &TestApp, key: &str) -> Value {
 async fn a_month_closes_by_itself_once_its_last_link_has_expired() {
     let app = spawn_app_with(|s| s.surveys.token_ttl_days = TTL).await;
     let admin = answered_march(&app, 12).await;
-    let forms = sipas::startup::publish_forms(&app.db, std::path::Path::new("survey-forms"))
-        .await
-        .unwrap();
+    let forms = sipas::startup::publish_forms(&app.db, None).await.unwrap();
     let march = Month::parse("2025-03").unwrap();
     let due = publication::closes_at(march, TTL);
     assert!(

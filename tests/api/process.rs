@@ -11,26 +11,33 @@ use crate::helpers::TestDatabase;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sipas");
 
-/// A fresh working directory holding what a clone has at run time: `survey-forms/`.
+/// A fresh, empty working directory: what a deployment has (the forms are built into the binary).
 pub fn workdir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("sipas-test-{}", uuid::Uuid::new_v4().simple()));
-    let forms = dir.join("survey-forms");
-    std::fs::create_dir_all(&forms).unwrap();
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("survey-forms");
-    for entry in std::fs::read_dir(shipped).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, forms.join(path.file_name().unwrap())).unwrap();
-    }
+    std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
-/// `sipas` with a clean environment (only PATH, and on PostgreSQL the secret every node must
-/// be given, the same as the in-process app's) in `dir`.
+/// `dir/forms` holding copies of the shipped form files named in `files`, for `forms.dir`.
+pub fn forms_dir(dir: &Path, files: &[&str]) -> PathBuf {
+    let forms = dir.join("forms");
+    std::fs::create_dir_all(&forms).unwrap();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("survey-forms");
+    for name in files {
+        std::fs::copy(shipped.join(name), forms.join(name)).unwrap();
+    }
+    forms
+}
+
+/// `sipas` with a clean environment (only PATH, retention off as in the in-process app — the
+/// tests' fixed dates grow old —, and on PostgreSQL the secret every node must be given, the
+/// same as the in-process app's) in `dir`.
 pub fn sipas(dir: &Path) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.current_dir(dir)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("APP_RETENTION__DOSSIER_MONTHS", "0")
         .stdin(Stdio::null());
     if crate::helpers::on_postgres() {
         cmd.env("APP_SECURITY__TOKEN_SECRET", crate::helpers::PG_TEST_SECRET);
@@ -278,25 +285,51 @@ async fn editing_a_published_form_without_a_new_version_stops_the_server() {
     let db = TestDatabase::create().await;
     let dir = workdir();
     let url = db.url_for_process(&dir);
-    let mut cmd = sipas(&dir);
-    cmd.args(["serve", "--bind", "127.0.0.1:0"])
-        .env("DATABASE_URL", &url);
-    let (exit, log) = Server::start(cmd).terminate();
+    // A province's own version 2 of sipas-quick, in forms.dir beside the built-in forms.
+    let forms = forms_dir(&dir, &["sipas-quick.v1.toml"]);
+    let v1 = std::fs::read_to_string(forms.join("sipas-quick.v1.toml")).unwrap();
+    std::fs::remove_file(forms.join("sipas-quick.v1.toml")).unwrap();
+    let v2 = v1.replacen("version = 1", "version = 2", 1);
+    std::fs::write(forms.join("sipas-quick.v2.toml"), &v2).unwrap();
+    let serve = || {
+        let mut cmd = sipas(&dir);
+        cmd.args(["serve", "--bind", "127.0.0.1:0"])
+            .env("DATABASE_URL", &url)
+            .env("APP_FORMS__DIR", &forms);
+        cmd
+    };
+    let (exit, log) = Server::start(serve()).terminate();
     assert!(exit.success(), "{exit:?} {log:?}");
 
-    let file = dir.join("survey-forms/sipas-2017.v1.toml");
-    let text = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(&file, text.replacen("Rất hài lòng", "Rất rất hài lòng", 1)).unwrap();
-    let out = sipas(&dir)
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("DATABASE_URL", &url)
-        .output()
-        .unwrap();
+    // Version 2 is published now: an edit without a new version stops the next start.
+    std::fs::write(
+        forms.join("sipas-quick.v2.toml"),
+        v2.replacen("Rất hài lòng", "Rất rất hài lòng", 1),
+    )
+    .unwrap();
+    let out = serve().output().unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
-        stderr.contains("sipas-2017.v1.toml")
+        stderr.contains("sipas-quick.v2.toml")
             && stderr.contains("already published")
+            && stderr.contains("new `version`"),
+        "{stderr}"
+    );
+
+    // So does a copy of a built-in version with other content: a folder cannot override it.
+    std::fs::write(forms.join("sipas-quick.v2.toml"), &v2).unwrap();
+    std::fs::write(
+        forms.join("sipas-quick.v1.toml"),
+        v1.replacen("Rất hài lòng", "Rất rất hài lòng", 1),
+    )
+    .unwrap();
+    let out = serve().output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("sipas-quick.v1.toml")
+            && stderr.contains("built into sipas")
             && stderr.contains("new `version`"),
         "{stderr}"
     );

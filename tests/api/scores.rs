@@ -62,7 +62,7 @@ async fn aggregates_follow_every_response_and_a_rebuild_is_bit_identical() {
     assert_eq!(app.count_answers().await, answered as u64);
 
     let settings = crate::helpers::test_settings("sqlite::memory:");
-    let forms = sipas::startup::publish_forms(&app.db, &settings.forms.dir)
+    let forms = sipas::startup::publish_forms(&app.db, settings.forms.dir.as_deref())
         .await
         .unwrap();
     let valid = |live: &[String]| -> u64 {
@@ -137,7 +137,7 @@ async fn a_rebuild_counts_dossiers_in_vietnamese_months_at_the_boundaries() {
         assert!(months.contains(&month), "{month} in {live:#?}");
     }
     let settings = crate::helpers::test_settings("sqlite::memory:");
-    let forms = sipas::startup::publish_forms(&app.db, &settings.forms.dir)
+    let forms = sipas::startup::publish_forms(&app.db, settings.forms.dir.as_deref())
         .await
         .unwrap();
     let report = aggregates::rebuild(&app.db, &forms).await.unwrap();

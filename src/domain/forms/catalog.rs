@@ -1,8 +1,11 @@
-//! Loading form definitions: one file from a string or a path, or every `*.toml` of a directory
-//! (the `survey-forms/` folder) into a [`FormCatalog`], reporting every error of every file.
+//! Loading form definitions: one file from a string or a path, every `*.toml` of a directory
+//! (`forms.dir`), or the official forms compiled into the binary, into a [`FormCatalog`],
+//! reporting every error of every file.
 //!
 //! A file must be named `<key>.v<version>.toml` after its content, and a key+version must be
-//! defined once. Other files (README.md, sub-directories) are ignored.
+//! defined once. Other files (README.md, sub-directories) are ignored. A folder's forms join the
+//! built-in ones ([`FormCatalog::with_added`]): a key+version that is built in may be repeated
+//! only with the same content (the same checksum: comments and layout do not count).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -124,6 +127,52 @@ impl FormCatalog {
                 errors.extend(e.0);
                 Err(FormErrors(errors))
             }
+        }
+    }
+
+    /// The official forms compiled into the binary (`survey-forms/` at build time).
+    pub fn official() -> Result<FormCatalog, FormErrors> {
+        Self::from_sources(
+            super::official::OFFICIAL_FORMS
+                .iter()
+                .map(|(name, text)| ((*name).to_owned(), (*text).to_owned()))
+                .collect(),
+        )
+    }
+
+    /// This catalog with the forms of `added` (a `forms.dir` folder) beside its own. A version
+    /// both define must have the same checksum — the first is kept, so stored sources stay the
+    /// built-in text, retired if the added copy says so — otherwise it is an error naming the
+    /// added file: a published version never changes, and a folder cannot override what the
+    /// binary ships.
+    pub fn with_added(mut self, added: FormCatalog) -> Result<FormCatalog, FormErrors> {
+        let mut errors = Vec::new();
+        for (k, entry) in added.forms {
+            match self.forms.get_mut(&k) {
+                // `retired = true` is not content (nor in the checksum): a folder may retire a
+                // built-in version by repeating it with that line.
+                Some(own) if own.form.checksum() == entry.form.checksum() => {
+                    if entry.form.status() == FormStatus::Retired {
+                        own.form.set_status(FormStatus::Retired);
+                    }
+                }
+                Some(own) => errors.push(FormError {
+                    file: entry.file_name,
+                    line: Some(1),
+                    id: Some(k.0.clone()),
+                    kind: FormErrorKind::ChangesBuiltIn {
+                        built_in: own.form.checksum().to_owned(),
+                    },
+                }),
+                None => {
+                    self.forms.insert(k, entry);
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(self)
+        } else {
+            Err(FormErrors(errors))
         }
     }
 

@@ -95,6 +95,12 @@ pub enum FormErrorKind {
     /// Two files define the same key and version.
     #[error("key and version already defined in `{other_file}`")]
     DuplicateForm { other_file: String },
+    /// A file of `forms.dir` defines a key and version built into the binary, with other content.
+    #[error(
+        "form key and version already published: built into sipas with different content \
+         (built-in checksum {built_in})"
+    )]
+    ChangesBuiltIn { built_in: String },
     /// The form key is not a lowercase slug.
     #[error("invalid form key `{key}`")]
     InvalidKey { key: String },
@@ -282,6 +288,9 @@ impl FormErrorKind {
             K::DuplicateForm { .. } => {
                 "give one of the files a new version number (published versions never change)".into()
             }
+            K::ChangesBuiltIn { .. } => "a published version never changes: remove the file (the \
+                built-in version is used), or give your change a new `version` number"
+                .into(),
             K::InvalidKey { .. } => {
                 "use lowercase letters, digits and `-`, starting with a letter (e.g. `sipas-2024`)".into()
             }

@@ -1,5 +1,5 @@
-//! Survey forms: the definition files in `survey-forms/` (one TOML file per form version), their
-//! validation, and the validated [`FormDefinition`] the rest of the application works with.
+//! Survey forms: the definition files in `survey-forms/` (one TOML file per form version, compiled
+//! into the binary: [`official`]), their validation, and the validated [`FormDefinition`] the rest of the application works with.
 //!
 //! What belongs here: the file format ([`definition`]), the rules and their errors ([`validate`],
 //! [`error`]), the validated model with lookups, the index tree, experience gating and the
@@ -14,7 +14,7 @@
 //!
 //! ```no_run
 //! use sipas::domain::forms::FormCatalog;
-//! let catalog = FormCatalog::load_dir(std::path::Path::new("survey-forms"))?;
+//! let catalog = FormCatalog::official()?;
 //! let form = catalog.latest("sipas-2017").ok_or("no such form")?;
 //! assert_eq!(form.satisfaction_items().len(), 22);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -25,6 +25,7 @@ pub mod checksum;
 pub mod definition;
 pub mod error;
 pub mod model;
+pub mod official;
 pub mod published;
 pub mod validate;
 

@@ -777,3 +777,78 @@ fn readme_example_is_valid() {
     ));
     assert!(!f.is_eligible(&answers(json!({"d_age": 16}))));
 }
+
+#[test]
+fn the_binary_carries_every_shipped_form_unchanged() {
+    let built_in = FormCatalog::official().unwrap_or_else(|e| panic!("{e}"));
+    let on_disk = catalog();
+    assert_eq!(built_in.len(), on_disk.len());
+    assert_eq!(built_in.len(), 4);
+    for form in on_disk.iter() {
+        let other = built_in.get(form.key(), form.version()).unwrap();
+        assert_eq!(other.checksum(), form.checksum());
+        assert_eq!(
+            built_in.source(form.key(), form.version()),
+            on_disk.source(form.key(), form.version())
+        );
+    }
+}
+
+#[test]
+fn a_folder_adds_versions_but_cannot_change_a_built_in_one() {
+    let quick = std::fs::read_to_string(dir().join("sipas-quick.v1.toml")).unwrap();
+    let folder = |files: Vec<(&str, String)>| {
+        FormCatalog::from_sources(files.into_iter().map(|(n, t)| (n.to_owned(), t)).collect())
+            .unwrap()
+    };
+    // The same version again (a comment is not content): accepted, the built-in text is kept.
+    let same = folder(vec![(
+        "sipas-quick.v1.toml",
+        format!("# local copy\n{quick}"),
+    )]);
+    let merged = FormCatalog::official().unwrap().with_added(same).unwrap();
+    assert_eq!(merged.len(), 4);
+    assert_eq!(merged.source("sipas-quick", 1), Some(quick.as_str()));
+    assert_eq!(
+        merged.get("sipas-quick", 1).unwrap().status(),
+        FormStatus::Published
+    );
+    // A copy that says `retired = true` retires the built-in version.
+    let retired = quick.replacen("version = 1", "version = 1\nretired = true", 1);
+    let merged = FormCatalog::official()
+        .unwrap()
+        .with_added(folder(vec![("sipas-quick.v1.toml", retired)]))
+        .unwrap();
+    assert_eq!(
+        merged.get("sipas-quick", 1).unwrap().status(),
+        FormStatus::Retired
+    );
+    // A new version joins the built-in ones.
+    let v2 = quick.replacen("version = 1", "version = 2", 1);
+    let merged = FormCatalog::official()
+        .unwrap()
+        .with_added(folder(vec![("sipas-quick.v2.toml", v2)]))
+        .unwrap();
+    assert_eq!(merged.latest("sipas-quick").unwrap().version(), 2);
+    assert!(merged.get("sipas-quick", 1).is_some());
+    // Other content under a built-in key + version: refused, naming the file.
+    let edited = quick.replacen(
+        "Công chức có thái độ giao tiếp lịch sự",
+        "Công chức lịch sự",
+        1,
+    );
+    assert_ne!(edited, quick);
+    let errs = FormCatalog::official()
+        .unwrap()
+        .with_added(folder(vec![("sipas-quick.v1.toml", edited)]))
+        .unwrap_err();
+    let text = errs.to_string();
+    assert!(
+        text.contains("sipas-quick.v1.toml") && text.contains("already published"),
+        "{text}"
+    );
+    assert!(matches!(
+        errs.errors()[0].kind,
+        FormErrorKind::ChangesBuiltIn { .. }
+    ));
+}
