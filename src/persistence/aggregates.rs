@@ -616,7 +616,7 @@ pub async fn rebuild(
 /// [`VIETNAM_OFFSET_SECS`], formatted `YYYY-MM` — on each backend (tested at month boundaries).
 async fn dossier_counts_by_month(
     db: &impl ConnectionTrait,
-) -> Result<BTreeMap<(Uuid, String, String, String), i64>, DbErr> {
+) -> Result<super::retention::Counts, DbErr> {
     let backend = db.get_database_backend();
     let month = match backend {
         DatabaseBackend::Postgres => format!(
@@ -628,20 +628,7 @@ async fn dossier_counts_by_month(
         "SELECT agency_id, form_key, {month} AS period_month, channel, COUNT(*) AS n \
          FROM dossiers GROUP BY agency_id, form_key, {month}, channel"
     );
-    let mut counts = BTreeMap::new();
-    for row in db
-        .query_all_raw(sea_orm::Statement::from_string(backend, sql))
-        .await?
-    {
-        let key = (
-            row.try_get::<Uuid>("", "agency_id")?,
-            row.try_get::<String>("", "form_key")?,
-            row.try_get::<String>("", "period_month")?,
-            row.try_get::<String>("", "channel")?,
-        );
-        *counts.entry(key).or_default() += row.try_get::<i64>("", "n")?;
-    }
-    Ok(counts)
+    super::retention::query_counts(db, &sql, "n").await
 }
 
 /// Every stored bucket and dossier count as text, in key order (for tests and checks that a

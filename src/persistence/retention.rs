@@ -121,9 +121,23 @@ async fn add_counts(db: &impl ConnectionTrait, counts: &Counts) -> Result<(), Db
 
 /// The counts of every dossier retention deleted, for `sipas scores rebuild`.
 pub async fn retained_counts(db: &impl ConnectionTrait) -> Result<Counts, DbErr> {
+    query_counts(
+        db,
+        "SELECT agency_id, form_key, period_month, channel, dossiers \
+         FROM retained_dossier_counts",
+        "dossiers",
+    )
+    .await
+}
+
+/// Runs `sql`, whose rows hold `agency_id`, `form_key`, `period_month`, `channel` and the count
+/// in the column `count`, and adds the counts up per key.
+pub(super) async fn query_counts(
+    db: &impl ConnectionTrait,
+    sql: &str,
+    count: &str,
+) -> Result<Counts, DbErr> {
     let backend = db.get_database_backend();
-    let sql = "SELECT agency_id, form_key, period_month, channel, dossiers \
-               FROM retained_dossier_counts";
     let mut counts = Counts::new();
     for row in db
         .query_all_raw(Statement::from_string(backend, sql))
@@ -135,7 +149,7 @@ pub async fn retained_counts(db: &impl ConnectionTrait) -> Result<Counts, DbErr>
             row.try_get::<String>("", "period_month")?,
             row.try_get::<String>("", "channel")?,
         );
-        *counts.entry(key).or_default() += row.try_get::<i64>("", "dossiers")?;
+        *counts.entry(key).or_default() += row.try_get::<i64>("", count)?;
     }
     Ok(counts)
 }

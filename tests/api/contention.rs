@@ -2,7 +2,6 @@
 //! that read first on SQLite, an SMTP server slower than the outbox lease, and a response writer
 //! that stops.
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -14,8 +13,10 @@ use serde_json::{Value, json};
 use crate::dossiers::{BATCH, dossier, register, setup};
 use crate::helpers::{TestDatabase, assert_problem, spawn_app_for_process, spawn_app_supervised};
 use crate::invitations::free_port;
-use crate::nodes::{Node, blocking, serve};
-use crate::process::{sipas, workdir};
+use crate::nodes::{
+    Node, admin_key, blocking, create_province, once_each, serve, wait_for_messages,
+};
+use crate::process::workdir;
 use crate::responses::all_scales;
 
 /// Two `sipas serve` processes started at the same moment on `url`, with `tune` applied to
@@ -213,15 +214,8 @@ async fn a_smtp_server_slower_than_the_lease_causes_no_duplicate() {
     })
     .await;
     let admin = admin_key(&dir, &url).await;
+    create_province(&nodes[0], &admin).await;
     let client = reqwest::Client::new();
-    let res = client
-        .post(format!("{}/api/v1/agencies", nodes[0].address))
-        .bearer_auth(&admin)
-        .json(&json!({"code": "SO", "name": {"vi": "Sở Nội vụ"}, "kind": "province"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 201);
     let items: Vec<Value> = (0..ADDRESSES)
         .map(|i| {
             let mut d = dossier("SO", &format!("SLOW-{i}"));
@@ -238,45 +232,12 @@ async fn a_smtp_server_slower_than_the_lease_causes_no_duplicate() {
         .unwrap();
     assert_eq!(res.status().as_u16(), 200);
 
-    let start = Instant::now();
-    while smtp.total() < ADDRESSES {
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "only {} of {ADDRESSES} invitations arrived",
-            smtp.total()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     // Longer than a send and several leases: time for a duplicate to arrive.
-    tokio::time::sleep(Duration::from_secs(4)).await;
-    let mut received: BTreeMap<String, usize> = BTreeMap::new();
-    for to in smtp.received.lock().unwrap().iter() {
-        *received.entry(to.clone()).or_default() += 1;
-    }
+    wait_for_messages(|| smtp.total(), ADDRESSES, Duration::from_secs(4)).await;
+    let received = once_each(smtp.received.lock().unwrap().iter().cloned());
     assert_eq!(received.len(), ADDRESSES, "{received:?}");
-    let twice: Vec<_> = received.iter().filter(|(_, n)| **n != 1).collect();
-    assert!(twice.is_empty(), "sent more than once: {twice:?}");
     blocking(move || drop((nodes, smtp))).await;
     std::fs::remove_dir_all(dir).ok();
-}
-
-/// A new admin key through the command line.
-async fn admin_key(dir: &std::path::Path, url: &str) -> String {
-    let (dir, url) = (dir.to_path_buf(), url.to_owned());
-    let out = blocking(move || {
-        sipas(&dir)
-            .args(["keys", "create", "--role", "admin"])
-            .env("DATABASE_URL", url)
-            .output()
-            .unwrap()
-    })
-    .await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
 /// The response writer stops (as a crash of its task would): `/ready` answers 503 at once,

@@ -136,17 +136,28 @@ pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + '
 /// An admin key and two `sipas serve` nodes on `url` (sending mail to `smtp_port`), with the
 /// agency SO created.
 async fn two_nodes(dir: &Path, url: &str, smtp_port: u16) -> (String, [Node; 2]) {
-    let (dir, url) = (dir.to_path_buf(), url.to_owned());
     // `keys create` applies the migrations first, so the two nodes start on a ready schema.
-    let out = blocking({
-        let (dir, url) = (dir.clone(), url.clone());
-        move || {
-            sipas(&dir)
-                .args(["keys", "create", "--role", "admin"])
-                .env("DATABASE_URL", url)
-                .output()
-                .unwrap()
-        }
+    let admin = admin_key(dir, url).await;
+    let start_node = || {
+        let cmd = serve(dir, url, smtp_port);
+        blocking(move || Node::start(cmd))
+    };
+    // Both nodes start at once: they publish the forms one after the other (the start lock).
+    let (a, b) = tokio::join!(start_node(), start_node());
+    let nodes = [a, b];
+    create_province(&nodes[0], &admin).await;
+    (admin, nodes)
+}
+
+/// A new admin key through the command line (which migrates the database first).
+pub(crate) async fn admin_key(dir: &Path, url: &str) -> String {
+    let (dir, url) = (dir.to_path_buf(), url.to_owned());
+    let out = blocking(move || {
+        sipas(&dir)
+            .args(["keys", "create", "--role", "admin"])
+            .env("DATABASE_URL", url)
+            .output()
+            .unwrap()
     })
     .await;
     assert!(
@@ -154,24 +165,49 @@ async fn two_nodes(dir: &Path, url: &str, smtp_port: u16) -> (String, [Node; 2])
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let admin = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
 
-    let start_node = || {
-        let cmd = serve(&dir, &url, smtp_port);
-        blocking(move || Node::start(cmd))
-    };
-    // Both nodes start at once: they publish the forms one after the other (the start lock).
-    let (a, b) = tokio::join!(start_node(), start_node());
-    let nodes = [a, b];
+/// Creates the agency SO through `node`.
+pub(crate) async fn create_province(node: &Node, admin: &str) {
     let res = reqwest::Client::new()
-        .post(format!("{}/api/v1/agencies", nodes[0].address))
-        .bearer_auth(&admin)
+        .post(format!("{}/api/v1/agencies", node.address))
+        .bearer_auth(admin)
         .json(&json!({"code": "SO", "name": {"vi": "Sở Nội vụ"}, "kind": "province"}))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 201);
-    (admin, nodes)
+}
+
+/// Waits (two minutes at most) until `total()` messages have arrived, then `settle` longer for
+/// any duplicate to show up.
+pub(crate) async fn wait_for_messages(
+    total: impl Fn() -> usize,
+    expected: usize,
+    settle: Duration,
+) {
+    let start = Instant::now();
+    while total() < expected {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "only {} of {expected} invitations arrived",
+            total()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(settle).await;
+}
+
+/// Messages per recipient; fails when anyone got more than one.
+pub(crate) fn once_each(recipients: impl IntoIterator<Item = String>) -> BTreeMap<String, usize> {
+    let mut received: BTreeMap<String, usize> = BTreeMap::new();
+    for to in recipients {
+        *received.entry(to).or_default() += 1;
+    }
+    let twice: Vec<_> = received.iter().filter(|(_, n)| **n != 1).collect();
+    assert!(twice.is_empty(), "sent more than once: {twice:?}");
+    received
 }
 
 #[tokio::test]
@@ -228,28 +264,15 @@ async fn two_nodes_share_the_outbox_and_send_every_invitation_once() {
         );
     }
 
-    let start = Instant::now();
-    while smtp.total() < DOSSIERS {
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "only {} of {DOSSIERS} invitations arrived",
-            smtp.total()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     // Many more polling rounds on both nodes: time for any duplicate to show up.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-
-    let mut received: BTreeMap<String, usize> = BTreeMap::new();
-    for message in smtp.received.lock().unwrap().iter() {
+    wait_for_messages(|| smtp.total(), DOSSIERS, Duration::from_secs(2)).await;
+    let received = once_each(smtp.received.lock().unwrap().iter().map(|message| {
         let to = message
             .lines()
             .find_map(|l| l.strip_prefix("To: "))
             .unwrap_or_else(|| panic!("no To: header in {message}"));
-        *received.entry(to.trim().to_owned()).or_default() += 1;
-    }
-    let twice: Vec<_> = received.iter().filter(|(_, n)| **n != 1).collect();
-    assert!(twice.is_empty(), "sent more than once: {twice:?}");
+        to.trim().to_owned()
+    }));
     let expected: HashSet<&str> = addresses.iter().map(String::as_str).collect();
     let got: HashSet<&str> = received.keys().map(String::as_str).collect();
     assert_eq!(got, expected, "every citizen gets exactly one message");
