@@ -31,7 +31,10 @@ pub struct AuditEntryView {
     pub at: DateTime<Utc>,
     /// The key that did it; `null` when it was done at the command line.
     pub actor_key_id: Option<Uuid>,
-    /// `agency.created`, `agencies.imported`, `key.created` or `key.revoked`.
+    /// `agency.created`, `agencies.imported`, `key.created`, `key.revoked`, `user.created`,
+    /// `user.disabled`, `months.closed`, `form.retired`, `scores.rebuilt`,
+    /// `responses.imported`, `responses.exported` or `retention.applied`
+    /// (`domain::audit::AuditEvent::action`).
     pub action: String,
     /// The agency code or key id acted on, if any.
     pub subject: Option<String>,
