@@ -242,3 +242,32 @@ pub(super) fn label_lang(state: &AppState, r: &Request) -> Option<String> {
     )
 }
 
+#[cfg(test)]
+impl Request {
+    /// A request for the page models' tests: agency `TINH` ("Tỉnh Thử"), sipas-2017, 2025.
+    #[allow(clippy::unwrap_used)]
+    pub(super) fn sample(lang: Lang) -> Self {
+        use crate::domain::agencies::{AgencyKind, AgencyPath};
+        let id = uuid::Uuid::nil();
+        Request {
+            lang,
+            agency: Agency {
+                id,
+                code: "TINH".to_owned(),
+                name_vi: "Tỉnh Thử".to_owned(),
+                name_en: Some("Test Province".to_owned()),
+                kind: AgencyKind::Province,
+                parent_code: None,
+                default_form: "sipas-2017".to_owned(),
+                path: AgencyPath::root(id),
+                created_at: chrono::Utc::now(),
+            },
+            form_key: "sipas-2017".to_owned(),
+            period: Period::parse("2025").unwrap(),
+            subtree: None,
+            step: "quarter".to_owned(),
+            by: "channel".to_owned(),
+            children: Vec::new(),
+        }
+    }
+}

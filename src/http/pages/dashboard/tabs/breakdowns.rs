@@ -163,3 +163,89 @@ pub async fn breakdowns(
     show::<Breakdowns>(&req, &state, &officer, &code).await
 }
 
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::domain::results::{IntervalView, NodeView, NumberStatus, Suppression};
+
+    use super::super::super::super::i18n::Lang;
+
+    fn node(value: Option<f64>, n: u64, status: NumberStatus) -> NodeView {
+        NodeView {
+            id: "sipas".to_owned(),
+            label: "SIPAS".to_owned(),
+            value,
+            ci: value.map(|v| IntervalView {
+                low: v - 1.25,
+                high: v + 1.25,
+                level: 0.95,
+            }),
+            se: None,
+            moe: None,
+            n,
+            complete: true,
+            status,
+            suppression: (status == NumberStatus::Suppressed).then_some(Suppression::Complementary),
+            items: Vec::new(),
+            agencies: None,
+            pooled: None,
+            children: vec![],
+        }
+    }
+
+    fn cell(key: Option<&str>, index: NodeView) -> CellView {
+        CellView {
+            key: key.map(str::to_owned),
+            invited: Some(90),
+            responses: index.n,
+            invalid_returns: 0,
+            suppressed: index.value.is_none(),
+            index,
+            items: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn cells_are_named_in_vietnamese_and_a_hidden_one_says_why() {
+        let mut r = Request::sample(Lang::Vi);
+        r.by = "mode".to_owned();
+        let cells = [
+            cell(Some("web"), node(Some(80.5), 48, NumberStatus::Ok)),
+            cell(Some("kiosk"), node(None, 7, NumberStatus::Suppressed)),
+            cell(None, node(None, 0, NumberStatus::Suppressed)),
+        ];
+        let m = model(&r, false, vec!["Tiếp cận dịch vụ".to_owned()], &cells).unwrap();
+        let d = words(Lang::Vi);
+        assert_eq!(
+            m.heading,
+            format!("{} — {}", d.breakdowns_heading, d.by_mode)
+        );
+        assert_eq!(m.rows[0].key, key_words("web", Lang::Vi));
+        assert_eq!(
+            (m.rows[0].value.as_str(), m.rows[0].ci.as_str()),
+            ("80,50", "79,25 – 81,75")
+        );
+        assert_eq!(m.rows[1].value, "—");
+        assert_eq!(m.rows[1].badge.text, d.badge_complementary);
+        assert_eq!(m.rows[2].key, d.unknown_key);
+        assert_eq!(m.rows[2].badge.text, d.no_data, "n = 0: no data");
+        let html = m.render().unwrap();
+        assert!(
+            html.contains("<th scope=\"col\">Tiếp cận dịch vụ</th>"),
+            "{html}"
+        );
+        assert!(html.contains(&format!(
+            "<span class=\"badge suppressed\">{}</span>",
+            d.badge_complementary
+        )));
+        let empty = model(&r, true, Vec::new(), &[]).unwrap();
+        assert!(empty.chart.is_empty());
+        assert!(
+            empty
+                .render()
+                .unwrap()
+                .contains(&format!("<p>{}</p>", d.no_data))
+        );
+    }
+}

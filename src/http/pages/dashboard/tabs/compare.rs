@@ -178,3 +178,70 @@ pub async fn compare(
     show::<Compare>(&req, &state, &officer, &code).await
 }
 
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::domain::results::{IntervalView, NumberStatus};
+
+    use super::super::super::super::i18n::Lang;
+
+    fn ranked(rank: usize, code: &str, name: &str, value: f64) -> RankedView {
+        RankedView {
+            rank,
+            rank_low: rank,
+            rank_high: rank + 1,
+            agency_code: code.to_owned(),
+            agency_name: name.to_owned(),
+            value,
+            ci: Some(IntervalView {
+                low: value - 3.0,
+                high: value + 3.0,
+                level: 0.95,
+            }),
+            se: 1.5,
+            n: 72,
+            status: NumberStatus::Ok,
+        }
+    }
+
+    #[test]
+    fn ranked_agencies_link_to_their_overview_and_the_others_say_why_they_are_apart() {
+        let ranked = [
+            ranked(1, "SO-A", "Sở Tư pháp", 88.25),
+            ranked(2, "SO-B", "Sở Xây dựng", 71.0),
+        ];
+        let apart = [NotRankedView {
+            agency_code: "SO-NHO".to_owned(),
+            agency_name: "Sở Ngoại vụ".to_owned(),
+            value: None,
+            ci: None,
+            n: 6,
+            status: NumberStatus::Suppressed,
+        }];
+        let m = model(&Request::sample(Lang::Vi), &ranked, &apart).unwrap();
+        let first = &m.ranked[0];
+        assert_eq!(first.interval, "1–2");
+        assert_eq!(first.agency.label, "SO-A — Sở Tư pháp");
+        assert_eq!(
+            first.agency.href,
+            "/dashboard/agencies/SO-A?form=sipas-2017&period=2025"
+        );
+        assert_eq!(
+            (first.value.as_str(), first.ci.as_str()),
+            ("88,25", "85,25 – 91,25")
+        );
+        assert_eq!(m.apart[0].badge.text, words(Lang::Vi).badge_suppressed);
+        assert!(m.chart.contains("<svg"));
+        let html = m.render().unwrap();
+        assert!(html.contains(">SO-NHO — Sở Ngoại vụ</a>"), "{html}");
+        assert!(
+            html.contains("<td class=\"num\">72</td>"),
+            "n of the ranked"
+        );
+        let en = model(&Request::sample(Lang::En), &[], &apart).unwrap();
+        assert!(en.chart.is_empty(), "nothing ranked: no chart");
+        assert!(en.apart[0].agency.href.ends_with("&lang=en"));
+        assert!(en.render().unwrap().contains("id=\"nothing-ranked\""));
+    }
+}

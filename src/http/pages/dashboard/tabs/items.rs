@@ -165,3 +165,80 @@ pub async fn items(
     show::<Items>(&req, &state, &officer, &code).await
 }
 
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::domain::results::{IntervalView, NumberStatus, Suppression};
+
+    use super::super::super::super::i18n::Lang;
+
+    fn item(id: &str, label: &str, share: Option<f64>, n: u64, status: NumberStatus) -> ItemView {
+        ItemView {
+            question_id: id.to_owned(),
+            label: label.to_owned(),
+            share,
+            ci: share.map(|s| IntervalView {
+                low: s - 4.5,
+                high: s + 3.25,
+                level: 0.95,
+            }),
+            se: None,
+            n,
+            counts: share.map(|_| BTreeMap::from([("1".into(), 2), ("5".into(), n - 2)])),
+            mean: share.map(|_| 4.5),
+            status,
+            suppression: (status == NumberStatus::Suppressed).then_some(Suppression::SmallN),
+            agencies: None,
+            pooled: None,
+        }
+    }
+
+    #[test]
+    fn a_published_criterion_shows_its_share_interval_n_and_vietnamese_label() {
+        let criteria = [item(
+            "Q1",
+            "Thái độ của công chức khi tiếp nhận hồ sơ",
+            Some(82.5),
+            40,
+            NumberStatus::Ok,
+        )];
+        let m = model(&Request::sample(Lang::Vi), true, &criteria).unwrap();
+        assert_eq!(m.levels, ["1", "5"]);
+        let row = &m.rows[0];
+        assert_eq!(row.share, "82,50");
+        assert_eq!(row.ci, "78,00 – 85,75");
+        assert_eq!(row.counts, ["2", "38"]);
+        assert!(row.badge.text.is_empty());
+        let html = m.render().unwrap();
+        assert!(
+            html.contains("Thái độ của công chức khi tiếp nhận hồ sơ"),
+            "{html}"
+        );
+        assert!(html.contains("<td class=\"num\">78,00 – 85,75</td><td class=\"num\">40</td>"));
+        assert!(
+            html.contains("Mức 1: 2; Mức 5: 38"),
+            "the chart's description"
+        );
+        assert!(html.contains(words(Lang::Vi).scope_note_subtree));
+    }
+
+    #[test]
+    fn a_suppressed_criterion_renders_as_suppressed_without_numbers() {
+        let criteria = [item("Q2", "Thời gian", None, 3, NumberStatus::Suppressed)];
+        let m = model(&Request::sample(Lang::En), false, &criteria).unwrap();
+        let row = &m.rows[0];
+        assert_eq!((row.share.as_str(), row.ci.as_str()), ("—", "—"));
+        assert_eq!(row.badge.text, "Suppressed");
+        assert_eq!(row.counts, ["—"; 5], "no counts: the five levels dashed");
+        assert!(row.chart.is_empty());
+        let html = m.render().unwrap();
+        assert!(
+            html.contains("<span class=\"badge suppressed\">Suppressed</span>"),
+            "{html}"
+        );
+        assert!(!html.contains(words(Lang::En).scope_note_subtree));
+    }
+}

@@ -193,3 +193,89 @@ pub async fn trend(
     show::<Trend>(&req, &state, &officer, &code).await
 }
 
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::domain::results::{ChangeView, IntervalView};
+
+    use super::super::super::super::i18n::Lang;
+
+    fn node(label: &str, value: Option<f64>, n: u64, status: NumberStatus) -> TrendNodeView {
+        TrendNodeView {
+            id: label.to_owned(),
+            label: label.to_owned(),
+            value,
+            ci: value.map(|v| IntervalView {
+                low: v - 2.0,
+                high: v + 2.0,
+                level: 0.95,
+            }),
+            se: None,
+            n,
+            status,
+            change: None,
+        }
+    }
+
+    fn step(period: &str, index: TrendNodeView, factor: TrendNodeView) -> TrendStepView {
+        TrendStepView {
+            period: period.to_owned(),
+            invited: 100,
+            responses: index.n,
+            index,
+            nodes: vec![factor],
+        }
+    }
+
+    #[test]
+    fn each_step_shows_values_with_intervals_the_change_and_why_a_value_is_missing() {
+        let mut second = node("Chỉ số SIPAS", Some(81.0), 60, NumberStatus::Ok);
+        second.change = Some(ChangeView {
+            value: 3.5,
+            se: 1.0,
+            ci: IntervalView {
+                low: 1.5,
+                high: 5.5,
+                level: 0.95,
+            },
+            p_value: 0.01,
+        });
+        let steps = [
+            step(
+                "2025-Q1",
+                node("Chỉ số SIPAS", Some(77.5), 12, NumberStatus::LowReliability),
+                node("Tiếp cận dịch vụ", None, 4, NumberStatus::Suppressed),
+            ),
+            step(
+                "2025-Q2",
+                second,
+                node("Tiếp cận dịch vụ", None, 0, NumberStatus::Suppressed),
+            ),
+        ];
+        let m = model(&Request::sample(Lang::Vi), &steps).unwrap();
+        assert_eq!(m.columns, ["Chỉ số SIPAS", "Tiếp cận dịch vụ"]);
+        let d = words(Lang::Vi);
+        assert_eq!(m.rows[0].period, "Quý I/2025");
+        assert_eq!(
+            m.rows[0].cells,
+            [
+                format!("77,50 (75,50 – 79,50) — {}", d.badge_low),
+                d.badge_suppressed.to_owned()
+            ]
+        );
+        assert_eq!(m.rows[0].change, "—");
+        assert_eq!(
+            m.rows[1].cells[1], d.no_data,
+            "n = 0: no data, not suppressed"
+        );
+        assert_eq!(m.rows[1].change, "+3,50 (1,50 – 5,50)");
+        let html = m.render().unwrap();
+        assert!(
+            html.contains("<th scope=\"col\">Tiếp cận dịch vụ</th>"),
+            "{html}"
+        );
+        assert!(html.contains("<td class=\"num\">60</td>"), "the step's n");
+        assert!(html.contains("<svg"), "the chart");
+    }
+}
