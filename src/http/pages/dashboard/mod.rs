@@ -47,6 +47,8 @@ mod frame;
 mod landing;
 mod period;
 mod request;
+// The tabs sit in `tabs/`: here, a module `items` would clash with the handler `items`
+// re-exported below (the routes keep their paths `pages::dashboard::items`, …).
 mod tabs;
 
 pub use files::{export_download, par_scores_csv, report_xlsx};
