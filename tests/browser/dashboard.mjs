@@ -1,12 +1,14 @@
 // An administrator and an agency officer go through the dashboard pages of a running sipas in
 // Debian's headless Chromium (360 px wide), and the script prints a JSON report that the Rust
 // test (tests/api/dashboard.rs) asserts on:
-//   1. sign in as the administrator; open the agency's overview for a period (Vietnamese);
+//   1. sign in as the administrator: the landing page; open the agency's overview for a period
+//      (Vietnamese);
 //   2. choose another period in the selector and press "Xem"; switch to English;
 //   3. open the items, trend, compare, breakdowns (then by response mode) and downloads tabs;
 //   4. sign out, sign in as the agency officer: /dashboard is their overview; a sibling
 //      agency's page is the 403 page.
-// Every page is checked with axe-core and saved as a full-page screenshot.
+// Every page is checked with axe-core and saved as a full-page screenshot; both officers have
+// long e-mail addresses (shown on every page), and no page may scroll sideways at 360 px.
 //
 // usage: node dashboard.mjs '{"base": "http://127.0.0.1:PORT", "admin": {"email", "password"},
 //          "officer": {...}, "agency": "TINH", "sibling": "SO-A", "period": "2025",
@@ -24,7 +26,7 @@ const { pages, describe, go, click, signIn } = officerKit(page, {
 });
 
 try {
-  await signIn(args.admin);
+  await describe("landing", await signIn(args.admin));
   const agency = encodeURIComponent(args.agency);
   let response = await go(`/dashboard/agencies/${agency}?period=${args.period}`);
   await describe("overview-vi", response);

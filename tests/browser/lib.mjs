@@ -48,6 +48,7 @@ export function officerKit(page, { base, shots, prefix, width }) {
       svgs: await page.evaluate(() => document.querySelectorAll("svg").length),
       scripts: await page.evaluate(() => document.querySelectorAll("script").length),
       fits_width: await page.evaluate((w) => document.documentElement.scrollWidth <= w, width),
+      scroll_width: await page.evaluate(() => document.documentElement.scrollWidth),
     };
     report.violations = await axe(page);
     const path = `${shots}/${prefix}-${name}.png`;
