@@ -264,6 +264,21 @@ pub struct ServerSettings {
     /// CIDRs separated by commas (for `APP_SERVER__TRUSTED_PROXIES`).
     #[serde(default, deserialize_with = "cidr_list")]
     pub trusted_proxies: Vec<Cidr>,
+    /// Which header the trusted proxies write the client into; the other is ignored.
+    pub forwarded_header: ForwardedHeader,
+}
+
+/// The header a trusted proxy names the client in (`server.forwarded_header`). Exactly one is
+/// read: a proxy that appends to one passes the other through as the client sent it, so
+/// reading both would let a client choose its own address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For` (nginx, Caddy, HAProxy, most load balancers).
+    #[serde(rename = "x-forwarded-for")]
+    XForwardedFor,
+    /// `Forwarded: for=` (RFC 7239).
+    #[serde(rename = "forwarded")]
+    Forwarded,
 }
 
 /// An IP network, `ADDRESS/PREFIX` (a bare address is the network of that address alone).
@@ -407,6 +422,7 @@ bind = "127.0.0.1:8080"
 shutdown_timeout_secs = 30
 workers = 0
 trusted_proxies = []
+forwarded_header = "x-forwarded-for"
 
 [database]
 url = "sqlite://data/sipas.db?mode=rwc"

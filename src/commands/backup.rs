@@ -65,9 +65,7 @@ pub async fn backup(settings: &Settings, target: &Path) -> anyhow::Result<Writte
     if !source.is_file() {
         bail!("there is no database at {}", source.display());
     }
-    if target.exists() || target.is_symlink() {
-        bail!("{} exists already: give a new file name", target.display());
-    }
+    reserve(target)?;
     let text = target
         .to_str()
         .ok_or_else(|| anyhow!("{} is not a UTF-8 path", target.display()))?;
@@ -81,6 +79,9 @@ pub async fn backup(settings: &Settings, target: &Path) -> anyhow::Result<Writte
         .await
         .with_context(|| format!("copying {} to {}", source.display(), target.display()));
     db.close().await?;
+    if copied.is_err() {
+        let _ = std::fs::remove_file(target);
+    }
     copied?;
     let bytes = std::fs::metadata(target)
         .with_context(|| format!("reading the size of {}", target.display()))?
@@ -116,4 +117,24 @@ pub fn report(written: &Written) -> (String, String) {
             path.display()
         ),
     )
+}
+
+/// Creates `target` empty and readable by its owner only, before SQLite writes into it (`VACUUM
+/// INTO` accepts an empty file): the copy holds officers' password hashes, citizens' pending
+/// e-mail addresses and the answers, so it must not be created with the umask's 0644; and
+/// `create_new` refuses a file or a symlink someone placed there meanwhile.
+fn reserve(target: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(target)
+        .map(drop)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => {
+                anyhow!("{} exists already: give a new file name", target.display())
+            }
+            _ => anyhow!("cannot create {}: {e}", target.display()),
+        })
 }

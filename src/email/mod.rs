@@ -41,6 +41,10 @@ pub enum SendError {
     /// Will never succeed (5xx: no such mailbox, policy).
     #[error("permanent failure{}", code.as_ref().map(|c| format!(" (SMTP {c})")).unwrap_or_default())]
     Permanent { code: Option<String> },
+    /// Abandoned: another claim took the message's row while this one was sending it, and
+    /// sends it itself.
+    #[error("abandoned: the lease passed to another claim")]
+    LeaseLost,
 }
 
 impl Mailer {

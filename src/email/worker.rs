@@ -113,6 +113,11 @@ impl Worker {
                 tracing::info!(outbox_id = %item.id, kind = item.kind.as_str(), "e-mail sent");
                 Ok(true)
             }
+            Err(SendError::LeaseLost) => {
+                // The row is the other claim's now: leave it as that claim leaves it.
+                tracing::info!(outbox_id = %item.id, "lease taken over while sending; abandoned");
+                Ok(false)
+            }
             Err(err) => {
                 let attempts = item.attempts + 1;
                 let give_up = matches!(err, SendError::Permanent { .. })
@@ -160,7 +165,9 @@ impl Worker {
                 sent = &mut send => return sent,
                 _ = tick.tick() => match outbox::renew(&self.db, item, Utc::now() + lease).await {
                     Ok(true) => {}
-                    Ok(false) => tracing::warn!(outbox_id = %item.id, "lease lost while sending"),
+                    // Another claim took the row: it sends the message. Dropping the send
+                    // before the end of its data means this one is never delivered.
+                    Ok(false) => return Err(SendError::LeaseLost),
                     Err(err) => tracing::warn!(outbox_id = %item.id, error = %err, "cannot renew the lease while sending"),
                 },
             }

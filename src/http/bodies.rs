@@ -6,9 +6,11 @@
 //!   `json_body_bytes` (16 MiB, a batch of 10,000); the anonymous endpoints — a citizen's
 //!   answers (`/api/v1/surveys/{token}…`), the survey page (`/s/{token}`), the sign-in form —
 //!   and requests to no route take `citizen_body_bytes` (64 KiB); every other route, each of
-//!   which needs an API key or an officer's session, takes `body_bytes` (1 MiB). A body is
-//!   counted after decoding its `Content-Encoding` (decoded here, once), so a small compressed
-//!   body cannot unpack past the limit.
+//!   which needs an API key or an officer's session, takes `body_bytes` (1 MiB).
+//! - **No compressed bodies.** A body with a `Content-Encoding` other than `identity` is 415
+//!   `unsupported_media_type` before a byte is read: a decoder unpacks a whole chunk before
+//!   anything can count it, and 64 KB of zstd unpack to 2 GB. Browsers never compress what
+//!   they send; a client that would is told so.
 //! - **Deadline**: the whole body must have arrived `limits.body_read_timeout_secs` after the
 //!   headers; a client that trickles it gets 408 `request_timeout`.
 //! - **When.** A `Content-Length` over the limit is refused at once, without reading. The
@@ -26,7 +28,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{Decompress, Payload, ServiceRequest, ServiceResponse};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
 use actix_web::http::header::{CONTENT_ENCODING, CONTENT_LENGTH};
 use actix_web::http::{ConnectionType, StatusCode};
@@ -149,6 +151,14 @@ pub async fn bounded(
             .await
             .map(ServiceResponse::map_into_left_body);
     };
+    if let Some(encoding) = compressed(&req) {
+        let refused = ApiError::UnsupportedMediaType(format!(
+            "Request bodies are not accepted compressed (Content-Encoding: {encoding}); send them as they are."
+        ));
+        let mut res = refused.error_response();
+        res.head_mut().set_connection_type(ConnectionType::Close);
+        return Ok(req.into_response(res).map_into_right_body());
+    }
     let limits = &state.settings.limits;
     let rule = rule(req.match_pattern().as_deref(), limits);
     let refused: Arc<OnceLock<Refusal>> = Arc::new(OnceLock::new());
@@ -168,7 +178,7 @@ pub async fn bounded(
         failing(Refusal::TooLarge(rule.limit), &refused)
     } else {
         let guarded = Guarded::new(
-            decoded(&mut req),
+            Box::pin(req.take_payload()),
             rule.limit,
             Duration::from_secs(limits.body_read_timeout_secs),
             Arc::clone(&refused),
@@ -213,18 +223,11 @@ fn answer<B: MessageBody + 'static>(
     ServiceResponse::new(req, refusal.response()).map_into_right_body()
 }
 
-/// The request's payload with its `Content-Encoding` decoded (the header removed, so that no
-/// extractor decodes it again).
-fn decoded(req: &mut ServiceRequest) -> Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> {
-    let payload = req.take_payload();
-    if !req.headers().contains_key(CONTENT_ENCODING) {
-        return Box::pin(payload);
-    }
-    let decoder = Decompress::from_headers(payload, req.headers());
-    let headers = req.headers_mut();
-    headers.remove(CONTENT_ENCODING);
-    headers.remove(CONTENT_LENGTH);
-    Box::pin(decoder)
+/// The `Content-Encoding` of a compressed body (anything but `identity`).
+fn compressed(req: &ServiceRequest) -> Option<String> {
+    let value = req.headers().get(CONTENT_ENCODING)?;
+    let text = String::from_utf8_lossy(value.as_bytes()).trim().to_owned();
+    (!text.eq_ignore_ascii_case("identity") && !text.is_empty()).then_some(text)
 }
 
 /// A payload that fails at once with `refusal` (noted when it is read).

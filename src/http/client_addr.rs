@@ -2,8 +2,9 @@
 //! limiter (`http::ratelimit`: unknown survey tokens, sign-in attempts) and nowhere else.
 //!
 //! **The address.** The TCP peer, unless the peer is one of `server.trusted_proxies`: then the
-//! proxy's `Forwarded: for=` (RFC 7239; all `Forwarded` lines, in order) or, without one,
-//! `X-Forwarded-For` lists the hops, and the chain is walked **from the right** — each trusted
+//! header `server.forwarded_header` names — `X-Forwarded-For`, or `Forwarded: for=` (RFC 7239;
+//! all lines, in order) — lists the hops. Only that one header is read: a proxy appends to one
+//! and passes the other through as the client wrote it. The chain is walked **from the right** — each trusted
 //! proxy appended the address it received from — past every trusted proxy; the first address
 //! that is not a trusted proxy is the client. Anything to its left was written by the client
 //! itself and proves nothing, so a client cannot escape its limit by sending these headers,
@@ -23,7 +24,7 @@ use std::net::{IpAddr, Ipv6Addr};
 use actix_web::HttpRequest;
 use actix_web::http::header::HeaderMap;
 
-use crate::config::Cidr;
+use crate::config::{Cidr, ForwardedHeader, ServerSettings};
 
 /// What a per-client limit counts by: an IPv4 address or an IPv6 /64 (see the module
 /// documentation).
@@ -44,20 +45,31 @@ impl ClientKey {
 }
 
 /// The key of the client of `req` (`None` only when actix knows no peer, as in unit tests).
-pub fn client_key(req: &HttpRequest, trusted: &[Cidr]) -> Option<ClientKey> {
+pub fn client_key(req: &HttpRequest, server: &ServerSettings) -> Option<ClientKey> {
     let peer = req.peer_addr()?.ip();
-    Some(ClientKey::of(client_ip(peer, req.headers(), trusted)))
+    Some(ClientKey::of(client_ip(
+        peer,
+        req.headers(),
+        &server.trusted_proxies,
+        server.forwarded_header,
+    )))
 }
 
-/// The client's address: `peer`, or the hop that `trusted` proxies name (module documentation).
-pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[Cidr]) -> IpAddr {
+/// The client's address: `peer`, or the hop that `trusted` proxies name in `header` (module
+/// documentation).
+pub fn client_ip(
+    peer: IpAddr,
+    headers: &HeaderMap,
+    trusted: &[Cidr],
+    header: ForwardedHeader,
+) -> IpAddr {
     let peer = unmapped(peer);
     let is_trusted = |ip: IpAddr| trusted.iter().any(|net| net.contains(ip));
     if !is_trusted(peer) {
         return peer;
     }
     let mut client = peer;
-    for hop in forwarded_chain(headers).iter().rev() {
+    for hop in forwarded_chain(headers, header).iter().rev() {
         match hop {
             Some(ip) if is_trusted(*ip) => client = *ip,
             Some(ip) => return *ip,
@@ -67,31 +79,29 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[Cidr]) -> IpAddr 
     client
 }
 
-/// The hops a proxy listed, leftmost first: `Forwarded: for=` when there is one, else
-/// `X-Forwarded-For`. `None` for a hop that is not an address.
-fn forwarded_chain(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
-    let forwarded: Vec<Option<IpAddr>> = headers
-        .get_all("forwarded")
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|line| line.split(','))
-        .filter_map(|element| {
-            element.split(';').find_map(|pair| {
-                let (name, value) = pair.split_once('=')?;
-                name.trim()
-                    .eq_ignore_ascii_case("for")
-                    .then(|| node_address(value))
+/// The hops a proxy listed in `header`, leftmost first. `None` for a hop that is not an address.
+fn forwarded_chain(headers: &HeaderMap, header: ForwardedHeader) -> Vec<Option<IpAddr>> {
+    match header {
+        ForwardedHeader::Forwarded => headers
+            .get_all("forwarded")
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|line| line.split(','))
+            .filter_map(|element| {
+                element.split(';').find_map(|pair| {
+                    let (name, value) = pair.split_once('=')?;
+                    name.trim()
+                        .eq_ignore_ascii_case("for")
+                        .then(|| node_address(value))
+                })
             })
-        })
-        .collect();
-    if !forwarded.is_empty() {
-        return forwarded;
+            .collect(),
+        ForwardedHeader::XForwardedFor => headers
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|line| line.split(','))
+            .map(node_address)
+            .collect(),
     }
-    headers
-        .get_all("x-forwarded-for")
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|line| line.split(','))
-        .map(node_address)
-        .collect()
 }
 
 /// An address as a proxy writes it: `192.0.2.1`, `192.0.2.1:4711`, `2001:db8::1`,
@@ -144,12 +154,45 @@ mod tests {
         list.iter().map(|c| c.parse().unwrap()).collect()
     }
 
+    const XFF: ForwardedHeader = ForwardedHeader::XForwardedFor;
+    const RFC: ForwardedHeader = ForwardedHeader::Forwarded;
+
     #[test]
     fn headers_from_an_untrusted_peer_are_ignored() {
         let h = headers(&[("x-forwarded-for", "1.1.1.1"), ("forwarded", "for=2.2.2.2")]);
-        assert_eq!(client_ip(ip("9.9.9.9"), &h, &[]), ip("9.9.9.9"));
         let trusted = proxies(&["10.0.0.0/8"]);
-        assert_eq!(client_ip(ip("9.9.9.9"), &h, &trusted), ip("9.9.9.9"));
+        for header in [XFF, RFC] {
+            assert_eq!(client_ip(ip("9.9.9.9"), &h, &[], header), ip("9.9.9.9"));
+            assert_eq!(
+                client_ip(ip("9.9.9.9"), &h, &trusted, header),
+                ip("9.9.9.9")
+            );
+        }
+    }
+
+    /// A proxy that appends to X-Forwarded-For passes the client's own `Forwarded` through:
+    /// reading it would let the client pick any address (and so any allowance, or someone
+    /// else's).
+    #[test]
+    fn only_the_configured_header_is_read() {
+        let trusted = proxies(&["10.0.0.0/8"]);
+        let h = headers(&[
+            ("forwarded", "for=198.51.100.99"),
+            ("x-forwarded-for", "203.0.113.7"),
+        ]);
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &h, &trusted, XFF),
+            ip("203.0.113.7")
+        );
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &h, &trusted, RFC),
+            ip("198.51.100.99")
+        );
+        let only_forwarded = headers(&[("forwarded", "for=198.51.100.99")]);
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &only_forwarded, &trusted, XFF),
+            ip("10.0.0.1")
+        );
     }
 
     #[test]
@@ -160,8 +203,11 @@ mod tests {
             ("x-forwarded-for", "6.6.6.6, 203.0.113.7"),
             ("x-forwarded-for", "10.0.0.2"),
         ]);
-        assert_eq!(client_ip(ip("10.0.0.1"), &h, &trusted), ip("203.0.113.7"));
-        // Forwarded wins over X-Forwarded-For, in every form RFC 7239 allows.
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &h, &trusted, XFF),
+            ip("203.0.113.7")
+        );
+        // Forwarded, when configured, in every form RFC 7239 allows.
         for value in [
             "for=\"[2001:db8:cafe::17]:4711\"",
             "for=192.0.2.60;proto=http, for=\"[2001:db8:cafe::17]\"",
@@ -169,29 +215,32 @@ mod tests {
         ] {
             let h = headers(&[("forwarded", value), ("x-forwarded-for", "7.7.7.7")]);
             assert_eq!(
-                client_ip(ip("10.0.0.1"), &h, &trusted),
+                client_ip(ip("10.0.0.1"), &h, &trusted, RFC),
                 ip("2001:db8:cafe::17"),
                 "{value}"
             );
         }
         let h = headers(&[("forwarded", "for=192.0.2.43:47011")]);
-        assert_eq!(client_ip(ip("10.0.0.1"), &h, &trusted), ip("192.0.2.43"));
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &h, &trusted, RFC),
+            ip("192.0.2.43")
+        );
         // A hop the proxy could not name: keyed on the proxy.
         let h = headers(&[("forwarded", "for=1.2.3.4, for=unknown")]);
-        assert_eq!(client_ip(ip("10.0.0.1"), &h, &trusted), ip("10.0.0.1"));
+        assert_eq!(client_ip(ip("10.0.0.1"), &h, &trusted, RFC), ip("10.0.0.1"));
         let h = headers(&[("x-forwarded-for", "1.2.3.4, 10.0.0.5, _hidden, 10.0.0.3")]);
-        assert_eq!(client_ip(ip("10.0.0.1"), &h, &trusted), ip("10.0.0.3"));
+        assert_eq!(client_ip(ip("10.0.0.1"), &h, &trusted, XFF), ip("10.0.0.3"));
         // Only trusted hops (or no header at all): the leftmost.
         let h = headers(&[("x-forwarded-for", "10.1.1.1, 10.0.0.3")]);
-        assert_eq!(client_ip(ip("10.0.0.1"), &h, &trusted), ip("10.1.1.1"));
+        assert_eq!(client_ip(ip("10.0.0.1"), &h, &trusted, XFF), ip("10.1.1.1"));
         assert_eq!(
-            client_ip(ip("10.0.0.1"), &HeaderMap::new(), &trusted),
+            client_ip(ip("10.0.0.1"), &HeaderMap::new(), &trusted, XFF),
             ip("10.0.0.1")
         );
         // A dual-stack socket's mapped address is the IPv4 peer.
         let h = headers(&[("x-forwarded-for", "::ffff:198.51.100.4")]);
         assert_eq!(
-            client_ip(ip("::ffff:10.0.0.1"), &h, &trusted),
+            client_ip(ip("::ffff:10.0.0.1"), &h, &trusted, XFF),
             ip("198.51.100.4")
         );
     }

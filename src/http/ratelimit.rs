@@ -8,8 +8,10 @@
 //!   A limited client still learns, from a 200, that a guess was right — which is safe because
 //!   a token is 192 bits of HMAC output (`domain::tokens`): at a billion guesses a second, the
 //!   chance of hitting any of a hundred million live tokens within a century is below 2^-100.
-//!   What the limiter bounds is what guessing costs the server and how fast a client learns
-//!   "no such link" (docs/privacy.md, "Guessing survey links").
+//!   What the limiter bounds is how fast a client learns "no such link" (docs/privacy.md,
+//!   "Guessing survey links"), not the lookups: a limited client still costs one indexed point
+//!   query per well-formed token (a malformed one, none) — the price of never refusing a valid
+//!   link.
 //! - [`SignInLimiter`]: sign-in attempts per client address (`accounts.sign_in_*`), whatever
 //!   e-mail addresses they try, checked before the password is hashed — beside the
 //!   per-e-mail-address lockout (`domain::accounts`), which stops guessing one account's

@@ -58,7 +58,7 @@ pub async fn find_survey(
     if let Some(found) = found {
         return Ok(found);
     }
-    if let Some(client) = client_key(req, &state.settings.server.trusted_proxies) {
+    if let Some(client) = client_key(req, &state.settings.server) {
         state
             .survey_limiter
             .record_miss(client)

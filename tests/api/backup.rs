@@ -63,6 +63,10 @@ async fn a_backup_of_a_running_server_opens_in_sqlite3_and_serves_the_same_resul
         stderr.contains("secret") && stderr.contains("secret.key"),
         "{stderr}"
     );
+    // Readable by its owner only, whatever the umask: it holds password hashes and answers.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{mode:o}");
     // Never over an existing file.
     let again = backup(&copy);
     assert!(!again.status.success());

@@ -378,7 +378,7 @@ pub async fn sign_in(
         }
     };
 
-    if let Some(client) = client_key(&req, &state.settings.server.trusted_proxies)
+    if let Some(client) = client_key(&req, &state.settings.server)
         && let Err(secs) = state.guards.sign_in.attempt(client)
     {
         form.general = Some((t.too_many_attempts.replace("{}", &secs.to_string()), None));
