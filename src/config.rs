@@ -332,6 +332,17 @@ impl std::str::FromStr for Cidr {
                 .filter(|p| *p <= max)
                 .ok_or_else(|| format!("`{raw}`: the prefix must be 0 to {max}"))?,
         };
+        // An IPv4-mapped network (`::ffff:10.0.0.0/104`) is that IPv4 network: `contains`
+        // compares addresses as IPv4 once unmapped.
+        if let std::net::IpAddr::V6(v6) = network
+            && let Some(v4) = v6.to_ipv4_mapped()
+            && prefix >= 96
+        {
+            return Ok(Self {
+                network: std::net::IpAddr::V4(v4),
+                prefix: prefix - 96,
+            });
+        }
         Ok(Self { network, prefix })
     }
 }
@@ -899,6 +910,11 @@ mod tests {
                 .try_deserialize::<Settings>()
         };
         assert!(defaults().server.trusted_proxies.is_empty());
+        // A network written IPv4-mapped holds the IPv4 addresses it maps.
+        let mapped: Cidr = "::ffff:10.0.0.0/104".parse().unwrap();
+        assert!(mapped.contains("10.1.2.3".parse().unwrap()));
+        assert!(mapped.contains("::ffff:10.1.2.3".parse().unwrap()));
+        assert!(!mapped.contains("11.0.0.1".parse().unwrap()));
         let list = parse("[server]\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]").unwrap();
         let text = parse("[server]\ntrusted_proxies = \"10.0.0.0/8, ::1\"").unwrap();
         assert_eq!(list.server.trusted_proxies, text.server.trusted_proxies);

@@ -95,11 +95,12 @@ fn forwarded_chain(headers: &HeaderMap, header: ForwardedHeader) -> Vec<Option<I
                 })
             })
             .collect(),
+        // Lossy, not `to_str`: a client's non-ASCII byte must not drop the hop the proxy
+        // appended to the same line (it becomes one unparseable hop, which stops the walk).
         ForwardedHeader::XForwardedFor => headers
             .get_all("x-forwarded-for")
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|line| line.split(','))
-            .map(node_address)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .flat_map(|line| line.split(',').map(node_address).collect::<Vec<_>>())
             .collect(),
     }
 }
@@ -187,6 +188,16 @@ mod tests {
         assert_eq!(
             client_ip(ip("10.0.0.1"), &h, &trusted, RFC),
             ip("198.51.100.99")
+        );
+        // A client's non-ASCII byte on the line the proxy appended to keeps the proxy's hop.
+        let mut h = HeaderMap::new();
+        h.append(
+            HeaderName::from_static("x-forwarded-for"),
+            HeaderValue::from_bytes(b"\x80, 203.0.113.8").unwrap(),
+        );
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &h, &trusted, XFF),
+            ip("203.0.113.8")
         );
         let only_forwarded = headers(&[("forwarded", "for=198.51.100.99")]);
         assert_eq!(
