@@ -29,9 +29,10 @@ use crate::domain::agencies::{ImportRow, plan_import};
 use crate::domain::audit::AuditEvent;
 use crate::domain::auth::{ApiKeySecret, Role};
 use crate::domain::dossiers::{self, Dossier, VIETNAM_OFFSET_SECS};
+use crate::domain::responses::NewResponse;
 use crate::domain::tokens::SurveyToken;
 use crate::persistence::dossiers::NewDossierRow;
-use crate::persistence::responses::{self, NewResponse, Outcome};
+use crate::persistence::responses::{self, Outcome};
 use crate::persistence::{agencies, audit};
 use crate::startup::{publish_forms, token_key};
 

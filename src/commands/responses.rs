@@ -30,8 +30,9 @@ use crate::domain::agencies::RowError;
 use crate::domain::audit::AuditEvent;
 use crate::domain::dossiers::check_code;
 use crate::domain::forms::{PublishedForms, QuestionKind};
+use crate::domain::responses::NewResponse;
 use crate::domain::submissions::Mode;
-use crate::persistence::responses::{self, NewResponse, Outcome};
+use crate::persistence::responses::{self, Outcome};
 use crate::persistence::{agencies, audit, dossiers};
 use crate::startup;
 
