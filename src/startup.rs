@@ -12,6 +12,9 @@ use anyhow::Context;
 use sea_orm::DatabaseConnection;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
+use crate::app::metrics::Metrics;
+use crate::app::ratelimit::SurveyLookupLimiter;
+use crate::app::results::{self as results, ResultViews};
 use crate::config::Settings;
 use crate::domain::audit::AuditEvent;
 use crate::domain::forms::{FormCatalog, FormStatus, PublishedForms};
@@ -19,14 +22,12 @@ use crate::domain::tokens::TokenKey;
 use crate::email::Mailer;
 use crate::email::worker::Worker;
 use crate::http;
-use crate::http::metrics::Metrics;
-use crate::http::ratelimit::SurveyLookupLimiter;
 use crate::persistence;
 use crate::persistence::audit;
 use crate::persistence::forms::{self, FormFile};
 use crate::persistence::responses::ResponseWriter;
 use crate::persistence::startup_lock::StartupLock;
-use crate::state::{AppState, ResultViews};
+use crate::state::AppState;
 
 /// A built, bound, not yet running server.
 pub struct Application {
@@ -116,8 +117,9 @@ impl Application {
         }));
         let refresher = match state.settings.results.refresh_interval_secs {
             0 => None,
-            secs => Some(tokio::spawn(http::results_service::refresh(
-                state.clone(),
+            secs => Some(tokio::spawn(results::refresh(
+                state.clone().into_inner(),
+                AppState::results,
                 Duration::from_secs(secs),
                 Duration::from_secs(state.settings.results.refresh_window_secs),
             ))),
@@ -127,9 +129,14 @@ impl Application {
             http::pages::dashboard::opening_periods(),
         ) {
             (0, _) | (_, None) => None,
-            (_, Some(periods)) => Some(tokio::spawn(http::results_service::warm_up(
-                state.clone(),
-                periods,
+            (_, Some(periods)) => Some(tokio::spawn(results::warm_up(
+                state.clone().into_inner(),
+                AppState::results,
+                results::Opening {
+                    year: periods.year,
+                    last_year: periods.last_year,
+                    trend: periods.trend,
+                },
             ))),
         };
         let workers = state.settings.server.workers;

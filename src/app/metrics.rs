@@ -1,32 +1,17 @@
 //! In-process Prometheus metrics: request counts and latency histograms by method, route
-//! template and status, plus build information and a few counters of costly work (breakdown
-//! scans, exports). Rendered by `GET /metrics`.
+//! template and status (recorded by `http::middleware`, labels from `http::metrics`), plus build
+//! information and a few counters of costly work (breakdown scans, exports). Rendered by
+//! `GET /metrics`.
 //!
 //! Every label comes from a closed set, so no client can grow the output: the method is one
-//! of [`METHODS`] or `other`, the route the matched route template or `unmatched` (never a
-//! path), the status a three-digit number.
+//! of `http::metrics::METHODS` or `other`, the route the matched route template or `unmatched`
+//! (never a path), the status a three-digit number.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-use actix_web::http::Method;
-
-/// The methods that are their own label; any other is `other`.
-pub const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
-
-/// The method's label: itself when it is one of [`METHODS`], else `other`.
-pub fn method_label(method: &Method) -> &'static str {
-    METHODS
-        .into_iter()
-        .find(|m| *m == method.as_str())
-        .unwrap_or("other")
-}
-
-/// The route label of a request that matched no route.
-pub const UNMATCHED: &str = "unmatched";
 
 /// Upper bounds (seconds) of the latency histogram buckets.
 const BUCKETS: [f64; 14] = [
@@ -92,8 +77,8 @@ impl Metrics {
         self.exports_cut.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Records one finished request. `method` is a [`method_label`], `route` a template (or
-    /// [`UNMATCHED`]), never a concrete path.
+    /// Records one finished request. `method` is an `http::metrics::method_label`, `route` a
+    /// template (or `http::metrics::UNMATCHED`), never a concrete path.
     pub fn observe(&self, method: &'static str, route: &str, status: u16, elapsed: Duration) {
         let secs = elapsed.as_secs_f64();
         let slot = BUCKETS
@@ -216,18 +201,6 @@ fn escape(label: &str) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn methods_outside_the_known_set_are_other() {
-        assert_eq!(method_label(&Method::GET), "GET");
-        assert_eq!(method_label(&Method::OPTIONS), "OPTIONS");
-        assert_eq!(
-            method_label(&Method::from_bytes(b"FOO123").unwrap()),
-            "other"
-        );
-        assert_eq!(method_label(&Method::from_bytes(b"get").unwrap()), "other");
-        assert_eq!(method_label(&Method::TRACE), "other");
-    }
 
     #[test]
     fn histogram_is_cumulative_and_counts_match() {

@@ -3,6 +3,10 @@
 //! the maintenance task call. Handlers and commands parse, call a use case and render.
 
 pub mod forms;
+pub mod metrics;
 pub mod months;
+pub mod ratelimit;
+pub mod results;
 pub mod retention;
+pub mod single_flight;
 pub mod submissions;

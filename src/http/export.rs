@@ -50,6 +50,8 @@ use serde::Deserialize;
 use tokio::sync::OwnedSemaphorePermit;
 use uuid::Uuid;
 
+use crate::app::results::request::{choice, flag, form_of, invalid, period, required};
+use crate::app::results::{published, readable_agency, unexpected};
 use crate::domain::audit::AuditEvent;
 use crate::domain::auth::Principal;
 use crate::domain::results;
@@ -57,9 +59,6 @@ use crate::error::{ApiError, PROBLEM_JSON, Problem};
 use crate::export::raw::{self, ExportAgency, ExportError, Format, Language, Part, RawExport};
 use crate::http::auth::Caller;
 use crate::http::connection::Connection;
-use crate::http::results_service::{
-    choice, flag, form_of, invalid, period, published, readable_agency, required, unexpected,
-};
 use crate::persistence::{self, agencies, aggregates, audit};
 use crate::state::AppState;
 
@@ -120,10 +119,11 @@ pub async fn prepare(
     if caller.role == crate::domain::auth::Role::Pipeline {
         return Err(ApiError::Forbidden);
     }
-    let agency = readable_agency(state, caller, "agency", required("agency", &q.agency)?).await?;
-    let (current, requested) = form_of(state, &q.form, &q.version)?;
+    let agency =
+        readable_agency(&state.db, caller, "agency", required("agency", &q.agency)?).await?;
+    let (current, requested) = form_of(&state.forms, &q.form, &q.version)?;
     // Closed months only: an export never holds an answer of a month still open.
-    let (period, _) = published(state, &period(&q.period, &q.from, &q.to)?).await?;
+    let (period, _) = published(&state.db, &period(&q.period, &q.from, &q.to)?).await?;
     let subtree = flag("subtree", &q.subtree)?;
     let by_accept = match accept {
         Some(a) if a.contains("text/csv") => Format::Csv,

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::app::ratelimit::SignInLimiter;
+use crate::app::results::{ScanKey, ScannedCells};
+use crate::app::single_flight::SingleFlight;
 use crate::config::Settings;
 use crate::http::export::{ExportKey, ExportRun};
-use crate::http::ratelimit::SignInLimiter;
-use crate::http::results_service::{ScanKey, ScannedCells};
-use crate::http::single_flight::SingleFlight;
 
 /// See the module documentation.
 #[derive(Debug)]

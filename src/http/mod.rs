@@ -21,10 +21,8 @@ pub mod openapi;
 pub mod ops;
 pub mod pages;
 pub mod periods;
-pub mod ratelimit;
 pub mod results;
 pub mod results_service;
-pub mod single_flight;
 pub mod submissions;
 pub mod surveys;
 
