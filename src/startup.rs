@@ -88,7 +88,7 @@ impl Application {
                 settings.results.cached_views,
                 settings.results.memo_mb << 20,
             ),
-            guards: http::guards::Guards::new(&settings),
+            guards: crate::app::guards::Guards::new(&settings),
             settings,
         });
         let from = state

@@ -2,6 +2,8 @@
 
 use sea_orm::DatabaseConnection;
 
+use crate::app::export;
+use crate::app::guards::Guards;
 use crate::app::metrics::Metrics;
 use crate::app::ratelimit::SurveyLookupLimiter;
 use crate::app::results::{self, ResultViews};
@@ -29,7 +31,7 @@ pub struct AppState {
     /// Computed result views, kept while their inputs are unchanged.
     pub views: ResultViews,
     /// What bounds costs across requests: the sign-in limiter, the export gate, single flights.
-    pub guards: crate::http::guards::Guards,
+    pub guards: Guards,
 }
 
 impl AppState {
@@ -39,6 +41,15 @@ impl AppState {
             forms: &self.forms,
             rules: self.settings.responses.validity_rules(),
             key: &self.token_key,
+        }
+    }
+
+    /// What the export use case needs (`app::export`).
+    pub fn export(&self) -> export::Context<'_> {
+        export::Context {
+            db: &self.db,
+            runs: &self.guards.export_runs,
+            metrics: &self.metrics,
         }
     }
 

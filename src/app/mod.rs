@@ -2,7 +2,9 @@
 //! the clock) rather than the whole server state: what the HTTP handlers, the command line and
 //! the maintenance task call. Handlers and commands parse, call a use case and render.
 
+pub mod export;
 pub mod forms;
+pub mod guards;
 pub mod metrics;
 pub mod months;
 pub mod ratelimit;

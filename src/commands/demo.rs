@@ -313,7 +313,7 @@ async fn store_month(
     }
     let mut batch: Vec<&NewResponse> = answers.iter().collect();
     // Storage order must not follow the dossiers' (docs/privacy.md).
-    responses::shuffle(&mut batch);
+    crate::domain::responses::shuffle(&mut batch);
     let outcomes = responses::store(&txn, &batch).await?;
     if outcomes.iter().any(|o| *o != Outcome::Stored) {
         bail!("a demo dossier was answered twice");

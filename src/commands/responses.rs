@@ -185,7 +185,7 @@ pub async fn import_responses(
         skipped: errors,
         ..ImportSummary::default()
     };
-    responses::shuffle(&mut ready);
+    crate::domain::responses::shuffle(&mut ready);
     let batch = settings.responses.writer_batch_max.max(1);
     for chunk in ready.chunks(batch) {
         let rows: Vec<&NewResponse> = chunk.iter().map(|r| &r.response).collect();

@@ -1,7 +1,9 @@
 //! A response ready to store: the one value every answer becomes — from the citizen's link, an
 //! agency's paper entry, an import file or the demo loader — before the writer
 //! (`persistence::responses`) stores it. Built in one place ([`NewResponse::for_dossier`]) so
-//! that what a stored response holds (docs/privacy.md) is decided once.
+//! that what a stored response holds (docs/privacy.md) is decided once. And a stored response as
+//! the anonymous-answer export reads it back ([`ExportRow`]), and the random order responses are
+//! stored and exported in ([`shuffle`]).
 
 use std::sync::Arc;
 
@@ -75,4 +77,34 @@ impl NewResponse {
             score: score.clone(),
         })
     }
+}
+
+/// One stored response as the export reads it: every column of the row except those the
+/// caller already knows (agency, form key and version). Nothing else exists to read: the row
+/// has no dossier, token, contact or time finer than the month (docs/privacy.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportRow {
+    /// The response's random id (v4): carries no order and no link to its dossier.
+    pub id: Uuid,
+    /// `YYYY-MM` of the dossier's completion.
+    pub period_month: String,
+    pub channel: String,
+    pub mode: String,
+    pub procedure_field: Option<String>,
+    pub valid: bool,
+    pub invalid_reason: Option<String>,
+    /// The normalised answers (a JSON object, unanswered questions absent).
+    pub answers: String,
+}
+
+/// Random order: storage order must not reveal submission order (docs/privacy.md), nor the order
+/// of an import file. Each item gets one random key, drawn once, so the sort sees a consistent
+/// order.
+pub fn shuffle<T>(items: &mut Vec<T>) {
+    let mut keyed: Vec<(u128, T)> = items
+        .drain(..)
+        .map(|item| (Uuid::new_v4().as_u128(), item))
+        .collect();
+    keyed.sort_unstable_by_key(|(key, _)| *key);
+    items.extend(keyed.into_iter().map(|(_, item)| item));
 }

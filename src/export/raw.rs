@@ -32,13 +32,11 @@
 //!   "invalid_reason", "answers": {"<question id>": value|null, …}}` (answers in form order).
 //!
 //! **Order and memory.** Agencies in the order given (the callers: by code), within each month
-//! by month, within each by response id (random, so no order of submission shows), read a page
-//! at a time in keyset order (`persistence::responses::export_page`; the next month with
-//! responses is one index seek, `export_next_month`, so empty months cost nothing). CSV and
-//! JSON encode each page as it is read; XLSX hands pages to a blocking writer thread through a
-//! channel of two pages. The whole export reads in one read-only transaction on one
-//! connection: a consistent snapshot (responses stored meanwhile are not in it), and one warm
-//! page cache instead of one per pooled connection (which cost twice the time and memory).
+//! by month, within each by response id (random, so no order of submission shows), given a page
+//! at a time by a [`RowSource`] — `app::export`, which reads them in keyset order in one
+//! read-only transaction (one consistent snapshot, one warm page cache) and generalises their
+//! quasi-identifiers as planned. CSV and JSON encode each page as it is given; XLSX hands pages
+//! to a blocking writer thread through a channel of two pages. Nothing here reads a database.
 //!
 //! **The file.** An anonymous temporary file in `TMPDIR`, gone when the last client sent it is
 //! done. The export is written completely before it is sent, so an error is still an error
@@ -46,8 +44,8 @@
 //! without holding a database connection, and clients asking for the same export at once are
 //! sent one file ([`Materialised::chunks`]).
 //!
-//! Callers: the API (`GET /api/v1/responses/export`, `http::export`) and the officer pages;
-//! each checks who may read which agencies before building a [`RawExport`].
+//! Callers: `app::export`, for the API (`GET /api/v1/responses/export`, `http::export`) and the
+//! officer pages; each checks who may read which agencies before building a [`RawExport`].
 
 use std::collections::HashMap;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
@@ -56,17 +54,12 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures_util::Stream;
 use rust_xlsxwriter::{Format as CellFormat, Workbook, XlsxError};
-use sea_orm::{
-    AccessMode, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, IsolationLevel,
-    TransactionTrait,
-};
 use serde_json::Value;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use crate::domain::anonymity::{Plan, Quasi};
 use crate::domain::forms::{FormDefinition, PublishedForm, QuestionKind};
-use crate::persistence::responses::{self, ExportRow, ExportScope};
+use crate::domain::responses::{ExportRow, shuffle};
 
 /// Responses read per query.
 pub const PAGE_ROWS: u64 = 1_000;
@@ -276,7 +269,7 @@ impl Materialised {
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     #[error("reading the responses failed: {0}")]
-    Database(#[from] DbErr),
+    Database(String),
     #[error("a stored response has answers that are not a JSON object: {0}")]
     Answers(#[source] serde_json::Error),
     #[error("writing CSV failed: {0}")]
@@ -330,23 +323,37 @@ pub fn header(form: &FormDefinition, language: Language) -> Vec<String> {
         .collect()
 }
 
-/// Writes `export`, read from `db`, to a temporary file. Rows are read a page at a time and
-/// written as they come, so memory holds one page whatever the size; the database is done with
-/// before the first byte is sent, so a client that reads slowly holds no connection.
+/// Where an export's rows come from (`app::export` reads them from the database in one
+/// snapshot): a page of one agency's rows at a time, in the order they are written, their
+/// quasi-identifiers already generalised as planned (`domain::anonymity`).
+pub trait RowSource: Send {
+    /// The next non-empty page with the index of its agency in [`RawExport::agencies`]; `None`
+    /// at the end.
+    fn next_page(
+        &mut self,
+    ) -> impl Future<Output = Result<Option<(usize, Vec<ExportRow>)>, ExportError>> + Send;
+    /// Done reading (the source lets its snapshot go).
+    fn finish(&mut self) -> impl Future<Output = Result<(), ExportError>> + Send;
+    /// Values generalised and rows withheld in the whole export.
+    fn totals(&self) -> (u64, u64);
+}
+
+/// Writes `export`, its rows read from `pages`, to a temporary file. Rows are read a page at a
+/// time and written as they come, so memory holds one page whatever the size; the source is
+/// done with before the first byte is sent, so a client that reads slowly holds no connection.
 pub async fn materialise(
-    db: DatabaseConnection,
+    pages: impl RowSource,
     export: RawExport,
 ) -> Result<Materialised, ExportError> {
     if export.part == Part::Comments {
-        return comments(db, export).await;
+        return comments(pages, export).await;
     }
     let job = Arc::new(Job::new(export));
     let content_type = job.export.format.content_type();
-    let pages = Pages::open(&db, Arc::clone(&job)).await?;
     let (generalised_values, withheld_rows) = pages.totals();
     let (file, length, rows) = match job.export.format {
-        Format::Csv | Format::Json => text_file(pages).await?,
-        Format::Xlsx => xlsx_file(pages, XLSX_SHEET_ROWS).await?,
+        Format::Csv | Format::Json => text_file(pages, Arc::clone(&job)).await?,
+        Format::Xlsx => xlsx_file(pages, &job, XLSX_SHEET_ROWS).await?,
     };
     Ok(Materialised {
         content_type,
@@ -502,144 +509,15 @@ fn not_a_formula(s: &str) -> String {
     }
 }
 
-/// Reads the responses of a job: agency after agency, within each month after month (only the
-/// months that have responses), within each by id, a page at a time — all in one read-only
-/// transaction, so the export is one consistent snapshot and uses one connection (whose page
-/// cache stays warm) rather than whichever of the pool's is free for each page.
-struct Pages {
-    /// `None` once finished.
-    txn: Option<DatabaseTransaction>,
-    job: Arc<Job>,
-    /// Index of the agency being read.
-    agency: usize,
-    /// The month being read, and the last id read in it.
-    month: Option<String>,
-    after: Option<Uuid>,
-    /// The last month of this agency read to its end.
-    finished_month: Option<String>,
-    /// Per agency (by index) and month: what each combination of quasi-identifiers is written
-    /// as, planned from the counts of the same snapshot before the first row.
-    plans: Vec<HashMap<String, Plan>>,
-}
-
-impl Pages {
-    async fn open(db: &DatabaseConnection, job: Arc<Job>) -> Result<Self, DbErr> {
-        let txn = match db.get_database_backend() {
-            // A repeatable-read transaction sees one snapshot across all its statements.
-            DatabaseBackend::Postgres => {
-                db.begin_with_config(
-                    Some(IsolationLevel::RepeatableRead),
-                    Some(AccessMode::ReadOnly),
-                )
-                .await?
-            }
-            // SQLite's transactions are snapshots already (WAL: writers go on meanwhile).
-            _ => db.begin().await?,
-        };
-        let plans = plans(&txn, &job.export).await?;
-        Ok(Self {
-            txn: Some(txn),
-            job,
-            agency: 0,
-            month: None,
-            after: None,
-            finished_month: None,
-            plans,
-        })
-    }
-
-    /// Values generalised and rows withheld in the whole export.
-    fn totals(&self) -> (u64, u64) {
-        self.plans
-            .iter()
-            .flat_map(HashMap::values)
-            .fold((0, 0), |(g, w), p| {
-                (g + p.generalised_values, w + p.withheld_rows)
-            })
-    }
-
-    /// Generalises the quasi-identifiers of `rows` (of agency `agency`) as planned, and drops
-    /// the rows to withhold.
-    fn anonymise(&self, agency: usize, rows: Vec<ExportRow>) -> Vec<ExportRow> {
-        let plans = self.plans.get(agency);
-        rows.into_iter()
-            .filter_map(|mut row| {
-                let plan = plans?.get(&row.period_month)?;
-                let written = plan.write(&quasi(&row))?.clone();
-                row.channel = written.channel.unwrap_or_default();
-                row.mode = written.mode.unwrap_or_default();
-                row.procedure_field = written.procedure_field;
-                Some(row)
-            })
-            .collect()
-    }
-
-    /// Ends the transaction (it only read).
-    async fn finish(&mut self) -> Result<(), DbErr> {
-        match self.txn.take() {
-            Some(txn) => txn.commit().await,
-            None => Ok(()),
-        }
-    }
-
-    /// The next non-empty page with the index of its agency; `None` at the end.
-    async fn next(&mut self) -> Result<Option<(usize, Vec<ExportRow>)>, DbErr> {
-        let job = Arc::clone(&self.job);
-        let export = &job.export;
-        let months = (export.months.0.as_str(), export.months.1.as_str());
-        while let Some(agency) = export.agencies.get(self.agency) {
-            let Some(txn) = self.txn.as_ref() else {
-                return Ok(None);
-            };
-            let scope = ExportScope {
-                agency_id: agency.id,
-                form_key: export.form.definition.key(),
-                form_version: export.form.definition.version(),
-            };
-            let month = match self.month.clone() {
-                Some(month) => month,
-                None => {
-                    let next = responses::export_next_month(
-                        txn,
-                        &scope,
-                        months,
-                        self.finished_month.as_deref(),
-                    )
-                    .await?;
-                    let Some(month) = next else {
-                        self.agency += 1;
-                        self.finished_month = None;
-                        continue;
-                    };
-                    self.month = Some(month.clone());
-                    month
-                }
-            };
-            let rows = responses::export_page(txn, &scope, &month, self.after, PAGE_ROWS).await?;
-            let at = self.agency;
-            if (rows.len() as u64) < PAGE_ROWS {
-                // A short page is the month's last: no query to find that out.
-                self.finished_month = Some(month);
-                self.month = None;
-                self.after = None;
-            } else {
-                self.after = rows.last().map(|r| r.id);
-            }
-            let rows = self.anonymise(at, rows);
-            if !rows.is_empty() {
-                return Ok(Some((at, rows)));
-            }
-        }
-        Ok(None)
-    }
-}
-
 /// The free-text answers of `export`, apart from their rows: every text question's answer of
 /// every row the row export would write (a withheld row's comments are withheld too), as
 /// (agency code, month, question id, text), shuffled, so neither their order nor a row id ties
 /// them to a row. CSV, or JSON (an array of objects); the caller refuses XLSX.
 /// Held in memory: free text is a small part of the answers.
-async fn comments(db: DatabaseConnection, export: RawExport) -> Result<Materialised, ExportError> {
+async fn comments(
+    mut pages: impl RowSource,
+    export: RawExport,
+) -> Result<Materialised, ExportError> {
     let text: Vec<String> = export
         .form
         .definition
@@ -648,10 +526,9 @@ async fn comments(db: DatabaseConnection, export: RawExport) -> Result<Materiali
         .map(|q| q.id().to_owned())
         .collect();
     let job = Arc::new(Job::new(export));
-    let mut pages = Pages::open(&db, Arc::clone(&job)).await?;
     let (generalised_values, withheld_rows) = pages.totals();
     let mut lines: Vec<[String; 4]> = Vec::new();
-    while let Some((agency, rows)) = pages.next().await? {
+    while let Some((agency, rows)) = pages.next_page().await? {
         let code = job.export.agencies.get(agency).map(|a| a.code.clone());
         for row in rows {
             let answers: HashMap<String, Value> =
@@ -665,7 +542,7 @@ async fn comments(db: DatabaseConnection, export: RawExport) -> Result<Materiali
         }
     }
     pages.finish().await?;
-    responses::shuffle(&mut lines);
+    shuffle(&mut lines);
     let body =
         match job.export.format {
             Format::Json => {
@@ -718,54 +595,6 @@ pub const COMMENT_COLUMNS: [(&str, &str, &str); 4] = [
     ("text", "Ý kiến", "Comment"),
 ];
 
-/// The combination of quasi-identifiers of a stored row.
-fn quasi(row: &ExportRow) -> Quasi {
-    Quasi {
-        channel: Some(row.channel.clone()),
-        mode: Some(row.mode.clone()),
-        procedure_field: row.procedure_field.clone(),
-        valid: row.valid,
-    }
-}
-
-/// The generalisation plan of every agency-month of `export`, from one grouped count per agency.
-async fn plans(
-    txn: &DatabaseTransaction,
-    export: &RawExport,
-) -> Result<Vec<HashMap<String, Plan>>, DbErr> {
-    let months = (export.months.0.as_str(), export.months.1.as_str());
-    let mut out = Vec::with_capacity(export.agencies.len());
-    for agency in &export.agencies {
-        let scope = ExportScope {
-            agency_id: agency.id,
-            form_key: export.form.definition.key(),
-            form_version: export.form.definition.version(),
-        };
-        let mut by_month: HashMap<String, Vec<(Quasi, u64)>> = HashMap::new();
-        for (month, channel, mode, field, valid, n) in
-            responses::export_quasi_counts(txn, &scope, months).await?
-        {
-            let q = Quasi {
-                channel: Some(channel),
-                mode: Some(mode),
-                procedure_field: field,
-                valid,
-            };
-            by_month
-                .entry(month)
-                .or_default()
-                .push((q, u64::try_from(n).unwrap_or_default()));
-        }
-        out.push(
-            by_month
-                .into_iter()
-                .map(|(month, counts)| (month, Plan::new(&counts, export.k)))
-                .collect(),
-        );
-    }
-    Ok(out)
-}
-
 /// Where a CSV or JSON stream stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
@@ -774,16 +603,17 @@ enum Stage {
     Done,
 }
 
-struct TextExport {
-    pages: Pages,
+struct TextExport<S> {
+    pages: S,
+    job: Arc<Job>,
     stage: Stage,
     written: u64,
 }
 
-impl TextExport {
+impl<S: RowSource> TextExport<S> {
     /// The next chunk of the body; `None` at the end.
     async fn next_chunk(&mut self) -> Result<Option<Bytes>, ExportError> {
-        let job = Arc::clone(&self.pages.job);
+        let job = Arc::clone(&self.job);
         let format = job.export.format;
         match self.stage {
             Stage::Head => {
@@ -802,7 +632,7 @@ impl TextExport {
                 }
                 Ok(Some(Bytes::from(out)))
             }
-            Stage::Rows => match self.pages.next().await? {
+            Stage::Rows => match self.pages.next_page().await? {
                 Some((agency, rows)) => {
                     let out = match format {
                         Format::Json => self.json_rows(&job, agency, &rows)?,
@@ -878,10 +708,14 @@ fn write_json_row(out: &mut Vec<u8>, job: &Job, values: &[Value]) -> serde_json:
 }
 
 /// Writes a CSV or JSON export to a temporary file; returns it, its length and the rows written.
-async fn text_file(pages: Pages) -> Result<(std::fs::File, u64, u64), ExportError> {
+async fn text_file(
+    pages: impl RowSource,
+    job: Arc<Job>,
+) -> Result<(std::fs::File, u64, u64), ExportError> {
     use tokio::io::AsyncWriteExt;
     let mut text = TextExport {
         pages,
+        job,
         stage: Stage::Head,
         written: 0,
     };
@@ -899,15 +733,16 @@ async fn text_file(pages: Pages) -> Result<(std::fs::File, u64, u64), ExportErro
 /// Reads every page into a workbook written by a blocking thread; returns the saved file, its
 /// length and the rows written.
 async fn xlsx_file(
-    mut pages: Pages,
+    mut pages: impl RowSource,
+    job: &Arc<Job>,
     rows_per_sheet: u32,
 ) -> Result<(std::fs::File, u64, u64), ExportError> {
-    let job = Arc::clone(&pages.job);
+    let job = Arc::clone(job);
     let (tx, rx) = mpsc::channel(2);
     let writer = tokio::task::spawn_blocking(move || write_xlsx(rx, &job, rows_per_sheet));
     let mut rows = 0u64;
     let read = async {
-        while let Some(page) = pages.next().await? {
+        while let Some(page) = pages.next_page().await? {
             rows += page.1.len() as u64;
             if tx.send(page).await.is_err() {
                 // The writer has failed; its error is the one to report.

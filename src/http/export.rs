@@ -2,7 +2,7 @@
 //! its subtree — for one form version and period, as CSV, XLSX or JSON, streamed.
 //!
 //! This file only checks the request and who may see what ([`prepare`]) and turns the body into
-//! a download ([`respond`]); the rows are read and written by `export::raw`. The officer pages
+//! a download ([`respond`]); the rows are read by `app::export` and written by `export::raw`. The officer pages
 //! offer the same downloads: they call [`prepare`] with the signed-in officer's principal and
 //! [`respond`], so both say the same things in the same way.
 //!
@@ -24,9 +24,9 @@
 //! Costs, bounded ([`respond`]): at most `limits.export_concurrency` exports are computed or
 //! sent at once (one more is 503 `export_busy` with `Retry-After`); each is computed on a
 //! database connection of its own (`persistence::dedicated`) into a temporary file
-//! (`export::raw::materialise`) and only then sent, so a client that reads slowly holds no
-//! pooled connection; identical exports asked for at the same time are computed once
-//! (`SingleFlight`); and a client that takes nothing for `limits.export_write_timeout_secs` is
+//! (`app::export::run`) and only then sent, so a client that reads slowly holds no pooled
+//! connection; identical exports asked for at the same time are computed once
+//! (`app::single_flight`); and a client that takes nothing for `limits.export_write_timeout_secs` is
 //! cut off (`http::connection`), which frees its place. Every export sent is recorded in the
 //! audit log (`responses.exported`: who, which agency, form, months, format and part, how many
 //! rows — never an answer).
@@ -48,18 +48,18 @@ use bytes::Bytes;
 use futures_util::Stream;
 use serde::Deserialize;
 use tokio::sync::OwnedSemaphorePermit;
-use uuid::Uuid;
 
 use crate::app::results::request::{choice, flag, form_of, invalid, period, required};
 use crate::app::results::{published, readable_agency, unexpected};
-use crate::domain::audit::AuditEvent;
+
+pub use crate::app::export::Exporter;
 use crate::domain::auth::Principal;
 use crate::domain::results;
 use crate::error::{ApiError, PROBLEM_JSON, Problem};
 use crate::export::raw::{self, ExportAgency, ExportError, Format, Language, Part, RawExport};
 use crate::http::auth::Caller;
 use crate::http::connection::Connection;
-use crate::persistence::{self, agencies, aggregates, audit};
+use crate::persistence::{agencies, aggregates};
 use crate::state::AppState;
 
 /// Query of `GET /api/v1/responses/export`.
@@ -224,52 +224,6 @@ pub const GENERALISED_HEADER: &str = "x-sipas-generalised-values";
 /// answers than that, and a few rare rows of larger months).
 pub const WITHHELD_HEADER: &str = "x-sipas-withheld-rows";
 
-/// Who asks for an export, as the audit log records it.
-#[derive(Debug, Clone, Copy)]
-pub enum Exporter {
-    /// An API key.
-    Key(Uuid),
-    /// A signed-in officer (their account id; no key acted).
-    Officer(Uuid),
-}
-
-/// What identifies an export's content: identical keys give identical files.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ExportKey {
-    agencies: Vec<Uuid>,
-    form: (String, u32),
-    months: (String, String),
-    format: &'static str,
-    language: &'static str,
-    bom: bool,
-    k: u64,
-    comments: bool,
-}
-
-impl ExportKey {
-    fn of(e: &RawExport) -> Self {
-        Self {
-            agencies: e.agencies.iter().map(|a| a.id).collect(),
-            form: (
-                e.form.definition.key().to_owned(),
-                e.form.definition.version(),
-            ),
-            months: e.months.clone(),
-            format: e.format.as_str(),
-            language: match e.language {
-                Language::Vi => "vi",
-                Language::En => "en",
-            },
-            bom: e.bom,
-            k: e.k,
-            comments: e.part == Part::Comments,
-        }
-    }
-}
-
-/// One computed export, shared by the requests that asked for it at the same time.
-pub type ExportRun = Result<Arc<raw::Materialised>, String>;
-
 /// Seconds a client refused as busy is asked to wait.
 const BUSY_RETRY_AFTER_SECS: u64 = 10;
 
@@ -303,39 +257,12 @@ pub async fn respond(
         state.metrics.export_busy();
         return Ok(busy());
     };
-    let export = prepared.export;
-    let made = state
-        .guards
-        .export_runs
-        .run(ExportKey::of(&export), || async {
-            state.metrics.export_computed();
-            compute(&state.db, export.clone())
-                .await
-                .map(Arc::new)
-                .map_err(|e| e.to_string())
-        })
-        .await
-        .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("export: {e}")))?;
-    let (actor, user_id) = match who {
-        Exporter::Key(id) => (Some(id), None),
-        Exporter::Officer(id) => (None, Some(id)),
-    };
-    let event = AuditEvent::ResponsesExported {
-        agency_code: prepared.agency_code,
+    let asked = crate::app::export::Asked {
+        who,
+        agency_code: &prepared.agency_code,
         subtree: prepared.subtree,
-        form_key: export.form.definition.key().to_owned(),
-        form_version: export.form.definition.version(),
-        from: export.months.0.clone(),
-        to: export.months.1.clone(),
-        format: export.format.as_str(),
-        part: match export.part {
-            Part::Rows => "rows",
-            Part::Comments => "comments",
-        },
-        rows: made.rows,
-        user_id,
     };
-    audit::record(&state.db, actor, &event).await?;
+    let made = crate::app::export::run(&state.export(), &asked, &prepared.export).await?;
     let disposition =
         HeaderValue::from_str(&format!("attachment; filename=\"{}\"", prepared.file_name))
             .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e)))?;
@@ -355,25 +282,6 @@ pub async fn respond(
         .insert_header((GENERALISED_HEADER, made.generalised_values.to_string()))
         .insert_header((WITHHELD_HEADER, made.withheld_rows.to_string()))
         .body(SizedStream::new(made.length, body)))
-}
-
-/// Computes an export on a connection of its own, so that it never waits behind requests for
-/// a pooled connection nor keeps one from them (an in-memory SQLite database has only its one
-/// connection, which it shares).
-async fn compute(
-    db: &sea_orm::DatabaseConnection,
-    export: RawExport,
-) -> Result<raw::Materialised, ExportError> {
-    let own = persistence::dedicated(db).await?;
-    let made = raw::materialise(own.clone(), export).await;
-    // On PostgreSQL it is a pool of its own, closed cleanly; a SQLite file connection closes
-    // when dropped, and an in-memory one is the application's pool, which must stay open.
-    if own.get_database_backend() == sea_orm::DatabaseBackend::Postgres
-        && let Err(e) = own.close().await
-    {
-        tracing::warn!(error = %e, "cannot close an export's connection");
-    }
-    made
 }
 
 /// An export's body: the file's chunks, holding the export's place until dropped, and watched

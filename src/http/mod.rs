@@ -13,7 +13,6 @@ pub mod entry;
 pub mod export;
 pub mod extract;
 pub mod forms;
-pub mod guards;
 pub mod metrics;
 pub mod middleware;
 pub mod months;

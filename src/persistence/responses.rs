@@ -43,7 +43,7 @@ use super::dossiers::{self, Claim};
 use super::entities::response;
 use super::months;
 use super::outbox;
-use crate::domain::responses::NewResponse;
+use crate::domain::responses::{ExportRow, NewResponse, shuffle};
 
 /// What happened to one submitted response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,18 +198,6 @@ async fn run(
         let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         stats.commit_micros.fetch_add(micros, Ordering::Relaxed);
     }
-}
-
-/// Random order: storage order must not reveal submission order (docs/privacy.md), nor the order
-/// of an import file. Each item gets one random key, drawn once, so the sort sees a consistent
-/// order.
-pub fn shuffle<T>(items: &mut Vec<T>) {
-    let mut keyed: Vec<(u128, T)> = items
-        .drain(..)
-        .map(|item| (Uuid::new_v4().as_u128(), item))
-        .collect();
-    keyed.sort_unstable_by_key(|(key, _)| *key);
-    items.extend(keyed.into_iter().map(|(_, item)| item));
 }
 
 async fn store_batch(db: &DatabaseConnection, mut batch: Vec<Job>) {
@@ -377,22 +365,32 @@ async fn not_claimed(db: &impl ConnectionTrait, dossier_id: Uuid) -> Result<Outc
     })
 }
 
-/// One stored response as the export reads it: every column of the row except those the
-/// caller already knows (agency, form key and version). Nothing else exists to read: the row
-/// has no dossier, token, contact or time finer than the month (docs/privacy.md).
-#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
-pub struct ExportRow {
-    /// The response's random id (v4): carries no order and no link to its dossier.
-    pub id: Uuid,
-    /// `YYYY-MM` of the dossier's completion.
-    pub period_month: String,
-    pub channel: String,
-    pub mode: String,
-    pub procedure_field: Option<String>,
-    pub valid: bool,
-    pub invalid_reason: Option<String>,
-    /// The normalised answers (a JSON object, unanswered questions absent).
-    pub answers: String,
+/// A row of [`export_page`] as read (`domain::responses::ExportRow` is what it gives).
+#[derive(Debug, FromQueryResult)]
+struct ExportRowModel {
+    id: Uuid,
+    period_month: String,
+    channel: String,
+    mode: String,
+    procedure_field: Option<String>,
+    valid: bool,
+    invalid_reason: Option<String>,
+    answers: String,
+}
+
+impl From<ExportRowModel> for ExportRow {
+    fn from(r: ExportRowModel) -> Self {
+        ExportRow {
+            id: r.id,
+            period_month: r.period_month,
+            channel: r.channel,
+            mode: r.mode,
+            procedure_field: r.procedure_field,
+            valid: r.valid,
+            invalid_reason: r.invalid_reason,
+            answers: r.answers,
+        }
+    }
 }
 
 /// Which responses an export reads: one agency's, of one form version.
@@ -463,10 +461,11 @@ pub async fn export_page(
     after: Option<Uuid>,
     limit: u64,
 ) -> Result<Vec<ExportRow>, DbErr> {
-    page_select(scope, month, after, limit)
-        .into_model::<ExportRow>()
+    let rows = page_select(scope, month, after, limit)
+        .into_model::<ExportRowModel>()
         .all(db)
-        .await
+        .await?;
+    Ok(rows.into_iter().map(ExportRow::from).collect())
 }
 
 fn page_select(
