@@ -2,12 +2,12 @@
 
 use sea_orm::DatabaseConnection;
 
-use crate::app::export;
 use crate::app::guards::Guards;
 use crate::app::metrics::Metrics;
 use crate::app::ratelimit::SurveyLookupLimiter;
 use crate::app::results::{self, ResultViews};
 use crate::app::submissions::Checker;
+use crate::app::{dossiers, export};
 use crate::config::Settings;
 use crate::domain::forms::PublishedForms;
 use crate::domain::tokens::TokenKey;
@@ -41,6 +41,17 @@ impl AppState {
             forms: &self.forms,
             rules: self.settings.responses.validity_rules(),
             key: &self.token_key,
+        }
+    }
+
+    /// What registering dossiers needs (`app::dossiers`).
+    pub fn dossiers(&self) -> dossiers::Context<'_> {
+        dossiers::Context {
+            db: &self.db,
+            forms: &self.forms,
+            token_key: &self.token_key,
+            token_ttl_days: self.settings.surveys.token_ttl_days,
+            retention_months: self.settings.retention.dossier_months,
         }
     }
 
