@@ -864,13 +864,13 @@ fn excel_string(s: &str) -> String {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-    use crate::domain::forms::{FormCatalog, PublishedForms};
+    use crate::domain::forms::PublishedForms;
     use calamine::{Data, Reader, Xlsx};
     use serde_json::json;
 
     fn form(key: &str) -> Arc<PublishedForm> {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("survey-forms");
-        let catalog = FormCatalog::load_dir(&dir).unwrap();
+        let catalog = crate::persistence::form_files::load_dir(&dir).unwrap();
         let forms = PublishedForms::new(&catalog, |_, _| false).unwrap();
         forms.current(key).unwrap().clone()
     }
