@@ -11,6 +11,7 @@ use actix_web::{HttpServer, web};
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
 use tokio::signal::unix::{Signal, SignalKind, signal};
+use tokio::task::JoinHandle;
 
 use crate::app::metrics::Metrics;
 use crate::app::ratelimit::SurveyLookupLimiter;
@@ -115,30 +116,7 @@ impl Application {
             ttl_days: state.settings.surveys.token_ttl_days,
             retention_months: state.settings.retention.dossier_months,
         }));
-        let refresher = match state.settings.results.refresh_interval_secs {
-            0 => None,
-            secs => Some(tokio::spawn(results::refresh(
-                state.clone().into_inner(),
-                AppState::results,
-                Duration::from_secs(secs),
-                Duration::from_secs(state.settings.results.refresh_window_secs),
-            ))),
-        };
-        let warm_up = match (
-            state.settings.results.memo_mb,
-            http::pages::dashboard::opening_periods(),
-        ) {
-            (0, _) | (_, None) => None,
-            (_, Some(periods)) => Some(tokio::spawn(results::warm_up(
-                state.clone().into_inner(),
-                AppState::results,
-                results::Opening {
-                    year: periods.year,
-                    last_year: periods.last_year,
-                    trend: periods.trend,
-                },
-            ))),
-        };
+        let (refresher, warm_up) = result_tasks(&state);
         let workers = state.settings.server.workers;
         let shutdown = state.settings.server.shutdown_timeout_secs;
         // Our own signal handlers, registered before anyone can learn the address, so a
@@ -335,4 +313,34 @@ pub async fn load_forms(db: &DatabaseConnection) -> anyhow::Result<PublishedForm
 /// `sipas responses import`): see `secret_key` for where it comes from.
 pub async fn token_key(db: &DatabaseConnection, settings: &Settings) -> anyhow::Result<TokenKey> {
     crate::secret_key::token_key(db, settings).await
+}
+
+/// The background tasks of the results (`app::results::refresh`, `app::results::warm_up`), as
+/// configured: recomputing the views asked for, and warming the memo up at the start.
+fn result_tasks(state: &web::Data<AppState>) -> (Option<JoinHandle<()>>, Option<JoinHandle<()>>) {
+    let refresher = match state.settings.results.refresh_interval_secs {
+        0 => None,
+        secs => Some(tokio::spawn(results::refresh(
+            state.clone().into_inner(),
+            AppState::results,
+            Duration::from_secs(secs),
+            Duration::from_secs(state.settings.results.refresh_window_secs),
+        ))),
+    };
+    let warm_up = match (
+        state.settings.results.memo_mb,
+        http::pages::dashboard::opening_periods(),
+    ) {
+        (0, _) | (_, None) => None,
+        (_, Some(periods)) => Some(tokio::spawn(results::warm_up(
+            state.clone().into_inner(),
+            AppState::results,
+            results::Opening {
+                year: periods.year,
+                last_year: periods.last_year,
+                trend: periods.trend,
+            },
+        ))),
+    };
+    (refresher, warm_up)
 }

@@ -88,8 +88,6 @@ pub(super) async fn load_counts(
     let (from, to) = period.month_range();
     let (key, version) = (form.definition.key(), form.definition.version());
     let memo = &cx.views.memo;
-    let row_key =
-        |agency, month: &str, channel: &str| RowKey::new(agency, (key, version), month, channel);
     let mut counts = Counts::with_memo(form.score.clone(), memo.clone(), key, version);
 
     // The agencies to list, and the months to list them over: those asked for, widened to
@@ -123,8 +121,35 @@ pub(super) async fn load_counts(
         return Ok(counts);
     }
     let (ids, from, to) = (to_list, list_from, list_to);
+    let mut rows = list_rows(cx, form, &ids, (&from, &to)).await?;
+    for agency in ids {
+        let rows = Arc::new(rows.remove(&agency).unwrap_or_default());
+        let listing = Listing {
+            from: from.clone(),
+            to: to.clone(),
+            rows: rows.clone(),
+        };
+        memo.keep_listing(agency, (key, version), Arc::new(listing));
+        counts.add_agency(agency, rows);
+    }
+    Ok(counts)
+}
+
+/// The rows of `ids` in months `from..=to` with their revisions: each bucket's text from the
+/// memo when it holds it at that revision, else read (for every agency with a text missing)
+/// and kept; and the dossier counts.
+async fn list_rows(
+    cx: &Context<'_>,
+    form: &PublishedForm,
+    ids: &[Uuid],
+    (from, to): (&str, &str),
+) -> Result<HashMap<Uuid, AgencyRows>, ApiError> {
+    let (key, version) = (form.definition.key(), form.definition.version());
+    let memo = &cx.views.memo;
+    let row_key =
+        |agency, month: &str, channel: &str| RowKey::new(agency, (key, version), month, channel);
     let mut rows: HashMap<Uuid, AgencyRows> = HashMap::new();
-    let listed = aggregates::bucket_revisions(cx.db, &ids, (key, version), &from, &to).await?;
+    let listed = aggregates::bucket_revisions(cx.db, ids, (key, version), from, to).await?;
     let keys: Vec<(RowKey, i64)> = (listed.iter())
         .map(|(agency, month, channel, revision)| (row_key(*agency, month, channel), *revision))
         .collect();
@@ -145,7 +170,7 @@ pub(super) async fn load_counts(
         for agency in &unread {
             rows.remove(agency);
         }
-        for row in aggregates::buckets(cx.db, &unread, (key, version), &from, &to).await? {
+        for row in aggregates::buckets(cx.db, &unread, (key, version), from, to).await? {
             let text: Arc<str> = Arc::from(row.counts);
             let at = (row.period_month.as_str(), row.channel.as_str());
             memo.keep_text(
@@ -156,24 +181,14 @@ pub(super) async fn load_counts(
             (rows.entry(row.agency_id).or_default()).add_bucket(at, Some(row.revision), text);
         }
     }
-    for row in aggregates::dossier_counts(cx.db, &ids, key, &from, &to).await? {
+    for row in aggregates::dossier_counts(cx.db, ids, key, from, to).await? {
         (rows.entry(row.agency_id).or_default()).add_dossiers(
             (&row.period_month, &row.channel),
             Some(row.revision),
             row.dossiers,
         );
     }
-    for agency in ids {
-        let rows = Arc::new(rows.remove(&agency).unwrap_or_default());
-        let listing = Listing {
-            from: from.clone(),
-            to: to.clone(),
-            rows: rows.clone(),
-        };
-        memo.keep_listing(agency, (key, version), Arc::new(listing));
-        counts.add_agency(agency, rows);
-    }
-    Ok(counts)
+    Ok(rows)
 }
 
 /// Whether `listing` covers months `from..=to` and holds there the rows whose revision sums

@@ -39,39 +39,7 @@ pub(super) async fn compute_par_scores(
         Some(_) => return Err(invalid("format", "invalid_value", "must be json or csv")),
         None => None,
     };
-    let all: Vec<Agency> = agencies::list_all(cx.db, None)
-        .await?
-        .into_iter()
-        .filter(|a| caller.may_read_agency(&a.path))
-        .collect();
-    let listed: Vec<&Agency> = all
-        .iter()
-        .filter(|a| kind.is_none_or(|k| a.kind == k))
-        .collect();
-    let subjects: Vec<Subject> = listed
-        .iter()
-        .map(|a| {
-            if subtree {
-                Subject::Subtree {
-                    root: agency_ref(a),
-                    members: all
-                        .iter()
-                        .filter(|b| b.path.is_within(a.id))
-                        .map(|b| b.id)
-                        .collect(),
-                }
-            } else {
-                Subject::Agency(agency_ref(a))
-            }
-        })
-        .collect();
-    let ids: Vec<Uuid> = {
-        let mut set: HashSet<Uuid> = HashSet::new();
-        for s in &subjects {
-            set.extend(members(s));
-        }
-        set.into_iter().collect()
-    };
+    let (subjects, ids) = readable_subjects(cx, caller, kind, subtree).await?;
     let inputs = Inputs::read(cx, current.definition.key(), &ids, &period).await?;
     let (form, version_choice) = inputs.version(cx, current, requested)?;
     let options = options(cx, form, &q.level, &None)?;
@@ -109,4 +77,48 @@ pub(super) async fn compute_par_scores(
     .await?;
     view.published_through = through.map(|m| m.to_string());
     Ok((view, csv))
+}
+
+/// The agencies `caller` may read (of `kind`, if given), each alone or with its subtree, and
+/// the ids of every agency they cover.
+async fn readable_subjects(
+    cx: &Context<'_>,
+    caller: &Principal,
+    kind: Option<AgencyKind>,
+    subtree: bool,
+) -> Result<(Vec<Subject>, Vec<Uuid>), ApiError> {
+    let all: Vec<Agency> = agencies::list_all(cx.db, None)
+        .await?
+        .into_iter()
+        .filter(|a| caller.may_read_agency(&a.path))
+        .collect();
+    let listed: Vec<&Agency> = all
+        .iter()
+        .filter(|a| kind.is_none_or(|k| a.kind == k))
+        .collect();
+    let subjects: Vec<Subject> = listed
+        .iter()
+        .map(|a| {
+            if subtree {
+                Subject::Subtree {
+                    root: agency_ref(a),
+                    members: all
+                        .iter()
+                        .filter(|b| b.path.is_within(a.id))
+                        .map(|b| b.id)
+                        .collect(),
+                }
+            } else {
+                Subject::Agency(agency_ref(a))
+            }
+        })
+        .collect();
+    let ids: Vec<Uuid> = {
+        let mut set: HashSet<Uuid> = HashSet::new();
+        for s in &subjects {
+            set.extend(members(s));
+        }
+        set.into_iter().collect()
+    };
+    Ok((subjects, ids))
 }

@@ -11,6 +11,7 @@ use super::request::{
     invalid, options, period, required,
 };
 use super::scan::scan;
+use crate::domain::agencies::Agency;
 use crate::domain::auth::Principal;
 use crate::domain::periods::{Month, Period};
 use crate::domain::results::{
@@ -206,36 +207,7 @@ pub(super) async fn compute_ranking(
     let subtree = flag("subtree", &q.subtree)?;
     let design = design_of(&q.design)?;
     let aggregate = aggregate_of(&q.aggregate)?;
-    let children = agencies::list_children(cx.db, Some(&parent)).await?;
-    let (subjects, ids) = if subtree {
-        let all = agencies::subtree(cx.db, &parent.path).await?;
-        let subjects: Vec<Subject> = children
-            .iter()
-            .map(|c| Subject::Subtree {
-                root: agency_ref(c),
-                members: all
-                    .iter()
-                    .filter(|a| a.path.is_within(c.id))
-                    .map(|a| a.id)
-                    .collect(),
-            })
-            .collect();
-        let ids = all
-            .iter()
-            .filter(|a| a.id != parent.id)
-            .map(|a| a.id)
-            .collect();
-        (subjects, ids)
-    } else {
-        let ids: Vec<Uuid> = children.iter().map(|c| c.id).collect();
-        (
-            children
-                .iter()
-                .map(|c| Subject::Agency(agency_ref(c)))
-                .collect(),
-            ids,
-        )
-    };
+    let (subjects, ids) = children_of(cx, &parent, subtree).await?;
     let inputs = Inputs::read(cx, current.definition.key(), &ids, &period).await?;
     let (form, version_choice) = inputs.version(cx, current, requested)?;
     let options = options(cx, form, &q.level, &q.lang)?;
@@ -276,4 +248,44 @@ pub(super) async fn compute_ranking(
         view.published_through = through.map(|m| m.to_string());
         view
     })
+}
+
+/// The children of `parent` to rank, each alone or with its subtree, and the ids of every
+/// agency they cover.
+async fn children_of(
+    cx: &Context<'_>,
+    parent: &Agency,
+    subtree: bool,
+) -> Result<(Vec<Subject>, Vec<Uuid>), ApiError> {
+    let children = agencies::list_children(cx.db, Some(parent)).await?;
+    let (subjects, ids) = if subtree {
+        let all = agencies::subtree(cx.db, &parent.path).await?;
+        let subjects: Vec<Subject> = children
+            .iter()
+            .map(|c| Subject::Subtree {
+                root: agency_ref(c),
+                members: all
+                    .iter()
+                    .filter(|a| a.path.is_within(c.id))
+                    .map(|a| a.id)
+                    .collect(),
+            })
+            .collect();
+        let ids = all
+            .iter()
+            .filter(|a| a.id != parent.id)
+            .map(|a| a.id)
+            .collect();
+        (subjects, ids)
+    } else {
+        let ids: Vec<Uuid> = children.iter().map(|c| c.id).collect();
+        (
+            children
+                .iter()
+                .map(|c| Subject::Agency(agency_ref(c)))
+                .collect(),
+            ids,
+        )
+    };
+    Ok((subjects, ids))
 }
