@@ -125,6 +125,51 @@ pub async fn prepare(
     // Closed months only: an export never holds an answer of a month still open.
     let (period, _) = published(&state.db, &period(&q.period, &q.from, &q.to)?).await?;
     let subtree = flag("subtree", &q.subtree)?;
+    let (format, language, part, bom) = file_shape(q, accept)?;
+    let members = members(&state.db, &agency, subtree).await?;
+    let key = current.definition.key();
+    let (from, to) = period.month_range();
+    let ids: Vec<_> = members.iter().map(|a| a.id).collect();
+    let with_data = aggregates::versions_with_data(&state.db, &ids, key, &from, &to).await?;
+    let (version, _) = results::choose_version(with_data, requested, current.definition.version());
+    let form = state.forms.version(key, version).cloned().ok_or_else(|| {
+        unexpected(format!(
+            "responses of {key} v{version}, a version not loaded"
+        ))
+    })?;
+    let file_name = raw::file_name(
+        &agency.code,
+        subtree,
+        &form.definition,
+        &match part {
+            Part::Rows => period.label().to_owned(),
+            Part::Comments => format!("{}_comments", period.label()),
+        },
+        format,
+    );
+    Ok(PreparedExport {
+        export: RawExport {
+            agencies: members,
+            form,
+            months: (from, to),
+            format,
+            language,
+            bom,
+            k: state.settings.results.suppress_below,
+            part,
+        },
+        file_name,
+        agency_code: agency.code.clone(),
+        subtree,
+    })
+}
+
+/// The file asked for: format (by `format`, else by `Accept`), header language, part, and
+/// whether a CSV starts with a byte-order mark.
+fn file_shape(
+    q: &ExportQuery,
+    accept: Option<&str>,
+) -> Result<(Format, Language, Part, bool), ApiError> {
     let by_accept = match accept {
         Some(a) if a.contains("text/csv") => Format::Csv,
         Some(a) if a.contains(XLSX_MEDIA) => Format::Xlsx,
@@ -164,9 +209,17 @@ pub async fn prepare(
             "applies to format=csv only",
         ));
     }
+    Ok((format, language, part, bom))
+}
 
-    let members: Vec<ExportAgency> = if subtree {
-        agencies::subtree(&state.db, &agency.path)
+/// The agencies exported: `agency`, and with `subtree` every agency below it.
+async fn members(
+    db: &sea_orm::DatabaseConnection,
+    agency: &crate::domain::agencies::Agency,
+    subtree: bool,
+) -> Result<Vec<ExportAgency>, ApiError> {
+    Ok(if subtree {
+        agencies::subtree(db, &agency.path)
             .await?
             .into_iter()
             .map(|a| ExportAgency {
@@ -179,41 +232,6 @@ pub async fn prepare(
             id: agency.id,
             code: agency.code.clone(),
         }]
-    };
-    let key = current.definition.key();
-    let (from, to) = period.month_range();
-    let ids: Vec<_> = members.iter().map(|a| a.id).collect();
-    let with_data = aggregates::versions_with_data(&state.db, &ids, key, &from, &to).await?;
-    let (version, _) = results::choose_version(with_data, requested, current.definition.version());
-    let form = state.forms.version(key, version).cloned().ok_or_else(|| {
-        unexpected(format!(
-            "responses of {key} v{version}, a version not loaded"
-        ))
-    })?;
-    let file_name = raw::file_name(
-        &agency.code,
-        subtree,
-        &form.definition,
-        &match part {
-            Part::Rows => period.label().to_owned(),
-            Part::Comments => format!("{}_comments", period.label()),
-        },
-        format,
-    );
-    Ok(PreparedExport {
-        export: RawExport {
-            agencies: members,
-            form,
-            months: (from, to),
-            format,
-            language,
-            bom,
-            k: state.settings.results.suppress_below,
-            part,
-        },
-        file_name,
-        agency_code: agency.code.clone(),
-        subtree,
     })
 }
 
