@@ -6,7 +6,7 @@
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use super::Context;
+use super::context::Context;
 use super::request::invalid;
 use crate::domain::agencies::{Agency, AgencyCode};
 use crate::domain::auth::Principal;

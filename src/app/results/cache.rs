@@ -1,17 +1,27 @@
 //! The result views kept between requests ([`ResultViews`]): one cache per kind of view, the
 //! per-agency memo, and the views recently asked for, which the background refresh keeps
-//! computed; with their counters for `GET /metrics`.
+//! computed ([`Asked`]); with their counters for `GET /metrics`.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::Asked;
+use super::request::{ParQuery, RankingQuery, ResultsQuery, TrendQuery};
 use crate::domain::auth::Principal;
 use crate::domain::results::cache::ViewCache;
 use crate::domain::results::memo::Memo;
 use crate::domain::results::{ParScoresView, RankingView, ResultView, TrendView};
+
+/// One view as an officer or a key asked for it: computed again in the background
+/// ([`refresh`]) when its inputs change, so that the next request finds it kept.
+#[derive(Debug, Clone)]
+pub enum Asked {
+    Result(ResultsQuery),
+    Trend(TrendQuery),
+    Ranking(RankingQuery),
+    Par(ParQuery),
+}
 
 /// Computed result views, kept while their inputs are unchanged (`domain::results::cache`), and
 /// the views recently asked for, which [`refresh`](super::refresh) keeps computed.

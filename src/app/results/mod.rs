@@ -19,6 +19,7 @@
 
 pub mod access;
 pub mod cache;
+pub mod context;
 pub mod load;
 pub mod par;
 pub mod refresh;
@@ -26,46 +27,15 @@ pub mod request;
 pub mod scan;
 pub mod views;
 
-use sea_orm::DatabaseConnection;
-
 pub use self::access::{published, readable_agency};
-pub use self::cache::ResultViews;
+pub use self::cache::{Asked, ResultViews};
+pub use self::context::{Context, ScanKey, ScannedCells};
 pub use self::load::unexpected;
 pub use self::refresh::{Opening, refresh, warm_up};
 pub use self::request::{ParQuery, RankingQuery, ResultsQuery, TrendQuery};
-pub use self::scan::{ScanKey, ScannedCells};
-use crate::app::metrics::Metrics;
-use crate::app::single_flight::SingleFlight;
-use crate::config::{IndicatorSettings, ResultSettings};
 use crate::domain::auth::Principal;
-use crate::domain::forms::PublishedForms;
 use crate::domain::results::{ParScoresView, RankingView, ResultView, TrendView};
 use crate::error::ApiError;
-
-/// What the results use cases need: the database, the forms, the settings of results and
-/// indicators, the kept views and the breakdown scans in flight.
-#[derive(Clone, Copy)]
-pub struct Context<'a> {
-    pub db: &'a DatabaseConnection,
-    pub forms: &'a PublishedForms,
-    pub results: &'a ResultSettings,
-    pub indicators: &'a IndicatorSettings,
-    pub views: &'a ResultViews,
-    /// Breakdown scans in progress, shared by identical requests.
-    pub scans: &'a SingleFlight<ScanKey, ScannedCells>,
-    /// Counts the scans (`sipas_breakdown_scans_total`).
-    pub metrics: &'a Metrics,
-}
-
-/// One view as an officer or a key asked for it: computed again in the background
-/// ([`refresh`]) when its inputs change, so that the next request finds it kept.
-#[derive(Debug, Clone)]
-pub enum Asked {
-    Result(ResultsQuery),
-    Trend(TrendQuery),
-    Ranking(RankingQuery),
-    Par(ParQuery),
-}
 
 /// `GET /api/v1/results` (see [`views::compute_result`]), remembered for [`refresh`].
 pub async fn result(

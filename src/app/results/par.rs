@@ -5,8 +5,8 @@ use std::collections::HashSet;
 
 use uuid::Uuid;
 
-use super::Context;
 use super::access::{agency_ref, members, published};
+use super::context::Context;
 use super::load::{Inputs, cached, load_counts, off_thread};
 use super::request::{ParQuery, choice, flag, form_of, invalid, options, period};
 use crate::domain::agencies::{Agency, AgencyKind};
@@ -42,7 +42,7 @@ pub(super) async fn compute_par_scores(
     let (subjects, ids) = readable_subjects(cx, caller, kind, subtree).await?;
     let inputs = Inputs::read(cx, current.definition.key(), &ids, &period).await?;
     let (form, version_choice) = inputs.version(cx, current, requested)?;
-    let options = options(cx, form, &q.level, &None)?;
+    let options = options(cx.settings(), form, &q.level, &None)?;
     let key = inputs.key(
         "par",
         &(

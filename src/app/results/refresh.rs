@@ -8,11 +8,13 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::access::{members, subject_of};
+use super::cache::Asked;
+use super::context::Context;
 use super::load::{Inputs, load_counts, unexpected};
+use super::par;
 use super::request::{ResultsQuery, TrendQuery};
 use super::scan::month_cells;
 use super::views::{compute_ranking, compute_result, compute_trend};
-use super::{Asked, Context, par};
 use crate::domain::agencies::Agency;
 use crate::domain::auth::{Principal, Role};
 use crate::domain::forms::FormSummary;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::Context;
+use crate::config::{IndicatorSettings, ResultSettings};
 use crate::domain::forms::{PublishedForm, PublishedForms};
 use crate::domain::periods::Period;
 use crate::domain::results::{self, Aggregate, Design, Options};
@@ -200,7 +200,7 @@ pub fn form_of<'a>(
 
 /// Settings and request options of a result.
 pub(super) fn options(
-    cx: &Context<'_>,
+    (results, indicators): (&ResultSettings, &IndicatorSettings),
     form: &PublishedForm,
     level: &Option<String>,
     lang: &Option<String>,
@@ -223,7 +223,7 @@ pub(super) fn options(
             ));
         }
     };
-    let r = cx.results;
+    let r = results;
     Ok(Options {
         level,
         thresholds: crate::stats::ReliabilityThresholds {
@@ -231,8 +231,8 @@ pub(super) fn options(
             low_reliability_below: r.low_reliability_below,
             max_ci_width: r.max_ci_width,
         },
-        d766_enabled: cx.indicators.d766.enabled,
-        d766_rule: cx.indicators.d766.dissatisfied_rule,
+        d766_enabled: indicators.d766.enabled,
+        d766_rule: indicators.d766.dissatisfied_rule,
         lang,
     })
 }

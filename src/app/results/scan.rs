@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::Context;
+use super::context::{Context, ScanKey};
 use super::load::{off_thread, unexpected};
 use crate::domain::aggregates::BucketError;
 use crate::domain::forms::PublishedForm;
@@ -110,17 +110,6 @@ pub(super) async fn month_cells(
     }
     Ok(out)
 }
-
-/// What a breakdown scan reads: the form version, and the (position, agency, month, revision
-/// key) of each month to scan.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ScanKey {
-    form: (String, u32),
-    unread: Vec<(usize, Uuid, String, Option<u64>)>,
-}
-
-/// A scan's cells, by position in the request's agencies.
-pub type ScannedCells = Result<Arc<Vec<(usize, Arc<MonthCells>)>>, String>;
 
 /// The cells of the `unread` months: from the memo if a scan that finished meanwhile kept them
 /// all, else scanned from the responses (counted in `sipas_breakdown_scans_total`) and kept.

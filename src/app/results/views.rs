@@ -3,8 +3,8 @@
 
 use uuid::Uuid;
 
-use super::Context;
 use super::access::{agency_ref, members, published, readable_agency, subject_of};
+use super::context::Context;
 use super::load::{Inputs, cached, load_counts, off_thread};
 use super::request::{
     RankingQuery, ResultsQuery, TrendQuery, aggregate_of, choice, design_of, flag, form_of,
@@ -49,7 +49,7 @@ pub(super) async fn compute_result(
     let ids = members(&subject);
     let inputs = Inputs::read(cx, current.definition.key(), &ids, &period).await?;
     let (form, version_choice) = inputs.version(cx, current, requested)?;
-    let options = options(cx, form, &q.level, &q.lang)?;
+    let options = options(cx.settings(), form, &q.level, &q.lang)?;
     let key = inputs.key(
         "result",
         &(
@@ -154,7 +154,7 @@ pub(super) async fn compute_trend(
     let ids = members(&subject);
     let inputs = Inputs::read(cx, current.definition.key(), &ids, &period).await?;
     let (form, version_choice) = inputs.version(cx, current, requested)?;
-    let options = options(cx, form, &q.level, &q.lang)?;
+    let options = options(cx.settings(), form, &q.level, &q.lang)?;
     let key = inputs.key(
         "trend",
         &(
@@ -210,7 +210,7 @@ pub(super) async fn compute_ranking(
     let (subjects, ids) = children_of(cx, &parent, subtree).await?;
     let inputs = Inputs::read(cx, current.definition.key(), &ids, &period).await?;
     let (form, version_choice) = inputs.version(cx, current, requested)?;
-    let options = options(cx, form, &q.level, &q.lang)?;
+    let options = options(cx.settings(), form, &q.level, &q.lang)?;
     let parent = agency_ref(&parent);
     let key = inputs.key(
         "ranking",
