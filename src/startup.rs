@@ -11,7 +11,11 @@ use actix_web::{HttpServer, web};
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
 use tokio::signal::unix::{Signal, SignalKind, signal};
+use tokio::task::JoinHandle;
 
+use crate::app::metrics::Metrics;
+use crate::app::ratelimit::SurveyLookupLimiter;
+use crate::app::results::{self as results, ResultViews};
 use crate::config::Settings;
 use crate::domain::audit::AuditEvent;
 use crate::domain::forms::{FormCatalog, FormStatus, PublishedForms};
@@ -19,14 +23,12 @@ use crate::domain::tokens::TokenKey;
 use crate::email::Mailer;
 use crate::email::worker::Worker;
 use crate::http;
-use crate::http::metrics::Metrics;
-use crate::http::ratelimit::SurveyLookupLimiter;
 use crate::persistence;
 use crate::persistence::audit;
 use crate::persistence::forms::{self, FormFile};
 use crate::persistence::responses::ResponseWriter;
 use crate::persistence::startup_lock::StartupLock;
-use crate::state::{AppState, ResultViews};
+use crate::state::AppState;
 
 /// A built, bound, not yet running server.
 pub struct Application {
@@ -87,7 +89,7 @@ impl Application {
                 settings.results.cached_views,
                 settings.results.memo_mb << 20,
             ),
-            guards: http::guards::Guards::new(&settings),
+            guards: crate::app::guards::Guards::new(&settings),
             settings,
         });
         let from = state
@@ -114,24 +116,7 @@ impl Application {
             ttl_days: state.settings.surveys.token_ttl_days,
             retention_months: state.settings.retention.dossier_months,
         }));
-        let refresher = match state.settings.results.refresh_interval_secs {
-            0 => None,
-            secs => Some(tokio::spawn(http::results_service::refresh(
-                state.clone(),
-                Duration::from_secs(secs),
-                Duration::from_secs(state.settings.results.refresh_window_secs),
-            ))),
-        };
-        let warm_up = match (
-            state.settings.results.memo_mb,
-            http::pages::dashboard::opening_periods(),
-        ) {
-            (0, _) | (_, None) => None,
-            (_, Some(periods)) => Some(tokio::spawn(http::results_service::warm_up(
-                state.clone(),
-                periods,
-            ))),
-        };
+        let (refresher, warm_up) = result_tasks(&state);
         let workers = state.settings.server.workers;
         let shutdown = state.settings.server.shutdown_timeout_secs;
         // Our own signal handlers, registered before anyone can learn the address, so a
@@ -328,4 +313,30 @@ pub async fn load_forms(db: &DatabaseConnection) -> anyhow::Result<PublishedForm
 /// `sipas responses import`): see `secret_key` for where it comes from.
 pub async fn token_key(db: &DatabaseConnection, settings: &Settings) -> anyhow::Result<TokenKey> {
     crate::secret_key::token_key(db, settings).await
+}
+
+/// The background tasks of the results (`app::results::refresh`, `app::results::warm_up`), as
+/// configured: recomputing the views asked for, and warming the memo up at the start.
+fn result_tasks(state: &web::Data<AppState>) -> (Option<JoinHandle<()>>, Option<JoinHandle<()>>) {
+    let refresher = match state.settings.results.refresh_interval_secs {
+        0 => None,
+        secs => Some(tokio::spawn(results::refresh(
+            state.clone().into_inner(),
+            AppState::results,
+            Duration::from_secs(secs),
+            Duration::from_secs(state.settings.results.refresh_window_secs),
+        ))),
+    };
+    let warm_up = match (
+        state.settings.results.memo_mb,
+        http::pages::dashboard::opening_periods(),
+    ) {
+        (0, _) | (_, None) => None,
+        (_, Some(periods)) => Some(tokio::spawn(results::warm_up(
+            state.clone().into_inner(),
+            AppState::results,
+            periods,
+        ))),
+    };
+    (refresher, warm_up)
 }

@@ -26,7 +26,7 @@ pub fn catalog(dir: Option<&Path>) -> anyhow::Result<FormCatalog> {
             dir.display()
         );
     }
-    let added = FormCatalog::load_dir(dir)
+    let added = crate::persistence::form_files::load_dir(dir)
         .map_err(|e| anyhow::anyhow!("survey forms in {}: {e}", dir.display()))?;
     official
         .with_added(added)

@@ -2,7 +2,14 @@
 //! the clock) rather than the whole server state: what the HTTP handlers, the command line and
 //! the maintenance task call. Handlers and commands parse, call a use case and render.
 
+pub mod dossiers;
+pub mod export;
 pub mod forms;
+pub mod guards;
+pub mod metrics;
 pub mod months;
+pub mod ratelimit;
+pub mod results;
 pub mod retention;
+pub mod single_flight;
 pub mod submissions;

@@ -21,10 +21,10 @@ use crate::domain::audit::AuditEvent;
 use crate::domain::forms::PublishedForms;
 use crate::domain::periods::Month;
 use crate::domain::publication;
+use crate::domain::responses::shuffle;
 use crate::persistence::aggregates::{self, Counted};
 use crate::persistence::audit;
 use crate::persistence::months::{self, Locker};
-use crate::persistence::responses::shuffle;
 
 /// The score-bucket layout of a pending answer's form version.
 fn shape<'a>(

@@ -18,10 +18,11 @@ use serde_json::{Map, Value};
 
 use crate::domain::dossiers::Dossier;
 use crate::domain::forms::{PublishedForm, PublishedForms};
+use crate::domain::responses::NewResponse;
 use crate::domain::submissions::{AnswerError, Mode, ValidSubmission, ValidityRules};
 use crate::domain::tokens::TokenKey;
 use crate::error::ApiError;
-use crate::persistence::responses::{NewResponse, Outcome, ResponseWriter, WriteFailed};
+use crate::persistence::responses::{Outcome, ResponseWriter, WriteFailed};
 
 /// A response was stored, now or by an earlier identical request.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -29,9 +29,10 @@ use crate::domain::agencies::{ImportRow, plan_import};
 use crate::domain::audit::AuditEvent;
 use crate::domain::auth::{ApiKeySecret, Role};
 use crate::domain::dossiers::{self, Dossier, VIETNAM_OFFSET_SECS};
+use crate::domain::responses::NewResponse;
 use crate::domain::tokens::SurveyToken;
 use crate::persistence::dossiers::NewDossierRow;
-use crate::persistence::responses::{self, NewResponse, Outcome};
+use crate::persistence::responses::{self, Outcome};
 use crate::persistence::{agencies, audit};
 use crate::startup::{publish_forms, token_key};
 
@@ -312,7 +313,7 @@ async fn store_month(
     }
     let mut batch: Vec<&NewResponse> = answers.iter().collect();
     // Storage order must not follow the dossiers' (docs/privacy.md).
-    responses::shuffle(&mut batch);
+    crate::domain::responses::shuffle(&mut batch);
     let outcomes = responses::store(&txn, &batch).await?;
     if outcomes.iter().any(|o| *o != Outcome::Stored) {
         bail!("a demo dossier was answered twice");

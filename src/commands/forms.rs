@@ -8,7 +8,7 @@ use sea_orm::DatabaseConnection;
 use crate::cli::FormsAction;
 use crate::config::Settings;
 use crate::domain::audit::AuditEvent;
-use crate::domain::forms::{FormCatalog, FormDefinition, WordingStatus, parse_form_file};
+use crate::domain::forms::{FormDefinition, WordingStatus};
 use crate::persistence;
 
 /// `sipas forms …`.
@@ -93,9 +93,10 @@ fn check_forms(paths: &[PathBuf], list_wordings: bool) -> anyhow::Result<()> {
     let mut forms: Vec<FormDefinition> = Vec::new();
     for path in paths {
         let loaded = if path.is_dir() {
-            FormCatalog::load_dir(path).map(|c| c.iter().cloned().collect::<Vec<_>>())
+            crate::persistence::form_files::load_dir(path)
+                .map(|c| c.iter().cloned().collect::<Vec<_>>())
         } else {
-            parse_form_file(path).map(|f| vec![f])
+            crate::persistence::form_files::parse_form_file(path).map(|f| vec![f])
         };
         match loaded {
             Ok(mut list) => forms.append(&mut list),

@@ -30,8 +30,9 @@ use crate::domain::agencies::RowError;
 use crate::domain::audit::AuditEvent;
 use crate::domain::dossiers::check_code;
 use crate::domain::forms::{PublishedForms, QuestionKind};
+use crate::domain::responses::NewResponse;
 use crate::domain::submissions::Mode;
-use crate::persistence::responses::{self, NewResponse, Outcome};
+use crate::persistence::responses::{self, Outcome};
 use crate::persistence::{agencies, audit, dossiers};
 use crate::startup;
 
@@ -184,7 +185,7 @@ pub async fn import_responses(
         skipped: errors,
         ..ImportSummary::default()
     };
-    responses::shuffle(&mut ready);
+    crate::domain::responses::shuffle(&mut ready);
     let batch = settings.responses.writer_batch_max.max(1);
     for chunk in ready.chunks(batch) {
         let rows: Vec<&NewResponse> = chunk.iter().map(|r| &r.response).collect();

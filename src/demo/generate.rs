@@ -685,7 +685,7 @@ mod tests {
 
     fn catalog() -> FormCatalog {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("survey-forms");
-        FormCatalog::load_dir(&dir).unwrap()
+        crate::persistence::form_files::load_dir(&dir).unwrap()
     }
 
     fn plan() -> Plan {

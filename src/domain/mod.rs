@@ -14,6 +14,7 @@ pub mod forms;
 pub mod invitations;
 pub mod periods;
 pub mod publication;
+pub mod responses;
 pub mod results;
 pub mod retention;
 pub mod scoring;

@@ -7,7 +7,9 @@
 //!   constant memory (`GET /api/v1/responses/export`).
 //! - [`report`]: the XLSX report of an agency and period (summary, items, trend, native charts).
 //! - [`charts`]: the SVG charts of the dashboard pages.
+//! - [`par`]: the PAR scores as CSV (`GET /api/v1/par/scores`).
 
 pub mod charts;
+pub mod par;
 pub mod raw;
 pub mod report;

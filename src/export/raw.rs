@@ -32,13 +32,11 @@
 //!   "invalid_reason", "answers": {"<question id>": value|null, …}}` (answers in form order).
 //!
 //! **Order and memory.** Agencies in the order given (the callers: by code), within each month
-//! by month, within each by response id (random, so no order of submission shows), read a page
-//! at a time in keyset order (`persistence::responses::export_page`; the next month with
-//! responses is one index seek, `export_next_month`, so empty months cost nothing). CSV and
-//! JSON encode each page as it is read; XLSX hands pages to a blocking writer thread through a
-//! channel of two pages. The whole export reads in one read-only transaction on one
-//! connection: a consistent snapshot (responses stored meanwhile are not in it), and one warm
-//! page cache instead of one per pooled connection (which cost twice the time and memory).
+//! by month, within each by response id (random, so no order of submission shows), given a page
+//! at a time by a [`RowSource`] — `app::export`, which reads them in keyset order in one
+//! read-only transaction (one consistent snapshot, one warm page cache) and generalises their
+//! quasi-identifiers as planned. CSV and JSON encode each page as it is given; XLSX hands pages
+//! to a blocking writer thread through a channel of two pages. Nothing here reads a database.
 //!
 //! **The file.** An anonymous temporary file in `TMPDIR`, gone when the last client sent it is
 //! done. The export is written completely before it is sent, so an error is still an error
@@ -46,8 +44,8 @@
 //! without holding a database connection, and clients asking for the same export at once are
 //! sent one file ([`Materialised::chunks`]).
 //!
-//! Callers: the API (`GET /api/v1/responses/export`, `http::export`) and the officer pages;
-//! each checks who may read which agencies before building a [`RawExport`].
+//! Callers: `app::export`, for the API (`GET /api/v1/responses/export`, `http::export`) and the
+//! officer pages; each checks who may read which agencies before building a [`RawExport`].
 
 use std::collections::HashMap;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
@@ -56,17 +54,19 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures_util::Stream;
 use rust_xlsxwriter::{Format as CellFormat, Workbook, XlsxError};
-use sea_orm::{
-    AccessMode, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, IsolationLevel,
-    TransactionTrait,
-};
 use serde_json::Value;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use crate::domain::anonymity::{Plan, Quasi};
 use crate::domain::forms::{FormDefinition, PublishedForm, QuestionKind};
-use crate::persistence::responses::{self, ExportRow, ExportScope};
+use crate::domain::responses::{ExportRow, shuffle};
+
+mod xlsx;
+use xlsx::xlsx_file;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests;
 
 /// Responses read per query.
 pub const PAGE_ROWS: u64 = 1_000;
@@ -276,7 +276,7 @@ impl Materialised {
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     #[error("reading the responses failed: {0}")]
-    Database(#[from] DbErr),
+    Database(String),
     #[error("a stored response has answers that are not a JSON object: {0}")]
     Answers(#[source] serde_json::Error),
     #[error("writing CSV failed: {0}")]
@@ -330,23 +330,37 @@ pub fn header(form: &FormDefinition, language: Language) -> Vec<String> {
         .collect()
 }
 
-/// Writes `export`, read from `db`, to a temporary file. Rows are read a page at a time and
-/// written as they come, so memory holds one page whatever the size; the database is done with
-/// before the first byte is sent, so a client that reads slowly holds no connection.
+/// Where an export's rows come from (`app::export` reads them from the database in one
+/// snapshot): a page of one agency's rows at a time, in the order they are written, their
+/// quasi-identifiers already generalised as planned (`domain::anonymity`).
+pub trait RowSource: Send {
+    /// The next non-empty page with the index of its agency in [`RawExport::agencies`]; `None`
+    /// at the end.
+    fn next_page(
+        &mut self,
+    ) -> impl Future<Output = Result<Option<(usize, Vec<ExportRow>)>, ExportError>> + Send;
+    /// Done reading (the source lets its snapshot go).
+    fn finish(&mut self) -> impl Future<Output = Result<(), ExportError>> + Send;
+    /// Values generalised and rows withheld in the whole export.
+    fn totals(&self) -> (u64, u64);
+}
+
+/// Writes `export`, its rows read from `pages`, to a temporary file. Rows are read a page at a
+/// time and written as they come, so memory holds one page whatever the size; the source is
+/// done with before the first byte is sent, so a client that reads slowly holds no connection.
 pub async fn materialise(
-    db: DatabaseConnection,
+    pages: impl RowSource,
     export: RawExport,
 ) -> Result<Materialised, ExportError> {
     if export.part == Part::Comments {
-        return comments(db, export).await;
+        return comments(pages, export).await;
     }
     let job = Arc::new(Job::new(export));
     let content_type = job.export.format.content_type();
-    let pages = Pages::open(&db, Arc::clone(&job)).await?;
     let (generalised_values, withheld_rows) = pages.totals();
     let (file, length, rows) = match job.export.format {
-        Format::Csv | Format::Json => text_file(pages).await?,
-        Format::Xlsx => xlsx_file(pages, XLSX_SHEET_ROWS).await?,
+        Format::Csv | Format::Json => text_file(pages, Arc::clone(&job)).await?,
+        Format::Xlsx => xlsx_file(pages, &job, XLSX_SHEET_ROWS).await?,
     };
     Ok(Materialised {
         content_type,
@@ -502,144 +516,15 @@ fn not_a_formula(s: &str) -> String {
     }
 }
 
-/// Reads the responses of a job: agency after agency, within each month after month (only the
-/// months that have responses), within each by id, a page at a time — all in one read-only
-/// transaction, so the export is one consistent snapshot and uses one connection (whose page
-/// cache stays warm) rather than whichever of the pool's is free for each page.
-struct Pages {
-    /// `None` once finished.
-    txn: Option<DatabaseTransaction>,
-    job: Arc<Job>,
-    /// Index of the agency being read.
-    agency: usize,
-    /// The month being read, and the last id read in it.
-    month: Option<String>,
-    after: Option<Uuid>,
-    /// The last month of this agency read to its end.
-    finished_month: Option<String>,
-    /// Per agency (by index) and month: what each combination of quasi-identifiers is written
-    /// as, planned from the counts of the same snapshot before the first row.
-    plans: Vec<HashMap<String, Plan>>,
-}
-
-impl Pages {
-    async fn open(db: &DatabaseConnection, job: Arc<Job>) -> Result<Self, DbErr> {
-        let txn = match db.get_database_backend() {
-            // A repeatable-read transaction sees one snapshot across all its statements.
-            DatabaseBackend::Postgres => {
-                db.begin_with_config(
-                    Some(IsolationLevel::RepeatableRead),
-                    Some(AccessMode::ReadOnly),
-                )
-                .await?
-            }
-            // SQLite's transactions are snapshots already (WAL: writers go on meanwhile).
-            _ => db.begin().await?,
-        };
-        let plans = plans(&txn, &job.export).await?;
-        Ok(Self {
-            txn: Some(txn),
-            job,
-            agency: 0,
-            month: None,
-            after: None,
-            finished_month: None,
-            plans,
-        })
-    }
-
-    /// Values generalised and rows withheld in the whole export.
-    fn totals(&self) -> (u64, u64) {
-        self.plans
-            .iter()
-            .flat_map(HashMap::values)
-            .fold((0, 0), |(g, w), p| {
-                (g + p.generalised_values, w + p.withheld_rows)
-            })
-    }
-
-    /// Generalises the quasi-identifiers of `rows` (of agency `agency`) as planned, and drops
-    /// the rows to withhold.
-    fn anonymise(&self, agency: usize, rows: Vec<ExportRow>) -> Vec<ExportRow> {
-        let plans = self.plans.get(agency);
-        rows.into_iter()
-            .filter_map(|mut row| {
-                let plan = plans?.get(&row.period_month)?;
-                let written = plan.write(&quasi(&row))?.clone();
-                row.channel = written.channel.unwrap_or_default();
-                row.mode = written.mode.unwrap_or_default();
-                row.procedure_field = written.procedure_field;
-                Some(row)
-            })
-            .collect()
-    }
-
-    /// Ends the transaction (it only read).
-    async fn finish(&mut self) -> Result<(), DbErr> {
-        match self.txn.take() {
-            Some(txn) => txn.commit().await,
-            None => Ok(()),
-        }
-    }
-
-    /// The next non-empty page with the index of its agency; `None` at the end.
-    async fn next(&mut self) -> Result<Option<(usize, Vec<ExportRow>)>, DbErr> {
-        let job = Arc::clone(&self.job);
-        let export = &job.export;
-        let months = (export.months.0.as_str(), export.months.1.as_str());
-        while let Some(agency) = export.agencies.get(self.agency) {
-            let Some(txn) = self.txn.as_ref() else {
-                return Ok(None);
-            };
-            let scope = ExportScope {
-                agency_id: agency.id,
-                form_key: export.form.definition.key(),
-                form_version: export.form.definition.version(),
-            };
-            let month = match self.month.clone() {
-                Some(month) => month,
-                None => {
-                    let next = responses::export_next_month(
-                        txn,
-                        &scope,
-                        months,
-                        self.finished_month.as_deref(),
-                    )
-                    .await?;
-                    let Some(month) = next else {
-                        self.agency += 1;
-                        self.finished_month = None;
-                        continue;
-                    };
-                    self.month = Some(month.clone());
-                    month
-                }
-            };
-            let rows = responses::export_page(txn, &scope, &month, self.after, PAGE_ROWS).await?;
-            let at = self.agency;
-            if (rows.len() as u64) < PAGE_ROWS {
-                // A short page is the month's last: no query to find that out.
-                self.finished_month = Some(month);
-                self.month = None;
-                self.after = None;
-            } else {
-                self.after = rows.last().map(|r| r.id);
-            }
-            let rows = self.anonymise(at, rows);
-            if !rows.is_empty() {
-                return Ok(Some((at, rows)));
-            }
-        }
-        Ok(None)
-    }
-}
-
 /// The free-text answers of `export`, apart from their rows: every text question's answer of
 /// every row the row export would write (a withheld row's comments are withheld too), as
 /// (agency code, month, question id, text), shuffled, so neither their order nor a row id ties
 /// them to a row. CSV, or JSON (an array of objects); the caller refuses XLSX.
 /// Held in memory: free text is a small part of the answers.
-async fn comments(db: DatabaseConnection, export: RawExport) -> Result<Materialised, ExportError> {
+async fn comments(
+    mut pages: impl RowSource,
+    export: RawExport,
+) -> Result<Materialised, ExportError> {
     let text: Vec<String> = export
         .form
         .definition
@@ -648,10 +533,9 @@ async fn comments(db: DatabaseConnection, export: RawExport) -> Result<Materiali
         .map(|q| q.id().to_owned())
         .collect();
     let job = Arc::new(Job::new(export));
-    let mut pages = Pages::open(&db, Arc::clone(&job)).await?;
     let (generalised_values, withheld_rows) = pages.totals();
     let mut lines: Vec<[String; 4]> = Vec::new();
-    while let Some((agency, rows)) = pages.next().await? {
+    while let Some((agency, rows)) = pages.next_page().await? {
         let code = job.export.agencies.get(agency).map(|a| a.code.clone());
         for row in rows {
             let answers: HashMap<String, Value> =
@@ -665,7 +549,7 @@ async fn comments(db: DatabaseConnection, export: RawExport) -> Result<Materiali
         }
     }
     pages.finish().await?;
-    responses::shuffle(&mut lines);
+    shuffle(&mut lines);
     let body =
         match job.export.format {
             Format::Json => {
@@ -718,54 +602,6 @@ pub const COMMENT_COLUMNS: [(&str, &str, &str); 4] = [
     ("text", "Ý kiến", "Comment"),
 ];
 
-/// The combination of quasi-identifiers of a stored row.
-fn quasi(row: &ExportRow) -> Quasi {
-    Quasi {
-        channel: Some(row.channel.clone()),
-        mode: Some(row.mode.clone()),
-        procedure_field: row.procedure_field.clone(),
-        valid: row.valid,
-    }
-}
-
-/// The generalisation plan of every agency-month of `export`, from one grouped count per agency.
-async fn plans(
-    txn: &DatabaseTransaction,
-    export: &RawExport,
-) -> Result<Vec<HashMap<String, Plan>>, DbErr> {
-    let months = (export.months.0.as_str(), export.months.1.as_str());
-    let mut out = Vec::with_capacity(export.agencies.len());
-    for agency in &export.agencies {
-        let scope = ExportScope {
-            agency_id: agency.id,
-            form_key: export.form.definition.key(),
-            form_version: export.form.definition.version(),
-        };
-        let mut by_month: HashMap<String, Vec<(Quasi, u64)>> = HashMap::new();
-        for (month, channel, mode, field, valid, n) in
-            responses::export_quasi_counts(txn, &scope, months).await?
-        {
-            let q = Quasi {
-                channel: Some(channel),
-                mode: Some(mode),
-                procedure_field: field,
-                valid,
-            };
-            by_month
-                .entry(month)
-                .or_default()
-                .push((q, u64::try_from(n).unwrap_or_default()));
-        }
-        out.push(
-            by_month
-                .into_iter()
-                .map(|(month, counts)| (month, Plan::new(&counts, export.k)))
-                .collect(),
-        );
-    }
-    Ok(out)
-}
-
 /// Where a CSV or JSON stream stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
@@ -774,16 +610,17 @@ enum Stage {
     Done,
 }
 
-struct TextExport {
-    pages: Pages,
+struct TextExport<S> {
+    pages: S,
+    job: Arc<Job>,
     stage: Stage,
     written: u64,
 }
 
-impl TextExport {
+impl<S: RowSource> TextExport<S> {
     /// The next chunk of the body; `None` at the end.
     async fn next_chunk(&mut self) -> Result<Option<Bytes>, ExportError> {
-        let job = Arc::clone(&self.pages.job);
+        let job = Arc::clone(&self.job);
         let format = job.export.format;
         match self.stage {
             Stage::Head => {
@@ -802,7 +639,7 @@ impl TextExport {
                 }
                 Ok(Some(Bytes::from(out)))
             }
-            Stage::Rows => match self.pages.next().await? {
+            Stage::Rows => match self.pages.next_page().await? {
                 Some((agency, rows)) => {
                     let out = match format {
                         Format::Json => self.json_rows(&job, agency, &rows)?,
@@ -878,10 +715,14 @@ fn write_json_row(out: &mut Vec<u8>, job: &Job, values: &[Value]) -> serde_json:
 }
 
 /// Writes a CSV or JSON export to a temporary file; returns it, its length and the rows written.
-async fn text_file(pages: Pages) -> Result<(std::fs::File, u64, u64), ExportError> {
+async fn text_file(
+    pages: impl RowSource,
+    job: Arc<Job>,
+) -> Result<(std::fs::File, u64, u64), ExportError> {
     use tokio::io::AsyncWriteExt;
     let mut text = TextExport {
         pages,
+        job,
         stage: Stage::Head,
         written: 0,
     };
@@ -894,332 +735,4 @@ async fn text_file(pages: Pages) -> Result<(std::fs::File, u64, u64), ExportErro
     out.flush().await?;
     let file = out.into_inner().into_std().await;
     Ok((file, length, text.written))
-}
-
-/// Reads every page into a workbook written by a blocking thread; returns the saved file, its
-/// length and the rows written.
-async fn xlsx_file(
-    mut pages: Pages,
-    rows_per_sheet: u32,
-) -> Result<(std::fs::File, u64, u64), ExportError> {
-    let job = Arc::clone(&pages.job);
-    let (tx, rx) = mpsc::channel(2);
-    let writer = tokio::task::spawn_blocking(move || write_xlsx(rx, &job, rows_per_sheet));
-    let mut rows = 0u64;
-    let read = async {
-        while let Some(page) = pages.next().await? {
-            rows += page.1.len() as u64;
-            if tx.send(page).await.is_err() {
-                // The writer has failed; its error is the one to report.
-                break;
-            }
-        }
-        pages.finish().await?;
-        Ok::<(), ExportError>(())
-    }
-    .await;
-    drop(tx);
-    let (file, length) = writer
-        .await
-        .map_err(|e| ExportError::Writer(e.to_string()))??;
-    read?;
-    Ok((file, length, rows))
-}
-
-/// Adds sheet number `number` (constant memory) with its header row; returns its index.
-fn add_sheet(
-    workbook: &mut Workbook,
-    job: &Job,
-    number: usize,
-    bold: &CellFormat,
-) -> Result<usize, ExportError> {
-    let sheet = workbook.add_worksheet_with_constant_memory()?;
-    sheet.set_name(job.export.language.sheet_name(number))?;
-    // Column looks are set before any row: constant-memory sheets write rows as they go.
-    sheet.set_freeze_panes(1, 0)?;
-    sheet.set_column_width(0, 38)?;
-    for col in 1..FIXED_COLUMNS.len() {
-        sheet.set_column_width(col_num(col), 16)?;
-    }
-    for (col, title) in job.header.iter().enumerate() {
-        sheet.write_string_with_format(0, col_num(col), title, bold)?;
-    }
-    Ok(number - 1)
-}
-
-fn col_num(col: usize) -> u16 {
-    u16::try_from(col).unwrap_or(u16::MAX)
-}
-
-fn write_xlsx(
-    mut rx: mpsc::Receiver<(usize, Vec<ExportRow>)>,
-    job: &Job,
-    rows_per_sheet: u32,
-) -> Result<(std::fs::File, u64), ExportError> {
-    let mut workbook = Workbook::new();
-    let bold = CellFormat::new().set_bold();
-    let mut sheets = 1;
-    let mut sheet = add_sheet(&mut workbook, job, sheets, &bold)?;
-    let mut row: u32 = 1;
-    // A rough size of the current sheet's XML, to decide on ZIP64.
-    let mut xml_bytes: u64 = 0;
-    let mut largest_sheet: u64 = 0;
-    while let Some((agency, page)) = rx.blocking_recv() {
-        for response in &page {
-            if row >= rows_per_sheet {
-                sheets += 1;
-                sheet = add_sheet(&mut workbook, job, sheets, &bold)?;
-                row = 1;
-                largest_sheet = largest_sheet.max(xml_bytes);
-                xml_bytes = 0;
-            }
-            let values = job.values(agency, response)?;
-            let ws = workbook.worksheet_from_index(sheet)?;
-            for (col, value) in values.iter().enumerate() {
-                let col = col_num(col);
-                xml_bytes += 48;
-                match value {
-                    Value::Null => {}
-                    Value::Bool(b) => {
-                        ws.write_boolean(row, col, *b)?;
-                    }
-                    Value::Number(n) => {
-                        ws.write_number(row, col, n.as_f64().unwrap_or(f64::NAN))?;
-                    }
-                    Value::String(s) => {
-                        xml_bytes += 2 * s.len() as u64;
-                        ws.write_string(row, col, excel_string(s))?;
-                    }
-                    Value::Array(items) => {
-                        let s = joined(items);
-                        xml_bytes += 2 * s.len() as u64;
-                        ws.write_string(row, col, excel_string(&s))?;
-                    }
-                    Value::Object(_) => {
-                        ws.write_string(row, col, excel_string(&value.to_string()))?;
-                    }
-                }
-            }
-            row += 1;
-        }
-    }
-    largest_sheet = largest_sheet.max(xml_bytes);
-    workbook.use_zip_large_file(largest_sheet > ZIP64_ABOVE_BYTES);
-    let mut file = tempfile::tempfile()?;
-    {
-        let mut out = BufWriter::with_capacity(FILE_CHUNK, &mut file);
-        workbook.save_to_writer(&mut out)?;
-        out.flush()?;
-    }
-    let length = file.seek(SeekFrom::End(0))?;
-    file.seek(SeekFrom::Start(0))?;
-    Ok((file, length))
-}
-
-/// Excel refuses strings over 32,767 characters; no form allows one, but a stored row must not
-/// stop an export.
-fn excel_string(s: &str) -> String {
-    match s.char_indices().nth(XLSX_MAX_STRING) {
-        Some((at, _)) => s[..at].to_owned(),
-        None => s.to_owned(),
-    }
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
-mod tests {
-    use super::*;
-    use crate::domain::forms::{FormCatalog, PublishedForms};
-    use calamine::{Data, Reader, Xlsx};
-    use serde_json::json;
-
-    fn form(key: &str) -> Arc<PublishedForm> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("survey-forms");
-        let catalog = FormCatalog::load_dir(&dir).unwrap();
-        let forms = PublishedForms::new(&catalog, |_, _| false).unwrap();
-        forms.current(key).unwrap().clone()
-    }
-
-    fn job(format: Format, language: Language) -> Job {
-        Job::new(RawExport {
-            agencies: vec![ExportAgency {
-                id: Uuid::nil(),
-                code: "SỞ-1".into(),
-            }],
-            form: form("sipas-2017"),
-            months: ("2025-01".into(), "2025-12".into()),
-            format,
-            language,
-            bom: false,
-            k: 10,
-            part: Part::Rows,
-        })
-    }
-
-    fn row(answers: Value) -> ExportRow {
-        ExportRow {
-            id: Uuid::new_v4(),
-            period_month: "2025-03".into(),
-            channel: "online".into(),
-            mode: "paper".into(),
-            procedure_field: Some("Đất đai".into()),
-            valid: false,
-            invalid_reason: Some("too_many_blanks".into()),
-            answers: answers.to_string(),
-        }
-    }
-
-    #[test]
-    fn the_header_is_the_fixed_labels_then_every_visible_question_in_form_order() {
-        let f = form("sipas-2017");
-        let vi = header(&f.definition, Language::Vi);
-        let en = header(&f.definition, Language::En);
-        assert_eq!(vi[0], "Mã phiếu trả lời");
-        assert_eq!(vi[4], "Lĩnh vực thủ tục hành chính");
-        assert_eq!(en[7], "Month of completion");
-        let questions: Vec<&str> = f
-            .definition
-            .questions()
-            .filter(|q| !q.hidden() && q.kind() != QuestionKind::Text)
-            .map(|q| q.id())
-            .collect();
-        assert_eq!(&vi[10..], &questions[..]);
-        assert_eq!(&en[10..], &questions[..]);
-        // Free text (g1 and the other text questions) is never a column: `part=comments`.
-        assert_eq!(vi[10], "p1");
-        assert!(!vi.iter().any(|h| h == "g1"));
-        assert_eq!(vi.len(), 10 + questions.len());
-    }
-
-    #[test]
-    fn cells_are_typed_and_multiple_choice_follows_the_form_order() {
-        let job = job(Format::Csv, Language::Vi);
-        let r = row(json!({
-            "p1": "=HYPERLINK(\"x\")",
-            "s1": 4,
-            "e1": ["shorter_time", "info_channels", "facilities"],
-        }));
-        let values = job.values(0, &r).unwrap();
-        assert_eq!(values[0], json!(r.id.to_string()));
-        assert_eq!(values[1], json!("sipas-2017"));
-        assert_eq!(values[2], json!(1));
-        assert_eq!(values[3], json!("SỞ-1"));
-        assert_eq!(values[8], json!(false));
-        assert_eq!(values[9], json!("too_many_blanks"));
-        let at = |id: &str| {
-            10 + job
-                .layout
-                .questions
-                .iter()
-                .position(|q| q.id == id)
-                .unwrap()
-        };
-        assert_eq!(
-            values[at("e1")],
-            json!(["info_channels", "facilities", "shorter_time"])
-        );
-        assert_eq!(values[at("s2")], Value::Null);
-        assert_eq!(
-            csv_cell(&values[at("e1")]),
-            "info_channels;facilities;shorter_time"
-        );
-        assert_eq!(csv_cell(&values[at("p1")]), "'=HYPERLINK(\"x\")");
-        assert_eq!(csv_cell(&values[at("s1")]), "4");
-        assert_eq!(csv_cell(&values[at("s2")]), "");
-        assert_eq!(csv_cell(&json!(true)), "true");
-        assert_eq!(csv_cell(&json!(-2.5)), "-2.5");
-        assert_eq!(csv_cell(&json!("-1 điểm")), "'-1 điểm");
-        assert_eq!(csv_cell(&json!("Tốt")), "Tốt");
-    }
-
-    #[test]
-    fn a_json_row_has_the_fixed_keys_and_every_answer_in_form_order() {
-        let job = job(Format::Json, Language::Vi);
-        let r = row(json!({"s1": 5, "e1": ["facilities"], "g1": "Cán bộ nhiệt tình"}));
-        let values = job.values(0, &r).unwrap();
-        let mut out = Vec::new();
-        write_json_row(&mut out, &job, &values).unwrap();
-        let text = String::from_utf8(out).unwrap();
-        let parsed: Value = serde_json::from_str(&text).unwrap();
-        let keys: Vec<&str> = parsed
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
-        let mut want: Vec<&str> = FIXED_COLUMNS.iter().map(|c| c.0).collect();
-        want.push("answers");
-        want.sort_unstable();
-        assert_eq!(keys, want);
-        assert!(parsed["answers"].get("g1").is_none(), "free text stays out");
-        assert_eq!(parsed["answers"]["e1"], json!(["facilities"]));
-        assert_eq!(parsed["answers"]["s2"], Value::Null);
-        assert_eq!(
-            parsed["answers"].as_object().unwrap().len(),
-            job.layout.questions.len()
-        );
-        // Written in form order: p1 before s1.
-        let (p1, s1) = (text.find("\"p1\"").unwrap(), text.find("\"s1\"").unwrap());
-        assert!(p1 < s1, "{text}");
-    }
-
-    #[test]
-    fn file_names_are_ascii_and_say_what_is_in_them() {
-        let f = form("sipas-2017");
-        assert_eq!(
-            file_name("SNV.HG", false, &f.definition, "2025-Q1", Format::Csv),
-            "sipas-responses_SNV.HG_sipas-2017-v1_2025-Q1.csv"
-        );
-        assert_eq!(
-            file_name("SỞ 1", true, &f.definition, "2025-02/2026-01", Format::Xlsx),
-            "sipas-responses_S__1-subtree_sipas-2017-v1_2025-02_2026-01.xlsx"
-        );
-    }
-
-    #[test]
-    fn excel_strings_are_cut_at_excels_limit_on_a_character_boundary() {
-        let long = "ệ".repeat(XLSX_MAX_STRING + 5);
-        assert_eq!(excel_string(&long).chars().count(), XLSX_MAX_STRING);
-        assert_eq!(excel_string("ngắn"), "ngắn");
-    }
-
-    #[tokio::test]
-    async fn a_workbook_longer_than_a_sheet_continues_on_the_next_with_the_header_again() {
-        let job = Arc::new(job(Format::Xlsx, Language::Vi));
-        let (tx, rx) = mpsc::channel(2);
-        let rows: Vec<ExportRow> = (1..=5)
-            .map(|i| row(json!({"s1": i, "g1": format!("Ý kiến số {i}"), "e1": ["lower_fees", "facilities"]})))
-            .collect();
-        let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
-        tx.send((0, rows)).await.unwrap();
-        drop(tx);
-        // 3 rows a sheet: the header and two responses.
-        let writer = Arc::clone(&job);
-        let (file, length) = tokio::task::spawn_blocking(move || write_xlsx(rx, &writer, 3))
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(length > 0);
-        let mut book = Xlsx::new(std::io::BufReader::new(file)).unwrap();
-        assert_eq!(
-            book.sheet_names(),
-            vec!["Phiếu trả lời", "Phiếu trả lời (2)", "Phiếu trả lời (3)"]
-        );
-        let mut seen = Vec::new();
-        for name in book.sheet_names() {
-            let range = book.worksheet_range(&name).unwrap();
-            let mut rows = range.rows();
-            let head: Vec<String> = rows.next().unwrap().iter().map(|c| c.to_string()).collect();
-            assert_eq!(head, job.header);
-            for r in rows {
-                seen.push(r[0].to_string());
-                assert_eq!(r[2], Data::Float(1.0));
-                assert_eq!(r[3], Data::String("SỞ-1".into()));
-                assert_eq!(r[4], Data::String("Đất đai".into()));
-                assert_eq!(r[8], Data::Bool(false));
-                assert!(!r.iter().any(|c| c.to_string().starts_with("Ý kiến số ")));
-            }
-        }
-        assert_eq!(seen, ids);
-    }
 }

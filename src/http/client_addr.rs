@@ -1,5 +1,5 @@
 //! Who the client is, for the per-client limits — one function, [`client_key`], used by every
-//! limiter (`http::ratelimit`: unknown survey tokens, sign-in attempts) and nowhere else.
+//! limiter (`app::ratelimit`: unknown survey tokens, sign-in attempts) and nowhere else.
 //!
 //! **The address.** The TCP peer, unless the peer is one of `server.trusted_proxies`: then the
 //! header `server.forwarded_header` names — `X-Forwarded-For`, or `Forwarded: for=` (RFC 7239;
@@ -19,30 +19,13 @@
 //! the smallest block a site or a mobile subscriber is given — per address, one subscriber
 //! would have 2^64 allowances.
 
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 
 use actix_web::HttpRequest;
 use actix_web::http::header::HeaderMap;
 
+pub use crate::app::ratelimit::ClientKey;
 use crate::config::{Cidr, ForwardedHeader, ServerSettings};
-
-/// What a per-client limit counts by: an IPv4 address or an IPv6 /64 (see the module
-/// documentation).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ClientKey(IpAddr);
-
-impl ClientKey {
-    /// The key of an address.
-    pub fn of(ip: IpAddr) -> Self {
-        match unmapped(ip) {
-            IpAddr::V6(v6) => {
-                let prefix = u128::from(v6) & !(u128::from(u64::MAX));
-                Self(IpAddr::V6(Ipv6Addr::from(prefix)))
-            }
-            v4 => Self(v4),
-        }
-    }
-}
 
 /// The key of the client of `req` (`None` only when actix knows no peer, as in unit tests).
 pub fn client_key(req: &HttpRequest, server: &ServerSettings) -> Option<ClientKey> {

@@ -1,13 +1,9 @@
 //! `/api/v1/dossiers`: registering completed dossiers (one, or a batch of up to
 //! `dossiers.batch_max`) and the QR code of a dossier's survey link.
 //!
-//! Both registration endpoints share one pipeline, built for batches of 10,000: check every
-//! item's fields, look their agencies up in one pass, decide permission, form and language per
-//! item, look every (agency, code) up in chunks, then insert the new dossiers in multi-row
-//! statements inside one transaction. One bad item never rejects the others; a failure of the
-//! database rejects the whole request and writes nothing.
-
-use std::collections::HashMap;
+//! Both registration endpoints parse their body and hand the items to one use case,
+//! `app::dossiers::register` (built for batches of 10,000; one bad item never rejects the
+//! others), then render each outcome.
 
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use actix_web::{HttpResponse, get, post, web};
@@ -18,17 +14,14 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::app::dossiers::{self as registration, Outcome, Registered};
 use crate::domain::auth::Role;
-use crate::domain::dossiers::{
-    self as domain, DEFAULT_LANGUAGE, Dossier, DossierProblem, RawDossier, ValidDossier,
-};
-use crate::domain::publication;
+use crate::domain::dossiers::RawDossier;
 use crate::domain::tokens::SurveyToken;
 use crate::error::{ApiError, FieldError, serde_error};
 use crate::http::auth::Caller;
 use crate::http::extract::ValidatedJson;
-use crate::persistence::dossiers::{self as store, DossierAgency, NewDossierRow};
-use crate::persistence::outbox::{self, NewInvitation};
+use crate::persistence::dossiers as store;
 use crate::state::AppState;
 
 /// The contact for the invitation.
@@ -145,331 +138,19 @@ pub struct BatchResults {
     pub results: Vec<BatchItemResult>,
 }
 
-/// What happened to one registration.
-#[derive(Debug)]
-enum Outcome {
-    Created(Registered),
-    Existing(Registered),
-    Failed(ApiError),
-}
-
-#[derive(Debug)]
-struct Registered {
-    id: Uuid,
-    token: SurveyToken,
-    expires_at: DateTime<Utc>,
-}
-
-impl Registered {
-    fn view(self, state: &AppState) -> DossierRegistered {
-        DossierRegistered {
-            dossier_id: self.id,
-            survey_url: survey_url(state, &self.token),
-            survey_token: self.token.expose().to_owned(),
-            expires_at: self.expires_at,
-        }
+/// The answer for a registered dossier.
+fn view(r: Registered, state: &AppState) -> DossierRegistered {
+    DossierRegistered {
+        dossier_id: r.id,
+        survey_url: survey_url(state, &r.token),
+        survey_token: r.token.expose().to_owned(),
+        expires_at: r.expires_at,
     }
 }
 
 /// The survey link of a token.
 pub fn survey_url(state: &AppState, token: &SurveyToken) -> String {
     format!("{}/s/{}", state.public_base_url, token.expose())
-}
-
-/// The problem for a registration's field problems: `validation_failed` when a field has the
-/// wrong shape, otherwise the broken rule's own code (`invalid_email`, `completed_in_future`, …).
-fn problem_of(mut problems: Vec<DossierProblem>) -> ApiError {
-    let errors: Vec<FieldError> = problems
-        .iter()
-        .map(|p| FieldError::new(p.field, p.code, p.message.clone()))
-        .collect();
-    if problems.iter().all(DossierProblem::is_rule) && !problems.is_empty() {
-        let first = problems.swap_remove(0);
-        ApiError::Rejected {
-            code: first.code,
-            detail: format!("`{}` {}.", first.field, first.message),
-            errors,
-        }
-    } else {
-        ApiError::Validation {
-            detail: "Some fields are not valid; see `errors`.".into(),
-            errors,
-        }
-    }
-}
-
-fn rejected(field: &'static str, code: &'static str, message: &str) -> ApiError {
-    problem_of(vec![DossierProblem::new(field, code, message)])
-}
-
-fn conflict() -> ApiError {
-    ApiError::Conflict {
-        code: "dossier_conflict",
-        detail: "This dossier code is already registered for the agency with different content."
-            .into(),
-    }
-}
-
-/// A registration whose agency, form and language are settled.
-struct Resolved {
-    index: usize,
-    valid: ValidDossier,
-    agency_id: Uuid,
-    form_key: String,
-    form_version: u32,
-    language: String,
-}
-
-/// Settles agency (existence, permission), form and language of a valid registration.
-fn resolve(
-    state: &AppState,
-    caller: &Caller,
-    agencies: &HashMap<String, DossierAgency>,
-    index: usize,
-    valid: ValidDossier,
-) -> Result<Resolved, ApiError> {
-    let agency = match agencies.get(valid.agency_code.as_str()) {
-        Some(a) if caller.may_act_for_agency(&a.path) => a,
-        Some(_) => return Err(ApiError::Forbidden),
-        // An agency key is not told whether an agency outside its subtree exists.
-        None if !caller.reads_every_agency() => return Err(ApiError::Forbidden),
-        None => {
-            return Err(rejected(
-                "agency_code",
-                "unknown_agency",
-                "names no registered agency",
-            ));
-        }
-    };
-    let form_key = valid
-        .form_key
-        .clone()
-        .unwrap_or_else(|| agency.default_form.clone());
-    let Some(form) = state.forms.for_new_surveys(&form_key) else {
-        let field = if valid.form_key.is_some() {
-            "form_key"
-        } else {
-            "agency_code"
-        };
-        return Err(rejected(
-            field,
-            "unknown_form",
-            "names no form that is published for new surveys",
-        ));
-    };
-    let language = valid
-        .language
-        .clone()
-        .unwrap_or_else(|| DEFAULT_LANGUAGE.to_owned());
-    if !form.definition.languages().contains(&language) {
-        return Err(rejected(
-            "language",
-            "unsupported_language",
-            "is not a language of the survey form",
-        ));
-    }
-    Ok(Resolved {
-        index,
-        form_version: form.definition.version(),
-        agency_id: agency.id,
-        form_key,
-        language,
-        valid,
-    })
-}
-
-/// Answers a registration of a dossier that is already stored.
-fn existing(state: &AppState, stored: &Dossier, new: &ValidDossier) -> Outcome {
-    if stored.same_registration(new) {
-        Outcome::Existing(Registered {
-            id: stored.id,
-            token: state.token_key.derive(stored.id),
-            expires_at: stored.expires_at,
-        })
-    } else {
-        Outcome::Failed(conflict())
-    }
-}
-
-/// The registration pipeline shared by both endpoints (see the module documentation).
-async fn register(
-    state: &AppState,
-    caller: &Caller,
-    items: Vec<Result<NewDossier, ApiError>>,
-) -> Result<Vec<Outcome>, ApiError> {
-    if caller.role == Role::Pipeline {
-        return Err(ApiError::Forbidden);
-    }
-    let now = Utc::now();
-    let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(items.len());
-    let mut valid = Vec::with_capacity(items.len());
-    for (index, item) in items.into_iter().enumerate() {
-        let checked = item.and_then(|d| domain::validate(d.into(), now).map_err(problem_of));
-        match checked {
-            Ok(v) => {
-                valid.push((index, v));
-                outcomes.push(None);
-            }
-            Err(e) => outcomes.push(Some(Outcome::Failed(e))),
-        }
-    }
-
-    let mut codes: Vec<&str> = valid.iter().map(|(_, v)| v.agency_code.as_str()).collect();
-    codes.sort_unstable();
-    codes.dedup();
-    let agencies = store::agencies_by_code(&state.db, &codes).await?;
-
-    let mut resolved = Vec::with_capacity(valid.len());
-    let mut first_of: HashMap<(Uuid, String), usize> = HashMap::with_capacity(valid.len());
-    for (index, v) in valid {
-        match resolve(state, caller, &agencies, index, v) {
-            Ok(r) => {
-                let key = (r.agency_id, r.valid.dossier_code.clone());
-                if let Some(first) = first_of.get(&key) {
-                    outcomes[index] = Some(Outcome::Failed(ApiError::Conflict {
-                        code: "duplicate_in_batch",
-                        detail: format!(
-                            "The same agency and dossier code are already in this batch at \
-                             index {first}."
-                        ),
-                    }));
-                } else {
-                    first_of.insert(key, index);
-                    resolved.push(r);
-                }
-            }
-            Err(e) => outcomes[index] = Some(Outcome::Failed(e)),
-        }
-    }
-
-    let keys: Vec<(Uuid, &str)> = resolved
-        .iter()
-        .map(|r| (r.agency_id, r.valid.dossier_code.as_str()))
-        .collect();
-    let stored = store::find_existing(&state.db, &keys, |agency, code| {
-        state.token_key.seal_code(agency, code)
-    })
-    .await?;
-    drop(keys);
-
-    let ttl = state.settings.surveys.token_ttl_days;
-    // A dossier of a closed month gets a link that has already ended: its month's answers are
-    // published, and a new one would change them (an agency may still enter paper for it).
-    let published = crate::persistence::months::published_through(&state.db).await?;
-    // A dossier of a month retention has emptied could be one already deleted: counted twice.
-    let registrable = crate::app::retention::registrable_from(
-        &state.db,
-        state.settings.retention.dossier_months,
-        now,
-    )
-    .await?;
-    let mut rows = Vec::new();
-    let mut pending: HashMap<Uuid, Resolved> = HashMap::new();
-    for r in resolved {
-        let key = (r.agency_id, r.valid.dossier_code.clone());
-        if let Some(d) = stored.get(&key) {
-            outcomes[r.index] = Some(existing(state, d, &r.valid));
-            continue;
-        }
-        if registrable.is_some_and(|m| publication::month_of(r.valid.completed_at) < m) {
-            outcomes[r.index] = Some(Outcome::Failed(rejected(
-                "completed_at",
-                "completed_before_retention",
-                "is in a month whose dossiers are no longer kept (retention.dossier_months)",
-            )));
-            continue;
-        }
-        let id = Uuid::now_v7();
-        let token = state.token_key.derive(id);
-        rows.push(NewDossierRow {
-            token_hash: token.hash(),
-            dossier: Dossier {
-                id,
-                agency_id: r.agency_id,
-                dossier_code: r.valid.dossier_code.clone(),
-                form_key: r.form_key.clone(),
-                form_version: r.form_version,
-                completed_at: r.valid.completed_at,
-                channel: r.valid.channel,
-                procedure_code: r.valid.procedure_code.clone(),
-                procedure_field: r.valid.procedure_field.clone(),
-                language: r.language.clone(),
-                expires_at: match published {
-                    Some(p) if publication::month_of(r.valid.completed_at) <= p => {
-                        domain::expires_at(r.valid.completed_at, ttl).min(now)
-                    }
-                    _ => domain::expires_at(r.valid.completed_at, ttl),
-                },
-                answered: false,
-                answer_digest: None,
-            },
-        });
-        pending.insert(id, r);
-    }
-
-    if !rows.is_empty() {
-        let txn = crate::persistence::begin_write(&state.db).await?;
-        let skipped = store::insert_many(&txn, &rows, now).await?;
-        // Invitations are queued in the same transaction: a dossier is never stored without
-        // its invitation, nor an invitation without its dossier.
-        let invitations: Vec<NewInvitation> = rows
-            .iter()
-            .filter(|row| !skipped.contains(&row.dossier.id))
-            .filter_map(|row| {
-                let email = pending.get(&row.dossier.id)?.valid.email.clone()?;
-                Some(NewInvitation {
-                    dossier_id: row.dossier.id,
-                    email,
-                    expires_at: row.dossier.expires_at,
-                })
-            })
-            .collect();
-        outbox::insert_many(&txn, &invitations, now).await?;
-        txn.commit().await?;
-        let mut raced = Vec::new();
-        for row in rows {
-            let d = row.dossier;
-            let Some(r) = pending.remove(&d.id) else {
-                continue;
-            };
-            if skipped.contains(&d.id) {
-                raced.push(r);
-            } else {
-                outcomes[r.index] = Some(Outcome::Created(Registered {
-                    id: d.id,
-                    token: state.token_key.derive(d.id),
-                    expires_at: d.expires_at,
-                }));
-            }
-        }
-        if !raced.is_empty() {
-            // Registered concurrently by another request: answer as a re-registration.
-            let keys: Vec<(Uuid, &str)> = raced
-                .iter()
-                .map(|r| (r.agency_id, r.valid.dossier_code.as_str()))
-                .collect();
-            let stored = store::find_existing(&state.db, &keys, |agency, code| {
-                state.token_key.seal_code(agency, code)
-            })
-            .await?;
-            for r in raced {
-                let key = (r.agency_id, r.valid.dossier_code.clone());
-                outcomes[r.index] = Some(match stored.get(&key) {
-                    Some(d) => existing(state, d, &r.valid),
-                    None => Outcome::Failed(conflict()),
-                });
-            }
-        }
-    }
-
-    outcomes
-        .into_iter()
-        .map(|o| {
-            o.ok_or_else(|| {
-                ApiError::Unexpected(anyhow::anyhow!("a registration was left without outcome"))
-            })
-        })
-        .collect()
 }
 
 /// Registers one completed dossier for a survey.
@@ -492,13 +173,14 @@ pub async fn create_dossier(
     body: ValidatedJson<NewDossier>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let outcome = register(&state, &caller, vec![Ok(body.into_inner())])
+    let items = vec![Ok(RawDossier::from(body.into_inner()))];
+    let outcome = registration::register(&state.dossiers(), &caller, items)
         .await?
         .pop()
         .ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("no outcome")))?;
     match outcome {
-        Outcome::Created(r) => Ok(HttpResponse::Created().json(r.view(&state))),
-        Outcome::Existing(r) => Ok(HttpResponse::Ok().json(r.view(&state))),
+        Outcome::Created(r) => Ok(HttpResponse::Created().json(view(r, &state))),
+        Outcome::Existing(r) => Ok(HttpResponse::Ok().json(view(r, &state))),
         Outcome::Failed(e) => Err(e),
     }
 }
@@ -530,17 +212,17 @@ pub async fn create_dossier_batch(
         .into_iter()
         .map(|v| {
             let d: NewDossier = serde_json::from_value(v).map_err(|e| serde_error(&e))?;
-            Ok(d)
+            Ok(RawDossier::from(d))
         })
         .collect();
-    let outcomes = register(&state, &caller, parsed).await?;
+    let outcomes = registration::register(&state.dossiers(), &caller, parsed).await?;
     let results = outcomes
         .into_iter()
         .enumerate()
         .map(|(index, outcome)| {
             let (status, registered, error) = match outcome {
-                Outcome::Created(r) => (201, Some(r.view(&state)), None),
-                Outcome::Existing(r) => (200, Some(r.view(&state)), None),
+                Outcome::Created(r) => (201, Some(view(r, &state)), None),
+                Outcome::Existing(r) => (200, Some(view(r, &state)), None),
                 Outcome::Failed(e) => {
                     let p = e.problem();
                     let error = BatchItemError {

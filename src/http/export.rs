@@ -2,7 +2,7 @@
 //! its subtree — for one form version and period, as CSV, XLSX or JSON, streamed.
 //!
 //! This file only checks the request and who may see what ([`prepare`]) and turns the body into
-//! a download ([`respond`]); the rows are read and written by `export::raw`. The officer pages
+//! a download ([`respond`]); the rows are read by `app::export` and written by `export::raw`. The officer pages
 //! offer the same downloads: they call [`prepare`] with the signed-in officer's principal and
 //! [`respond`], so both say the same things in the same way.
 //!
@@ -24,9 +24,9 @@
 //! Costs, bounded ([`respond`]): at most `limits.export_concurrency` exports are computed or
 //! sent at once (one more is 503 `export_busy` with `Retry-After`); each is computed on a
 //! database connection of its own (`persistence::dedicated`) into a temporary file
-//! (`export::raw::materialise`) and only then sent, so a client that reads slowly holds no
-//! pooled connection; identical exports asked for at the same time are computed once
-//! (`SingleFlight`); and a client that takes nothing for `limits.export_write_timeout_secs` is
+//! (`app::export::run`) and only then sent, so a client that reads slowly holds no pooled
+//! connection; identical exports asked for at the same time are computed once
+//! (`app::single_flight`); and a client that takes nothing for `limits.export_write_timeout_secs` is
 //! cut off (`http::connection`), which frees its place. Every export sent is recorded in the
 //! audit log (`responses.exported`: who, which agency, form, months, format and part, how many
 //! rows — never an answer).
@@ -48,19 +48,18 @@ use bytes::Bytes;
 use futures_util::Stream;
 use serde::Deserialize;
 use tokio::sync::OwnedSemaphorePermit;
-use uuid::Uuid;
 
-use crate::domain::audit::AuditEvent;
+use crate::app::results::request::{choice, flag, form_of, invalid, period, required};
+use crate::app::results::{published, readable_agency, unexpected};
+
+pub use crate::app::export::Exporter;
 use crate::domain::auth::Principal;
 use crate::domain::results;
 use crate::error::{ApiError, PROBLEM_JSON, Problem};
 use crate::export::raw::{self, ExportAgency, ExportError, Format, Language, Part, RawExport};
 use crate::http::auth::Caller;
 use crate::http::connection::Connection;
-use crate::http::results_service::{
-    choice, flag, form_of, invalid, period, published, readable_agency, required, unexpected,
-};
-use crate::persistence::{self, agencies, aggregates, audit};
+use crate::persistence::{agencies, aggregates};
 use crate::state::AppState;
 
 /// Query of `GET /api/v1/responses/export`.
@@ -120,11 +119,57 @@ pub async fn prepare(
     if caller.role == crate::domain::auth::Role::Pipeline {
         return Err(ApiError::Forbidden);
     }
-    let agency = readable_agency(state, caller, "agency", required("agency", &q.agency)?).await?;
-    let (current, requested) = form_of(state, &q.form, &q.version)?;
+    let agency =
+        readable_agency(&state.db, caller, "agency", required("agency", &q.agency)?).await?;
+    let (current, requested) = form_of(&state.forms, &q.form, &q.version)?;
     // Closed months only: an export never holds an answer of a month still open.
-    let (period, _) = published(state, &period(&q.period, &q.from, &q.to)?).await?;
+    let (period, _) = published(&state.db, &period(&q.period, &q.from, &q.to)?).await?;
     let subtree = flag("subtree", &q.subtree)?;
+    let (format, language, part, bom) = file_shape(q, accept)?;
+    let members = members(&state.db, &agency, subtree).await?;
+    let key = current.definition.key();
+    let (from, to) = period.month_range();
+    let ids: Vec<_> = members.iter().map(|a| a.id).collect();
+    let with_data = aggregates::versions_with_data(&state.db, &ids, key, &from, &to).await?;
+    let (version, _) = results::choose_version(with_data, requested, current.definition.version());
+    let form = state.forms.version(key, version).cloned().ok_or_else(|| {
+        unexpected(format!(
+            "responses of {key} v{version}, a version not loaded"
+        ))
+    })?;
+    let file_name = raw::file_name(
+        &agency.code,
+        subtree,
+        &form.definition,
+        &match part {
+            Part::Rows => period.label().to_owned(),
+            Part::Comments => format!("{}_comments", period.label()),
+        },
+        format,
+    );
+    Ok(PreparedExport {
+        export: RawExport {
+            agencies: members,
+            form,
+            months: (from, to),
+            format,
+            language,
+            bom,
+            k: state.settings.results.suppress_below,
+            part,
+        },
+        file_name,
+        agency_code: agency.code.clone(),
+        subtree,
+    })
+}
+
+/// The file asked for: format (by `format`, else by `Accept`), header language, part, and
+/// whether a CSV starts with a byte-order mark.
+fn file_shape(
+    q: &ExportQuery,
+    accept: Option<&str>,
+) -> Result<(Format, Language, Part, bool), ApiError> {
     let by_accept = match accept {
         Some(a) if a.contains("text/csv") => Format::Csv,
         Some(a) if a.contains(XLSX_MEDIA) => Format::Xlsx,
@@ -164,9 +209,17 @@ pub async fn prepare(
             "applies to format=csv only",
         ));
     }
+    Ok((format, language, part, bom))
+}
 
-    let members: Vec<ExportAgency> = if subtree {
-        agencies::subtree(&state.db, &agency.path)
+/// The agencies exported: `agency`, and with `subtree` every agency below it.
+async fn members(
+    db: &sea_orm::DatabaseConnection,
+    agency: &crate::domain::agencies::Agency,
+    subtree: bool,
+) -> Result<Vec<ExportAgency>, ApiError> {
+    Ok(if subtree {
+        agencies::subtree(db, &agency.path)
             .await?
             .into_iter()
             .map(|a| ExportAgency {
@@ -179,41 +232,6 @@ pub async fn prepare(
             id: agency.id,
             code: agency.code.clone(),
         }]
-    };
-    let key = current.definition.key();
-    let (from, to) = period.month_range();
-    let ids: Vec<_> = members.iter().map(|a| a.id).collect();
-    let with_data = aggregates::versions_with_data(&state.db, &ids, key, &from, &to).await?;
-    let (version, _) = results::choose_version(with_data, requested, current.definition.version());
-    let form = state.forms.version(key, version).cloned().ok_or_else(|| {
-        unexpected(format!(
-            "responses of {key} v{version}, a version not loaded"
-        ))
-    })?;
-    let file_name = raw::file_name(
-        &agency.code,
-        subtree,
-        &form.definition,
-        &match part {
-            Part::Rows => period.label().to_owned(),
-            Part::Comments => format!("{}_comments", period.label()),
-        },
-        format,
-    );
-    Ok(PreparedExport {
-        export: RawExport {
-            agencies: members,
-            form,
-            months: (from, to),
-            format,
-            language,
-            bom,
-            k: state.settings.results.suppress_below,
-            part,
-        },
-        file_name,
-        agency_code: agency.code.clone(),
-        subtree,
     })
 }
 
@@ -223,52 +241,6 @@ pub const GENERALISED_HEADER: &str = "x-sipas-generalised-values";
 /// Rows the export left out: rare even with every value blank (every row of a month with fewer
 /// answers than that, and a few rare rows of larger months).
 pub const WITHHELD_HEADER: &str = "x-sipas-withheld-rows";
-
-/// Who asks for an export, as the audit log records it.
-#[derive(Debug, Clone, Copy)]
-pub enum Exporter {
-    /// An API key.
-    Key(Uuid),
-    /// A signed-in officer (their account id; no key acted).
-    Officer(Uuid),
-}
-
-/// What identifies an export's content: identical keys give identical files.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ExportKey {
-    agencies: Vec<Uuid>,
-    form: (String, u32),
-    months: (String, String),
-    format: &'static str,
-    language: &'static str,
-    bom: bool,
-    k: u64,
-    comments: bool,
-}
-
-impl ExportKey {
-    fn of(e: &RawExport) -> Self {
-        Self {
-            agencies: e.agencies.iter().map(|a| a.id).collect(),
-            form: (
-                e.form.definition.key().to_owned(),
-                e.form.definition.version(),
-            ),
-            months: e.months.clone(),
-            format: e.format.as_str(),
-            language: match e.language {
-                Language::Vi => "vi",
-                Language::En => "en",
-            },
-            bom: e.bom,
-            k: e.k,
-            comments: e.part == Part::Comments,
-        }
-    }
-}
-
-/// One computed export, shared by the requests that asked for it at the same time.
-pub type ExportRun = Result<Arc<raw::Materialised>, String>;
 
 /// Seconds a client refused as busy is asked to wait.
 const BUSY_RETRY_AFTER_SECS: u64 = 10;
@@ -303,39 +275,12 @@ pub async fn respond(
         state.metrics.export_busy();
         return Ok(busy());
     };
-    let export = prepared.export;
-    let made = state
-        .guards
-        .export_runs
-        .run(ExportKey::of(&export), || async {
-            state.metrics.export_computed();
-            compute(&state.db, export.clone())
-                .await
-                .map(Arc::new)
-                .map_err(|e| e.to_string())
-        })
-        .await
-        .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("export: {e}")))?;
-    let (actor, user_id) = match who {
-        Exporter::Key(id) => (Some(id), None),
-        Exporter::Officer(id) => (None, Some(id)),
-    };
-    let event = AuditEvent::ResponsesExported {
-        agency_code: prepared.agency_code,
+    let asked = crate::app::export::Asked {
+        who,
+        agency_code: &prepared.agency_code,
         subtree: prepared.subtree,
-        form_key: export.form.definition.key().to_owned(),
-        form_version: export.form.definition.version(),
-        from: export.months.0.clone(),
-        to: export.months.1.clone(),
-        format: export.format.as_str(),
-        part: match export.part {
-            Part::Rows => "rows",
-            Part::Comments => "comments",
-        },
-        rows: made.rows,
-        user_id,
     };
-    audit::record(&state.db, actor, &event).await?;
+    let made = crate::app::export::run(&state.export(), &asked, &prepared.export).await?;
     let disposition =
         HeaderValue::from_str(&format!("attachment; filename=\"{}\"", prepared.file_name))
             .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e)))?;
@@ -355,25 +300,6 @@ pub async fn respond(
         .insert_header((GENERALISED_HEADER, made.generalised_values.to_string()))
         .insert_header((WITHHELD_HEADER, made.withheld_rows.to_string()))
         .body(SizedStream::new(made.length, body)))
-}
-
-/// Computes an export on a connection of its own, so that it never waits behind requests for
-/// a pooled connection nor keeps one from them (an in-memory SQLite database has only its one
-/// connection, which it shares).
-async fn compute(
-    db: &sea_orm::DatabaseConnection,
-    export: RawExport,
-) -> Result<raw::Materialised, ExportError> {
-    let own = persistence::dedicated(db).await?;
-    let made = raw::materialise(own.clone(), export).await;
-    // On PostgreSQL it is a pool of its own, closed cleanly; a SQLite file connection closes
-    // when dropped, and an in-memory one is the application's pool, which must stay open.
-    if own.get_database_backend() == sea_orm::DatabaseBackend::Postgres
-        && let Err(e) = own.close().await
-    {
-        tracing::warn!(error = %e, "cannot close an export's connection");
-    }
-    made
 }
 
 /// An export's body: the file's chunks, holding the export's place until dropped, and watched

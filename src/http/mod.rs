@@ -13,7 +13,6 @@ pub mod entry;
 pub mod export;
 pub mod extract;
 pub mod forms;
-pub mod guards;
 pub mod metrics;
 pub mod middleware;
 pub mod months;
@@ -21,10 +20,8 @@ pub mod openapi;
 pub mod ops;
 pub mod pages;
 pub mod periods;
-pub mod ratelimit;
 pub mod results;
 pub mod results_service;
-pub mod single_flight;
 pub mod submissions;
 pub mod surveys;
 

@@ -1,9 +1,10 @@
 //! Results (api.md "Results"): `GET /api/v1/results`, `/api/v1/results/trend`,
 //! `/api/v1/rankings` and `/api/v1/par/scores`.
 //!
-//! The handlers are thin: the query goes, with the key's [`Principal`], to
-//! `http::results_service` — shared with the officer's dashboard pages — which checks who may
-//! see what, reads the counts and has `domain::results` compute the view.
+//! The handlers are thin: the query (`app::results::request`) goes, with the key's
+//! [`Principal`], to the results use cases (`app::results`) — shared with the officer's
+//! dashboard pages — which check who may see what, read the counts and have `domain::results`
+//! compute the view.
 //!
 //! Who sees what: an agency key reads its own subtree (anything else is 403 `forbidden`, whether
 //! it exists or not); pipeline and admin keys read every agency; PAR scores are for the
@@ -14,104 +15,16 @@
 
 use actix_web::http::header::{ACCEPT, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use serde::Deserialize;
 
+use crate::app::results::{self as service, unexpected};
 use crate::domain::results::{ParScoresView, RankingView, ResultView, TrendView};
 use crate::error::ApiError;
+use crate::export::par::par_csv;
 use crate::http::auth::Caller;
-use crate::http::results_service::{self as service, unexpected};
 use crate::state::AppState;
 
-pub use crate::http::results_service::PAR_CSV_HEADER;
-
-/// Query of `GET /api/v1/results`.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ResultsQuery {
-    /// The agency's code.
-    pub agency: Option<String>,
-    /// The form key, e.g. `sipas-2017`.
-    pub form: Option<String>,
-    /// `YYYY`, `YYYY-Qn`, `YYYY-Hn` or `YYYY-MM`; or give `from` and `to`.
-    pub period: Option<String>,
-    /// First month, `YYYY-MM` (with `to`).
-    pub from: Option<String>,
-    /// Last month, `YYYY-MM` (inclusive).
-    pub to: Option<String>,
-    /// `true`: the agency and every agency below it.
-    pub subtree: Option<String>,
-    /// A breakdown: `channel`, `mode` or `procedure_field`.
-    pub by: Option<String>,
-    /// `srs_fpc` (default), `srs` or `stratified` (strata = channel, weighted).
-    pub design: Option<String>,
-    /// For a subtree: `mean` (default; the mean of the agencies, pooled as second figure) or
-    /// `pooled`.
-    pub aggregate: Option<String>,
-    /// Confidence level: `0.90`, `0.95` (default) or `0.99`.
-    pub level: Option<String>,
-    /// Language of labels: `vi` (default) or `en`.
-    pub lang: Option<String>,
-    /// A form version; default: the newest with responses in the period.
-    pub version: Option<String>,
-}
-
-/// Query of `GET /api/v1/results/trend`.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct TrendQuery {
-    pub agency: Option<String>,
-    pub form: Option<String>,
-    /// The whole range: `period`, or `from` and `to`.
-    pub period: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    /// `month` (default), `quarter` or `year`.
-    pub step: Option<String>,
-    pub subtree: Option<String>,
-    pub design: Option<String>,
-    pub aggregate: Option<String>,
-    pub level: Option<String>,
-    pub lang: Option<String>,
-    pub version: Option<String>,
-}
-
-/// Query of `GET /api/v1/rankings`.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct RankingQuery {
-    /// The agency whose children are ranked.
-    pub parent: Option<String>,
-    pub form: Option<String>,
-    pub period: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    /// `true`: rank each child by the mean (or `aggregate=pooled`) of its subtree.
-    pub subtree: Option<String>,
-    pub design: Option<String>,
-    pub aggregate: Option<String>,
-    pub level: Option<String>,
-    pub lang: Option<String>,
-    pub version: Option<String>,
-}
-
-/// Query of `GET /api/v1/par/scores`.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ParQuery {
-    pub form: Option<String>,
-    pub period: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    /// Only agencies of this kind (`ministry`, `province`, `department`, `district`, `commune`,
-    /// `other`).
-    pub kind: Option<String>,
-    /// `true`: each agency's score is the mean of its subtree.
-    pub subtree: Option<String>,
-    pub level: Option<String>,
-    pub version: Option<String>,
-    /// `json` (default) or `csv` (also chosen by `Accept: text/csv`).
-    pub format: Option<String>,
-}
+pub use crate::app::results::{ParQuery, RankingQuery, ResultsQuery, TrendQuery};
+pub use crate::export::par::PAR_CSV_HEADER;
 
 /// One agency (or its subtree) × form × period: the SIPAS index and its tree, the items, PAR
 /// points, the Decision 766 ratio, and an optional breakdown.
@@ -132,7 +45,9 @@ pub async fn get_results(
     query: web::Query<ResultsQuery>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<ResultView>, ApiError> {
-    Ok(web::Json(service::result(&state, &caller, &query).await?))
+    Ok(web::Json(
+        service::result(&state.results(), &caller, &query).await?,
+    ))
 }
 
 /// The SIPAS index and each top-level node per month, quarter or year, with the change from
@@ -154,7 +69,9 @@ pub async fn get_trend(
     query: web::Query<TrendQuery>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<TrendView>, ApiError> {
-    Ok(web::Json(service::trend(&state, &caller, &query).await?))
+    Ok(web::Json(
+        service::trend(&state.results(), &caller, &query).await?,
+    ))
 }
 
 /// The child agencies of `parent` ordered by index, each with its interval and a rank interval
@@ -177,7 +94,9 @@ pub async fn get_rankings(
     query: web::Query<RankingQuery>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<RankingView>, ApiError> {
-    Ok(web::Json(service::ranking(&state, &caller, &query).await?))
+    Ok(web::Json(
+        service::ranking(&state.results(), &caller, &query).await?,
+    ))
 }
 
 /// Every agency's SIPAS in PAR terms (methodology §4), for the PAR-index pipeline: JSON, or CSV
@@ -206,7 +125,8 @@ pub async fn get_par_scores(
     if !caller.reads_every_agency() {
         return Err(ApiError::Forbidden);
     }
-    let (view, csv): (ParScoresView, _) = service::par_scores(&state, &caller, &query).await?;
+    let (view, csv): (ParScoresView, _) =
+        service::par_scores(&state.results(), &caller, &query).await?;
     let csv = csv.unwrap_or_else(|| {
         req.headers()
             .get(ACCEPT)
@@ -214,7 +134,7 @@ pub async fn get_par_scores(
             .is_some_and(|v| v.contains("text/csv"))
     });
     if csv {
-        let body = service::par_csv(&view, &PAR_CSV_HEADER).map_err(unexpected)?;
+        let body = par_csv(&view, &PAR_CSV_HEADER).map_err(unexpected)?;
         return Ok(HttpResponse::Ok()
             .insert_header((CONTENT_TYPE, "text/csv; charset=utf-8"))
             .body(body));

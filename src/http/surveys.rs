@@ -1,6 +1,6 @@
 //! `/api/v1/surveys/{token}`: what a citizen's browser or kiosk needs to show the survey of one
 //! dossier. The token is the credential, so no key is needed; unknown tokens are rate limited
-//! per client address (see `http::ratelimit`; a valid token is never refused), and the token
+//! per client address (see `app::ratelimit`; a valid token is never refused), and the token
 //! never reaches a log (request spans record the route template only).
 
 use actix_web::http::header::CACHE_CONTROL;
@@ -45,7 +45,7 @@ fn not_found() -> ApiError {
 
 /// The dossier whose token is `token`, with its agency. The token is looked up first, so a
 /// valid one is always found; an unknown one counts against the client's allowance of misses
-/// (`http::ratelimit`) and is 404 `survey_not_found`, or 429 once the allowance is spent.
+/// (`app::ratelimit`) and is 404 `survey_not_found`, or 429 once the allowance is spent.
 pub async fn find_survey(
     req: &HttpRequest,
     state: &AppState,

@@ -1,6 +1,6 @@
-//! Loading form definitions: one file from a string or a path, every `*.toml` of a directory
-//! (`forms.dir`), or the official forms compiled into the binary, into a [`FormCatalog`],
-//! reporting every error of every file.
+//! Loading form definitions: one file's text, the texts of every `*.toml` of a directory
+//! (`forms.dir`, read by `persistence::form_files`), or the official forms compiled into the
+//! binary, into a [`FormCatalog`], reporting every error of every file.
 //!
 //! A file must be named `<key>.v<version>.toml` after its content, and a key+version must be
 //! defined once. Other files (README.md, sub-directories) are ignored. A folder's forms join the
@@ -8,7 +8,6 @@
 //! only with the same content (the same checksum: comments and layout do not count).
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use super::definition::FormFile;
 use super::error::{FormError, FormErrorKind, FormErrors};
@@ -41,23 +40,6 @@ pub fn parse_file(file_name: &str, src: &str) -> Result<FormFile, FormErrors> {
     toml::from_str::<FormFile>(src).map_err(|e| FormErrors::from(error(e, false)))
 }
 
-/// Reads, parses and validates one form file.
-pub fn parse_form_file(path: &Path) -> Result<FormDefinition, FormErrors> {
-    let name = path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    let src = std::fs::read_to_string(path).map_err(|e| FormError {
-        file: name.clone(),
-        line: None,
-        id: None,
-        kind: FormErrorKind::Io {
-            message: e.to_string(),
-        },
-    })?;
-    parse_form_str(&name, &src)
-}
-
 /// The expected file name of a form version: `<key>.v<version>.toml`.
 pub fn file_name_for(key: &str, version: u32) -> String {
     format!("{key}.v{version}.toml")
@@ -79,57 +61,6 @@ pub struct FormCatalog {
 }
 
 impl FormCatalog {
-    /// Loads every `*.toml` file of `dir` (sorted by name), validating all of them and returning
-    /// every error found, or the catalog when there is none.
-    pub fn load_dir(dir: &Path) -> Result<FormCatalog, FormErrors> {
-        let io_error = |e: std::io::Error| {
-            FormErrors::from(FormError {
-                file: dir.display().to_string(),
-                line: None,
-                id: None,
-                kind: FormErrorKind::Io {
-                    message: e.to_string(),
-                },
-            })
-        };
-        let mut paths = Vec::new();
-        for entry in std::fs::read_dir(dir).map_err(io_error)? {
-            let path = entry.map_err(io_error)?.path();
-            if path.is_file() && path.extension().is_some_and(|e| e == "toml") {
-                paths.push(path);
-            }
-        }
-        paths.sort();
-
-        let mut errors = Vec::new();
-        let mut files = Vec::new();
-        for path in &paths {
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            match std::fs::read_to_string(path) {
-                Ok(text) => files.push((name, text)),
-                Err(e) => errors.push(FormError {
-                    file: name,
-                    line: None,
-                    id: None,
-                    kind: FormErrorKind::Io {
-                        message: e.to_string(),
-                    },
-                }),
-            }
-        }
-        match Self::from_sources(files) {
-            Ok(catalog) if errors.is_empty() => Ok(catalog),
-            Ok(_) => Err(FormErrors(errors)),
-            Err(e) => {
-                errors.extend(e.0);
-                Err(FormErrors(errors))
-            }
-        }
-    }
-
     /// The official forms compiled into the binary (`survey-forms/` at build time).
     pub fn official() -> Result<FormCatalog, FormErrors> {
         Self::from_sources(

@@ -34,7 +34,7 @@ mod tests_rules;
 #[cfg(test)]
 mod tests_shipped;
 
-pub use catalog::{FormCatalog, file_name_for, parse_file, parse_form_file, parse_form_str};
+pub use catalog::{FormCatalog, file_name_for, parse_file, parse_form_str};
 pub use error::{FormError, FormErrorKind, FormErrors};
 pub use model::{
     Answers, ChoiceOption, Condition, ConditionValue, DisplayOrder, FormDefinition, FormStatus,
@@ -48,7 +48,7 @@ pub use published::{PublishedForm, PublishedForms};
 #[allow(clippy::expect_used)]
 pub(crate) fn shipped(key: &str) -> FormDefinition {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("survey-forms");
-    FormCatalog::load_dir(&dir)
+    crate::persistence::form_files::load_dir(&dir)
         .expect("the shipped forms load")
         .latest(key)
         .expect("the shipped form exists")

@@ -1109,7 +1109,9 @@ fn catalog_checks_file_names_and_duplicates() {
     std::fs::write(dir.join("t.v1.toml"), BASE).unwrap();
     std::fs::write(dir.join("copy.toml"), BASE).unwrap();
     std::fs::write(dir.join("README.md"), "not a form").unwrap();
-    let errs = FormCatalog::load_dir(&dir).unwrap_err().0;
+    let errs = crate::persistence::form_files::load_dir(&dir)
+        .unwrap_err()
+        .0;
     assert!(errs.iter().any(|e| e.file == "copy.toml"
         && matches!(&e.kind, FormErrorKind::FileName { expected } if expected == "t.v1.toml")));
     assert!(
@@ -1133,7 +1135,9 @@ fn catalog_reports_errors_of_every_file() {
     )
     .unwrap();
     std::fs::write(dir.join("c.v1.toml"), "key = ").unwrap();
-    let errs = FormCatalog::load_dir(&dir).unwrap_err().0;
+    let errs = crate::persistence::form_files::load_dir(&dir)
+        .unwrap_err()
+        .0;
     let files: Vec<&str> = errs.iter().map(|e| e.file.as_str()).collect();
     assert!(
         files.contains(&"a.v1.toml")
@@ -1154,7 +1158,7 @@ fn catalog_versions_and_status() {
         with("version = 1", "version = 3\nretired = true"),
     )
     .unwrap();
-    let catalog = FormCatalog::load_dir(&dir).unwrap();
+    let catalog = crate::persistence::form_files::load_dir(&dir).unwrap();
     assert_eq!(catalog.len(), 3);
     assert_eq!(catalog.latest("t").unwrap().version(), 2);
     assert_eq!(catalog.get("t", 3).unwrap().status(), FormStatus::Retired);
@@ -1178,9 +1182,10 @@ fn catalog_from_stored_sources_keeps_name_and_text() {
 
 #[test]
 fn missing_directory_is_an_io_error() {
-    let errs = FormCatalog::load_dir(std::path::Path::new("/nonexistent/sipas-forms"))
-        .unwrap_err()
-        .0;
+    let errs =
+        crate::persistence::form_files::load_dir(std::path::Path::new("/nonexistent/sipas-forms"))
+            .unwrap_err()
+            .0;
     assert!(matches!(errs[0].kind, FormErrorKind::Io { .. }));
 }
 

@@ -14,7 +14,7 @@ fn dir() -> PathBuf {
 }
 
 fn catalog() -> FormCatalog {
-    FormCatalog::load_dir(&dir()).unwrap_or_else(|e| panic!("{e}"))
+    crate::persistence::form_files::load_dir(&dir()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn form(key: &str) -> FormDefinition {

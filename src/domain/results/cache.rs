@@ -2,7 +2,7 @@
 //!
 //! A view (a result, a trend, a ranking, the PAR scores) is a pure function of the request, the
 //! agencies it names, the form version and its inputs in storage: the score buckets and the
-//! dossier counts of its agencies and months. `http::results_service` sums the revisions of
+//! dossier counts of its agencies and months. `app::results::load` sums the revisions of
 //! those rows (`persistence::aggregates::input_sums`: no counts are read) and a view is served
 //! from here only when it was computed for the same request and the same sums ([`CacheKey`]). Every write of a bucket gives it a new random revision (in the
 //! transaction that stores the responses), so a new response, a new dossier, a rebuild or

@@ -9,7 +9,7 @@
 //!
 //! - the **stored text** of each score bucket, with its revision: a request reads the revisions
 //!   of its rows from an index and the text only of the rows this node has not read at that
-//!   revision (`http::results_service::load_counts`);
+//!   revision (`app::results::load::load_counts`);
 //! - the **cells** of an agency over a range of months (its buckets merged per channel), which
 //!   a pooled subtree estimate adds up;
 //! - the **estimate** of an agency over a range of months under a design and options, which a
@@ -67,7 +67,7 @@ impl RowKey {
 /// An agency's rows of a form version over the months `from..=to` — which rows, at which
 /// revisions, their texts and its registered-dossier counts — as read at some point. A request
 /// over months within them takes them while their revision sums in its months are those the
-/// database has now (`http::results_service::load_counts`), so that it lists again only the
+/// database has now (`app::results::load::load_counts`), so that it lists again only the
 /// agencies whose rows have changed.
 #[derive(Debug, Clone)]
 pub struct Listing {

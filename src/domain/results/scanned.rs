@@ -3,7 +3,7 @@
 //! its bucket counts it (`ScoreShape::stored_contribution`), and kept per agency-month in the
 //! memo, packed (`BucketCounts::pack`: a byte per small count). Any period then adds up the months it covers instead of
 //! scanning again: a quarter, a half or last year is a merge, and a new response makes only its
-//! own agency-month be scanned again (`http::results_service::scan`).
+//! own agency-month be scanned again (`app::results::scan`).
 
 use std::collections::BTreeMap;
 

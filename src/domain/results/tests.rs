@@ -9,13 +9,12 @@ use serde_json::{Value, json};
 use super::estimate::estimate;
 use super::suppression::{Layout, across, within};
 use super::*;
-use crate::domain::forms::FormCatalog;
 use crate::domain::periods::Period;
 use crate::stats::{DomainOptions, Reliability};
 
 fn shape() -> Arc<ScoreShape> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("survey-forms");
-    let catalog = FormCatalog::load_dir(&dir).unwrap();
+    let catalog = crate::persistence::form_files::load_dir(&dir).unwrap();
     Arc::new(ScoreShape::of(catalog.latest("sipas-2017").unwrap()))
 }
 

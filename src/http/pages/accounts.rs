@@ -29,7 +29,7 @@
 //!
 //! **Per client address.** The lockout stops guessing one account's password, not one client
 //! keeping argon2 busy with attempts on ever new addresses. So every attempt that would check
-//! a password first counts against its client address (`http::ratelimit::SignInLimiter`,
+//! a password first counts against its client address (`app::ratelimit::SignInLimiter`,
 //! `accounts.sign_in_burst` / `sign_in_period_ms`; the address as `http::client_addr` says):
 //! beyond that, 429 — the form again with how long to wait, and `Retry-After` — before any
 //! hashing or database work. The answer does not depend on the account either.

@@ -36,7 +36,7 @@
 //!   (`telemetry::SipasRootSpan`, `middleware::observe`); nothing here logs the path, the query,
 //!   a header or the body.
 //! - **Guessing**: unknown tokens count against the client's allowance of misses in
-//!   `find_survey` (429 page); a valid token is always answered (`http::ratelimit`).
+//!   `find_survey` (429 page); a valid token is always answered (`app::ratelimit`).
 //! - **Size and time**: the body is read, within `limits.citizen_body_bytes` and
 //!   `limits.body_read_timeout_secs`, before anything else (`http::bodies`); over either, this
 //!   page's "cannot read" notice with 413 or 408.

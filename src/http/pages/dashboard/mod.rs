@@ -53,7 +53,7 @@ mod tabs;
 
 pub use files::{export_download, par_scores_csv, report_xlsx};
 pub use landing::dashboard;
-pub(crate) use period::{OpeningPeriods, opening_periods};
+pub(crate) use period::opening_periods;
 pub use tabs::breakdowns::breakdowns;
 pub use tabs::compare::compare;
 pub use tabs::downloads::downloads;

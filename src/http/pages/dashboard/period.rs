@@ -8,6 +8,7 @@ use crate::domain::periods::{Month, Period};
 use super::super::dashboard_words::{period_words, words};
 use super::super::i18n::Lang;
 use super::{Opt, OptGroup, Tab};
+use crate::app::results::Opening;
 
 /// Today's month in Vietnam time.
 #[allow(clippy::expect_used)]
@@ -25,24 +26,13 @@ pub(super) fn this_month() -> Month {
 
 /// The periods the pages open with: this year (and last year, the one PAR assesses), and the
 /// trend's last 24 months.
-pub(crate) fn opening_periods() -> Option<OpeningPeriods> {
+pub(crate) fn opening_periods() -> Option<Opening> {
     let now = this_month();
-    Some(OpeningPeriods {
+    Some(Opening {
         year: default_period(Tab::Overview, now)?,
         last_year: Period::parse(&format!("{:04}", now.year().saturating_sub(1))).ok(),
         trend: default_period(Tab::Trend, now)?,
     })
-}
-
-/// The periods the pages open with ([`opening_periods`]).
-#[derive(Debug, Clone)]
-pub(crate) struct OpeningPeriods {
-    /// This year (the overview, items, compare and breakdowns pages).
-    pub year: Period,
-    /// Last year, the year a PAR assessment scores.
-    pub last_year: Option<Period>,
-    /// The last 24 months (the trend page).
-    pub trend: Period,
 }
 
 /// The default period of a page: the current year, or (trend) the last 24 months.

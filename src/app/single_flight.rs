@@ -1,7 +1,7 @@
 //! [`SingleFlight`]: identical computations asked for at the same time run once, and every
 //! caller gets the result of that one run. Used where concurrent identical requests would each
-//! scan the same rows: the breakdown scans of the results (`http::results_service`) and exports
-//! (`http::export`).
+//! scan the same rows: the breakdown scans of the results (`app::results`) and exports
+//! (`app::export`).
 //!
 //! Only computations in progress are shared; nothing is kept afterwards (that is what the result
 //! caches are for). The first caller of a key runs it; the others wait for its value. If the

@@ -1,5 +1,5 @@
-//! Per-client rate limits, keyed by [`ClientKey`] (`http::client_addr`: the peer, or the client
-//! a trusted proxy names; an IPv6 client by its /64):
+//! Per-client rate limits, keyed by [`ClientKey`] (taken from a request by `http::client_addr`:
+//! the peer, or the client a trusted proxy names; an IPv6 client by its /64):
 //!
 //! - [`SurveyLookupLimiter`]: lookups of **unknown** survey tokens (`surveys.lookup_*`). A token
 //!   is looked up first and the limiter is asked only on a miss, so a valid token is never
@@ -31,11 +31,30 @@
 //! anyway.
 
 use std::collections::{BTreeSet, HashMap};
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::config::{AccountSettings, SurveySettings};
-use crate::http::client_addr::ClientKey;
+
+/// What a per-client limit counts by: an IPv4 address or an IPv6 /64 (see
+/// `http::client_addr`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClientKey(IpAddr);
+
+impl ClientKey {
+    /// The key of an address.
+    pub fn of(ip: IpAddr) -> Self {
+        // An IPv4-mapped IPv6 address is the IPv4 client it maps.
+        match ip.to_canonical() {
+            IpAddr::V6(v6) => {
+                let prefix = u128::from(v6) & !(u128::from(u64::MAX));
+                Self(IpAddr::V6(Ipv6Addr::from(prefix)))
+            }
+            v4 => Self(v4),
+        }
+    }
+}
 
 /// Most keys a limiter tracks (about 100 bytes each).
 pub const MAX_TRACKED: usize = 100_000;

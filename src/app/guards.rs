@@ -1,18 +1,19 @@
 //! What bounds the cost of requests across the process, kept in `AppState::guards`: the
 //! per-address sign-in limit, the export gate, and the single flights of breakdown scans and
 //! exports. (The survey-token limiter is `AppState::survey_limiter`; body sizes and read times
-//! are bounded per request by `http::bodies`.)
+//! are bounded per request by `http::bodies`; the places of the export gate are taken by
+//! `http::export`, which answers 503 `export_busy` when none is free.)
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::app::export::{ExportKey, ExportRun};
+use crate::app::ratelimit::SignInLimiter;
+use crate::app::results::{ScanKey, ScannedCells};
+use crate::app::single_flight::SingleFlight;
 use crate::config::Settings;
-use crate::http::export::{ExportKey, ExportRun};
-use crate::http::ratelimit::SignInLimiter;
-use crate::http::results_service::{ScanKey, ScannedCells};
-use crate::http::single_flight::SingleFlight;
 
 /// See the module documentation.
 #[derive(Debug)]

@@ -1,0 +1,91 @@
+//! Who may read what, as plain functions over the caller's identity (a [`Principal`]: an API key
+//! or a signed-in officer): an agency principal reads its own subtree — anything else is 403
+//! `forbidden`, whether it exists or not — and pipeline and admin principals read every agency;
+//! and what of a period is published (its closed months only, docs/privacy.md).
+
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use super::context::Context;
+use super::request::invalid;
+use crate::domain::agencies::{Agency, AgencyCode};
+use crate::domain::auth::Principal;
+use crate::domain::periods::{Month, Period};
+use crate::domain::results::{AgencyRef, Subject};
+use crate::error::{ApiError, FieldError};
+use crate::persistence::{agencies, months};
+
+/// The part of the asked period that is published — its months up to the last closed month,
+/// under the same label (`Period::through`) — and that month: nothing computed from answers
+/// reaches a month still open (docs/privacy.md, "Publication by closed month").
+pub async fn published(
+    db: &DatabaseConnection,
+    asked: &Period,
+) -> Result<(Period, Option<Month>), ApiError> {
+    let through = months::published_through(db).await?;
+    Ok((asked.through(through), through))
+}
+
+/// The agency named by query field `field`, if the caller may read it: an agency key gets 403
+/// for anything outside its subtree, existing or not; other keys get 422 `unknown_agency` for
+/// a code no agency has.
+pub async fn readable_agency(
+    db: &DatabaseConnection,
+    caller: &Principal,
+    field: &str,
+    raw: &str,
+) -> Result<Agency, ApiError> {
+    // A malformed code names no agency anywhere, so saying so leaks nothing.
+    let code = AgencyCode::parse(raw).map_err(|p| invalid(field, p.code(), p.to_string()))?;
+    match agencies::find_by_code(db, code.as_str()).await? {
+        Some(agency) if caller.may_read_agency(&agency.path) => Ok(agency),
+        Some(_) => Err(ApiError::Forbidden),
+        None if !caller.reads_every_agency() => Err(ApiError::Forbidden),
+        None => Err(ApiError::Rejected {
+            code: "unknown_agency",
+            detail: format!("`{field}` names no registered agency."),
+            errors: vec![FieldError::new(
+                field,
+                "unknown_agency",
+                "names no registered agency",
+            )],
+        }),
+    }
+}
+
+/// The subject of an agency: itself, or its subtree (with the members' ids).
+pub(super) async fn subject_of(
+    cx: &Context<'_>,
+    agency: &Agency,
+    subtree: bool,
+) -> Result<Subject, ApiError> {
+    if !subtree {
+        return Ok(Subject::Agency(agency_ref(agency)));
+    }
+    let members = agencies::subtree(cx.db, &agency.path)
+        .await?
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    Ok(Subject::Subtree {
+        root: agency_ref(agency),
+        members,
+    })
+}
+
+pub(super) fn members(subject: &Subject) -> Vec<Uuid> {
+    match subject {
+        Subject::Agency(a) => vec![a.id],
+        Subject::Subtree { members, .. } => members.clone(),
+    }
+}
+
+pub fn agency_ref(a: &Agency) -> AgencyRef {
+    AgencyRef {
+        id: a.id,
+        code: a.code.clone(),
+        name: a.name_vi.clone(),
+        name_en: a.name_en.clone(),
+        kind: a.kind.as_str().to_owned(),
+    }
+}

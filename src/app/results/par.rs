@@ -1,0 +1,124 @@
+//! Every readable agency's SIPAS in PAR terms (methodology §4): `GET /api/v1/par/scores` and
+//! the dashboard's PAR download.
+
+use std::collections::HashSet;
+
+use uuid::Uuid;
+
+use super::access::{agency_ref, members, published};
+use super::context::Context;
+use super::load::{Inputs, cached, load_counts, off_thread};
+use super::request::{ParQuery, choice, flag, form_of, invalid, options, period};
+use crate::domain::agencies::{Agency, AgencyKind};
+use crate::domain::auth::Principal;
+use crate::domain::results::{self, ParScoresView, Subject};
+use crate::error::ApiError;
+use crate::persistence::agencies;
+
+/// Every agency's SIPAS in PAR terms (methodology §4) — of the agencies `caller` may read: all
+/// of them for the pipeline and admins, an agency principal's own subtree — and whether CSV was
+/// asked for with `format=` (`None`: not said; the API then looks at `Accept`).
+pub(super) async fn compute_par_scores(
+    cx: &Context<'_>,
+    caller: &Principal,
+    q: &ParQuery,
+) -> Result<(ParScoresView, Option<bool>), ApiError> {
+    let (current, requested) = form_of(cx.forms, &q.form, &q.version)?;
+    let (period, through) = published(cx.db, &period(&q.period, &q.from, &q.to)?).await?;
+    let kind = choice(
+        "kind",
+        &q.kind,
+        None,
+        |v| AgencyKind::parse(v).ok().map(Some),
+        "ministry, province, department, district, commune or other",
+    )?;
+    let subtree = flag("subtree", &q.subtree)?;
+    let csv = match q.format.as_deref().filter(|v| !v.is_empty()) {
+        Some("csv") => Some(true),
+        Some("json") => Some(false),
+        Some(_) => return Err(invalid("format", "invalid_value", "must be json or csv")),
+        None => None,
+    };
+    let (subjects, ids) = readable_subjects(cx, caller, kind, subtree).await?;
+    let inputs = Inputs::read(cx, current.definition.key(), &ids, &period).await?;
+    let (form, version_choice) = inputs.version(cx, current, requested)?;
+    let options = options(cx.settings(), form, &q.level, &None)?;
+    let key = inputs.key(
+        "par",
+        &(
+            &subjects,
+            form.definition.version(),
+            version_choice,
+            &period,
+            subtree,
+            &options,
+        ),
+    );
+    let mut view = cached(&cx.views.par_scores, key, async {
+        let counts = load_counts(cx, form, (&ids, &period), &inputs).await?;
+        let scores = {
+            let (form, period, options) = (form.clone(), period.clone(), options.clone());
+            let subjects = subjects.clone();
+            off_thread(move || {
+                results::par_rows(&counts, &subjects, &form.definition, &period, &options)
+            })
+            .await?
+        };
+        Ok(ParScoresView {
+            edition: form.definition.par().edition().to_owned(),
+            period: period.label().to_owned(),
+            form: results::form_ref(&form.definition, version_choice),
+            subtree,
+            level: options.level,
+            scores,
+            published_through: None,
+        })
+    })
+    .await?;
+    view.published_through = through.map(|m| m.to_string());
+    Ok((view, csv))
+}
+
+/// The agencies `caller` may read (of `kind`, if given), each alone or with its subtree, and
+/// the ids of every agency they cover.
+async fn readable_subjects(
+    cx: &Context<'_>,
+    caller: &Principal,
+    kind: Option<AgencyKind>,
+    subtree: bool,
+) -> Result<(Vec<Subject>, Vec<Uuid>), ApiError> {
+    let all: Vec<Agency> = agencies::list_all(cx.db, None)
+        .await?
+        .into_iter()
+        .filter(|a| caller.may_read_agency(&a.path))
+        .collect();
+    let listed: Vec<&Agency> = all
+        .iter()
+        .filter(|a| kind.is_none_or(|k| a.kind == k))
+        .collect();
+    let subjects: Vec<Subject> = listed
+        .iter()
+        .map(|a| {
+            if subtree {
+                Subject::Subtree {
+                    root: agency_ref(a),
+                    members: all
+                        .iter()
+                        .filter(|b| b.path.is_within(a.id))
+                        .map(|b| b.id)
+                        .collect(),
+                }
+            } else {
+                Subject::Agency(agency_ref(a))
+            }
+        })
+        .collect();
+    let ids: Vec<Uuid> = {
+        let mut set: HashSet<Uuid> = HashSet::new();
+        for s in &subjects {
+            set.extend(members(s));
+        }
+        set.into_iter().collect()
+    };
+    Ok((subjects, ids))
+}

@@ -1,0 +1,291 @@
+//! The result, trend and ranking views: each checks the request and who may read it, reads
+//! the inputs by revision, and has `domain::results` compute the view — or finds it kept.
+
+use uuid::Uuid;
+
+use super::access::{agency_ref, members, published, readable_agency, subject_of};
+use super::context::Context;
+use super::load::{Inputs, cached, load_counts, off_thread};
+use super::request::{
+    RankingQuery, ResultsQuery, TrendQuery, aggregate_of, choice, design_of, flag, form_of,
+    invalid, options, period, required,
+};
+use super::scan::scan;
+use crate::domain::agencies::Agency;
+use crate::domain::auth::Principal;
+use crate::domain::periods::{Month, Period};
+use crate::domain::results::{
+    self, Breakdown, Dimension, OpenMonthsView, RankingInput, RankingView, ResultRequest,
+    ResultView, Subject, TrendRequest, TrendView,
+};
+use crate::error::ApiError;
+use crate::persistence::{agencies, aggregates, months};
+
+/// One agency (or its subtree) × form × period: the SIPAS index and its tree, the items, PAR
+/// points, the Decision 766 ratio, and an optional breakdown (`GET /api/v1/results`).
+pub(super) async fn compute_result(
+    cx: &Context<'_>,
+    caller: &Principal,
+    q: &ResultsQuery,
+) -> Result<ResultView, ApiError> {
+    let agency = readable_agency(cx.db, caller, "agency", required("agency", &q.agency)?).await?;
+    let (current, requested) = form_of(cx.forms, &q.form, &q.version)?;
+    let asked = period(&q.period, &q.from, &q.to)?;
+    let (period, through) = published(cx.db, &asked).await?;
+    let subtree = flag("subtree", &q.subtree)?;
+    let design = design_of(&q.design)?;
+    let aggregate = aggregate_of(&q.aggregate)?;
+    let by = match q.by.as_deref().filter(|v| !v.is_empty()) {
+        None => None,
+        Some(raw) => Some(Dimension::parse(raw).ok_or_else(|| {
+            invalid(
+                "by",
+                "unknown_dimension",
+                "must be channel, mode or procedure_field",
+            )
+        })?),
+    };
+    let subject = subject_of(cx, &agency, subtree).await?;
+    let ids = members(&subject);
+    let inputs = Inputs::read(cx, current.definition.key(), &ids, &period).await?;
+    let (form, version_choice) = inputs.version(cx, current, requested)?;
+    let options = options(cx.settings(), form, &q.level, &q.lang)?;
+    let key = inputs.key(
+        "result",
+        &(
+            &subject,
+            form.definition.version(),
+            version_choice,
+            &period,
+            (design, aggregate, by),
+            &options,
+        ),
+    );
+    let mut view = cached(&cx.views.results, key, async {
+        let counts = load_counts(cx, form, (&ids, &period), &inputs).await?;
+        let breakdown = match by {
+            None => None,
+            Some(Dimension::Channel) => Some(Breakdown::Channel),
+            Some(dim) => {
+                let cells = scan(cx, form, &counts, &ids, &period, dim).await?;
+                Some(Breakdown::Scanned { by: dim, cells })
+            }
+        };
+        let (form, period) = (form.clone(), period.clone());
+        off_thread(move || {
+            results::agency_result(
+                &counts,
+                &ResultRequest {
+                    subject,
+                    form: &form.definition,
+                    version_choice,
+                    period: &period,
+                    design,
+                    aggregate,
+                    breakdown,
+                    options: &options,
+                },
+            )
+        })
+        .await
+    })
+    .await?;
+    view.published_through = through.map(|m| m.to_string());
+    view.open_months = open_months(cx, (&ids, form.definition.key()), &asked, through).await?;
+    view.pending = view.open_months.as_ref().map_or(0, |o| o.received);
+    Ok(view)
+}
+
+/// The live counts of the months of `asked` after `through` (not yet published) for
+/// `agencies`: dossiers registered and questionnaires received, and the response rate so far;
+/// `None` when every month of the period is closed.
+pub(super) async fn open_months(
+    cx: &Context<'_>,
+    (agencies, form_key): (&[Uuid], &str),
+    asked: &Period,
+    through: Option<Month>,
+) -> Result<Option<OpenMonthsView>, ApiError> {
+    let first = match through {
+        Some(t) if t >= asked.last() => return Ok(None),
+        Some(t) if t >= asked.first() => t.next(),
+        _ => asked.first(),
+    };
+    let (from, to) = (first.to_string(), asked.last().to_string());
+    let received: u64 = months::pending_counts(cx.db, agencies, form_key, (&from, &to))
+        .await?
+        .iter()
+        .map(|(_, n)| n)
+        .sum();
+    let invited: u64 = aggregates::dossier_counts(cx.db, agencies, form_key, &from, &to)
+        .await?
+        .iter()
+        .map(|r| r.dossiers)
+        .sum();
+    Ok(Some(OpenMonthsView {
+        from,
+        to,
+        invited,
+        received,
+        response_rate: (invited > 0).then(|| 100.0 * received as f64 / invited as f64),
+    }))
+}
+
+/// The SIPAS index and each top-level node per month, quarter or year, with the change from
+/// the step before and its interval (`GET /api/v1/results/trend`).
+pub(super) async fn compute_trend(
+    cx: &Context<'_>,
+    caller: &Principal,
+    q: &TrendQuery,
+) -> Result<TrendView, ApiError> {
+    let agency = readable_agency(cx.db, caller, "agency", required("agency", &q.agency)?).await?;
+    let (current, requested) = form_of(cx.forms, &q.form, &q.version)?;
+    let (period, through) = published(cx.db, &period(&q.period, &q.from, &q.to)?).await?;
+    let step = choice(
+        "step",
+        &q.step,
+        "month",
+        |v| ["month", "quarter", "year"].into_iter().find(|s| *s == v),
+        "month, quarter or year",
+    )?;
+    let subtree = flag("subtree", &q.subtree)?;
+    let design = design_of(&q.design)?;
+    let aggregate = aggregate_of(&q.aggregate)?;
+    let subject = subject_of(cx, &agency, subtree).await?;
+    let ids = members(&subject);
+    let inputs = Inputs::read(cx, current.definition.key(), &ids, &period).await?;
+    let (form, version_choice) = inputs.version(cx, current, requested)?;
+    let options = options(cx.settings(), form, &q.level, &q.lang)?;
+    let key = inputs.key(
+        "trend",
+        &(
+            &subject,
+            form.definition.version(),
+            version_choice,
+            &period,
+            (step, design, aggregate),
+            &options,
+        ),
+    );
+    cached(&cx.views.trends, key, async {
+        let counts = load_counts(cx, form, (&ids, &period), &inputs).await?;
+        let (form, period) = (form.clone(), period.clone());
+        off_thread(move || {
+            results::trend(
+                &counts,
+                &TrendRequest {
+                    subject,
+                    form: &form.definition,
+                    version_choice,
+                    period: &period,
+                    step,
+                    design,
+                    aggregate,
+                    options: &options,
+                },
+            )
+        })
+        .await
+    })
+    .await
+    .map(|mut view| {
+        view.published_through = through.map(|m| m.to_string());
+        view
+    })
+}
+
+/// The child agencies of `parent` ordered by index, each with its interval and a rank interval;
+/// low-reliability, suppressed and empty agencies are listed apart, unranked
+/// (`GET /api/v1/rankings`).
+pub(super) async fn compute_ranking(
+    cx: &Context<'_>,
+    caller: &Principal,
+    q: &RankingQuery,
+) -> Result<RankingView, ApiError> {
+    let parent = readable_agency(cx.db, caller, "parent", required("parent", &q.parent)?).await?;
+    let (current, requested) = form_of(cx.forms, &q.form, &q.version)?;
+    let (period, through) = published(cx.db, &period(&q.period, &q.from, &q.to)?).await?;
+    let subtree = flag("subtree", &q.subtree)?;
+    let design = design_of(&q.design)?;
+    let aggregate = aggregate_of(&q.aggregate)?;
+    let (subjects, ids) = children_of(cx, &parent, subtree).await?;
+    let inputs = Inputs::read(cx, current.definition.key(), &ids, &period).await?;
+    let (form, version_choice) = inputs.version(cx, current, requested)?;
+    let options = options(cx.settings(), form, &q.level, &q.lang)?;
+    let parent = agency_ref(&parent);
+    let key = inputs.key(
+        "ranking",
+        &(
+            (&parent, &subjects),
+            form.definition.version(),
+            version_choice,
+            &period,
+            (design, aggregate),
+            &options,
+        ),
+    );
+    cached(&cx.views.rankings, key, async {
+        let counts = load_counts(cx, form, (&ids, &period), &inputs).await?;
+        let (form, period) = (form.clone(), period.clone());
+        off_thread(move || {
+            results::ranking(
+                &counts,
+                &RankingInput {
+                    parent,
+                    children: subjects,
+                    form: &form.definition,
+                    version_choice,
+                    period: &period,
+                    design,
+                    aggregate,
+                    options: &options,
+                },
+            )
+        })
+        .await
+    })
+    .await
+    .map(|mut view| {
+        view.published_through = through.map(|m| m.to_string());
+        view
+    })
+}
+
+/// The children of `parent` to rank, each alone or with its subtree, and the ids of every
+/// agency they cover.
+async fn children_of(
+    cx: &Context<'_>,
+    parent: &Agency,
+    subtree: bool,
+) -> Result<(Vec<Subject>, Vec<Uuid>), ApiError> {
+    let children = agencies::list_children(cx.db, Some(parent)).await?;
+    let (subjects, ids) = if subtree {
+        let all = agencies::subtree(cx.db, &parent.path).await?;
+        let subjects: Vec<Subject> = children
+            .iter()
+            .map(|c| Subject::Subtree {
+                root: agency_ref(c),
+                members: all
+                    .iter()
+                    .filter(|a| a.path.is_within(c.id))
+                    .map(|a| a.id)
+                    .collect(),
+            })
+            .collect();
+        let ids = all
+            .iter()
+            .filter(|a| a.id != parent.id)
+            .map(|a| a.id)
+            .collect();
+        (subjects, ids)
+    } else {
+        let ids: Vec<Uuid> = children.iter().map(|c| c.id).collect();
+        (
+            children
+                .iter()
+                .map(|c| Subject::Agency(agency_ref(c)))
+                .collect(),
+            ids,
+        )
+    };
+    Ok((subjects, ids))
+}
