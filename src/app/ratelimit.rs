@@ -150,6 +150,24 @@ impl KeyedLimiter {
         Ok(())
     }
 
+    /// Gives `key` back the allowance of one request it was charged for.
+    pub fn refund(&self, key: ClientKey) {
+        let mut table = self.table.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(&due) = table.due.get(&key) else {
+            return;
+        };
+        match due
+            .checked_sub(self.period)
+            .filter(|at| *at > Instant::now())
+        {
+            Some(at) => table.set(key, at),
+            None => {
+                table.by_due.remove(&(due, key));
+                table.due.remove(&key);
+            }
+        }
+    }
+
     /// How many keys are held.
     pub fn tracked(&self) -> usize {
         self.table
@@ -204,6 +222,12 @@ impl SignInLimiter {
     pub fn attempt(&self, key: ClientKey) -> Result<(), u64> {
         self.0.check(key)
     }
+
+    /// The attempt signed in: it does not count. Only failures use up an address's allowance,
+    /// so an office whose officers all sign in from one address in the morning is not refused.
+    pub fn succeeded(&self, key: ClientKey) {
+        self.0.refund(key);
+    }
 }
 
 #[cfg(test)]
@@ -231,6 +255,22 @@ mod tests {
         let t1 = t0 + Duration::from_secs(60);
         assert!(l.check_at(a, t1).is_ok());
         assert!(l.check_at(a, t1).is_err());
+    }
+
+    #[test]
+    fn a_refunded_request_does_not_count() {
+        let l = KeyedLimiter::new(2, Duration::from_secs(60), 100);
+        let a = key("10.0.0.1");
+        for _ in 0..10 {
+            assert!(l.check(a).is_ok());
+            l.refund(a);
+        }
+        assert_eq!(l.tracked(), 0);
+        assert!(l.check(a).is_ok());
+        assert!(l.check(a).is_ok());
+        l.refund(a);
+        assert!(l.check(a).is_ok());
+        assert!(l.check(a).is_err());
     }
 
     #[test]

@@ -58,7 +58,7 @@ impl Page {
 }
 
 impl Browser {
-    fn new(base: &str) -> Self {
+    pub(crate) fn new(base: &str) -> Self {
         Self {
             base: base.to_owned(),
             client: reqwest::Client::builder()

@@ -449,6 +449,27 @@ async fn sign_in_attempts_are_limited_per_client_address() {
     assert_eq!(sign_in_attempt(&app, "203.0.113.9").await.status(), 429);
 }
 
+/// Successful sign-ins use up nothing: an office whose officers all sign in from one address
+/// (one NAT) is not refused, while failures from it still are.
+#[tokio::test]
+async fn successful_sign_ins_from_one_address_are_not_limited() {
+    let app = spawn_app_with(|s| {
+        s.accounts.sign_in_burst = 2;
+        s.accounts.sign_in_period_ms = 600_000;
+    })
+    .await;
+    let email = "can.bo@tinh.gov.vn";
+    crate::accounts::account(&app, Role::Admin, None, email).await;
+    for _ in 0..4 {
+        let mut browser = crate::accounts::Browser::new(&app.address);
+        browser.sign_in(email, crate::accounts::PASSWORD).await;
+    }
+    // Failures still count: two allowed, the third refused.
+    for status in [422, 422, 429] {
+        assert_eq!(sign_in_attempt(&app, "unused").await.status(), status);
+    }
+}
+
 // ---- exports ----
 
 /// An agency `S` with `n` responses in 2025-02, published; returns the admin key and its id.

@@ -378,7 +378,8 @@ pub async fn sign_in(
         }
     };
 
-    if let Some(client) = client_key(&req, &state.settings.server)
+    let client = client_key(&req, &state.settings.server);
+    if let Some(client) = client
         && let Err(secs) = state.guards.sign_in.attempt(client)
     {
         form.general = Some((t.too_many_attempts.replace("{}", &secs.to_string()), None));
@@ -394,6 +395,9 @@ pub async fn sign_in(
         .map_err(|e| PageError::failed(lang, e))?
     {
         Attempt::SignedIn(account) => {
+            if let Some(client) = client {
+                state.guards.sign_in.succeeded(client);
+            }
             start_session(&req, &state, &account, &destination(next, lang))
                 .await
                 .map_err(|e| PageError::failed(lang, e))
