@@ -143,11 +143,10 @@ pub async fn dedicated(db: &DatabaseConnection) -> Result<DatabaseConnection, Db
     }
     match db.get_database_backend() {
         sea_orm::DatabaseBackend::Sqlite => {
-            let options = db.get_sqlite_connection_pool().connect_options();
-            let file = options.get_filename().to_string_lossy();
-            if file == ":memory:" || file.starts_with("file:sqlx-in-memory") {
+            if sqlite_file_of(db).is_none() {
                 return Ok(db.clone());
             }
+            let options = db.get_sqlite_connection_pool().connect_options();
             let pool = one()
                 .connect_with((*options).clone().statement_cache_capacity(STATEMENT_CACHE))
                 .await
@@ -164,6 +163,17 @@ pub async fn dedicated(db: &DatabaseConnection) -> Result<DatabaseConnection, Db
         }
         _ => Ok(db.clone()),
     }
+}
+
+/// The file of an open SQLite database; `None` for an in-memory one (it exists only inside its
+/// one pool, so nothing can be opened beside it).
+pub fn sqlite_file_of(db: &DatabaseConnection) -> Option<std::path::PathBuf> {
+    let options = db.get_sqlite_connection_pool().connect_options();
+    let file = options.get_filename();
+    let name = file.to_string_lossy();
+    let in_memory =
+        name.is_empty() || name == ":memory:" || name.starts_with("file:sqlx-in-memory");
+    (!in_memory).then(|| file.to_path_buf())
 }
 
 /// Applies every pending migration, after moving a server secret that an older version kept in

@@ -77,13 +77,7 @@ async fn lock_postgres(db: &DatabaseConnection) -> anyhow::Result<DatabaseConnec
 
 /// `<database file>-startup.lock`, or nothing for an in-memory database.
 fn lock_path(db: &DatabaseConnection) -> Option<PathBuf> {
-    let options = db.get_sqlite_connection_pool().connect_options();
-    let file = options.get_filename();
-    let name = file.to_string_lossy();
-    if name == ":memory:" || name.starts_with("file:sqlx-in-memory") || name.is_empty() {
-        return None;
-    }
-    let mut path = file.as_os_str().to_owned();
+    let mut path = super::sqlite_file_of(db)?.into_os_string();
     path.push("-startup.lock");
     Some(PathBuf::from(path))
 }

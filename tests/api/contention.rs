@@ -13,28 +13,9 @@ use serde_json::{Value, json};
 use crate::dossiers::{BATCH, dossier, register, setup};
 use crate::helpers::{TestDatabase, assert_problem, spawn_app_for_process, spawn_app_supervised};
 use crate::invitations::free_port;
-use crate::nodes::{
-    Node, admin_key, blocking, create_province, once_each, serve, wait_for_messages,
-};
+use crate::nodes::{admin_key, blocking, create_province, once_each, start_two, wait_for_messages};
 use crate::process::workdir;
 use crate::responses::all_scales;
-
-/// Two `sipas serve` processes started at the same moment on `url`, with `tune` applied to
-/// each command.
-async fn start_two(
-    dir: &std::path::Path,
-    url: &str,
-    smtp_port: u16,
-    tune: impl Fn(&mut Command),
-) -> [Node; 2] {
-    let start = || {
-        let mut cmd = serve(dir, url, smtp_port);
-        tune(&mut cmd);
-        blocking(move || Node::start(cmd))
-    };
-    let (a, b) = tokio::join!(start(), start());
-    [a, b]
-}
 
 /// A new, empty database: both nodes migrate it, move in the forms and come up; the migration
 /// table lists each migration once.

@@ -825,7 +825,12 @@ async fn every_bad_parameter_is_a_422_naming_it() {
 
 /// Inserts `n` responses of `agency` for sipas-2017 v1 in `month` straight into the table (a
 /// realistic volume without registering and answering each).
-async fn insert_responses(app: &TestApp, agency: &str, month: &str, n: usize) -> Vec<Uuid> {
+pub(crate) async fn insert_responses(
+    app: &TestApp,
+    agency: &str,
+    month: &str,
+    n: usize,
+) -> Vec<Uuid> {
     let agency_id = sipas::persistence::agencies::find_by_code(&app.db, agency)
         .await
         .unwrap()

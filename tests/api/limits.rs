@@ -8,8 +8,6 @@
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue};
-use sea_orm::ConnectionTrait;
-use sea_orm::sea_query::Query;
 use serde_json::{Value, json};
 use sipas::domain::auth::Role;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -476,49 +474,7 @@ async fn successful_sign_ins_from_one_address_are_not_limited() {
 async fn export_seed(app: &TestApp, n: usize) -> (Uuid, String) {
     let (admin_id, admin) = app.create_key_with_id(Role::Admin, None).await;
     app.create_agency(&admin, "S", "department", None).await;
-    let agency = sipas::persistence::agencies::find_by_code(&app.db, "S")
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
-    let answers: serde_json::Map<String, Value> = (1..=22)
-        .map(|i| (format!("s{i}"), json!(1 + i % 5)))
-        .collect();
-    let answers = Value::Object(answers).to_string();
-    for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
-        let mut insert = Query::insert()
-            .into_table("responses")
-            .columns([
-                "id",
-                "agency_id",
-                "form_key",
-                "form_version",
-                "period_month",
-                "channel",
-                "mode",
-                "procedure_field",
-                "valid",
-                "invalid_reason",
-                "answers",
-            ])
-            .to_owned();
-        for _ in chunk {
-            insert.values_panic([
-                Uuid::new_v4().into(),
-                agency.into(),
-                "sipas-2017".into(),
-                1.into(),
-                "2025-02".into(),
-                "online".into(),
-                "web".into(),
-                Some("Đất đai").into(),
-                true.into(),
-                Option::<String>::None.into(),
-                answers.clone().into(),
-            ]);
-        }
-        app.db.execute(&insert).await.unwrap();
-    }
+    crate::export::insert_responses(app, "S", "2025-02", n).await;
     app.close_month(&admin, "2025-02").await;
     (admin_id, admin)
 }

@@ -138,15 +138,27 @@ pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + '
 async fn two_nodes(dir: &Path, url: &str, smtp_port: u16) -> (String, [Node; 2]) {
     // `keys create` applies the migrations first, so the two nodes start on a ready schema.
     let admin = admin_key(dir, url).await;
-    let start_node = || {
-        let cmd = serve(dir, url, smtp_port);
-        blocking(move || Node::start(cmd))
-    };
     // Both nodes start at once: they publish the forms one after the other (the start lock).
-    let (a, b) = tokio::join!(start_node(), start_node());
-    let nodes = [a, b];
+    let nodes = start_two(dir, url, smtp_port, |_| {}).await;
     create_province(&nodes[0], &admin).await;
     (admin, nodes)
+}
+
+/// Two `sipas serve` processes started at the same moment on `url`, with `tune` applied to
+/// each command.
+pub(crate) async fn start_two(
+    dir: &std::path::Path,
+    url: &str,
+    smtp_port: u16,
+    tune: impl Fn(&mut Command),
+) -> [Node; 2] {
+    let start = || {
+        let mut cmd = serve(dir, url, smtp_port);
+        tune(&mut cmd);
+        blocking(move || Node::start(cmd))
+    };
+    let (a, b) = tokio::join!(start(), start());
+    [a, b]
 }
 
 /// A new admin key through the command line (which migrates the database first).
