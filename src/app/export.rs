@@ -21,7 +21,7 @@ use crate::domain::anonymity::{Plan, Quasi};
 use crate::domain::audit::AuditEvent;
 use crate::domain::responses::ExportRow;
 use crate::error::ApiError;
-use crate::export::raw::{self, ExportError, Language, Materialised, Part, RawExport, RowSource};
+use crate::export::raw::{self, ExportError, Materialised, Part, RawExport, RowSource};
 use crate::persistence::{self, audit, responses, responses::ExportScope};
 
 /// Who asks for an export, as the audit log records it.
@@ -56,10 +56,7 @@ impl ExportKey {
             ),
             months: e.months.clone(),
             format: e.format.as_str(),
-            language: match e.language {
-                Language::Vi => "vi",
-                Language::En => "en",
-            },
+            language: e.language.code(),
             bom: e.bom,
             k: e.k,
             comments: e.part == Part::Comments,

@@ -29,6 +29,7 @@ use crate::domain::agencies::{ImportRow, plan_import};
 use crate::domain::audit::AuditEvent;
 use crate::domain::auth::{ApiKeySecret, Role};
 use crate::domain::dossiers::{self, Dossier, VIETNAM_OFFSET_SECS};
+use crate::domain::lang::Lang;
 use crate::domain::responses::NewResponse;
 use crate::domain::tokens::SurveyToken;
 use crate::persistence::dossiers::NewDossierRow;
@@ -181,7 +182,7 @@ pub async fn load(
                                 plan_agency.code,
                                 errors
                                     .first()
-                                    .map(|e| (e.question.clone(), e.message("en")))
+                                    .map(|e| (e.question.clone(), e.message(Lang::En)))
                             ),
                             other => anyhow!("preparing a response: {other:?}"),
                         })?,

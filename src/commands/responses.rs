@@ -30,6 +30,7 @@ use crate::domain::agencies::RowError;
 use crate::domain::audit::AuditEvent;
 use crate::domain::dossiers::check_code;
 use crate::domain::forms::{PublishedForms, QuestionKind};
+use crate::domain::lang::Lang;
 use crate::domain::responses::NewResponse;
 use crate::domain::submissions::Mode;
 use crate::persistence::responses::{self, Outcome};
@@ -169,7 +170,7 @@ pub async fn import_responses(
                 errors.extend(
                     problems
                         .iter()
-                        .map(|p| RowError::new(row.line, p.question.clone(), p.message("en"))),
+                        .map(|p| RowError::new(row.line, p.question.clone(), p.message(Lang::En))),
                 );
             }
             // A form version that is not loaded; `prepare` reports nothing else.

@@ -12,6 +12,7 @@ pub mod digest;
 pub mod dossiers;
 pub mod forms;
 pub mod invitations;
+pub mod lang;
 pub mod periods;
 pub mod publication;
 pub mod responses;

@@ -25,6 +25,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::dossiers::{CLOCK_SKEW, vietnam_date};
 use super::forms::{FormDefinition, Question, QuestionKind};
+use super::lang::Lang;
 
 /// How the questionnaire reached us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -162,9 +163,12 @@ impl AnswerError {
         }
     }
 
-    /// The message in `lang` (`en`, or Vietnamese for anything else).
-    pub fn message(&self, lang: &str) -> &str {
-        if lang == "en" { &self.en } else { &self.vi }
+    /// The message in `lang`.
+    pub fn message(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Vi => &self.vi,
+            Lang::En => &self.en,
+        }
     }
 }
 
@@ -573,7 +577,9 @@ mod tests {
             ]
         );
         let s1 = errs.iter().find(|e| e.question == "s1").unwrap();
-        assert!(s1.message("vi").contains("thang đo") && s1.message("en").contains("scale"));
+        assert!(
+            s1.message(Lang::Vi).contains("thang đo") && s1.message(Lang::En).contains("scale")
+        );
     }
 
     #[test]
@@ -601,7 +607,7 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(codes(&errs), [("answers", "no_satisfaction_answer")]);
-        assert!(errs[0].message("vi").contains("hài lòng"));
+        assert!(errs[0].message(Lang::Vi).contains("hài lòng"));
     }
 
     #[test]

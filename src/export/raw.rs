@@ -59,6 +59,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::domain::forms::{FormDefinition, PublishedForm, QuestionKind};
+use crate::domain::lang::Lang;
 use crate::domain::responses::{ExportRow, shuffle};
 
 mod xlsx;
@@ -144,34 +145,17 @@ impl Format {
     }
 }
 
-/// The language of the fixed columns' headers and the sheet's name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Language {
-    #[default]
-    Vi,
-    En,
-}
-
-impl Language {
-    /// `vi` or `en`.
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "vi" => Some(Self::Vi),
-            "en" => Some(Self::En),
-            _ => None,
-        }
-    }
-
-    fn sheet_name(self, number: usize) -> String {
-        let base = match self {
-            Self::Vi => "Phiếu trả lời",
-            Self::En => "Responses",
-        };
-        if number <= 1 {
-            base.to_owned()
-        } else {
-            format!("{base} ({number})")
-        }
+/// The name of the XLSX file's sheet `number` (from 1) in `language`: one sheet holds at most
+/// Excel's row limit, so a long export continues on "Responses (2)", …
+fn sheet_name(language: Lang, number: usize) -> String {
+    let base = match language {
+        Lang::Vi => "Phiếu trả lời",
+        Lang::En => "Responses",
+    };
+    if number <= 1 {
+        base.to_owned()
+    } else {
+        format!("{base} ({number})")
     }
 }
 
@@ -193,7 +177,8 @@ pub struct RawExport {
     /// First and last month, `YYYY-MM`, inclusive.
     pub months: (String, String),
     pub format: Format,
-    pub language: Language,
+    /// The language of the fixed columns' headers and the sheet's name.
+    pub language: Lang,
     /// CSV only: start with a UTF-8 byte-order mark (for Excel).
     pub bom: bool,
     /// Every combination of month, channel, mode and procedure field written appears in at
@@ -319,12 +304,12 @@ pub fn file_name(
 
 /// The header row of CSV and XLSX: the fixed columns' labels in `language`, then the question
 /// ids in form order.
-pub fn header(form: &FormDefinition, language: Language) -> Vec<String> {
+pub fn header(form: &FormDefinition, language: Lang) -> Vec<String> {
     FIXED_COLUMNS
         .iter()
         .map(|(_, vi, en)| match language {
-            Language::Vi => (*vi).to_owned(),
-            Language::En => (*en).to_owned(),
+            Lang::Vi => (*vi).to_owned(),
+            Lang::En => (*en).to_owned(),
         })
         .chain(Layout::of(form).questions.into_iter().map(|q| q.id))
         .collect()
@@ -569,8 +554,8 @@ async fn comments(
                 let mut w = csv::Writer::from_writer(out);
                 w.write_record(COMMENT_COLUMNS.iter().map(
                     |(_, vi, en)| match job.export.language {
-                        Language::Vi => *vi,
-                        Language::En => *en,
+                        Lang::Vi => *vi,
+                        Lang::En => *en,
                     },
                 ))?;
                 for [a, m, q, t] in &lines {

@@ -22,6 +22,7 @@ use rust_xlsxwriter::{
 };
 
 use self::text::Text;
+use crate::domain::lang::Lang;
 use crate::domain::results::{
     IntervalView, ItemView, NodeView, NumberStatus, ResultView, Suppression, TrendNodeView,
     TrendStepView, TrendView,
@@ -30,36 +31,10 @@ use crate::domain::results::{
 /// The media type of the report.
 pub const CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-/// The language of the report's own words (sheet names, headers, status texts, method note).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Language {
-    /// Vietnamese, the default.
-    Vi,
-    En,
-}
-
-impl Language {
-    /// `vi` or `en`; anything else is `None`.
-    pub fn from_code(code: &str) -> Option<Self> {
-        match code {
-            "vi" => Some(Language::Vi),
-            "en" => Some(Language::En),
-            _ => None,
-        }
-    }
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Language::Vi => "vi",
-            Language::En => "en",
-        }
-    }
-
-    /// The summary, item and trend sheets' names.
-    pub fn sheet_names(self) -> [&'static str; 3] {
-        let t = self.text();
-        [t.sheet_summary, t.sheet_items, t.sheet_trend]
-    }
+/// The summary, item and trend sheets' names in `lang`.
+pub fn sheet_names(lang: Lang) -> [&'static str; 3] {
+    let t = text::of(lang);
+    [t.sheet_summary, t.sheet_items, t.sheet_trend]
 }
 
 /// Why a report could not be built. Neither is the reader's fault: the HTTP layer answers 500.
@@ -105,7 +80,7 @@ pub fn file_name(result: &ResultView) -> String {
 pub fn agency_report(
     result: &ResultView,
     trend: &TrendView,
-    lang: Language,
+    lang: Lang,
     generated_on: NaiveDate,
 ) -> Result<Vec<u8>, ReportError> {
     let key = |agency: &str, subtree: bool, form: &str, version: u32| {
@@ -133,7 +108,7 @@ pub fn agency_report(
         });
     }
 
-    let t = lang.text();
+    let t = text::of(lang);
     let formats = Formats::new(t);
     let date = ExcelDateTime::from_ymd(
         u16::try_from(generated_on.year()).unwrap_or(1900),
@@ -339,7 +314,7 @@ impl Formats {
 
 /// What every sheet needs.
 struct Ctx<'a> {
-    lang: Language,
+    lang: Lang,
     t: &'static Text,
     f: &'a Formats,
     footer: &'a str,
@@ -676,7 +651,7 @@ fn summary_sheet(
 
     let index_flag = ctx.node_flag(&r.index);
     let moe = &r.margin_of_error;
-    let at = label(&mut ws, &lang.margin(moe.level, true))?;
+    let at = label(&mut ws, &text::margin(lang, moe.level, true))?;
     let flag = if moe.worst_case.is_some() {
         Flag::Ok
     } else {
@@ -686,7 +661,7 @@ fn summary_sheet(
     if flag != Flag::Ok {
         ctx.status(&mut ws, (at, S_STATUS), flag)?;
     }
-    let at = label(&mut ws, &lang.margin(moe.level, false))?;
+    let at = label(&mut ws, &text::margin(lang, moe.level, false))?;
     let flag = match (moe.at_index, index_flag.shown()) {
         (Some(_), _) => Flag::Ok,
         (None, false) => index_flag,
@@ -817,7 +792,8 @@ fn summary_sheet(
     row += 1;
     ws.write_string_with_format(row, 0, t.method, &f.section)?;
     row += 1;
-    let mut lines = lang.method_lines(
+    let mut lines = text::method_lines(
+        lang,
         &r.method,
         &r.form.key,
         Some((d.rule, d.enabled)),
@@ -866,8 +842,8 @@ fn items_sheet(ctx: &Ctx<'_>, r: &ResultView) -> Result<Worksheet, XlsxError> {
     let mut headers: Vec<String> = [t.id, t.factor, t.criterion, t.share, t.lower, t.upper, t.n]
         .map(str::to_owned)
         .to_vec();
-    headers.extend(levels.iter().map(|l| lang.level_count(l)));
-    headers.extend(levels.iter().map(|l| lang.level_share(l)));
+    headers.extend(levels.iter().map(|l| text::level_count(lang, l)));
+    headers.extend(levels.iter().map(|l| text::level_share(lang, l)));
     headers.push(t.mean_level.to_owned());
     headers.push(t.status.to_owned());
     ctx.headers(&mut ws, HEADER_ROW, &headers)?;
@@ -971,7 +947,7 @@ fn items_sheet(ctx: &Ctx<'_>, r: &ResultView) -> Result<Worksheet, XlsxError> {
             };
             chart
                 .add_series()
-                .set_name(&lang.level(level))
+                .set_name(&text::level(lang, level))
                 .set_categories((t.sheet_items, FIRST_ROW, 0, last, 0))
                 .set_values((t.sheet_items, FIRST_ROW, col, last, col))
                 .set_format(&mut fill(color))

@@ -21,6 +21,7 @@ use validator::{Validate, ValidationError};
 use crate::app::submissions::{Entry, Submitted, submit};
 use crate::domain::auth::{Principal, Role};
 use crate::domain::dossiers::{Dossier, check_code};
+use crate::domain::lang::Lang;
 use crate::domain::submissions::{Mode, check_collected_on};
 use crate::error::{ApiError, FieldError};
 use crate::http::agencies::agency_for;
@@ -200,7 +201,7 @@ pub async fn enter_response(
         now,
     )
     .await
-    .map_err(|e| e.into_problem("en"))?;
+    .map_err(|e| e.into_problem(Lang::En))?;
     let invalid_reason = match &submitted {
         Submitted::Stored { invalid_reason, .. } => *invalid_reason,
         // `submit` answers an agency's repeat with a conflict, never as a retry.

@@ -54,9 +54,10 @@ use crate::app::results::{published, readable_agency, unexpected};
 
 pub use crate::app::export::Exporter;
 use crate::domain::auth::Principal;
+use crate::domain::lang::Lang;
 use crate::domain::results;
 use crate::error::{ApiError, PROBLEM_JSON, Problem};
-use crate::export::raw::{self, ExportAgency, ExportError, Format, Language, Part, RawExport};
+use crate::export::raw::{self, ExportAgency, ExportError, Format, Part, RawExport};
 use crate::http::auth::Caller;
 use crate::http::connection::Connection;
 use crate::persistence::{agencies, aggregates};
@@ -169,7 +170,7 @@ pub async fn prepare(
 fn file_shape(
     q: &ExportQuery,
     accept: Option<&str>,
-) -> Result<(Format, Language, Part, bool), ApiError> {
+) -> Result<(Format, Lang, Part, bool), ApiError> {
     let by_accept = match accept {
         Some(a) if a.contains("text/csv") => Format::Csv,
         Some(a) if a.contains(XLSX_MEDIA) => Format::Xlsx,
@@ -182,7 +183,7 @@ fn file_shape(
         Format::parse,
         "csv, xlsx or json",
     )?;
-    let language = choice("lang", &q.lang, Language::Vi, Language::parse, "vi or en")?;
+    let language = choice("lang", &q.lang, Lang::Vi, Lang::from_code, "vi or en")?;
     let part = choice(
         "part",
         &q.part,

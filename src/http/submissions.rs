@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use validator::Validate;
 
 use crate::app::submissions::{Entry, SubmitError, Submitted, submit};
+use crate::domain::lang::Lang;
 use crate::domain::submissions::Mode;
 use crate::error::{ApiError, FieldError};
 use crate::http::extract::ValidatedJson;
@@ -17,11 +18,11 @@ use crate::state::AppState;
 
 impl SubmitError {
     /// The API problem, with messages in `lang`.
-    pub fn into_problem(self, lang: &str) -> ApiError {
+    pub fn into_problem(self, lang: Lang) -> ApiError {
         match self {
             SubmitError::Invalid(errors) => ApiError::Rejected {
                 code: "invalid_answers",
-                detail: if lang == "en" {
+                detail: if lang == Lang::En {
                     "Some answers are not valid for this form; see `errors`.".into()
                 } else {
                     "Một số câu trả lời không hợp lệ với phiếu này; xem `errors`.".into()
@@ -63,14 +64,6 @@ pub enum DeviceMode {
     Kiosk,
 }
 
-/// The language of error messages.
-#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum MessageLanguage {
-    Vi,
-    En,
-}
-
 /// A citizen's answers.
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -80,7 +73,7 @@ pub struct NewSubmission {
     #[schema(value_type = Object)]
     pub answers: Map<String, Value>,
     /// Language of error messages; default: the dossier's language.
-    pub language: Option<MessageLanguage>,
+    pub language: Option<Lang>,
     /// `web` (default) or `kiosk`.
     #[serde(default)]
     pub mode: DeviceMode,
@@ -132,11 +125,9 @@ pub async fn post_response(
 ) -> Result<HttpResponse, ApiError> {
     let found = find_survey(&req, &state, &token).await?;
     let body = body.into_inner();
-    let lang = match body.language {
-        Some(MessageLanguage::En) => "en",
-        Some(MessageLanguage::Vi) => "vi",
-        None => found.dossier.language.as_str(),
-    };
+    let lang = body
+        .language
+        .unwrap_or_else(|| Lang::from_code(&found.dossier.language).unwrap_or_default());
     let mode = match body.mode {
         DeviceMode::Web => Mode::Web,
         DeviceMode::Kiosk => Mode::Kiosk,

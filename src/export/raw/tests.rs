@@ -13,7 +13,7 @@ fn form(key: &str) -> Arc<PublishedForm> {
     forms.current(key).unwrap().clone()
 }
 
-fn job(format: Format, language: Language) -> Job {
+fn job(format: Format, language: Lang) -> Job {
     Job::new(RawExport {
         agencies: vec![ExportAgency {
             id: Uuid::nil(),
@@ -45,8 +45,8 @@ fn row(answers: Value) -> ExportRow {
 #[test]
 fn the_header_is_the_fixed_labels_then_every_visible_question_in_form_order() {
     let f = form("sipas-2017");
-    let vi = header(&f.definition, Language::Vi);
-    let en = header(&f.definition, Language::En);
+    let vi = header(&f.definition, Lang::Vi);
+    let en = header(&f.definition, Lang::En);
     assert_eq!(vi[0], "Mã phiếu trả lời");
     assert_eq!(vi[4], "Lĩnh vực thủ tục hành chính");
     assert_eq!(en[7], "Month of completion");
@@ -66,7 +66,7 @@ fn the_header_is_the_fixed_labels_then_every_visible_question_in_form_order() {
 
 #[test]
 fn cells_are_typed_and_multiple_choice_follows_the_form_order() {
-    let job = job(Format::Csv, Language::Vi);
+    let job = job(Format::Csv, Lang::Vi);
     let r = row(json!({
         "p1": "=HYPERLINK(\"x\")",
         "s1": 4,
@@ -107,7 +107,7 @@ fn cells_are_typed_and_multiple_choice_follows_the_form_order() {
 
 #[test]
 fn a_json_row_has_the_fixed_keys_and_every_answer_in_form_order() {
-    let job = job(Format::Json, Language::Vi);
+    let job = job(Format::Json, Lang::Vi);
     let r = row(json!({"s1": 5, "e1": ["facilities"], "g1": "Cán bộ nhiệt tình"}));
     let values = job.values(0, &r).unwrap();
     let mut out = Vec::new();
@@ -158,7 +158,7 @@ fn excel_strings_are_cut_at_excels_limit_on_a_character_boundary() {
 
 #[tokio::test]
 async fn a_workbook_longer_than_a_sheet_continues_on_the_next_with_the_header_again() {
-    let job = Arc::new(job(Format::Xlsx, Language::Vi));
+    let job = Arc::new(job(Format::Xlsx, Lang::Vi));
     let (tx, rx) = mpsc::channel(2);
     let rows: Vec<ExportRow> = (1..=5)
         .map(|i| row(json!({"s1": i, "g1": format!("Ý kiến số {i}"), "e1": ["lower_fees", "facilities"]})))

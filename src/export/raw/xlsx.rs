@@ -43,7 +43,7 @@ fn add_sheet(
     bold: &CellFormat,
 ) -> Result<usize, ExportError> {
     let sheet = workbook.add_worksheet_with_constant_memory()?;
-    sheet.set_name(job.export.language.sheet_name(number))?;
+    sheet.set_name(sheet_name(job.export.language, number))?;
     // Column looks are set before any row: constant-memory sheets write rows as they go.
     sheet.set_freeze_panes(1, 0)?;
     sheet.set_column_width(0, 38)?;

@@ -159,7 +159,7 @@ fn generated() -> NaiveDate {
 }
 
 /// The workbook; with `SIPAS_REPORT_SAMPLE=DIR` also saved there to be looked at.
-fn build(fx: &Fixture, lang: Language) -> Vec<u8> {
+fn build(fx: &Fixture, lang: Lang) -> Vec<u8> {
     let bytes = agency_report(&fx.result, &fx.trend, lang, generated()).unwrap();
     if let Some(dir) = std::env::var_os("SIPAS_REPORT_SAMPLE") {
         let path = std::path::Path::new(&dir).join(format!("report-{}.xlsx", lang.code()));
@@ -226,12 +226,8 @@ fn assert_pct(range: &Range<Data>, row: u32, col: u32, expected: f64) {
     );
 }
 
-fn status_text(
-    lang: Language,
-    status: NumberStatus,
-    suppression: Option<Suppression>,
-) -> &'static str {
-    let t = lang.text();
+fn status_text(lang: Lang, status: NumberStatus, suppression: Option<Suppression>) -> &'static str {
+    let t = text::of(lang);
     match (status, suppression) {
         (NumberStatus::Ok, _) => t.st_ok,
         (NumberStatus::LowReliability, _) => t.st_low,
@@ -282,8 +278,8 @@ fn zip_entries(bytes: &[u8]) -> BTreeMap<String, String> {
     out
 }
 
-fn check_summary(bytes: &[u8], r: &ResultView, lang: Language) {
-    let t = lang.text();
+fn check_summary(bytes: &[u8], r: &ResultView, lang: Lang) {
+    let t = text::of(lang);
     let s = sheet(bytes, t.sheet_summary);
     assert_eq!(
         row_headers(&s, 1)[..6],
@@ -313,7 +309,7 @@ fn check_summary(bytes: &[u8], r: &ResultView, lang: Language) {
     );
     assert_pct(
         &s,
-        row_of(&s, 0, &lang.margin(0.95, true)),
+        row_of(&s, 0, &text::margin(lang, 0.95, true)),
         1,
         r.margin_of_error.worst_case.unwrap(),
     );
@@ -364,17 +360,21 @@ fn check_summary(bytes: &[u8], r: &ResultView, lang: Language) {
     row_of(&s, 0, t.method);
 }
 
-fn check_items(bytes: &[u8], r: &ResultView, lang: Language) {
-    let t = lang.text();
+fn check_items(bytes: &[u8], r: &ResultView, lang: Lang) {
+    let t = text::of(lang);
     let s = sheet(bytes, t.sheet_items);
     let headers = row_headers(&s, 1);
     assert_eq!(
         headers[..7],
         [t.id, t.factor, t.criterion, t.share, t.lower, t.upper, t.n]
     );
-    let levels: Vec<String> = (1..=5).map(|l| lang.level_count(&l.to_string())).collect();
+    let levels: Vec<String> = (1..=5)
+        .map(|l| text::level_count(lang, &l.to_string()))
+        .collect();
     assert_eq!(headers[7..12], levels[..]);
-    let shares: Vec<String> = (1..=5).map(|l| lang.level_share(&l.to_string())).collect();
+    let shares: Vec<String> = (1..=5)
+        .map(|l| text::level_share(lang, &l.to_string()))
+        .collect();
     assert_eq!(headers[12..17], shares[..]);
     assert_eq!(headers[17], t.mean_level);
     assert_eq!(headers[18], t.status);
@@ -419,8 +419,8 @@ fn check_items(bytes: &[u8], r: &ResultView, lang: Language) {
     );
 }
 
-fn check_trend(bytes: &[u8], tr: &TrendView, lang: Language) {
-    let t = lang.text();
+fn check_trend(bytes: &[u8], tr: &TrendView, lang: Lang) {
+    let t = text::of(lang);
     let s = sheet(bytes, t.sheet_trend);
     assert_eq!(
         row_headers(&s, 1)[..12],
@@ -517,14 +517,14 @@ fn check_package(bytes: &[u8]) {
 #[test]
 fn the_vietnamese_report_carries_the_views_numbers() {
     let fx = fixture("vi");
-    let bytes = build(&fx, Language::Vi);
+    let bytes = build(&fx, Lang::Vi);
     assert_eq!(
         workbook(&bytes).sheet_names(),
         ["Tổng hợp", "Tiêu chí", "Xu hướng"]
     );
-    check_summary(&bytes, &fx.result, Language::Vi);
-    check_items(&bytes, &fx.result, Language::Vi);
-    check_trend(&bytes, &fx.trend, Language::Vi);
+    check_summary(&bytes, &fx.result, Lang::Vi);
+    check_items(&bytes, &fx.result, Lang::Vi);
+    check_trend(&bytes, &fx.trend, Lang::Vi);
     check_package(&bytes);
 
     // Vietnamese words with their diacritics, as written.
@@ -545,14 +545,14 @@ fn the_vietnamese_report_carries_the_views_numbers() {
 #[test]
 fn the_english_report_carries_the_views_numbers() {
     let fx = fixture("en");
-    let bytes = build(&fx, Language::En);
+    let bytes = build(&fx, Lang::En);
     assert_eq!(
         workbook(&bytes).sheet_names(),
         ["Summary", "Items", "Trend"]
     );
-    check_summary(&bytes, &fx.result, Language::En);
-    check_items(&bytes, &fx.result, Language::En);
-    check_trend(&bytes, &fx.trend, Language::En);
+    check_summary(&bytes, &fx.result, Lang::En);
+    check_items(&bytes, &fx.result, Lang::En);
+    check_trend(&bytes, &fx.trend, Lang::En);
     check_package(&bytes);
     let s = sheet(&bytes, "Summary");
     assert_eq!(text(&s, 1, 1), "Value");
@@ -567,8 +567,8 @@ fn the_english_report_carries_the_views_numbers() {
 
 #[test]
 fn the_words_are_nfc_and_both_languages_have_every_one() {
-    for lang in [Language::Vi, Language::En] {
-        let t = lang.text();
+    for lang in [Lang::Vi, Lang::En] {
+        let t = text::of(lang);
         let words = [
             t.sheet_summary,
             t.sheet_items,
@@ -605,7 +605,8 @@ fn the_words_are_nfc_and_both_languages_have_every_one() {
             assert_eq!(w.nfc().collect::<String>(), w, "{w}");
         }
         let fx = fixture(lang.code());
-        for line in lang.method_lines(
+        for line in text::method_lines(
+            lang,
             &fx.result.method,
             "sipas-2017",
             Some((DissatisfiedRule::AnyLow, false)),
@@ -616,9 +617,9 @@ fn the_words_are_nfc_and_both_languages_have_every_one() {
     }
     assert_eq!(text::VI.st_small_n, "bị ẩn (n nhỏ)");
     assert_eq!(text::EN.st_small_n, "suppressed (small n)");
-    assert_eq!(text::number(Language::Vi, 30.000000000000004), "30");
-    assert_eq!(text::number(Language::Vi, 2.25), "2,3");
-    assert_eq!(text::number(Language::En, 2.25), "2.3");
+    assert_eq!(text::number(Lang::Vi, 30.000000000000004), "30");
+    assert_eq!(text::number(Lang::Vi, 2.25), "2,3");
+    assert_eq!(text::number(Lang::En, 2.25), "2.3");
 }
 
 #[test]
@@ -627,13 +628,13 @@ fn a_trend_of_another_agency_or_version_is_refused() {
     let mut other = fx.trend.clone();
     other.agency = "SYT".to_owned();
     assert!(matches!(
-        agency_report(&fx.result, &other, Language::Vi, generated()),
+        agency_report(&fx.result, &other, Lang::Vi, generated()),
         Err(ReportError::Mismatch { .. })
     ));
     let mut other = fx.trend.clone();
     other.form.version += 1;
     assert!(matches!(
-        agency_report(&fx.result, &other, Language::Vi, generated()),
+        agency_report(&fx.result, &other, Lang::Vi, generated()),
         Err(ReportError::Mismatch { .. })
     ));
 }
@@ -643,7 +644,7 @@ fn an_empty_trend_gives_a_trend_sheet_without_charts() {
     let fx = fixture("en");
     let mut empty = fx.trend.clone();
     empty.steps.clear();
-    let bytes = agency_report(&fx.result, &empty, Language::En, generated()).unwrap();
+    let bytes = agency_report(&fx.result, &empty, Lang::En, generated()).unwrap();
     let s = sheet(&bytes, "Trend");
     assert_eq!(text(&s, 2, 0), "no data");
     let files = zip_entries(&bytes);
@@ -669,12 +670,5 @@ fn file_names_and_language_codes() {
         file_name(&ranged),
         "sipas-STP-sipas-2017-v1-2026-02_2026-05.xlsx"
     );
-    assert_eq!(Language::from_code("vi"), Some(Language::Vi));
-    assert_eq!(Language::from_code("en"), Some(Language::En));
-    assert_eq!(Language::from_code("fr"), None);
-    assert_eq!(Language::En.code(), "en");
-    assert_eq!(
-        Language::Vi.sheet_names(),
-        ["Tổng hợp", "Tiêu chí", "Xu hướng"]
-    );
+    assert_eq!(sheet_names(Lang::Vi), ["Tổng hợp", "Tiêu chí", "Xu hướng"]);
 }

@@ -1,8 +1,8 @@
 //! The report's words in Vietnamese and English: sheet names, headers, status texts and the
 //! method note. Vietnamese is NFC with its diacritics (the tests check).
 
-use super::Language;
 use crate::domain::aggregates::DissatisfiedRule;
+use crate::domain::lang::Lang;
 use crate::domain::results::{Aggregate, MethodView, VersionChoice};
 
 /// Fixed words of one language.
@@ -225,231 +225,228 @@ pub(super) const EN: Text = Text {
     date_format: "yyyy-mm-dd",
 };
 
-impl Language {
-    pub(super) fn text(self) -> &'static Text {
-        match self {
-            Language::Vi => &VI,
-            Language::En => &EN,
-        }
-    }
-
-    /// "Mức 1 (phiếu)" / "Level 1 (count)".
-    pub(super) fn level_count(self, level: &str) -> String {
-        match self {
-            Language::Vi => format!("Mức {level} (phiếu)"),
-            Language::En => format!("Level {level} (count)"),
-        }
-    }
-
-    /// "Mức 1 (%)" / "Level 1 (%)".
-    pub(super) fn level_share(self, level: &str) -> String {
-        match self {
-            Language::Vi => format!("Mức {level} (%)"),
-            Language::En => format!("Level {level} (%)"),
-        }
-    }
-
-    /// "Mức 1" / "Level 1": a series name of the distribution chart.
-    pub(super) fn level(self, level: &str) -> String {
-        match self {
-            Language::Vi => format!("Mức {level}"),
-            Language::En => format!("Level {level}"),
-        }
-    }
-
-    /// A margin of error's label at a confidence level.
-    pub(super) fn margin(self, level: f64, worst_case: bool) -> String {
-        let l = number(self, level * 100.0);
-        match (self, worst_case) {
-            (Language::Vi, true) => format!("Sai số tối đa (p = 50%, độ tin cậy {l}%)"),
-            (Language::Vi, false) => format!("Sai số tại giá trị chỉ số (độ tin cậy {l}%)"),
-            (Language::En, true) => format!("Margin of error, worst case (p = 50%, {l}% level)"),
-            (Language::En, false) => format!("Margin of error at the index value ({l}% level)"),
-        }
-    }
-
-    /// The method note, one sentence a line.
-    pub(super) fn method_lines(
-        self,
-        m: &MethodView,
-        form_key: &str,
-        rule: Option<(DissatisfiedRule, bool)>,
-        par_edition: Option<&str>,
-    ) -> Vec<String> {
-        let vi = self == Language::Vi;
-        let level = number(self, m.level * 100.0);
-        let mut out = Vec::new();
-
-        let weighting = match (m.weighting, vi) {
-            ("unweighted", true) => "không gia quyền".to_owned(),
-            ("unweighted", false) => "unweighted".to_owned(),
-            ("expansion", true) => "gia quyền mở rộng w = N_h / n_h".to_owned(),
-            ("expansion", false) => "expansion weights w = N_h / n_h".to_owned(),
-            (other, _) => other.to_owned(),
-        };
-        let strata = match (m.strata, vi) {
-            ("none", true) => "một tầng".to_owned(),
-            ("none", false) => "one stratum".to_owned(),
-            ("channel", true) => "phân tầng theo kênh tiếp nhận hồ sơ".to_owned(),
-            ("channel", false) => "strata by the dossiers' channel".to_owned(),
-            ("agency_channel", true) => "phân tầng theo cơ quan × kênh".to_owned(),
-            ("agency_channel", false) => "strata by agency × channel".to_owned(),
-            (other, _) => other.to_owned(),
-        };
-        let fpc = match (m.fpc, vi) {
-            (true, true) => "có hiệu chỉnh tổng thể hữu hạn (N = số hồ sơ đã tiếp nhận trong kỳ)",
-            (true, false) => {
-                "with the finite population correction (N = dossiers registered in the period)"
-            }
-            (false, true) => "không hiệu chỉnh tổng thể hữu hạn",
-            (false, false) => "without the finite population correction",
-        };
-        out.push(if vi {
-            format!("Ước lượng: {weighting}, {strata}, {fpc}.")
-        } else {
-            format!("Estimation: {weighting}, {strata}, {fpc}.")
-        });
-        match (m.aggregate, vi) {
-            (Some(Aggregate::Mean), true) => out.push(
-                "Số liệu của cả khối là trung bình không gia quyền của chỉ số các cơ quan có dữ liệu.".to_owned(),
-            ),
-            (Some(Aggregate::Mean), false) => out.push(
-                "Figures of the subtree are the unweighted mean of its agencies' figures.".to_owned(),
-            ),
-            (Some(Aggregate::Pooled), true) => out.push(
-                "Số liệu của cả khối là một ước lượng gộp từ phiếu của mọi cơ quan.".to_owned(),
-            ),
-            (Some(Aggregate::Pooled), false) => out.push(
-                "Figures of the subtree are one estimate pooled from all its agencies' responses."
-                    .to_owned(),
-            ),
-            (None, _) => {}
-        }
-
-        let effective = m.item_interval == "wilson_effective_n";
-        let df =
-            m.df.map(|d| {
-                if vi {
-                    format!(" (bậc tự do {d})")
-                } else {
-                    format!(" ({d} degrees of freedom)")
-                }
-            })
-            .unwrap_or_default();
-        let composite = if m.composite_interval == "linearised_t" {
-            if vi {
-                format!("tuyến tính hoá với phân phối t{df}")
-            } else {
-                format!("linearisation with the t distribution{df}")
-            }
-        } else {
-            m.composite_interval.to_owned()
-        };
-        out.push(match (vi, effective) {
-            (true, false) => format!("Khoảng tin cậy {level}%: tỷ lệ của từng tiêu chí theo phương pháp Wilson trên số phiếu; chỉ số theo phương pháp {composite}."),
-            (true, true) => format!("Khoảng tin cậy {level}%: tỷ lệ của từng tiêu chí theo phương pháp Wilson với cỡ mẫu hiệu dụng; chỉ số theo phương pháp {composite}."),
-            (false, false) => format!("{level}% confidence intervals: each criterion's share by Wilson on the counts; indices by {composite}."),
-            (false, true) => format!("{level}% confidence intervals: each criterion's share by Wilson with the effective sample size; indices by {composite}."),
-        });
-        out.push(if vi {
-            "Tỷ lệ hài lòng của một tiêu chí là tỷ lệ người trả lời chọn các mức hài lòng của thang đo; chỉ số của một nhóm là trung bình không gia quyền của các thành phần có dữ liệu.".to_owned()
-        } else {
-            "A criterion's value is the share of its answerers in the scale's satisfied levels; a group's index is the unweighted mean of its components with data.".to_owned()
-        });
-
-        let t = &m.thresholds;
-        let width = number(self, t.max_ci_width);
-        out.push(if vi {
-            format!(
-                "Số liệu có cơ sở n < {} bị ẩn; n < {} hoặc khoảng tin cậy rộng từ {width} điểm % trở lên được đánh dấu “độ tin cậy thấp”.{}",
-                t.suppress_below,
-                t.low_reliability_below,
-                if m.complementary_suppression {
-                    " Số liệu có thể làm lộ một số bị ẩn cũng bị ẩn (ẩn bổ sung)."
-                } else {
-                    ""
-                }
-            )
-        } else {
-            format!(
-                "Figures with a basis n < {} are suppressed; n < {} or an interval {width} points wide or wider are flagged “low reliability”.{}",
-                t.suppress_below,
-                t.low_reliability_below,
-                if m.complementary_suppression {
-                    " Figures that would give back a suppressed one are suppressed too (complementary suppression)."
-                } else {
-                    ""
-                }
-            )
-        });
-
-        let choice = match (m.version_choice, vi) {
-            (VersionChoice::Requested, true) => "theo yêu cầu",
-            (VersionChoice::Requested, false) => "as requested",
-            (VersionChoice::LatestWithData, true) => "phiên bản mới nhất có phiếu trong kỳ",
-            (VersionChoice::LatestWithData, false) => {
-                "the newest version with responses in the period"
-            }
-            (VersionChoice::Current, true) => "phiên bản hiện hành, chưa có phiếu trong kỳ",
-            (VersionChoice::Current, false) => "the current version, no responses in the period",
-        };
-        out.push(if vi {
-            format!(
-                "Mọi số liệu lấy từ phiếu {form_key} phiên bản {} ({choice}); không trộn các phiên bản.",
-                m.version
-            )
-        } else {
-            format!(
-                "Every figure comes from form {form_key} version {} ({choice}); versions are never mixed.",
-                m.version
-            )
-        });
-
-        if let Some((rule, enabled)) = rule {
-            let rule = match (rule, vi) {
-                (DissatisfiedRule::MeanBelowNeutral, true) => {
-                    "điểm trung bình các tiêu chí đã trả lời thấp hơn mức giữa của thang đo"
-                }
-                (DissatisfiedRule::MeanBelowNeutral, false) => {
-                    "the mean of its answered criteria is below the scale's middle"
-                }
-                (DissatisfiedRule::MajorityLow, true) => {
-                    "quá nửa số tiêu chí đã trả lời thấp hơn mức giữa của thang đo"
-                }
-                (DissatisfiedRule::MajorityLow, false) => {
-                    "more than half of its answered criteria are below the scale's middle"
-                }
-                (DissatisfiedRule::AnyLow, true) => {
-                    "có ít nhất một tiêu chí thấp hơn mức giữa của thang đo"
-                }
-                (DissatisfiedRule::AnyLow, false) => {
-                    "at least one answered criterion is below the scale's middle"
-                }
-            };
-            let off = match (enabled, vi) {
-                (true, _) => "",
-                (false, true) => " Chỉ tiêu này đang tắt trong cấu hình.",
-                (false, false) => " The indicator is switched off in the settings.",
-            };
-            out.push(if vi {
-                format!("Tỷ lệ theo QĐ 766 = (D − D_không hài lòng) / D, D là số hồ sơ đã tiếp nhận; một hồ sơ không hài lòng khi {rule}.{off}")
-            } else {
-                format!("Decision 766 ratio = (D − D_dissatisfied) / D, D the dossiers registered; a dossier is dissatisfied when {rule}.{off}")
-            });
-        }
-        if let Some(edition) = par_edition {
-            out.push(if vi {
-                format!("Điểm PAR Index ({edition}) = điểm tối đa × chỉ số SIPAS, cùng khoảng tin cậy.")
-            } else {
-                format!("PAR Index points ({edition}) = maximum points × the SIPAS index, with the same interval.")
-            });
-        }
-        out
+/// The fixed words in `lang`.
+pub(super) fn of(lang: Lang) -> &'static Text {
+    match lang {
+        Lang::Vi => &VI,
+        Lang::En => &EN,
     }
 }
 
+/// "Mức 1 (phiếu)" / "Level 1 (count)".
+pub(super) fn level_count(lang: Lang, level: &str) -> String {
+    match lang {
+        Lang::Vi => format!("Mức {level} (phiếu)"),
+        Lang::En => format!("Level {level} (count)"),
+    }
+}
+
+/// "Mức 1 (%)" / "Level 1 (%)".
+pub(super) fn level_share(lang: Lang, level: &str) -> String {
+    match lang {
+        Lang::Vi => format!("Mức {level} (%)"),
+        Lang::En => format!("Level {level} (%)"),
+    }
+}
+
+/// "Mức 1" / "Level 1": a series name of the distribution chart.
+pub(super) fn level(lang: Lang, level: &str) -> String {
+    match lang {
+        Lang::Vi => format!("Mức {level}"),
+        Lang::En => format!("Level {level}"),
+    }
+}
+
+/// A margin of error's label at a confidence level.
+pub(super) fn margin(lang: Lang, level: f64, worst_case: bool) -> String {
+    let l = number(lang, level * 100.0);
+    match (lang, worst_case) {
+        (Lang::Vi, true) => format!("Sai số tối đa (p = 50%, độ tin cậy {l}%)"),
+        (Lang::Vi, false) => format!("Sai số tại giá trị chỉ số (độ tin cậy {l}%)"),
+        (Lang::En, true) => format!("Margin of error, worst case (p = 50%, {l}% level)"),
+        (Lang::En, false) => format!("Margin of error at the index value ({l}% level)"),
+    }
+}
+
+/// The method note, one sentence a line.
+pub(super) fn method_lines(
+    lang: Lang,
+    m: &MethodView,
+    form_key: &str,
+    rule: Option<(DissatisfiedRule, bool)>,
+    par_edition: Option<&str>,
+) -> Vec<String> {
+    let vi = lang == Lang::Vi;
+    let level = number(lang, m.level * 100.0);
+    let mut out = Vec::new();
+
+    let weighting = match (m.weighting, vi) {
+        ("unweighted", true) => "không gia quyền".to_owned(),
+        ("unweighted", false) => "unweighted".to_owned(),
+        ("expansion", true) => "gia quyền mở rộng w = N_h / n_h".to_owned(),
+        ("expansion", false) => "expansion weights w = N_h / n_h".to_owned(),
+        (other, _) => other.to_owned(),
+    };
+    let strata = match (m.strata, vi) {
+        ("none", true) => "một tầng".to_owned(),
+        ("none", false) => "one stratum".to_owned(),
+        ("channel", true) => "phân tầng theo kênh tiếp nhận hồ sơ".to_owned(),
+        ("channel", false) => "strata by the dossiers' channel".to_owned(),
+        ("agency_channel", true) => "phân tầng theo cơ quan × kênh".to_owned(),
+        ("agency_channel", false) => "strata by agency × channel".to_owned(),
+        (other, _) => other.to_owned(),
+    };
+    let fpc = match (m.fpc, vi) {
+        (true, true) => "có hiệu chỉnh tổng thể hữu hạn (N = số hồ sơ đã tiếp nhận trong kỳ)",
+        (true, false) => {
+            "with the finite population correction (N = dossiers registered in the period)"
+        }
+        (false, true) => "không hiệu chỉnh tổng thể hữu hạn",
+        (false, false) => "without the finite population correction",
+    };
+    out.push(if vi {
+        format!("Ước lượng: {weighting}, {strata}, {fpc}.")
+    } else {
+        format!("Estimation: {weighting}, {strata}, {fpc}.")
+    });
+    match (m.aggregate, vi) {
+        (Some(Aggregate::Mean), true) => out.push(
+            "Số liệu của cả khối là trung bình không gia quyền của chỉ số các cơ quan có dữ liệu."
+                .to_owned(),
+        ),
+        (Some(Aggregate::Mean), false) => out.push(
+            "Figures of the subtree are the unweighted mean of its agencies' figures.".to_owned(),
+        ),
+        (Some(Aggregate::Pooled), true) => out
+            .push("Số liệu của cả khối là một ước lượng gộp từ phiếu của mọi cơ quan.".to_owned()),
+        (Some(Aggregate::Pooled), false) => out.push(
+            "Figures of the subtree are one estimate pooled from all its agencies' responses."
+                .to_owned(),
+        ),
+        (None, _) => {}
+    }
+
+    let effective = m.item_interval == "wilson_effective_n";
+    let df =
+        m.df.map(|d| {
+            if vi {
+                format!(" (bậc tự do {d})")
+            } else {
+                format!(" ({d} degrees of freedom)")
+            }
+        })
+        .unwrap_or_default();
+    let composite = if m.composite_interval == "linearised_t" {
+        if vi {
+            format!("tuyến tính hoá với phân phối t{df}")
+        } else {
+            format!("linearisation with the t distribution{df}")
+        }
+    } else {
+        m.composite_interval.to_owned()
+    };
+    out.push(match (vi, effective) {
+        (true, false) => format!("Khoảng tin cậy {level}%: tỷ lệ của từng tiêu chí theo phương pháp Wilson trên số phiếu; chỉ số theo phương pháp {composite}."),
+        (true, true) => format!("Khoảng tin cậy {level}%: tỷ lệ của từng tiêu chí theo phương pháp Wilson với cỡ mẫu hiệu dụng; chỉ số theo phương pháp {composite}."),
+        (false, false) => format!("{level}% confidence intervals: each criterion's share by Wilson on the counts; indices by {composite}."),
+        (false, true) => format!("{level}% confidence intervals: each criterion's share by Wilson with the effective sample size; indices by {composite}."),
+    });
+    out.push(if vi {
+        "Tỷ lệ hài lòng của một tiêu chí là tỷ lệ người trả lời chọn các mức hài lòng của thang đo; chỉ số của một nhóm là trung bình không gia quyền của các thành phần có dữ liệu.".to_owned()
+    } else {
+        "A criterion's value is the share of its answerers in the scale's satisfied levels; a group's index is the unweighted mean of its components with data.".to_owned()
+    });
+
+    let t = &m.thresholds;
+    let width = number(lang, t.max_ci_width);
+    out.push(if vi {
+        format!(
+            "Số liệu có cơ sở n < {} bị ẩn; n < {} hoặc khoảng tin cậy rộng từ {width} điểm % trở lên được đánh dấu “độ tin cậy thấp”.{}",
+            t.suppress_below,
+            t.low_reliability_below,
+            if m.complementary_suppression {
+                " Số liệu có thể làm lộ một số bị ẩn cũng bị ẩn (ẩn bổ sung)."
+            } else {
+                ""
+            }
+        )
+    } else {
+        format!(
+            "Figures with a basis n < {} are suppressed; n < {} or an interval {width} points wide or wider are flagged “low reliability”.{}",
+            t.suppress_below,
+            t.low_reliability_below,
+            if m.complementary_suppression {
+                " Figures that would give back a suppressed one are suppressed too (complementary suppression)."
+            } else {
+                ""
+            }
+        )
+    });
+
+    let choice = match (m.version_choice, vi) {
+        (VersionChoice::Requested, true) => "theo yêu cầu",
+        (VersionChoice::Requested, false) => "as requested",
+        (VersionChoice::LatestWithData, true) => "phiên bản mới nhất có phiếu trong kỳ",
+        (VersionChoice::LatestWithData, false) => "the newest version with responses in the period",
+        (VersionChoice::Current, true) => "phiên bản hiện hành, chưa có phiếu trong kỳ",
+        (VersionChoice::Current, false) => "the current version, no responses in the period",
+    };
+    out.push(if vi {
+        format!(
+            "Mọi số liệu lấy từ phiếu {form_key} phiên bản {} ({choice}); không trộn các phiên bản.",
+            m.version
+        )
+    } else {
+        format!(
+            "Every figure comes from form {form_key} version {} ({choice}); versions are never mixed.",
+            m.version
+        )
+    });
+
+    if let Some((rule, enabled)) = rule {
+        let rule = match (rule, vi) {
+            (DissatisfiedRule::MeanBelowNeutral, true) => {
+                "điểm trung bình các tiêu chí đã trả lời thấp hơn mức giữa của thang đo"
+            }
+            (DissatisfiedRule::MeanBelowNeutral, false) => {
+                "the mean of its answered criteria is below the scale's middle"
+            }
+            (DissatisfiedRule::MajorityLow, true) => {
+                "quá nửa số tiêu chí đã trả lời thấp hơn mức giữa của thang đo"
+            }
+            (DissatisfiedRule::MajorityLow, false) => {
+                "more than half of its answered criteria are below the scale's middle"
+            }
+            (DissatisfiedRule::AnyLow, true) => {
+                "có ít nhất một tiêu chí thấp hơn mức giữa của thang đo"
+            }
+            (DissatisfiedRule::AnyLow, false) => {
+                "at least one answered criterion is below the scale's middle"
+            }
+        };
+        let off = match (enabled, vi) {
+            (true, _) => "",
+            (false, true) => " Chỉ tiêu này đang tắt trong cấu hình.",
+            (false, false) => " The indicator is switched off in the settings.",
+        };
+        out.push(if vi {
+            format!("Tỷ lệ theo QĐ 766 = (D − D_không hài lòng) / D, D là số hồ sơ đã tiếp nhận; một hồ sơ không hài lòng khi {rule}.{off}")
+        } else {
+            format!("Decision 766 ratio = (D − D_dissatisfied) / D, D the dossiers registered; a dossier is dissatisfied when {rule}.{off}")
+        });
+    }
+    if let Some(edition) = par_edition {
+        out.push(if vi {
+            format!("Điểm PAR Index ({edition}) = điểm tối đa × chỉ số SIPAS, cùng khoảng tin cậy.")
+        } else {
+            format!("PAR Index points ({edition}) = maximum points × the SIPAS index, with the same interval.")
+        });
+    }
+    out
+}
+
 /// A number for a sentence: at most one decimal, with the language's decimal sign.
-pub(super) fn number(lang: Language, x: f64) -> String {
+pub(super) fn number(lang: Lang, x: f64) -> String {
     let rounded = (x * 10.0).round() / 10.0;
     let s = if rounded.fract() == 0.0 {
         format!("{rounded:.0}")
@@ -457,7 +454,7 @@ pub(super) fn number(lang: Language, x: f64) -> String {
         format!("{rounded:.1}")
     };
     match lang {
-        Language::Vi => s.replace('.', ","),
-        Language::En => s,
+        Lang::Vi => s.replace('.', ","),
+        Lang::En => s,
     }
 }

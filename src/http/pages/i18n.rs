@@ -1,45 +1,16 @@
 //! The interface words of the built-in pages (not the questionnaire texts, which come from the
 //! form files), in Vietnamese and English.
 
-/// The page language: Vietnamese unless English was asked for and the content has it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    Vi,
-    En,
-}
+pub use crate::domain::lang::Lang;
 
+/// The words of each page family in a language. Defined here, beside the words, rather than
+/// in `domain::lang`: the domain does not know the pages.
 impl Lang {
-    /// `?lang=en` → English when `available` says the content exists in it; anything else →
-    /// Vietnamese (the fallback every form has).
-    pub fn negotiate(requested: Option<&str>, available: &[String]) -> Lang {
-        match requested {
-            Some(l) if l.eq_ignore_ascii_case("en") && available.iter().any(|a| a == "en") => {
-                Lang::En
-            }
-            _ => Lang::Vi,
-        }
-    }
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Vi => "vi",
-            Lang::En => "en",
-        }
-    }
-
+    /// The words of the citizen pages (the questionnaire and its frame).
     pub fn ui(self) -> &'static Ui {
         match self {
             Lang::Vi => &VI,
             Lang::En => &EN,
-        }
-    }
-
-    /// `?lang=en` → English; anything else → Vietnamese. For pages whose every text exists in
-    /// both languages (the officer pages).
-    pub fn from_query(requested: Option<&str>) -> Lang {
-        match requested {
-            Some(l) if l.eq_ignore_ascii_case("en") => Lang::En,
-            _ => Lang::Vi,
         }
     }
 
@@ -336,22 +307,3 @@ static OFFICER_EN: OfficerUi = OfficerUi {
     role_agency: "Agency officer",
     role_pipeline: "Index reader (PAR INDEX)",
 };
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn english_only_when_available() {
-        let both = ["vi".to_owned(), "en".to_owned()];
-        let vi_only = ["vi".to_owned()];
-        assert_eq!(Lang::negotiate(Some("en"), &both), Lang::En);
-        assert_eq!(Lang::negotiate(Some("EN"), &both), Lang::En);
-        assert_eq!(Lang::negotiate(Some("en"), &vi_only), Lang::Vi);
-        assert_eq!(Lang::negotiate(Some("fr"), &both), Lang::Vi);
-        assert_eq!(Lang::negotiate(None, &both), Lang::Vi);
-        assert_eq!(Lang::from_query(Some("EN")), Lang::En);
-        assert_eq!(Lang::from_query(Some("fr")), Lang::Vi);
-        assert_eq!(Lang::from_query(None), Lang::Vi);
-    }
-}

@@ -109,7 +109,7 @@ impl Cookies {
 /// The language of an officer page: `?lang=en` or Vietnamese (read leniently: a page never
 /// fails over its query string).
 pub fn page_lang(req: &HttpRequest) -> Lang {
-    Lang::from_query(query_value(req, "lang").as_deref())
+    Lang::from_tag(query_value(req, "lang").as_deref())
 }
 
 /// The first value of a query parameter.

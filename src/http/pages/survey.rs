@@ -362,7 +362,7 @@ fn filled_with_errors(pairs: &[(String, String)], errors: &[AnswerError], lang: 
         ..Filled::default()
     };
     for e in errors {
-        let message = e.message(lang.code()).to_owned();
+        let message = e.message(lang).to_owned();
         if e.question == "answers" {
             filled.general.push(message);
         } else {

@@ -112,7 +112,7 @@ pub async fn report_xlsx(
     officer: Officer,
     code: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    use crate::export::report::{self, Language};
+    use crate::export::report;
     let r = request(&req, &state, &officer, &code, Tab::Overview).await?;
     let lang = r.lang;
     let subtree = r.subtree_or_default();
@@ -132,12 +132,8 @@ pub async fn report_xlsx(
     let steps: TrendView = service::trend(&state, &officer, &q)
         .await
         .map_err(|e| page_error(lang, e))?;
-    let language = match lang {
-        Lang::En => Language::En,
-        Lang::Vi => Language::Vi,
-    };
     let today = crate::domain::dossiers::vietnam_date(Utc::now());
-    let body = report::agency_report(&result, &steps, language, today)
+    let body = report::agency_report(&result, &steps, lang, today)
         .map_err(|e| PageError::failed(lang, e))?;
     Ok(attachment(
         report::CONTENT_TYPE,

@@ -228,18 +228,11 @@ pub(super) async fn results(
 
 /// `lang=en` for the labels when the form has English, else Vietnamese.
 pub(super) fn label_lang(state: &AppState, r: &Request) -> Option<String> {
-    let has_en = state
-        .forms
-        .current(&r.form_key)
-        .is_some_and(|f| f.definition.languages().iter().any(|l| l == "en"));
-    Some(
-        if r.lang == Lang::En && has_en {
-            "en"
-        } else {
-            "vi"
-        }
-        .to_owned(),
-    )
+    let lang = match state.forms.current(&r.form_key) {
+        Some(f) => r.lang.within(f.definition.languages()),
+        None => Lang::Vi,
+    };
+    Some(lang.code().to_owned())
 }
 
 #[cfg(test)]
