@@ -18,8 +18,8 @@ use crate::domain::aggregates::{BucketCounts, DissatisfiedRule, ScoreShape};
 use crate::domain::forms::{FormDefinition, shipped};
 use crate::domain::periods::Period;
 use crate::domain::results::{
-    AgencyRef, Aggregate, Counts, Design, Options, ResultRequest, Subject, TrendRequest,
-    VersionChoice, agency_result, trend,
+    AgencyRef, Aggregate, Counts, Design, IntervalView, NumberStatus, Options, ResultRequest,
+    Subject, Suppression, TrendRequest, VersionChoice, agency_result, trend,
 };
 use crate::stats::ReliabilityThresholds;
 
@@ -605,7 +605,7 @@ fn the_words_are_nfc_and_both_languages_have_every_one() {
             assert_eq!(w.nfc().collect::<String>(), w, "{w}");
         }
         let fx = fixture(lang.code());
-        for line in text::method_lines(
+        for line in method::lines(
             lang,
             &fx.result.method,
             "sipas-2017",
