@@ -33,8 +33,9 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Runs the subcommand (`serve` when none is given).
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let mut settings = Settings::load(&cli.config_dir)?;
+    let settings = Settings::load(&cli.config_dir)?;
     telemetry::init(settings.log.format, &settings.log.level, telemetry::Stderr);
     match cli.command.unwrap_or(Command::Serve {
         bind: None,
@@ -45,41 +46,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             bind,
             demo,
             demo_scale,
-        } => {
-            if let Some(bind) = bind {
-                settings.server.bind = bind;
-                settings.validate()?;
-            }
-            let db = persistence::connect(&settings.database).await?;
-            let loaded = if demo {
-                serve_demo(&db, &settings, demo_scale).await?
-            } else {
-                None
-            };
-            let app = Application::build_with_db(settings.clone(), db).await?;
-            if let Some(report) = loaded {
-                let base = settings.public_base_url(app.local_addr());
-                println!("{}", commands::demo::format_report(&report, &base));
-            }
-            tracing::info!(address = %app.local_addr(), "sipas is listening");
-            app.run_until_stopped().await
-        }
-        Command::Demo(args) => {
-            let db = open(&settings).await?;
-            let options = commands::demo::DemoOptions {
-                seed: args.seed,
-                scale: args.scale(),
-                last_month: args.until,
-            };
-            let result = commands::demo::load(&db, &settings, options).await;
-            db.close().await?;
-            let report = result?;
-            print!(
-                "{}",
-                commands::demo::format_report(&report, &commands::demo::base_url(&settings))
-            );
-            Ok(())
-        }
+        } => serve(settings, bind, demo.then_some(demo_scale)).await,
+        Command::Demo(args) => demo(&settings, args).await,
         Command::Migrate { action } => {
             commands::migrate(&settings, action.unwrap_or(MigrateAction::Up)).await
         }
@@ -96,43 +64,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             db.close().await?;
             result
         }
-        Command::Months { action } => {
-            let db = open(&settings).await?;
-            let result = match action {
-                MonthsAction::List => commands::months::list(&db).await.map(|out| print!("{out}")),
-                MonthsAction::Close { month } => {
-                    commands::months::close(&db, &settings, &month).await.map(|c| {
-                        eprintln!(
-                            "closed {} month(s): {} answers published, {} open links ended; published through {}",
-                            c.months.len(),
-                            c.published,
-                            c.links_ended,
-                            c.published_through.map(|m| m.to_string()).unwrap_or_else(|| "-".into())
-                        );
-                    })
-                }
-            };
-            db.close().await?;
-            result
-        }
+        Command::Months { action } => months(&settings, action).await,
         Command::Scores {
             action: ScoresAction::Rebuild,
-        } => {
-            let db = open(&settings).await?;
-            let started = std::time::Instant::now();
-            let result = commands::scores::rebuild(&db, &settings).await;
-            db.close().await?;
-            let report = result?;
-            eprintln!(
-                "rebuilt {} score buckets from {} responses and {} dossier counts from {} dossiers in {:.2} s",
-                report.buckets,
-                report.responses,
-                report.dossier_counts,
-                report.dossiers,
-                started.elapsed().as_secs_f64()
-            );
-            Ok(())
-        }
+        } => rebuild_scores(&settings).await,
         Command::Agencies { action } => {
             let db = open(&settings).await?;
             let result = match action {
@@ -141,46 +76,136 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             db.close().await?;
             result
         }
-        Command::Backup { file } => {
-            let written = commands::backup::backup(&settings, &file).await?;
-            let (out, err) = commands::backup::report(&written);
-            print!("{out}");
-            eprint!("{err}");
-            Ok(())
-        }
+        Command::Backup { file } => backup(&settings, &file).await,
         Command::Retention {
             action: RetentionAction::Run,
-        } => {
-            let db = open(&settings).await?;
-            let result = commands::retention::run(&db, &settings).await;
-            db.close().await?;
-            eprintln!("{}", result?);
-            Ok(())
-        }
-        Command::Responses { action } => {
-            let db = open(&settings).await?;
-            let result = match action {
-                ResponsesAction::Import {
-                    file,
-                    agency,
-                    form,
-                    mode,
-                    skip_bad,
-                } => {
-                    let import = ResponseImport {
-                        file: &file,
-                        agency: &agency,
-                        form: &form,
-                        mode: mode.into(),
-                        skip_bad,
-                    };
-                    import_responses(&db, &settings, &import).await
-                }
-            };
-            db.close().await?;
-            result
-        }
+        } => retention(&settings).await,
+        Command::Responses { action } => responses(&settings, action).await,
     }
+}
+
+/// `serve`: on `bind` if given, loading the demo at `demo` scale first if asked; until stopped.
+async fn serve(
+    mut settings: Settings,
+    bind: Option<String>,
+    demo: Option<sipas::cli::DemoScale>,
+) -> anyhow::Result<()> {
+    if let Some(bind) = bind {
+        settings.server.bind = bind;
+        settings.validate()?;
+    }
+    let db = persistence::connect(&settings.database).await?;
+    let loaded = match demo {
+        Some(scale) => serve_demo(&db, &settings, scale).await?,
+        None => None,
+    };
+    let app = Application::build_with_db(settings.clone(), db).await?;
+    if let Some(report) = loaded {
+        let base = settings.public_base_url(app.local_addr());
+        println!("{}", commands::demo::format_report(&report, &base));
+    }
+    tracing::info!(address = %app.local_addr(), "sipas is listening");
+    app.run_until_stopped().await
+}
+
+/// `demo`: loads the demo data set and prints its credentials.
+async fn demo(settings: &Settings, args: sipas::cli::DemoArgs) -> anyhow::Result<()> {
+    let db = open(settings).await?;
+    let options = commands::demo::DemoOptions {
+        seed: args.seed,
+        scale: args.scale(),
+        last_month: args.until,
+    };
+    let result = commands::demo::load(&db, settings, options).await;
+    db.close().await?;
+    let report = result?;
+    print!(
+        "{}",
+        commands::demo::format_report(&report, &commands::demo::base_url(settings))
+    );
+    Ok(())
+}
+
+/// `months list` and `months close`.
+async fn months(settings: &Settings, action: MonthsAction) -> anyhow::Result<()> {
+    let db = open(settings).await?;
+    let result = match action {
+        MonthsAction::List => commands::months::list(&db).await.map(|out| print!("{out}")),
+        MonthsAction::Close { month } => {
+            commands::months::close(&db, settings, &month).await.map(|c| {
+                eprintln!(
+                    "closed {} month(s): {} answers published, {} open links ended; published through {}",
+                    c.months.len(),
+                    c.published,
+                    c.links_ended,
+                    c.published_through.map(|m| m.to_string()).unwrap_or_else(|| "-".into())
+                );
+            })
+        }
+    };
+    db.close().await?;
+    result
+}
+
+/// `scores rebuild`, with what it rebuilt and how long it took.
+async fn rebuild_scores(settings: &Settings) -> anyhow::Result<()> {
+    let db = open(settings).await?;
+    let started = std::time::Instant::now();
+    let result = commands::scores::rebuild(&db, settings).await;
+    db.close().await?;
+    let report = result?;
+    eprintln!(
+        "rebuilt {} score buckets from {} responses and {} dossier counts from {} dossiers in {:.2} s",
+        report.buckets,
+        report.responses,
+        report.dossier_counts,
+        report.dossiers,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `backup FILE` (SQLite).
+async fn backup(settings: &Settings, file: &std::path::Path) -> anyhow::Result<()> {
+    let written = commands::backup::backup(settings, file).await?;
+    let (out, err) = commands::backup::report(&written);
+    print!("{out}");
+    eprint!("{err}");
+    Ok(())
+}
+
+/// `retention run`.
+async fn retention(settings: &Settings) -> anyhow::Result<()> {
+    let db = open(settings).await?;
+    let result = commands::retention::run(&db, settings).await;
+    db.close().await?;
+    eprintln!("{}", result?);
+    Ok(())
+}
+
+/// `responses import`.
+async fn responses(settings: &Settings, action: ResponsesAction) -> anyhow::Result<()> {
+    let db = open(settings).await?;
+    let result = match action {
+        ResponsesAction::Import {
+            file,
+            agency,
+            form,
+            mode,
+            skip_bad,
+        } => {
+            let import = ResponseImport {
+                file: &file,
+                agency: &agency,
+                form: &form,
+                mode: mode.into(),
+                skip_bad,
+            };
+            import_responses(&db, settings, &import).await
+        }
+    };
+    db.close().await?;
+    result
 }
 
 /// `serve --demo`: loads the province-scale demo unless it is there already (migrations first,
