@@ -92,46 +92,14 @@ impl Application {
             guards: crate::app::guards::Guards::new(&settings),
             settings,
         });
-        let from = state
-            .settings
-            .email
-            .from
-            .parse()
-            .context("email.from is not an address")?;
-        let worker = Arc::new(Worker {
-            db: db.clone(),
-            mailer: Mailer::from_settings(&state.settings.email)?,
-            settings: state.settings.email.clone(),
-            from,
-            token_key: state.token_key.clone(),
-            public_base_url: state.public_base_url.clone(),
-        });
-        let email_worker = tokio::spawn(worker.run());
-        let sealer = tokio::spawn(crate::maintenance::run(crate::maintenance::Maintenance {
-            db: db.clone(),
-            token_key: state.token_key.clone(),
-            interval: Duration::from_secs(state.settings.surveys.seal_interval_secs),
-            accounts: state.settings.accounts.clone(),
-            forms: state.forms.clone(),
-            ttl_days: state.settings.surveys.token_ttl_days,
-            retention_months: state.settings.retention.dossier_months,
-        }));
+        let email_worker = spawn_email_worker(&state)?;
+        let sealer = spawn_maintenance(&state);
         let (refresher, warm_up) = result_tasks(&state);
-        let workers = state.settings.server.workers;
-        let shutdown = state.settings.server.shutdown_timeout_secs;
         // Our own signal handlers, registered before anyone can learn the address, so a
         // SIGTERM that arrives right after start still means a graceful stop.
         let terminate = signal(SignalKind::terminate())?;
         let interrupt = signal(SignalKind::interrupt())?;
-        let mut server = HttpServer::new(move || http::app(state.clone()))
-            .on_connect(http::connection::on_connect)
-            .disable_signals()
-            .shutdown_timeout(shutdown)
-            .client_request_timeout(Duration::from_secs(30));
-        if workers > 0 {
-            server = server.workers(workers);
-        }
-        let server = server.listen(listener)?.run();
+        let server = http_server(state, listener)?;
         Ok(Self {
             addr,
             server,
@@ -313,6 +281,54 @@ pub async fn load_forms(db: &DatabaseConnection) -> anyhow::Result<PublishedForm
 /// `sipas responses import`): see `secret_key` for where it comes from.
 pub async fn token_key(db: &DatabaseConnection, settings: &Settings) -> anyhow::Result<TokenKey> {
     crate::secret_key::token_key(db, settings).await
+}
+
+/// The invitation outbox's worker, on the server's database and secret.
+fn spawn_email_worker(state: &web::Data<AppState>) -> anyhow::Result<JoinHandle<()>> {
+    let from = state
+        .settings
+        .email
+        .from
+        .parse()
+        .context("email.from is not an address")?;
+    let worker = Arc::new(Worker {
+        db: state.db.clone(),
+        mailer: Mailer::from_settings(&state.settings.email)?,
+        settings: state.settings.email.clone(),
+        from,
+        token_key: state.token_key.clone(),
+        public_base_url: state.public_base_url.clone(),
+    });
+    Ok(tokio::spawn(worker.run()))
+}
+
+/// The periodic task closing months, sealing dossiers and deleting what retention allows.
+fn spawn_maintenance(state: &web::Data<AppState>) -> JoinHandle<()> {
+    tokio::spawn(crate::maintenance::run(crate::maintenance::Maintenance {
+        db: state.db.clone(),
+        token_key: state.token_key.clone(),
+        interval: Duration::from_secs(state.settings.surveys.seal_interval_secs),
+        accounts: state.settings.accounts.clone(),
+        forms: state.forms.clone(),
+        ttl_days: state.settings.surveys.token_ttl_days,
+        retention_months: state.settings.retention.dossier_months,
+    }))
+}
+
+/// The HTTP server on `listener`, started: its workers, request timeout and graceful shutdown
+/// as configured; signals are ours to handle.
+fn http_server(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Server> {
+    let workers = state.settings.server.workers;
+    let shutdown = state.settings.server.shutdown_timeout_secs;
+    let mut server = HttpServer::new(move || http::app(state.clone()))
+        .on_connect(http::connection::on_connect)
+        .disable_signals()
+        .shutdown_timeout(shutdown)
+        .client_request_timeout(Duration::from_secs(30));
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    Ok(server.listen(listener)?.run())
 }
 
 /// The background tasks of the results (`app::results::refresh`, `app::results::warm_up`), as
