@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use chrono::{TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use lettre::message::Mailbox;
 use sea_orm::DatabaseConnection;
 
@@ -59,6 +59,8 @@ impl Worker {
         Ok(sent)
     }
 
+    /// Sends one claimed message, unless its dossier is gone, answered or expired; whether it
+    /// was sent.
     async fn deliver(&self, item: outbox::Claimed) -> Result<bool, sea_orm::DbErr> {
         let now = Utc::now();
         let Some(found) = dossiers::find_by_id(&self.db, item.dossier_id).await? else {
@@ -100,17 +102,7 @@ impl Worker {
         }
         match self.send_holding_lease(&item, message).await {
             Ok(()) => {
-                match item.kind {
-                    MessageKind::Invitation => {
-                        let delay = TimeDelta::seconds(
-                            i64::try_from(self.settings.reminder_delay_secs).unwrap_or(i64::MAX),
-                        );
-                        let reminder = reminder_due(now, delay, item.expires_at);
-                        outbox::invitation_sent(&self.db, item.id, now, reminder).await?;
-                    }
-                    MessageKind::Reminder => outbox::reminder_sent(&self.db, item.id, now).await?,
-                }
-                tracing::info!(outbox_id = %item.id, kind = item.kind.as_str(), "e-mail sent");
+                self.record_sent(&item, now).await?;
                 Ok(true)
             }
             Err(SendError::LeaseLost) => {
@@ -119,30 +111,62 @@ impl Worker {
                 Ok(false)
             }
             Err(err) => {
-                let attempts = item.attempts + 1;
-                let give_up = matches!(err, SendError::Permanent { .. })
-                    || attempts >= self.settings.max_attempts;
-                if give_up {
-                    tracing::warn!(outbox_id = %item.id, error = %err, attempts, "e-mail not sent; giving up");
-                    outbox::finish(&self.db, item.id).await?;
-                } else {
-                    let jitter = f64::from(rand_fraction());
-                    let wait = retry_delay(
-                        attempts,
-                        TimeDelta::milliseconds(
-                            i64::try_from(self.settings.retry_base_ms).unwrap_or(30_000),
-                        ),
-                        TimeDelta::milliseconds(
-                            i64::try_from(self.settings.retry_max_ms).unwrap_or(3_600_000),
-                        ),
-                        jitter,
-                    );
-                    tracing::info!(outbox_id = %item.id, error = %err, attempts, retry_in_ms = wait.num_milliseconds(), "e-mail not sent; will retry");
-                    outbox::failed(&self.db, item.id, attempts, now + wait).await?;
-                }
+                self.record_failure(&item, &err, now).await?;
                 Ok(false)
             }
         }
+    }
+
+    /// Marks `item` sent at `now`; an invitation gets its reminder scheduled.
+    async fn record_sent(
+        &self,
+        item: &outbox::Claimed,
+        now: DateTime<Utc>,
+    ) -> Result<(), sea_orm::DbErr> {
+        match item.kind {
+            MessageKind::Invitation => {
+                let delay = TimeDelta::seconds(
+                    i64::try_from(self.settings.reminder_delay_secs).unwrap_or(i64::MAX),
+                );
+                let reminder = reminder_due(now, delay, item.expires_at);
+                outbox::invitation_sent(&self.db, item.id, now, reminder).await?;
+            }
+            MessageKind::Reminder => outbox::reminder_sent(&self.db, item.id, now).await?,
+        }
+        tracing::info!(outbox_id = %item.id, kind = item.kind.as_str(), "e-mail sent");
+        Ok(())
+    }
+
+    /// After a failed send: gives up on a permanent failure or the last attempt (the address
+    /// is erased), else schedules a retry after a growing, jittered delay.
+    async fn record_failure(
+        &self,
+        item: &outbox::Claimed,
+        err: &SendError,
+        now: DateTime<Utc>,
+    ) -> Result<(), sea_orm::DbErr> {
+        let attempts = item.attempts + 1;
+        let give_up =
+            matches!(err, SendError::Permanent { .. }) || attempts >= self.settings.max_attempts;
+        if give_up {
+            tracing::warn!(outbox_id = %item.id, error = %err, attempts, "e-mail not sent; giving up");
+            outbox::finish(&self.db, item.id).await?;
+        } else {
+            let jitter = f64::from(rand_fraction());
+            let wait = retry_delay(
+                attempts,
+                TimeDelta::milliseconds(
+                    i64::try_from(self.settings.retry_base_ms).unwrap_or(30_000),
+                ),
+                TimeDelta::milliseconds(
+                    i64::try_from(self.settings.retry_max_ms).unwrap_or(3_600_000),
+                ),
+                jitter,
+            );
+            tracing::info!(outbox_id = %item.id, error = %err, attempts, retry_in_ms = wait.num_milliseconds(), "e-mail not sent; will retry");
+            outbox::failed(&self.db, item.id, attempts, now + wait).await?;
+        }
+        Ok(())
     }
 
     /// Sends `message` while renewing `item`'s lease every third of it, so that a send slower
