@@ -29,7 +29,7 @@ struct Series {
 /// The registry. Cheap to update from every request.
 pub struct Metrics {
     start_time: f64,
-    series: Mutex<BTreeMap<(&'static str, String, u16), Series>>,
+    series: Mutex<RequestSeries>,
     /// Scans of the responses for breakdowns by mode and procedure field.
     breakdown_scans: AtomicU64,
     /// Exports computed (identical concurrent exports are computed once).
@@ -97,6 +97,18 @@ impl Metrics {
     /// The Prometheus text exposition format (version 0.0.4).
     pub fn render(&self) -> String {
         let mut out = String::new();
+        self.render_process(&mut out);
+        self.render_counters(&mut out);
+        let Ok(map) = self.series.lock() else {
+            return out;
+        };
+        render_request_counts(&mut out, &map);
+        render_request_durations(&mut out, &map);
+        out
+    }
+
+    /// The build's version and the process's start time.
+    fn render_process(&self, out: &mut String) {
         let _ = writeln!(out, "# HELP sipas_build_info Build information.");
         let _ = writeln!(out, "# TYPE sipas_build_info gauge");
         let _ = writeln!(
@@ -111,6 +123,10 @@ impl Metrics {
         );
         let _ = writeln!(out, "# TYPE process_start_time_seconds gauge");
         let _ = writeln!(out, "process_start_time_seconds {}", self.start_time);
+    }
+
+    /// The counters of costly work: breakdown scans, exports computed, refused and cut off.
+    fn render_counters(&self, out: &mut String) {
         for (name, help, value) in [
             (
                 "sipas_breakdown_scans_total",
@@ -138,55 +154,61 @@ impl Metrics {
             let _ = writeln!(out, "# TYPE {name} counter");
             let _ = writeln!(out, "{name} {}", value.load(Ordering::Relaxed));
         }
+    }
+}
 
-        let Ok(map) = self.series.lock() else {
-            return out;
-        };
-        let _ = writeln!(out, "# HELP http_requests_total HTTP requests answered.");
-        let _ = writeln!(out, "# TYPE http_requests_total counter");
-        for ((method, route, status), s) in map.iter() {
+/// The requests answered, by method, route and status.
+type RequestSeries = BTreeMap<(&'static str, String, u16), Series>;
+
+/// `http_requests_total`: the requests answered, by method, route and status.
+fn render_request_counts(out: &mut String, map: &RequestSeries) {
+    let _ = writeln!(out, "# HELP http_requests_total HTTP requests answered.");
+    let _ = writeln!(out, "# TYPE http_requests_total counter");
+    for ((method, route, status), s) in map.iter() {
+        let _ = writeln!(
+            out,
+            "http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {}",
+            escape(route),
+            s.count
+        );
+    }
+}
+
+/// `http_request_duration_seconds`: the histogram of answer times, by method, route and status.
+fn render_request_durations(out: &mut String, map: &RequestSeries) {
+    let _ = writeln!(
+        out,
+        "# HELP http_request_duration_seconds Time to answer HTTP requests."
+    );
+    let _ = writeln!(out, "# TYPE http_request_duration_seconds histogram");
+    for ((method, route, status), s) in map.iter() {
+        let labels = format!(
+            "method=\"{method}\",route=\"{}\",status=\"{status}\"",
+            escape(route)
+        );
+        let mut cumulative = 0;
+        for (i, le) in BUCKETS.iter().enumerate() {
+            cumulative += s.buckets[i];
             let _ = writeln!(
                 out,
-                "http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {}",
-                escape(route),
-                s.count
+                "http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {cumulative}"
             );
         }
         let _ = writeln!(
             out,
-            "# HELP http_request_duration_seconds Time to answer HTTP requests."
+            "http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+            s.count
         );
-        let _ = writeln!(out, "# TYPE http_request_duration_seconds histogram");
-        for ((method, route, status), s) in map.iter() {
-            let labels = format!(
-                "method=\"{method}\",route=\"{}\",status=\"{status}\"",
-                escape(route)
-            );
-            let mut cumulative = 0;
-            for (i, le) in BUCKETS.iter().enumerate() {
-                cumulative += s.buckets[i];
-                let _ = writeln!(
-                    out,
-                    "http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {cumulative}"
-                );
-            }
-            let _ = writeln!(
-                out,
-                "http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                s.count
-            );
-            let _ = writeln!(
-                out,
-                "http_request_duration_seconds_sum{{{labels}}} {}",
-                s.sum_secs
-            );
-            let _ = writeln!(
-                out,
-                "http_request_duration_seconds_count{{{labels}}} {}",
-                s.count
-            );
-        }
-        out
+        let _ = writeln!(
+            out,
+            "http_request_duration_seconds_sum{{{labels}}} {}",
+            s.sum_secs
+        );
+        let _ = writeln!(
+            out,
+            "http_request_duration_seconds_count{{{labels}}} {}",
+            s.count
+        );
     }
 }
 
