@@ -180,25 +180,7 @@ impl ValidSubmission {
         mode: Mode,
         rules: ValidityRules,
     ) -> Result<Self, Vec<AnswerError>> {
-        let mut errors = Vec::new();
-        let mut parsed = Map::new();
-        for (id, value) in raw {
-            match form.question(id).filter(|q| !q.hidden()) {
-                None => errors.push(AnswerError::new(
-                    id,
-                    "unknown_question",
-                    format!("Câu hỏi “{id}” không có trong phiếu này."),
-                    format!("There is no question “{id}” in this form."),
-                )),
-                Some(q) => match parse_value(form, q, value) {
-                    Ok(Some(v)) => {
-                        parsed.insert(id.clone(), v);
-                    }
-                    Ok(None) => {}
-                    Err(e) => errors.push(e),
-                },
-            }
-        }
+        let (parsed, mut errors) = parse_answers(form, raw);
 
         // Gating looks at the parsed answers; gated-off answers are dropped (§3.8).
         let applicable: BTreeMap<String, Value> = parsed
@@ -215,21 +197,7 @@ impl ValidSubmission {
         let eligible = form.is_eligible(&applicable);
 
         if mode.is_interactive() {
-            for q in form.questions() {
-                if q.required()
-                    && !q.hidden()
-                    && form.is_applicable(q.id(), &applicable)
-                    && !applicable.contains_key(q.id())
-                    && !errors.iter().any(|e| e.question == q.id())
-                {
-                    errors.push(AnswerError::new(
-                        q.id(),
-                        "required_question_missing",
-                        "Câu hỏi này là bắt buộc.".into(),
-                        "This question is required.".into(),
-                    ));
-                }
-            }
+            missing_required(form, &applicable, &mut errors);
             if !eligible {
                 errors.push(AnswerError::new(
                     "answers",
@@ -252,24 +220,86 @@ impl ValidSubmission {
         if !errors.is_empty() {
             return Err(errors);
         }
-
-        let invalid = if !eligible {
-            Some(InvalidReason::NotEligible)
-        } else if !mode.is_interactive() && {
-            let blank = items.len() - answered_items;
-            answered_items == 0
-                || (blank as f64) / (items.len() as f64) > rules.paper_max_blank_share
-        } {
-            Some(InvalidReason::TooManyBlanks)
-        } else {
-            None
-        };
+        let counts = (items.len(), answered_items);
         Ok(Self {
             answers: applicable,
-            invalid,
+            invalid: invalid_reason(mode, rules, eligible, counts),
             applicable_items: items.len(),
             answered_items,
         })
+    }
+}
+
+/// Each answer of `raw` normalised (unanswered ones left out), and the problems: unknown or
+/// hidden questions, wrong values.
+fn parse_answers(
+    form: &FormDefinition,
+    raw: &Map<String, Value>,
+) -> (Map<String, Value>, Vec<AnswerError>) {
+    let mut errors = Vec::new();
+    let mut parsed = Map::new();
+    for (id, value) in raw {
+        match form.question(id).filter(|q| !q.hidden()) {
+            None => errors.push(AnswerError::new(
+                id,
+                "unknown_question",
+                format!("Câu hỏi “{id}” không có trong phiếu này."),
+                format!("There is no question “{id}” in this form."),
+            )),
+            Some(q) => match parse_value(form, q, value) {
+                Ok(Some(v)) => {
+                    parsed.insert(id.clone(), v);
+                }
+                Ok(None) => {}
+                Err(e) => errors.push(e),
+            },
+        }
+    }
+    (parsed, errors)
+}
+
+/// Adds a `required_question_missing` for each required, visible, applicable question without
+/// an answer (and without a problem already reported).
+fn missing_required(
+    form: &FormDefinition,
+    applicable: &BTreeMap<String, Value>,
+    errors: &mut Vec<AnswerError>,
+) {
+    for q in form.questions() {
+        if q.required()
+            && !q.hidden()
+            && form.is_applicable(q.id(), applicable)
+            && !applicable.contains_key(q.id())
+            && !errors.iter().any(|e| e.question == q.id())
+        {
+            errors.push(AnswerError::new(
+                q.id(),
+                "required_question_missing",
+                "Câu hỏi này là bắt buộc.".into(),
+                "This question is required.".into(),
+            ));
+        }
+    }
+}
+
+/// Why an accepted questionnaire is an invalid return, if it is (methodology §3.7): a
+/// respondent not eligible, or a paper one with too many blank satisfaction items out of
+/// `(applicable, answered)`.
+fn invalid_reason(
+    mode: Mode,
+    rules: ValidityRules,
+    eligible: bool,
+    (applicable, answered): (usize, usize),
+) -> Option<InvalidReason> {
+    if !eligible {
+        Some(InvalidReason::NotEligible)
+    } else if !mode.is_interactive() && {
+        let blank = applicable - answered;
+        answered == 0 || (blank as f64) / (applicable as f64) > rules.paper_max_blank_share
+    } {
+        Some(InvalidReason::TooManyBlanks)
+    } else {
+        None
     }
 }
 
@@ -280,124 +310,140 @@ fn parse_value(
     value: &Value,
 ) -> Result<Option<Value>, AnswerError> {
     let id = q.id();
-    let wrong = |vi: &str, en: &str| {
-        AnswerError::new(
-            id,
-            "wrong_type",
-            format!("Câu trả lời phải là {vi}."),
-            format!("The answer must be {en}."),
-        )
-    };
     if value.is_null() {
         return Ok(None);
     }
     match q.kind() {
-        QuestionKind::Scale => {
-            let level = value.as_i64().ok_or_else(|| {
-                wrong(
-                    "một số nguyên của thang đo",
-                    "an integer level of the scale",
-                )
-            })?;
-            let scale = form.scale_of(id);
-            if scale.is_some_and(|s| s.has_level(level)) {
-                Ok(Some(Value::from(level)))
-            } else {
-                let levels: Vec<String> = scale
-                    .map(|s| s.levels().iter().map(|l| l.value().to_string()).collect())
-                    .unwrap_or_default();
-                Err(AnswerError::new(
-                    id,
-                    "invalid_level",
-                    format!(
-                        "Mức {level} không có trong thang đo ({}).",
-                        levels.join(", ")
-                    ),
-                    format!("Level {level} is not on the scale ({}).", levels.join(", ")),
-                ))
-            }
-        }
+        QuestionKind::Scale => scale_value(form, id, value).map(Some),
         QuestionKind::SingleChoice => {
             let choice = value
                 .as_str()
-                .ok_or_else(|| wrong("mã của một phương án", "an option id"))?;
+                .ok_or_else(|| wrong_type(id, "mã của một phương án", "an option id"))?;
             if choice.is_empty() {
                 return Ok(None);
             }
             check_option(q, choice)?;
             Ok(Some(Value::from(choice)))
         }
-        QuestionKind::MultipleChoice => {
-            let list = value
-                .as_array()
-                .ok_or_else(|| wrong("danh sách mã phương án", "a list of option ids"))?;
-            let mut chosen: Vec<&str> = Vec::with_capacity(list.len());
-            for item in list {
-                let choice = item
-                    .as_str()
-                    .ok_or_else(|| wrong("danh sách mã phương án", "a list of option ids"))?;
-                check_option(q, choice)?;
-                if chosen.contains(&choice) {
-                    return Err(AnswerError::new(
-                        id,
-                        "duplicate_option",
-                        format!("Phương án “{choice}” được chọn hai lần."),
-                        format!("Option “{choice}” is chosen twice."),
-                    ));
-                }
-                chosen.push(choice);
-            }
-            Ok((!chosen.is_empty()).then(|| Value::from(chosen)))
-        }
+        QuestionKind::MultipleChoice => choices_value(q, value),
         QuestionKind::YesNo => value
             .as_bool()
             .map(|b| Some(Value::from(b)))
-            .ok_or_else(|| wrong("có hoặc không (true/false)", "true or false")),
-        QuestionKind::Text => {
-            let text = value
-                .as_str()
-                .ok_or_else(|| wrong("một đoạn văn bản", "text"))?;
-            let clean = clean_text(text);
-            if clean.is_empty() {
-                return Ok(None);
-            }
-            if let Some(max) = q.max_length() {
-                let len = clean.chars().count();
-                if len > max as usize {
-                    return Err(AnswerError::new(
-                        id,
-                        "too_long",
-                        format!("Tối đa {max} ký tự (hiện có {len})."),
-                        format!("At most {max} characters ({len} given)."),
-                    ));
-                }
-            }
-            Ok(Some(Value::from(mask_contacts(&clean))))
+            .ok_or_else(|| wrong_type(id, "có hoặc không (true/false)", "true or false")),
+        QuestionKind::Text => text_value(q, value),
+        QuestionKind::Number => number_value(q, value).map(Some),
+    }
+}
+
+/// A value of the wrong JSON type: "must be {vi}" / "must be {en}".
+fn wrong_type(id: &str, vi: &str, en: &str) -> AnswerError {
+    AnswerError::new(
+        id,
+        "wrong_type",
+        format!("Câu trả lời phải là {vi}."),
+        format!("The answer must be {en}."),
+    )
+}
+
+/// A level of the question's scale.
+fn scale_value(form: &FormDefinition, id: &str, value: &Value) -> Result<Value, AnswerError> {
+    let level = value.as_i64().ok_or_else(|| {
+        wrong_type(
+            id,
+            "một số nguyên của thang đo",
+            "an integer level of the scale",
+        )
+    })?;
+    let scale = form.scale_of(id);
+    if scale.is_some_and(|s| s.has_level(level)) {
+        return Ok(Value::from(level));
+    }
+    let levels: Vec<String> = scale
+        .map(|s| s.levels().iter().map(|l| l.value().to_string()).collect())
+        .unwrap_or_default();
+    Err(AnswerError::new(
+        id,
+        "invalid_level",
+        format!(
+            "Mức {level} không có trong thang đo ({}).",
+            levels.join(", ")
+        ),
+        format!("Level {level} is not on the scale ({}).", levels.join(", ")),
+    ))
+}
+
+/// Distinct options of the question; none chosen is unanswered.
+fn choices_value(q: &Question, value: &Value) -> Result<Option<Value>, AnswerError> {
+    let id = q.id();
+    let not_a_list = || wrong_type(id, "danh sách mã phương án", "a list of option ids");
+    let list = value.as_array().ok_or_else(not_a_list)?;
+    let mut chosen: Vec<&str> = Vec::with_capacity(list.len());
+    for item in list {
+        let choice = item.as_str().ok_or_else(not_a_list)?;
+        check_option(q, choice)?;
+        if chosen.contains(&choice) {
+            return Err(AnswerError::new(
+                id,
+                "duplicate_option",
+                format!("Phương án “{choice}” được chọn hai lần."),
+                format!("Option “{choice}” is chosen twice."),
+            ));
         }
-        QuestionKind::Number => {
-            let n = value.as_f64().ok_or_else(|| wrong("một số", "a number"))?;
-            if q.integer_only() && n.fract() != 0.0 {
-                return Err(wrong("một số nguyên", "a whole number"));
-            }
-            let (min, max) = q.bounds();
-            let out_of_range =
-                min.is_some_and(|m| n < m as f64) || max.is_some_and(|m| n > m as f64);
-            if out_of_range {
-                let range = format!(
-                    "{}–{}",
-                    min.map_or("…".into(), |m| m.to_string()),
-                    max.map_or("…".into(), |m| m.to_string())
-                );
-                return Err(AnswerError::new(
-                    id,
-                    "out_of_range",
-                    format!("Giá trị phải trong khoảng {range}."),
-                    format!("The value must be within {range}."),
-                ));
-            }
-            Ok(Some(value.clone()))
+        chosen.push(choice);
+    }
+    Ok((!chosen.is_empty()).then(|| Value::from(chosen)))
+}
+
+/// Text, cleaned and within the question's length, with contact details masked; empty text
+/// is unanswered.
+fn text_value(q: &Question, value: &Value) -> Result<Option<Value>, AnswerError> {
+    let id = q.id();
+    let text = value
+        .as_str()
+        .ok_or_else(|| wrong_type(id, "một đoạn văn bản", "text"))?;
+    let clean = clean_text(text);
+    if clean.is_empty() {
+        return Ok(None);
+    }
+    if let Some(max) = q.max_length() {
+        let len = clean.chars().count();
+        if len > max as usize {
+            return Err(AnswerError::new(
+                id,
+                "too_long",
+                format!("Tối đa {max} ký tự (hiện có {len})."),
+                format!("At most {max} characters ({len} given)."),
+            ));
         }
     }
+    Ok(Some(Value::from(mask_contacts(&clean))))
+}
+
+/// A number within the question's bounds (whole when it asks for one).
+fn number_value(q: &Question, value: &Value) -> Result<Value, AnswerError> {
+    let id = q.id();
+    let n = value
+        .as_f64()
+        .ok_or_else(|| wrong_type(id, "một số", "a number"))?;
+    if q.integer_only() && n.fract() != 0.0 {
+        return Err(wrong_type(id, "một số nguyên", "a whole number"));
+    }
+    let (min, max) = q.bounds();
+    let out_of_range = min.is_some_and(|m| n < m as f64) || max.is_some_and(|m| n > m as f64);
+    if out_of_range {
+        let range = format!(
+            "{}–{}",
+            min.map_or("…".into(), |m| m.to_string()),
+            max.map_or("…".into(), |m| m.to_string())
+        );
+        return Err(AnswerError::new(
+            id,
+            "out_of_range",
+            format!("Giá trị phải trong khoảng {range}."),
+            format!("The value must be within {range}."),
+        ));
+    }
+    Ok(value.clone())
 }
 
 fn check_option(q: &Question, choice: &str) -> Result<(), AnswerError> {
