@@ -98,80 +98,16 @@ impl Plan {
             Scale::Custom { months, .. } => months.clamp(1, 120),
         };
         let months = months_ending(spec.last_month, months_count);
-        let mut agencies = vec![AgencyPlan {
-            code: names::PROVINCE_CODE.to_owned(),
-            name_vi: names::PROVINCE_VI.to_owned(),
-            name_en: names::PROVINCE_EN.to_owned(),
-            kind: AgencyKind::Province,
-            parent: None,
-            form: FORM_2024,
-            // The province's own one-stop desk is its departments': it registers nothing itself.
-            monthly: 0.0,
-            rate: 0.0,
-            online: 0.0,
-            postal: 0.0,
-            fields: Vec::new(),
-            dossier_prefix: "000.00.00.H99".to_owned(),
-            base: 0.0,
-            slope: 0.0,
-            trend: Trend::Steady,
-        }];
-        let officer_agency;
-        match spec.scale {
-            Scale::Small => {
-                for stem in ["STNMT", "STP", "BDT"] {
-                    let i = DEPARTMENTS.iter().position(|d| d.stem == stem).unwrap_or(0);
-                    agencies.push(department(&mut rng, i, 0.06));
-                }
-                officer_agency = agencies.len();
-                for d in [2, 3] {
-                    districts(&mut rng, &mut agencies, d, 3, 0.06);
-                }
-            }
-            Scale::Province => {
-                for i in 0..DEPARTMENTS.len() {
-                    agencies.push(department(&mut rng, i, 1.0));
-                }
-                officer_agency = agencies.len() + names::OFFICER_DISTRICT;
-                let first = agencies.len();
-                for d in 0..DISTRICTS.len() {
-                    agencies.push(district(&mut rng, d, 1.0));
-                }
-                for d in 0..DISTRICTS.len() {
-                    let parent = first + d;
-                    for c in 0..10 {
-                        let commune = commune(&mut rng, &agencies, parent, d, c, 1.0);
-                        agencies.push(commune);
-                    }
-                }
-            }
+        let mut agencies = vec![province()];
+        let officer_agency = match spec.scale {
+            Scale::Small => small(&mut rng, &mut agencies),
+            Scale::Province => whole_province(&mut rng, &mut agencies),
             Scale::Custom {
                 agencies: count,
                 responses,
                 ..
-            } => {
-                let count = count.max(1);
-                for i in 0..count.min(DEPARTMENTS.len()) {
-                    agencies.push(department(&mut rng, i, 1.0));
-                }
-                for c in DEPARTMENTS.len()..count {
-                    let commune = flat_commune(&mut rng, &agencies, c - DEPARTMENTS.len());
-                    agencies.push(commune);
-                }
-                officer_agency = 1;
-                // Volumes such that about `responses` answer over the span: rate near 80 %.
-                let weight: f64 = agencies.iter().map(|a| a.monthly).sum();
-                let per_month = responses as f64 / f64::from(months_count) / 0.8;
-                for a in agencies.iter_mut().skip(1) {
-                    a.monthly = if weight > 0.0 {
-                        a.monthly * per_month / weight
-                    } else {
-                        0.0
-                    };
-                    a.rate = 0.8;
-                }
-            }
-        }
+            } => custom(&mut rng, &mut agencies, count, responses, months_count),
+        };
         Plan {
             spec,
             months,
@@ -179,6 +115,95 @@ impl Plan {
             officer_agency,
         }
     }
+}
+
+/// The province itself, the root: its own one-stop desk is its departments', so it registers
+/// nothing itself.
+fn province() -> AgencyPlan {
+    AgencyPlan {
+        code: names::PROVINCE_CODE.to_owned(),
+        name_vi: names::PROVINCE_VI.to_owned(),
+        name_en: names::PROVINCE_EN.to_owned(),
+        kind: AgencyKind::Province,
+        parent: None,
+        form: FORM_2024,
+        monthly: 0.0,
+        rate: 0.0,
+        online: 0.0,
+        postal: 0.0,
+        fields: Vec::new(),
+        dossier_prefix: "000.00.00.H99".to_owned(),
+        base: 0.0,
+        slope: 0.0,
+        trend: Trend::Steady,
+    }
+}
+
+/// The small plan: three departments and two districts with three communes each, at 6 % of
+/// the volumes. Returns the officer's agency (the first district).
+fn small(rng: &mut StdRng, agencies: &mut Vec<AgencyPlan>) -> usize {
+    for stem in ["STNMT", "STP", "BDT"] {
+        let i = DEPARTMENTS.iter().position(|d| d.stem == stem).unwrap_or(0);
+        agencies.push(department(rng, i, 0.06));
+    }
+    let officer_agency = agencies.len();
+    for d in [2, 3] {
+        districts(rng, agencies, d, 3, 0.06);
+    }
+    officer_agency
+}
+
+/// The whole province: every department, every district, ten communes under each. Returns the
+/// officer's agency.
+fn whole_province(rng: &mut StdRng, agencies: &mut Vec<AgencyPlan>) -> usize {
+    for i in 0..DEPARTMENTS.len() {
+        agencies.push(department(rng, i, 1.0));
+    }
+    let officer_agency = agencies.len() + names::OFFICER_DISTRICT;
+    let first = agencies.len();
+    for d in 0..DISTRICTS.len() {
+        agencies.push(district(rng, d, 1.0));
+    }
+    for d in 0..DISTRICTS.len() {
+        let parent = first + d;
+        for c in 0..10 {
+            let commune = commune(rng, agencies, parent, d, c, 1.0);
+            agencies.push(commune);
+        }
+    }
+    officer_agency
+}
+
+/// `count` agencies (departments, then communes directly under the province) with volumes such
+/// that about `responses` answer over `months` months. Returns the officer's agency (the first
+/// department).
+fn custom(
+    rng: &mut StdRng,
+    agencies: &mut Vec<AgencyPlan>,
+    count: usize,
+    responses: u64,
+    months: u32,
+) -> usize {
+    let count = count.max(1);
+    for i in 0..count.min(DEPARTMENTS.len()) {
+        agencies.push(department(rng, i, 1.0));
+    }
+    for c in DEPARTMENTS.len()..count {
+        let commune = flat_commune(rng, agencies, c - DEPARTMENTS.len());
+        agencies.push(commune);
+    }
+    // Volumes such that about `responses` answer over the span: rate near 80 %.
+    let weight: f64 = agencies.iter().map(|a| a.monthly).sum();
+    let per_month = responses as f64 / f64::from(months) / 0.8;
+    for a in agencies.iter_mut().skip(1) {
+        a.monthly = if weight > 0.0 {
+            a.monthly * per_month / weight
+        } else {
+            0.0
+        };
+        a.rate = 0.8;
+    }
+    1
 }
 
 /// The `count` months ending with `last`, oldest first.
