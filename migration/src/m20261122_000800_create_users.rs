@@ -20,91 +20,23 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
-                Table::create()
-                    .table("users")
-                    .col(pk_uuid("id"))
-                    .col(string_len_uniq("email", 254))
-                    .col(
-                        string_len("role", 16)
-                            .check(Expr::col("role").is_in(["admin", "agency", "pipeline"])),
-                    )
-                    .col(uuid_null("agency_id"))
-                    .col(string_len("password_hash", 255))
-                    .col(timestamp_with_time_zone_null("disabled_at"))
-                    .col(integer("failed_attempts").default(0))
-                    .col(timestamp_with_time_zone_null("last_failed_at"))
-                    .col(timestamp_with_time_zone_null("locked_until"))
-                    .col(timestamp_with_time_zone("created_at"))
-                    .col(timestamp_with_time_zone_null("last_sign_in_at"))
-                    // An agency officer has an agency; nobody else has one (as for API keys).
-                    .check(
-                        Expr::col("role")
-                            .eq("agency")
-                            .and(Expr::col("agency_id").is_not_null())
-                            .or(Expr::col("role")
-                                .ne("agency")
-                                .and(Expr::col("agency_id").is_null())),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_users_agency")
-                            .from("users", "agency_id")
-                            .to("agencies", "id")
-                            .on_delete(ForeignKeyAction::Restrict),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
-                Table::create()
-                    .table("sessions")
-                    .col(char_len("id", 64).primary_key())
-                    .col(uuid("user_id"))
-                    .col(timestamp_with_time_zone("created_at"))
-                    .col(timestamp_with_time_zone("expires_at"))
-                    .col(timestamp_with_time_zone("last_seen_at"))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_sessions_user")
-                            .from("sessions", "user_id")
-                            .to("users", "id")
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("ix_sessions_user")
-                    .table("sessions")
-                    .col("user_id")
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("ix_sessions_expires_at")
-                    .table("sessions")
-                    .col("expires_at")
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
-                Table::create()
-                    .table("sign_in_throttle")
-                    .col(char_len("email_key", 64).primary_key())
-                    .col(integer("failed_attempts"))
-                    .col(timestamp_with_time_zone("last_failed_at"))
-                    .col(timestamp_with_time_zone_null("locked_until"))
-                    .to_owned(),
-            )
-            .await
+        manager.create_table(users()).await?;
+        manager.create_table(sessions()).await?;
+        for (name, col) in [
+            ("ix_sessions_user", "user_id"),
+            ("ix_sessions_expires_at", "expires_at"),
+        ] {
+            manager
+                .create_index(
+                    Index::create()
+                        .name(name)
+                        .table("sessions")
+                        .col(col)
+                        .to_owned(),
+                )
+                .await?;
+        }
+        manager.create_table(sign_in_throttle()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -115,4 +47,68 @@ impl MigrationTrait for Migration {
         }
         Ok(())
     }
+}
+
+/// `users`: one row per officer account.
+fn users() -> TableCreateStatement {
+    Table::create()
+        .table("users")
+        .col(pk_uuid("id"))
+        .col(string_len_uniq("email", 254))
+        .col(string_len("role", 16).check(Expr::col("role").is_in(["admin", "agency", "pipeline"])))
+        .col(uuid_null("agency_id"))
+        .col(string_len("password_hash", 255))
+        .col(timestamp_with_time_zone_null("disabled_at"))
+        .col(integer("failed_attempts").default(0))
+        .col(timestamp_with_time_zone_null("last_failed_at"))
+        .col(timestamp_with_time_zone_null("locked_until"))
+        .col(timestamp_with_time_zone("created_at"))
+        .col(timestamp_with_time_zone_null("last_sign_in_at"))
+        // An agency officer has an agency; nobody else has one (as for API keys).
+        .check(
+            Expr::col("role")
+                .eq("agency")
+                .and(Expr::col("agency_id").is_not_null())
+                .or(Expr::col("role")
+                    .ne("agency")
+                    .and(Expr::col("agency_id").is_null())),
+        )
+        .foreign_key(
+            ForeignKey::create()
+                .name("fk_users_agency")
+                .from("users", "agency_id")
+                .to("agencies", "id")
+                .on_delete(ForeignKeyAction::Restrict),
+        )
+        .to_owned()
+}
+
+/// `sessions`: the signed-in web sessions, by the hash of their cookie's token.
+fn sessions() -> TableCreateStatement {
+    Table::create()
+        .table("sessions")
+        .col(char_len("id", 64).primary_key())
+        .col(uuid("user_id"))
+        .col(timestamp_with_time_zone("created_at"))
+        .col(timestamp_with_time_zone("expires_at"))
+        .col(timestamp_with_time_zone("last_seen_at"))
+        .foreign_key(
+            ForeignKey::create()
+                .name("fk_sessions_user")
+                .from("sessions", "user_id")
+                .to("users", "id")
+                .on_delete(ForeignKeyAction::Cascade),
+        )
+        .to_owned()
+}
+
+/// `sign_in_throttle`: the lockout counters of addresses without an account.
+fn sign_in_throttle() -> TableCreateStatement {
+    Table::create()
+        .table("sign_in_throttle")
+        .col(char_len("email_key", 64).primary_key())
+        .col(integer("failed_attempts"))
+        .col(timestamp_with_time_zone("last_failed_at"))
+        .col(timestamp_with_time_zone_null("locked_until"))
+        .to_owned()
 }
