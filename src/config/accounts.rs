@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::error::{ConfigError, at_least_one, invalid};
+use super::error::{ConfigError, at_least_one, invalid, within};
 
 /// Officer accounts: sessions of the web pages and the lockout after failed sign-ins.
 #[derive(Debug, Clone, Deserialize)]
@@ -58,12 +58,12 @@ impl AccountSettings {
             "accounts.session_idle_minutes",
             u64::from(self.session_idle_minutes),
         )?;
-        if self.session_max_hours == 0 || self.session_max_hours > 24 * 31 {
-            return invalid(
-                "accounts.session_max_hours",
-                "must be between 1 and 744 (31 days)",
-            );
-        }
+        within(
+            "accounts.session_max_hours",
+            self.session_max_hours,
+            1..=24 * 31,
+            "must be between 1 and 744 (31 days)",
+        )?;
         if u64::from(self.session_idle_minutes) > u64::from(self.session_max_hours) * 60 {
             return invalid(
                 "accounts.session_idle_minutes",
@@ -74,12 +74,11 @@ impl AccountSettings {
             "accounts.max_failed_sign_ins",
             u64::from(self.max_failed_sign_ins),
         )?;
-        if self.lockout_minutes == 0 || self.lockout_minutes > 24 * 60 {
-            return invalid(
-                "accounts.lockout_minutes",
-                "must be between 1 and 1440 (a day)",
-            );
-        }
-        Ok(())
+        within(
+            "accounts.lockout_minutes",
+            self.lockout_minutes,
+            1..=24 * 60,
+            "must be between 1 and 1440 (a day)",
+        )
     }
 }

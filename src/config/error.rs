@@ -25,3 +25,17 @@ pub(super) fn at_least_one(key: &'static str, value: u64) -> Result<(), ConfigEr
         Ok(())
     }
 }
+
+/// Refuses a `key` outside `range`, for `reason`.
+pub(super) fn within(
+    key: &'static str,
+    value: u32,
+    range: std::ops::RangeInclusive<u32>,
+    reason: &str,
+) -> Result<(), ConfigError> {
+    if range.contains(&value) {
+        Ok(())
+    } else {
+        invalid(key, reason)
+    }
+}
