@@ -21,7 +21,6 @@ pub mod ops;
 pub mod pages;
 pub mod periods;
 pub mod results;
-pub mod results_service;
 pub mod submissions;
 pub mod surveys;
 
