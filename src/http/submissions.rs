@@ -12,7 +12,7 @@ use crate::app::submissions::{Entry, SubmitError, Submitted, submit};
 use crate::domain::submissions::Mode;
 use crate::error::{ApiError, FieldError};
 use crate::http::extract::ValidatedJson;
-use crate::http::surveys::find_survey;
+use crate::http::surveys::{closed, find_survey};
 use crate::state::AppState;
 
 impl SubmitError {
@@ -42,13 +42,6 @@ impl SubmitError {
             SubmitError::Closed => closed(),
             SubmitError::Failed(e) => e,
         }
-    }
-}
-
-pub fn closed() -> ApiError {
-    ApiError::Gone {
-        code: "survey_closed",
-        detail: "This survey has expired or has already been answered.".into(),
     }
 }
 

@@ -13,7 +13,6 @@ use crate::domain::tokens::TokenHash;
 use crate::error::ApiError;
 use crate::http::agencies::AgencyNames;
 use crate::http::client_addr::client_key;
-use crate::http::submissions::closed;
 use crate::persistence::dossiers::{self as store, SurveyDossier};
 use crate::state::AppState;
 
@@ -41,6 +40,14 @@ pub struct SurveyView {
 
 fn not_found() -> ApiError {
     ApiError::not_found("survey_not_found", "There is no survey with this link.")
+}
+
+/// 410 `survey_closed`: the link has expired, or (for the survey page) the survey is answered.
+pub fn closed() -> ApiError {
+    ApiError::Gone {
+        code: "survey_closed",
+        detail: "This survey has expired or has already been answered.".into(),
+    }
 }
 
 /// The dossier whose token is `token`, with its agency. The token is looked up first, so a
