@@ -9,10 +9,9 @@
 //! computed from (form version, published period, options, inputs' revisions: [`basis`]),
 //! reads the counts by revision ([`load`]: score buckets and registered-dossier counts of the
 //! period's months, plus a scan of the responses for `by=mode|procedure_field`, [`scan`]) and
-//! hands them to
-//! `domain::results`, which computes and shapes everything ([`views`], [`par`]). Views are kept
-//! while their inputs are unchanged ([`cache`]) and computed again in the background when they
-//! change ([`refresh`]).
+//! hands them to `domain::results`, which computes and shapes everything ([`views`], [`par`]).
+//! Views are kept while their inputs are unchanged ([`cache`]) and computed again in the
+//! background when they change ([`refresh`]).
 //!
 //! Who sees what: an agency principal reads its own subtree (anything else is 403 `forbidden`,
 //! whether it exists or not); pipeline and admin principals read every agency. PAR scores list
