@@ -2,7 +2,7 @@
 //! the form and period a request names, checked ([`Named`]), then — once the view's own
 //! parameters are checked and its agencies known — the form version shown, the options and the
 //! inputs' revisions ([`Basis`]), from which the view's cache key, its counts and its
-//! computation off the async threads follow.
+//! computation off the async threads (or the view kept) follow.
 
 use std::sync::Arc;
 
@@ -10,11 +10,11 @@ use uuid::Uuid;
 
 use super::access::published;
 use super::context::Context;
-use super::load::{Inputs, load_counts, off_thread};
+use super::load::{Inputs, cached, load_counts, off_thread};
 use super::request::{form_of, options, period};
 use crate::domain::forms::PublishedForm;
 use crate::domain::periods::{Month, Period};
-use crate::domain::results::cache::CacheKey;
+use crate::domain::results::cache::{CacheKey, ViewCache};
 use crate::domain::results::{Counts, Options, VersionChoice};
 use crate::error::ApiError;
 
@@ -114,6 +114,28 @@ impl<'a> Basis<'a> {
         let (form, period) = (self.form.clone(), self.period.clone());
         let options = self.options.clone();
         off_thread(move || compute(&form, &period, &options)).await
+    }
+
+    /// The view kept for `key` in `cache`; or else `compute`d from the counts on the blocking
+    /// pool, and kept.
+    pub async fn view<V, E>(
+        &self,
+        cx: &Context<'_>,
+        (cache, key): (&ViewCache<V>, CacheKey),
+        compute: impl FnOnce(&Counts, &PublishedForm, &Period, &Options) -> Result<V, E>
+        + Send
+        + 'static,
+    ) -> Result<V, ApiError>
+    where
+        V: Clone + Send + 'static,
+        E: std::fmt::Display + Send + 'static,
+    {
+        cached(cache, key, async {
+            let counts = self.counts(cx).await?;
+            self.off_thread(move |form, period, options| compute(&counts, form, period, options))
+                .await
+        })
+        .await
     }
 
     /// The last closed month, as views show it (`published_through`).

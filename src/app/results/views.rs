@@ -14,6 +14,7 @@ use super::request::{
 use super::scan::scan;
 use crate::domain::agencies::Agency;
 use crate::domain::auth::Principal;
+use crate::domain::forms::PublishedForm;
 use crate::domain::periods::{Month, Period};
 use crate::domain::results::{
     self, Breakdown, Dimension, OpenMonthsView, RankingInput, RankingView, ResultRequest,
@@ -141,28 +142,21 @@ pub(super) async fn compute_trend(
     let subject = subject_of(cx, &agency, subtree).await?;
     let basis = Basis::read(cx, named, members(&subject), (&q.level, &q.lang)).await?;
     let key = basis.key("trend", &(&subject, (step, design, aggregate)));
-    let mut view = cached(&cx.views.trends, key, async {
-        let counts = basis.counts(cx).await?;
-        let version_choice = basis.version_choice;
-        basis
-            .off_thread(move |form, period, options| {
-                results::trend(
-                    &counts,
-                    &TrendRequest {
-                        subject,
-                        form: &form.definition,
-                        version_choice,
-                        period,
-                        step,
-                        design,
-                        aggregate,
-                        options,
-                    },
-                )
-            })
-            .await
-    })
-    .await?;
+    let version_choice = basis.version_choice;
+    let compute = move |counts: &_, form: &PublishedForm, period: &_, options: &_| {
+        let request = TrendRequest {
+            subject,
+            form: &form.definition,
+            version_choice,
+            period,
+            step,
+            design,
+            aggregate,
+            options,
+        };
+        results::trend(counts, &request)
+    };
+    let mut view = basis.view(cx, (&cx.views.trends, key), compute).await?;
     view.published_through = basis.published_through();
     Ok(view)
 }
@@ -184,28 +178,21 @@ pub(super) async fn compute_ranking(
     let basis = Basis::read(cx, named, ids, (&q.level, &q.lang)).await?;
     let parent = agency_ref(&parent);
     let key = basis.key("ranking", &((&parent, &subjects), (design, aggregate)));
-    let mut view = cached(&cx.views.rankings, key, async {
-        let counts = basis.counts(cx).await?;
-        let version_choice = basis.version_choice;
-        basis
-            .off_thread(move |form, period, options| {
-                results::ranking(
-                    &counts,
-                    &RankingInput {
-                        parent,
-                        children: subjects,
-                        form: &form.definition,
-                        version_choice,
-                        period,
-                        design,
-                        aggregate,
-                        options,
-                    },
-                )
-            })
-            .await
-    })
-    .await?;
+    let version_choice = basis.version_choice;
+    let compute = move |counts: &_, form: &PublishedForm, period: &_, options: &_| {
+        let input = RankingInput {
+            parent,
+            children: subjects,
+            form: &form.definition,
+            version_choice,
+            period,
+            design,
+            aggregate,
+            options,
+        };
+        results::ranking(counts, &input)
+    };
+    let mut view = basis.view(cx, (&cx.views.rankings, key), compute).await?;
     view.published_through = basis.published_through();
     Ok(view)
 }
