@@ -55,7 +55,7 @@ use crate::app::results::{published, readable_agency, unexpected};
 pub use crate::app::export::Exporter;
 use crate::domain::auth::Principal;
 use crate::domain::results;
-use crate::error::{ApiError, PROBLEM_JSON, Problem};
+use crate::error::{ApiError, PROBLEM_JSON, Problem, ProblemCode};
 use crate::export::raw::{self, ExportAgency, ExportError, Format, Language, Part, RawExport};
 use crate::http::auth::Caller;
 use crate::http::connection::Connection;
@@ -249,7 +249,7 @@ const BUSY_RETRY_AFTER_SECS: u64 = 10;
 fn busy() -> HttpResponse {
     let problem = Problem::new(
         StatusCode::SERVICE_UNAVAILABLE,
-        "export_busy",
+        ProblemCode::ExportBusy,
         format!(
             "As many exports as the server makes at once are in progress; try again in \
              {BUSY_RETRY_AFTER_SECS} s."

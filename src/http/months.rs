@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::app::months::{self, CloseError, Reason};
 use crate::domain::audit::AuditEvent;
 use crate::domain::periods::Month;
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, FieldError, ProblemCode};
 use crate::http::auth::{Admin, Caller};
 use crate::persistence::{audit, months as store};
 use crate::state::AppState;
@@ -93,8 +93,12 @@ pub async fn close_month(
     month: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<ClosedView>, ApiError> {
-    let through = Month::parse(&month)
-        .ok_or_else(|| rejected("invalid_month", "The month must be written `YYYY-MM`."))?;
+    let through = Month::parse(&month).ok_or_else(|| {
+        rejected(
+            ProblemCode::InvalidMonth,
+            "The month must be written `YYYY-MM`.",
+        )
+    })?;
     let closed = months::close(
         &state.db,
         &state.forms,
@@ -104,7 +108,7 @@ pub async fn close_month(
     .await
     .map_err(|e| match e {
         CloseError::NotEnded(m) => rejected(
-            "month_not_ended",
+            ProblemCode::MonthNotEnded,
             &format!("The month {m} has not ended: dossiers may still be completed in it."),
         ),
         CloseError::Db(e) => e.into(),
@@ -125,7 +129,7 @@ pub async fn close_month(
     }))
 }
 
-fn rejected(code: &'static str, detail: &str) -> ApiError {
+fn rejected(code: ProblemCode, detail: &str) -> ApiError {
     ApiError::Rejected {
         code,
         detail: detail.to_owned(),

@@ -2,6 +2,7 @@
 //! that read first on SQLite, an SMTP server slower than the outbox lease, and a response writer
 //! that stops.
 
+use sipas::error::ProblemCode;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -247,7 +248,7 @@ async fn a_stopped_writer_makes_ready_503_and_the_server_end_with_an_error() {
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert_problem(app.get("/ready").await, 503, "not_ready").await;
+    assert_problem(app.get("/ready").await, ProblemCode::NotReady).await;
     let res = app
         .client
         .post(format!("{}/api/v1/surveys/{token}/response", app.address))
@@ -255,7 +256,7 @@ async fn a_stopped_writer_makes_ready_503_and_the_server_end_with_an_error() {
         .send()
         .await
         .unwrap();
-    assert_problem(res, 503, "not_ready").await;
+    assert_problem(res, ProblemCode::NotReady).await;
 
     let ended = tokio::time::timeout(Duration::from_secs(60), server.run)
         .await
