@@ -184,7 +184,10 @@ mod tests {
             };
             let cells: Vec<&str> = row.split('|').map(str::trim).collect();
             let status = cells[0].parse::<u16>().ok();
-            for code in cells[1].split(',').filter_map(|c| c.trim().strip_prefix('`')) {
+            for code in cells[1]
+                .split(',')
+                .filter_map(|c| c.trim().strip_prefix('`'))
+            {
                 let code = code.trim_end_matches('`');
                 documented.insert(code.to_owned(), status);
             }
