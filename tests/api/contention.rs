@@ -12,7 +12,10 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 use crate::dossiers::{BATCH, dossier, register, setup};
-use crate::helpers::{TestDatabase, assert_problem, spawn_app_for_process, spawn_app_supervised};
+use crate::helpers::{
+    TestDatabase, assert_problem, spawn_app_for_process, spawn_app_for_process_with,
+    spawn_app_supervised,
+};
 use crate::invitations::free_port;
 use crate::nodes::{admin_key, blocking, create_province, once_each, start_two, wait_for_messages};
 use crate::process::workdir;
@@ -264,4 +267,84 @@ async fn a_stopped_writer_makes_ready_503_and_the_server_end_with_an_error() {
         .unwrap();
     let err = ended.expect_err("the server ends with an error");
     assert!(err.to_string().contains("writer"), "{err}");
+}
+
+/// The writer task runs but cannot finish a batch (another connection holds the database's
+/// write lock): once that has lasted longer than a submission waits, `/ready` answers 503 — a
+/// load balancer stops sending answers that would only time out — and 200 again when the batch
+/// is through; the answer sent meanwhile is stored, and sending it again gets its receipt.
+#[tokio::test]
+async fn a_writer_stuck_behind_a_lock_makes_ready_503_until_it_is_through() {
+    let dir = workdir();
+    let (app, url) = spawn_app_for_process_with(&dir, |s| s.responses.writer_wait_secs = 1).await;
+    let admin = setup(&app).await;
+    let registered = register(&app, &admin, &dossier("SO", "WRITER-STUCK"), 201).await;
+    let token = registered["survey_token"].as_str().unwrap().to_owned();
+    let form: Value = app
+        .get("/api/v1/forms/sipas-2017")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let body =
+        json!({"answers": all_scales(&form, 4), "submission_key": "writer-stuck-0123456789"});
+    assert_eq!(app.get("/ready").await.status().as_u16(), 200);
+
+    // Another client holds the write lock (SQLite) or locks the dossiers (PostgreSQL).
+    let other = sea_orm::Database::connect(&url).await.unwrap();
+    let lock = sipas::persistence::begin_write(&other).await.unwrap();
+    if other.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        lock.execute_unprepared("LOCK TABLE dossiers IN EXCLUSIVE MODE")
+            .await
+            .unwrap();
+    } else {
+        lock.execute_unprepared("UPDATE agencies SET code = code")
+            .await
+            .unwrap();
+    }
+    let url_submit = format!("{}/api/v1/surveys/{token}/response", app.address);
+    let (client, sent) = (app.client.clone(), body.clone());
+    let submitted = tokio::spawn(async move { client.post(url_submit).json(&sent).send().await });
+
+    let start = Instant::now();
+    let stalled = loop {
+        let res = app.get("/ready").await;
+        if res.status().as_u16() == 503 {
+            break assert_problem(res, ProblemCode::NotReady).await;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(8),
+            "/ready stayed 200"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        stalled["detail"].as_str().unwrap().contains("one batch"),
+        "{stalled}"
+    );
+    assert_problem(submitted.await.unwrap().unwrap(), ProblemCode::NotReady).await;
+
+    lock.commit().await.unwrap();
+    let start = Instant::now();
+    while app.get("/ready").await.status().as_u16() != 200 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "/ready stayed 503"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let again = app
+        .client
+        .post(format!("{}/api/v1/surveys/{token}/response", app.address))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        again.status().as_u16(),
+        200,
+        "the answer was stored meanwhile"
+    );
+    other.close().await.ok();
+    std::fs::remove_dir_all(dir).ok();
 }
