@@ -225,14 +225,11 @@ async fn a_smtp_server_slower_than_the_lease_causes_no_duplicate() {
     std::fs::remove_dir_all(dir).ok();
 }
 
-/// The response writer stops (as a crash of its task would): `/ready` answers 503 at once,
-/// a submission gets 503 `not_ready` instead of waiting, and the server stops with an error
-/// after the configured delay, so the process exits non-zero for its supervisor to restart it.
-#[tokio::test]
-async fn a_stopped_writer_makes_ready_503_and_the_server_end_with_an_error() {
-    let (app, server) = spawn_app_supervised(|s| s.responses.exit_delay_secs = 3).await;
-    let admin = setup(&app).await;
-    let registered = register(&app, &admin, &dossier("SO", "WRITER-GONE"), 201).await;
+/// A registered dossier `code` of agency SO: its survey token, and a complete answer to it with
+/// a submission key (so that sending it again tells whether it was stored).
+async fn a_survey(app: &crate::helpers::TestApp, code: &str) -> (String, Value) {
+    let admin = setup(app).await;
+    let registered = register(app, &admin, &dossier("SO", code), 201).await;
     let token = registered["survey_token"].as_str().unwrap().to_owned();
     let form: Value = app
         .get("/api/v1/forms/sipas-2017")
@@ -240,6 +237,24 @@ async fn a_stopped_writer_makes_ready_503_and_the_server_end_with_an_error() {
         .json()
         .await
         .unwrap();
+    let key = format!("{}-0123456789", code.to_lowercase());
+    (
+        token,
+        json!({"answers": all_scales(&form, 4), "submission_key": key}),
+    )
+}
+
+fn answer_path(token: &str) -> String {
+    format!("/api/v1/surveys/{token}/response")
+}
+
+/// The response writer stops (as a crash of its task would): `/ready` answers 503 at once,
+/// a submission gets 503 `not_ready` instead of waiting, and the server stops with an error
+/// after the configured delay, so the process exits non-zero for its supervisor to restart it.
+#[tokio::test]
+async fn a_stopped_writer_makes_ready_503_and_the_server_end_with_an_error() {
+    let (app, server) = spawn_app_supervised(|s| s.responses.exit_delay_secs = 3).await;
+    let (token, body) = a_survey(&app, "WRITER-GONE").await;
     assert_eq!(app.get("/ready").await.status().as_u16(), 200);
 
     server.writer.abort();
@@ -252,13 +267,7 @@ async fn a_stopped_writer_makes_ready_503_and_the_server_end_with_an_error() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert_problem(app.get("/ready").await, ProblemCode::NotReady).await;
-    let res = app
-        .client
-        .post(format!("{}/api/v1/surveys/{token}/response", app.address))
-        .json(&json!({"answers": all_scales(&form, 4), "submission_key": "writer-gone-0123456789"}))
-        .send()
-        .await
-        .unwrap();
+    let res = app.post_json(None, &answer_path(&token), &body).await;
     assert_problem(res, ProblemCode::NotReady).await;
 
     let ended = tokio::time::timeout(Duration::from_secs(60), server.run)
@@ -277,17 +286,7 @@ async fn a_stopped_writer_makes_ready_503_and_the_server_end_with_an_error() {
 async fn a_writer_stuck_behind_a_lock_makes_ready_503_until_it_is_through() {
     let dir = workdir();
     let (app, url) = spawn_app_for_process_with(&dir, |s| s.responses.writer_wait_secs = 1).await;
-    let admin = setup(&app).await;
-    let registered = register(&app, &admin, &dossier("SO", "WRITER-STUCK"), 201).await;
-    let token = registered["survey_token"].as_str().unwrap().to_owned();
-    let form: Value = app
-        .get("/api/v1/forms/sipas-2017")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let body =
-        json!({"answers": all_scales(&form, 4), "submission_key": "writer-stuck-0123456789"});
+    let (token, body) = a_survey(&app, "WRITER-STUCK").await;
     assert_eq!(app.get("/ready").await.status().as_u16(), 200);
 
     // Another client holds the write lock (SQLite) or locks the dossiers (PostgreSQL).
@@ -302,7 +301,7 @@ async fn a_writer_stuck_behind_a_lock_makes_ready_503_until_it_is_through() {
             .await
             .unwrap();
     }
-    let url_submit = format!("{}/api/v1/surveys/{token}/response", app.address);
+    let url_submit = format!("{}{}", app.address, answer_path(&token));
     let (client, sent) = (app.client.clone(), body.clone());
     let submitted = tokio::spawn(async move { client.post(url_submit).json(&sent).send().await });
 
@@ -333,13 +332,7 @@ async fn a_writer_stuck_behind_a_lock_makes_ready_503_until_it_is_through() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let again = app
-        .client
-        .post(format!("{}/api/v1/surveys/{token}/response", app.address))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let again = app.post_json(None, &answer_path(&token), &body).await;
     assert_eq!(
         again.status().as_u16(),
         200,
