@@ -11,7 +11,7 @@ use crate::domain::agencies::{
 };
 use crate::domain::audit::AuditEvent;
 use crate::domain::auth::Principal;
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, FieldError, ProblemCode};
 use crate::http::auth::{Admin, Caller};
 use crate::http::extract::{FieldErrors, ParsedJson};
 use crate::persistence::{agencies, audit};
@@ -144,7 +144,7 @@ impl TryFrom<NewAgency> for domain::NewAgency {
 
 fn agency_exists(code: &AgencyCode) -> ApiError {
     ApiError::Conflict {
-        code: "agency_exists",
+        code: ProblemCode::AgencyExists,
         detail: format!("An agency with the code `{code}` already exists."),
     }
 }
@@ -154,7 +154,10 @@ fn agency_exists(code: &AgencyCode) -> ApiError {
 /// agency get an honest 404.
 fn hidden_or_missing(caller: &Caller) -> ApiError {
     if caller.reads_every_agency() {
-        ApiError::not_found("agency_not_found", "There is no agency with this code.")
+        ApiError::not_found(
+            ProblemCode::AgencyNotFound,
+            "There is no agency with this code.",
+        )
     } else {
         ApiError::Forbidden
     }
@@ -219,7 +222,7 @@ pub async fn create_agency(
             agencies::find_by_code(&txn, code.as_str())
                 .await?
                 .ok_or_else(|| ApiError::Rejected {
-                    code: "unknown_parent",
+                    code: ProblemCode::UnknownParent,
                     detail: format!("There is no agency with the code `{code}`."),
                     errors: vec![FieldError::new(
                         "parent_code",

@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 use crate::app::entry::{self, Entered, EntryError, NewEntry, entry_mode};
 use crate::domain::auth::{Principal, Role};
 use crate::domain::dossiers::check_code;
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, FieldError, ProblemCode};
 use crate::http::agencies::agency_for;
 use crate::http::auth::Caller;
 use crate::http::extract::{FieldErrors, ParsedJson};
@@ -108,7 +108,7 @@ impl From<Entered> for EnteredView {
     }
 }
 
-fn rejected(field: &str, code: &'static str, detail: &str, message: &str) -> ApiError {
+fn rejected(field: &str, code: ProblemCode, detail: &str, message: &str) -> ApiError {
     ApiError::Rejected {
         code,
         detail: detail.to_owned(),
@@ -121,13 +121,13 @@ fn problem(e: EntryError, form_key: &str) -> ApiError {
     match e {
         EntryError::UnknownDossier => rejected(
             "dossier_code",
-            "unknown_dossier",
+            ProblemCode::UnknownDossier,
             "No dossier with this code is registered for the agency.",
             "names no dossier of this agency",
         ),
         EntryError::FormMismatch { dossier_form } => rejected(
             "form_key",
-            "form_mismatch",
+            ProblemCode::FormMismatch,
             &format!("The dossier is surveyed with the form `{dossier_form}`, not `{form_key}`."),
             "is not the form of the dossier",
         ),

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::app::submissions::form_of;
 use crate::domain::tokens::TokenHash;
-use crate::error::ApiError;
+use crate::error::{ApiError, ProblemCode};
 use crate::http::agencies::AgencyNames;
 use crate::http::client_addr::client_key;
 use crate::persistence::dossiers::{self as store, SurveyDossier};
@@ -39,13 +39,16 @@ pub struct SurveyView {
 }
 
 fn not_found() -> ApiError {
-    ApiError::not_found("survey_not_found", "There is no survey with this link.")
+    ApiError::not_found(
+        ProblemCode::SurveyNotFound,
+        "There is no survey with this link.",
+    )
 }
 
 /// 410 `survey_closed`: the link has expired, or (for the survey page) the survey is answered.
 pub fn closed() -> ApiError {
     ApiError::Gone {
-        code: "survey_closed",
+        code: ProblemCode::SurveyClosed,
         detail: "This survey has expired or has already been answered.".into(),
     }
 }

@@ -12,7 +12,7 @@ use crate::config::{IndicatorSettings, ResultSettings};
 use crate::domain::forms::{PublishedForm, PublishedForms};
 use crate::domain::periods::Period;
 use crate::domain::results::{self, Aggregate, Design, Options};
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, FieldError, ProblemCode};
 
 /// Declares the query of a results endpoint: its own parameters, then those every results query
 /// takes (the form and its version, the period, the confidence level), and after `+ estimate`
@@ -164,7 +164,7 @@ pub fn period(
 
 pub(super) fn unknown_form(field: &str, what: &str) -> ApiError {
     ApiError::Rejected {
-        code: "unknown_form",
+        code: ProblemCode::UnknownForm,
         detail: format!("`{field}` names no {what}."),
         errors: vec![FieldError::new(
             field,
