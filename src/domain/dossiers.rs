@@ -11,6 +11,7 @@ use unicode_normalization::UnicodeNormalization;
 use uuid::Uuid;
 
 use crate::domain::agencies::{AgencyCode, parse_form_key};
+use crate::domain::problem_code::ProblemCode;
 
 /// Longest dossier or procedure code, in characters.
 pub const MAX_CODE_LEN: usize = 128;
@@ -67,21 +68,26 @@ impl DossierProblem {
         }
     }
 
-    /// Whether this is a broken rule (a specific problem code of its own) rather than a field
-    /// of the wrong shape (reported as `validation_failed`).
+    /// The problem code of the rule this breaks (the field's reason is that code), or `None`
+    /// for a field of the wrong shape (reported as `validation_failed`).
+    pub fn rule(&self) -> Option<ProblemCode> {
+        RULE_CODES.into_iter().find(|c| c.as_str() == self.code)
+    }
+
+    /// Whether this is a broken rule rather than a field of the wrong shape.
     pub fn is_rule(&self) -> bool {
-        RULE_CODES.contains(&self.code)
+        self.rule().is_some()
     }
 }
 
 /// Codes that name a broken rule and become the problem's own `code`.
-pub const RULE_CODES: [&str; 6] = [
-    "invalid_email",
-    "completed_in_future",
-    "completed_before_retention",
-    "unknown_agency",
-    "unknown_form",
-    "unsupported_language",
+pub const RULE_CODES: [ProblemCode; 6] = [
+    ProblemCode::InvalidEmail,
+    ProblemCode::CompletedInFuture,
+    ProblemCode::CompletedBeforeRetention,
+    ProblemCode::UnknownAgency,
+    ProblemCode::UnknownForm,
+    ProblemCode::UnsupportedLanguage,
 ];
 
 /// An e-mail address for the invitation. `Debug` does not reveal it (addresses are never

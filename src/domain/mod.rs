@@ -13,6 +13,7 @@ pub mod dossiers;
 pub mod forms;
 pub mod invitations;
 pub mod periods;
+pub mod problem_code;
 pub mod publication;
 pub mod responses;
 pub mod results;

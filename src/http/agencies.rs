@@ -12,7 +12,7 @@ use crate::domain::agencies::{
 };
 use crate::domain::audit::AuditEvent;
 use crate::domain::auth::Principal;
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, FieldError, ProblemCode};
 use crate::http::auth::{Admin, Caller};
 use crate::http::extract::ValidatedJson;
 use crate::persistence::{agencies, audit};
@@ -145,7 +145,7 @@ impl NewAgency {
 
 fn agency_exists(code: &AgencyCode) -> ApiError {
     ApiError::Conflict {
-        code: "agency_exists",
+        code: ProblemCode::AgencyExists,
         detail: format!("An agency with the code `{code}` already exists."),
     }
 }
@@ -155,7 +155,10 @@ fn agency_exists(code: &AgencyCode) -> ApiError {
 /// agency get an honest 404.
 fn hidden_or_missing(caller: &Caller) -> ApiError {
     if caller.reads_every_agency() {
-        ApiError::not_found("agency_not_found", "There is no agency with this code.")
+        ApiError::not_found(
+            ProblemCode::AgencyNotFound,
+            "There is no agency with this code.",
+        )
     } else {
         ApiError::Forbidden
     }
@@ -220,7 +223,7 @@ pub async fn create_agency(
             agencies::find_by_code(&txn, code.as_str())
                 .await?
                 .ok_or_else(|| ApiError::Rejected {
-                    code: "unknown_parent",
+                    code: ProblemCode::UnknownParent,
                     detail: format!("There is no agency with the code `{code}`."),
                     errors: vec![FieldError::new(
                         "parent_code",

@@ -22,7 +22,7 @@ use crate::app::submissions::{Entry, Submitted, submit};
 use crate::domain::auth::{Principal, Role};
 use crate::domain::dossiers::{Dossier, check_code};
 use crate::domain::submissions::{Mode, check_collected_on};
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, FieldError, ProblemCode};
 use crate::http::agencies::agency_for;
 use crate::http::auth::Caller;
 use crate::http::extract::ValidatedJson;
@@ -106,7 +106,7 @@ pub struct EnteredView {
     pub invalid_reason: Option<&'static str>,
 }
 
-fn rejected(field: &str, code: &'static str, detail: &str, message: &str) -> ApiError {
+fn rejected(field: &str, code: ProblemCode, detail: &str, message: &str) -> ApiError {
     ApiError::Rejected {
         code,
         detail: detail.to_owned(),
@@ -125,7 +125,7 @@ async fn dossier_for(
     let unknown = || {
         rejected(
             "dossier_code",
-            "unknown_dossier",
+            ProblemCode::UnknownDossier,
             "No dossier with this code is registered for the agency.",
             "names no dossier of this agency",
         )
@@ -176,7 +176,7 @@ pub async fn enter_response(
     if dossier.form_key != body.form_key {
         return Err(rejected(
             "form_key",
-            "form_mismatch",
+            ProblemCode::FormMismatch,
             &format!(
                 "The dossier is surveyed with the form `{}`, not `{}`.",
                 dossier.form_key, body.form_key

@@ -10,7 +10,7 @@ use validator::Validate;
 
 use crate::app::submissions::{Entry, SubmitError, Submitted, submit};
 use crate::domain::submissions::Mode;
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, FieldError, ProblemCode};
 use crate::http::extract::ValidatedJson;
 use crate::http::surveys::find_survey;
 use crate::state::AppState;
@@ -20,7 +20,7 @@ impl SubmitError {
     pub fn into_problem(self, lang: &str) -> ApiError {
         match self {
             SubmitError::Invalid(errors) => ApiError::Rejected {
-                code: "invalid_answers",
+                code: ProblemCode::InvalidAnswers,
                 detail: if lang == "en" {
                     "Some answers are not valid for this form; see `errors`.".into()
                 } else {
@@ -36,7 +36,7 @@ impl SubmitError {
                     .collect(),
             },
             SubmitError::AlreadyAnswered => ApiError::Conflict {
-                code: "already_answered",
+                code: ProblemCode::AlreadyAnswered,
                 detail: "A different response was already stored for this survey.".into(),
             },
             SubmitError::Closed => closed(),
@@ -47,7 +47,7 @@ impl SubmitError {
 
 pub fn closed() -> ApiError {
     ApiError::Gone {
-        code: "survey_closed",
+        code: ProblemCode::SurveyClosed,
         detail: "This survey has expired or has already been answered.".into(),
     }
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::app::submissions::form_of;
 use crate::domain::tokens::TokenHash;
-use crate::error::ApiError;
+use crate::error::{ApiError, ProblemCode};
 use crate::http::agencies::AgencyNames;
 use crate::http::client_addr::client_key;
 use crate::http::submissions::closed;
@@ -40,7 +40,10 @@ pub struct SurveyView {
 }
 
 fn not_found() -> ApiError {
-    ApiError::not_found("survey_not_found", "There is no survey with this link.")
+    ApiError::not_found(
+        ProblemCode::SurveyNotFound,
+        "There is no survey with this link.",
+    )
 }
 
 /// The dossier whose token is `token`, with its agency. The token is looked up first, so a

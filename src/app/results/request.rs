@@ -12,7 +12,7 @@ use crate::config::{IndicatorSettings, ResultSettings};
 use crate::domain::forms::{PublishedForm, PublishedForms};
 use crate::domain::periods::Period;
 use crate::domain::results::{self, Aggregate, Design, Options};
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, FieldError, ProblemCode};
 
 /// Query of `GET /api/v1/results`.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
@@ -163,7 +163,7 @@ pub fn period(
 
 pub(super) fn unknown_form(field: &str, what: &str) -> ApiError {
     ApiError::Rejected {
-        code: "unknown_form",
+        code: ProblemCode::UnknownForm,
         detail: format!("`{field}` names no {what}."),
         errors: vec![FieldError::new(
             field,

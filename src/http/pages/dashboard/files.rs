@@ -170,7 +170,9 @@ pub async fn export_download(
     officer: Officer,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
-    use crate::http::export::{ExportQuery, Exporter, prepare, respond};
+    use crate::app::export::Exporter;
+    use crate::app::export::request::{ExportQuery, prepare};
+    use crate::http::export::respond;
     let (code, ext) = path.into_inner();
     let r = request(&req, &state, &officer, &code, Tab::Downloads).await?;
     let lang = r.lang;
@@ -186,7 +188,7 @@ pub async fn export_download(
         lang: Some(r.lang_code().to_owned()),
         ..ExportQuery::default()
     };
-    let prepared = prepare(&state, &officer, &q, None)
+    let prepared = prepare(&state.results(), &officer, &q, None)
         .await
         .map_err(|e| page_error(lang, e))?;
     let mut res = respond(&req, &state, Exporter::Officer(officer.user_id), prepared)

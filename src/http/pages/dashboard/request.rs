@@ -7,7 +7,7 @@ use actix_web::HttpRequest;
 use crate::domain::agencies::Agency;
 use crate::domain::periods::Period;
 use crate::domain::results::ResultView;
-use crate::error::ApiError;
+use crate::error::{ApiError, ProblemCode};
 use crate::http::results::ResultsQuery;
 use crate::http::results_service as service;
 use crate::persistence::agencies;
@@ -92,11 +92,11 @@ pub(super) fn page_error(lang: Lang, e: ApiError) -> PageError {
     match e {
         ApiError::Forbidden | ApiError::Unauthorized => PageError::Forbidden { lang },
         ApiError::Rejected {
-            code: "unknown_agency",
+            code: ProblemCode::UnknownAgency,
             ..
         } => PageError::NotFound { lang },
         ApiError::Rejected {
-            code: "unknown_form",
+            code: ProblemCode::UnknownForm,
             ..
         } => PageError::Invalid {
             lang,
