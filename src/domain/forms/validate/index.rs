@@ -11,7 +11,7 @@ use super::super::definition::{FormFile, IndexDef, NodeDef, QuestionKind};
 use super::super::error::FormErrorKind as K;
 use super::syntax::{lower_alpha, node_char};
 use super::tree::Tree;
-use super::{QInfo, Validator, span};
+use super::{QInfo, Validator, by_scale, span};
 
 /// What the item checks look items up in, and where each item was first listed.
 struct Items<'f, 'i> {
@@ -173,15 +173,9 @@ impl Validator<'_> {
 
 /// Whether each scale (by id) is a satisfaction scale: one with `satisfied_levels`.
 fn satisfaction_scales(f: &FormFile) -> HashMap<&str, bool> {
-    f.scales
-        .iter()
-        .map(|s| {
-            let sc = s.get_ref();
-            let sat = sc
-                .satisfied_levels
-                .as_ref()
-                .is_some_and(|l| !l.get_ref().is_empty());
-            (sc.id.get_ref().as_str(), sat)
-        })
-        .collect()
+    by_scale(f, |sc| {
+        sc.satisfied_levels
+            .as_ref()
+            .is_some_and(|l| !l.get_ref().is_empty())
+    })
 }

@@ -38,7 +38,7 @@ use toml::Spanned;
 use unicode_normalization::is_nfc;
 
 use super::checksum::checksum;
-use super::definition::{FormFile, QuestionKind, TextDef};
+use super::definition::{FormFile, QuestionKind, ScaleDef, TextDef};
 use super::error::{FormError, FormErrorKind as K, FormErrors};
 use super::model::FormDefinition;
 
@@ -186,18 +186,20 @@ impl Validator<'_> {
     }
 }
 
-/// The level values of each scale, by scale id.
-fn scale_levels(f: &FormFile) -> HashMap<&str, Vec<i64>> {
+/// Something of each scale, by scale id.
+fn by_scale<T>(f: &FormFile, of: impl Fn(&ScaleDef) -> T) -> HashMap<&str, T> {
     f.scales
         .iter()
-        .map(|s| {
-            let sc = s.get_ref();
-            let levels = sc
-                .levels
-                .iter()
-                .map(|l| *l.get_ref().value.get_ref())
-                .collect();
-            (sc.id.get_ref().as_str(), levels)
-        })
+        .map(|s| (s.get_ref().id.get_ref().as_str(), of(s.get_ref())))
         .collect()
+}
+
+/// The level values of each scale, by scale id.
+fn scale_levels(f: &FormFile) -> HashMap<&str, Vec<i64>> {
+    by_scale(f, |sc| {
+        sc.levels
+            .iter()
+            .map(|l| *l.get_ref().value.get_ref())
+            .collect()
+    })
 }
