@@ -251,20 +251,11 @@ struct Varints<'a> {
 
 impl Varints<'_> {
     fn next(&mut self) -> Option<u64> {
-        let mut value = 0_u64;
-        let mut shift = 0_u32;
-        loop {
+        varint(|| {
             let b = *self.bytes.get(self.at)?;
             self.at += 1;
-            if shift >= 64 {
-                return None;
-            }
-            value |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Some(value);
-            }
-            shift += 7;
-        }
+            Some(b)
+        })
     }
 }
 
@@ -289,19 +280,26 @@ impl HexVarints<'_> {
     }
 
     fn next(&mut self) -> Option<u64> {
-        let mut value = 0_u64;
-        let mut shift = 0_u32;
-        loop {
-            let b = self.byte()?;
-            if shift >= 64 {
-                return None;
-            }
-            value |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Some(value);
-            }
-            shift += 7;
+        varint(|| self.byte())
+    }
+}
+
+/// Reads one LEB128 varint, a byte at a time from `byte`; `None` when the bytes end first or
+/// the number does not fit in 64 bits.
+#[inline]
+fn varint(mut byte: impl FnMut() -> Option<u8>) -> Option<u64> {
+    let mut value = 0_u64;
+    let mut shift = 0_u32;
+    loop {
+        let b = byte()?;
+        if shift >= 64 {
+            return None;
         }
+        value |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Some(value);
+        }
+        shift += 7;
     }
 }
 
