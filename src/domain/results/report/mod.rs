@@ -205,6 +205,17 @@ fn method(
     }
 }
 
+/// The `method` member of a view over several agencies or steps (a ranking, a trend): the
+/// correction wherever the design applies it, and no single `df`.
+fn many_method(
+    (design, aggregate): (Design, Option<Aggregate>),
+    version: (u32, VersionChoice),
+    options: &Options,
+) -> MethodView {
+    let fpc = design.uses_fpc();
+    method((design, aggregate), version, fpc, None, options, None)
+}
+
 /// The `form` member of a view.
 pub fn form_ref(form: &FormDefinition, choice: VersionChoice) -> FormRef {
     FormRef {

@@ -7,7 +7,7 @@ use super::super::suppression::{Layout, within};
 use super::super::view::{IntervalView, NotRankedView, RankedView, RankingView, pct};
 use super::super::{Aggregate, Counts, Design, Options, VersionChoice, on_all_cores};
 use super::headline::headline;
-use super::{AgencyRef, Subject, design_of, form_ref, method};
+use super::{AgencyRef, Subject, design_of, form_ref, many_method};
 use crate::domain::forms::FormDefinition;
 use crate::domain::periods::Period;
 use crate::stats::{Ranking, Reliability, UnitEstimate, rank_intervals};
@@ -54,14 +54,7 @@ pub fn ranking(counts: &Counts, input: &RankingInput<'_>) -> Result<RankingView,
         None => (input.design, None),
     };
     let version = (input.form.version(), input.version_choice);
-    let m = method(
-        (design, aggregate),
-        version,
-        design.uses_fpc(),
-        None,
-        options,
-        None,
-    );
+    let m = many_method((design, aggregate), version, options);
     Ok(RankingView {
         parent: input.parent.code.clone(),
         form: form_ref(input.form, input.version_choice),

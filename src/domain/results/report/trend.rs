@@ -6,7 +6,7 @@ use super::super::suppression::{Layout, within};
 use super::super::view::{ChangeView, IntervalView, TrendNodeView, TrendStepView, TrendView, pct};
 use super::super::{Aggregate, Counts, Design, Options, VersionChoice};
 use super::headline::headline;
-use super::{Subject, design_of, form_ref, method};
+use super::{Subject, design_of, form_ref, many_method};
 use crate::domain::forms::FormDefinition;
 use crate::domain::periods::{Month, Period};
 use crate::stats::{Reliability, UnitEstimate, difference};
@@ -66,14 +66,7 @@ pub fn trend(counts: &Counts, req: &TrendRequest<'_>) -> Result<TrendView, Estim
     }
     let (design, aggregate) = design_of(&req.subject, req.design, req.aggregate);
     let version = (req.form.version(), req.version_choice);
-    let m = method(
-        (design, aggregate),
-        version,
-        design.uses_fpc(),
-        None,
-        req.options,
-        None,
-    );
+    let m = many_method((design, aggregate), version, req.options);
     Ok(TrendView {
         agency: req.subject.root().code.clone(),
         subtree: matches!(req.subject, Subject::Subtree { .. }),
