@@ -10,6 +10,8 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+pub use crate::domain::problem_code::ProblemCode;
+
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -50,7 +52,7 @@ pub struct Problem {
     /// The request path the problem occurred on.
     pub instance: String,
     /// Stable snake_case code; clients match on it.
-    pub code: String,
+    pub code: ProblemCode,
     /// The id of the request, also sent as the `X-Request-Id` header and written to the logs.
     pub request_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -58,14 +60,14 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ProblemCode, detail: impl Into<String>) -> Self {
         Self {
             kind: format!("urn:sipas:problem:{code}"),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail: detail.into(),
             instance: String::new(),
-            code: code.to_owned(),
+            code,
             request_id: None,
             errors: None,
         }
@@ -73,35 +75,36 @@ impl Problem {
 
     /// The problem for an error response that carries none (actix's own responses).
     pub fn from_status(status: StatusCode) -> Self {
+        use ProblemCode as C;
         let (code, detail) = match status.as_u16() {
-            400 => ("malformed_request", "The request could not be understood."),
-            401 => ("unauthorized", "A valid API key is required."),
-            403 => ("forbidden", "This key may not do that."),
-            404 => ("not_found", "There is nothing at this address."),
+            400 => (C::MalformedRequest, "The request could not be understood."),
+            401 => (C::Unauthorized, "A valid API key is required."),
+            403 => (C::Forbidden, "This key may not do that."),
+            404 => (C::NotFound, "There is nothing at this address."),
             405 => (
-                "method_not_allowed",
+                C::MethodNotAllowed,
                 "This address does not accept that method.",
             ),
             406 => (
-                "not_acceptable",
+                C::NotAcceptable,
                 "No representation matches the Accept header.",
             ),
-            408 => ("request_timeout", "The request took too long to arrive."),
+            408 => (C::RequestTimeout, "The request took too long to arrive."),
             413 => (
-                "payload_too_large",
+                C::PayloadTooLarge,
                 "The request body is larger than allowed.",
             ),
-            414 => ("uri_too_long", "The address is too long."),
+            414 => (C::UriTooLong, "The address is too long."),
             415 => (
-                "unsupported_media_type",
+                C::UnsupportedMediaType,
                 "The request body has an unsupported content type.",
             ),
-            431 => ("headers_too_large", "The request headers are too large."),
+            431 => (C::HeadersTooLarge, "The request headers are too large."),
             s if s >= 500 => (
-                "internal",
+                C::Internal,
                 "Something went wrong on our side; it has been logged.",
             ),
-            _ => ("error", "The request failed."),
+            _ => (C::Error, "The request failed."),
         };
         Self::new(status, code, detail)
     }
@@ -128,7 +131,7 @@ pub enum ApiError {
     /// The request is well-formed but breaks a domain rule; `code` names the rule.
     #[error("rejected: {code}")]
     Rejected {
-        code: &'static str,
+        code: ProblemCode,
         detail: String,
         errors: Vec<FieldError>,
     },
@@ -140,13 +143,13 @@ pub enum ApiError {
     Forbidden,
     /// Nothing at this address; `code` says what was looked for.
     #[error("not found: {code}")]
-    NotFound { code: &'static str, detail: String },
+    NotFound { code: ProblemCode, detail: String },
     /// The resource existed but is no longer available.
     #[error("gone: {code}")]
-    Gone { code: &'static str, detail: String },
+    Gone { code: ProblemCode, detail: String },
     /// The request conflicts with the stored state.
     #[error("conflict: {code}")]
-    Conflict { code: &'static str, detail: String },
+    Conflict { code: ProblemCode, detail: String },
     /// The body is larger than `limits.json_body_bytes`.
     #[error("payload too large")]
     PayloadTooLarge { limit: usize },
@@ -171,12 +174,12 @@ impl From<sea_orm::DbErr> for ApiError {
     fn from(err: sea_orm::DbErr) -> Self {
         match err {
             sea_orm::DbErr::RecordNotFound(what) => ApiError::NotFound {
-                code: "not_found",
+                code: ProblemCode::NotFound,
                 detail: what,
             },
             other => match other.sql_err() {
                 Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => ApiError::Conflict {
-                    code: "conflict",
+                    code: ProblemCode::Conflict,
                     detail: "The resource already exists.".into(),
                 },
                 _ => ApiError::Unexpected(anyhow::Error::new(other)),
@@ -187,7 +190,7 @@ impl From<sea_orm::DbErr> for ApiError {
 
 impl ApiError {
     /// A 404 with a specific code.
-    pub fn not_found(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn not_found(code: ProblemCode, detail: impl Into<String>) -> Self {
         Self::NotFound {
             code,
             detail: detail.into(),
@@ -198,12 +201,12 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let status = self.status_code();
         match self {
-            ApiError::InvalidBody(d) => Problem::new(status, "malformed_body", d),
-            ApiError::InvalidParameter(d) => Problem::new(status, "invalid_parameter", d),
+            ApiError::InvalidBody(d) => Problem::new(status, ProblemCode::MalformedBody, d),
+            ApiError::InvalidParameter(d) => Problem::new(status, ProblemCode::InvalidParameter, d),
             ApiError::UnknownField(field) => {
                 let mut p = Problem::new(
                     status,
-                    "unknown_field",
+                    ProblemCode::UnknownField,
                     format!("The body has a field `{field}` that this endpoint does not accept."),
                 );
                 p.errors = Some(vec![FieldError::new(
@@ -214,7 +217,7 @@ impl ApiError {
                 p
             }
             ApiError::Validation { detail, errors } => {
-                let mut p = Problem::new(status, "validation_failed", detail);
+                let mut p = Problem::new(status, ProblemCode::ValidationFailed, detail);
                 p.errors = Some(errors.clone());
                 p
             }
@@ -223,7 +226,7 @@ impl ApiError {
                 detail,
                 errors,
             } => {
-                let mut p = Problem::new(status, code, detail);
+                let mut p = Problem::new(status, *code, detail);
                 if !errors.is_empty() {
                     p.errors = Some(errors.clone());
                 }
@@ -233,24 +236,26 @@ impl ApiError {
             ApiError::Forbidden => Problem::from_status(status),
             ApiError::NotFound { code, detail }
             | ApiError::Gone { code, detail }
-            | ApiError::Conflict { code, detail } => Problem::new(status, code, detail),
+            | ApiError::Conflict { code, detail } => Problem::new(status, *code, detail),
             ApiError::PayloadTooLarge { limit } => Problem::new(
                 status,
-                "payload_too_large",
+                ProblemCode::PayloadTooLarge,
                 format!("The request body is larger than the limit of {limit} bytes."),
             ),
             ApiError::BatchTooLarge { max } => Problem::new(
                 status,
-                "batch_too_large",
+                ProblemCode::BatchTooLarge,
                 format!("A batch may hold at most {max} items; split it."),
             ),
-            ApiError::UnsupportedMediaType(d) => Problem::new(status, "unsupported_media_type", d),
+            ApiError::UnsupportedMediaType(d) => {
+                Problem::new(status, ProblemCode::UnsupportedMediaType, d)
+            }
             ApiError::RateLimited { retry_after_secs } => Problem::new(
                 status,
-                "rate_limited",
+                ProblemCode::RateLimited,
                 format!("Too many requests; try again in {retry_after_secs} s."),
             ),
-            ApiError::Unavailable(d) => Problem::new(status, "not_ready", d),
+            ApiError::Unavailable(d) => Problem::new(status, ProblemCode::NotReady, d),
             ApiError::Unexpected(_) => Problem::from_status(status),
         }
     }
@@ -361,7 +366,7 @@ mod tests {
         let err = ApiError::Unexpected(anyhow::anyhow!("password=hunter2 in connection string"));
         let p = err.problem();
         assert_eq!(p.status, 500);
-        assert_eq!(p.code, "internal");
+        assert_eq!(p.code, ProblemCode::Internal);
         assert!(!serde_json::to_string(&p).unwrap().contains("hunter2"));
     }
 }

@@ -22,7 +22,7 @@ use crate::domain::forms::PublishedForms;
 use crate::domain::periods::Month;
 use crate::domain::publication;
 use crate::domain::tokens::{SurveyToken, TokenKey};
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, FieldError, ProblemCode};
 use crate::persistence::dossiers::{self as store, DossierAgency, NewDossierRow};
 use crate::persistence::outbox::{self, NewInvitation};
 
@@ -64,10 +64,12 @@ fn problem_of(mut problems: Vec<DossierProblem>) -> ApiError {
         .iter()
         .map(|p| FieldError::new(p.field, p.code, p.message.clone()))
         .collect();
-    if problems.iter().all(DossierProblem::is_rule) && !problems.is_empty() {
+    if let Some(code) = problems.first().and_then(DossierProblem::rule)
+        && problems.iter().all(DossierProblem::is_rule)
+    {
         let first = problems.swap_remove(0);
         ApiError::Rejected {
-            code: first.code,
+            code,
             detail: format!("`{}` {}.", first.field, first.message),
             errors,
         }
@@ -85,7 +87,7 @@ fn rejected(field: &'static str, code: &'static str, message: &str) -> ApiError 
 
 fn conflict() -> ApiError {
     ApiError::Conflict {
-        code: "dossier_conflict",
+        code: ProblemCode::DossierConflict,
         detail: "This dossier code is already registered for the agency with different content."
             .into(),
     }
@@ -256,7 +258,7 @@ fn resolve_all(
             Ok(r) => {
                 if let Some(first) = first_of.get(&r.key()) {
                     outcomes[index] = Some(Outcome::Failed(ApiError::Conflict {
-                        code: "duplicate_in_batch",
+                        code: ProblemCode::DuplicateInBatch,
                         detail: format!(
                             "The same agency and dossier code are already in this batch at \
                              index {first}."

@@ -3,6 +3,7 @@
 //! the maintenance task call. Handlers and commands parse, call a use case and render.
 
 pub mod dossiers;
+pub mod entry;
 pub mod export;
 pub mod forms;
 pub mod guards;

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
+use uuid::Uuid;
 
 use crate::domain::aggregates::{Contribution, ScoreShape};
 use crate::domain::audit::AuditEvent;
@@ -219,6 +220,28 @@ async fn end_answered_links(
     let txn = crate::persistence::begin_write(db).await?;
     months::end_links(&txn, (before, true), now).await?;
     txn.commit().await
+}
+
+/// Closes `through` and every open month before it by hand (an administrator, through the API
+/// with `actor` their key, or on the command line without one), and records it in the audit log
+/// (`months.closed`) when it closed anything.
+pub async fn close_by_hand(
+    db: &DatabaseConnection,
+    forms: &PublishedForms,
+    through: Month,
+    actor: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<Closed, CloseError> {
+    let closed = close(db, forms, (through, Reason::Admin), now).await?;
+    if !closed.months.is_empty() {
+        let event = AuditEvent::MonthsClosed {
+            through: through.to_string(),
+            months: closed.months.len(),
+            links_ended: closed.links_ended,
+        };
+        audit::record(db, actor, &event).await?;
+    }
+    Ok(closed)
 }
 
 /// Closes every month whose links have all expired at `now` (the maintenance task, and each

@@ -1,8 +1,7 @@
 //! Storing a questionnaire for a dossier — the one path every answer takes, whether it comes
 //! from the citizen's link (`POST /api/v1/surveys/{token}/response`, the citizen page
-//! `POST /s/{token}`), from an agency keying in paper, kiosk or phone answers (`http::entry`),
-//! from a file of them (`sipas responses import`) or from the demo loader (those two through
-//! [`Checker::prepare`]).
+//! `POST /s/{token}`), from an agency keying in paper, kiosk or phone answers or a file of them
+//! (`app::entry`), or from the demo loader (through [`Checker::prepare`]).
 //!
 //! [`submit`] checks the answers against the exact form version of the dossier
 //! (`ValidSubmission::parse`), then hands the response to the group-committing writer
@@ -165,15 +164,7 @@ pub async fn submit(
     }
     let digest = response.digest.clone();
     let invalid_reason = response.invalid_reason;
-    let outcome = writer.submit(response).await.map_err(|e| match e {
-        WriteFailed::Failed(_) => ApiError::Unexpected(anyhow::Error::new(e)),
-        // Not the citizen's fault and not a bug: the writer is gone (the process is about to
-        // be restarted) or behind. The same answers with the same key are safe to send again.
-        WriteFailed::Stopped | WriteFailed::TimedOut => ApiError::Unavailable(
-            "The answer could not be stored right now; please send it again in a moment.".into(),
-        ),
-    })?;
-    match outcome {
+    match write(writer, response).await? {
         Outcome::Stored => Ok(Submitted::Stored {
             receipt,
             invalid_reason,
@@ -187,9 +178,26 @@ pub async fn submit(
     }
 }
 
+/// Hands a checked response to the group-committing writer and returns its outcome after the
+/// commit.
+pub async fn write(writer: &ResponseWriter, response: NewResponse) -> Result<Outcome, SubmitError> {
+    writer.submit(response).await.map_err(|e| {
+        SubmitError::Failed(match e {
+            WriteFailed::Failed(_) => ApiError::Unexpected(anyhow::Error::new(e)),
+            // Not the citizen's fault and not a bug: the writer is gone (the process is about to
+            // be restarted) or behind. The same answers with the same key are safe to send again.
+            WriteFailed::Stopped | WriteFailed::TimedOut => ApiError::Unavailable(
+                "The answer could not be stored right now; please send it again in a moment."
+                    .into(),
+            ),
+        })
+    })
+}
+
 /// The dossier is answered: the same answers with the same submission key again through the
-/// link are a retry, anything else a conflict (no key, no digest: never a retry). An agency never gets the retry answer: a 200 for answers identical to what
-/// is stored would let an officer test guesses at what the citizen answered online.
+/// link are a retry, anything else a conflict (no key, no digest: never a retry). An agency never
+/// gets the retry answer: a 200 for answers identical to what is stored would let an officer
+/// test guesses at what the citizen answered online.
 fn repeated(
     entry: Entry,
     stored: Option<&str>,

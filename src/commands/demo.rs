@@ -16,14 +16,14 @@
 use std::time::Instant;
 
 use anyhow::{Context, anyhow, bail};
-use chrono::{Datelike, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, TimeDelta, Utc};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::app::submissions::{Checker, SubmitError};
 use crate::config::Settings;
 use crate::demo::names::PROVINCE_CODE;
-use crate::demo::{Generator, Plan, Scale, Spec};
+use crate::demo::{DemoDossier, DemoResponse, Generator, Plan, Scale, Spec};
 use crate::domain::accounts::Password;
 use crate::domain::agencies::{ImportRow, plan_import};
 use crate::domain::audit::AuditEvent;
@@ -118,78 +118,83 @@ pub async fn load(
     }
     let forms = publish_forms(db, settings.forms.dir.as_deref()).await?;
     let key = token_key(db, settings).await?;
-    let spec = Spec {
+    let plan = Plan::of(Spec {
         seed: options.seed,
         scale: options.scale,
         last_month: options.last_month.unwrap_or_else(previous_month),
-    };
-    let plan = Plan::of(spec);
+    });
     let generator = Generator::new(&plan, |k| forms.for_new_surveys(k).map(|f| &f.definition))
         .map_err(|e| anyhow!("the demo needs the shipped survey forms: {e}"))?;
-
-    let ids = store_agencies(db, &plan).await?;
-    let now = Utc::now();
-    let ttl = settings.surveys.token_ttl_days;
-    let checker = Checker {
-        forms: &forms,
-        rules: settings.responses.validity_rules(),
-        key: &key,
+    let loader = Loader {
+        db,
+        plan: &plan,
+        ids: store_agencies(db, &plan).await?,
+        checker: Checker {
+            forms: &forms,
+            rules: settings.responses.validity_rules(),
+            key: &key,
+        },
+        ttl: settings.surveys.token_ttl_days,
+        now: Utc::now(),
     };
-    let mut report_dossiers = 0;
-    let mut report_responses = 0;
-    let mut invalid_returns = 0;
-    let mut sample_survey = None;
+    let mut totals = Totals::default();
     for m in 0..plan.months.len() {
-        let month = generator.month(m);
+        loader
+            .load_month(&generator.month(m), m, &mut totals)
+            .await?;
+    }
+    // The past months close as they would have in service (every link of them has expired):
+    // their answers are published; the last month's wait for its links to expire.
+    crate::app::months::close_expired(db, &forms, loader.ttl, loader.now).await?;
+    let txn = crate::persistence::begin_write(db).await?;
+    crate::persistence::dossiers::drop_expired_digests(&txn, loader.now).await?;
+    txn.commit().await?;
+    let credentials = accounts(db, &plan).await?;
+    Ok(totals.report(&plan, credentials, started))
+}
+
+/// What loading the months needs: the database, the plan and its agencies' ids, the answer
+/// checks, the links' lifetime and the time of the load.
+struct Loader<'a> {
+    db: &'a DatabaseConnection,
+    plan: &'a Plan,
+    /// The stored id of each agency of the plan, in plan order.
+    ids: Vec<Uuid>,
+    checker: Checker<'a>,
+    /// `surveys.token_ttl_days`.
+    ttl: u32,
+    now: DateTime<Utc>,
+}
+
+/// The counts of the months loaded so far, and the link of an open survey of the last one.
+#[derive(Default)]
+struct Totals {
+    dossiers: u64,
+    responses: u64,
+    invalid_returns: u64,
+    sample_survey: Option<SurveyToken>,
+}
+
+impl Loader<'_> {
+    /// Registers the dossiers of the plan's month `m` and stores their responses, in one
+    /// transaction; adds them to `totals`.
+    async fn load_month(
+        &self,
+        month: &[DemoDossier],
+        m: usize,
+        totals: &mut Totals,
+    ) -> anyhow::Result<()> {
+        let last = m + 1 == self.plan.months.len();
         let mut rows = Vec::with_capacity(month.len());
         let mut answers = Vec::new();
-        for d in &month {
-            let agency_id = ids[d.agency];
-            let plan_agency = &plan.agencies[d.agency];
-            let form = forms
-                .for_new_surveys(plan_agency.form)
-                .ok_or_else(|| anyhow!("the form {} is not published", plan_agency.form))?;
-            let id = Uuid::now_v7();
-            let token = key.derive(id);
-            let expires_at = dossiers::expires_at(d.completed_at, ttl);
-            let dossier = Dossier {
-                id,
-                agency_id,
-                dossier_code: d.code.clone(),
-                form_key: plan_agency.form.to_owned(),
-                form_version: form.definition.version(),
-                completed_at: d.completed_at,
-                channel: d.channel,
-                procedure_code: d.procedure_code.clone(),
-                procedure_field: d.procedure_field.clone(),
-                language: if form.definition.languages().iter().any(|l| l == d.language) {
-                    d.language
-                } else {
-                    dossiers::DEFAULT_LANGUAGE
-                }
-                .to_owned(),
-                expires_at,
-                answered: false,
-                answer_digest: None,
-            };
+        for d in month {
+            let dossier = self.dossier(d)?;
+            let token = self.checker.key.derive(dossier.id);
             match &d.response {
-                Some(r) => answers.push(
-                    checker
-                        .prepare(&dossier, (&r.answers, r.mode), None)
-                        .map_err(|e| match e {
-                            SubmitError::Invalid(errors) => anyhow!(
-                                "a generated questionnaire of {} breaks the form's rules: {:?}",
-                                plan_agency.code,
-                                errors
-                                    .first()
-                                    .map(|e| (e.question.clone(), e.message(Lang::En)))
-                            ),
-                            other => anyhow!("preparing a response: {other:?}"),
-                        })?,
-                ),
-                None if expires_at <= now => {
+                Some(r) => answers.push(self.response(&dossier, r, d.agency)?),
+                None if dossier.expires_at <= self.now => {
                     // As `maintenance` leaves an unanswered dossier whose link has expired.
-                    let sealed = key.seal_code(agency_id, &d.code);
+                    let sealed = self.checker.key.seal_code(dossier.agency_id, &d.code);
                     rows.push(NewDossierRow {
                         token_hash: token.hash(),
                         dossier: Dossier {
@@ -199,55 +204,101 @@ pub async fn load(
                     });
                     continue;
                 }
-                None => {
-                    if sample_survey.is_none() && m + 1 == plan.months.len() {
-                        sample_survey = Some(token.clone());
-                    }
+                None if last && totals.sample_survey.is_none() => {
+                    totals.sample_survey = Some(token.clone());
                 }
+                None => {}
             }
             rows.push(NewDossierRow {
                 token_hash: token.hash(),
                 dossier,
             });
         }
-        let (stored, invalid) = store_month(db, &rows, &answers, now).await?;
-        report_dossiers += rows.len() as u64;
-        report_responses += stored;
-        invalid_returns += invalid;
+        let (stored, invalid) = store_month(self.db, &rows, &answers, self.now).await?;
+        totals.dossiers += rows.len() as u64;
+        totals.responses += stored;
+        totals.invalid_returns += invalid;
         tracing::info!(
-            month = %format_month(plan.months[m]),
+            month = %format_month(self.plan.months[m]),
             dossiers = rows.len(),
             responses = stored,
             "demo month loaded"
         );
+        Ok(())
     }
-    // The past months close as they would have in service (every link of them has expired):
-    // their answers are published; the last month's wait for its links to expire.
-    crate::app::months::close_expired(db, &forms, ttl, now).await?;
-    let txn = crate::persistence::begin_write(db).await?;
-    crate::persistence::dossiers::drop_expired_digests(&txn, now).await?;
-    txn.commit().await?;
 
-    let credentials = accounts(db, &plan).await?;
-    Ok(DemoReport {
-        agencies: plan.agencies.len(),
-        dossiers: report_dossiers,
-        responses: report_responses,
-        invalid_returns,
-        first_month: plan
-            .months
-            .first()
-            .map(|m| format_month(*m))
-            .unwrap_or_default(),
-        last_month: plan
-            .months
-            .last()
-            .map(|m| format_month(*m))
-            .unwrap_or_default(),
-        credentials,
-        sample_survey,
-        seconds: started.elapsed().as_secs_f64(),
-    })
+    /// The dossier a generated one is registered as: the current version of its agency's form,
+    /// its language if the form has it (else the default), a new id.
+    fn dossier(&self, d: &DemoDossier) -> anyhow::Result<Dossier> {
+        let agency = &self.plan.agencies[d.agency];
+        let form = self
+            .checker
+            .forms
+            .for_new_surveys(agency.form)
+            .ok_or_else(|| anyhow!("the form {} is not published", agency.form))?;
+        let languages = form.definition.languages();
+        let language = if languages.iter().any(|l| l == d.language) {
+            d.language
+        } else {
+            dossiers::DEFAULT_LANGUAGE
+        };
+        Ok(Dossier {
+            id: Uuid::now_v7(),
+            agency_id: self.ids[d.agency],
+            dossier_code: d.code.clone(),
+            form_key: agency.form.to_owned(),
+            form_version: form.definition.version(),
+            completed_at: d.completed_at,
+            channel: d.channel,
+            procedure_code: d.procedure_code.clone(),
+            procedure_field: d.procedure_field.clone(),
+            language: language.to_owned(),
+            expires_at: dossiers::expires_at(d.completed_at, self.ttl),
+            answered: false,
+            answer_digest: None,
+        })
+    }
+
+    /// The response of a generated questionnaire for a dossier of the plan's agency `agency`,
+    /// checked as every answer is (`Checker::prepare`); one that breaks the form's rules is a
+    /// bug of the generator.
+    fn response(
+        &self,
+        dossier: &Dossier,
+        r: &DemoResponse,
+        agency: usize,
+    ) -> anyhow::Result<NewResponse> {
+        self.checker
+            .prepare(dossier, (&r.answers, r.mode), None)
+            .map_err(|e| match e {
+                SubmitError::Invalid(errors) => anyhow!(
+                    "a generated questionnaire of {} breaks the form's rules: {:?}",
+                    self.plan.agencies[agency].code,
+                    errors
+                        .first()
+                        .map(|e| (e.question.clone(), e.message(Lang::En)))
+                ),
+                other => anyhow!("preparing a response: {other:?}"),
+            })
+    }
+}
+
+impl Totals {
+    /// The report of a finished load.
+    fn report(self, plan: &Plan, credentials: Credentials, started: Instant) -> DemoReport {
+        let month = |m: Option<&(i32, u32)>| m.map(|m| format_month(*m)).unwrap_or_default();
+        DemoReport {
+            agencies: plan.agencies.len(),
+            dossiers: self.dossiers,
+            responses: self.responses,
+            invalid_returns: self.invalid_returns,
+            first_month: month(plan.months.first()),
+            last_month: month(plan.months.last()),
+            credentials,
+            sample_survey: self.sample_survey,
+            seconds: started.elapsed().as_secs_f64(),
+        }
+    }
 }
 
 fn format_month((year, month): (i32, u32)) -> String {

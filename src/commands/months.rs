@@ -4,11 +4,10 @@ use anyhow::{Context, anyhow};
 use chrono::Utc;
 use sea_orm::DatabaseConnection;
 
-use crate::app::months::{self, Closed, Reason};
+use crate::app::months::{self, Closed};
 use crate::config::Settings;
-use crate::domain::audit::AuditEvent;
 use crate::domain::periods::Month;
-use crate::persistence::{audit, months as store};
+use crate::persistence::months as store;
 use crate::startup::publish_forms;
 
 /// The closed months, one line each: month, closed at (RFC 3339), why.
@@ -35,16 +34,7 @@ pub async fn close(
     let through =
         Month::parse(month).ok_or_else(|| anyhow!("`{month}` is not a month: write YYYY-MM"))?;
     let forms = publish_forms(db, settings.forms.dir.as_deref()).await?;
-    let closed = months::close(db, &forms, (through, Reason::Admin), Utc::now())
+    months::close_by_hand(db, &forms, through, None, Utc::now())
         .await
-        .with_context(|| format!("closing {through}"))?;
-    if !closed.months.is_empty() {
-        let event = AuditEvent::MonthsClosed {
-            through: through.to_string(),
-            months: closed.months.len(),
-            links_ended: closed.links_ended,
-        };
-        audit::record(db, None, &event).await?;
-    }
-    Ok(closed)
+        .with_context(|| format!("closing {through}"))
 }

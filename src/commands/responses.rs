@@ -2,12 +2,12 @@
 //! paper (or kiosk, phone) questionnaires from a spreadsheet, one row per questionnaire.
 //!
 //! The file has a column `dossier_code` and one column per question id of the form (see the
-//! `--help` of the command for what a cell holds). Every row goes through what
-//! `POST /api/v1/agencies/{code}/responses` does: the dossier must be registered for the
-//! agency, with this form, and unanswered; the answers are checked and the row built by
-//! `app::submissions::Checker::prepare`; rows are stored with `persistence::responses::commit`, whose
-//! conditional update answers each dossier at most once and seals its code in the same
-//! transaction. The whole file is checked before anything is written.
+//! `--help` of the command for what a cell holds). Every row is checked by the use case
+//! `POST /api/v1/agencies/{code}/responses` checks with, `app::entry::prepare`: the dossier must
+//! be registered for the agency, with this form, and unanswered; the answers are checked and the
+//! row built. The whole file is checked before anything is written; rows are then stored with
+//! `persistence::responses::commit`, whose conditional update answers each dossier at most once
+//! and seals its code in the same transaction.
 //!
 //! An import that stores anything is recorded in the audit log (`responses.imported`: agency,
 //! form, mode and counts — never a dossier code).
@@ -19,22 +19,24 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::{Context, anyhow};
+use chrono::Utc;
 use sea_orm::DatabaseConnection;
 use serde_json::{Map, Value};
 use unicode_normalization::UnicodeNormalization;
 
-use super::import_file::{CsvFile, ImportError, read_csv};
+use super::import_file::{CsvFile, CsvRow, ImportError, read_csv};
+use crate::app::entry::{self, EntryError, NewEntry};
 use crate::app::submissions::{Checker, SubmitError};
 use crate::config::Settings;
-use crate::domain::agencies::RowError;
+use crate::domain::agencies::{Agency, RowError};
 use crate::domain::audit::AuditEvent;
 use crate::domain::dossiers::check_code;
-use crate::domain::forms::{PublishedForms, QuestionKind};
+use crate::domain::forms::{PublishedForm, PublishedForms, QuestionKind};
 use crate::domain::lang::Lang;
 use crate::domain::responses::NewResponse;
 use crate::domain::submissions::Mode;
 use crate::persistence::responses::{self, Outcome};
-use crate::persistence::{agencies, audit, dossiers};
+use crate::persistence::{agencies, audit};
 use crate::startup;
 
 /// The column naming the dossier.
@@ -89,9 +91,85 @@ pub async fn import_responses(
         .ok_or_else(|| anyhow!("there is no agency with the code `{}`", import.agency))?;
     let key = startup::token_key(db, settings).await?;
     let code_at = check_header(&file, &forms, import.form)?;
+    let checker = Checker {
+        forms: &forms,
+        rules: settings.responses.validity_rules(),
+        key: &key,
+    };
+    let (ready, errors) = check_rows(db, &checker, (&agency, import), &file, code_at).await?;
+    if !errors.is_empty() && !import.skip_bad {
+        return Err(ImportError::Invalid(errors));
+    }
+    let batch = settings.responses.writer_batch_max.max(1);
+    let summary = store_rows(db, ready, batch, errors).await?;
+    if summary.stored > 0 {
+        record_import(db, (&agency, import), &summary).await?;
+    }
+    Ok(summary)
+}
 
-    // Codes first: every row's, and which appear more than once.
+/// Checks every row of the file as `POST /api/v1/agencies/{code}/responses` would check it
+/// (`app::entry::prepare`), after its dossier code, which must be on one line only: the rows
+/// that may be stored, and the errors of the others (and of the rows that could not be read),
+/// by line.
+async fn check_rows(
+    db: &DatabaseConnection,
+    checker: &Checker<'_>,
+    (agency, import): (&Agency, &ResponseImport<'_>),
+    file: &CsvFile,
+    code_at: usize,
+) -> Result<(Vec<Ready>, Vec<RowError>), ImportError> {
     let mut errors = file.errors.clone();
+    let Coded {
+        rows: coded,
+        lines_of,
+    } = dossier_codes(file, code_at, &mut errors);
+    let found = entry::find_dossiers(
+        db,
+        checker.key,
+        agency.id,
+        lines_of.keys().map(String::as_str),
+    )
+    .await
+    .map_err(anyhow::Error::new)?;
+    let now = Utc::now();
+    let mut ready = Vec::with_capacity(coded.len());
+    for (row, code) in coded {
+        let lines = lines_of.get(&code).map(Vec::as_slice).unwrap_or_default();
+        if lines.len() > 1 {
+            errors.push(also_on(row.line, lines));
+            continue;
+        }
+        let dossier = found.get(&code);
+        let form = dossier.and_then(|d| checker.forms.version(&d.form_key, d.form_version));
+        let entry = NewEntry {
+            dossier_code: code,
+            form_key: import.form.to_owned(),
+            mode: import.mode,
+            answers: row_answers(&file.header, row, form.map(|f| &**f)),
+            collected_on: None,
+        };
+        match entry::prepare(checker, dossier, &entry, now) {
+            Ok(response) => ready.push(Ready {
+                line: row.line,
+                response,
+            }),
+            Err(e) => errors.extend(row_errors(row.line, e, (agency, import))?),
+        }
+    }
+    errors.sort_by_key(|e| e.line);
+    Ok((ready, errors))
+}
+
+/// The rows whose dossier code is well formed, with it, and the lines each code is on.
+struct Coded<'f> {
+    rows: Vec<(&'f CsvRow, String)>,
+    lines_of: HashMap<String, Vec<u64>>,
+}
+
+/// Every row's dossier code (a malformed one is an error of its row), and the lines each code
+/// is on.
+fn dossier_codes<'f>(file: &'f CsvFile, code_at: usize, errors: &mut Vec<RowError>) -> Coded<'f> {
     let mut lines_of: HashMap<String, Vec<u64>> = HashMap::new();
     let mut coded = Vec::with_capacity(file.rows.len());
     for row in &file.rows {
@@ -103,91 +181,87 @@ pub async fn import_responses(
             Err((_, message)) => errors.push(RowError::new(row.line, DOSSIER_CODE, message)),
         }
     }
-    let keys: Vec<(uuid::Uuid, &str)> = lines_of
-        .keys()
-        .map(|code| (agency.id, code.as_str()))
+    Coded {
+        rows: coded,
+        lines_of,
+    }
+}
+
+/// The error of a row whose dossier code is also on other `lines`.
+fn also_on(line: u64, lines: &[u64]) -> RowError {
+    let others: Vec<String> = lines
+        .iter()
+        .filter(|l| **l != line)
+        .map(u64::to_string)
         .collect();
-    let found = dossiers::find_existing(db, &keys, |a, c| key.seal_code(a, c))
-        .await
-        .map_err(anyhow::Error::new)?;
+    let message = format!(
+        "the same dossier code is also on line {}",
+        others.join(", ")
+    );
+    RowError::new(line, DOSSIER_CODE, message)
+}
 
-    let checker = Checker {
-        forms: &forms,
-        rules: settings.responses.validity_rules(),
-        key: &key,
-    };
-    let mut ready = Vec::with_capacity(coded.len());
-    for (row, code) in coded {
-        let bad = |message: String| RowError::new(row.line, DOSSIER_CODE, message);
-        let lines = lines_of.get(&code).map(Vec::as_slice).unwrap_or_default();
-        if lines.len() > 1 {
-            let others: Vec<String> = lines
-                .iter()
-                .filter(|l| **l != row.line)
-                .map(u64::to_string)
-                .collect();
-            errors.push(bad(format!(
-                "the same dossier code is also on line {}",
-                others.join(", ")
-            )));
+/// The answers of a row: each non-empty cell of a question, read as the question of the
+/// dossier's form version (`form`; `None` when there is no dossier) takes it.
+fn row_answers(
+    header: &[String],
+    row: &CsvRow,
+    form: Option<&PublishedForm>,
+) -> Map<String, Value> {
+    let mut answers = Map::new();
+    for (name, cell) in header.iter().zip(&row.cells) {
+        if name == DOSSIER_CODE || cell.is_empty() {
             continue;
         }
-        let Some(dossier) = found.get(&(agency.id, code)) else {
-            errors.push(bad(format!(
-                "no dossier with this code is registered for the agency `{}`",
-                agency.code
-            )));
-            continue;
-        };
-        if dossier.form_key != import.form {
-            errors.push(bad(format!(
-                "the dossier is surveyed with the form `{}`, not `{}`",
-                dossier.form_key, import.form
-            )));
-            continue;
-        }
-        if dossier.answered {
-            errors.push(bad("the dossier is already answered".into()));
-            continue;
-        }
-        let form = forms.version(&dossier.form_key, dossier.form_version);
-        let mut answers = Map::new();
-        for (name, cell) in file.header.iter().zip(&row.cells) {
-            if name == DOSSIER_CODE || cell.is_empty() {
-                continue;
-            }
-            let kind = form
-                .and_then(|f| f.definition.question(name))
-                .map(|q| q.kind());
-            answers.insert(name.clone(), cell_value(kind, cell));
-        }
-        match checker.prepare(dossier, (&answers, import.mode), None) {
-            Ok(response) => ready.push(Ready {
-                line: row.line,
-                response,
-            }),
-            Err(SubmitError::Invalid(problems)) => {
-                errors.extend(
-                    problems
-                        .iter()
-                        .map(|p| RowError::new(row.line, p.question.clone(), p.message(Lang::En))),
-                );
-            }
-            // A form version that is not loaded; `prepare` reports nothing else.
-            Err(other) => return Err(anyhow!("checking the answers failed: {other:?}").into()),
-        }
+        let kind = form
+            .and_then(|f| f.definition.question(name))
+            .map(|q| q.kind());
+        answers.insert(name.clone(), cell_value(kind, cell));
     }
-    errors.sort_by_key(|e| e.line);
-    if !errors.is_empty() && !import.skip_bad {
-        return Err(ImportError::Invalid(errors));
-    }
+    answers
+}
 
+/// Why the row on `line` is refused, as the import reports it; an error that is no fault of
+/// the row (a form version that is not loaded, the database) fails the import.
+fn row_errors(
+    line: u64,
+    e: EntryError,
+    (agency, import): (&Agency, &ResponseImport<'_>),
+) -> Result<Vec<RowError>, ImportError> {
+    let bad = |message: String| Ok(vec![RowError::new(line, DOSSIER_CODE, message)]);
+    match e {
+        EntryError::UnknownDossier => bad(format!(
+            "no dossier with this code is registered for the agency `{}`",
+            agency.code
+        )),
+        EntryError::FormMismatch { dossier_form } => bad(format!(
+            "the dossier is surveyed with the form `{dossier_form}`, not `{}`",
+            import.form
+        )),
+        EntryError::Submit(SubmitError::AlreadyAnswered) => {
+            bad("the dossier is already answered".into())
+        }
+        EntryError::Submit(SubmitError::Invalid(problems)) => Ok(problems
+            .iter()
+            .map(|p| RowError::new(line, p.question.clone(), p.message(Lang::En)))
+            .collect()),
+        other => Err(anyhow!("checking the answers failed: {other:?}").into()),
+    }
+}
+
+/// Stores the checked rows, shuffled, `batch` to a transaction; a row whose dossier was
+/// answered meanwhile is skipped. `skipped` are the rows refused before.
+async fn store_rows(
+    db: &DatabaseConnection,
+    mut ready: Vec<Ready>,
+    batch: usize,
+    skipped: Vec<RowError>,
+) -> Result<ImportSummary, ImportError> {
     let mut summary = ImportSummary {
-        skipped: errors,
+        skipped,
         ..ImportSummary::default()
     };
     crate::domain::responses::shuffle(&mut ready);
-    let batch = settings.responses.writer_batch_max.max(1);
     for chunk in ready.chunks(batch) {
         let rows: Vec<&NewResponse> = chunk.iter().map(|r| &r.response).collect();
         let outcomes = responses::commit(db, &rows).await.with_context(|| {
@@ -215,20 +289,27 @@ pub async fn import_responses(
         }
     }
     summary.skipped.sort_by_key(|e| e.line);
-    if summary.stored > 0 {
-        let event = AuditEvent::ResponsesImported {
-            agency_code: agency.code.clone(),
-            form_key: import.form.to_owned(),
-            mode: import.mode.as_str(),
-            stored: summary.stored as u64,
-            invalid_returns: summary.invalid_returns as u64,
-            skipped: summary.skipped.len(),
-        };
-        audit::record(db, None, &event)
-            .await
-            .context("recording the import in the audit log")?;
-    }
     Ok(summary)
+}
+
+/// Records the import in the audit log: agency, form, mode and counts, never a dossier code.
+async fn record_import(
+    db: &DatabaseConnection,
+    (agency, import): (&Agency, &ResponseImport<'_>),
+    summary: &ImportSummary,
+) -> Result<(), ImportError> {
+    let event = AuditEvent::ResponsesImported {
+        agency_code: agency.code.clone(),
+        form_key: import.form.to_owned(),
+        mode: import.mode.as_str(),
+        stored: summary.stored as u64,
+        invalid_returns: summary.invalid_returns as u64,
+        skipped: summary.skipped.len(),
+    };
+    audit::record(db, None, &event)
+        .await
+        .context("recording the import in the audit log")?;
+    Ok(())
 }
 
 /// Checks the header against the form (any stored version of it) and returns where the dossier

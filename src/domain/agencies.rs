@@ -344,126 +344,180 @@ pub fn plan_import(
     rows: &[ImportRow],
     exists: impl Fn(&str) -> bool,
 ) -> Result<Vec<NewAgency>, Vec<RowError>> {
-    let mut errors = Vec::new();
-    // Codes named by the file, valid or not, so a child of a bad row is not also "unknown parent".
-    let mut first_line: HashMap<&str, u64> = HashMap::new();
-    let mut parsed: Vec<Option<NewAgency>> = Vec::with_capacity(rows.len());
-    for row in rows {
-        let mut agency = parse_row(row, &mut errors);
-        if let Some(&line) = first_line.get(row.code.as_str()) {
-            errors.push(RowError::new(
-                row.line,
-                "code",
-                format!("`{}` is already used on line {line}", row.code),
-            ));
-            agency = None;
-        } else {
-            first_line.insert(row.code.as_str(), row.line);
-            if agency.is_some() && exists(&row.code) {
+    let mut plan = Plan::parse(rows, &exists);
+    plan.link_parents(&exists);
+    let order = plan.parents_first();
+    let Plan {
+        mut parsed,
+        mut errors,
+        ..
+    } = plan;
+    if !errors.is_empty() {
+        errors.sort_by(|a, b| a.line.cmp(&b.line).then_with(|| a.field.cmp(&b.field)));
+        return Err(errors);
+    }
+    Ok(order.into_iter().filter_map(|i| parsed[i].take()).collect())
+}
+
+/// An import being planned: its rows, what each parsed to, how they hang together, and the
+/// errors found so far.
+struct Plan<'r> {
+    rows: &'r [ImportRow],
+    /// Each row's agency; `None` for a rejected row.
+    parsed: Vec<Option<NewAgency>>,
+    /// Codes named by the file, valid or not, so a child of a bad row is not also "unknown
+    /// parent": the line of the first row naming each.
+    first_line: HashMap<&'r str, u64>,
+    /// The in-file parent of each valid row (None: top level, stored parent, or an invalid row).
+    parent_of: Vec<Option<usize>>,
+    /// Rows left out because their parent is missing or left out, or their chain loops.
+    blocked: Vec<bool>,
+    errors: Vec<RowError>,
+}
+
+/// A row's state in the walk up the parent chains.
+#[derive(Clone, Copy, PartialEq)]
+enum Mark {
+    New,
+    OnChain,
+    Done,
+}
+
+impl<'r> Plan<'r> {
+    /// Parses each row, rejecting a code that repeats an earlier row or is already stored.
+    fn parse(rows: &'r [ImportRow], exists: &impl Fn(&str) -> bool) -> Self {
+        let mut errors = Vec::new();
+        let mut first_line: HashMap<&str, u64> = HashMap::new();
+        let mut parsed: Vec<Option<NewAgency>> = Vec::with_capacity(rows.len());
+        for row in rows {
+            let mut agency = parse_row(row, &mut errors);
+            if let Some(&line) = first_line.get(row.code.as_str()) {
                 errors.push(RowError::new(
                     row.line,
                     "code",
-                    format!("an agency `{}` already exists", row.code),
+                    format!("`{}` is already used on line {line}", row.code),
                 ));
                 agency = None;
+            } else {
+                first_line.insert(row.code.as_str(), row.line);
+                if agency.is_some() && exists(&row.code) {
+                    errors.push(RowError::new(
+                        row.line,
+                        "code",
+                        format!("an agency `{}` already exists", row.code),
+                    ));
+                    agency = None;
+                }
+            }
+            parsed.push(agency);
+        }
+        Plan {
+            rows,
+            parent_of: vec![None; parsed.len()],
+            blocked: vec![false; parsed.len()],
+            parsed,
+            first_line,
+            errors,
+        }
+    }
+
+    /// Finds the in-file parent of each valid row; blocks a row whose parent row is rejected,
+    /// and reports one whose parent is neither stored nor in the file.
+    fn link_parents(&mut self, exists: &impl Fn(&str) -> bool) {
+        // Index of the valid row defining each code.
+        let index: HashMap<&str, usize> = self
+            .parsed
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| a.as_ref().map(|a| (a.code.as_str(), i)))
+            .collect();
+        for (i, agency) in self.parsed.iter().enumerate() {
+            let Some(agency) = agency else { continue };
+            let Some(parent) = &agency.parent_code else {
+                continue;
+            };
+            if let Some(&p) = index.get(parent.as_str()) {
+                self.parent_of[i] = Some(p);
+            } else if self.first_line.contains_key(parent.as_str()) {
+                self.blocked[i] = true;
+            } else if !exists(parent.as_str()) {
+                self.errors.push(RowError::new(
+                    self.rows[i].line,
+                    "parent_code",
+                    format!("no agency `{parent}` exists or is defined in the file"),
+                ));
+                self.blocked[i] = true;
             }
         }
-        parsed.push(agency);
     }
 
-    // Index of the valid row defining each code.
-    let index: HashMap<&str, usize> = parsed
-        .iter()
-        .enumerate()
-        .filter_map(|(i, a)| a.as_ref().map(|a| (a.code.as_str(), i)))
-        .collect();
-    // The in-file parent of each valid row (None: top level, stored parent, or an invalid row).
-    let mut parent_of: Vec<Option<usize>> = vec![None; parsed.len()];
-    let mut blocked = vec![false; parsed.len()];
-    for (i, agency) in parsed.iter().enumerate() {
-        let Some(agency) = agency else { continue };
-        let Some(parent) = &agency.parent_code else {
-            continue;
-        };
-        if let Some(&p) = index.get(parent.as_str()) {
-            parent_of[i] = Some(p);
-        } else if first_line.contains_key(parent.as_str()) {
-            blocked[i] = true;
-        } else if !exists(parent.as_str()) {
-            errors.push(RowError::new(
-                rows[i].line,
-                "parent_code",
-                format!("no agency `{parent}` exists or is defined in the file"),
-            ));
-            blocked[i] = true;
+    /// The rows to insert, parents first: walks each chain up to a root; a chain that meets
+    /// itself loops.
+    fn parents_first(&mut self) -> Vec<usize> {
+        let mut mark = vec![Mark::New; self.parsed.len()];
+        let mut order = Vec::with_capacity(self.parsed.len());
+        for start in 0..self.parsed.len() {
+            if self.parsed[start].is_none() || mark[start] != Mark::New {
+                continue;
+            }
+            let chain = self.chain(start, &mut mark);
+            // Parents are at the end of `chain`; a child is blocked when its parent is.
+            for &i in chain.iter().rev() {
+                mark[i] = Mark::Done;
+                if let Some(p) = self.parent_of[i]
+                    && self.blocked[p]
+                {
+                    self.blocked[i] = true;
+                }
+                if !self.blocked[i] {
+                    order.push(i);
+                }
+            }
         }
+        order
     }
 
-    // Walk each chain up to a root, emitting parents first; a chain that meets itself loops.
-    #[derive(Clone, Copy, PartialEq)]
-    enum Mark {
-        New,
-        OnChain,
-        Done,
-    }
-    let mut mark = vec![Mark::New; parsed.len()];
-    let mut order = Vec::with_capacity(parsed.len());
-    for start in 0..parsed.len() {
-        if parsed[start].is_none() || mark[start] != Mark::New {
-            continue;
-        }
+    /// The rows from `start` up its parent chain to a row already placed, a root, or a loop
+    /// (reported and blocked).
+    fn chain(&mut self, start: usize, mark: &mut [Mark]) -> Vec<usize> {
         let mut chain: Vec<usize> = Vec::new();
         let mut at = Some(start);
         while let Some(i) = at {
             match mark[i] {
                 Mark::Done => break,
                 Mark::OnChain => {
-                    let Some(pos) = chain.iter().position(|&c| c == i) else {
-                        break;
-                    };
-                    let cycle = &chain[pos..];
-                    let mut names: Vec<&str> = cycle
-                        .iter()
-                        .filter_map(|&c| parsed[c].as_ref().map(|a| a.code.as_str()))
-                        .collect();
-                    names.push(names.first().copied().unwrap_or_default());
-                    let shown = names.join(" → ");
-                    for &c in cycle {
-                        errors.push(RowError::new(
-                            rows[c].line,
-                            "parent_code",
-                            format!("the parent chain loops: {shown}"),
-                        ));
-                        blocked[c] = true;
+                    if let Some(pos) = chain.iter().position(|&c| c == i) {
+                        self.report_loop(&chain[pos..]);
                     }
                     break;
                 }
                 Mark::New => {
                     mark[i] = Mark::OnChain;
                     chain.push(i);
-                    at = parent_of[i];
+                    at = self.parent_of[i];
                 }
             }
         }
-        // Parents are at the end of `chain`; a child is blocked when its parent is.
-        for &i in chain.iter().rev() {
-            mark[i] = Mark::Done;
-            if let Some(p) = parent_of[i]
-                && blocked[p]
-            {
-                blocked[i] = true;
-            }
-            if !blocked[i] {
-                order.push(i);
-            }
-        }
+        chain
     }
 
-    if !errors.is_empty() {
-        errors.sort_by(|a, b| a.line.cmp(&b.line).then_with(|| a.field.cmp(&b.field)));
-        return Err(errors);
+    /// Reports and blocks every row of a parent chain that loops.
+    fn report_loop(&mut self, cycle: &[usize]) {
+        let mut names: Vec<&str> = cycle
+            .iter()
+            .filter_map(|&c| self.parsed[c].as_ref().map(|a| a.code.as_str()))
+            .collect();
+        names.push(names.first().copied().unwrap_or_default());
+        let shown = names.join(" → ");
+        for &c in cycle {
+            self.errors.push(RowError::new(
+                self.rows[c].line,
+                "parent_code",
+                format!("the parent chain loops: {shown}"),
+            ));
+            self.blocked[c] = true;
+        }
     }
-    Ok(order.into_iter().filter_map(|i| parsed[i].take()).collect())
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use unicode_normalization::UnicodeNormalization;
 use uuid::Uuid;
 
 use crate::domain::agencies::{AgencyCode, parse_form_key};
+use crate::domain::problem_code::ProblemCode;
 
 /// Longest dossier or procedure code, in characters.
 pub const MAX_CODE_LEN: usize = 128;
@@ -67,21 +68,26 @@ impl DossierProblem {
         }
     }
 
-    /// Whether this is a broken rule (a specific problem code of its own) rather than a field
-    /// of the wrong shape (reported as `validation_failed`).
+    /// The problem code of the rule this breaks (the field's reason is that code), or `None`
+    /// for a field of the wrong shape (reported as `validation_failed`).
+    pub fn rule(&self) -> Option<ProblemCode> {
+        RULE_CODES.into_iter().find(|c| c.as_str() == self.code)
+    }
+
+    /// Whether this is a broken rule rather than a field of the wrong shape.
     pub fn is_rule(&self) -> bool {
-        RULE_CODES.contains(&self.code)
+        self.rule().is_some()
     }
 }
 
 /// Codes that name a broken rule and become the problem's own `code`.
-pub const RULE_CODES: [&str; 6] = [
-    "invalid_email",
-    "completed_in_future",
-    "completed_before_retention",
-    "unknown_agency",
-    "unknown_form",
-    "unsupported_language",
+pub const RULE_CODES: [ProblemCode; 6] = [
+    ProblemCode::InvalidEmail,
+    ProblemCode::CompletedInFuture,
+    ProblemCode::CompletedBeforeRetention,
+    ProblemCode::UnknownAgency,
+    ProblemCode::UnknownForm,
+    ProblemCode::UnsupportedLanguage,
 ];
 
 /// An e-mail address for the invitation. `Debug` does not reveal it (addresses are never
@@ -228,131 +234,141 @@ fn to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
 
 /// Checks every field of `raw` at time `now`; returns all problems found.
 pub fn validate(raw: RawDossier, now: DateTime<Utc>) -> Result<ValidDossier, Vec<DossierProblem>> {
-    let mut problems = Vec::new();
-    let mut field = |name: &'static str, r: Result<String, (&'static str, String)>| match r {
-        Ok(v) => Some(v),
-        Err((code, message)) => {
-            problems.push(DossierProblem::new(name, code, message));
-            None
-        }
-    };
-    let dossier_code = field("dossier_code", check_code(&raw.dossier_code));
-    let procedure_code = raw
-        .procedure_code
-        .as_deref()
-        .map(|c| field("procedure_code", check_code(c)));
-    let procedure_field = raw
-        .procedure_field
-        .as_deref()
-        .map(|c| field("procedure_field", check_text(c, MAX_FIELD_LEN)));
-    let mut problems_rest = Vec::new();
-    let agency_code = AgencyCode::parse(&raw.agency_code)
-        .map_err(|p| {
-            problems_rest.push(DossierProblem::new("agency_code", p.code(), p.to_string()));
-        })
-        .ok();
-    let form_key = match raw.form_key.as_deref().map(parse_form_key) {
-        Some(Ok(key)) => Some(Some(key)),
-        Some(Err(p)) => {
-            problems_rest.push(DossierProblem::new("form_key", p.code(), p.to_string()));
-            None
-        }
-        None => Some(None),
-    };
-    let completed_at = match DateTime::parse_from_rfc3339(raw.completed_at.trim()) {
-        Ok(t) => {
-            let t = to_micros(t.with_timezone(&Utc));
-            if t > now + CLOCK_SKEW {
-                problems_rest.push(DossierProblem::new(
-                    "completed_at",
-                    "completed_in_future",
-                    "the completion time is in the future",
-                ));
-                None
-            } else {
-                Some(t)
-            }
-        }
-        Err(_) => {
-            problems_rest.push(DossierProblem::new(
-                "completed_at",
-                "invalid_datetime",
-                "must be an RFC 3339 date and time with an offset, e.g. 2026-03-01T09:30:00+07:00",
-            ));
-            None
-        }
-    };
-    let channel = Channel::parse(&raw.channel).or_else(|| {
-        problems_rest.push(DossierProblem::new(
-            "channel",
-            "invalid_choice",
-            "must be one of in_person, online, postal",
-        ));
-        None
-    });
-    let email = match raw.email.as_deref() {
-        None => Some(None),
-        Some(e) => match EmailAddress::parse(e) {
-            Some(addr) => Some(Some(addr)),
-            None => {
-                problems_rest.push(DossierProblem::new(
-                    "contact.email",
-                    "invalid_email",
-                    "is not an e-mail address",
-                ));
-                None
-            }
-        },
-    };
-    let language = match raw.language.as_deref() {
-        None => Some(None),
-        Some(l) if LANGUAGES.contains(&l) => Some(Some(l.to_owned())),
-        Some(_) => {
-            problems_rest.push(DossierProblem::new(
-                "language",
-                "unsupported_language",
-                "must be vi or en",
-            ));
-            None
-        }
-    };
-    problems.extend(problems_rest);
-    match (
+    let mut problems = Problems::default();
+    let dossier_code = problems.take(field("dossier_code", check_code(&raw.dossier_code)));
+    let procedure_code = problems.take(optional(raw.procedure_code.as_deref(), |c| {
+        field("procedure_code", check_code(c))
+    }));
+    let procedure_field = problems.take(optional(raw.procedure_field.as_deref(), |c| {
+        field("procedure_field", check_text(c, MAX_FIELD_LEN))
+    }));
+    let agency_code = problems.take(
+        AgencyCode::parse(&raw.agency_code)
+            .map_err(|p| DossierProblem::new("agency_code", p.code(), p.to_string())),
+    );
+    let form_key = problems.take(optional(raw.form_key.as_deref(), |k| {
+        parse_form_key(k).map_err(|p| DossierProblem::new("form_key", p.code(), p.to_string()))
+    }));
+    let completed_at = problems.take(check_completed_at(&raw.completed_at, now));
+    let channel = problems.take(check_channel(&raw.channel));
+    let email = problems.take(optional(raw.email.as_deref(), check_email));
+    let language = problems.take(optional(raw.language.as_deref(), check_language));
+    let (
+        Some(dossier_code),
+        Some(procedure_code),
+        Some(procedure_field),
+        Some(agency_code),
+        Some(form_key),
+        Some(completed_at),
+        Some(channel),
+        Some(email),
+        Some(language),
+    ) = (
         dossier_code,
-        procedure_code.unwrap_or(Some(String::new())),
-        procedure_field.unwrap_or(Some(String::new())),
+        procedure_code,
+        procedure_field,
         agency_code,
         form_key,
         completed_at,
         channel,
         email,
         language,
-    ) {
-        (
-            Some(dossier_code),
-            Some(procedure_code),
-            Some(procedure_field),
-            Some(agency_code),
-            Some(form_key),
-            Some(completed_at),
-            Some(channel),
-            Some(email),
-            Some(language),
-        ) if problems.is_empty() => Ok(ValidDossier {
-            dossier_code,
-            agency_code,
-            completed_at,
-            channel,
-            form_key,
-            procedure_code: raw.procedure_code.is_some().then_some(procedure_code),
-            procedure_field: raw.procedure_field.is_some().then_some(procedure_field),
-            email,
-            language,
-        }),
-        _ => {
-            problems.sort_by(|a, b| a.field.cmp(b.field));
-            Err(problems)
-        }
+    )
+    else {
+        return Err(problems.sorted());
+    };
+    Ok(ValidDossier {
+        dossier_code,
+        agency_code,
+        completed_at,
+        channel,
+        form_key,
+        procedure_code,
+        procedure_field,
+        email,
+        language,
+    })
+}
+
+/// The problems found so far in a registration.
+#[derive(Default)]
+struct Problems(Vec<DossierProblem>);
+
+impl Problems {
+    /// The value of a checked field, or `None` with its problem kept.
+    fn take<T>(&mut self, r: Result<T, DossierProblem>) -> Option<T> {
+        r.map_err(|p| self.0.push(p)).ok()
+    }
+
+    /// Every problem, by field.
+    fn sorted(mut self) -> Vec<DossierProblem> {
+        self.0.sort_by(|a, b| a.field.cmp(b.field));
+        self.0
+    }
+}
+
+/// A check's `(code, message)` as a problem of `name`.
+fn field<T>(name: &'static str, r: Result<T, (&'static str, String)>) -> Result<T, DossierProblem> {
+    r.map_err(|(code, message)| DossierProblem::new(name, code, message))
+}
+
+/// An optional field: absent is fine, present must pass `check`.
+fn optional<'a, T>(
+    raw: Option<&'a str>,
+    check: impl FnOnce(&'a str) -> Result<T, DossierProblem>,
+) -> Result<Option<T>, DossierProblem> {
+    raw.map(check).transpose()
+}
+
+/// The completion time: RFC 3339 with an offset, not in the future (beyond [`CLOCK_SKEW`]),
+/// in UTC truncated to microseconds.
+fn check_completed_at(raw: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, DossierProblem> {
+    let Ok(t) = DateTime::parse_from_rfc3339(raw.trim()) else {
+        return Err(DossierProblem::new(
+            "completed_at",
+            "invalid_datetime",
+            "must be an RFC 3339 date and time with an offset, e.g. 2026-03-01T09:30:00+07:00",
+        ));
+    };
+    let t = to_micros(t.with_timezone(&Utc));
+    if t > now + CLOCK_SKEW {
+        return Err(DossierProblem::new(
+            "completed_at",
+            "completed_in_future",
+            "the completion time is in the future",
+        ));
+    }
+    Ok(t)
+}
+
+/// The channel: one of [`Channel::ALL`].
+fn check_channel(raw: &str) -> Result<Channel, DossierProblem> {
+    Channel::parse(raw).ok_or_else(|| {
+        DossierProblem::new(
+            "channel",
+            "invalid_choice",
+            "must be one of in_person, online, postal",
+        )
+    })
+}
+
+/// The contact address, when given.
+fn check_email(raw: &str) -> Result<EmailAddress, DossierProblem> {
+    EmailAddress::parse(raw).ok_or_else(|| {
+        DossierProblem::new("contact.email", "invalid_email", "is not an e-mail address")
+    })
+}
+
+/// The survey language, when given: one of [`LANGUAGES`].
+fn check_language(raw: &str) -> Result<String, DossierProblem> {
+    if LANGUAGES.contains(&raw) {
+        Ok(raw.to_owned())
+    } else {
+        Err(DossierProblem::new(
+            "language",
+            "unsupported_language",
+            "must be vi or en",
+        ))
     }
 }
 

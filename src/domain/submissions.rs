@@ -26,6 +26,7 @@ use unicode_normalization::UnicodeNormalization;
 use super::dossiers::{CLOCK_SKEW, vietnam_date};
 use super::forms::{FormDefinition, Question, QuestionKind};
 use super::lang::Lang;
+use super::problem_code::ProblemCode;
 
 /// How the questionnaire reached us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -96,11 +97,11 @@ pub enum CollectedOnProblem {
 }
 
 impl CollectedOnProblem {
-    /// Stable snake_case code.
-    pub fn code(self) -> &'static str {
+    /// The problem (and field) code.
+    pub fn code(self) -> ProblemCode {
         match self {
-            CollectedOnProblem::InFuture => "collected_in_future",
-            CollectedOnProblem::BeforeCompletion => "collected_before_completion",
+            CollectedOnProblem::InFuture => ProblemCode::CollectedInFuture,
+            CollectedOnProblem::BeforeCompletion => ProblemCode::CollectedBeforeCompletion,
         }
     }
 
@@ -734,7 +735,10 @@ mod tests {
             Err(CollectedOnProblem::BeforeCompletion)
         );
         assert_eq!(check("2026-04-12"), Err(CollectedOnProblem::InFuture));
-        assert_eq!(CollectedOnProblem::InFuture.code(), "collected_in_future");
+        assert_eq!(
+            CollectedOnProblem::InFuture.code(),
+            ProblemCode::CollectedInFuture
+        );
     }
 
     #[test]

@@ -5,53 +5,45 @@ use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use validator::{Validate, ValidationError};
 
 use crate::domain::agencies::{
     self as domain, AgencyCode, AgencyKind, AgencyName, AgencyPath, FieldProblem,
 };
 use crate::domain::audit::AuditEvent;
 use crate::domain::auth::Principal;
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, FieldError, ProblemCode};
 use crate::http::auth::{Admin, Caller};
-use crate::http::extract::ValidatedJson;
+use crate::http::extract::{FieldErrors, ParsedJson};
 use crate::persistence::{agencies, audit};
 use crate::state::AppState;
 
 /// An agency's names.
-#[derive(Debug, Clone, Serialize, Deserialize, Validate, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgencyNames {
     /// Vietnamese name (NFC-normalised, 1–255 characters).
-    #[validate(custom(function = "valid_name"))]
     #[schema(example = "Sở Nội vụ tỉnh Hà Giang")]
     pub vi: String,
     /// English name, if any.
-    #[validate(custom(function = "valid_name"))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub en: Option<String>,
 }
 
-/// Body of `POST /api/v1/agencies`.
-#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
+/// Body of `POST /api/v1/agencies`, parsed into a `domain::agencies::NewAgency`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAgency {
     /// Unique code: 1–64 characters of `[A-Za-z0-9._-]`.
-    #[validate(custom(function = "valid_code"))]
     #[schema(example = "SNV.HG")]
     pub code: String,
-    #[validate(nested)]
     pub name: AgencyNames,
     /// `ministry`, `province`, `department`, `district`, `commune` or `other`.
-    #[validate(custom(function = "valid_kind"))]
     #[schema(example = "department")]
     pub kind: String,
     /// Code of the agency this one belongs to; absent for a top-level agency.
-    #[validate(custom(function = "valid_code"))]
     #[serde(default)]
     pub parent_code: Option<String>,
     /// Key of the form its dossiers are surveyed with (default `sipas-2017`).
-    #[validate(custom(function = "valid_code"))]
     #[serde(default)]
     pub default_form: Option<String>,
 }
@@ -93,22 +85,6 @@ pub struct AgencyQuery {
     pub parent: Option<String>,
 }
 
-fn invalid(problem: FieldProblem) -> ValidationError {
-    ValidationError::new(problem.code()).with_message(problem.to_string().into())
-}
-
-fn valid_code(raw: &str) -> Result<(), ValidationError> {
-    AgencyCode::parse(raw).map(drop).map_err(invalid)
-}
-
-fn valid_name(raw: &str) -> Result<(), ValidationError> {
-    AgencyName::parse(raw).map(drop).map_err(invalid)
-}
-
-fn valid_kind(raw: &str) -> Result<(), ValidationError> {
-    AgencyKind::parse(raw).map(drop).map_err(invalid)
-}
-
 /// A 422 `validation_failed` for one field.
 fn field_invalid(field: &str, problem: FieldProblem) -> ApiError {
     ApiError::Validation {
@@ -117,35 +93,58 @@ fn field_invalid(field: &str, problem: FieldProblem) -> ApiError {
     }
 }
 
-impl NewAgency {
-    fn into_domain(self) -> Result<domain::NewAgency, ApiError> {
-        let optional_code = |field: &str, raw: Option<String>| {
-            raw.map(|c| AgencyCode::parse(&c).map_err(|p| field_invalid(field, p)))
-                .transpose()
-        };
-        Ok(domain::NewAgency {
-            code: AgencyCode::parse(&self.code).map_err(|p| field_invalid("code", p))?,
-            name_vi: AgencyName::parse(&self.name.vi).map_err(|p| field_invalid("name.vi", p))?,
-            name_en: self
-                .name
-                .en
-                .map(|n| AgencyName::parse(&n).map_err(|p| field_invalid("name.en", p)))
-                .transpose()?,
-            kind: AgencyKind::parse(&self.kind).map_err(|p| field_invalid("kind", p))?,
-            parent_code: optional_code("parent_code", self.parent_code)?,
-            default_form: match self.default_form {
-                Some(form) => {
-                    domain::parse_form_key(&form).map_err(|p| field_invalid("default_form", p))?
-                }
-                None => domain::DEFAULT_FORM.to_owned(),
-            },
-        })
+/// A field problem as [`FieldErrors::take`] notes it.
+fn noted<T>(parsed: Result<T, FieldProblem>) -> Result<T, (&'static str, String)> {
+    parsed.map_err(|p| (p.code(), p.to_string()))
+}
+
+/// An optional field, parsed when present.
+fn optional<T>(
+    raw: Option<String>,
+    parse: fn(&str) -> Result<T, FieldProblem>,
+) -> Result<Option<T>, (&'static str, String)> {
+    noted(raw.map(|r| parse(&r)).transpose())
+}
+
+impl TryFrom<NewAgency> for domain::NewAgency {
+    type Error = FieldErrors;
+
+    /// Every field parsed; every field at fault named.
+    fn try_from(body: NewAgency) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let code = errors.take("code", noted(AgencyCode::parse(&body.code)));
+        let name_vi = errors.take("name.vi", noted(AgencyName::parse(&body.name.vi)));
+        let name_en = errors.take("name.en", optional(body.name.en, AgencyName::parse));
+        let kind = errors.take("kind", noted(AgencyKind::parse(&body.kind)));
+        let parent = errors.take("parent_code", optional(body.parent_code, AgencyCode::parse));
+        let form = errors.take(
+            "default_form",
+            optional(body.default_form, domain::parse_form_key),
+        );
+        match (code, name_vi, name_en, kind, parent, form) {
+            (
+                Some(code),
+                Some(name_vi),
+                Some(name_en),
+                Some(kind),
+                Some(parent_code),
+                Some(form),
+            ) => Ok(domain::NewAgency {
+                code,
+                name_vi,
+                name_en,
+                kind,
+                parent_code,
+                default_form: form.unwrap_or_else(|| domain::DEFAULT_FORM.to_owned()),
+            }),
+            _ => Err(errors),
+        }
     }
 }
 
 fn agency_exists(code: &AgencyCode) -> ApiError {
     ApiError::Conflict {
-        code: "agency_exists",
+        code: ProblemCode::AgencyExists,
         detail: format!("An agency with the code `{code}` already exists."),
     }
 }
@@ -155,7 +154,10 @@ fn agency_exists(code: &AgencyCode) -> ApiError {
 /// agency get an honest 404.
 fn hidden_or_missing(caller: &Caller) -> ApiError {
     if caller.reads_every_agency() {
-        ApiError::not_found("agency_not_found", "There is no agency with this code.")
+        ApiError::not_found(
+            ProblemCode::AgencyNotFound,
+            "There is no agency with this code.",
+        )
     } else {
         ApiError::Forbidden
     }
@@ -204,10 +206,10 @@ pub async fn agency_for(
 #[post("/agencies")]
 pub async fn create_agency(
     admin: Admin,
-    body: ValidatedJson<NewAgency>,
+    body: ParsedJson<NewAgency, domain::NewAgency>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let new = body.into_inner().into_domain()?;
+    let new = body.into_inner();
     let txn = crate::persistence::begin_write(&state.db).await?;
     if agencies::find_by_code(&txn, new.code.as_str())
         .await?
@@ -220,7 +222,7 @@ pub async fn create_agency(
             agencies::find_by_code(&txn, code.as_str())
                 .await?
                 .ok_or_else(|| ApiError::Rejected {
-                    code: "unknown_parent",
+                    code: ProblemCode::UnknownParent,
                     detail: format!("There is no agency with the code `{code}`."),
                     errors: vec![FieldError::new(
                         "parent_code",

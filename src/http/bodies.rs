@@ -39,7 +39,7 @@ use futures_util::{Stream, StreamExt};
 use tokio::time::{Instant, Sleep};
 
 use crate::config::LimitSettings;
-use crate::error::{ApiError, PROBLEM_JSON, Problem};
+use crate::error::{ApiError, PROBLEM_JSON, Problem, ProblemCode};
 use crate::http::middleware::HumanPage;
 use crate::state::AppState;
 
@@ -88,7 +88,7 @@ impl Refusal {
             Refusal::TooSlow => {
                 let problem = Problem::new(
                     StatusCode::REQUEST_TIMEOUT,
-                    "request_timeout",
+                    ProblemCode::RequestTimeout,
                     "The request body did not arrive in time.",
                 );
                 let mut res = HttpResponse::RequestTimeout()

@@ -18,7 +18,7 @@ use crate::app::dossiers::{self as registration, Outcome, Registered};
 use crate::domain::auth::Role;
 use crate::domain::dossiers::RawDossier;
 use crate::domain::tokens::SurveyToken;
-use crate::error::{ApiError, FieldError, serde_error};
+use crate::error::{ApiError, FieldError, ProblemCode, serde_error};
 use crate::http::auth::Caller;
 use crate::http::extract::ValidatedJson;
 use crate::persistence::dossiers as store;
@@ -106,7 +106,7 @@ pub struct DossierRegistered {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BatchItemError {
     /// The same stable code the single endpoint would answer with.
-    pub code: String,
+    pub code: ProblemCode,
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
@@ -275,7 +275,7 @@ pub async fn dossier_qr(
         Some(_) => return Err(ApiError::Forbidden),
         None if caller.reads_every_agency() => {
             return Err(ApiError::not_found(
-                "dossier_not_found",
+                ProblemCode::DossierNotFound,
                 "There is no dossier with this id.",
             ));
         }

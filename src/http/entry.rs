@@ -1,12 +1,11 @@
 //! `POST /api/v1/agencies/{code}/responses`: an agency keys in a questionnaire answered on paper,
 //! at a kiosk or by phone, for one of its dossiers.
 //!
-//! The answers take the same path as a citizen's (`app::submissions::submit` with `Entry::Agency`):
-//! the same checks against the dossier's form version, the same writer, the dossier answered
-//! at most once. What differs: the dossier is named by its code (sealed codes of answered or
-//! expired dossiers are found too), an expired link does not matter (paper comes back late), a
-//! paper questionnaire with too many blanks is stored as an invalid return instead of refused,
-//! and an answered dossier is always `409 already_answered` (never a retry's `200`).
+//! The handler parses the body into an `app::entry::NewEntry` (every field at fault named at
+//! once), finds the agency the key may act for, and calls the use case `app::entry::enter`, which
+//! takes the path a citizen's answer takes (the same checks against the dossier's form version,
+//! the same writer, the dossier answered at most once); what differs from a citizen's link is
+//! said there. An answered dossier is always `409 already_answered` (never a retry's `200`).
 //!
 //! Nothing here is logged or audited with the dossier code: an entered response must not be
 //! linkable to its dossier (docs/privacy.md). `collected_on` is checked, not stored.
@@ -16,48 +15,18 @@ use actix_web::{HttpResponse, post, web};
 use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use validator::{Validate, ValidationError};
 
-use crate::app::submissions::{Entry, Submitted, submit};
+use crate::app::entry::{self, Entered, EntryError, NewEntry, entry_mode};
 use crate::domain::auth::{Principal, Role};
-use crate::domain::dossiers::{Dossier, check_code};
+use crate::domain::dossiers::check_code;
 use crate::domain::lang::Lang;
-use crate::domain::submissions::{Mode, check_collected_on};
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, FieldError, ProblemCode};
 use crate::http::agencies::agency_for;
 use crate::http::auth::Caller;
-use crate::http::extract::ValidatedJson;
-use crate::persistence::dossiers;
+use crate::http::extract::{FieldErrors, ParsedJson};
 use crate::state::AppState;
 
-/// How an agency collected a questionnaire.
-pub const ENTRY_MODES: [Mode; 3] = [Mode::Paper, Mode::Kiosk, Mode::Phone];
-
-/// Parses an entry mode (`paper`, `kiosk` or `phone`).
-pub fn entry_mode(raw: &str) -> Option<Mode> {
-    ENTRY_MODES.into_iter().find(|m| m.as_str() == raw)
-}
-
-fn valid_dossier_code(raw: &str) -> Result<(), ValidationError> {
-    check_code(raw)
-        .map(drop)
-        .map_err(|(code, message)| ValidationError::new(code).with_message(message.into()))
-}
-
-fn valid_mode(raw: &str) -> Result<(), ValidationError> {
-    match entry_mode(raw) {
-        Some(_) => Ok(()),
-        None => Err(ValidationError::new("invalid_mode")
-            .with_message("must be `paper`, `kiosk` or `phone`".into())),
-    }
-}
-
-fn valid_date(raw: &str) -> Result<(), ValidationError> {
-    parse_date(raw).map(drop).ok_or_else(|| {
-        ValidationError::new("invalid_date").with_message("must be a date `YYYY-MM-DD`".into())
-    })
-}
-
+/// A day `YYYY-MM-DD`.
 fn parse_date(raw: &str) -> Option<NaiveDate> {
     // `%Y` alone would take "26-3-1"; insist on the documented shape.
     let shaped = raw.len() == 10 && raw.as_bytes()[4] == b'-' && raw.as_bytes()[7] == b'-';
@@ -66,13 +35,12 @@ fn parse_date(raw: &str) -> Option<NaiveDate> {
         .flatten()
 }
 
-/// Body of `POST /api/v1/agencies/{code}/responses`.
-#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
+/// Body of `POST /api/v1/agencies/{code}/responses`, parsed into an `app::entry::NewEntry`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEnteredResponse {
     /// The code of a dossier registered for this agency (answered or expired ones are found
     /// too, and refused or accepted as below).
-    #[validate(custom(function = "valid_dossier_code"))]
     #[schema(example = "000.00.19.H26-260301-0001")]
     pub dossier_code: String,
     /// The key of the form the dossier is surveyed with; a safeguard against keying a
@@ -80,7 +48,6 @@ pub struct NewEnteredResponse {
     #[schema(example = "sipas-2017")]
     pub form_key: String,
     /// `paper`, `kiosk` or `phone`.
-    #[validate(custom(function = "valid_mode"))]
     #[schema(example = "paper")]
     pub mode: String,
     /// Answers by question id, as for `POST /api/v1/surveys/{token}/response`: an integer for a
@@ -90,9 +57,34 @@ pub struct NewEnteredResponse {
     pub answers: Map<String, Value>,
     /// The day the questionnaire was filled in (`YYYY-MM-DD`, Vietnam time): not after today,
     /// not before the day the dossier was completed. Checked, never stored.
-    #[validate(custom(function = "valid_date"))]
     #[schema(example = "2026-03-05")]
     pub collected_on: String,
+}
+
+impl TryFrom<NewEnteredResponse> for NewEntry {
+    type Error = FieldErrors;
+
+    /// Every field parsed; every field at fault named.
+    fn try_from(body: NewEnteredResponse) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let code = errors.take("dossier_code", check_code(&body.dossier_code));
+        let mode = entry_mode(&body.mode)
+            .ok_or(("invalid_mode", "must be `paper`, `kiosk` or `phone`".into()));
+        let mode = errors.take("mode", mode);
+        let day = parse_date(&body.collected_on)
+            .ok_or(("invalid_date", "must be a date `YYYY-MM-DD`".into()));
+        let day = errors.take("collected_on", day);
+        match (code, mode, day) {
+            (Some(dossier_code), Some(mode), Some(day)) => Ok(NewEntry {
+                dossier_code,
+                form_key: body.form_key,
+                mode,
+                answers: body.answers,
+                collected_on: Some(day),
+            }),
+            _ => Err(errors),
+        }
+    }
 }
 
 /// The acknowledgement of an entered questionnaire.
@@ -107,7 +99,17 @@ pub struct EnteredView {
     pub invalid_reason: Option<&'static str>,
 }
 
-fn rejected(field: &str, code: &'static str, detail: &str, message: &str) -> ApiError {
+impl From<Entered> for EnteredView {
+    fn from(e: Entered) -> Self {
+        Self {
+            receipt: e.receipt,
+            valid: e.invalid_reason.is_none(),
+            invalid_reason: e.invalid_reason,
+        }
+    }
+}
+
+fn rejected(field: &str, code: ProblemCode, detail: &str, message: &str) -> ApiError {
     ApiError::Rejected {
         code,
         detail: detail.to_owned(),
@@ -115,28 +117,29 @@ fn rejected(field: &str, code: &'static str, detail: &str, message: &str) -> Api
     }
 }
 
-/// The dossier `code` of the agency `agency_code`, if the caller may enter responses for it.
-async fn dossier_for(
-    state: &AppState,
-    caller: &Caller,
-    agency_code: &str,
-    body: &NewEnteredResponse,
-) -> Result<Dossier, ApiError> {
-    let agency = agency_for(state, caller, agency_code, Principal::may_act_for_agency).await?;
-    let unknown = || {
-        rejected(
+/// The problem of a refused entry (`form_key` is the one the body named).
+fn problem(e: EntryError, form_key: &str) -> ApiError {
+    match e {
+        EntryError::UnknownDossier => rejected(
             "dossier_code",
-            "unknown_dossier",
+            ProblemCode::UnknownDossier,
             "No dossier with this code is registered for the agency.",
             "names no dossier of this agency",
-        )
-    };
-    let dossier_code = check_code(&body.dossier_code).map_err(|_| unknown())?;
-    let found = dossiers::find_existing(&state.db, &[(agency.id, &dossier_code)], |a, c| {
-        state.token_key.seal_code(a, c)
-    })
-    .await?;
-    found.into_values().next().ok_or_else(unknown)
+        ),
+        EntryError::FormMismatch { dossier_form } => rejected(
+            "form_key",
+            ProblemCode::FormMismatch,
+            &format!("The dossier is surveyed with the form `{dossier_form}`, not `{form_key}`."),
+            "is not the form of the dossier",
+        ),
+        EntryError::CollectedOn(problem) => rejected(
+            "collected_on",
+            problem.code(),
+            &format!("`collected_on` {}.", problem.message()),
+            problem.message(),
+        ),
+        EntryError::Submit(e) => e.into_problem(Lang::En),
+    }
 }
 
 /// Enters a questionnaire collected on paper, at a kiosk or by phone.
@@ -158,64 +161,24 @@ async fn dossier_for(
 pub async fn enter_response(
     caller: Caller,
     code: web::Path<String>,
-    body: ValidatedJson<NewEnteredResponse>,
+    body: ParsedJson<NewEnteredResponse, NewEntry>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     if caller.role == Role::Pipeline {
         // The pipeline reads scores; it enters nothing.
         return Err(ApiError::Forbidden);
     }
-    let body = body.into_inner();
-    let now = Utc::now();
-    let (Some(mode), Some(collected_on)) = (entry_mode(&body.mode), parse_date(&body.collected_on))
-    else {
-        return Err(ApiError::Unexpected(anyhow::anyhow!(
-            "a validated body does not parse"
-        )));
+    let new = body.into_inner();
+    let agency = agency_for(&state, &caller, &code, Principal::may_act_for_agency).await?;
+    let cx = entry::Context {
+        db: &state.db,
+        checker: state.checker(),
+        writer: &state.responses,
     };
-    let dossier = dossier_for(&state, &caller, &code, &body).await?;
-    if dossier.form_key != body.form_key {
-        return Err(rejected(
-            "form_key",
-            "form_mismatch",
-            &format!(
-                "The dossier is surveyed with the form `{}`, not `{}`.",
-                dossier.form_key, body.form_key
-            ),
-            "is not the form of the dossier",
-        ));
-    }
-    if let Err(problem) = check_collected_on(collected_on, dossier.completed_at, now) {
-        return Err(rejected(
-            "collected_on",
-            problem.code(),
-            &format!("`collected_on` {}.", problem.message()),
-            problem.message(),
-        ));
-    }
-    let submitted = submit(
-        (&state.checker(), &state.responses),
-        &dossier,
-        (&body.answers, None),
-        Entry::Agency(mode),
-        now,
-    )
-    .await
-    .map_err(|e| e.into_problem(Lang::En))?;
-    let invalid_reason = match &submitted {
-        Submitted::Stored { invalid_reason, .. } => *invalid_reason,
-        // `submit` answers an agency's repeat with a conflict, never as a retry.
-        Submitted::Repeated { .. } => {
-            return Err(ApiError::Unexpected(anyhow::anyhow!(
-                "an agency entry was answered as a retry"
-            )));
-        }
-    };
+    let entered = entry::enter(&cx, agency.id, &new, Utc::now())
+        .await
+        .map_err(|e| problem(e, &new.form_key))?;
     Ok(HttpResponse::Created()
         .insert_header((CACHE_CONTROL, "no-store"))
-        .json(EnteredView {
-            receipt: submitted.receipt().to_owned(),
-            valid: invalid_reason.is_none(),
-            invalid_reason,
-        }))
+        .json(EnteredView::from(entered)))
 }

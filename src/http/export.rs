@@ -1,10 +1,10 @@
 //! `GET /api/v1/responses/export` (api.md "Results"): the anonymous answers of an agency — or
-//! its subtree — for one form version and period, as CSV, XLSX or JSON, streamed.
+//! its subtree — for one form version and period, as CSV, XLSX or JSON.
 //!
-//! This file only checks the request and who may see what ([`prepare`]) and turns the body into
-//! a download ([`respond`]); the rows are read by `app::export` and written by `export::raw`. The officer pages
-//! offer the same downloads: they call [`prepare`] with the signed-in officer's principal and
-//! [`respond`], so both say the same things in the same way.
+//! This file parses the query, calls `app::export::request::prepare` (who may see what, which
+//! version, months and file shape) and turns the computed file into a download ([`respond`]);
+//! the rows are read by `app::export` and written by `export::raw`. The officer pages offer the
+//! same downloads through the same two calls, so both say the same things in the same way.
 //!
 //! Decisions where the contract is silent:
 //! - `agency=CODE` is that agency alone, as in `GET /api/v1/results`; `subtree=true` adds every
@@ -46,195 +46,15 @@ use actix_web::http::header::{
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use bytes::Bytes;
 use futures_util::Stream;
-use serde::Deserialize;
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::app::results::request::{choice, flag, form_of, invalid, period, required};
-use crate::app::results::{published, readable_agency, unexpected};
-
-pub use crate::app::export::Exporter;
-use crate::domain::auth::Principal;
-use crate::domain::lang::Lang;
-use crate::domain::results;
-use crate::error::{ApiError, PROBLEM_JSON, Problem};
-use crate::export::raw::{self, ExportAgency, ExportError, Format, Part, RawExport};
+use crate::app::export::Exporter;
+use crate::app::export::request::{ExportQuery, PreparedExport, prepare};
+use crate::error::{ApiError, PROBLEM_JSON, Problem, ProblemCode};
+use crate::export::raw::ExportError;
 use crate::http::auth::Caller;
 use crate::http::connection::Connection;
-use crate::persistence::{agencies, aggregates};
 use crate::state::AppState;
-
-/// Query of `GET /api/v1/responses/export`.
-#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ExportQuery {
-    /// The agency's code.
-    pub agency: Option<String>,
-    /// The form key, e.g. `sipas-2017`.
-    pub form: Option<String>,
-    /// A form version; default: the newest with responses in the period.
-    pub version: Option<String>,
-    /// `YYYY`, `YYYY-Qn`, `YYYY-Hn` or `YYYY-MM`; or give `from` and `to`.
-    pub period: Option<String>,
-    /// First month, `YYYY-MM` (with `to`).
-    pub from: Option<String>,
-    /// Last month, `YYYY-MM` (inclusive).
-    pub to: Option<String>,
-    /// `true`: the agency and every agency below it.
-    pub subtree: Option<String>,
-    /// `csv`, `xlsx` or `json` (default; or as `Accept` asks).
-    pub format: Option<String>,
-    /// Language of the fixed columns' headers (CSV, XLSX): `vi` (default) or `en`.
-    pub lang: Option<String>,
-    /// CSV only: `true` starts the file with a UTF-8 byte-order mark (for Excel).
-    pub bom: Option<String>,
-    /// `rows` (default): one row per response, free text left out; `comments`: the free-text
-    /// answers alone, one per line or element (agency, month, question id, text), shuffled
-    /// (CSV or JSON).
-    pub part: Option<String>,
-}
-
-/// A checked export request.
-#[derive(Debug, Clone)]
-pub struct PreparedExport {
-    pub export: RawExport,
-    /// The download's file name.
-    pub file_name: String,
-    /// The agency asked for, and whether its subtree is included (for the audit log).
-    pub agency_code: String,
-    pub subtree: bool,
-}
-
-/// The XLSX media type without parameters, as an `Accept` names it.
-const XLSX_MEDIA: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-/// Checks `query` for `caller` (see the module documentation) and says what to export.
-/// `accept` is the request's `Accept` header, used when `format` is absent.
-pub async fn prepare(
-    state: &AppState,
-    caller: &Principal,
-    query: &ExportQuery,
-    accept: Option<&str>,
-) -> Result<PreparedExport, ApiError> {
-    let q = query;
-    // The pipeline reads scores, never raw answers (docs/privacy.md).
-    if caller.role == crate::domain::auth::Role::Pipeline {
-        return Err(ApiError::Forbidden);
-    }
-    let agency =
-        readable_agency(&state.db, caller, "agency", required("agency", &q.agency)?).await?;
-    let (current, requested) = form_of(&state.forms, &q.form, &q.version)?;
-    // Closed months only: an export never holds an answer of a month still open.
-    let (period, _) = published(&state.db, &period(&q.period, &q.from, &q.to)?).await?;
-    let subtree = flag("subtree", &q.subtree)?;
-    let (format, language, part, bom) = file_shape(q, accept)?;
-    let members = members(&state.db, &agency, subtree).await?;
-    let key = current.definition.key();
-    let (from, to) = period.month_range();
-    let ids: Vec<_> = members.iter().map(|a| a.id).collect();
-    let with_data = aggregates::versions_with_data(&state.db, &ids, key, &from, &to).await?;
-    let (version, _) = results::choose_version(with_data, requested, current.definition.version());
-    let form = state.forms.version(key, version).cloned().ok_or_else(|| {
-        unexpected(format!(
-            "responses of {key} v{version}, a version not loaded"
-        ))
-    })?;
-    let file_name = raw::file_name(
-        &agency.code,
-        subtree,
-        &form.definition,
-        &match part {
-            Part::Rows => period.label().to_owned(),
-            Part::Comments => format!("{}_comments", period.label()),
-        },
-        format,
-    );
-    Ok(PreparedExport {
-        export: RawExport {
-            agencies: members,
-            form,
-            months: (from, to),
-            format,
-            language,
-            bom,
-            k: state.settings.results.suppress_below,
-            part,
-        },
-        file_name,
-        agency_code: agency.code.clone(),
-        subtree,
-    })
-}
-
-/// The file asked for: format (by `format`, else by `Accept`), header language, part, and
-/// whether a CSV starts with a byte-order mark.
-fn file_shape(
-    q: &ExportQuery,
-    accept: Option<&str>,
-) -> Result<(Format, Lang, Part, bool), ApiError> {
-    let by_accept = match accept {
-        Some(a) if a.contains("text/csv") => Format::Csv,
-        Some(a) if a.contains(XLSX_MEDIA) => Format::Xlsx,
-        _ => Format::Json,
-    };
-    let format = choice(
-        "format",
-        &q.format,
-        by_accept,
-        Format::parse,
-        "csv, xlsx or json",
-    )?;
-    let language = choice("lang", &q.lang, Lang::Vi, Lang::from_code, "vi or en")?;
-    let part = choice(
-        "part",
-        &q.part,
-        Part::Rows,
-        |v| match v {
-            "rows" => Some(Part::Rows),
-            "comments" => Some(Part::Comments),
-            _ => None,
-        },
-        "rows or comments",
-    )?;
-    if part == Part::Comments && format == Format::Xlsx {
-        return Err(invalid(
-            "format",
-            "invalid_value",
-            "part=comments comes as csv or json",
-        ));
-    }
-    let bom = flag("bom", &q.bom)?;
-    if bom && format != Format::Csv {
-        return Err(invalid(
-            "bom",
-            "invalid_value",
-            "applies to format=csv only",
-        ));
-    }
-    Ok((format, language, part, bom))
-}
-
-/// The agencies exported: `agency`, and with `subtree` every agency below it.
-async fn members(
-    db: &sea_orm::DatabaseConnection,
-    agency: &crate::domain::agencies::Agency,
-    subtree: bool,
-) -> Result<Vec<ExportAgency>, ApiError> {
-    Ok(if subtree {
-        agencies::subtree(db, &agency.path)
-            .await?
-            .into_iter()
-            .map(|a| ExportAgency {
-                id: a.id,
-                code: a.code,
-            })
-            .collect()
-    } else {
-        vec![ExportAgency {
-            id: agency.id,
-            code: agency.code.clone(),
-        }]
-    })
-}
 
 /// Values the export left blank so that every combination of month, channel, mode and
 /// procedure field appears in at least `results.suppress_below` rows.
@@ -250,7 +70,7 @@ const BUSY_RETRY_AFTER_SECS: u64 = 10;
 fn busy() -> HttpResponse {
     let problem = Problem::new(
         StatusCode::SERVICE_UNAVAILABLE,
-        "export_busy",
+        ProblemCode::ExportBusy,
         format!(
             "As many exports as the server makes at once are in progress; try again in \
              {BUSY_RETRY_AFTER_SECS} s."
@@ -425,6 +245,6 @@ pub async fn export_responses(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let accept = req.headers().get(ACCEPT).and_then(|v| v.to_str().ok());
-    let prepared = prepare(&state, &caller, &query, accept).await?;
+    let prepared = prepare(&state.results(), &caller, &query, accept).await?;
     respond(&req, &state, Exporter::Key(caller.key_id), prepared).await
 }

@@ -1,7 +1,10 @@
 //! Request extractors shared by the resources: [`ValidatedJson`], a JSON body that has been
-//! deserialised (unknown fields refused) and checked with its `validator` rules.
+//! deserialised (unknown fields refused) and checked with its `validator` rules; and
+//! [`ParsedJson`], a JSON body deserialised the same way and parsed at once into its domain
+//! type, which names every field at fault ([`FieldErrors`]).
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
@@ -32,41 +35,117 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let is_json = req.mime_type().ok().flatten().is_some_and(|m| {
+        let bytes = json_bytes(req, payload);
+        Box::pin(async move { Ok(parse(&bytes.await?).map(ValidatedJson)?) })
+    }
+}
+
+/// A JSON body read as the request type `B` (with the same answers as [`ValidatedJson`] for
+/// its content type, size, encoding, syntax and shape), then parsed into the domain value `T`
+/// by `T::try_from`, which names every field at fault at once: 422 `validation_failed` with
+/// one `errors` entry per field, sorted by field, then code.
+#[derive(Debug)]
+pub struct ParsedJson<B, T>(T, PhantomData<B>);
+
+impl<B, T> ParsedJson<B, T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<B, T> FromRequest for ParsedJson<B, T>
+where
+    B: DeserializeOwned + 'static,
+    T: TryFrom<B, Error = FieldErrors> + 'static,
+{
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let bytes = json_bytes(req, payload);
+        Box::pin(async move {
+            let body: B = deserialize(&bytes.await?)?;
+            let value = T::try_from(body).map_err(FieldErrors::into_problem)?;
+            Ok(ParsedJson(value, PhantomData))
+        })
+    }
+}
+
+/// The fields at fault found while a body is parsed into its domain type, collected so that
+/// one answer names them all.
+#[derive(Debug, Default)]
+pub struct FieldErrors(Vec<FieldError>);
+
+impl FieldErrors {
+    /// The value of `field` if it parsed; otherwise `None`, and its error (`code`, `message`)
+    /// is noted.
+    pub fn take<T>(&mut self, field: &str, parsed: Result<T, (&'static str, String)>) -> Option<T> {
+        parsed
+            .map_err(|(code, message)| self.0.push(FieldError::new(field, code, message)))
+            .ok()
+    }
+
+    /// 422 `validation_failed` naming every field at fault, sorted as [`field_errors`] sorts.
+    pub fn into_problem(mut self) -> ApiError {
+        self.0
+            .sort_by(|a, b| a.field.cmp(&b.field).then_with(|| a.code.cmp(&b.code)));
+        ApiError::Validation {
+            detail: "Some fields are not valid; see `errors`.".into(),
+            errors: self.0,
+        }
+    }
+}
+
+/// The body of a JSON request, read within the route's limit: 415 when the content type is not
+/// JSON, 413 when it is too large.
+fn json_bytes(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> impl Future<Output = Result<web::Bytes, ApiError>> + 'static {
+    let is_json =
+        req.mime_type().ok().flatten().is_some_and(|m| {
             m.subtype() == mime::JSON || m.suffix().is_some_and(|s| s == mime::JSON)
         });
-        // The route's own limit (`http::bodies`), else the largest any route takes.
-        let limit = req
-            .extensions()
-            .get::<BodyLimit>()
-            .map(|l| l.0)
-            .or_else(|| {
-                req.app_data::<web::Data<AppState>>()
-                    .map(|s| s.settings.limits.json_body_bytes)
-            })
-            .unwrap_or_default();
-        let bytes = web::Bytes::from_request(req, payload);
-        Box::pin(async move {
-            if !is_json {
-                return Err(ApiError::UnsupportedMediaType(
-                    "Send the body as JSON with `Content-Type: application/json`.".into(),
-                )
-                .into());
+    // The route's own limit (`http::bodies`), else the largest any route takes.
+    let limit = req
+        .extensions()
+        .get::<BodyLimit>()
+        .map(|l| l.0)
+        .or_else(|| {
+            req.app_data::<web::Data<AppState>>()
+                .map(|s| s.settings.limits.json_body_bytes)
+        })
+        .unwrap_or_default();
+    let bytes = web::Bytes::from_request(req, payload);
+    async move {
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType(
+                "Send the body as JSON with `Content-Type: application/json`.".into(),
+            ));
+        }
+        bytes.await.map_err(|e| {
+            if e.as_response_error().status_code().as_u16() == 413 {
+                ApiError::PayloadTooLarge { limit }
+            } else {
+                ApiError::InvalidBody(format!("The body could not be read: {e}."))
             }
-            let bytes = bytes.await.map_err(|e| {
-                if e.as_response_error().status_code().as_u16() == 413 {
-                    ApiError::PayloadTooLarge { limit }
-                } else {
-                    ApiError::InvalidBody(format!("The body could not be read: {e}."))
-                }
-            })?;
-            parse(&bytes).map(ValidatedJson).map_err(Into::into)
         })
     }
 }
 
 /// Deserialises and validates a body (the part of the extractor that needs no request).
 pub fn parse<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value: T = deserialize(bytes)?;
+    value.validate().map_err(|errors| ApiError::Validation {
+        detail: "Some fields are not valid; see `errors`.".into(),
+        errors: field_errors(&errors),
+    })?;
+    Ok(value)
+}
+
+/// Deserialises a body: 422 `validation_failed` when it is not UTF-8, 400 `malformed_body`
+/// when it is not JSON, 422 `unknown_field` or `validation_failed` when its shape is wrong.
+fn deserialize<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if std::str::from_utf8(bytes).is_err() {
         return Err(ApiError::Validation {
             detail: "The body is not valid UTF-8.".into(),
@@ -77,12 +156,7 @@ pub fn parse<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiError
             )],
         });
     }
-    let value: T = serde_json::from_slice(bytes).map_err(|e| serde_error(&e))?;
-    value.validate().map_err(|errors| ApiError::Validation {
-        detail: "Some fields are not valid; see `errors`.".into(),
-        errors: field_errors(&errors),
-    })?;
-    Ok(value)
+    serde_json::from_slice(bytes).map_err(|e| serde_error(&e))
 }
 
 /// Flattens `validator`'s nested errors into `field` paths such as `name.vi` or `items[2].id`,

@@ -6,7 +6,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
 use crate::domain::forms::{FormDefinition, FormSummary, PublishedForm};
-use crate::error::ApiError;
+use crate::error::{ApiError, ProblemCode};
 use crate::state::AppState;
 
 /// The published forms: the newest published version of each key.
@@ -71,7 +71,7 @@ pub async fn get_form_version(
 
 pub(crate) fn form_not_found(what: &str) -> ApiError {
     ApiError::not_found(
-        "form_not_found",
+        ProblemCode::FormNotFound,
         format!("There is no published form {what}."),
     )
 }

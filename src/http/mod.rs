@@ -21,7 +21,6 @@ pub mod ops;
 pub mod pages;
 pub mod periods;
 pub mod results;
-pub mod results_service;
 pub mod submissions;
 pub mod surveys;
 
@@ -34,7 +33,7 @@ use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::error::{ApiError, json_error};
+use crate::error::{ApiError, ProblemCode, json_error};
 use crate::state::AppState;
 use crate::telemetry::SipasRootSpan;
 use openapi::RouteTable;
@@ -146,9 +145,8 @@ async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> HttpRespon
             res.insert_header((header::ALLOW, methods.join(", ")));
             res.finish()
         }
-        None => {
-            ApiError::not_found("not_found", "There is nothing at this address.").error_response()
-        }
+        None => ApiError::not_found(ProblemCode::NotFound, "There is nothing at this address.")
+            .error_response(),
     }
 }
 

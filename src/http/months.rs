@@ -6,12 +6,11 @@ use actix_web::{get, post, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::app::months::{self, CloseError, Reason};
-use crate::domain::audit::AuditEvent;
+use crate::app::months::{self, CloseError};
 use crate::domain::periods::Month;
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, FieldError, ProblemCode};
 use crate::http::auth::{Admin, Caller};
-use crate::persistence::{audit, months as store};
+use crate::persistence::months as store;
 use crate::state::AppState;
 
 /// One closed month.
@@ -93,30 +92,22 @@ pub async fn close_month(
     month: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<ClosedView>, ApiError> {
-    let through = Month::parse(&month)
-        .ok_or_else(|| rejected("invalid_month", "The month must be written `YYYY-MM`."))?;
-    let closed = months::close(
-        &state.db,
-        &state.forms,
-        (through, Reason::Admin),
-        Utc::now(),
-    )
-    .await
-    .map_err(|e| match e {
-        CloseError::NotEnded(m) => rejected(
-            "month_not_ended",
-            &format!("The month {m} has not ended: dossiers may still be completed in it."),
-        ),
-        CloseError::Db(e) => e.into(),
+    let through = Month::parse(&month).ok_or_else(|| {
+        rejected(
+            ProblemCode::InvalidMonth,
+            "The month must be written `YYYY-MM`.",
+        )
     })?;
-    if !closed.months.is_empty() {
-        let event = AuditEvent::MonthsClosed {
-            through: through.to_string(),
-            months: closed.months.len(),
-            links_ended: closed.links_ended,
-        };
-        audit::record(&state.db, Some(admin.0.key_id), &event).await?;
-    }
+    let actor = Some(admin.0.key_id);
+    let closed = months::close_by_hand(&state.db, &state.forms, through, actor, Utc::now())
+        .await
+        .map_err(|e| match e {
+            CloseError::NotEnded(m) => rejected(
+                ProblemCode::MonthNotEnded,
+                &format!("The month {m} has not ended: dossiers may still be completed in it."),
+            ),
+            CloseError::Db(e) => e.into(),
+        })?;
     Ok(web::Json(ClosedView {
         closed: closed.months.iter().map(Month::to_string).collect(),
         published: closed.published,
@@ -125,7 +116,7 @@ pub async fn close_month(
     }))
 }
 
-fn rejected(code: &'static str, detail: &str) -> ApiError {
+fn rejected(code: ProblemCode, detail: &str) -> ApiError {
     ApiError::Rejected {
         code,
         detail: detail.to_owned(),

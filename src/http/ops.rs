@@ -28,7 +28,7 @@ pub async fn health() -> web::Json<StatusView> {
     tag = "operations",
     responses(
         (status = 200, body = StatusView),
-        (status = 503, description = "database unreachable, migrations pending, or the response writer stopped",
+        (status = 503, description = "database unreachable, migrations pending, or the response writer stopped or stalled",
          body = crate::error::Problem, content_type = "application/problem+json")
     )
 )]
@@ -38,6 +38,13 @@ pub async fn ready(state: web::Data<AppState>) -> Result<web::Json<StatusView>, 
         return Err(ApiError::Unavailable(
             "The response writer has stopped; the server is restarting.".into(),
         ));
+    }
+    if let Some(busy) = state.responses.stalled_for() {
+        return Err(ApiError::Unavailable(format!(
+            "The response writer has been storing one batch for {} s (the database is locked \
+             or not answering): answers sent now would time out.",
+            busy.as_secs()
+        )));
     }
     persistence::readiness(&state.db)
         .await

@@ -37,7 +37,7 @@ mod tests {
             .into();
         assert_eq!(err.status_code().as_u16(), 422);
         let p = err.problem();
-        assert_eq!(p.code, "validation_failed");
+        assert_eq!(p.code, crate::error::ProblemCode::ValidationFailed);
         let errors = p.errors.unwrap();
         assert_eq!(errors[0].field, "to");
         assert_eq!(errors[0].code, "range_reversed");

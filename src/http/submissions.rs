@@ -11,9 +11,9 @@ use validator::Validate;
 use crate::app::submissions::{Entry, SubmitError, Submitted, submit};
 use crate::domain::lang::Lang;
 use crate::domain::submissions::Mode;
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, FieldError, ProblemCode};
 use crate::http::extract::ValidatedJson;
-use crate::http::surveys::find_survey;
+use crate::http::surveys::{closed, find_survey};
 use crate::state::AppState;
 
 impl SubmitError {
@@ -21,7 +21,7 @@ impl SubmitError {
     pub fn into_problem(self, lang: Lang) -> ApiError {
         match self {
             SubmitError::Invalid(errors) => ApiError::Rejected {
-                code: "invalid_answers",
+                code: ProblemCode::InvalidAnswers,
                 detail: if lang == Lang::En {
                     "Some answers are not valid for this form; see `errors`.".into()
                 } else {
@@ -37,19 +37,12 @@ impl SubmitError {
                     .collect(),
             },
             SubmitError::AlreadyAnswered => ApiError::Conflict {
-                code: "already_answered",
+                code: ProblemCode::AlreadyAnswered,
                 detail: "A different response was already stored for this survey.".into(),
             },
             SubmitError::Closed => closed(),
             SubmitError::Failed(e) => e,
         }
-    }
-}
-
-pub fn closed() -> ApiError {
-    ApiError::Gone {
-        code: "survey_closed",
-        detail: "This survey has expired or has already been answered.".into(),
     }
 }
 

@@ -10,10 +10,9 @@ use serde::Serialize;
 
 use crate::app::submissions::form_of;
 use crate::domain::tokens::TokenHash;
-use crate::error::ApiError;
+use crate::error::{ApiError, ProblemCode};
 use crate::http::agencies::AgencyNames;
 use crate::http::client_addr::client_key;
-use crate::http::submissions::closed;
 use crate::persistence::dossiers::{self as store, SurveyDossier};
 use crate::state::AppState;
 
@@ -40,7 +39,18 @@ pub struct SurveyView {
 }
 
 fn not_found() -> ApiError {
-    ApiError::not_found("survey_not_found", "There is no survey with this link.")
+    ApiError::not_found(
+        ProblemCode::SurveyNotFound,
+        "There is no survey with this link.",
+    )
+}
+
+/// 410 `survey_closed`: the link has expired, or (for the survey page) the survey is answered.
+pub fn closed() -> ApiError {
+    ApiError::Gone {
+        code: ProblemCode::SurveyClosed,
+        detail: "This survey has expired or has already been answered.".into(),
+    }
 }
 
 /// The dossier whose token is `token`, with its agency. The token is looked up first, so a

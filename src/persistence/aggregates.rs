@@ -13,10 +13,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{
+    Alias, Expr, ExprTrait, IntoIden, OnConflict, Query, TableRef, ValueTuple,
+};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -62,8 +64,31 @@ pub async fn apply(
     db: &impl ConnectionTrait,
     counted: impl IntoIterator<Item = Counted<'_>>,
 ) -> Result<(), DbErr> {
-    use sea_orm::sea_query::{Alias, ExprTrait, IntoIden, Query, TableRef, ValueTuple};
-    let mut groups: BTreeMap<BucketKey, (Arc<ScoreShape>, Vec<&Contribution>)> = BTreeMap::new();
+    let groups = group(counted);
+    if groups.is_empty() {
+        return Ok(());
+    }
+    // Every node inserts in key order and then locks in key order, so two nodes updating the
+    // same buckets wait for each other instead of deadlocking (an existing row is not locked
+    // by `ON CONFLICT DO NOTHING`).
+    create_missing(db, &groups).await?;
+    let updated = add_to_stored(db, &groups).await?;
+    if updated.len() != groups.len() {
+        return Err(DbErr::RecordNotFound(format!(
+            "{} of {} score buckets",
+            groups.len() - updated.len(),
+            groups.len()
+        )));
+    }
+    write_counts(db, &updated).await
+}
+
+/// The contributions of a batch by bucket, in key order, each with its form version's shape.
+type Groups<'c> = BTreeMap<BucketKey, (Arc<ScoreShape>, Vec<&'c Contribution>)>;
+
+/// Groups the contributions of a batch by bucket.
+fn group<'c>(counted: impl IntoIterator<Item = Counted<'c>>) -> Groups<'c> {
+    let mut groups: Groups<'c> = BTreeMap::new();
     for r in counted {
         let key = (
             r.agency_id,
@@ -78,26 +103,20 @@ pub async fn apply(
             .1
             .push(r.contribution);
     }
-    if groups.is_empty() {
-        return Ok(());
-    }
-    // Every node inserts in key order and then locks in key order, so two nodes updating the
-    // same buckets wait for each other instead of deadlocking (an existing row is not locked
-    // by `ON CONFLICT DO NOTHING`).
+    groups
+}
+
+/// Creates the buckets of `groups` that do not exist yet, empty, in key order.
+async fn create_missing(db: &impl ConnectionTrait, groups: &Groups<'_>) -> Result<(), DbErr> {
     let mut empty: HashMap<(String, i32), String> = HashMap::new();
     let fresh: Vec<score_bucket::ActiveModel> = groups
         .iter()
-        .map(|(key, (shape, _))| score_bucket::ActiveModel {
-            agency_id: Set(key.0),
-            form_key: Set(key.1.clone()),
-            form_version: Set(key.2),
-            period_month: Set(key.3.clone()),
-            channel: Set(key.4.clone()),
-            counts: Set(empty
+        .map(|(key, (shape, _))| {
+            let counts = empty
                 .entry((key.1.clone(), key.2))
                 .or_insert_with(|| shape.empty().encode())
-                .clone()),
-            revision: Set(new_revision()),
+                .clone();
+            bucket_row(key.clone(), counts)
         })
         .collect();
     for chunk in fresh.chunks(BUCKET_CHUNK) {
@@ -106,6 +125,15 @@ pub async fn apply(
             .exec_without_returning(db)
             .await?;
     }
+    Ok(())
+}
+
+/// Reads the buckets of `groups` (locked on PostgreSQL, in key order) and adds their
+/// contributions: the rows to write, `(key…, counts, revision)` each.
+async fn add_to_stored(
+    db: &impl ConnectionTrait,
+    groups: &Groups<'_>,
+) -> Result<Vec<ValueTuple>, DbErr> {
     let keys: Vec<&BucketKey> = groups.keys().collect();
     let mut updated: Vec<ValueTuple> = Vec::with_capacity(keys.len());
     for chunk in keys.chunks(BUCKET_CHUNK) {
@@ -147,13 +175,12 @@ pub async fn apply(
             ]));
         }
     }
-    if updated.len() != groups.len() {
-        return Err(DbErr::RecordNotFound(format!(
-            "{} of {} score buckets",
-            groups.len() - updated.len(),
-            groups.len()
-        )));
-    }
+    Ok(updated)
+}
+
+/// Writes the new counts and revisions of buckets, `BUCKET_CHUNK` per `UPDATE … FROM
+/// (VALUES …)`.
+async fn write_counts(db: &impl ConnectionTrait, updated: &[ValueTuple]) -> Result<(), DbErr> {
     let v = Alias::new("v");
     let col = |c: &str| Expr::col((v.clone(), Alias::new(c)));
     let t = |c: &str| Expr::col(("score_buckets", Alias::new(c)));
@@ -189,6 +216,34 @@ pub async fn apply(
     Ok(())
 }
 
+/// A new score bucket row.
+fn bucket_row(key: BucketKey, counts: String) -> score_bucket::ActiveModel {
+    score_bucket::ActiveModel {
+        agency_id: Set(key.0),
+        form_key: Set(key.1),
+        form_version: Set(key.2),
+        period_month: Set(key.3),
+        channel: Set(key.4),
+        counts: Set(counts),
+        revision: Set(new_revision()),
+    }
+}
+
+/// A new dossier count row: `(agency, form key, month, channel)` and the number of dossiers.
+fn dossier_count_row(
+    (agency, form, month, channel): (Uuid, String, String, String),
+    dossiers: i64,
+) -> dossier_count::ActiveModel {
+    dossier_count::ActiveModel {
+        agency_id: Set(agency),
+        form_key: Set(form),
+        period_month: Set(month),
+        channel: Set(channel),
+        dossiers: Set(dossiers),
+        revision: Set(new_revision()),
+    }
+}
+
 /// A row's new revision (see the migration `score_bucket_revisions`): random, so that no later
 /// write, a rebuild's included, gives a row a revision it had before; one per row, so that rows
 /// written together cannot be told apart from rows written apart.
@@ -219,16 +274,9 @@ pub async fn count_dossiers<'a>(
     }
     let rows: Vec<dossier_count::ActiveModel> = counts
         .into_iter()
-        .map(
-            |((agency, form, month, channel), n)| dossier_count::ActiveModel {
-                agency_id: Set(agency),
-                form_key: Set(form.to_owned()),
-                period_month: Set(month),
-                channel: Set(channel.to_owned()),
-                dossiers: Set(n),
-                revision: Set(new_revision()),
-            },
-        )
+        .map(|((agency, form, month, channel), n)| {
+            dossier_count_row((agency, form.to_owned(), month, channel.to_owned()), n)
+        })
         .collect();
     for chunk in rows.chunks(1_000) {
         dossier_count::Entity::insert_many(chunk.to_vec())
@@ -505,109 +553,125 @@ pub async fn rebuild(
     forms: &PublishedForms,
 ) -> Result<RebuildReport, DbErr> {
     let txn = crate::persistence::begin_write(db).await?;
-    let mut report = RebuildReport::default();
     score_bucket::Entity::delete_many().exec(&txn).await?;
     dossier_count::Entity::delete_many().exec(&txn).await?;
+    let (responses, buckets) = count_responses(&txn, forms).await?;
+    let buckets = insert_buckets(&txn, buckets).await?;
+    let (dossiers, dossier_counts) = rebuild_dossier_counts(&txn).await?;
+    txn.commit().await?;
+    Ok(RebuildReport {
+        responses,
+        buckets,
+        dossiers,
+        dossier_counts,
+    })
+}
 
+/// Every response's contribution, added up by bucket: the number of responses and the buckets.
+async fn count_responses(
+    txn: &DatabaseTransaction,
+    forms: &PublishedForms,
+) -> Result<(u64, HashMap<BucketKey, BucketCounts>), DbErr> {
+    let mut responses = 0;
     let mut buckets: HashMap<BucketKey, BucketCounts> = HashMap::new();
     let mut shapes: Vec<(String, i32, Arc<ScoreShape>)> = Vec::new();
+    let mut rows = response::Entity::find()
+        .select_only()
+        .columns([
+            response::Column::Id,
+            response::Column::AgencyId,
+            response::Column::FormKey,
+            response::Column::FormVersion,
+            response::Column::PeriodMonth,
+            response::Column::Channel,
+            response::Column::Valid,
+            response::Column::Answers,
+        ])
+        .into_tuple::<(Uuid, Uuid, String, i32, String, String, bool, String)>()
+        .stream(txn)
+        .await?;
+    while let Some((id, agency, form_key, version, month, channel, valid, answers)) =
+        rows.try_next().await?
     {
-        let mut rows = response::Entity::find()
-            .select_only()
-            .columns([
-                response::Column::Id,
-                response::Column::AgencyId,
-                response::Column::FormKey,
-                response::Column::FormVersion,
-                response::Column::PeriodMonth,
-                response::Column::Channel,
-                response::Column::Valid,
-                response::Column::Answers,
-            ])
-            .into_tuple::<(Uuid, Uuid, String, i32, String, String, bool, String)>()
-            .stream(&txn)
-            .await?;
-        while let Some((id, agency, form_key, version, month, channel, valid, answers)) =
-            rows.try_next().await?
-        {
-            report.responses += 1;
-            let shape = match shapes
-                .iter()
-                .find(|(k, v, _)| *k == form_key && *v == version)
-            {
-                Some((_, _, s)) => s.clone(),
-                None => {
-                    let form = forms
-                        .version(&form_key, u32::try_from(version).unwrap_or_default())
-                        .ok_or_else(|| {
-                            DbErr::Custom(format!(
-                                "responses of {form_key} v{version} exist, but that form \
-                                 version is not loaded"
-                            ))
-                        })?;
-                    shapes.push((form_key.clone(), version, form.score.clone()));
-                    form.score.clone()
-                }
-            };
-            let contribution = shape
-                .stored_contribution(&answers, valid)
-                .map_err(|e| DbErr::Custom(format!("response {id}: answers: {e}")))?;
-            buckets
-                .entry((agency, form_key, version, month, channel))
-                .or_insert_with(|| shape.empty())
-                .add(&contribution);
-        }
+        responses += 1;
+        let shape = shape_of(&mut shapes, forms, &form_key, version)?;
+        let contribution = shape
+            .stored_contribution(&answers, valid)
+            .map_err(|e| DbErr::Custom(format!("response {id}: answers: {e}")))?;
+        buckets
+            .entry((agency, form_key, version, month, channel))
+            .or_insert_with(|| shape.empty())
+            .add(&contribution);
     }
+    Ok((responses, buckets))
+}
+
+/// The shape of a form version, from the ones met so far (`shapes`) or the loaded forms.
+fn shape_of(
+    shapes: &mut Vec<(String, i32, Arc<ScoreShape>)>,
+    forms: &PublishedForms,
+    form_key: &str,
+    version: i32,
+) -> Result<Arc<ScoreShape>, DbErr> {
+    if let Some((_, _, s)) = shapes
+        .iter()
+        .find(|(k, v, _)| *k == form_key && *v == version)
+    {
+        return Ok(s.clone());
+    }
+    let form = forms
+        .version(form_key, u32::try_from(version).unwrap_or_default())
+        .ok_or_else(|| {
+            DbErr::Custom(format!(
+                "responses of {form_key} v{version} exist, but that form \
+                 version is not loaded"
+            ))
+        })?;
+    shapes.push((form_key.to_owned(), version, form.score.clone()));
+    Ok(form.score.clone())
+}
+
+/// Stores rebuilt buckets, 500 per statement; returns how many.
+async fn insert_buckets(
+    txn: &DatabaseTransaction,
+    buckets: HashMap<BucketKey, BucketCounts>,
+) -> Result<u64, DbErr> {
     let mut rows: Vec<score_bucket::ActiveModel> = buckets
         .into_iter()
-        .map(|(key, counts)| score_bucket::ActiveModel {
-            agency_id: Set(key.0),
-            form_key: Set(key.1),
-            form_version: Set(key.2),
-            period_month: Set(key.3),
-            channel: Set(key.4),
-            counts: Set(counts.encode()),
-            revision: Set(new_revision()),
-        })
+        .map(|(key, counts)| bucket_row(key, counts.encode()))
         .collect();
-    report.buckets = rows.len() as u64;
+    let stored = rows.len() as u64;
     while !rows.is_empty() {
         let chunk: Vec<_> = rows.drain(..rows.len().min(500)).collect();
         score_bucket::Entity::insert_many(chunk)
-            .exec_without_returning(&txn)
+            .exec_without_returning(txn)
             .await?;
     }
+    Ok(stored)
+}
 
-    let mut counts = dossier_counts_by_month(&txn).await?;
+/// Counts the registered dossiers again, those retention deleted included, and stores the
+/// counts: returns the number of dossiers and of count rows.
+async fn rebuild_dossier_counts(txn: &DatabaseTransaction) -> Result<(u64, u64), DbErr> {
+    let mut counts = dossier_counts_by_month(txn).await?;
     // The dossiers retention deleted are still counted in the published figures.
-    for (key, n) in super::retention::retained_counts(&txn).await? {
+    for (key, n) in super::retention::retained_counts(txn).await? {
         *counts.entry(key).or_default() += n;
     }
-    report.dossiers = counts
+    let dossiers = counts
         .values()
         .map(|n| u64::try_from(*n).unwrap_or_default())
         .sum();
-    report.dossier_counts = counts.len() as u64;
     let rows: Vec<dossier_count::ActiveModel> = counts
         .into_iter()
-        .map(
-            |((agency, form, month, channel), n)| dossier_count::ActiveModel {
-                agency_id: Set(agency),
-                form_key: Set(form),
-                period_month: Set(month),
-                channel: Set(channel),
-                dossiers: Set(n),
-                revision: Set(new_revision()),
-            },
-        )
+        .map(|(key, n)| dossier_count_row(key, n))
         .collect();
     for chunk in rows.chunks(1_000) {
         dossier_count::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(&txn)
+            .exec_without_returning(txn)
             .await?;
     }
-    txn.commit().await?;
-    Ok(report)
+    Ok((dossiers, rows.len() as u64))
 }
 
 /// The registered dossiers per agency, form, month (of completion, in Vietnam time) and channel,

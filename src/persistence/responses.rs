@@ -72,7 +72,7 @@ pub struct ResponseWriter {
 }
 
 /// What the writer has done since the start (rendered by `GET /metrics`).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct WriterStats {
     /// Transactions committed (batches).
     pub batches: AtomicU64,
@@ -80,9 +80,45 @@ pub struct WriterStats {
     pub responses: AtomicU64,
     /// Microseconds spent in those transactions, from `BEGIN` to the end of `COMMIT`.
     pub commit_micros: AtomicU64,
+    /// When the batch being stored began, in milliseconds after `epoch` plus one; 0 while the
+    /// writer waits for work. A batch that never ends (a lock held elsewhere, a database that
+    /// stopped answering) shows here, while the task itself still runs.
+    busy_since: AtomicU64,
+    epoch: Instant,
+}
+
+impl Default for WriterStats {
+    fn default() -> Self {
+        Self {
+            batches: AtomicU64::default(),
+            responses: AtomicU64::default(),
+            commit_micros: AtomicU64::default(),
+            busy_since: AtomicU64::default(),
+            epoch: Instant::now(),
+        }
+    }
 }
 
 impl WriterStats {
+    fn begin_batch(&self) {
+        let since = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX - 1);
+        self.busy_since.store(since + 1, Ordering::Relaxed);
+    }
+
+    fn end_batch(&self) {
+        self.busy_since.store(0, Ordering::Relaxed);
+    }
+
+    /// How long the batch being stored has taken so far; `None` while the writer is idle.
+    pub fn busy_for(&self) -> Option<Duration> {
+        let since = self.busy_since.load(Ordering::Relaxed).checked_sub(1)?;
+        Some(
+            self.epoch
+                .elapsed()
+                .saturating_sub(Duration::from_millis(since)),
+        )
+    }
+
     /// The Prometheus text exposition of these counters.
     pub fn render(&self) -> String {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
@@ -149,6 +185,12 @@ impl ResponseWriter {
         !self.tx.is_closed()
     }
 
+    /// How long the writer has been storing one batch, when that is longer than a submission
+    /// waits for its commit: every answer sent now would time out (`/ready` says 503 then).
+    pub fn stalled_for(&self) -> Option<Duration> {
+        self.stats.busy_for().filter(|busy| *busy > self.wait)
+    }
+
     /// Stops the writer task, as a crash of it would: submissions fail with `Stopped`, and the
     /// server that supervises it stops (tests use this).
     pub fn abort(&self) {
@@ -187,9 +229,11 @@ async fn run(
         let jobs = std::mem::take(&mut batch);
         let size = jobs.len() as u64;
         let started = Instant::now();
+        stats.begin_batch();
         let stored = std::panic::AssertUnwindSafe(store_batch(&db, jobs))
             .catch_unwind()
             .await;
+        stats.end_batch();
         if stored.is_err() {
             tracing::error!("the response writer panicked while storing a batch");
         }

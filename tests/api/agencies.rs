@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 use sipas::domain::auth::Role;
+use sipas::error::ProblemCode;
 
 use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_for_process, spawn_app_with};
 use crate::process::{sipas, workdir};
@@ -103,18 +104,18 @@ async fn requests_without_a_valid_key_are_401_with_www_authenticate() {
                 Some("Bearer realm=\"sipas\""),
                 "{header:?} {path}"
             );
-            assert_problem(res, 401, "unauthorized").await;
+            assert_problem(res, ProblemCode::Unauthorized).await;
         }
     }
     // The key is checked before the body: a malformed body without a key is still a 401.
     let res = app
         .post_raw(None, AGENCIES, "application/json", b"{".to_vec())
         .await;
-    assert_problem(res, 401, "unauthorized").await;
+    assert_problem(res, ProblemCode::Unauthorized).await;
     let res = app
         .post_raw(Some(&revoked), AGENCIES, "application/json", b"{".to_vec())
         .await;
-    assert_problem(res, 401, "unauthorized").await;
+    assert_problem(res, ProblemCode::Unauthorized).await;
 }
 
 #[tokio::test]
@@ -128,16 +129,16 @@ async fn only_admin_keys_create_agencies() {
         json!({"code": "SO", "name": {"vi": "Sở"}, "kind": "department", "parent_code": "TINH"});
     for key in [&agency, &pipeline] {
         let res = app.post_json(Some(key), AGENCIES, &body).await;
-        assert_problem(res, 403, "forbidden").await;
+        assert_problem(res, ProblemCode::Forbidden).await;
         // The role is checked before the body.
         let res = app
             .post_raw(Some(key), AGENCIES, "application/json", b"{".to_vec())
             .await;
-        assert_problem(res, 403, "forbidden").await;
+        assert_problem(res, ProblemCode::Forbidden).await;
     }
     // Nothing was created, and the pipeline may still read.
     let res = app.get_as(&pipeline, "/api/v1/agencies/SO").await;
-    assert_problem(res, 404, "agency_not_found").await;
+    assert_problem(res, ProblemCode::AgencyNotFound).await;
     assert_eq!(codes(&app.get_json(&pipeline, AGENCIES).await), ["TINH"]);
 }
 
@@ -148,7 +149,7 @@ async fn a_taken_code_is_409_agency_exists() {
     let first = app.create_agency(&admin, "TINH", "province", None).await;
     let again = json!({"code": "TINH", "name": {"vi": "Khác"}, "kind": "other"});
     let res = app.post_json(Some(&admin), AGENCIES, &again).await;
-    assert_problem(res, 409, "agency_exists").await;
+    assert_problem(res, ProblemCode::AgencyExists).await;
     let stored = app.get_json(&admin, "/api/v1/agencies/TINH").await;
     assert_eq!(stored, first, "the first agency is unchanged");
 }
@@ -160,10 +161,10 @@ async fn an_unknown_parent_is_422_unknown_parent_and_nothing_is_written() {
     let body =
         json!({"code": "SO", "name": {"vi": "Sở"}, "kind": "department", "parent_code": "NOWHERE"});
     let res = app.post_json(Some(&admin), AGENCIES, &body).await;
-    let problem = assert_problem(res, 422, "unknown_parent").await;
+    let problem = assert_problem(res, ProblemCode::UnknownParent).await;
     assert_eq!(problem["errors"][0]["field"], "parent_code", "{problem}");
     let res = app.get_as(&admin, "/api/v1/agencies/SO").await;
-    assert_problem(res, 404, "agency_not_found").await;
+    assert_problem(res, ProblemCode::AgencyNotFound).await;
     let audit = app.get_json(&admin, "/api/v1/audit").await;
     assert_eq!(
         audit["entries"],
@@ -184,7 +185,7 @@ async fn invalid_fields_are_422_validation_failed_listing_each() {
         "default_form": "",
     });
     let res = app.post_json(Some(&admin), AGENCIES, &body).await;
-    let problem = assert_problem(res, 422, "validation_failed").await;
+    let problem = assert_problem(res, ProblemCode::ValidationFailed).await;
     let errors: Vec<(&str, &str)> = problem["errors"]
         .as_array()
         .unwrap()
@@ -216,15 +217,14 @@ async fn invalid_fields_are_422_validation_failed_listing_each() {
     ] {
         let body = json!({"code": code, "name": {"vi": "Tên"}, "kind": "other"});
         let res = app.post_json(Some(&admin), AGENCIES, &body).await;
-        let problem = assert_problem(res, 422, "validation_failed").await;
+        let problem = assert_problem(res, ProblemCode::ValidationFailed).await;
         assert_eq!(problem["errors"][0]["field"], "code", "{code:?}");
         assert_eq!(problem["errors"][0]["code"], reason, "{code:?}");
     }
     let body = json!({"code": "A", "name": {"vi": "Dòng\nhai"}, "kind": "other"});
     let problem = assert_problem(
         app.post_json(Some(&admin), AGENCIES, &body).await,
-        422,
-        "validation_failed",
+        ProblemCode::ValidationFailed,
     )
     .await;
     assert_eq!(problem["errors"][0]["code"], "control_character");
@@ -233,23 +233,20 @@ async fn invalid_fields_are_422_validation_failed_listing_each() {
     let unknown = json!({"code": "A", "name": {"vi": "A"}, "kind": "other", "parent": "X"});
     let problem = assert_problem(
         app.post_json(Some(&admin), AGENCIES, &unknown).await,
-        422,
-        "unknown_field",
+        ProblemCode::UnknownField,
     )
     .await;
     assert_eq!(problem["errors"][0]["field"], "parent");
     let nested = json!({"code": "A", "name": {"vi": "A", "fr": "A"}, "kind": "other"});
     assert_problem(
         app.post_json(Some(&admin), AGENCIES, &nested).await,
-        422,
-        "unknown_field",
+        ProblemCode::UnknownField,
     )
     .await;
     let missing = json!({"code": "A", "kind": "other"});
     assert_problem(
         app.post_json(Some(&admin), AGENCIES, &missing).await,
-        422,
-        "validation_failed",
+        ProblemCode::ValidationFailed,
     )
     .await;
     let res = app
@@ -260,7 +257,7 @@ async fn invalid_fields_are_422_validation_failed_listing_each() {
             b"{\"code\":".to_vec(),
         )
         .await;
-    assert_problem(res, 400, "malformed_body").await;
+    assert_problem(res, ProblemCode::MalformedBody).await;
     let res = app
         .post_raw(
             Some(&admin),
@@ -269,12 +266,12 @@ async fn invalid_fields_are_422_validation_failed_listing_each() {
             b"{\"code\":\"A\xff\",\"name\":{\"vi\":\"A\"},\"kind\":\"other\"}".to_vec(),
         )
         .await;
-    let problem = assert_problem(res, 422, "validation_failed").await;
+    let problem = assert_problem(res, ProblemCode::ValidationFailed).await;
     assert_eq!(problem["errors"][0]["code"], "invalid_utf8");
     let res = app
         .post_raw(Some(&admin), AGENCIES, "text/plain", b"{}".to_vec())
         .await;
-    assert_problem(res, 415, "unsupported_media_type").await;
+    assert_problem(res, ProblemCode::UnsupportedMediaType).await;
 
     // None of it was stored.
     assert_eq!(app.get_json(&admin, AGENCIES).await, json!([]));
@@ -286,7 +283,7 @@ async fn a_body_over_the_limit_is_413() {
     let admin = app.create_key(Role::Admin, None).await;
     let body = json!({"code": "A", "name": {"vi": "x".repeat(200)}, "kind": "other"});
     let res = app.post_json(Some(&admin), AGENCIES, &body).await;
-    assert_problem(res, 413, "payload_too_large").await;
+    assert_problem(res, ProblemCode::PayloadTooLarge).await;
     let small = json!({"code": "A", "name": {"vi": "A"}, "kind": "other"});
     let res = app.post_json(Some(&admin), AGENCIES, &small).await;
     assert_eq!(res.status().as_u16(), 201);
@@ -336,7 +333,7 @@ async fn an_agency_key_sees_its_subtree_only() {
         "/api/v1/agencies?parent=NOPE",
     ] {
         let res = app.get_as(&huyen, path).await;
-        let mut problem = assert_problem(res, 403, "forbidden").await;
+        let mut problem = assert_problem(res, ProblemCode::Forbidden).await;
         let object = problem.as_object_mut().unwrap();
         object.remove("request_id");
         object.remove("instance");
@@ -364,9 +361,9 @@ async fn admin_and_pipeline_keys_read_every_agency() {
             "province"
         );
         let res = app.get_as(key, "/api/v1/agencies/NOPE").await;
-        assert_problem(res, 404, "agency_not_found").await;
+        assert_problem(res, ProblemCode::AgencyNotFound).await;
         let res = app.get_as(key, "/api/v1/agencies?parent=NOPE").await;
-        assert_problem(res, 404, "agency_not_found").await;
+        assert_problem(res, ProblemCode::AgencyNotFound).await;
         assert_eq!(
             app.get_json(key, "/api/v1/agencies?parent=XA").await,
             json!([])
@@ -376,9 +373,9 @@ async fn admin_and_pipeline_keys_read_every_agency() {
     let huyen = app.create_key(Role::Agency, Some("HUYEN")).await;
     for key in [&admin, &huyen] {
         let res = app.get_as(key, "/api/v1/agencies/a%20b").await;
-        assert_problem(res, 422, "validation_failed").await;
+        assert_problem(res, ProblemCode::ValidationFailed).await;
         let res = app.get_as(key, "/api/v1/agencies?parent=a%00b").await;
-        let problem = assert_problem(res, 422, "validation_failed").await;
+        let problem = assert_problem(res, ProblemCode::ValidationFailed).await;
         assert_eq!(problem["errors"][0]["field"], "parent");
     }
 }
@@ -449,12 +446,16 @@ async fn the_audit_log_records_who_created_what_newest_first() {
 
     for bad in ["limit=0", "limit=501", "limit=x", "before=nope"] {
         let res = app.get_as(&admin, &format!("/api/v1/audit?{bad}")).await;
-        assert_problem(res, 400, "invalid_parameter").await;
+        assert_problem(res, ProblemCode::InvalidParameter).await;
     }
     let agency = app.create_key(Role::Agency, Some("TINH")).await;
     let pipeline = app.create_key(Role::Pipeline, None).await;
     for key in [&agency, &pipeline] {
-        assert_problem(app.get_as(key, "/api/v1/audit").await, 403, "forbidden").await;
+        assert_problem(
+            app.get_as(key, "/api/v1/audit").await,
+            ProblemCode::Forbidden,
+        )
+        .await;
     }
 }
 
@@ -486,7 +487,7 @@ async fn the_openapi_document_describes_the_agency_endpoints() {
     // Both methods on one path: a third is 405 with both allowed.
     let res = app.client.delete(app.url(AGENCIES)).send().await.unwrap();
     assert_eq!(res.headers()["allow"], "GET, POST");
-    assert_problem(res, 405, "method_not_allowed").await;
+    assert_problem(res, ProblemCode::MethodNotAllowed).await;
 }
 
 // ---- sipas agencies import -------------------------------------------------------------------
@@ -550,8 +551,7 @@ async fn import_creates_the_hierarchy_with_parents_later_in_the_file() {
     );
     assert_problem(
         app.get_as(&tinh, "/api/v1/agencies/VU.1").await,
-        403,
-        "forbidden",
+        ProblemCode::Forbidden,
     )
     .await;
 
@@ -628,8 +628,7 @@ async fn a_bad_import_reports_every_bad_row_by_line_and_writes_nothing() {
     assert_eq!(app.get_json(&admin, AGENCIES).await, json!([]));
     assert_problem(
         app.get_as(&admin, "/api/v1/agencies/OK").await,
-        404,
-        "agency_not_found",
+        ProblemCode::AgencyNotFound,
     )
     .await;
     assert_eq!(

@@ -6,6 +6,7 @@ use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 use sipas::domain::auth::Role;
 use sipas::domain::dossiers::vietnam_date;
+use sipas::error::ProblemCode;
 use sipas::persistence::dossiers as store;
 use uuid::Uuid;
 
@@ -88,13 +89,12 @@ async fn a_paper_questionnaire_is_stored_once_with_mode_paper() {
     assert!(d.answered);
     assert!(d.dossier_code.starts_with("sealed:"), "{}", d.dossier_code);
     let survey = format!("/api/v1/surveys/{}", reg["survey_token"].as_str().unwrap());
-    assert_problem(app.get(&survey).await, 410, "survey_closed").await;
+    assert_problem(app.get(&survey).await, ProblemCode::SurveyClosed).await;
 
     // The same questionnaire again (found under its sealed code) is a conflict, not a retry.
     assert_problem(
         app.post_json(Some(&tinh), ENTRY, &body).await,
-        409,
-        "already_answered",
+        ProblemCode::AlreadyAnswered,
     )
     .await;
     assert_eq!(app.count_answers().await, 1);
@@ -158,8 +158,7 @@ async fn kiosk_and_phone_refuse_a_questionnaire_without_a_satisfaction_answer() 
                 &entry("K-1", mode, json!({"p1": "once"})),
             )
             .await,
-            422,
-            "invalid_answers",
+            ProblemCode::InvalidAnswers,
         )
         .await;
         assert_eq!(problem["errors"][0]["code"], "no_satisfaction_answer");
@@ -193,8 +192,7 @@ async fn unknown_dossiers_other_forms_and_implausible_days_are_422() {
     let unknown = assert_problem(
         app.post_json(Some(&so), ENTRY, &entry("NO-SUCH", "paper", items(22)))
             .await,
-        422,
-        "unknown_dossier",
+        ProblemCode::UnknownDossier,
     )
     .await;
     assert_eq!(unknown["errors"][0]["field"], "dossier_code");
@@ -202,14 +200,13 @@ async fn unknown_dossiers_other_forms_and_implausible_days_are_422() {
     let admin_parent = app
         .post_json(Some(&admin), "/api/v1/agencies/TINH/responses", &good)
         .await;
-    assert_problem(admin_parent, 422, "unknown_dossier").await;
+    assert_problem(admin_parent, ProblemCode::UnknownDossier).await;
 
     let mut other_form = good.clone();
     other_form["form_key"] = json!("sipas-quick");
     let problem = assert_problem(
         app.post_json(Some(&so), ENTRY, &other_form).await,
-        422,
-        "form_mismatch",
+        ProblemCode::FormMismatch,
     )
     .await;
     assert_eq!(problem["errors"][0]["field"], "form_key");
@@ -218,16 +215,14 @@ async fn unknown_dossiers_other_forms_and_implausible_days_are_422() {
     future["collected_on"] = json!((vietnam_date(Utc::now()) + Duration::days(2)).to_string());
     assert_problem(
         app.post_json(Some(&so), ENTRY, &future).await,
-        422,
-        "collected_in_future",
+        ProblemCode::CollectedInFuture,
     )
     .await;
     let mut early = good.clone();
     early["collected_on"] = json!((vietnam_date(Utc::now()) - Duration::days(30)).to_string());
     assert_problem(
         app.post_json(Some(&so), ENTRY, &early).await,
-        422,
-        "collected_before_completion",
+        ProblemCode::CollectedBeforeCompletion,
     )
     .await;
 
@@ -241,8 +236,7 @@ async fn unknown_dossiers_other_forms_and_implausible_days_are_422() {
         bad[field] = value;
         let problem = assert_problem(
             app.post_json(Some(&so), ENTRY, &bad).await,
-            422,
-            "validation_failed",
+            ProblemCode::ValidationFailed,
         )
         .await;
         assert_eq!(problem["errors"][0]["field"], field, "{problem}");
@@ -251,8 +245,7 @@ async fn unknown_dossiers_other_forms_and_implausible_days_are_422() {
     extra["collected_at"] = json!("x");
     assert_problem(
         app.post_json(Some(&so), ENTRY, &extra).await,
-        422,
-        "unknown_field",
+        ProblemCode::UnknownField,
     )
     .await;
 
@@ -281,15 +274,13 @@ async fn a_dossier_answered_online_first_is_409_even_with_the_same_answers() {
     assert_problem(
         app.post_json(Some(&admin), ENTRY, &entry("L-1", "paper", answers))
             .await,
-        409,
-        "already_answered",
+        ProblemCode::AlreadyAnswered,
     )
     .await;
     assert_problem(
         app.post_json(Some(&admin), ENTRY, &entry("L-1", "phone", items(3)))
             .await,
-        409,
-        "already_answered",
+        ProblemCode::AlreadyAnswered,
     )
     .await;
     assert_eq!(app.count_answers().await, 1);
@@ -320,37 +311,36 @@ async fn only_keys_of_the_agency_or_above_and_admins_may_enter() {
     let sibling = app.create_key(Role::Agency, Some("KHAC")).await;
     let pipeline = app.create_key(Role::Pipeline, None).await;
 
-    assert_problem(app.post_json(None, ENTRY, &body).await, 401, "unauthorized").await;
+    assert_problem(
+        app.post_json(None, ENTRY, &body).await,
+        ProblemCode::Unauthorized,
+    )
+    .await;
     assert_problem(
         app.post_json(Some("sipas_not-a-key"), ENTRY, &body).await,
-        401,
-        "unauthorized",
+        ProblemCode::Unauthorized,
     )
     .await;
     assert_problem(
         app.post_json(Some(&sibling), ENTRY, &body).await,
-        403,
-        "forbidden",
+        ProblemCode::Forbidden,
     )
     .await;
     assert_problem(
         app.post_json(Some(&pipeline), ENTRY, &body).await,
-        403,
-        "forbidden",
+        ProblemCode::Forbidden,
     )
     .await;
     // An agency that does not exist: 403 for an agency key (no probing), 404 for an admin.
     let nowhere = "/api/v1/agencies/NOWHERE/responses";
     assert_problem(
         app.post_json(Some(&sibling), nowhere, &body).await,
-        403,
-        "forbidden",
+        ProblemCode::Forbidden,
     )
     .await;
     assert_problem(
         app.post_json(Some(&admin), nowhere, &body).await,
-        404,
-        "agency_not_found",
+        ProblemCode::AgencyNotFound,
     )
     .await;
     assert_eq!(app.count_answers().await, 0);

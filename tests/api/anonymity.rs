@@ -5,6 +5,7 @@
 
 use serde_json::{Value, json};
 use sipas::domain::auth::Role;
+use sipas::error::ProblemCode;
 
 use crate::helpers::{TestApp, spawn_app_for_process_with, spawn_app_with, spawn_node};
 use crate::responses::{all_scales, count, form_of};
@@ -218,7 +219,7 @@ async fn a_month_cannot_be_closed_before_it_ends_and_closing_is_for_admins() {
             &json!({}),
         )
         .await;
-    crate::helpers::assert_problem(res, 422, "month_not_ended").await;
+    crate::helpers::assert_problem(res, ProblemCode::MonthNotEnded).await;
     let res = app
         .post_json(
             Some(&officer),
@@ -230,7 +231,7 @@ async fn a_month_cannot_be_closed_before_it_ends_and_closing_is_for_admins() {
     let res = app
         .post_json(Some(&admin), "/api/v1/months/2025-3/close", &json!({}))
         .await;
-    crate::helpers::assert_problem(res, 422, "invalid_month").await;
+    crate::helpers::assert_problem(res, ProblemCode::InvalidMonth).await;
     // The months whose links expired closed at start (30-day links by default).
     let months: Value = app
         .get_as(&officer, "/api/v1/months")
@@ -252,7 +253,7 @@ async fn the_pipeline_reads_scores_but_never_raw_answers() {
     let path =
         format!("/api/v1/responses/export?agency=TINH&form=sipas-2017&period={MONTH}&format=json");
     let res = app.get_as(&pipeline, &path).await;
-    crate::helpers::assert_problem(res, 403, "forbidden").await;
+    crate::helpers::assert_problem(res, ProblemCode::Forbidden).await;
     let scores = format!("/api/v1/par/scores?form=sipas-2017&period={MONTH}");
     assert_eq!(app.get_as(&pipeline, &scores).await.status().as_u16(), 200);
 }

@@ -5,6 +5,7 @@
 //! and cross-site cases; and a citizen answering with the keyboard in headless Chromium, checked
 //! with axe-core (tests/browser/answer-survey.mjs).
 
+use sipas::error::ProblemCode;
 use std::path::Path;
 
 use chrono::{Duration, Utc};
@@ -348,8 +349,7 @@ async fn a_valid_post_shows_the_receipt_stores_one_response_and_a_repeat_is_the_
     assert_problem(
         app.post_json(None, &api_path, &json!({"answers": stored}))
             .await,
-        409,
-        "already_answered",
+        ProblemCode::AlreadyAnswered,
     )
     .await;
 
@@ -515,11 +515,10 @@ async fn answered_expired_and_unknown_links_get_friendly_html_pages() {
 
     // The JSON API keeps its problems.
     let api = format!("/api/v1/surveys/{}", token(&expired));
-    assert_problem(app.get(&api).await, 410, "survey_closed").await;
+    assert_problem(app.get(&api).await, ProblemCode::SurveyClosed).await;
     assert_problem(
         app.get("/api/v1/surveys/short").await,
-        404,
-        "survey_not_found",
+        ProblemCode::SurveyNotFound,
     )
     .await;
 }
@@ -706,8 +705,7 @@ async fn a_citizen_answers_by_keyboard_in_chromium_and_axe_finds_no_serious_viol
     assert_problem(
         app.post_json(None, &api_path, &json!({"answers": same}))
             .await,
-        409,
-        "already_answered",
+        ProblemCode::AlreadyAnswered,
     )
     .await;
 

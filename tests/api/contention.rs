@@ -2,6 +2,7 @@
 //! that read first on SQLite, an SMTP server slower than the outbox lease, and a response writer
 //! that stops.
 
+use sipas::error::ProblemCode;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -11,7 +12,10 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 use crate::dossiers::{BATCH, dossier, register, setup};
-use crate::helpers::{TestDatabase, assert_problem, spawn_app_for_process, spawn_app_supervised};
+use crate::helpers::{
+    TestDatabase, assert_problem, spawn_app_for_process, spawn_app_for_process_with,
+    spawn_app_supervised,
+};
 use crate::invitations::free_port;
 use crate::nodes::{admin_key, blocking, create_province, once_each, start_two, wait_for_messages};
 use crate::process::workdir;
@@ -221,14 +225,11 @@ async fn a_smtp_server_slower_than_the_lease_causes_no_duplicate() {
     std::fs::remove_dir_all(dir).ok();
 }
 
-/// The response writer stops (as a crash of its task would): `/ready` answers 503 at once,
-/// a submission gets 503 `not_ready` instead of waiting, and the server stops with an error
-/// after the configured delay, so the process exits non-zero for its supervisor to restart it.
-#[tokio::test]
-async fn a_stopped_writer_makes_ready_503_and_the_server_end_with_an_error() {
-    let (app, server) = spawn_app_supervised(|s| s.responses.exit_delay_secs = 3).await;
-    let admin = setup(&app).await;
-    let registered = register(&app, &admin, &dossier("SO", "WRITER-GONE"), 201).await;
+/// A registered dossier `code` of agency SO: its survey token, and a complete answer to it with
+/// a submission key (so that sending it again tells whether it was stored).
+async fn a_survey(app: &crate::helpers::TestApp, code: &str) -> (String, Value) {
+    let admin = setup(app).await;
+    let registered = register(app, &admin, &dossier("SO", code), 201).await;
     let token = registered["survey_token"].as_str().unwrap().to_owned();
     let form: Value = app
         .get("/api/v1/forms/sipas-2017")
@@ -236,6 +237,24 @@ async fn a_stopped_writer_makes_ready_503_and_the_server_end_with_an_error() {
         .json()
         .await
         .unwrap();
+    let key = format!("{}-0123456789", code.to_lowercase());
+    (
+        token,
+        json!({"answers": all_scales(&form, 4), "submission_key": key}),
+    )
+}
+
+fn answer_path(token: &str) -> String {
+    format!("/api/v1/surveys/{token}/response")
+}
+
+/// The response writer stops (as a crash of its task would): `/ready` answers 503 at once,
+/// a submission gets 503 `not_ready` instead of waiting, and the server stops with an error
+/// after the configured delay, so the process exits non-zero for its supervisor to restart it.
+#[tokio::test]
+async fn a_stopped_writer_makes_ready_503_and_the_server_end_with_an_error() {
+    let (app, server) = spawn_app_supervised(|s| s.responses.exit_delay_secs = 3).await;
+    let (token, body) = a_survey(&app, "WRITER-GONE").await;
     assert_eq!(app.get("/ready").await.status().as_u16(), 200);
 
     server.writer.abort();
@@ -247,15 +266,9 @@ async fn a_stopped_writer_makes_ready_503_and_the_server_end_with_an_error() {
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert_problem(app.get("/ready").await, 503, "not_ready").await;
-    let res = app
-        .client
-        .post(format!("{}/api/v1/surveys/{token}/response", app.address))
-        .json(&json!({"answers": all_scales(&form, 4), "submission_key": "writer-gone-0123456789"}))
-        .send()
-        .await
-        .unwrap();
-    assert_problem(res, 503, "not_ready").await;
+    assert_problem(app.get("/ready").await, ProblemCode::NotReady).await;
+    let res = app.post_json(None, &answer_path(&token), &body).await;
+    assert_problem(res, ProblemCode::NotReady).await;
 
     let ended = tokio::time::timeout(Duration::from_secs(60), server.run)
         .await
@@ -263,4 +276,68 @@ async fn a_stopped_writer_makes_ready_503_and_the_server_end_with_an_error() {
         .unwrap();
     let err = ended.expect_err("the server ends with an error");
     assert!(err.to_string().contains("writer"), "{err}");
+}
+
+/// The writer task runs but cannot finish a batch (another connection holds the database's
+/// write lock): once that has lasted longer than a submission waits, `/ready` answers 503 — a
+/// load balancer stops sending answers that would only time out — and 200 again when the batch
+/// is through; the answer sent meanwhile is stored, and sending it again gets its receipt.
+#[tokio::test]
+async fn a_writer_stuck_behind_a_lock_makes_ready_503_until_it_is_through() {
+    let dir = workdir();
+    let (app, url) = spawn_app_for_process_with(&dir, |s| s.responses.writer_wait_secs = 1).await;
+    let (token, body) = a_survey(&app, "WRITER-STUCK").await;
+    assert_eq!(app.get("/ready").await.status().as_u16(), 200);
+
+    // Another client holds the write lock (SQLite) or locks the dossiers (PostgreSQL).
+    let other = sea_orm::Database::connect(&url).await.unwrap();
+    let lock = sipas::persistence::begin_write(&other).await.unwrap();
+    if other.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        lock.execute_unprepared("LOCK TABLE dossiers IN EXCLUSIVE MODE")
+            .await
+            .unwrap();
+    } else {
+        lock.execute_unprepared("UPDATE agencies SET code = code")
+            .await
+            .unwrap();
+    }
+    let url_submit = format!("{}{}", app.address, answer_path(&token));
+    let (client, sent) = (app.client.clone(), body.clone());
+    let submitted = tokio::spawn(async move { client.post(url_submit).json(&sent).send().await });
+
+    let start = Instant::now();
+    let stalled = loop {
+        let res = app.get("/ready").await;
+        if res.status().as_u16() == 503 {
+            break assert_problem(res, ProblemCode::NotReady).await;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(8),
+            "/ready stayed 200"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        stalled["detail"].as_str().unwrap().contains("one batch"),
+        "{stalled}"
+    );
+    assert_problem(submitted.await.unwrap().unwrap(), ProblemCode::NotReady).await;
+
+    lock.commit().await.unwrap();
+    let start = Instant::now();
+    while app.get("/ready").await.status().as_u16() != 200 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "/ready stayed 503"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let again = app.post_json(None, &answer_path(&token), &body).await;
+    assert_eq!(
+        again.status().as_u16(),
+        200,
+        "the answer was stored meanwhile"
+    );
+    other.close().await.ok();
+    std::fs::remove_dir_all(dir).ok();
 }

@@ -1,6 +1,7 @@
 //! `/api/v1/dossiers` as one-stop-shop systems see it: registration and its idempotency, the
 //! subtree rule, validation, batches, and what is (not) stored; the QR code of a survey link.
 
+use sipas::error::ProblemCode;
 use std::sync::LazyLock;
 
 use chrono::{Duration, Utc};
@@ -108,7 +109,7 @@ async fn registering_is_idempotent_and_different_content_conflicts() {
         let mut changed = body.clone();
         changed[field] = value;
         let res = app.post_json(Some(&admin), DOSSIERS, &changed).await;
-        assert_problem(res, 409, "dossier_conflict").await;
+        assert_problem(res, ProblemCode::DossierConflict).await;
     }
     // The same code at another agency is another dossier.
     let mut elsewhere = body.clone();
@@ -139,15 +140,15 @@ async fn agency_keys_register_in_their_subtree_only() {
         let res = app
             .post_json(Some(key), DOSSIERS, &dossier(agency, "B-1"))
             .await;
-        assert_problem(res, 403, "forbidden").await;
+        assert_problem(res, ProblemCode::Forbidden).await;
     }
     let res = app.post_json(None, DOSSIERS, &dossier("SO", "B-1")).await;
-    assert_problem(res, 401, "unauthorized").await;
+    assert_problem(res, ProblemCode::Unauthorized).await;
     // An admin is told the truth.
     let res = app
         .post_json(Some(&admin), DOSSIERS, &dossier("NOWHERE", "B-1"))
         .await;
-    let problem = assert_problem(res, 422, "unknown_agency").await;
+    let problem = assert_problem(res, ProblemCode::UnknownAgency).await;
     assert_eq!(problem["errors"][0]["field"], "agency_code");
     assert_eq!(count_dossiers(&app).await, 3);
 }
@@ -165,76 +166,76 @@ async fn invalid_registrations_are_refused_and_write_nothing() {
     let cases = [
         (
             with("completed_at", json!(future)),
-            "completed_in_future",
+            ProblemCode::CompletedInFuture,
             "completed_at",
         ),
         (
             with("contact", json!({"email": "not an address"})),
-            "invalid_email",
+            ProblemCode::InvalidEmail,
             "contact.email",
         ),
         (
             with("contact", json!({"email": "a@b"})),
-            "invalid_email",
+            ProblemCode::InvalidEmail,
             "contact.email",
         ),
         (
             with("form_key", json!("no-such-form")),
-            "unknown_form",
+            ProblemCode::UnknownForm,
             "form_key",
         ),
         (
             with("language", json!("fr")),
-            "unsupported_language",
+            ProblemCode::UnsupportedLanguage,
             "language",
         ),
         (
             with("dossier_code", json!("C-\u{0007}1")),
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "dossier_code",
         ),
         (
             with("dossier_code", json!("C-1\n")),
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "dossier_code",
         ),
         (
             with("dossier_code", json!("")),
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "dossier_code",
         ),
         (
             with("procedure_code", json!("x\u{0000}")),
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "procedure_code",
         ),
         (
             with("channel", json!("fax")),
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "channel",
         ),
         (
             with("completed_at", json!("01/03/2026")),
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "completed_at",
         ),
     ];
     for (body, code, field) in cases {
         let res = app.post_json(Some(&admin), DOSSIERS, &body).await;
-        let problem = assert_problem(res, 422, code).await;
+        let problem = assert_problem(res, code).await;
         assert_eq!(problem["errors"][0]["field"], field, "{problem}");
     }
     let res = app
         .post_json(Some(&admin), DOSSIERS, &with("extra", json!(1)))
         .await;
-    assert_problem(res, 422, "unknown_field").await;
+    assert_problem(res, ProblemCode::UnknownField).await;
     let mut bytes = serde_json::to_vec(&dossier("SO", "C-1")).unwrap();
     let at = bytes.windows(3).position(|w| w == b"C-1").unwrap();
     bytes[at + 1] = 0xff;
     let res = app
         .post_raw(Some(&admin), DOSSIERS, "application/json", bytes)
         .await;
-    assert_problem(res, 422, "validation_failed").await;
+    assert_problem(res, ProblemCode::ValidationFailed).await;
     assert_eq!(count_dossiers(&app).await, 0);
 }
 
@@ -338,7 +339,7 @@ async fn a_batch_reports_each_item_and_bad_items_do_not_stop_good_ones() {
             &json!({"dossiers": [dossier("SO", "E-1")]}),
         )
         .await;
-    assert_problem(res, 403, "forbidden").await;
+    assert_problem(res, ProblemCode::Forbidden).await;
     let res: Value = app
         .post_json(
             Some(&admin),
@@ -363,12 +364,12 @@ async fn a_batch_over_the_maximum_is_refused_whole() {
     let res = app
         .post_json(Some(&admin), BATCH, &json!({"dossiers": items}))
         .await;
-    assert_problem(res, 413, "batch_too_large").await;
+    assert_problem(res, ProblemCode::BatchTooLarge).await;
     assert_eq!(count_dossiers(&app).await, 0);
     let res = app
         .post_json(Some(&admin), BATCH, &json!({"dossiers": [], "extra": 1}))
         .await;
-    assert_problem(res, 422, "unknown_field").await;
+    assert_problem(res, ProblemCode::UnknownField).await;
 }
 
 /// Every text value in every table of the database.
@@ -483,11 +484,19 @@ async fn the_qr_code_decodes_to_the_survey_url() {
     assert!(svg.starts_with(b"<?xml") || svg.starts_with(b"<svg"));
     assert_eq!(decode_qr(&svg), registered["survey_url"].as_str().unwrap());
 
-    assert_problem(app.get_as(&elsewhere, &path).await, 403, "forbidden").await;
+    assert_problem(app.get_as(&elsewhere, &path).await, ProblemCode::Forbidden).await;
     let unknown = format!("{DOSSIERS}/{}/qr.svg", uuid::Uuid::now_v7());
-    assert_problem(app.get_as(&elsewhere, &unknown).await, 403, "forbidden").await;
+    assert_problem(
+        app.get_as(&elsewhere, &unknown).await,
+        ProblemCode::Forbidden,
+    )
+    .await;
     let admin = app.create_key(Role::Admin, None).await;
-    assert_problem(app.get_as(&admin, &unknown).await, 404, "dossier_not_found").await;
+    assert_problem(
+        app.get_as(&admin, &unknown).await,
+        ProblemCode::DossierNotFound,
+    )
+    .await;
     assert_eq!(app.get_as(&admin, &path).await.status().as_u16(), 200);
-    assert_problem(app.get(&path).await, 401, "unauthorized").await;
+    assert_problem(app.get(&path).await, ProblemCode::Unauthorized).await;
 }

@@ -7,6 +7,7 @@
 //! `results.suppress_below` rows of its agency (rarer values blanked, rows of too small a
 //! month withheld, both counted in response headers).
 
+use sipas::error::ProblemCode;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Cursor;
 
@@ -692,7 +693,7 @@ async fn agency_keys_export_their_subtree_only() {
                     &format!("{EXPORT}?agency={agency}&{Q}&format={format}"),
                 )
                 .await;
-            assert_problem(res, 403, "forbidden").await;
+            assert_problem(res, ProblemCode::Forbidden).await;
         }
     }
 
@@ -712,19 +713,18 @@ async fn agency_keys_export_their_subtree_only() {
                     &format!("{EXPORT}?agency={agency}&{Q}&format={format}"),
                 )
                 .await;
-            assert_problem(res, 403, "forbidden").await;
+            assert_problem(res, ProblemCode::Forbidden).await;
         }
     }
     // An admin key, which reads every agency, is told a code names nothing.
     let res = app
         .get_as(&seed.admin, &format!("{EXPORT}?agency=NOPE&{Q}"))
         .await;
-    let body = assert_problem(res, 422, "unknown_agency").await;
+    let body = assert_problem(res, ProblemCode::UnknownAgency).await;
     assert_eq!(body["errors"][0]["field"], "agency");
     assert_problem(
         app.get(&format!("{EXPORT}?agency=S1&{Q}")).await,
-        401,
-        "unauthorized",
+        ProblemCode::Unauthorized,
     )
     .await;
 }
@@ -734,91 +734,107 @@ async fn every_bad_parameter_is_a_422_naming_it() {
     let app = spawn_app_with(app_with_long_links()).await;
     let admin = app.create_key(Role::Admin, None).await;
     app.create_agency(&admin, "S1", "department", None).await;
-    let cases: [(&str, &str, &str); 19] = [
-        ("form=sipas-2017&period=2025", "validation_failed", "agency"),
+    let cases: [(&str, ProblemCode, &str); 19] = [
         (
-            "agency=a%20b&form=sipas-2017&period=2025",
-            "validation_failed",
+            "form=sipas-2017&period=2025",
+            ProblemCode::ValidationFailed,
             "agency",
         ),
-        ("agency=S1&period=2025", "validation_failed", "form"),
-        ("agency=S1&form=nope&period=2025", "unknown_form", "form"),
+        (
+            "agency=a%20b&form=sipas-2017&period=2025",
+            ProblemCode::ValidationFailed,
+            "agency",
+        ),
+        (
+            "agency=S1&period=2025",
+            ProblemCode::ValidationFailed,
+            "form",
+        ),
+        (
+            "agency=S1&form=nope&period=2025",
+            ProblemCode::UnknownForm,
+            "form",
+        ),
         (
             "agency=S1&form=sipas-2017&version=x&period=2025",
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "version",
         ),
         (
             "agency=S1&form=sipas-2017&version=99&period=2025",
-            "unknown_form",
+            ProblemCode::UnknownForm,
             "version",
         ),
-        ("agency=S1&form=sipas-2017", "validation_failed", "period"),
+        (
+            "agency=S1&form=sipas-2017",
+            ProblemCode::ValidationFailed,
+            "period",
+        ),
         (
             "agency=S1&form=sipas-2017&period=2025-Q5",
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "period",
         ),
         (
             "agency=S1&form=sipas-2017&from=2025-01",
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "to",
         ),
         (
             "agency=S1&form=sipas-2017&from=2025-05&to=2025-01",
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "to",
         ),
         (
             "agency=S1&form=sipas-2017&period=2025&from=2025-01&to=2025-02",
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "period",
         ),
         (
             "agency=S1&form=sipas-2017&period=2025&subtree=yes",
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "subtree",
         ),
         (
             "agency=S1&form=sipas-2017&period=2025&format=pdf",
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "format",
         ),
         (
             "agency=S1&form=sipas-2017&period=2025&lang=fr",
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "lang",
         ),
         (
             "agency=S1&form=sipas-2017&period=2025&format=csv&bom=1",
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "bom",
         ),
         (
             "agency=S1&form=sipas-2017&period=2025&format=xlsx&bom=true",
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "bom",
         ),
         (
             "agency=S1&form=sipas-2017&period=2025&part=all",
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "part",
         ),
         (
             "agency=S1&form=sipas-2017&period=2025&format=csv&part=comment",
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "part",
         ),
         // Comments come as CSV or JSON, never as a workbook.
         (
             "agency=S1&form=sipas-2017&period=2025&format=xlsx&part=comments",
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "format",
         ),
     ];
     for (query, code, field) in cases {
         let res = app.get_as(&admin, &format!("{EXPORT}?{query}")).await;
-        let body = assert_problem(res, 422, code).await;
+        let body = assert_problem(res, code).await;
         assert_eq!(body["errors"][0]["field"], field, "{query}: {body}");
     }
 }
@@ -1371,6 +1387,6 @@ async fn free_text_comes_apart_shuffled_and_never_in_the_rows() {
     let res = app
         .get_as(&admin, &format!("{EXPORT}?{q}&format=xlsx&part=comments"))
         .await;
-    let body = assert_problem(res, 422, "validation_failed").await;
+    let body = assert_problem(res, ProblemCode::ValidationFailed).await;
     assert_eq!(body["errors"][0]["field"], "format", "{body}");
 }

@@ -1,5 +1,6 @@
 //! The forms API, immutable publication and `sipas forms check`.
 
+use sipas::error::ProblemCode;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -133,7 +134,7 @@ async fn exact_versions_and_unknown_forms() {
         "/api/v1/forms/sipas-quick/versions/abc",
         "/api/v1/forms/no-such-form/versions/1",
     ] {
-        assert_problem(app.get(path).await, 404, "form_not_found").await;
+        assert_problem(app.get(path).await, ProblemCode::FormNotFound).await;
     }
 }
 

@@ -8,6 +8,7 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
 use sipas::config::Settings;
 use sipas::domain::auth::{ApiKeySecret, Role};
+use sipas::error::ProblemCode;
 use sipas::persistence::api_keys::{self, NewApiKey};
 use sipas::startup::Application;
 use sipas::telemetry;
@@ -389,8 +390,10 @@ impl TestApp {
     }
 }
 
-/// Asserts that `res` is an RFC 9457 problem with `status` and `code`, and returns its body.
-pub async fn assert_problem(res: reqwest::Response, status: u16, code: &str) -> serde_json::Value {
+/// Asserts that `res` is an RFC 9457 problem with `code`, sent with the status the code always
+/// has, and returns its body.
+pub async fn assert_problem(res: reqwest::Response, code: ProblemCode) -> serde_json::Value {
+    let status = code.status().expect("a problem code with a fixed status");
     assert_eq!(res.status().as_u16(), status, "status");
     let content_type = res
         .headers()
@@ -406,7 +409,7 @@ pub async fn assert_problem(res: reqwest::Response, status: u16, code: &str) -> 
         .map(str::to_owned);
     let body: serde_json::Value = res.json().await.expect("problem body is JSON");
     assert_eq!(body["status"], status, "{body}");
-    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["code"], code.as_str(), "{body}");
     for member in ["type", "title", "detail", "instance", "request_id"] {
         assert!(
             body[member].as_str().is_some_and(|s| !s.is_empty()),

@@ -1,5 +1,6 @@
 //! `sipas keys create|list|revoke` run as a program, against the database a running app uses.
 
+use sipas::error::ProblemCode;
 use std::path::Path;
 use std::process::Output;
 
@@ -70,8 +71,7 @@ async fn keys_are_created_listed_and_revoked_with_the_binary() {
     );
     assert_problem(
         app.get_as(agency, "/api/v1/agencies/TINH").await,
-        403,
-        "forbidden",
+        ProblemCode::Forbidden,
     )
     .await;
     let pipeline = create(&dir, &url, &["--role", "pipeline"]);
@@ -118,8 +118,7 @@ async fn keys_are_created_listed_and_revoked_with_the_binary() {
     assert!(out.stdout.is_empty());
     assert_problem(
         app.get_as(agency, "/api/v1/agencies/HUYEN").await,
-        401,
-        "unauthorized",
+        ProblemCode::Unauthorized,
     )
     .await;
     app.get_json(admin, "/api/v1/agencies/HUYEN").await;

@@ -5,6 +5,7 @@
 //! valid token, keys IPv6 clients by /64 and takes the client from a trusted proxy only; and
 //! sign-in attempts are limited per client address.
 
+use sipas::error::ProblemCode;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -88,7 +89,7 @@ async fn a_large_body_to_the_citizens_endpoint_is_413_before_any_lookup() {
     let big = json!({"answers": {"comment": "x".repeat(1 << 20)}});
     for key in [None, Some("not-a-key")] {
         let res = app.post_json(key, &path, &big).await;
-        let body = assert_problem(res, 413, "payload_too_large").await;
+        let body = assert_problem(res, ProblemCode::PayloadTooLarge).await;
         assert!(body["detail"].as_str().unwrap().contains("65536"), "{body}");
     }
     // Without Content-Length (chunked), counted as it arrives.
@@ -122,11 +123,11 @@ async fn a_large_body_to_the_citizens_endpoint_is_413_before_any_lookup() {
     assert_eq!(head_value(&head, "connection").as_deref(), Some("close"));
     // None of them was looked up: the allowance of one miss is still whole.
     let res = app.get(&format!("/api/v1/surveys/{UNKNOWN}")).await;
-    assert_problem(res, 404, "survey_not_found").await;
+    assert_problem(res, ProblemCode::SurveyNotFound).await;
     let res = app
         .get(&format!("/api/v1/surveys/{}", "Z".repeat(32)))
         .await;
-    assert_problem(res, 429, "rate_limited").await;
+    assert_problem(res, ProblemCode::RateLimited).await;
 }
 
 #[tokio::test]
@@ -137,7 +138,7 @@ async fn authenticated_routes_take_a_megabyte_and_the_batch_sixteen() {
     let res = app
         .post_json(Some(&admin), "/api/v1/agencies", &padded(1 << 20))
         .await;
-    let body = assert_problem(res, 413, "payload_too_large").await;
+    let body = assert_problem(res, ProblemCode::PayloadTooLarge).await;
     assert!(
         body["detail"].as_str().unwrap().contains("1048576"),
         "{body}"
@@ -170,7 +171,7 @@ async fn authenticated_routes_take_a_megabyte_and_the_batch_sixteen() {
         if let Some(key) = key {
             req = req.bearer_auth(key);
         }
-        assert_problem(req.send().await.unwrap(), 415, "unsupported_media_type").await;
+        assert_problem(req.send().await.unwrap(), ProblemCode::UnsupportedMediaType).await;
     }
 }
 
@@ -315,11 +316,11 @@ async fn a_valid_token_is_never_refused_while_its_client_is_limited() {
     let reg = register_one(&app, &admin, "L-1").await;
     let token = reg["survey_token"].as_str().unwrap();
     for i in 0..2 {
-        assert_problem(guess(&app, None, i).await, 404, "survey_not_found").await;
+        assert_problem(guess(&app, None, i).await, ProblemCode::SurveyNotFound).await;
     }
     let res = guess(&app, None, 2).await;
     assert!(res.headers().contains_key("retry-after"));
-    assert_problem(res, 429, "rate_limited").await;
+    assert_problem(res, ProblemCode::RateLimited).await;
     // Limited: misses are refused, the valid token is answered — by the API and the page, to
     // read and to answer.
     assert_eq!(
@@ -332,7 +333,7 @@ async fn a_valid_token_is_never_refused_while_its_client_is_limited() {
         .post_json(None, &format!("/api/v1/surveys/{token}/response"), &answers)
         .await;
     assert_eq!(res.status().as_u16(), 201, "{}", res.text().await.unwrap());
-    assert_problem(guess(&app, None, 3).await, 429, "rate_limited").await;
+    assert_problem(guess(&app, None, 3).await, ProblemCode::RateLimited).await;
 }
 
 #[tokio::test]
@@ -525,7 +526,7 @@ async fn slow_export_readers_hold_no_pooled_connection_and_one_too_many_is_told_
         .parse()
         .unwrap();
     assert!(wait >= 1);
-    assert_problem(res, 503, "export_busy").await;
+    assert_problem(res, ProblemCode::ExportBusy).await;
     // The pool is free: requests that need the database are answered.
     for path in ["/api/v1/agencies", "/api/v1/audit", "/ready"] {
         let res = app.get_as(&admin, path).await;

@@ -1,6 +1,7 @@
 //! Health, readiness, metrics, OpenAPI and the error model as clients see them.
 
 use crate::helpers::{assert_problem, spawn_app};
+use sipas::error::ProblemCode;
 
 #[tokio::test]
 async fn health_is_200_with_a_request_id() {
@@ -24,7 +25,7 @@ async fn ready_turns_503_when_the_database_is_gone() {
     let app = spawn_app().await;
     assert_eq!(app.get("/ready").await.status().as_u16(), 200);
     app.db.close_by_ref().await.unwrap();
-    let body = assert_problem(app.get("/ready").await, 503, "not_ready").await;
+    let body = assert_problem(app.get("/ready").await, ProblemCode::NotReady).await;
     assert_eq!(body["instance"], "/ready");
     // Liveness does not depend on the database.
     assert_eq!(app.get("/health").await.status().as_u16(), 200);
@@ -41,7 +42,7 @@ async fn unknown_route_is_a_404_problem() {
         .send()
         .await
         .unwrap();
-    let body = assert_problem(res, 404, "not_found").await;
+    let body = assert_problem(res, ProblemCode::NotFound).await;
     assert_eq!(body["instance"], "/api/v1/anything");
     assert_eq!(body["type"], "urn:sipas:problem:not_found");
 }
@@ -51,7 +52,7 @@ async fn wrong_method_is_a_405_problem_with_allow() {
     let app = spawn_app().await;
     let res = app.client.delete(app.url("/health")).send().await.unwrap();
     assert_eq!(res.headers().get("allow").unwrap(), "GET");
-    assert_problem(res, 405, "method_not_allowed").await;
+    assert_problem(res, ProblemCode::MethodNotAllowed).await;
 }
 
 #[tokio::test]
@@ -102,6 +103,19 @@ async fn openapi_document_is_3_1_and_lists_the_operations() {
         assert!(doc["paths"][path]["get"].is_object(), "{path} missing");
     }
     assert!(doc["components"]["schemas"]["Problem"].is_object());
+    // The problem codes are one enum, listed whole in the document.
+    let listed: Vec<&str> = doc["components"]["schemas"]["ProblemCode"]["enum"]
+        .as_array()
+        .expect("ProblemCode is an enum schema")
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let all: Vec<&str> = ProblemCode::ALL.iter().map(|c| c.as_str()).collect();
+    assert_eq!(listed, all);
+    assert_eq!(
+        doc["components"]["schemas"]["Problem"]["properties"]["code"]["$ref"],
+        "#/components/schemas/ProblemCode"
+    );
     // Every operation documents its problem+json errors — except the citizen and officer
     // pages, whose errors are HTML pages for people.
     let officer_pages = ["/sign-in", "/sign-out", "/dashboard"];
@@ -151,7 +165,7 @@ async fn ready_turns_503_while_migrations_are_pending() {
     use migration::MigratorTrait;
     let app = spawn_app().await;
     migration::Migrator::down(&app.db, Some(1)).await.unwrap();
-    let body = assert_problem(app.get("/ready").await, 503, "not_ready").await;
+    let body = assert_problem(app.get("/ready").await, ProblemCode::NotReady).await;
     assert!(
         body["detail"].as_str().unwrap().contains("migrate"),
         "{body}"

@@ -2,6 +2,7 @@
 //! keyboard navigation and axe-core (tests/browser/inspect-page.mjs).
 
 use serde_json::Value;
+use sipas::error::ProblemCode;
 
 use crate::helpers::{TestApp, browser, spawn_app, target_path};
 
@@ -120,5 +121,5 @@ async fn the_page_is_vietnamese_by_default_and_english_on_request() {
     assert_eq!(fr.headers()["content-language"], "vi");
 
     let missing = app.get("/forms/no-such-form").await;
-    crate::helpers::assert_problem(missing, 404, "form_not_found").await;
+    crate::helpers::assert_problem(missing, ProblemCode::FormNotFound).await;
 }

@@ -2,6 +2,7 @@
 //! anonymously — receipts and retries, conflicts, closed and unknown links, every invalid
 //! answer reported at once, what a stored row holds, and 100 concurrent submissions.
 
+use sipas::error::ProblemCode;
 use std::collections::HashSet;
 
 use chrono::{Duration, Utc};
@@ -104,8 +105,7 @@ async fn an_answer_is_stored_once_and_a_retry_gets_the_same_receipt() {
             &json!({"answers": body["answers"]}),
         )
         .await,
-        409,
-        "already_answered",
+        ProblemCode::AlreadyAnswered,
     )
     .await;
     assert_problem(
@@ -115,8 +115,7 @@ async fn an_answer_is_stored_once_and_a_retry_gets_the_same_receipt() {
             &json!({"answers": body["answers"], "submission_key": "another-attempt-0123456789"}),
         )
         .await,
-        409,
-        "already_answered",
+        ProblemCode::AlreadyAnswered,
     )
     .await;
     // Key order and explicit nulls do not make a body different.
@@ -139,13 +138,12 @@ async fn an_answer_is_stored_once_and_a_retry_gets_the_same_receipt() {
     let other = json!({"answers": all_scales(&form, 2), "submission_key": key});
     assert_problem(
         app.post_json(None, &response_path(&reg), &other).await,
-        409,
-        "already_answered",
+        ProblemCode::AlreadyAnswered,
     )
     .await;
     // The survey is closed for reading.
     let survey = format!("/api/v1/surveys/{}", reg["survey_token"].as_str().unwrap());
-    assert_problem(app.get(&survey).await, 410, "survey_closed").await;
+    assert_problem(app.get(&survey).await, ProblemCode::SurveyClosed).await;
 
     // One row, holding only what docs/privacy.md allows: pending (unpublished) while the
     // dossier's month is open.
@@ -252,8 +250,7 @@ async fn every_invalid_answer_is_reported_at_once_in_the_requested_language() {
     let body = json!({"answers": answers, "language": "en"});
     let problem = assert_problem(
         app.post_json(None, &response_path(&reg), &body).await,
-        422,
-        "invalid_answers",
+        ProblemCode::InvalidAnswers,
     )
     .await;
     let errors = problem["errors"].as_array().unwrap();
@@ -284,8 +281,7 @@ async fn every_invalid_answer_is_reported_at_once_in_the_requested_language() {
     let body = json!({"answers": {"no_such_question": 1}});
     let problem = assert_problem(
         app.post_json(None, &response_path(&reg), &body).await,
-        422,
-        "invalid_answers",
+        ProblemCode::InvalidAnswers,
     )
     .await;
     let messages: Vec<&str> = problem["errors"]
@@ -306,15 +302,13 @@ async fn every_invalid_answer_is_reported_at_once_in_the_requested_language() {
             &json!({"answers": {}, "extra": 1}),
         )
         .await,
-        422,
-        "unknown_field",
+        ProblemCode::UnknownField,
     )
     .await;
     assert_problem(
         app.post_json(None, &response_path(&reg), &json!({"answers": [1, 2]}))
             .await,
-        422,
-        "validation_failed",
+        ProblemCode::ValidationFailed,
     )
     .await;
 
@@ -369,15 +363,13 @@ async fn closed_and_unknown_links_store_nothing() {
         .unwrap();
     assert_problem(
         app.post_json(None, &response_path(&reg), &body).await,
-        410,
-        "survey_closed",
+        ProblemCode::SurveyClosed,
     )
     .await;
     let unknown = format!("/api/v1/surveys/{}/response", "A".repeat(32));
     assert_problem(
         app.post_json(None, &unknown, &body).await,
-        404,
-        "survey_not_found",
+        ProblemCode::SurveyNotFound,
     )
     .await;
     assert_eq!(app.count_answers().await, 0);
@@ -511,8 +503,7 @@ async fn expired_dossiers_are_sealed_and_still_recognised_on_re_registration() {
     // Expired: even the identical body (same key) is refused now.
     assert_problem(
         app.post_json(None, &response_path(&answered), &body).await,
-        410,
-        "survey_closed",
+        ProblemCode::SurveyClosed,
     )
     .await;
 

@@ -9,6 +9,7 @@
 //! answered as the form's `procedure` (5 items) and C2 (4 items) as `access` (4 items); C3–C5
 //! map in order onto `civil_servant`, `result`, `feedback`. Items map in order within each.
 
+use sipas::error::ProblemCode;
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Value, json};
@@ -931,23 +932,23 @@ async fn agency_keys_read_their_subtree_only() {
         let res = app
             .get_as(key, &format!("/api/v1/results?agency={agency}&{q}"))
             .await;
-        assert_problem(res, 403, "forbidden").await;
+        assert_problem(res, ProblemCode::Forbidden).await;
     }
     // An unknown code: 403 to an agency key (it cannot probe), 422 to keys that see all.
     let res = app
         .get_as(&s1, &format!("/api/v1/results?agency=NOPE&{q}"))
         .await;
-    assert_problem(res, 403, "forbidden").await;
+    assert_problem(res, ProblemCode::Forbidden).await;
     let res = app
         .get_as(&admin, &format!("/api/v1/results?agency=NOPE&{q}"))
         .await;
-    let body = assert_problem(res, 422, "unknown_agency").await;
+    let body = assert_problem(res, ProblemCode::UnknownAgency).await;
     assert_eq!(body["errors"][0]["field"], "agency");
     // Rankings of a parent outside the subtree, trends too.
     let res = app
         .get_as(&s1, &format!("/api/v1/rankings?parent=T&{q}"))
         .await;
-    assert_problem(res, 403, "forbidden").await;
+    assert_problem(res, ProblemCode::Forbidden).await;
     app.get_json(&t, &format!("/api/v1/rankings?parent=T&{q}"))
         .await;
     let res = app
@@ -956,19 +957,18 @@ async fn agency_keys_read_their_subtree_only() {
             "/api/v1/results/trend?agency=S1&form=sipas-2017&from=2025-01&to=2025-06",
         )
         .await;
-    assert_problem(res, 403, "forbidden").await;
+    assert_problem(res, ProblemCode::Forbidden).await;
     // No key at all.
     assert_problem(
         app.get(&format!("/api/v1/results?agency=S1&{q}")).await,
-        401,
-        "unauthorized",
+        ProblemCode::Unauthorized,
     )
     .await;
 
     // PAR scores: the pipeline and admins only.
     for key in [&s1, &t] {
         let res = app.get_as(key, &format!("/api/v1/par/scores?{q}")).await;
-        assert_problem(res, 403, "forbidden").await;
+        assert_problem(res, ProblemCode::Forbidden).await;
     }
     app.get_json(&pipeline, &format!("/api/v1/par/scores?{q}"))
         .await;
@@ -1048,133 +1048,133 @@ async fn bad_parameters_are_422_naming_the_parameter() {
     let cases = [
         (
             "/api/v1/results?form=sipas-2017&period=2025",
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "agency",
             "missing",
         ),
         (
             "/api/v1/results?agency=T&period=2025",
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "form",
             "missing",
         ),
         (
             "/api/v1/results?agency=T&form=nope&period=2025",
-            "unknown_form",
+            ProblemCode::UnknownForm,
             "form",
             "unknown_form",
         ),
         (
             &format!("{base}&version=9"),
-            "unknown_form",
+            ProblemCode::UnknownForm,
             "version",
             "unknown_form",
         ),
         (
             &format!("{base}&version=x"),
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "version",
             "invalid_value",
         ),
         (
             "/api/v1/results?agency=T&form=sipas-2017&period=2025-Q5",
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "period",
             "invalid_period",
         ),
         (
             "/api/v1/results?agency=T&form=sipas-2017",
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "period",
             "missing",
         ),
         (
             "/api/v1/results?agency=T&form=sipas-2017&from=2025-05&to=2025-01",
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "to",
             "range_reversed",
         ),
         (
             "/api/v1/results?agency=T&form=sipas-2017&from=2025-5&to=2025-07",
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "from",
             "invalid_month",
         ),
         (
             &format!("{base}&by=agency"),
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "by",
             "unknown_dimension",
         ),
         (
             &format!("{base}&design=cluster"),
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "design",
             "invalid_value",
         ),
         (
             &format!("{base}&aggregate=max"),
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "aggregate",
             "invalid_value",
         ),
         (
             &format!("{base}&level=0.8"),
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "level",
             "invalid_value",
         ),
         (
             &format!("{base}&lang=fr"),
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "lang",
             "unsupported_language",
         ),
         (
             &format!("{base}&subtree=yes"),
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "subtree",
             "invalid_value",
         ),
         (
             "/api/v1/results?agency=a%20b&form=sipas-2017&period=2025",
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "agency",
             "invalid_format",
         ),
         (
             "/api/v1/results/trend?agency=T&form=sipas-2017&period=2025&step=week",
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "step",
             "invalid_value",
         ),
         (
             "/api/v1/rankings?form=sipas-2017&period=2025",
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "parent",
             "missing",
         ),
         (
             "/api/v1/rankings?parent=NOPE&form=sipas-2017&period=2025",
-            "unknown_agency",
+            ProblemCode::UnknownAgency,
             "parent",
             "unknown_agency",
         ),
         (
             "/api/v1/par/scores?form=sipas-2017&period=2025&kind=village",
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "kind",
             "invalid_value",
         ),
         (
             "/api/v1/par/scores?form=sipas-2017&period=2025&format=xml",
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "format",
             "invalid_value",
         ),
     ];
     for (path, code, field, field_code) in cases {
-        let body = assert_problem(app.get_as(&admin, path).await, 422, code).await;
+        let body = assert_problem(app.get_as(&admin, path).await, code).await;
         assert_eq!(body["errors"][0]["field"], field, "{path}: {body}");
         assert_eq!(body["errors"][0]["code"], field_code, "{path}: {body}");
     }
@@ -1778,7 +1778,7 @@ async fn an_open_month_shows_counts_but_no_answers_until_it_closes() {
             &json!({"answers": answers(13)}),
         )
         .await;
-    assert_problem(late, 410, "survey_closed").await;
+    assert_problem(late, ProblemCode::SurveyClosed).await;
     assert_eq!(app.count_answers().await, 13);
     assert_eq!(app.get_json(&admin, path).await, published);
     // …but the agency's paper questionnaire for one of its dossiers is a late entry, published

@@ -6,6 +6,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 use sipas::domain::auth::Role;
 use sipas::domain::tokens::TokenKey;
+use sipas::error::ProblemCode;
 
 use crate::helpers::{TestApp, spawn_app_with};
 use crate::responses::{all_scales, count, form_of};
@@ -197,7 +198,7 @@ async fn a_dossier_of_a_month_retention_emptied_cannot_be_registered_again() {
         "channel": "in_person",
     });
     let res = app.post_json(Some(&admin), "/api/v1/dossiers", &body).await;
-    let problem = crate::helpers::assert_problem(res, 422, "completed_before_retention").await;
+    let problem = crate::helpers::assert_problem(res, ProblemCode::CompletedBeforeRetention).await;
     assert_eq!(problem["errors"][0]["field"], "completed_at");
     // In a batch, only that item is refused; a dossier still kept answers 200 as before.
     let kept = json!({

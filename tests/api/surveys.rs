@@ -4,6 +4,7 @@
 
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
+use sipas::error::ProblemCode;
 use sipas::persistence::dossiers as store;
 use uuid::Uuid;
 
@@ -85,13 +86,13 @@ async fn unknown_tokens_are_404_and_closed_surveys_410() {
         "/api/v1/surveys/short".to_owned(),
         format!("/api/v1/surveys/{}", "*".repeat(32)),
     ] {
-        assert_problem(app.get(&path).await, 404, "survey_not_found").await;
+        assert_problem(app.get(&path).await, ProblemCode::SurveyNotFound).await;
     }
 
     store::set_expiry(&app.db, id_of(&reg), Utc::now() - Duration::seconds(1))
         .await
         .unwrap();
-    assert_problem(app.get(&survey_path(&reg)).await, 410, "survey_closed").await;
+    assert_problem(app.get(&survey_path(&reg)).await, ProblemCode::SurveyClosed).await;
 
     let admin = app.create_key(sipas::domain::auth::Role::Admin, None).await;
     let answered = register(&app, &admin, &dossier("SO", "S-4"), 201).await;
@@ -102,13 +103,17 @@ async fn unknown_tokens_are_404_and_closed_surveys_410() {
     store::mark_answered(&app.db, id_of(&answered))
         .await
         .unwrap();
-    assert_problem(app.get(&survey_path(&answered)).await, 410, "survey_closed").await;
+    assert_problem(
+        app.get(&survey_path(&answered)).await,
+        ProblemCode::SurveyClosed,
+    )
+    .await;
 
     // A dossier completed longer ago than the time to live is closed from the start.
     let mut old = dossier("SO", "S-5");
     old["completed_at"] = json!((Utc::now() - Duration::days(31)).to_rfc3339());
     let old = register(&app, &admin, &old, 201).await;
-    assert_problem(app.get(&survey_path(&old)).await, 410, "survey_closed").await;
+    assert_problem(app.get(&survey_path(&old)).await, ProblemCode::SurveyClosed).await;
 }
 
 #[tokio::test]
@@ -125,7 +130,7 @@ async fn guessing_tokens_is_rate_limited_per_client() {
     }
     for i in 0..3 {
         let guess = format!("/api/v1/surveys/{}{i}", "x".repeat(31));
-        assert_problem(app.get(&guess).await, 404, "survey_not_found").await;
+        assert_problem(app.get(&guess).await, ProblemCode::SurveyNotFound).await;
     }
     let res = app
         .get(&format!("/api/v1/surveys/{}", "y".repeat(32)))
@@ -136,11 +141,11 @@ async fn guessing_tokens_is_rate_limited_per_client() {
         .parse()
         .unwrap();
     assert!((1..=60).contains(&retry_after), "{retry_after}");
-    assert_problem(res, 429, "rate_limited").await;
+    assert_problem(res, ProblemCode::RateLimited).await;
     // While limited, a valid token is still answered (http::ratelimit); misses are not.
     assert_eq!(app.get(&survey_path(&reg)).await.status().as_u16(), 200);
     let miss = format!("/api/v1/surveys/{}", "z".repeat(32));
-    assert_problem(app.get(&miss).await, 429, "rate_limited").await;
+    assert_problem(app.get(&miss).await, ProblemCode::RateLimited).await;
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use crate::domain::agencies::{Agency, AgencyCode};
 use crate::domain::auth::Principal;
 use crate::domain::periods::{Month, Period};
 use crate::domain::results::{AgencyRef, Subject};
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, FieldError, ProblemCode};
 use crate::persistence::{agencies, months};
 
 /// The part of the asked period that is published — its months up to the last closed month,
@@ -42,7 +42,7 @@ pub async fn readable_agency(
         Some(_) => Err(ApiError::Forbidden),
         None if !caller.reads_every_agency() => Err(ApiError::Forbidden),
         None => Err(ApiError::Rejected {
-            code: "unknown_agency",
+            code: ProblemCode::UnknownAgency,
             detail: format!("`{field}` names no registered agency."),
             errors: vec![FieldError::new(
                 field,

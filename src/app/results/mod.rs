@@ -5,12 +5,13 @@
 //! the same rules.
 //!
 //! Each entry point takes the request as the API receives it ([`request`]: text, so a bad value
-//! is a 422 naming the field), checks who may see what ([`access`]), reads the counts by
-//! revision ([`load`]: score buckets and registered-dossier counts of the period's months, plus
-//! a scan of the responses for `by=mode|procedure_field`, [`scan`]) and hands them to
-//! `domain::results`, which computes and shapes everything ([`views`], [`par`]). Views are kept
-//! while their inputs are unchanged ([`cache`]) and computed again in the background when they
-//! change ([`refresh`]).
+//! is a 422 naming the field), checks who may see what ([`access`]), sets up what every view is
+//! computed from (form version, published period, options, inputs' revisions: [`basis`]),
+//! reads the counts by revision ([`load`]: score buckets and registered-dossier counts of the
+//! period's months, plus a scan of the responses for `by=mode|procedure_field`, [`scan`]) and
+//! hands them to `domain::results`, which computes and shapes everything ([`views`], [`par`]).
+//! Views are kept while their inputs are unchanged ([`cache`]) and computed again in the
+//! background when they change ([`refresh`]).
 //!
 //! Who sees what: an agency principal reads its own subtree (anything else is 403 `forbidden`,
 //! whether it exists or not); pipeline and admin principals read every agency. PAR scores list
@@ -18,6 +19,7 @@
 //! for the pipeline and admins.
 
 pub mod access;
+pub mod basis;
 pub mod cache;
 pub mod context;
 pub mod load;

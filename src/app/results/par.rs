@@ -5,10 +5,11 @@ use std::collections::HashSet;
 
 use uuid::Uuid;
 
-use super::access::{agency_ref, members, published};
+use super::access::{agency_ref, members};
+use super::basis::{Basis, Named};
 use super::context::Context;
-use super::load::{Inputs, cached, load_counts, off_thread};
-use super::request::{ParQuery, choice, flag, form_of, invalid, options, period};
+use super::load::cached;
+use super::request::{ParQuery, choice, flag, invalid};
 use crate::domain::agencies::{Agency, AgencyKind};
 use crate::domain::auth::Principal;
 use crate::domain::results::{self, ParScoresView, Subject};
@@ -23,8 +24,7 @@ pub(super) async fn compute_par_scores(
     caller: &Principal,
     q: &ParQuery,
 ) -> Result<(ParScoresView, Option<bool>), ApiError> {
-    let (current, requested) = form_of(cx.forms, &q.form, &q.version)?;
-    let (period, through) = published(cx.db, &period(&q.period, &q.from, &q.to)?).await?;
+    let named = Named::check(cx, (&q.form, &q.version), (&q.period, &q.from, &q.to)).await?;
     let kind = choice(
         "kind",
         &q.kind,
@@ -40,42 +40,29 @@ pub(super) async fn compute_par_scores(
         None => None,
     };
     let (subjects, ids) = readable_subjects(cx, caller, kind, subtree).await?;
-    let inputs = Inputs::read(cx, current.definition.key(), &ids, &period).await?;
-    let (form, version_choice) = inputs.version(cx, current, requested)?;
-    let options = options(cx.settings(), form, &q.level, &None)?;
-    let key = inputs.key(
-        "par",
-        &(
-            &subjects,
-            form.definition.version(),
-            version_choice,
-            &period,
-            subtree,
-            &options,
-        ),
-    );
+    let basis = Basis::read(cx, named, ids, (&q.level, &None)).await?;
+    let key = basis.key("par", &(&subjects, subtree));
     let mut view = cached(&cx.views.par_scores, key, async {
-        let counts = load_counts(cx, form, (&ids, &period), &inputs).await?;
-        let scores = {
-            let (form, period, options) = (form.clone(), period.clone(), options.clone());
-            let subjects = subjects.clone();
-            off_thread(move || {
-                results::par_rows(&counts, &subjects, &form.definition, &period, &options)
+        let counts = basis.counts(cx).await?;
+        let listed = subjects.clone();
+        let scores = basis
+            .off_thread(move |form, period, options| {
+                results::par_rows(&counts, &listed, &form.definition, period, options)
             })
-            .await?
-        };
+            .await?;
+        let definition = &basis.form.definition;
         Ok(ParScoresView {
-            edition: form.definition.par().edition().to_owned(),
-            period: period.label().to_owned(),
-            form: results::form_ref(&form.definition, version_choice),
+            edition: definition.par().edition().to_owned(),
+            period: basis.period.label().to_owned(),
+            form: results::form_ref(definition, basis.version_choice),
             subtree,
-            level: options.level,
+            level: basis.options.level,
             scores,
             published_through: None,
         })
     })
     .await?;
-    view.published_through = through.map(|m| m.to_string());
+    view.published_through = basis.published_through();
     Ok((view, csv))
 }
 

@@ -12,95 +12,96 @@ use crate::config::{IndicatorSettings, ResultSettings};
 use crate::domain::forms::{PublishedForm, PublishedForms};
 use crate::domain::periods::Period;
 use crate::domain::results::{self, Aggregate, Design, Options};
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, FieldError, ProblemCode};
 
-/// Query of `GET /api/v1/results`.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ResultsQuery {
-    /// The agency's code.
-    pub agency: Option<String>,
-    /// The form key, e.g. `sipas-2017`.
-    pub form: Option<String>,
-    /// `YYYY`, `YYYY-Qn`, `YYYY-Hn` or `YYYY-MM`; or give `from` and `to`.
-    pub period: Option<String>,
-    /// First month, `YYYY-MM` (with `to`).
-    pub from: Option<String>,
-    /// Last month, `YYYY-MM` (inclusive).
-    pub to: Option<String>,
-    /// `true`: the agency and every agency below it.
-    pub subtree: Option<String>,
-    /// A breakdown: `channel`, `mode` or `procedure_field`.
-    pub by: Option<String>,
-    /// `srs_fpc` (default), `srs` or `stratified` (strata = channel, weighted).
-    pub design: Option<String>,
-    /// For a subtree: `mean` (default; the mean of the agencies, pooled as second figure) or
-    /// `pooled`.
-    pub aggregate: Option<String>,
-    /// Confidence level: `0.90`, `0.95` (default) or `0.99`.
-    pub level: Option<String>,
-    /// Language of labels: `vi` (default) or `en`.
-    pub lang: Option<String>,
-    /// A form version; default: the newest with responses in the period.
-    pub version: Option<String>,
+/// Declares the query of a results endpoint: its own parameters, then those every results query
+/// takes (the form and its version, the period, the confidence level), and after `+ estimate`
+/// those of the views estimated with a sampling design (the result, the trend and the ranking:
+/// `design`, `aggregate`, `lang`). Every parameter is text (see the module documentation).
+/// Written once here, so that the four queries name and document each parameter alike.
+macro_rules! results_query {
+    ($(#[$doc:meta])* $name:ident { $($own:tt)* } + estimate) => {
+        results_query! {
+            $(#[$doc])*
+            $name {
+                $($own)*
+                /// `srs_fpc` (default), `srs` or `stratified` (strata = channel, weighted).
+                design,
+                /// For a subtree: `mean` (default; the mean of the agencies, pooled as second
+                /// figure) or `pooled`.
+                aggregate,
+                /// Language of labels: `vi` (default) or `en`.
+                lang,
+            }
+        }
+    };
+    ($(#[$doc:meta])* $name:ident { $($(#[$field_doc:meta])* $field:ident,)* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+        #[into_params(parameter_in = Query)]
+        pub struct $name {
+            $($(#[$field_doc])* pub $field: Option<String>,)*
+            /// The form key, e.g. `sipas-2017`.
+            pub form: Option<String>,
+            /// A form version; default: the newest with responses in the period.
+            pub version: Option<String>,
+            /// `YYYY`, `YYYY-Qn`, `YYYY-Hn` or `YYYY-MM`; or give `from` and `to`.
+            pub period: Option<String>,
+            /// First month, `YYYY-MM` (with `to`).
+            pub from: Option<String>,
+            /// Last month, `YYYY-MM` (inclusive).
+            pub to: Option<String>,
+            /// Confidence level: `0.90`, `0.95` (default) or `0.99`.
+            pub level: Option<String>,
+        }
+    };
 }
 
-/// Query of `GET /api/v1/results/trend`.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct TrendQuery {
-    pub agency: Option<String>,
-    pub form: Option<String>,
-    /// The whole range: `period`, or `from` and `to`.
-    pub period: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    /// `month` (default), `quarter` or `year`.
-    pub step: Option<String>,
-    pub subtree: Option<String>,
-    pub design: Option<String>,
-    pub aggregate: Option<String>,
-    pub level: Option<String>,
-    pub lang: Option<String>,
-    pub version: Option<String>,
+results_query! {
+    /// Query of `GET /api/v1/results`.
+    ResultsQuery {
+        /// The agency's code.
+        agency,
+        /// `true`: the agency and every agency below it.
+        subtree,
+        /// A breakdown: `channel`, `mode` or `procedure_field`.
+        by,
+    } + estimate
 }
 
-/// Query of `GET /api/v1/rankings`.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct RankingQuery {
-    /// The agency whose children are ranked.
-    pub parent: Option<String>,
-    pub form: Option<String>,
-    pub period: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    /// `true`: rank each child by the mean (or `aggregate=pooled`) of its subtree.
-    pub subtree: Option<String>,
-    pub design: Option<String>,
-    pub aggregate: Option<String>,
-    pub level: Option<String>,
-    pub lang: Option<String>,
-    pub version: Option<String>,
+results_query! {
+    /// Query of `GET /api/v1/results/trend` (the period is the whole range).
+    TrendQuery {
+        /// The agency's code.
+        agency,
+        /// `true`: the agency and every agency below it.
+        subtree,
+        /// `month` (default), `quarter` or `year`.
+        step,
+    } + estimate
 }
 
-/// Query of `GET /api/v1/par/scores`.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ParQuery {
-    pub form: Option<String>,
-    pub period: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    /// Only agencies of this kind (`ministry`, `province`, `department`, `district`, `commune`,
-    /// `other`).
-    pub kind: Option<String>,
-    /// `true`: each agency's score is the mean of its subtree.
-    pub subtree: Option<String>,
-    pub level: Option<String>,
-    pub version: Option<String>,
-    /// `json` (default) or `csv` (also chosen by `Accept: text/csv`).
-    pub format: Option<String>,
+results_query! {
+    /// Query of `GET /api/v1/rankings`.
+    RankingQuery {
+        /// The agency whose children are ranked.
+        parent,
+        /// `true`: rank each child by the mean (or `aggregate=pooled`) of its subtree.
+        subtree,
+    } + estimate
+}
+
+results_query! {
+    /// Query of `GET /api/v1/par/scores`.
+    ParQuery {
+        /// Only agencies of this kind (`ministry`, `province`, `department`, `district`,
+        /// `commune`, `other`).
+        kind,
+        /// `true`: each agency's score is the mean of its subtree.
+        subtree,
+        /// `json` (default) or `csv` (also chosen by `Accept: text/csv`).
+        format,
+    }
 }
 
 /// A 422 `validation_failed` for one query parameter.
@@ -163,7 +164,7 @@ pub fn period(
 
 pub(super) fn unknown_form(field: &str, what: &str) -> ApiError {
     ApiError::Rejected {
-        code: "unknown_form",
+        code: ProblemCode::UnknownForm,
         detail: format!("`{field}` names no {what}."),
         errors: vec![FieldError::new(
             field,

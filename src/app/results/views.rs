@@ -3,16 +3,18 @@
 
 use uuid::Uuid;
 
-use super::access::{agency_ref, members, published, readable_agency, subject_of};
+use super::access::{agency_ref, members, readable_agency, subject_of};
+use super::basis::{Basis, Named};
 use super::context::Context;
-use super::load::{Inputs, cached, load_counts, off_thread};
+use super::load::cached;
 use super::request::{
-    RankingQuery, ResultsQuery, TrendQuery, aggregate_of, choice, design_of, flag, form_of,
-    invalid, options, period, required,
+    RankingQuery, ResultsQuery, TrendQuery, aggregate_of, choice, design_of, flag, invalid,
+    required,
 };
 use super::scan::scan;
 use crate::domain::agencies::Agency;
 use crate::domain::auth::Principal;
+use crate::domain::forms::PublishedForm;
 use crate::domain::periods::{Month, Period};
 use crate::domain::results::{
     self, Breakdown, Dimension, OpenMonthsView, RankingInput, RankingView, ResultRequest,
@@ -29,9 +31,8 @@ pub(super) async fn compute_result(
     q: &ResultsQuery,
 ) -> Result<ResultView, ApiError> {
     let agency = readable_agency(cx.db, caller, "agency", required("agency", &q.agency)?).await?;
-    let (current, requested) = form_of(cx.forms, &q.form, &q.version)?;
-    let asked = period(&q.period, &q.from, &q.to)?;
-    let (period, through) = published(cx.db, &asked).await?;
+    let named = Named::check(cx, (&q.form, &q.version), (&q.period, &q.from, &q.to)).await?;
+    let asked = named.asked.clone();
     let subtree = flag("subtree", &q.subtree)?;
     let design = design_of(&q.design)?;
     let aggregate = aggregate_of(&q.aggregate)?;
@@ -46,52 +47,41 @@ pub(super) async fn compute_result(
         })?),
     };
     let subject = subject_of(cx, &agency, subtree).await?;
-    let ids = members(&subject);
-    let inputs = Inputs::read(cx, current.definition.key(), &ids, &period).await?;
-    let (form, version_choice) = inputs.version(cx, current, requested)?;
-    let options = options(cx.settings(), form, &q.level, &q.lang)?;
-    let key = inputs.key(
-        "result",
-        &(
-            &subject,
-            form.definition.version(),
-            version_choice,
-            &period,
-            (design, aggregate, by),
-            &options,
-        ),
-    );
+    let basis = Basis::read(cx, named, members(&subject), (&q.level, &q.lang)).await?;
+    let key = basis.key("result", &(&subject, (design, aggregate, by)));
     let mut view = cached(&cx.views.results, key, async {
-        let counts = load_counts(cx, form, (&ids, &period), &inputs).await?;
+        let counts = basis.counts(cx).await?;
         let breakdown = match by {
             None => None,
             Some(Dimension::Channel) => Some(Breakdown::Channel),
             Some(dim) => {
-                let cells = scan(cx, form, &counts, &ids, &period, dim).await?;
+                let cells = scan(cx, basis.form, &counts, &basis.ids, &basis.period, dim).await?;
                 Some(Breakdown::Scanned { by: dim, cells })
             }
         };
-        let (form, period) = (form.clone(), period.clone());
-        off_thread(move || {
-            results::agency_result(
-                &counts,
-                &ResultRequest {
-                    subject,
-                    form: &form.definition,
-                    version_choice,
-                    period: &period,
-                    design,
-                    aggregate,
-                    breakdown,
-                    options: &options,
-                },
-            )
-        })
-        .await
+        let version_choice = basis.version_choice;
+        basis
+            .off_thread(move |form, period, options| {
+                results::agency_result(
+                    &counts,
+                    &ResultRequest {
+                        subject,
+                        form: &form.definition,
+                        version_choice,
+                        period,
+                        design,
+                        aggregate,
+                        breakdown,
+                        options,
+                    },
+                )
+            })
+            .await
     })
     .await?;
-    view.published_through = through.map(|m| m.to_string());
-    view.open_months = open_months(cx, (&ids, form.definition.key()), &asked, through).await?;
+    view.published_through = basis.published_through();
+    let form_key = basis.form.definition.key();
+    view.open_months = open_months(cx, (&basis.ids, form_key), &asked, basis.through).await?;
     view.pending = view.open_months.as_ref().map_or(0, |o| o.received);
     Ok(view)
 }
@@ -138,8 +128,7 @@ pub(super) async fn compute_trend(
     q: &TrendQuery,
 ) -> Result<TrendView, ApiError> {
     let agency = readable_agency(cx.db, caller, "agency", required("agency", &q.agency)?).await?;
-    let (current, requested) = form_of(cx.forms, &q.form, &q.version)?;
-    let (period, through) = published(cx.db, &period(&q.period, &q.from, &q.to)?).await?;
+    let named = Named::check(cx, (&q.form, &q.version), (&q.period, &q.from, &q.to)).await?;
     let step = choice(
         "step",
         &q.step,
@@ -151,46 +140,25 @@ pub(super) async fn compute_trend(
     let design = design_of(&q.design)?;
     let aggregate = aggregate_of(&q.aggregate)?;
     let subject = subject_of(cx, &agency, subtree).await?;
-    let ids = members(&subject);
-    let inputs = Inputs::read(cx, current.definition.key(), &ids, &period).await?;
-    let (form, version_choice) = inputs.version(cx, current, requested)?;
-    let options = options(cx.settings(), form, &q.level, &q.lang)?;
-    let key = inputs.key(
-        "trend",
-        &(
-            &subject,
-            form.definition.version(),
+    let basis = Basis::read(cx, named, members(&subject), (&q.level, &q.lang)).await?;
+    let key = basis.key("trend", &(&subject, (step, design, aggregate)));
+    let version_choice = basis.version_choice;
+    let compute = move |counts: &_, form: &PublishedForm, period: &_, options: &_| {
+        let request = TrendRequest {
+            subject,
+            form: &form.definition,
             version_choice,
-            &period,
-            (step, design, aggregate),
-            &options,
-        ),
-    );
-    cached(&cx.views.trends, key, async {
-        let counts = load_counts(cx, form, (&ids, &period), &inputs).await?;
-        let (form, period) = (form.clone(), period.clone());
-        off_thread(move || {
-            results::trend(
-                &counts,
-                &TrendRequest {
-                    subject,
-                    form: &form.definition,
-                    version_choice,
-                    period: &period,
-                    step,
-                    design,
-                    aggregate,
-                    options: &options,
-                },
-            )
-        })
-        .await
-    })
-    .await
-    .map(|mut view| {
-        view.published_through = through.map(|m| m.to_string());
-        view
-    })
+            period,
+            step,
+            design,
+            aggregate,
+            options,
+        };
+        results::trend(counts, &request)
+    };
+    let mut view = basis.view(cx, (&cx.views.trends, key), compute).await?;
+    view.published_through = basis.published_through();
+    Ok(view)
 }
 
 /// The child agencies of `parent` ordered by index, each with its interval and a rank interval;
@@ -202,52 +170,31 @@ pub(super) async fn compute_ranking(
     q: &RankingQuery,
 ) -> Result<RankingView, ApiError> {
     let parent = readable_agency(cx.db, caller, "parent", required("parent", &q.parent)?).await?;
-    let (current, requested) = form_of(cx.forms, &q.form, &q.version)?;
-    let (period, through) = published(cx.db, &period(&q.period, &q.from, &q.to)?).await?;
+    let named = Named::check(cx, (&q.form, &q.version), (&q.period, &q.from, &q.to)).await?;
     let subtree = flag("subtree", &q.subtree)?;
     let design = design_of(&q.design)?;
     let aggregate = aggregate_of(&q.aggregate)?;
     let (subjects, ids) = children_of(cx, &parent, subtree).await?;
-    let inputs = Inputs::read(cx, current.definition.key(), &ids, &period).await?;
-    let (form, version_choice) = inputs.version(cx, current, requested)?;
-    let options = options(cx.settings(), form, &q.level, &q.lang)?;
+    let basis = Basis::read(cx, named, ids, (&q.level, &q.lang)).await?;
     let parent = agency_ref(&parent);
-    let key = inputs.key(
-        "ranking",
-        &(
-            (&parent, &subjects),
-            form.definition.version(),
+    let key = basis.key("ranking", &((&parent, &subjects), (design, aggregate)));
+    let version_choice = basis.version_choice;
+    let compute = move |counts: &_, form: &PublishedForm, period: &_, options: &_| {
+        let input = RankingInput {
+            parent,
+            children: subjects,
+            form: &form.definition,
             version_choice,
-            &period,
-            (design, aggregate),
-            &options,
-        ),
-    );
-    cached(&cx.views.rankings, key, async {
-        let counts = load_counts(cx, form, (&ids, &period), &inputs).await?;
-        let (form, period) = (form.clone(), period.clone());
-        off_thread(move || {
-            results::ranking(
-                &counts,
-                &RankingInput {
-                    parent,
-                    children: subjects,
-                    form: &form.definition,
-                    version_choice,
-                    period: &period,
-                    design,
-                    aggregate,
-                    options: &options,
-                },
-            )
-        })
-        .await
-    })
-    .await
-    .map(|mut view| {
-        view.published_through = through.map(|m| m.to_string());
-        view
-    })
+            period,
+            design,
+            aggregate,
+            options,
+        };
+        results::ranking(counts, &input)
+    };
+    let mut view = basis.view(cx, (&cx.views.rankings, key), compute).await?;
+    view.published_through = basis.published_through();
+    Ok(view)
 }
 
 /// The children of `parent` to rank, each alone or with its subtree, and the ids of every

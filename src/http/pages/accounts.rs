@@ -333,29 +333,61 @@ pub async fn sign_in(
     let lang = page_lang(&req);
     let t = lang.officer();
     let body = read_form(&req, payload, lang).await?;
-    let cookies = Cookies::of(&state.settings);
-    let form_secret = req
-        .cookie(cookies.sign_in)
-        .and_then(|c| SessionToken::from_cookie(c.value()));
-    let presented = field(&body, super::officer::CSRF_FIELD);
-    let csrf_ok = match (&form_secret, &presented) {
-        (Some(secret), Some(presented)) => secret.csrf().matches(presented),
-        _ => false,
-    };
-    if !csrf_ok {
+    if !csrf_matches(&req, &state, &body) {
         return Err(PageError::CsrfRejected { lang });
     }
     let raw_email = field(&body, "email").unwrap_or_default();
     let raw_password = field(&body, "password").unwrap_or_default();
     let next = field(&body, "next");
     let next = next.as_deref().and_then(safe_next);
-
     let mut form = FormState {
         email: raw_email.trim(),
         next,
         ..FormState::default()
     };
-    let email = Email::parse(&raw_email);
+    let Some(email) = checked_fields(&mut form, t, &raw_email, &raw_password) else {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(sign_in_form(&req, &state, status, lang, &form));
+    };
+    let client = client_key(&req, &state.settings.server);
+    if let Some(client) = client
+        && let Err(secs) = state.guards.sign_in.attempt(client)
+    {
+        let message = t.too_many_attempts.replace("{}", &secs.to_string());
+        return Ok(too_many(&req, &state, (lang, &mut form), message, secs));
+    }
+    let password = Password::presented(&raw_password);
+    drop(raw_password);
+    let outcome = attempt(&state, &email, password)
+        .await
+        .map_err(|e| PageError::failed(lang, e))?;
+    if let (Attempt::SignedIn(_), Some(client)) = (&outcome, client) {
+        state.guards.sign_in.succeeded(client);
+    }
+    answer_attempt(&req, &state, (lang, &mut form), outcome).await
+}
+
+/// Whether the form's CSRF token is the one derived from the browser's sign-in form cookie.
+fn csrf_matches(req: &HttpRequest, state: &AppState, body: &[u8]) -> bool {
+    let cookies = Cookies::of(&state.settings);
+    let form_secret = req
+        .cookie(cookies.sign_in)
+        .and_then(|c| SessionToken::from_cookie(c.value()));
+    match (form_secret, field(body, super::officer::CSRF_FIELD)) {
+        (Some(secret), Some(presented)) => secret.csrf().matches(&presented),
+        _ => false,
+    }
+}
+
+/// The e-mail address, when both fields are filled in and the address is one; otherwise
+/// `None`, with the fields' errors set on `form`.
+fn checked_fields(
+    form: &mut FormState<'_>,
+    t: &'static OfficerUi,
+    raw_email: &str,
+    raw_password: &str,
+) -> Option<Email> {
+    let email = Email::parse(raw_email);
     if let Err(problem) = &email {
         form.email_error = Some(match problem {
             EmailProblem::Missing => t.email_missing,
@@ -365,61 +397,55 @@ pub async fn sign_in(
     if raw_password.is_empty() {
         form.password_error = Some(t.password_missing);
     }
-    let email = match email {
-        Ok(email) if form.password_error.is_none() => email,
-        _ => {
-            return Ok(sign_in_form(
-                &req,
-                &state,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                lang,
-                &form,
-            ));
-        }
-    };
+    email.ok().filter(|_| form.password_error.is_none())
+}
 
-    let client = client_key(&req, &state.settings.server);
-    if let Some(client) = client
-        && let Err(secs) = state.guards.sign_in.attempt(client)
-    {
-        form.general = Some((t.too_many_attempts.replace("{}", &secs.to_string()), None));
-        let mut res = sign_in_form(&req, &state, StatusCode::TOO_MANY_REQUESTS, lang, &form);
-        res.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        return Ok(res);
-    }
-    let password = Password::presented(&raw_password);
-    drop(raw_password);
-    match attempt(&state, &email, password)
-        .await
-        .map_err(|e| PageError::failed(lang, e))?
-    {
+/// The form again, 429 with `message` and `Retry-After: retry_after_secs`.
+fn too_many(
+    req: &HttpRequest,
+    state: &AppState,
+    (lang, form): (Lang, &mut FormState<'_>),
+    message: String,
+    retry_after_secs: u64,
+) -> HttpResponse {
+    form.general = Some((message, None));
+    let mut res = sign_in_form(req, state, StatusCode::TOO_MANY_REQUESTS, lang, form);
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+    res
+}
+
+/// The answer to a checked password: a new session, the form again with the one message for a
+/// wrong address or password (422), or the lockout (429).
+async fn answer_attempt(
+    req: &HttpRequest,
+    state: &AppState,
+    (lang, form): (Lang, &mut FormState<'_>),
+    outcome: Attempt,
+) -> Result<HttpResponse, PageError> {
+    let t = lang.officer();
+    match outcome {
         Attempt::SignedIn(account) => {
-            if let Some(client) = client {
-                state.guards.sign_in.succeeded(client);
-            }
-            start_session(&req, &state, &account, &destination(next, lang))
+            start_session(req, state, &account, &destination(form.next, lang))
                 .await
                 .map_err(|e| PageError::failed(lang, e))
         }
         Attempt::Refused => {
             form.email_error = Some(t.wrong_credentials);
-            Ok(sign_in_form(
-                &req,
-                &state,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                lang,
-                &form,
-            ))
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(sign_in_form(req, state, status, lang, form))
         }
         Attempt::Locked(until) => {
             let secs = (until - Utc::now()).num_seconds().max(1);
             let minutes = (secs + 59) / 60;
-            form.general = Some((t.locked.replace("{}", &minutes.to_string()), None));
-            let mut res = sign_in_form(&req, &state, StatusCode::TOO_MANY_REQUESTS, lang, &form);
-            res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(minutes * 60));
-            Ok(res)
+            let message = t.locked.replace("{}", &minutes.to_string());
+            Ok(too_many(
+                req,
+                state,
+                (lang, form),
+                message,
+                minutes.unsigned_abs() * 60,
+            ))
         }
     }
 }

@@ -192,6 +192,8 @@ fn summary(sections: &[SectionView], filled: &Filled) -> Vec<ErrorLink> {
     general.chain(per_question).collect()
 }
 
+/// One question as the template shows it: its texts, condition, bounds, the value given and
+/// its error, with the control of its kind ([`with_control`]).
 fn question_view(
     form: &FormDefinition,
     q: &Question,
@@ -200,15 +202,12 @@ fn question_view(
     filled: &Filled,
 ) -> QuestionView {
     let l = lang.code();
-    let ui = lang.ui();
-    let given = filled.values.get(q.id());
-    let is_checked = |v: &str| given.is_some_and(|vs| vs.iter().any(|g| g == v));
-    let choice = |value: String, label: String| ChoiceView {
-        checked: is_checked(&value),
-        value,
-        label,
-    };
-    let mut view = QuestionView {
+    let given = filled
+        .values
+        .get(q.id())
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let view = QuestionView {
         id: q.id().to_owned(),
         heading: q.heading().map(|t| t.localized(l).to_owned()),
         text: q.text().localized(l).to_owned(),
@@ -219,12 +218,37 @@ fn question_view(
         choices: Vec::new(),
         hint: None,
         condition_note: own_condition
-            .map(|c| format!("{} {}.", ui.answer_only_if, describe(form, c, lang))),
+            .map(|c| format!("{} {}.", lang.ui().answer_only_if, describe(form, c, lang))),
         max_length: q.max_length(),
         min: q.bounds().0,
         max: q.bounds().1,
-        value: given.and_then(|v| v.first()).cloned().unwrap_or_default(),
+        value: given.first().cloned().unwrap_or_default(),
         error: filled.errors.get(q.id()).cloned(),
+    };
+    with_control(view, form, q, lang, given)
+}
+
+/// The view with the control of the question's kind: the levels of a scale, the options, yes
+/// and no (each checked when `given`), or a text or number field.
+fn with_control(
+    mut view: QuestionView,
+    form: &FormDefinition,
+    q: &Question,
+    lang: Lang,
+    given: &[String],
+) -> QuestionView {
+    let l = lang.code();
+    let ui = lang.ui();
+    let choice = |value: String, label: String| ChoiceView {
+        checked: given.contains(&value),
+        value,
+        label,
+    };
+    let options = || {
+        q.options()
+            .iter()
+            .map(|o| choice(o.id().to_owned(), o.label().localized(l).to_owned()))
+            .collect()
     };
     match q.kind() {
         QuestionKind::Scale => {
@@ -245,21 +269,11 @@ fn question_view(
                 view.layout = "scale";
             }
         }
-        QuestionKind::SingleChoice => {
-            view.choices = q
-                .options()
-                .iter()
-                .map(|o| choice(o.id().to_owned(), o.label().localized(l).to_owned()))
-                .collect();
-        }
+        QuestionKind::SingleChoice => view.choices = options(),
         QuestionKind::MultipleChoice => {
             view.input_type = "checkbox";
             view.hint = Some(ui.choose_several.to_owned());
-            view.choices = q
-                .options()
-                .iter()
-                .map(|o| choice(o.id().to_owned(), o.label().localized(l).to_owned()))
-                .collect();
+            view.choices = options();
         }
         QuestionKind::YesNo => {
             view.choices = vec![

@@ -6,17 +6,18 @@ use actix_web::http::header::{self, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::Utc;
 
+use crate::app::results as use_cases;
+use crate::app::results::{ParQuery, TrendQuery};
 use crate::domain::results::TrendView;
-use crate::http::results::{ParQuery, TrendQuery};
-use crate::http::results_service as service;
+use crate::export::par::par_csv;
 use crate::persistence::agencies;
 use crate::state::AppState;
 
-use super::super::dashboard_words::PAR_CSV_HEADER_VI;
 use super::super::i18n::Lang;
 use super::super::officer::{Officer, PageError, query_value};
 use super::Tab;
 use super::request::{label_lang, page_error, period_of, request, results};
+use super::words::PAR_CSV_HEADER_VI;
 
 /// The PAR scores of every agency the officer may read, as CSV: the content of
 /// `GET /api/v1/par/scores?format=csv`, with Vietnamese column names unless `lang=en`.
@@ -58,14 +59,14 @@ pub async fn par_scores_csv(
         to: Some(to),
         ..ParQuery::default()
     };
-    let (view, _) = service::par_scores(&state, &officer, &q)
+    let (view, _) = use_cases::par_scores(&state.results(), &officer, &q)
         .await
         .map_err(|e| page_error(lang, e))?;
     let header: &[&str] = match lang {
         Lang::Vi => &PAR_CSV_HEADER_VI,
-        Lang::En => &crate::http::results::PAR_CSV_HEADER,
+        Lang::En => &crate::export::par::PAR_CSV_HEADER,
     };
-    let body = service::par_csv(&view, header).map_err(|e| PageError::failed(lang, e))?;
+    let body = par_csv(&view, header).map_err(|e| PageError::failed(lang, e))?;
     let file = format!("sipas-par-{}.csv", view.period.replace('/', "_"));
     Ok(attachment("text/csv; charset=utf-8", &file, body))
 }
@@ -129,7 +130,7 @@ pub async fn report_xlsx(
         version: Some(result.form.version.to_string()),
         ..TrendQuery::default()
     };
-    let steps: TrendView = service::trend(&state, &officer, &q)
+    let steps: TrendView = use_cases::trend(&state.results(), &officer, &q)
         .await
         .map_err(|e| page_error(lang, e))?;
     let today = crate::domain::dossiers::vietnam_date(Utc::now());
@@ -166,7 +167,9 @@ pub async fn export_download(
     officer: Officer,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
-    use crate::http::export::{ExportQuery, Exporter, prepare, respond};
+    use crate::app::export::Exporter;
+    use crate::app::export::request::{ExportQuery, prepare};
+    use crate::http::export::respond;
     let (code, ext) = path.into_inner();
     let r = request(&req, &state, &officer, &code, Tab::Downloads).await?;
     let lang = r.lang;
@@ -182,7 +185,7 @@ pub async fn export_download(
         lang: Some(r.lang_code().to_owned()),
         ..ExportQuery::default()
     };
-    let prepared = prepare(&state, &officer, &q, None)
+    let prepared = prepare(&state.results(), &officer, &q, None)
         .await
         .map_err(|e| page_error(lang, e))?;
     let mut res = respond(&req, &state, Exporter::Officer(officer.user_id), prepared)

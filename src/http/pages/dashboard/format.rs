@@ -5,11 +5,11 @@
 use crate::domain::results::{IntervalView, NodeView, NumberStatus, Suppression};
 use crate::export::charts::{self, Bar, ChartText, Mark, number};
 
-use super::super::dashboard_words::{DashboardUi, words};
 use super::super::i18n::Lang;
 use super::super::officer::PageError;
 use super::Badge;
 use super::request::Request;
+use super::words::{DashboardUi, words};
 
 /// A value with two decimals, or a dash.
 pub(super) fn fmt_value(v: Option<f64>, comma: bool) -> String {

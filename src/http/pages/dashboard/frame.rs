@@ -8,11 +8,11 @@ use askama::{FastWritable, Template};
 use crate::persistence::agencies;
 use crate::state::AppState;
 
-use super::super::dashboard_words::{DashboardUi, period_words, words};
 use super::super::i18n::{Lang, OfficerUi, Ui};
 use super::super::officer::{AccountBar, Officer, lang_suffix, other_language_href};
 use super::period::{period_groups, this_month};
 use super::request::Request;
+use super::words::{DashboardUi, period_words, words};
 use super::{Link, Opt, OptGroup, Select, Tab, agency_link, agency_name, encode_path};
 
 /// What every agency page shows around its content: the agency, the tabs, the selectors.

@@ -8,12 +8,12 @@ use crate::domain::auth::Role;
 use crate::persistence::agencies;
 use crate::state::AppState;
 
-use super::super::dashboard_words::DashboardUi;
 use super::super::i18n::{Lang, OfficerUi, Ui};
 use super::super::officer::{AccountBar, Officer, PageError, lang_suffix, page, role_label};
 use super::frame::chrome;
 use super::period::this_month;
 use super::tabs::{overview::Overview, show};
+use super::words::DashboardUi;
 use super::{Link, agency_link, agency_name};
 
 #[derive(Template)]

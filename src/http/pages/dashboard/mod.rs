@@ -11,9 +11,9 @@
 //! | `…/downloads` | links to the XLSX report, the raw-answer exports and the PAR scores CSV |
 //! | `/dashboard/par-scores.csv` | the PAR scores of every agency the officer may read |
 //!
-//! Every figure comes from `http::results_service` — the code behind `GET /api/v1/results`,
-//! `/results/trend`, `/rankings` and `/par/scores` — called with the officer's [`Principal`],
-//! so the numbers and the rules (an agency officer reads their own subtree: anything else is
+//! Every figure comes from the results use cases (`app::results`) — the code behind
+//! `GET /api/v1/results`, `/results/trend`, `/rankings` and `/par/scores` — called with the
+//! officer's [`Principal`], so the numbers and the rules (an agency officer reads their own subtree: anything else is
 //! the 403 page, whether it exists or not) are the API's. Unknown agencies are a 404 page,
 //! a bad period or form a 422 page, in the page's language.
 //!
@@ -31,13 +31,14 @@
 //! | file | holds |
 //! |---|---|
 //! | `mod.rs` | the routes and the small types the pages share |
-//! | `request.rs` | what a page was asked for (agency, form, period, scope, step, dimension) and the page of a service error |
+//! | `request.rs` | what a page was asked for (agency, form, period, scope, step, dimension) and the page of a use case's error |
 //! | `period.rs` | the default periods and the period selector |
 //! | `frame.rs` | the frame of every agency page: the layout's fields, the head, the tabs, the selectors |
 //! | `format.rs` | numbers, intervals, badges and chart marks as the pages write them |
 //! | `tabs/` | one file per tab: what it loads and its page model, a pure function of the view; `tabs/mod.rs` is the skeleton they share |
 //! | `landing.rs` | `/dashboard` |
 //! | `files.rs` | the downloads: the PAR scores CSV, the XLSX report, the streamed raw answers |
+//! | `words.rs` | every fixed word of the pages, in Vietnamese and English |
 //!
 //! [`Principal`]: crate::domain::auth::Principal
 
@@ -50,6 +51,7 @@ mod request;
 // The tabs sit in `tabs/`: here, a module `items` would clash with the handler `items`
 // re-exported below (the routes keep their paths `pages::dashboard::items`, …).
 mod tabs;
+pub mod words;
 
 pub use files::{export_download, par_scores_csv, report_xlsx};
 pub use landing::dashboard;
@@ -63,8 +65,8 @@ pub use tabs::trend::trend;
 
 use crate::domain::agencies::Agency;
 
-use super::dashboard_words::DashboardUi;
 use super::i18n::Lang;
+use words::DashboardUi;
 
 /// The pages of an agency, in the order of the tabs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

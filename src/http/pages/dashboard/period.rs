@@ -5,8 +5,8 @@ use chrono::{Datelike, Utc};
 
 use crate::domain::periods::{Month, Period};
 
-use super::super::dashboard_words::{period_words, words};
 use super::super::i18n::Lang;
+use super::words::{period_words, words};
 use super::{Opt, OptGroup, Tab};
 use crate::app::results::Opening;
 

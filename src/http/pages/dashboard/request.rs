@@ -1,22 +1,22 @@
 //! What an agency page was asked for — the agency (read with the officer's rights), the form,
 //! the period, the scope, the trend's step and the breakdown's dimension, with their defaults —
-//! and the page that a service error becomes.
+//! and the page that a use case's error becomes.
 
 use actix_web::HttpRequest;
 
+use crate::app::results as use_cases;
+use crate::app::results::ResultsQuery;
 use crate::domain::agencies::Agency;
 use crate::domain::periods::Period;
 use crate::domain::results::ResultView;
-use crate::error::ApiError;
-use crate::http::results::ResultsQuery;
-use crate::http::results_service as service;
+use crate::error::{ApiError, ProblemCode};
 use crate::persistence::agencies;
 use crate::state::AppState;
 
-use super::super::dashboard_words::words;
 use super::super::i18n::Lang;
 use super::super::officer::{Officer, PageError, query_value};
 use super::period::{default_period, parse_period, this_month};
+use super::words::words;
 use super::{Tab, agency_name, encode_path};
 
 /// The page's request: the agency page, its selections, with the defaults applied.
@@ -86,17 +86,17 @@ impl Request {
     }
 }
 
-/// The page error of a service error.
+/// The page of a results use case's error.
 pub(super) fn page_error(lang: Lang, e: ApiError) -> PageError {
     let d = words(lang);
     match e {
         ApiError::Forbidden | ApiError::Unauthorized => PageError::Forbidden { lang },
         ApiError::Rejected {
-            code: "unknown_agency",
+            code: ProblemCode::UnknownAgency,
             ..
         } => PageError::NotFound { lang },
         ApiError::Rejected {
-            code: "unknown_form",
+            code: ProblemCode::UnknownForm,
             ..
         } => PageError::Invalid {
             lang,
@@ -155,7 +155,7 @@ pub(super) async fn request(
 ) -> Result<Request, PageError> {
     let lang = officer.lang;
     let d = words(lang);
-    let agency = service::readable_agency(state, officer, "agency", code)
+    let agency = use_cases::readable_agency(&state.db, officer, "agency", code)
         .await
         .map_err(|e| page_error(lang, e))?;
     let form_key = query_value(req, "form")
@@ -221,7 +221,7 @@ pub(super) async fn results(
         lang: label_lang(state, r),
         ..ResultsQuery::default()
     };
-    service::result(state, officer, &q)
+    use_cases::result(&state.results(), officer, &q)
         .await
         .map_err(|e| page_error(r.lang, e))
 }

@@ -5,16 +5,16 @@
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use askama::Template;
 
+use crate::app::results as use_cases;
+use crate::app::results::RankingQuery;
 use crate::domain::results::{NotRankedView, RankedView, RankingView};
 use crate::export::charts::{self, Ranked, number};
-use crate::http::results::RankingQuery;
-use crate::http::results_service as service;
 use crate::state::AppState;
 
-use super::super::super::dashboard_words::{DashboardUi, words};
 use super::super::super::officer::{Officer, PageError};
 use super::super::format::{badge, chart_failed, chart_text, fmt_ci, fmt_value};
 use super::super::request::{Request, label_lang, page_error};
+use super::super::words::{DashboardUi, words};
 use super::super::{Badge, Link, Tab, agency_link};
 use super::{AgencyTab, show};
 
@@ -47,7 +47,7 @@ impl AgencyTab for Compare {
             lang: label_lang(state, r),
             ..RankingQuery::default()
         };
-        service::ranking(state, officer, &q)
+        use_cases::ranking(&state.results(), officer, &q)
             .await
             .map_err(|e| page_error(r.lang, e))
     }

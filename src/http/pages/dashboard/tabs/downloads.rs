@@ -7,10 +7,10 @@ use askama::Template;
 
 use crate::state::AppState;
 
-use super::super::super::dashboard_words::{DashboardUi, words};
 use super::super::super::i18n::Lang;
 use super::super::super::officer::{Officer, PageError};
 use super::super::request::Request;
+use super::super::words::{DashboardUi, words};
 use super::super::{Link, Tab, encode_path};
 use super::{AgencyTab, show};
 

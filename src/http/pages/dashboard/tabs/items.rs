@@ -8,10 +8,10 @@ use crate::domain::results::{ItemView, ResultView};
 use crate::export::charts::{self, number};
 use crate::state::AppState;
 
-use super::super::super::dashboard_words::{DashboardUi, words};
 use super::super::super::officer::{Officer, PageError};
 use super::super::format::{badge, chart_failed, chart_text, fmt_ci, fmt_value};
 use super::super::request::{Request, results};
+use super::super::words::{DashboardUi, words};
 use super::super::{Badge, Tab};
 use super::{AgencyTab, show};
 

@@ -9,12 +9,12 @@ use crate::domain::results::{NodeView, ResultView};
 use crate::export::charts::{self, number};
 use crate::state::AppState;
 
-use super::super::super::dashboard_words::{DashboardUi, words};
 use super::super::super::officer::{Officer, PageError};
 use super::super::format::{
     FigureRow, chart_failed, chart_text, figure_row, fmt_ci, fmt_pct, node_bar,
 };
 use super::super::request::{Request, results};
+use super::super::words::{DashboardUi, words};
 use super::super::{Link, Tab, agency_link, agency_name};
 use super::{AgencyTab, show};
 

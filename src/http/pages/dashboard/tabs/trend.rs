@@ -5,17 +5,17 @@
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use askama::Template;
 
+use crate::app::results as use_cases;
+use crate::app::results::TrendQuery;
 use crate::domain::results::{NumberStatus, TrendNodeView, TrendStepView, TrendView};
 use crate::export::charts::{self, Point, Series, number};
-use crate::http::results::TrendQuery;
-use crate::http::results_service as service;
 use crate::state::AppState;
 
-use super::super::super::dashboard_words::{DashboardUi, period_words, words};
 use super::super::super::officer::{Officer, PageError};
 use super::super::Tab;
 use super::super::format::{chart_failed, chart_text, fmt_ci, mark};
 use super::super::request::{Request, label_lang, page_error};
+use super::super::words::{DashboardUi, period_words, words};
 use super::{AgencyTab, show};
 
 /// The trend tab.
@@ -48,7 +48,7 @@ impl AgencyTab for Trend {
             lang: label_lang(state, r),
             ..TrendQuery::default()
         };
-        service::trend(state, officer, &q)
+        use_cases::trend(&state.results(), officer, &q)
             .await
             .map_err(|e| page_error(r.lang, e))
     }

@@ -1,7 +1,7 @@
 //! The interface words of the dashboard pages (`dashboard`), in Vietnamese and English, and
 //! the names of periods, channels and response modes.
 
-use super::i18n::Lang;
+use crate::http::pages::i18n::Lang;
 
 /// Every fixed string of the dashboard pages.
 pub struct DashboardUi {

@@ -6,6 +6,8 @@
 //! is given. Identical exports asked for at the same time are computed once ([`run`]), and
 //! every export is recorded in the audit log.
 
+pub mod request;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 

@@ -1,0 +1,318 @@
+//! What sipas keeps per bucket (agency × form version × month × channel) so that results are
+//! computed without reading responses (issue "Scoring", item 3): the number of valid responses
+//! and invalid returns, per item the count of answers at each level, the statistics core's
+//! [`Moments`] (pairwise counts for the linearised variance), and the Decision 766 counts of
+//! dissatisfied responses under each rule (methodology §3.9). Everything is an integer count, so
+//! buckets add up exactly and a rebuild from the raw responses is bit-identical. A bucket is
+//! stored as text in a compact form (hexadecimal varints, see `COMPACT`), which results decode
+//! many times per request; buckets stored as JSON by earlier versions are still read.
+//!
+//! A [`ScoreShape`] is the per-form-version layout (items in index-tree order, their scales, the
+//! tree's node subsets); a [`Contribution`] is what one stored response adds to its bucket.
+//! The stored forms of a bucket (writing and reading them) are in `encoding`; reading the items
+//! of a stored answers object is in `stored_answers`.
+
+mod encoding;
+mod stored_answers;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::de::DeserializeSeed;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::forms::FormDefinition;
+use super::scoring::IndexTree;
+use crate::stats::{Moments, Subsets};
+use stored_answers::ItemValues;
+
+/// The Decision 766 rules for "this response is dissatisfied" (methodology §3.9), in the order
+/// their counts are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DissatisfiedRule {
+    /// The mean of the answered satisfaction items is below the scale's middle (the default).
+    MeanBelowNeutral,
+    /// More than half of the answered items are below the middle.
+    MajorityLow,
+    /// At least one answered item is below the middle.
+    AnyLow,
+}
+
+impl DissatisfiedRule {
+    pub const ALL: [DissatisfiedRule; 3] = [
+        DissatisfiedRule::MeanBelowNeutral,
+        DissatisfiedRule::MajorityLow,
+        DissatisfiedRule::AnyLow,
+    ];
+
+    /// Its position in [`DissatisfiedRule::ALL`], where counts per rule are kept.
+    pub(crate) fn index(self) -> usize {
+        match self {
+            DissatisfiedRule::MeanBelowNeutral => 0,
+            DissatisfiedRule::MajorityLow => 1,
+            DissatisfiedRule::AnyLow => 2,
+        }
+    }
+}
+
+/// Sums over stored rows that change whenever one of the rows is written: the number of rows
+/// and two sums of their random revisions (modulo two primes near 2³¹, so that they never
+/// overflow). Two equal sums mean, but for a chance of about 2⁻⁶², the same rows as they were.
+/// The database computes them from its indexes (`persistence::aggregates::input_sums`); the
+/// memo computes them from the rows it keeps, to tell whether those are still the rows stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct RevisionSums {
+    pub rows: i64,
+    pub sum_a: i64,
+    pub sum_b: i64,
+}
+
+impl RevisionSums {
+    /// The two moduli.
+    pub const MODULI: (i64, i64) = (2_147_483_647, 2_147_483_629);
+
+    /// The sums of one row (`%` truncates toward zero, as SQL's does).
+    pub fn of_row(revision: i64) -> Self {
+        RevisionSums {
+            rows: 1,
+            sum_a: revision % Self::MODULI.0,
+            sum_b: revision % Self::MODULI.1,
+        }
+    }
+
+    /// As the database returns them: rows, and the two sums.
+    pub fn from_sql((rows, sum_a, sum_b): (i64, i64, i64)) -> Self {
+        RevisionSums { rows, sum_a, sum_b }
+    }
+
+    pub fn merge(&mut self, other: &RevisionSums) {
+        self.rows += other.rows;
+        self.sum_a = self.sum_a.wrapping_add(other.sum_a);
+        self.sum_b = self.sum_b.wrapping_add(other.sum_b);
+    }
+}
+
+/// The layout of the buckets of one form version.
+#[derive(Debug, Clone)]
+pub struct ScoreShape {
+    /// The index tree; item positions index every per-item list.
+    pub tree: IndexTree,
+    /// The item sets of the tree's nodes ([`Moments::subsets_of`]).
+    subsets: Subsets,
+    /// Per item, the scale's level values (ascending) and which of them count as satisfied.
+    levels: Vec<Vec<i64>>,
+    satisfied: Vec<Vec<i64>>,
+    /// Item id → position, for reading stored answers ([`ScoreShape::stored_contribution`]).
+    positions: HashMap<String, usize>,
+}
+
+/// What one stored response adds to its bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contribution {
+    /// False for an invalid return (counted, nothing else).
+    pub valid: bool,
+    /// Per item: satisfied, answered but not satisfied, or blank.
+    satisfied: Vec<Option<bool>>,
+    /// Per item: the position of the answered level in the scale.
+    levels: Vec<Option<usize>>,
+    /// Dissatisfied under each [`DissatisfiedRule`].
+    dissatisfied: [bool; 3],
+}
+
+impl ScoreShape {
+    /// The shape of `form`'s buckets.
+    pub fn of(form: &FormDefinition) -> Self {
+        let tree = IndexTree::of(form);
+        let subsets = Subsets::from(Moments::subsets_of(&tree.root.tree));
+        let (levels, satisfied) = tree
+            .items
+            .iter()
+            .map(|id| match form.scale_of(id) {
+                Some(scale) => (
+                    scale.levels().iter().map(|l| l.value()).collect(),
+                    scale.satisfied_levels().to_vec(),
+                ),
+                None => (Vec::new(), Vec::new()),
+            })
+            .unzip();
+        let positions = tree
+            .items
+            .iter()
+            .enumerate()
+            .map(|(j, id)| (id.clone(), j))
+            .collect();
+        ScoreShape {
+            tree,
+            subsets,
+            levels,
+            satisfied,
+            positions,
+        }
+    }
+
+    /// Number of satisfaction items.
+    pub fn n_items(&self) -> usize {
+        self.tree.items.len()
+    }
+
+    /// The level values of item `j`'s scale.
+    pub fn levels_of(&self, j: usize) -> &[i64] {
+        self.levels.get(j).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// What a response with these validated answers adds (`valid` false: an invalid return).
+    pub fn contribution(&self, answers: &BTreeMap<String, Value>, valid: bool) -> Contribution {
+        self.contribution_of(
+            |j| {
+                self.tree
+                    .items
+                    .get(j)
+                    .and_then(|id| answers.get(id))
+                    .and_then(Value::as_i64)
+            },
+            valid,
+        )
+    }
+
+    /// What a stored response adds, from its answers as stored (a JSON object): the same as
+    /// [`ScoreShape::contribution`] of the parsed object, but only the satisfaction items are
+    /// read, without building the object — for rebuilds and scans of a million responses.
+    ///
+    /// # Errors
+    /// When the text is not a JSON object.
+    pub fn stored_contribution(
+        &self,
+        answers: &str,
+        valid: bool,
+    ) -> Result<Contribution, serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_str(answers);
+        let values = ItemValues(self).deserialize(&mut de)?;
+        de.end()?;
+        Ok(self.contribution_of(|j| values.get(j).copied().flatten(), valid))
+    }
+
+    /// What a response adds whose answer to item `j` is `answer(j)` (an integer level, if any).
+    fn contribution_of(&self, answer: impl Fn(usize) -> Option<i64>, valid: bool) -> Contribution {
+        let n = self.n_items();
+        let mut c = Contribution {
+            valid,
+            satisfied: vec![None; n],
+            levels: vec![None; n],
+            dissatisfied: [false; 3],
+        };
+        if !valid {
+            return c;
+        }
+        let (mut answered, mut low, mut sum, mut neutral_sum) = (0_u32, 0_u32, 0.0, 0.0);
+        for j in 0..n {
+            let Some(level) = answer(j) else {
+                continue;
+            };
+            let levels = self.levels_of(j);
+            let Some(position) = levels.iter().position(|&l| l == level) else {
+                continue;
+            };
+            c.levels[j] = Some(position);
+            c.satisfied[j] = Some(self.satisfied.get(j).is_some_and(|s| s.contains(&level)));
+            let (min, max) = (levels[0] as f64, levels[levels.len() - 1] as f64);
+            let neutral = (min + max) / 2.0;
+            answered += 1;
+            sum += level as f64;
+            neutral_sum += neutral;
+            low += u32::from((level as f64) < neutral);
+        }
+        if answered > 0 {
+            c.dissatisfied = [sum < neutral_sum, 2 * low > answered, low > 0];
+        }
+        c
+    }
+
+    /// An empty bucket.
+    pub fn empty(&self) -> BucketCounts {
+        BucketCounts {
+            valid: 0,
+            invalid: 0,
+            dissatisfied: [0; 3],
+            levels: self.levels.iter().map(|l| vec![0; l.len()]).collect(),
+            moments: Moments::new(self.n_items(), self.subsets.clone()),
+        }
+    }
+}
+
+/// A stored bucket does not fit its form version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a stored score bucket does not fit its form version")]
+pub struct BucketError;
+
+/// The counts of one bucket (or of several, merged).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketCounts {
+    /// Valid responses.
+    pub valid: u64,
+    /// Invalid returns.
+    pub invalid: u64,
+    dissatisfied: [u64; 3],
+    /// Per item, answers per level (in the scale's order).
+    pub levels: Vec<Vec<u64>>,
+    /// The sufficient statistics of the valid responses.
+    pub moments: Moments,
+}
+
+impl BucketCounts {
+    /// Adds one response.
+    pub fn add(&mut self, c: &Contribution) {
+        if !c.valid {
+            self.invalid += 1;
+            return;
+        }
+        self.valid += 1;
+        for (d, &is) in self.dissatisfied.iter_mut().zip(&c.dissatisfied) {
+            *d += u64::from(is);
+        }
+        for (counts, level) in self.levels.iter_mut().zip(&c.levels) {
+            if let Some(slot) = level.and_then(|p| counts.get_mut(p)) {
+                *slot += 1;
+            }
+        }
+        // Same shape by construction: the contribution came from this bucket's shape.
+        let _ = self.moments.add(&c.satisfied);
+    }
+
+    /// Adds another bucket of the same shape.
+    ///
+    /// # Errors
+    /// [`BucketError`] when the shapes differ.
+    pub fn merge(&mut self, other: &BucketCounts) -> Result<(), BucketError> {
+        if self.levels.len() != other.levels.len() {
+            return Err(BucketError);
+        }
+        self.moments
+            .merge(&other.moments)
+            .map_err(|_| BucketError)?;
+        self.valid += other.valid;
+        self.invalid += other.invalid;
+        for (a, b) in self.dissatisfied.iter_mut().zip(&other.dissatisfied) {
+            *a += b;
+        }
+        for (a, b) in self.levels.iter_mut().zip(&other.levels) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+        Ok(())
+    }
+
+    /// Valid responses dissatisfied under `rule` (D_dis of Decision 766).
+    pub fn dissatisfied(&self, rule: DissatisfiedRule) -> u64 {
+        self.dissatisfied[rule.index()]
+    }
+
+    /// About how many bytes it holds in memory (for a memo's budget).
+    pub fn bytes(&self) -> usize {
+        let numbers = self.levels.iter().map(Vec::len).sum::<usize>() + self.moments.count_len();
+        std::mem::size_of::<Self>() + 8 * numbers + 24 * self.levels.len()
+    }
+}

@@ -1,0 +1,246 @@
+//! One result (`GET /api/v1/results`): the headline figures of an agency or a subtree, an
+//! optional breakdown by channel or by scanned cells, suppression across them, and the view.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use super::super::estimate::{Estimate, EstimateError, Figures, Totals, estimate};
+use super::super::suppression::{Layout, across, within};
+use super::super::view::{BreakdownView, CellView, D766View, Labels, MarginView, ResultView, pct};
+use super::super::{Cell, Counts, Design, Dimension, Options, Strata, on_all_cores};
+use super::headline::{Headline, headline};
+use super::par::par_view;
+use super::{
+    Breakdown, BreakdownCellInput, ResultRequest, Subject, domain_options, form_ref, method, shown,
+};
+use crate::domain::aggregates::ScoreShape;
+use crate::stats::{DomainOptions, Reliability, achieved_margin};
+
+/// `GET /api/v1/results` from the counts of the request's form version.
+///
+/// # Errors
+/// Counts that do not fit the form version, or that contradict each other (more responses
+/// than dossiers): never bad input.
+pub fn agency_result(
+    counts: &Counts,
+    req: &ResultRequest<'_>,
+) -> Result<ResultView, EstimateError> {
+    let options = req.options;
+    let (first, last) = req.period.month_range();
+    let shape = counts.shape();
+    let mut h = headline(
+        counts,
+        &req.subject,
+        (&first, &last),
+        (req.design, req.aggregate),
+        options,
+        true,
+    )?;
+    let cells = suppressed_cells(counts, req, &mut h, (&first, &last))?;
+    let labels = Labels {
+        form: req.form,
+        shape,
+        lang: &options.lang,
+        level: options.level,
+    };
+    let breakdown = req
+        .breakdown
+        .as_ref()
+        .map(|b| breakdown_view(b, &cells, &labels));
+    Ok(result_view(req, &h, &labels, breakdown))
+}
+
+/// The breakdown cells of the request, estimated, and the suppression of the headline figures
+/// and the cells together (complements across them), or of the headline alone.
+fn suppressed_cells(
+    counts: &Counts,
+    req: &ResultRequest<'_>,
+    h: &mut Headline,
+    (first, last): (&str, &str),
+) -> Result<Vec<CellEstimate>, EstimateError> {
+    let shape = counts.shape();
+    let layout = Layout::of(&shape.tree.root);
+    let dopts = domain_options(req.options);
+    let mut cells = match &req.breakdown {
+        Some(Breakdown::Channel) => {
+            let strata = counts.strata(&req.subject.members(), first, last)?;
+            channel_cells(&strata, &dopts)?
+        }
+        Some(Breakdown::Scanned { cells, .. }) => scanned_cells(shape, cells, &dopts)?,
+        None => Vec::new(),
+    };
+    if req.breakdown.is_some() {
+        let mut figures: Vec<Figures> = cells.iter().map(|c| c.estimate.figures.clone()).collect();
+        across(&mut h.figures, &mut figures, &layout);
+        for (cell, f) in cells.iter_mut().zip(figures) {
+            cell.estimate.figures = f;
+        }
+    } else {
+        within(&mut h.figures, &layout);
+    }
+    if let Some(second) = h.second.as_mut() {
+        within(second, &layout);
+    }
+    Ok(cells)
+}
+
+/// The `breakdown` member: each cell's counts and figures.
+fn breakdown_view(b: &Breakdown, cells: &[CellEstimate], labels: &Labels<'_>) -> BreakdownView {
+    BreakdownView {
+        by: match b {
+            Breakdown::Channel => Dimension::Channel,
+            Breakdown::Scanned { by, .. } => *by,
+        },
+        cells: cells
+            .iter()
+            .map(
+                |CellEstimate {
+                     key,
+                     invited,
+                     estimate: est,
+                 }| CellView {
+                    key: key.clone(),
+                    invited: *invited,
+                    responses: est.totals.valid,
+                    invalid_returns: est.totals.invalid,
+                    suppressed: est
+                        .figures
+                        .root()
+                        .is_none_or(|r| r.status == Reliability::Suppressed),
+                    index: labels.nodes(&est.figures, None),
+                    items: labels.items(&est.figures, None),
+                },
+            )
+            .collect(),
+    }
+}
+
+/// The view of a result from its suppressed headline figures and breakdown.
+fn result_view(
+    req: &ResultRequest<'_>,
+    h: &Headline,
+    labels: &Labels<'_>,
+    breakdown: Option<BreakdownView>,
+) -> ResultView {
+    let options = req.options;
+    let root = h.figures.root();
+    let valid = h.totals.valid;
+    let margin = |p: f64| achieved_margin(p, valid, Some(h.invited), options.level).map(pct);
+    let subject = req.subject.root();
+    ResultView {
+        agency: subject.code.clone(),
+        agency_name: subject.name_in(&options.lang),
+        subtree: matches!(req.subject, Subject::Subtree { .. }),
+        form: form_ref(req.form, req.version_choice),
+        period: req.period.label().to_owned(),
+        invited: h.invited,
+        responses: valid,
+        invalid_returns: h.totals.invalid,
+        response_rate: (h.invited > 0).then(|| pct(valid as f64 / h.invited as f64)),
+        margin_of_error: MarginView {
+            worst_case: margin(0.5),
+            at_index: shown(root).and_then(|r| r.value).and_then(margin),
+            level: options.level,
+        },
+        index: labels.nodes(&h.figures, h.second.as_ref()),
+        items: labels.items(&h.figures, h.second.as_ref()),
+        par: par_view(req.form, root, options.level),
+        suppressed: root.is_none_or(|r| r.status == Reliability::Suppressed),
+        d766: d766(&h.totals, h.invited, options),
+        agencies_with_data: h.agencies_with_data,
+        agencies_in_mean: h.agencies_in_mean,
+        breakdown,
+        method: method(
+            (h.design, h.aggregate),
+            (req.form.version(), req.version_choice),
+            h.figures.fpc,
+            Some(h.figures.df),
+            options,
+            req.breakdown.as_ref().map(|_| Design::CellSrs),
+        ),
+        published_through: None,
+        pending: 0,
+        open_months: None,
+    }
+}
+
+/// The `d766` member: the Decision 766 ratio of satisfied dossiers.
+fn d766(totals: &Totals, invited: u64, options: &Options) -> D766View {
+    let d_dis = totals.dissatisfied(options.d766_rule);
+    D766View {
+        d: invited,
+        d_rated: totals.valid,
+        d_dis,
+        value: (options.d766_enabled && invited > 0)
+            .then(|| 100.0 * invited.saturating_sub(d_dis) as f64 / invited as f64),
+        rule: options.d766_rule,
+        enabled: options.d766_enabled,
+    }
+}
+
+/// One estimated breakdown cell.
+struct CellEstimate {
+    key: Option<String>,
+    /// Registered dossiers (channel cells only).
+    invited: Option<u64>,
+    estimate: Estimate,
+}
+
+/// The channel cells of `strata`, estimated (`cell_srs`), with their invited counts.
+fn channel_cells(
+    strata: &Strata,
+    dopts: &DomainOptions,
+) -> Result<Vec<CellEstimate>, EstimateError> {
+    let mut by_channel: BTreeMap<&str, Strata> = BTreeMap::new();
+    for ((agency, channel), cell) in &strata.cells {
+        by_channel
+            .entry(channel.as_str())
+            .or_insert_with(|| Strata {
+                shape: strata.shape.clone(),
+                cells: BTreeMap::new(),
+            })
+            .cells
+            .insert((*agency, channel.clone()), cell.clone());
+    }
+    by_channel
+        .into_iter()
+        .map(|(channel, s)| {
+            let estimate = estimate(&s, Design::CellSrs, dopts)?;
+            Ok(CellEstimate {
+                key: Some(channel.to_owned()),
+                invited: Some(estimate.invited),
+                estimate,
+            })
+        })
+        .collect()
+}
+
+/// Scanned breakdown cells, estimated (`cell_srs`), on every core (a province has some sixty
+/// procedure fields).
+fn scanned_cells(
+    shape: &Arc<ScoreShape>,
+    cells: &[BreakdownCellInput],
+    dopts: &DomainOptions,
+) -> Result<Vec<CellEstimate>, EstimateError> {
+    on_all_cores(cells, |c| {
+        let s = Strata {
+            shape: shape.clone(),
+            cells: BTreeMap::from([(
+                (Uuid::nil(), String::new()),
+                Arc::new(Cell {
+                    counts: c.counts.clone(),
+                    invited: 0,
+                }),
+            )]),
+        };
+        Ok(CellEstimate {
+            key: c.key.clone(),
+            invited: None,
+            estimate: estimate(&s, Design::CellSrs, dopts)?,
+        })
+    })
+    .into_iter()
+    .collect()
+}
