@@ -38,34 +38,16 @@ use secrecy::ExposeSecret;
 
 use crate::config::Settings;
 use crate::domain::digest;
+pub use crate::domain::tokens::{HEX_PREFIX, secret_from_text};
 use crate::domain::tokens::{MIN_SECRET_BYTES, TokenKey};
 
 /// The name of the key file beside the SQLite database file.
 pub const KEY_FILE_NAME: &str = "secret.key";
-/// Marks a secret written as the hex of its bytes.
-pub const HEX_PREFIX: &str = "hex:";
 /// Where the key file is on PostgreSQL when `security.key_file` is not set: the folder the
 /// default configuration keeps its data in.
 const POSTGRES_DEFAULT_KEY_FILE: &str = "data/secret.key";
 /// The row in which installations before issue 15 kept the generated secret.
 const LEGACY_ROW: &str = "survey_token_secret";
-
-/// The secret bytes a configured text (setting or key file) stands for, or why it cannot be one
-/// (the reason never contains the text).
-pub fn secret_from_text(text: &str) -> Result<Vec<u8>, String> {
-    let bytes = match text.strip_prefix(HEX_PREFIX) {
-        Some(hex) => digest::from_hex(hex).ok_or_else(|| {
-            format!("after `{HEX_PREFIX}` only an even number of hexadecimal digits may follow")
-        })?,
-        None => text.as_bytes().to_vec(),
-    };
-    if bytes.len() < MIN_SECRET_BYTES {
-        return Err(format!(
-            "must be at least {MIN_SECRET_BYTES} characters long (e.g. `openssl rand -hex 32`)"
-        ));
-    }
-    Ok(bytes)
-}
 
 /// Whether the configured database is PostgreSQL (the one backend shared by several nodes).
 fn is_postgres(settings: &Settings) -> bool {

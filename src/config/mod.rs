@@ -79,7 +79,7 @@ impl SecuritySettings {
     /// The secret, when set, is one; the key file's path, when set, is not empty.
     fn validate(&self) -> Result<(), ConfigError> {
         if let Some(secret) = &self.token_secret
-            && let Err(reason) = crate::secret_key::secret_from_text(secret.expose_secret())
+            && let Err(reason) = crate::domain::tokens::secret_from_text(secret.expose_secret())
         {
             return invalid("security.token_secret", reason);
         }

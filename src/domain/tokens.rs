@@ -21,8 +21,27 @@ const TOKEN_BYTES: usize = 24;
 pub const TOKEN_LEN: usize = TOKEN_BYTES * 4 / 3;
 /// Shortest accepted server secret, in bytes.
 pub const MIN_SECRET_BYTES: usize = 32;
+/// Marks a configured secret written as the hex of its bytes.
+pub const HEX_PREFIX: &str = "hex:";
 /// Domain separation: one secret derives several unrelated values.
 const CONTEXT: &[u8] = b"sipas-survey-token/v1";
+
+/// The secret bytes a configured text (setting or key file) stands for, or why it cannot be one
+/// (the reason never contains the text).
+pub fn secret_from_text(text: &str) -> Result<Vec<u8>, String> {
+    let bytes = match text.strip_prefix(HEX_PREFIX) {
+        Some(hex) => super::digest::from_hex(hex).ok_or_else(|| {
+            format!("after `{HEX_PREFIX}` only an even number of hexadecimal digits may follow")
+        })?,
+        None => text.as_bytes().to_vec(),
+    };
+    if bytes.len() < MIN_SECRET_BYTES {
+        return Err(format!(
+            "must be at least {MIN_SECRET_BYTES} characters long (e.g. `openssl rand -hex 32`)"
+        ));
+    }
+    Ok(bytes)
+}
 const RECEIPT_CONTEXT: &[u8] = b"sipas-receipt/v1";
 const ANSWERS_CONTEXT: &[u8] = b"sipas-answers/v2";
 const SEALED_CODE_CONTEXT: &[u8] = b"sipas-sealed-dossier-code/v1";
