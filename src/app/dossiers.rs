@@ -93,6 +93,21 @@ fn conflict() -> ApiError {
     }
 }
 
+/// The dossiers already registered under the agencies and codes of `resolved`, by key.
+async fn stored_of(
+    cx: &Context<'_>,
+    resolved: &[Resolved],
+) -> Result<HashMap<(Uuid, String), Dossier>, sea_orm::DbErr> {
+    let keys: Vec<(Uuid, &str)> = resolved
+        .iter()
+        .map(|r| (r.agency_id, r.valid.dossier_code.as_str()))
+        .collect();
+    store::find_existing(cx.db, &keys, |agency, code| {
+        cx.token_key.seal_code(agency, code)
+    })
+    .await
+}
+
 /// A registration whose agency, form and language are settled.
 struct Resolved {
     index: usize,
@@ -200,15 +215,7 @@ pub async fn register(
     codes.dedup();
     let agencies = store::agencies_by_code(cx.db, &codes).await?;
     let resolved = resolve_all(cx.forms, caller, &agencies, valid, &mut outcomes);
-    let keys: Vec<(Uuid, &str)> = resolved
-        .iter()
-        .map(|r| (r.agency_id, r.valid.dossier_code.as_str()))
-        .collect();
-    let stored = store::find_existing(cx.db, &keys, |agency, code| {
-        cx.token_key.seal_code(agency, code)
-    })
-    .await?;
-    drop(keys);
+    let stored = stored_of(cx, &resolved).await?;
     let (rows, pending) = new_rows(cx, resolved, &stored, now, &mut outcomes).await?;
     if !rows.is_empty() {
         insert(cx, rows, pending, now, &mut outcomes).await?;
@@ -393,14 +400,7 @@ async fn insert(
         return Ok(());
     }
     // Registered concurrently by another request: answer as a re-registration.
-    let keys: Vec<(Uuid, &str)> = raced
-        .iter()
-        .map(|r| (r.agency_id, r.valid.dossier_code.as_str()))
-        .collect();
-    let stored = store::find_existing(cx.db, &keys, |agency, code| {
-        cx.token_key.seal_code(agency, code)
-    })
-    .await?;
+    let stored = stored_of(cx, &raced).await?;
     for r in raced {
         outcomes[r.index] = Some(match stored.get(&r.key()) {
             Some(d) => existing(cx.token_key, d, &r.valid),
