@@ -69,13 +69,20 @@ impl Application {
         let listener = TcpListener::bind(&settings.server.bind)
             .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
         let addr = listener.local_addr()?;
+        let sqlite_file = (db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite)
+            .then(|| persistence::sqlite_file_of(&db))
+            .flatten();
         let (responses, writer) = ResponseWriter::spawn(
             persistence::dedicated(&db)
                 .await
                 .context("opening the response writer's connection")?,
-            settings.responses.writer_batch_max,
-            Duration::from_secs(settings.responses.writer_wait_secs),
-        );
+            (
+                settings.responses.writer_batch_max,
+                Duration::from_secs(settings.responses.writer_wait_secs),
+            ),
+            sqlite_file.as_deref(),
+        )
+        .context("starting the response writer")?;
         let exit_delay = Duration::from_secs(settings.responses.exit_delay_secs);
         let state = web::Data::new(AppState {
             db: db.clone(),
@@ -85,6 +92,7 @@ impl Application {
             token_key,
             survey_limiter: SurveyLookupLimiter::new(&settings.surveys),
             responses: responses.clone(),
+            tokens: persistence::dossiers::TokenLookup::of(&db),
             views: ResultViews::new(
                 settings.results.cached_views,
                 settings.results.memo_mb << 20,

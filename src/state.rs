@@ -11,6 +11,7 @@ use crate::app::{dossiers, export};
 use crate::config::Settings;
 use crate::domain::forms::PublishedForms;
 use crate::domain::tokens::TokenKey;
+use crate::persistence::dossiers::TokenLookup;
 use crate::persistence::responses::ResponseWriter;
 
 /// Shared application state, one instance per process (behind `web::Data`).
@@ -28,6 +29,8 @@ pub struct AppState {
     pub survey_limiter: SurveyLookupLimiter,
     /// The group-committing writer every response goes through.
     pub responses: ResponseWriter,
+    /// Where survey tokens are looked up (every submission does).
+    pub tokens: TokenLookup,
     /// Computed result views, kept while their inputs are unchanged.
     pub views: ResultViews,
     /// What bounds costs across requests: the sign-in limiter, the export gate, single flights.

@@ -13,7 +13,7 @@ use crate::domain::tokens::TokenHash;
 use crate::error::{ApiError, ProblemCode};
 use crate::http::agencies::AgencyNames;
 use crate::http::client_addr::client_key;
-use crate::persistence::dossiers::{self as store, SurveyDossier};
+use crate::persistence::dossiers::SurveyDossier;
 use crate::state::AppState;
 
 /// The agency whose service is being rated.
@@ -62,7 +62,7 @@ pub async fn find_survey(
     token: &str,
 ) -> Result<SurveyDossier, ApiError> {
     let found = match TokenHash::of_presented(token) {
-        Some(hash) => store::find_by_token_hash(&state.db, &hash).await?,
+        Some(hash) => state.tokens.find(&hash).await?,
         None => None,
     };
     if let Some(found) = found {

@@ -3,10 +3,12 @@
 //! in chunks, never one statement per dossier.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -224,6 +226,149 @@ pub async fn find_by_token_hash(
     with_agency(db, dossier::Column::TokenHash.eq(hash.as_str())).await
 }
 
+/// Where survey tokens are looked up: the pool, or — on a SQLite file — synchronous read
+/// connections used on the request's own thread. A lookup is one indexed read of a few pages
+/// that are in memory, cheaper than the hand-off to a pooled connection's driver thread and
+/// back; in WAL mode a reader never waits for the writer.
+#[derive(Clone)]
+pub enum TokenLookup {
+    Pool(DatabaseConnection),
+    Sqlite(Arc<SqliteReads>),
+}
+
+impl TokenLookup {
+    /// The lookup for `db`: synchronous reads of its file on a SQLite file, the pool otherwise.
+    pub fn of(db: &DatabaseConnection) -> Self {
+        let file = (db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite)
+            .then(|| super::sqlite_file_of(db))
+            .flatten();
+        match file {
+            Some(path) => TokenLookup::Sqlite(Arc::new(SqliteReads {
+                path,
+                idle: Mutex::new(Vec::new()),
+            })),
+            None => TokenLookup::Pool(db.clone()),
+        }
+    }
+
+    /// The dossier whose token hashes to `hash`, with its agency ([`find_by_token_hash`]).
+    pub async fn find(&self, hash: &TokenHash) -> Result<Option<SurveyDossier>, DbErr> {
+        match self {
+            TokenLookup::Pool(db) => find_by_token_hash(db, hash).await,
+            TokenLookup::Sqlite(reads) => reads.find(hash),
+        }
+    }
+}
+
+/// Read-only synchronous connections to a SQLite file, opened when needed and kept: as many
+/// as threads have looked up at once (the server's workers).
+pub struct SqliteReads {
+    path: std::path::PathBuf,
+    idle: Mutex<Vec<rusqlite::Connection>>,
+}
+
+/// The dossier and agency columns [`SqliteReads::find`] reads, in `to_domain`'s order.
+const BY_TOKEN: &str = "SELECT d.id, d.agency_id, d.dossier_code, d.form_key, d.form_version, \
+     d.completed_at, d.channel, d.procedure_code, d.procedure_field, d.language, d.expires_at, \
+     d.answered, d.response_digest, a.code, a.name_vi, a.name_en, a.path \
+     FROM dossiers d JOIN agencies a ON a.id = d.agency_id WHERE d.token_hash = ?1";
+
+impl SqliteReads {
+    fn find(&self, hash: &TokenHash) -> Result<Option<SurveyDossier>, DbErr> {
+        let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let conn = match idle {
+            Some(conn) => conn,
+            None => {
+                let conn = super::open_sync(&self.path).map_err(sqlite_err)?;
+                conn.execute_batch("PRAGMA query_only = ON").map_err(sqlite_err)?;
+                conn
+            }
+        };
+        let found = read_by_token(&conn, hash);
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.push(conn);
+        }
+        found
+    }
+}
+
+fn sqlite_err(e: rusqlite::Error) -> DbErr {
+    DbErr::Custom(format!("reading a survey token: {e}"))
+}
+
+fn read_by_token(
+    conn: &rusqlite::Connection,
+    hash: &TokenHash,
+) -> Result<Option<SurveyDossier>, DbErr> {
+    use rusqlite::OptionalExtension;
+    let mut select = conn.prepare_cached(BY_TOKEN).map_err(sqlite_err)?;
+    let row = select
+        .query_row([hash.as_str()], |row| {
+            let uuid = |i: usize| -> rusqlite::Result<Uuid> {
+                let bytes: Vec<u8> = row.get(i)?;
+                Uuid::from_slice(&bytes).map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Blob, e.into())
+                })
+            };
+            let instant = |i: usize| -> rusqlite::Result<DateTime<Utc>> {
+                let text: String = row.get(i)?;
+                parse_instant(&text).ok_or_else(|| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        i,
+                        rusqlite::types::Type::Text,
+                        format!("not an instant: {text}").into(),
+                    )
+                })
+            };
+            let dossier = dossier::Model {
+                id: uuid(0)?,
+                agency_id: uuid(1)?,
+                dossier_code: row.get(2)?,
+                form_key: row.get(3)?,
+                form_version: row.get(4)?,
+                completed_at: instant(5)?,
+                channel: row.get(6)?,
+                procedure_code: row.get(7)?,
+                procedure_field: row.get(8)?,
+                language: row.get(9)?,
+                token_hash: hash.as_str().to_owned(),
+                expires_at: instant(10)?,
+                answered: row.get(11)?,
+                response_digest: row.get(12)?,
+                created_at: DateTime::UNIX_EPOCH,
+            };
+            let agency: (String, String, Option<String>, String) =
+                (row.get(13)?, row.get(14)?, row.get(15)?, row.get(16)?);
+            Ok((dossier, agency))
+        })
+        .optional()
+        .map_err(sqlite_err)?;
+    let Some((m, (code, name_vi, name_en, path))) = row else {
+        return Ok(None);
+    };
+    Ok(Some(SurveyDossier {
+        agency_path: AgencyPath::decode(&path)
+            .ok_or_else(|| malformed(format!("agency {code}: malformed path")))?,
+        agency_code: code,
+        agency_name_vi: name_vi,
+        agency_name_en: name_en,
+        dossier: to_domain(m)?,
+    }))
+}
+
+/// An instant as sqlx reads SQLite text: RFC 3339 (how it writes them), or `YYYY-MM-DD
+/// HH:MM:SS[.f]` in UTC.
+fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
+                .ok()
+                .map(|t| t.and_utc())
+        })
+}
+
 /// The dossier with this id, with its agency.
 pub async fn find_by_id(
     db: &impl ConnectionTrait,
@@ -308,10 +453,22 @@ pub async fn claim(
     db: &impl ConnectionTrait,
     claims: &[Claim<'_>],
 ) -> Result<HashSet<Uuid>, DbErr> {
+    let mut claimed = HashSet::with_capacity(claims.len());
+    for update in claim_statements(claims) {
+        for row in db.query_all(&update).await? {
+            claimed.insert(row.try_get::<Uuid>("", "id")?);
+        }
+    }
+    Ok(claimed)
+}
+
+/// The statements of [`claim`], each returning the ids it marked (column `id`): for a writer
+/// that runs them on a connection of its own (`responses::sqlite`).
+pub fn claim_statements(claims: &[Claim<'_>]) -> Vec<sea_orm::sea_query::UpdateStatement> {
     use sea_orm::sea_query::{Alias, Expr, ExprTrait, IntoIden, Query, TableRef, ValueTuple};
     let mut sorted: Vec<&Claim> = claims.iter().collect();
     sorted.sort_unstable_by_key(|c| c.id);
-    let mut claimed = HashSet::with_capacity(claims.len());
+    let mut statements = Vec::with_capacity(sorted.len().div_ceil(CLAIM_ROWS));
     for chunk in sorted.chunks(CLAIM_ROWS) {
         let mut rows: Vec<ValueTuple> = chunk
             .iter()
@@ -334,32 +491,40 @@ pub async fn claim(
             ]),
         );
         let v = Alias::new("v");
-        let update = Query::update()
-            .table("dossiers")
-            .value("answered", true)
-            .value("response_digest", Expr::col((v.clone(), "column2")))
-            .value("dossier_code", Expr::col((v.clone(), "column3")))
-            .from(TableRef::ValuesList(rows, v.clone().into_iden()))
-            .and_where(Expr::col(("dossiers", "id")).equals((v.clone(), "column1")))
-            .and_where(Expr::col(("dossiers", "answered")).eq(false))
-            .and_where(Expr::col(("dossiers", "expires_at")).gt(Expr::col((v, "column4"))))
-            .returning_col("id")
-            .to_owned();
-        for row in db.query_all(&update).await? {
-            claimed.insert(row.try_get::<Uuid>("", "id")?);
-        }
+        statements.push(
+            Query::update()
+                .table("dossiers")
+                .value("answered", true)
+                .value("response_digest", Expr::col((v.clone(), "column2")))
+                .value("dossier_code", Expr::col((v.clone(), "column3")))
+                .from(TableRef::ValuesList(rows, v.clone().into_iden()))
+                .and_where(Expr::col(("dossiers", "id")).equals((v.clone(), "column1")))
+                .and_where(Expr::col(("dossiers", "answered")).eq(false))
+                .and_where(Expr::col(("dossiers", "expires_at")).gt(Expr::col((v, "column4"))))
+                .returning_col("id")
+                .to_owned(),
+        );
     }
-    Ok(claimed)
+    statements
 }
 
 /// Undoes, in the same transaction, the claim of dossiers whose answer was refused after all
 /// (`responses::store`: a link of a month closed meanwhile): unanswered again, without a digest.
 /// The sealed code stays (a re-registration still finds it); the next answer is refused again.
 pub async fn unclaim(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<(), DbErr> {
-    if ids.is_empty() {
-        return Ok(());
+    if let Some(update) = unclaim_statement(ids) {
+        db.execute(&update).await?;
     }
-    dossier::Entity::update_many()
+    Ok(())
+}
+
+/// The statement of [`unclaim`]; `None` when there is nothing to undo.
+pub fn unclaim_statement(ids: &[Uuid]) -> Option<sea_orm::sea_query::UpdateStatement> {
+    use sea_orm::QueryTrait;
+    if ids.is_empty() {
+        return None;
+    }
+    let update = dossier::Entity::update_many()
         .col_expr(
             dossier::Column::Answered,
             sea_orm::sea_query::Expr::value(false),
@@ -368,10 +533,8 @@ pub async fn unclaim(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<(), DbEr
             dossier::Column::ResponseDigest,
             sea_orm::sea_query::Expr::value(Option::<String>::None),
         )
-        .filter(dossier::Column::Id.is_in(ids.iter().copied()))
-        .exec(db)
-        .await?;
-    Ok(())
+        .filter(dossier::Column::Id.is_in(ids.iter().copied()));
+    Some(update.into_query())
 }
 
 /// Marks a dossier's survey as answered (the response endpoint; tests).

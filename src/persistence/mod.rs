@@ -165,6 +165,20 @@ pub async fn dedicated(db: &DatabaseConnection) -> Result<DatabaseConnection, Db
     }
 }
 
+/// A synchronous connection (rusqlite) to the SQLite file `path`, with the pool's settings: WAL,
+/// `synchronous = FULL` (a commit is on disk when it returns), foreign keys, a busy timeout of
+/// 10 s and `secure_delete` (see [`connect`]). For a thread that must not hop to a driver
+/// thread per statement (the response writer's SQLite lane).
+pub fn open_sync(path: &std::path::Path) -> rusqlite::Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+         PRAGMA secure_delete = ON;",
+    )?;
+    Ok(conn)
+}
+
 /// The file of an open SQLite database; `None` for an in-memory one (it exists only inside its
 /// one pool, so nothing can be opened beside it).
 pub fn sqlite_file_of(db: &DatabaseConnection) -> Option<std::path::PathBuf> {

@@ -238,25 +238,36 @@ pub async fn erase_for_dossiers(
     db: &impl ConnectionTrait,
     dossier_ids: &[Uuid],
 ) -> Result<(), DbErr> {
-    for chunk in dossier_ids.chunks(512) {
-        // Repeating the last id up to a power of two keeps the number of statement texts
-        // small, so they stay prepared (the response writer calls this for every batch).
-        let padded = chunk.len().next_power_of_two();
-        let ids = chunk.iter().copied().chain(
-            chunk
-                .last()
-                .copied()
-                .into_iter()
-                .cycle()
-                .take(padded - chunk.len()),
-        );
-        erase_contact(outbox::Entity::update_many())
-            .filter(outbox::Column::DossierId.is_in(ids))
-            .filter(outbox::Column::Email.is_not_null())
-            .exec(db)
-            .await?;
+    for update in erase_statements(dossier_ids) {
+        db.execute(&update).await?;
     }
     Ok(())
+}
+
+/// The statements of [`erase_for_dossiers`] (the SQLite response writer runs them on its own
+/// connection).
+pub fn erase_statements(dossier_ids: &[Uuid]) -> Vec<sea_orm::sea_query::UpdateStatement> {
+    use sea_orm::QueryTrait;
+    dossier_ids
+        .chunks(512)
+        .map(|chunk| {
+            // Repeating the last id up to a power of two keeps the number of statement texts
+            // small, so they stay prepared (the response writer calls this for every batch).
+            let padded = chunk.len().next_power_of_two();
+            let ids = chunk.iter().copied().chain(
+                chunk
+                    .last()
+                    .copied()
+                    .into_iter()
+                    .cycle()
+                    .take(padded - chunk.len()),
+            );
+            erase_contact(outbox::Entity::update_many())
+                .filter(outbox::Column::DossierId.is_in(ids))
+                .filter(outbox::Column::Email.is_not_null())
+                .into_query()
+        })
+        .collect()
 }
 
 /// A send failed: try again at `retry_at`.
