@@ -280,7 +280,8 @@ impl SqliteReads {
             Some(conn) => conn,
             None => {
                 let conn = super::open_sync(&self.path).map_err(sqlite_err)?;
-                conn.execute_batch("PRAGMA query_only = ON").map_err(sqlite_err)?;
+                conn.execute_batch("PRAGMA query_only = ON")
+                    .map_err(sqlite_err)?;
                 conn
             }
         };
@@ -307,7 +308,11 @@ fn read_by_token(
             let uuid = |i: usize| -> rusqlite::Result<Uuid> {
                 let bytes: Vec<u8> = row.get(i)?;
                 Uuid::from_slice(&bytes).map_err(|e| {
-                    rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Blob, e.into())
+                    rusqlite::Error::FromSqlConversionFailure(
+                        i,
+                        rusqlite::types::Type::Blob,
+                        e.into(),
+                    )
                 })
             };
             let instant = |i: usize| -> rusqlite::Result<DateTime<Utc>> {

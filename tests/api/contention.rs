@@ -229,7 +229,12 @@ async fn a_smtp_server_slower_than_the_lease_causes_no_duplicate() {
 /// a submission key (so that sending it again tells whether it was stored).
 async fn a_survey(app: &crate::helpers::TestApp, code: &str) -> (String, Value) {
     let admin = setup(app).await;
-    let registered = register(app, &admin, &dossier("SO", code), 201).await;
+    a_survey_of(app, &admin, code).await
+}
+
+/// [`a_survey`] with the admin key already made.
+async fn a_survey_of(app: &crate::helpers::TestApp, admin: &str, code: &str) -> (String, Value) {
+    let registered = register(app, admin, &dossier("SO", code), 201).await;
     let token = registered["survey_token"].as_str().unwrap().to_owned();
     let form: Value = app
         .get("/api/v1/forms/sipas-2017")
@@ -338,6 +343,91 @@ async fn a_writer_stuck_behind_a_lock_makes_ready_503_until_it_is_through() {
         200,
         "the answer was stored meanwhile"
     );
+    other.close().await.ok();
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// Statements that make every later COMMIT that inserted an answer fail (a deferred constraint
+/// checked only at COMMIT), on SQLite and on PostgreSQL.
+const REFUSE_COMMITS: [&str; 3] = [
+    "CREATE TABLE commit_guard_parent (id INTEGER PRIMARY KEY)",
+    "CREATE TABLE commit_guard (x INTEGER REFERENCES commit_guard_parent (id) \
+     DEFERRABLE INITIALLY DEFERRED)",
+    "CREATE TRIGGER commit_guard_t AFTER INSERT ON pending_responses \
+     BEGIN INSERT INTO commit_guard (x) VALUES (1); END",
+];
+const REFUSE_COMMITS_PG: [&str; 2] = [
+    "CREATE FUNCTION commit_guard_f() RETURNS trigger LANGUAGE plpgsql AS \
+     $$ BEGIN RAISE EXCEPTION 'commit refused'; END $$",
+    "CREATE CONSTRAINT TRIGGER commit_guard_t AFTER INSERT ON pending_responses \
+     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION commit_guard_f()",
+];
+
+/// A batch whose COMMIT fails (here a deferred constraint; a full disk or an I/O error alike)
+/// stores nothing and answers no 201: every submission of it gets 500, no dossier is left
+/// answered, and the writer goes on — once COMMITs succeed again, the same answers are stored,
+/// once each. On a SQLite file this is the writer's synchronous lane, whose connection must not
+/// stay inside the failed transaction.
+#[tokio::test]
+async fn a_batch_whose_commit_fails_stores_nothing_and_answers_no_201() {
+    let dir = workdir();
+    let (app, url) = spawn_app_for_process_with(&dir, |_| {}).await;
+    let admin = setup(&app).await;
+    let mut surveys = Vec::new();
+    for i in 0..8 {
+        surveys.push(a_survey_of(&app, &admin, &format!("COMMIT-FAILS-{i}")).await);
+    }
+    let other = sea_orm::Database::connect(&url).await.unwrap();
+    let backend = other.get_database_backend();
+    let refuse: &[&str] = if backend == sea_orm::DatabaseBackend::Postgres {
+        &REFUSE_COMMITS_PG
+    } else {
+        &REFUSE_COMMITS
+    };
+    for sql in refuse {
+        other.execute_unprepared(sql).await.unwrap();
+    }
+    let answered = || async {
+        other
+            .query_one_raw(Statement::from_string(
+                backend,
+                "SELECT COUNT(*) AS n FROM dossiers WHERE answered",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap()
+    };
+
+    let send_all = || {
+        let sends = surveys.iter().map(|(token, body)| {
+            let (client, url) = (
+                app.client.clone(),
+                format!("{}{}", app.address, answer_path(token)),
+            );
+            let body = body.clone();
+            async move { client.post(url).json(&body).send().await.unwrap() }
+        });
+        futures_util::future::join_all(sends)
+    };
+    for res in send_all().await {
+        assert_problem(res, ProblemCode::Internal).await;
+    }
+    assert_eq!(app.count_answers().await, 0);
+    assert_eq!(answered().await, 0);
+
+    let drop_guard = if backend == sea_orm::DatabaseBackend::Postgres {
+        "DROP TRIGGER commit_guard_t ON pending_responses"
+    } else {
+        "DROP TRIGGER commit_guard_t"
+    };
+    other.execute_unprepared(drop_guard).await.unwrap();
+    for res in send_all().await {
+        assert_eq!(res.status().as_u16(), 201);
+    }
+    assert_eq!(app.count_answers().await, 8);
+    assert_eq!(answered().await, 8);
     other.close().await.ok();
     std::fs::remove_dir_all(dir).ok();
 }

@@ -12,9 +12,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sea_orm::sea_query::{
-    Expr, ExprTrait, InsertStatement, Order, Query, SelectStatement,
-};
+use sea_orm::sea_query::{Expr, ExprTrait, InsertStatement, Order, Query, SelectStatement};
 use sea_orm::{ActiveValue::Set, EntityTrait, QueryTrait};
 use uuid::Uuid;
 

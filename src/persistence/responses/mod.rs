@@ -24,6 +24,7 @@
 //! keyset order.
 
 mod batch;
+mod jobs;
 mod sqlite;
 mod writer;
 
@@ -43,7 +44,8 @@ use super::outbox;
 use crate::domain::periods::Month;
 use crate::domain::responses::{ExportRow, NewResponse};
 use batch::Plan;
-pub use writer::{ResponseWriter, WriteFailed, WriterStats};
+pub use jobs::WriterStats;
+pub use writer::{ResponseWriter, WriteFailed};
 
 /// What happened to one submitted response.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::batch::{self, Plan};
-use super::writer::{Job, Lane, WriterStats, settle};
+use super::jobs::{Job, Lane, WriterStats, settle};
 use super::{Outcome, published_of};
 use crate::domain::responses::{NewResponse, shuffle};
 use crate::persistence::{dossiers, outbox};
@@ -45,20 +45,65 @@ pub(super) fn spawn(
 ) -> std::io::Result<()> {
     let mut conn = crate::persistence::open_sync(path).map_err(std::io::Error::other)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // A statement journal in memory, not a temporary file created and deleted per batch (the
+    // claim is a multi-row update that may have to undo itself).
+    conn.execute_batch("PRAGMA temp_store = MEMORY")
+        .map_err(std::io::Error::other)?;
+    let checkpoints = spawn_checkpointer(path)?;
+    // Copying the log into the database file (and its fsync) is the checkpointer's, not the
+    // writer's: batches are not held up behind it.
+    conn.execute_batch("PRAGMA wal_autocheckpoint = 0")
+        .map_err(std::io::Error::other)?;
     std::thread::Builder::new()
         .name("sipas-writer".into())
         .spawn(move || {
-            run(&mut conn, rx, (max_batch, &stats), &stop);
+            run(&mut conn, rx, (max_batch, &stats), (&stop, &checkpoints));
             drop(done);
         })?;
     Ok(())
+}
+
+/// How often, at most, the checkpointer copies the log into the database file while batches
+/// are committed.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
+/// Log pages beyond which the checkpointer, when a passive checkpoint could not finish, waits
+/// for the writer (`RESTART`) so that the log starts over instead of growing (about 200 MB).
+const RESTART_PAGES: i64 = 50_000;
+
+/// Starts the thread that checkpoints the log of `path` after the writer's commits (the writer
+/// wakes it through the returned sender): `PASSIVE` checkpoints, which never wait for the
+/// writer, at most every `CHECKPOINT_EVERY`; once idle, the last one copies everything and the
+/// next batch starts the log over.
+fn spawn_checkpointer(path: &Path) -> std::io::Result<std::sync::mpsc::SyncSender<()>> {
+    let conn = crate::persistence::open_sync(path).map_err(std::io::Error::other)?;
+    let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
+    std::thread::Builder::new()
+        .name("sipas-checkpoint".into())
+        .spawn(move || {
+            while woken.recv().is_ok() {
+                let pages = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+                    Ok((row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
+                });
+                match pages {
+                    Ok((log, copied)) if log > RESTART_PAGES && copied < log => {
+                        if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(RESTART)") {
+                            tracing::warn!(error = %e, "restarting the SQLite log failed");
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "a SQLite checkpoint failed"),
+                }
+                std::thread::sleep(CHECKPOINT_EVERY);
+            }
+        })?;
+    Ok(wake)
 }
 
 fn run(
     conn: &mut Connection,
     mut rx: mpsc::Receiver<Job>,
     (max_batch, stats): (usize, &WriterStats),
-    stop: &AtomicBool,
+    (stop, checkpoints): (&AtomicBool, &std::sync::mpsc::SyncSender<()>),
 ) {
     let mut batch = Vec::with_capacity(max_batch);
     while let Some(job) = rx.blocking_recv() {
@@ -83,6 +128,8 @@ fn run(
             tracing::error!("the response writer panicked while storing a batch");
         }
         stats.end_batch(timer);
+        // Full: the checkpointer is already due.
+        let _ = checkpoints.try_send(());
     }
 }
 
@@ -156,8 +203,9 @@ fn query(
     let mut run = || -> rusqlite::Result<()> {
         let mut prepared = txn.prepare_cached(&built.sql)?;
         let params = built.values.as_ref().map(sql_values).transpose()?;
-        let mut rows =
-            prepared.query(rusqlite::params_from_iter(params.unwrap_or_default().iter()))?;
+        let mut rows = prepared.query(rusqlite::params_from_iter(
+            params.unwrap_or_default().iter(),
+        ))?;
         while let Some(row) = rows.next()? {
             each(row)?;
         }
@@ -208,6 +256,7 @@ fn sql_value(value: &Value) -> rusqlite::Result<Sql> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use chrono::{TimeZone, Utc};
@@ -225,7 +274,10 @@ mod tests {
             sql_value(&Value::Uuid(Some(u))).unwrap(),
             Sql::Blob(u.as_bytes().to_vec())
         );
-        assert_eq!(sql_value(&Value::Bool(Some(true))).unwrap(), Sql::Integer(1));
+        assert_eq!(
+            sql_value(&Value::Bool(Some(true))).unwrap(),
+            Sql::Integer(1)
+        );
         assert_eq!(sql_value(&Value::String(None)).unwrap(), Sql::Null);
         // `LIMIT 1`.
         assert_eq!(
