@@ -68,6 +68,16 @@ impl ScoreShape {
         self.add_numbers(&mut Varints { bytes, at: 0 }, into)
     }
 
+    /// Reads a bucket packed by [`BucketCounts::pack`] (the stored form of a roll-up).
+    ///
+    /// # Errors
+    /// When the bytes are not a bucket of this shape.
+    pub fn unpack(&self, bytes: &[u8]) -> Result<BucketCounts, BucketError> {
+        let mut counts = self.empty();
+        self.add_packed(bytes, &mut counts)?;
+        Ok(counts)
+    }
+
     /// Adds the numbers of a bucket, in the order [`BucketCounts::encode`] writes them.
     fn add_numbers(
         &self,
