@@ -141,6 +141,13 @@ pub(super) struct Stored {
     pub(super) m: Vec<u64>,
 }
 
+/// The responses a packed bucket counts (valid and invalid, its first two numbers), without
+/// decoding the rest; `None` when the bytes do not start with two varints.
+pub fn packed_responses(bytes: &[u8]) -> Option<u64> {
+    let mut numbers = Varints { bytes, at: 0 };
+    Some(numbers.next()? + numbers.next()?)
+}
+
 impl BucketCounts {
     /// The stored text, in the compact form (see [`COMPACT`]).
     pub fn encode(&self) -> String {

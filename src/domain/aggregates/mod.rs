@@ -13,6 +13,7 @@
 //! of a stored answers object is in `stored_answers`.
 
 mod encoding;
+pub use encoding::packed_responses;
 mod stored_answers;
 #[cfg(test)]
 mod tests;

@@ -89,17 +89,6 @@ pub(crate) struct Estimate {
     pub invited: u64,
 }
 
-impl Estimate {
-    /// About how many bytes it holds in memory (for a memo's budget).
-    pub fn bytes(&self) -> usize {
-        let items: usize = (self.figures.items.iter())
-            .map(|i| std::mem::size_of::<ItemFigure>() + 8 * i.levels.len())
-            .sum();
-        let nodes = std::mem::size_of::<NodeFigure>() * self.figures.nodes.len();
-        std::mem::size_of::<Self>() + nodes + items
-    }
-}
-
 /// What results show of merged buckets: the counts, without the sufficient statistics.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Totals {
