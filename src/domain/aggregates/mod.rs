@@ -237,9 +237,14 @@ impl ScoreShape {
             valid: 0,
             invalid: 0,
             dissatisfied: [0; 3],
-            levels: self.levels.iter().map(|l| vec![0; l.len()]).collect(),
+            levels: self.empty_levels(),
             moments: Moments::new(self.n_items(), self.subsets.clone()),
         }
+    }
+
+    /// The level counts of an empty bucket, alone (without its moments' allocations).
+    pub fn empty_levels(&self) -> Vec<Vec<u64>> {
+        self.levels.iter().map(|l| vec![0; l.len()]).collect()
     }
 }
 

@@ -118,31 +118,28 @@ impl Counts {
         let Some(rows) = self.agencies.get(&agency) else {
             return Ok(0);
         };
-        (rows.scores.iter())
-            .filter(|((span, _), _)| spans.contains(span))
+        (spans.iter())
+            .flat_map(|span| of_span(&rows.scores, span))
             .map(|(_, packed)| packed_responses(packed).ok_or(BucketError))
             .sum()
     }
 
-    /// The cells of `agency` over months `first..=last` by channel, merged.
-    fn cells(&self, agency: Uuid, first: &str, last: &str) -> Result<AgencyCells, BucketError> {
-        let spans = self.spans_of(first, last)?;
-        let mut cells: BTreeMap<&str, Cell> = BTreeMap::new();
+    /// The cells of `agency` over the spans `spans` by channel, merged.
+    fn cells(&self, agency: Uuid, spans: &[String]) -> Result<AgencyCells, BucketError> {
         let Some(rows) = self.agencies.get(&agency) else {
             return Ok(Vec::new());
         };
+        let mut cells: BTreeMap<&str, Cell> = BTreeMap::new();
         let empty = || Cell {
             counts: self.shape.empty(),
             invited: 0,
         };
-        for ((span, channel), packed) in &rows.scores {
-            if spans.contains(span) {
+        for span in spans {
+            for (channel, packed) in of_span(&rows.scores, span) {
                 let cell = cells.entry(channel).or_insert_with(empty);
                 self.shape.add_packed(packed, &mut cell.counts)?;
             }
-        }
-        for ((span, channel), n) in &rows.dossiers {
-            if spans.contains(span) {
+            for (channel, n) in of_span(&rows.dossiers, span) {
                 cells.entry(channel).or_insert_with(empty).invited += n;
             }
         }
@@ -159,9 +156,10 @@ impl Counts {
         first: &str,
         last: &str,
     ) -> Result<Strata, BucketError> {
+        let spans = self.spans_of(first, last)?;
         let mut cells: BTreeMap<(Uuid, String), Arc<Cell>> = BTreeMap::new();
         let ids: Vec<Uuid> = agencies.iter().copied().collect();
-        let each = on_all_cores(&ids, |a| self.cells(*a, first, last));
+        let each = on_all_cores(&ids, |a| self.cells(*a, &spans));
         for (a, agency_cells) in ids.iter().zip(each) {
             for (channel, cell) in agency_cells? {
                 cells.insert((*a, channel), cell);
@@ -183,12 +181,24 @@ impl Counts {
     ) -> Result<Arc<Estimate>, EstimateError> {
         let strata = Strata {
             shape: self.shape.clone(),
-            cells: (self.cells(agency, first, last)?.into_iter())
-                .map(|(channel, cell)| ((agency, channel), cell))
-                .collect(),
+            cells: (self
+                .cells(agency, &self.spans_of(first, last)?)?
+                .into_iter())
+            .map(|(channel, cell)| ((agency, channel), cell))
+            .collect(),
         };
         Ok(Arc::new(estimate::estimate(&strata, design, options)?))
     }
+}
+
+/// The rows of `span` in `rows` (keyed by span, then channel): `(channel, value)`.
+fn of_span<'a, T>(
+    rows: &'a BTreeMap<(String, String), T>,
+    span: &'a str,
+) -> impl Iterator<Item = (&'a str, &'a T)> + 'a {
+    (rows.range((span.to_owned(), String::new())..))
+        .take_while(move |((s, _), _)| s == span)
+        .map(|((_, channel), value)| (channel.as_str(), value))
 }
 
 /// `f` of each item, in order, computed on as many threads as the machine has cores (a

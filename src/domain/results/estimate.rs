@@ -4,6 +4,7 @@
 //! on. Also the mean of several agencies' figures (methodology §3.5, `docs/statistics.md` §4.8).
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use uuid::Uuid;
 
@@ -136,7 +137,7 @@ pub(crate) fn estimate(
 ) -> Result<Estimate, EstimateError> {
     let shape = &strata.shape;
     let mut totals = Totals::default();
-    let mut levels: Vec<Vec<u64>> = shape.empty().levels;
+    let mut levels: Vec<Vec<u64>> = shape.empty_levels();
     let mut invited = 0;
     let mut groups: BTreeMap<StratumKey<'_>, (Moments, u64)> = BTreeMap::new();
     for ((agency, channel), cell) in &strata.cells {
@@ -155,11 +156,17 @@ pub(crate) fn estimate(
             Design::Stratified => (None, Some(channel.as_str())),
             Design::Pooled => (Some(*agency), Some(channel.as_str())),
         };
-        let group = groups
-            .entry(key)
-            .or_insert_with(|| (shape.empty().moments, 0));
-        group.0.merge(&cell.counts.moments)?;
-        group.1 += cell.invited;
+        // A group's first cell is copied, not added to zeros: the same counts, one pass less.
+        match groups.entry(key) {
+            Entry::Vacant(slot) => {
+                slot.insert((cell.counts.moments.clone(), cell.invited));
+            }
+            Entry::Occupied(mut group) => {
+                let group = group.get_mut();
+                group.0.merge(&cell.counts.moments)?;
+                group.1 += cell.invited;
+            }
+        }
     }
     let mut sample_strata: Vec<(Moments, Option<u64>)> = groups
         .into_values()
