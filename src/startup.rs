@@ -179,6 +179,13 @@ async fn prepare(
             .context("applying database migrations")?;
     }
     let forms = publish_forms(db, settings.forms.dir.as_deref()).await?;
+    // A database from before the roll-ups (answers, no roll-up): rebuilt once, before a
+    // closing adds to them — if its schema is current (else the server is not ready anyway).
+    if persistence::readiness(db).await.is_ok() {
+        persistence::aggregates::rebuild_if_missing(db, &forms)
+            .await
+            .context("rebuilding the roll-ups of a database from before them")?;
+    }
     // Before serving: the months whose links have all expired meanwhile are published
     // before the first request reads results (later, the maintenance task closes them).
     crate::app::months::close_expired(

@@ -67,25 +67,25 @@ async fn aggregates_follow_every_response_and_a_rebuild_is_bit_identical() {
         .unwrap();
     let valid = |live: &[String]| -> u64 {
         live.iter()
-            .filter(|l| l.starts_with("bucket"))
+            .filter(|l| l.starts_with("rollup ") && l.split(' ').nth(4) == Some(MONTH))
             .map(|l| {
-                // `bucket AGENCY FORM VERSION MONTH CHANNEL COUNTS`
+                // `rollup AGENCY FORM VERSION SPAN CHANNEL HEX`, the month's span.
                 let f: Vec<&str> = l.split(' ').collect();
                 let form = forms.version(f[2], f[3].parse().unwrap()).unwrap();
-                form.score.decode(f[6]).unwrap().valid
+                form.score.decode(&format!("x1:{}", f[6])).unwrap().valid
             })
             .sum()
     };
-    // The month is open: its answers are in no bucket yet.
+    // The month is open: its answers are in no roll-up yet.
     assert_eq!(valid(&aggregates::snapshot(&app.db).await.unwrap()), 0);
     // Closing it folds every one of them in.
     let closed = app.close_month(&admin, MONTH).await;
     assert_eq!(closed["published"], answered);
 
     let live = aggregates::snapshot(&app.db).await.unwrap();
-    let buckets: Vec<&String> = live.iter().filter(|l| l.starts_with("bucket")).collect();
+    let rollups: Vec<&String> = live.iter().filter(|l| l.starts_with("rollup ")).collect();
     let counts: Vec<&String> = live.iter().filter(|l| l.starts_with("dossiers")).collect();
-    assert_eq!(buckets.len(), 3, "one bucket per channel: {live:#?}");
+    assert_eq!(rollups.len(), 12, "four spans per channel: {live:#?}");
     assert_eq!(counts.len(), 3, "{live:#?}");
     assert_eq!(valid(&live), answered as u64);
     let registered: u64 = counts
@@ -158,9 +158,10 @@ async fn revision_sums_computed_from_kept_rows_equal_the_database_s() {
     app.close_month(&admin, MONTH).await;
     {
         let live = aggregates::snapshot(&app.db).await.unwrap();
-        let agency: uuid::Uuid = live[0].split(' ').nth(1).unwrap().parse().unwrap();
+        let first = live.iter().find(|l| l.starts_with("rollup ")).unwrap();
+        let agency: uuid::Uuid = first.split(' ').nth(1).unwrap().parse().unwrap();
         let (form_key, version) = {
-            let f: Vec<&str> = live[0].split(' ').collect();
+            let f: Vec<&str> = first.split(' ').collect();
             (f[2].to_owned(), f[3].parse::<u32>().unwrap())
         };
         let (from, to) = ("2000-01", "2099-12");

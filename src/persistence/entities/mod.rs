@@ -11,7 +11,6 @@ pub mod form_version;
 pub mod outbox;
 pub mod pending_response;
 pub mod response;
-pub mod score_bucket;
 pub mod score_rollup;
 pub mod session;
 pub mod sign_in_throttle;
