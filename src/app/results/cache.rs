@@ -2,11 +2,14 @@
 //! `domain::results::cache`): everything else is computed from roll-ups at every request. With
 //! its counters for `GET /metrics`.
 
-use crate::domain::results::BreakdownCellInput;
+use std::sync::Arc;
+
+use crate::domain::results::MonthCells;
 use crate::domain::results::cache::ViewCache;
 
-/// Breakdown cells kept while the responses they were scanned from are the same.
-pub type KeptBreakdowns = ViewCache<Vec<BreakdownCellInput>>;
+/// Each agency's scanned breakdown cells (by mode and by procedure field), kept while the
+/// responses they were scanned from are the same.
+pub type KeptBreakdowns = ViewCache<Vec<Arc<MonthCells>>>;
 
 /// A store of at most `capacity` breakdowns (0: none).
 pub fn kept_breakdowns(capacity: usize) -> KeptBreakdowns {

@@ -10,8 +10,8 @@ use crate::app::metrics::Metrics;
 use crate::app::single_flight::SingleFlight;
 use crate::config::{IndicatorSettings, ResultSettings};
 use crate::domain::forms::PublishedForms;
+use crate::domain::results::MonthCells;
 use crate::domain::results::cache::ViewCache;
-use crate::domain::results::{BreakdownCellInput, MonthCells};
 
 /// What the results use cases read from the server's state.
 #[derive(Clone, Copy)]
@@ -20,8 +20,8 @@ pub struct Context<'a> {
     pub forms: &'a PublishedForms,
     pub results: &'a ResultSettings,
     pub indicators: &'a IndicatorSettings,
-    /// Breakdowns by mode and procedure field, kept while their responses are the same.
-    pub breakdowns: &'a ViewCache<Vec<BreakdownCellInput>>,
+    /// Breakdown cells by mode and procedure field, kept while their responses are the same.
+    pub breakdowns: &'a ViewCache<Vec<Arc<MonthCells>>>,
     pub scans: &'a SingleFlight<ScanKey, ScannedCells>,
     pub metrics: &'a Metrics,
 }

@@ -1,7 +1,7 @@
 //! Breakdowns by mode and by procedure field, which the roll-ups do not hold: each agency's
 //! responses in the period are scanned (`persistence::breakdowns`) and counted exactly as the
-//! roll-ups count them (`ScoreShape::stored_contribution`), then merged by cell. The merged
-//! cells are kept while the agencies' responses in the period are the same
+//! roll-ups count them (`ScoreShape::stored_contribution`), both dimensions at once, then merged
+//! by cell. The scanned cells are kept while the agencies' responses in the period are the same
 //! (`domain::results::cache`), and identical scans at the same time run once
 //! (`app::single_flight`).
 
@@ -22,8 +22,8 @@ use crate::domain::results::{
 use crate::error::ApiError;
 use crate::persistence::breakdowns;
 
-/// The breakdown cells of `agencies` by mode or procedure field over `period`: kept, or
-/// scanned from their responses.
+/// The breakdown cells of `agencies` by mode or procedure field over `period`: each agency's
+/// cells by both dimensions, kept or scanned from its responses, merged by `dim`.
 pub(super) async fn scan(
     cx: &Context<'_>,
     form: &PublishedForm,
@@ -46,21 +46,24 @@ pub(super) async fn scan(
         months: (from, to),
         responses,
     };
-    let key = CacheKey::new(&flight, &format!("{dim:?}"));
-    if let Some(kept) = cx.breakdowns.get(&key) {
-        return Ok((*kept).clone());
-    }
-    // Identical requests at the same time scan once.
-    let scanned = cx
-        .scans
-        .run(flight.clone(), || async {
-            scan_agencies(cx, form, &flight)
-                .await
-                .map(Arc::new)
-                .map_err(|e| format!("{e:#}"))
-        })
-        .await
-        .map_err(unexpected)?;
+    let key = CacheKey::new(&flight, &"scanned");
+    let scanned = match cx.breakdowns.get(&key) {
+        Some(kept) => kept,
+        // Identical requests at the same time scan once; the cells are kept before the flight
+        // lands, so a request arriving after it finds them.
+        None => cx
+            .scans
+            .run(flight.clone(), || async {
+                let cells = scan_agencies(cx, form, &flight)
+                    .await
+                    .map(Arc::new)
+                    .map_err(|e| format!("{e:#}"))?;
+                cx.breakdowns.put(key, cells.clone());
+                Ok(cells)
+            })
+            .await
+            .map_err(unexpected)?,
+    };
     let shape = form.score.clone();
     let cells = off_thread(move || {
         let each = results::on_all_cores(&scanned, |cells| {
@@ -70,7 +73,6 @@ pub(super) async fn scan(
         BreakdownCellInput::merged(&shape, each.iter().map(Vec::as_slice))
     })
     .await?;
-    cx.breakdowns.put(key, Arc::new(cells.clone()));
     Ok(cells)
 }
 

@@ -6,7 +6,8 @@
 //! and of the responses of those agencies in those months. Responses are only ever added (a
 //! late entry; none is changed or deleted), so their number — read from the roll-ups, the
 //! first two counts of each — tells whether the set is still the same: the [`CacheKey`] of
-//! kept cells hashes both, and a late entry makes the next request scan again.
+//! kept cells hashes both, and a late entry makes the next request scan again. What is kept is
+//! each agency's cells by both dimensions, so the other dimension is a merge, not a scan.
 //!
 //! Bounded by a number of entries; the least recently used is dropped first.
 
