@@ -153,9 +153,9 @@ pub fn t_critical(df: f64, confidence: f64) -> Option<f64> {
     // One estimate asks for the same quantile for each node of its tree, and statrs finds it
     // by iterating on the incomplete beta function (microseconds each): the last one computed
     // on this thread is kept, keyed by the exact bits of its arguments.
+    type Kept = Option<((u64, u64), Option<f64>)>;
     thread_local! {
-        static LAST: std::cell::Cell<Option<((u64, u64), Option<f64>)>> =
-            const { std::cell::Cell::new(None) };
+        static LAST: std::cell::Cell<Kept> = const { std::cell::Cell::new(None) };
     }
     let key = (df.to_bits(), confidence.to_bits());
     if let Some((k, q)) = LAST.get()
