@@ -129,35 +129,41 @@ impl Totals {
 /// A stratum of a design: the (agency, channel) parts that separate strata.
 type StratumKey<'a> = (Option<Uuid>, Option<&'a str>);
 
-/// Merges `strata` into the strata of `design` and estimates it.
-pub(crate) fn estimate(
-    strata: &Strata,
-    design: Design,
-    options: &DomainOptions,
-) -> Result<Estimate, EstimateError> {
-    let shape = &strata.shape;
-    let mut totals = Totals::default();
-    let mut levels: Vec<Vec<u64>> = shape.empty_levels();
-    let mut invited = 0;
-    let mut groups: BTreeMap<StratumKey<'_>, (Moments, u64)> = BTreeMap::new();
+/// What the cells of a design add up to: the totals, each item's level counts, the registered
+/// dossiers, and the moments and dossiers of each of the design's strata.
+struct Merged<'a> {
+    totals: Totals,
+    levels: Vec<Vec<u64>>,
+    invited: u64,
+    groups: BTreeMap<StratumKey<'a>, (Moments, u64)>,
+}
+
+/// Merges the cells of `strata` into the strata of `design`.
+fn merge_cells(strata: &Strata, design: Design) -> Result<Merged<'_>, EstimateError> {
+    let mut m = Merged {
+        totals: Totals::default(),
+        levels: strata.shape.empty_levels(),
+        invited: 0,
+        groups: BTreeMap::new(),
+    };
     for ((agency, channel), cell) in &strata.cells {
-        if cell.counts.levels.len() != levels.len() {
+        if cell.counts.levels.len() != m.levels.len() {
             return Err(BucketError.into());
         }
-        totals.add(&cell.counts);
-        for (a, b) in levels.iter_mut().zip(&cell.counts.levels) {
+        m.totals.add(&cell.counts);
+        for (a, b) in m.levels.iter_mut().zip(&cell.counts.levels) {
             for (x, y) in a.iter_mut().zip(b) {
                 *x += y;
             }
         }
-        invited += cell.invited;
+        m.invited += cell.invited;
         let key = match design {
             Design::SrsFpc | Design::Srs | Design::CellSrs => (None, None),
             Design::Stratified => (None, Some(channel.as_str())),
             Design::Pooled => (Some(*agency), Some(channel.as_str())),
         };
         // A group's first cell is copied, not added to zeros: the same counts, one pass less.
-        match groups.entry(key) {
+        match m.groups.entry(key) {
             Entry::Vacant(slot) => {
                 slot.insert((cell.counts.moments.clone(), cell.invited));
             }
@@ -168,6 +174,22 @@ pub(crate) fn estimate(
             }
         }
     }
+    Ok(m)
+}
+
+/// Merges `strata` into the strata of `design` and estimates it.
+pub(crate) fn estimate(
+    strata: &Strata,
+    design: Design,
+    options: &DomainOptions,
+) -> Result<Estimate, EstimateError> {
+    let shape = &strata.shape;
+    let Merged {
+        totals,
+        levels,
+        invited,
+        groups,
+    } = merge_cells(strata, design)?;
     let mut sample_strata: Vec<(Moments, Option<u64>)> = groups
         .into_values()
         .map(|(m, n)| (m, design.uses_fpc().then_some(n)))
