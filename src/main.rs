@@ -155,7 +155,7 @@ async fn rebuild_scores(settings: &Settings) -> anyhow::Result<()> {
     db.close().await?;
     let report = result?;
     eprintln!(
-        "rebuilt {} score buckets from {} responses and {} dossier counts from {} dossiers in {:.2} s",
+        "rebuilt {} score roll-ups from {} responses and {} dossier counts from {} dossiers in {:.2} s",
         report.buckets,
         report.responses,
         report.dossier_counts,

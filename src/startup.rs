@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 
 use crate::app::metrics::Metrics;
 use crate::app::ratelimit::SurveyLookupLimiter;
-use crate::app::results::{self as results, ResultViews};
+use crate::app::results;
 use crate::config::Settings;
 use crate::domain::audit::AuditEvent;
 use crate::domain::forms::{FormCatalog, FormStatus, PublishedForms};
@@ -43,10 +43,6 @@ pub struct Application {
     email_worker: tokio::task::JoinHandle<()>,
     /// The task sealing expired dossiers (`maintenance`), stopped with the server.
     sealer: tokio::task::JoinHandle<()>,
-    /// The task keeping recently asked result views computed, stopped with the server.
-    refresher: Option<tokio::task::JoinHandle<()>>,
-    /// The task warming the per-agency result memo up at the start, stopped with the server.
-    warm_up: Option<tokio::task::JoinHandle<()>>,
     db: DatabaseConnection,
     terminate: Signal,
     interrupt: Signal,
@@ -93,16 +89,12 @@ impl Application {
             survey_limiter: SurveyLookupLimiter::new(&settings.surveys),
             responses: responses.clone(),
             tokens: persistence::dossiers::TokenLookup::of(&db),
-            views: ResultViews::new(
-                settings.results.cached_views,
-                settings.results.memo_mb << 20,
-            ),
+            breakdowns: results::kept_breakdowns(settings.results.kept_breakdowns),
             guards: crate::app::guards::Guards::new(&settings),
             settings,
         });
         let email_worker = spawn_email_worker(&state)?;
         let sealer = spawn_maintenance(&state);
-        let (refresher, warm_up) = result_tasks(&state);
         // Our own signal handlers, registered before anyone can learn the address, so a
         // SIGTERM that arrives right after start still means a graceful stop.
         let terminate = signal(SignalKind::terminate())?;
@@ -116,8 +108,6 @@ impl Application {
             exit_delay,
             email_worker,
             sealer,
-            refresher,
-            warm_up,
             db,
             terminate,
             interrupt,
@@ -170,9 +160,6 @@ impl Application {
         }
         self.email_worker.abort();
         self.sealer.abort();
-        for task in [&self.refresher, &self.warm_up].into_iter().flatten() {
-            task.abort();
-        }
         tracing::info!("server stopped; closing the database pool");
         self.db.close().await?;
         failure.map_or(Ok(()), Err)
@@ -200,6 +187,13 @@ async fn prepare(
             .context("applying database migrations")?;
     }
     let forms = publish_forms(db, settings.forms.dir.as_deref()).await?;
+    // A database from before the roll-ups (answers, no roll-up): rebuilt once, before a
+    // closing adds to them — if its schema is current (else the server is not ready anyway).
+    if persistence::readiness(db).await.is_ok() {
+        persistence::aggregates::rebuild_if_missing(db, &forms)
+            .await
+            .context("rebuilding the roll-ups of a database from before them")?;
+    }
     // Before serving: the months whose links have all expired meanwhile are published
     // before the first request reads results (later, the maintenance task closes them).
     crate::app::months::close_expired(
@@ -337,30 +331,4 @@ fn http_server(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Res
         server = server.workers(workers);
     }
     Ok(server.listen(listener)?.run())
-}
-
-/// The background tasks of the results (`app::results::refresh`, `app::results::warm_up`), as
-/// configured: recomputing the views asked for, and warming the memo up at the start.
-fn result_tasks(state: &web::Data<AppState>) -> (Option<JoinHandle<()>>, Option<JoinHandle<()>>) {
-    let refresher = match state.settings.results.refresh_interval_secs {
-        0 => None,
-        secs => Some(tokio::spawn(results::refresh(
-            state.clone().into_inner(),
-            AppState::results,
-            Duration::from_secs(secs),
-            Duration::from_secs(state.settings.results.refresh_window_secs),
-        ))),
-    };
-    let warm_up = match (
-        state.settings.results.memo_mb,
-        http::pages::dashboard::opening_periods(),
-    ) {
-        (0, _) | (_, None) => None,
-        (_, Some(periods)) => Some(tokio::spawn(results::warm_up(
-            state.clone().into_inner(),
-            AppState::results,
-            periods,
-        ))),
-    };
-    (refresher, warm_up)
 }

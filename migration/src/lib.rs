@@ -19,6 +19,8 @@ mod m20261205_001100_publish_by_closed_month;
 mod m20261205_001200_drop_server_secrets;
 mod m20261205_001350_outbox_lease_holder;
 mod m20261206_001300_create_retained_dossier_counts;
+mod m20261206_001400_create_rollups;
+mod m20261206_001500_drop_score_buckets;
 
 /// Every migration in a transaction of its own, also on SQLite (sea-orm-migration's default
 /// there is none): a migration either happens entirely or not at all, and all its statements
@@ -75,6 +77,8 @@ impl MigratorTrait for Migrator {
             atomic(m20261205_001200_drop_server_secrets::Migration),
             atomic(m20261205_001350_outbox_lease_holder::Migration),
             atomic(m20261206_001300_create_retained_dossier_counts::Migration),
+            atomic(m20261206_001400_create_rollups::Migration),
+            atomic(m20261206_001500_drop_score_buckets::Migration),
         ]
     }
 }

@@ -9,7 +9,10 @@
 //! dossier completed up to its end (the answered ones' links end just before, apart), move its
 //! pending answers into `responses` —
 //! shuffled, under fresh random ids, in this transaction and not the ones that claimed the
-//! dossiers — add them to the score aggregates, and delete the pending rows.
+//! dossiers — add them to the score roll-ups of their month's four spans, add the dossiers
+//! registered in the months it publishes to their dossier roll-ups, and delete the pending rows
+//! (`persistence::aggregates`: every closed month's counts are in the four spans that contain
+//! it).
 
 use std::sync::Arc;
 
@@ -164,8 +167,11 @@ async fn close_one(
     end_answered_links(db, ends, now).await?;
     let txn = crate::persistence::begin_write(db).await?;
     months::lock(&txn, Locker::Closing).await?;
-    // The first statement writes (on SQLite it takes the write lock). A month another node
-    // closed while this one waited for the lock is left as that node left it.
+    // Read under the lock (and `BEGIN IMMEDIATE` on SQLite): the months from the one after it
+    // to `month` are the ones this closing publishes.
+    let previously = months::published_through(&txn).await?;
+    // A month another node closed while this one waited for the lock is left as that node left
+    // it.
     if !months::mark_closed(&txn, month, reason.as_str(), now).await? {
         txn.commit().await?;
         return Ok((0, 0));
@@ -173,6 +179,9 @@ async fn close_one(
     for m in empty {
         months::mark_closed(&txn, *m, reason.as_str(), now).await?;
     }
+    // Every closed month's counts are in its four spans: the dossiers of the months closed
+    // now (the empty ones included, and on a first closing the months before them).
+    aggregates::roll_up_closed_dossiers(&txn, previously, month).await?;
     let ended = months::end_links(&txn, (ends, false), now).await?;
     let mut rows = months::take_pending(&txn, month).await?;
     shuffle(&mut rows);

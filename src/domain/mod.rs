@@ -20,5 +20,6 @@ pub mod responses;
 pub mod results;
 pub mod retention;
 pub mod scoring;
+pub mod spans;
 pub mod submissions;
 pub mod tokens;

@@ -203,7 +203,7 @@ async fn two_nodes_closing_a_month_at_once_publish_each_answer_once() {
     let after = sipas::persistence::aggregates::snapshot(&app.db)
         .await
         .unwrap();
-    assert!(before.iter().any(|row| row.starts_with("bucket ")));
+    assert!(before.iter().any(|row| row.starts_with("rollup ")));
     assert_eq!(before, after);
 }
 

@@ -130,7 +130,7 @@ async fn the_small_demo_is_stored_like_live_traffic_and_a_rebuild_changes_nothin
     );
 
     let live = aggregates::snapshot(&app.db).await.unwrap();
-    assert!(live.iter().any(|l| l.starts_with("bucket")));
+    assert!(live.iter().any(|l| l.starts_with("rollup ")));
     let forms = sipas::startup::publish_forms(&app.db, test_settings("").forms.dir.as_deref())
         .await
         .unwrap();

@@ -27,6 +27,7 @@ mod process;
 mod responses;
 mod results;
 mod retention;
+mod rollups;
 mod scores;
 mod secrets;
 mod surveys;

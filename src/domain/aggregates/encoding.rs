@@ -68,6 +68,16 @@ impl ScoreShape {
         self.add_numbers(&mut Varints { bytes, at: 0 }, into)
     }
 
+    /// Reads a bucket packed by [`BucketCounts::pack`] (the stored form of a roll-up).
+    ///
+    /// # Errors
+    /// When the bytes are not a bucket of this shape.
+    pub fn unpack(&self, bytes: &[u8]) -> Result<BucketCounts, BucketError> {
+        let mut counts = self.empty();
+        self.add_packed(bytes, &mut counts)?;
+        Ok(counts)
+    }
+
     /// Adds the numbers of a bucket, in the order [`BucketCounts::encode`] writes them.
     fn add_numbers(
         &self,
@@ -129,6 +139,13 @@ pub(super) struct Stored {
     pub(super) d: [u64; 3],
     pub(super) l: Vec<Vec<u64>>,
     pub(super) m: Vec<u64>,
+}
+
+/// The responses a packed bucket counts (valid and invalid, its first two numbers), without
+/// decoding the rest; `None` when the bytes do not start with two varints.
+pub fn packed_responses(bytes: &[u8]) -> Option<u64> {
+    let mut numbers = Varints { bytes, at: 0 };
+    Some(numbers.next()? + numbers.next()?)
 }
 
 impl BucketCounts {

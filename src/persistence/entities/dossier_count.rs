@@ -15,7 +15,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub channel: String,
     pub dossiers: i64,
-    /// Random, new at every write (see `score_bucket::Model::revision`).
+    /// Random, new at every write (see the migration `score_bucket_revisions`).
     pub revision: i64,
 }
 
