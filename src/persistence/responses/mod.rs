@@ -64,7 +64,7 @@ pub enum Outcome {
 /// (`dossiers::claim`), one reads which months are published, one inserts the answers of open
 /// months into `pending_responses` (published when their month closes, `app::months`), and
 /// one erases e-mail addresses; an agency's late entry for a closed month goes to `responses`
-/// and its score bucket at once (three more). A dossier named twice in a batch (concurrent
+/// and its month's roll-ups at once (`aggregates::apply`). A dossier named twice in a batch (concurrent
 /// submissions) is claimed once, by its first response in the (shuffled) batch.
 pub async fn commit(
     db: &DatabaseConnection,
@@ -88,7 +88,7 @@ pub async fn store(
     let plan = Plan::new(batch);
     let claimed = dossiers::claim(txn, &plan.claims()).await?;
     let published = match txn.query_one(&batch::published_select()).await? {
-        Some(row) => row.try_get::<String>("", "month").ok(),
+        Some(row) => Some(row.try_get::<String>("", "month")?),
         None => None,
     };
     let mut not_claimed = HashMap::new();
