@@ -163,10 +163,21 @@ impl Counts {
         first: &str,
         last: &str,
     ) -> Result<Strata, BucketError> {
+        self.strata_of(agencies, (first, last), true)
+    }
+
+    /// As [`Counts::strata`]; with each agency's channels merged into one cell unless
+    /// `by_channel` (for designs that do not keep them apart).
+    pub(crate) fn strata_of(
+        &self,
+        agencies: &HashSet<Uuid>,
+        (first, last): (&str, &str),
+        by_channel: bool,
+    ) -> Result<Strata, BucketError> {
         let spans = self.spans_of(first, last)?;
         let mut cells: BTreeMap<(Uuid, String), Arc<Cell>> = BTreeMap::new();
         let ids: Vec<Uuid> = agencies.iter().copied().collect();
-        let each = on_all_cores(&ids, |a| self.cells(*a, &spans, true));
+        let each = on_all_cores(&ids, |a| self.cells(*a, &spans, by_channel));
         for (a, agency_cells) in ids.iter().zip(each) {
             for (channel, cell) in agency_cells? {
                 cells.insert((*a, channel), cell);
