@@ -101,10 +101,14 @@ impl ScoreShape {
                 *c += next()?;
             }
         }
-        let mut rest = std::iter::from_fn(|| (!numbers.done()).then(|| numbers.next_number()));
         into.moments
-            .add_counts(&mut rest)
-            .map_err(|_: StatsError| BucketError)
+            .add_each(|| numbers.next_number())
+            .map_err(|_: StatsError| BucketError)?;
+        if numbers.done() {
+            Ok(())
+        } else {
+            Err(BucketError)
+        }
     }
 
     /// The numbers of a compact bucket, in the order [`BucketCounts::encode`] writes them.
@@ -267,7 +271,14 @@ struct Varints<'a> {
 }
 
 impl Varints<'_> {
+    #[inline]
     fn next(&mut self) -> Option<u64> {
+        // Most counts are below 128: one byte, no loop.
+        let first = *self.bytes.get(self.at)?;
+        if first < 0x80 {
+            self.at += 1;
+            return Some(u64::from(first));
+        }
         varint(|| {
             let b = *self.bytes.get(self.at)?;
             self.at += 1;

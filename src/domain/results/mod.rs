@@ -103,6 +103,12 @@ impl Design {
         matches!(self, Design::Stratified | Design::Pooled)
     }
 
+    /// Whether the design keeps channels apart (else every cell of an agency merges into one
+    /// stratum, and may be merged before it is estimated).
+    fn by_channel(self) -> bool {
+        matches!(self, Design::Stratified | Design::Pooled)
+    }
+
     fn strata(self) -> &'static str {
         match self {
             Design::SrsFpc | Design::Srs | Design::CellSrs => "none",
