@@ -17,11 +17,12 @@
 //! [`rebuild`] recomputes all three tables from the raw rows (`sipas scores rebuild`, and a
 //! start after an upgrade that finds answers without roll-ups): the result is bit-identical,
 //! since every count is an integer added in whatever order. `write` holds the incremental
-//! updates, `rebuild`, `sqlite_rebuild` and `tally` the recomputation, `reads` the readers of the
+//! updates, `rebuild`, `sqlite_rebuild`, `sqlite_read` and `tally` the recomputation, `reads` the readers of the
 //! per-month rows that results used before the roll-ups (they read the month spans now).
 
 mod reads;
 mod rebuild;
+mod sqlite_read;
 mod sqlite_rebuild;
 mod tally;
 mod write;
