@@ -104,7 +104,13 @@ fn new_revision() -> i64 {
 
 /// Lowercase hexadecimal, for showing packed counts as text.
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(2 * bytes.len());
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
 }
 
 /// Every stored roll-up and dossier count as text, sorted (for tests and checks that a rebuild
