@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 
 use crate::app::metrics::Metrics;
 use crate::app::ratelimit::SurveyLookupLimiter;
-use crate::app::results::{self as results, ResultViews};
+use crate::app::results;
 use crate::config::Settings;
 use crate::domain::audit::AuditEvent;
 use crate::domain::forms::{FormCatalog, FormStatus, PublishedForms};
@@ -43,10 +43,6 @@ pub struct Application {
     email_worker: tokio::task::JoinHandle<()>,
     /// The task sealing expired dossiers (`maintenance`), stopped with the server.
     sealer: tokio::task::JoinHandle<()>,
-    /// The task keeping recently asked result views computed, stopped with the server.
-    refresher: Option<tokio::task::JoinHandle<()>>,
-    /// The task warming the per-agency result memo up at the start, stopped with the server.
-    warm_up: Option<tokio::task::JoinHandle<()>>,
     db: DatabaseConnection,
     terminate: Signal,
     interrupt: Signal,
@@ -85,16 +81,12 @@ impl Application {
             token_key,
             survey_limiter: SurveyLookupLimiter::new(&settings.surveys),
             responses: responses.clone(),
-            views: ResultViews::new(
-                settings.results.cached_views,
-                settings.results.memo_mb << 20,
-            ),
+            breakdowns: results::kept_breakdowns(settings.results.kept_breakdowns),
             guards: crate::app::guards::Guards::new(&settings),
             settings,
         });
         let email_worker = spawn_email_worker(&state)?;
         let sealer = spawn_maintenance(&state);
-        let (refresher, warm_up) = result_tasks(&state);
         // Our own signal handlers, registered before anyone can learn the address, so a
         // SIGTERM that arrives right after start still means a graceful stop.
         let terminate = signal(SignalKind::terminate())?;
@@ -108,8 +100,6 @@ impl Application {
             exit_delay,
             email_worker,
             sealer,
-            refresher,
-            warm_up,
             db,
             terminate,
             interrupt,
@@ -162,9 +152,6 @@ impl Application {
         }
         self.email_worker.abort();
         self.sealer.abort();
-        for task in [&self.refresher, &self.warm_up].into_iter().flatten() {
-            task.abort();
-        }
         tracing::info!("server stopped; closing the database pool");
         self.db.close().await?;
         failure.map_or(Ok(()), Err)
@@ -336,30 +323,4 @@ fn http_server(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Res
         server = server.workers(workers);
     }
     Ok(server.listen(listener)?.run())
-}
-
-/// The background tasks of the results (`app::results::refresh`, `app::results::warm_up`), as
-/// configured: recomputing the views asked for, and warming the memo up at the start.
-fn result_tasks(state: &web::Data<AppState>) -> (Option<JoinHandle<()>>, Option<JoinHandle<()>>) {
-    let refresher = match state.settings.results.refresh_interval_secs {
-        0 => None,
-        secs => Some(tokio::spawn(results::refresh(
-            state.clone().into_inner(),
-            AppState::results,
-            Duration::from_secs(secs),
-            Duration::from_secs(state.settings.results.refresh_window_secs),
-        ))),
-    };
-    let warm_up = match (
-        state.settings.results.memo_mb,
-        http::pages::dashboard::opening_periods(),
-    ) {
-        (0, _) | (_, None) => None,
-        (_, Some(periods)) => Some(tokio::spawn(results::warm_up(
-            state.clone().into_inner(),
-            AppState::results,
-            periods,
-        ))),
-    };
-    (refresher, warm_up)
 }

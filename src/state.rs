@@ -5,7 +5,7 @@ use sea_orm::DatabaseConnection;
 use crate::app::guards::Guards;
 use crate::app::metrics::Metrics;
 use crate::app::ratelimit::SurveyLookupLimiter;
-use crate::app::results::{self, ResultViews};
+use crate::app::results::{self, KeptBreakdowns};
 use crate::app::submissions::Checker;
 use crate::app::{dossiers, export};
 use crate::config::Settings;
@@ -28,8 +28,8 @@ pub struct AppState {
     pub survey_limiter: SurveyLookupLimiter,
     /// The group-committing writer every response goes through.
     pub responses: ResponseWriter,
-    /// Computed result views, kept while their inputs are unchanged.
-    pub views: ResultViews,
+    /// Breakdowns by mode and procedure field, kept while their responses are the same.
+    pub breakdowns: KeptBreakdowns,
     /// What bounds costs across requests: the sign-in limiter, the export gate, single flights.
     pub guards: Guards,
 }
@@ -71,7 +71,7 @@ impl AppState {
             forms: &self.forms,
             results: &self.settings.results,
             indicators: &self.settings.indicators,
-            views: &self.views,
+            breakdowns: &self.breakdowns,
             scans: &self.guards.breakdown_scans,
             metrics: &self.metrics,
         }

@@ -156,10 +156,7 @@ reminder_delay_secs = 259200
 suppress_below = 10
 low_reliability_below = 30
 max_ci_width = 0.30
-cached_views = 256
-memo_mb = 384
-refresh_interval_secs = 30
-refresh_window_secs = 3600
+kept_breakdowns = 64
 
 [indicators.d766]
 enabled = false

@@ -1,5 +1,4 @@
-//! `[results]` and `[indicators]`: what the results publish, and how they are kept and
-//! refreshed.
+//! `[results]` and `[indicators]`: what the results publish, and how many breakdowns are kept.
 
 use serde::Deserialize;
 
@@ -18,16 +17,19 @@ pub struct ResultSettings {
     /// An interval at least this wide (a fraction: 0.30 = 30 percentage points) is flagged
     /// `low_reliability` too.
     pub max_ci_width: f64,
-    /// How many computed views of each kind (results, trends, rankings, PAR scores) are kept
-    /// for as long as their inputs do not change (`domain::results::cache`); 0 keeps none.
-    pub cached_views: usize,
-    /// About how many megabytes of per-agency bucket texts, cells and estimates are kept
-    /// between requests (`domain::results::memo`); 0 keeps none.
-    pub memo_mb: usize,
-    /// Every this many seconds the views asked for within the last `refresh_window_secs` are
-    /// computed again if their inputs changed, so that the next request finds them kept; 0: never.
-    pub refresh_interval_secs: u64,
-    pub refresh_window_secs: u64,
+    /// How many breakdowns by mode or procedure field (scanned from the responses) are kept
+    /// while their responses are the same (`domain::results::cache`); 0 keeps none.
+    pub kept_breakdowns: usize,
+    /// Keys of the caches results no longer have (computed from roll-ups instead): accepted
+    /// and ignored, so that a configuration written for an earlier version still starts.
+    #[serde(default)]
+    pub cached_views: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    pub memo_mb: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    pub refresh_interval_secs: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    pub refresh_window_secs: Option<serde::de::IgnoredAny>,
 }
 
 /// Secondary indicators (methodology §3.9).

@@ -123,6 +123,7 @@ pub fn cover(first: Month, last: Month) -> Vec<Span> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -61,5 +61,9 @@ pub async fn ready(state: web::Data<AppState>) -> Result<web::Json<StatusView>, 
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8"))
-        .body(state.metrics.render() + &state.responses.stats().render() + &state.views.render())
+        .body(
+            state.metrics.render()
+                + &state.responses.stats().render()
+                + &crate::app::results::cache::render(&state.breakdowns),
+        )
 }

@@ -15,6 +15,7 @@ pub mod months;
 pub mod outbox;
 pub mod responses;
 pub mod retention;
+pub mod rollups;
 pub mod sessions;
 pub mod startup_lock;
 pub mod users;

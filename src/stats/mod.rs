@@ -85,7 +85,8 @@ pub use quantile::{
     z_critical,
 };
 pub use ranking::{
-    Difference, PairComparison, Ranking, UnitEstimate, UnitRank, difference, rank_intervals,
+    Difference, PairComparison, Ranking, UnitEstimate, UnitRank, difference, pair_comparisons,
+    rank_intervals,
 };
 pub use reliability::{Reliability, ReliabilityThresholds};
 pub use sample_size::{SampleSize, SampleSizePlan, achieved_margin, cochran, yamane};

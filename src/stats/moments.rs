@@ -207,26 +207,38 @@ impl Moments {
         &mut self,
         counts: &mut impl Iterator<Item = Option<u64>>,
     ) -> Result<(), StatsError> {
-        let mut next = || {
-            counts
-                .next()
-                .flatten()
-                .ok_or(StatsError::IncompatibleMoments)
-        };
-        self.respondents += next()?;
-        for x in self
-            .answered
-            .iter_mut()
-            .chain(self.satisfied.iter_mut())
-            .chain(self.pairs.iter_mut().flatten())
-            .chain(self.with_data.iter_mut())
-        {
-            *x += next()?;
-        }
+        self.add_each(|| counts.next().flatten())?;
         match counts.next() {
             None => Ok(()),
             Some(_) => Err(StatsError::IncompatibleMoments),
         }
+    }
+
+    /// Adds the next [`Moments::count_len`] numbers `next` gives, in the order of
+    /// [`Moments::to_counts`] (the caller checks that the list ends there): the fast path of
+    /// [`Moments::add_counts`] for a decoder that yields numbers one by one.
+    ///
+    /// # Errors
+    /// [`StatsError::IncompatibleMoments`] when `next` ends first (the counts are then partly
+    /// added: the caller discards them).
+    pub fn add_each(&mut self, mut next: impl FnMut() -> Option<u64>) -> Result<(), StatsError> {
+        let mut add = |x: &mut u64| -> Result<(), StatsError> {
+            *x += next().ok_or(StatsError::IncompatibleMoments)?;
+            Ok(())
+        };
+        add(&mut self.respondents)?;
+        for x in self.answered.iter_mut().chain(self.satisfied.iter_mut()) {
+            add(x)?;
+        }
+        for pair in &mut self.pairs {
+            for x in pair {
+                add(x)?;
+            }
+        }
+        for x in &mut self.with_data {
+            add(x)?;
+        }
+        Ok(())
     }
 
     /// How many numbers [`Moments::to_counts`] gives.

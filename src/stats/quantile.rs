@@ -150,13 +150,44 @@ pub fn z_critical(confidence: f64) -> Option<f64> {
 /// Returns `None` unless `0 < confidence <= 0.999998` and `df >= 1` (see
 /// [`students_t_quantile`]).
 pub fn t_critical(df: f64, confidence: f64) -> Option<f64> {
-    students_t_quantile(df, 1.0 - alpha(confidence)? / 2.0)
+    // One estimate asks for the same quantile for each node of its tree, and statrs finds it
+    // by iterating on the incomplete beta function (microseconds each): the last one computed
+    // on this thread is kept, keyed by the exact bits of its arguments.
+    type Kept = Option<((u64, u64), Option<f64>)>;
+    thread_local! {
+        static LAST: std::cell::Cell<Kept> = const { std::cell::Cell::new(None) };
+    }
+    let key = (df.to_bits(), confidence.to_bits());
+    if let Some((k, q)) = LAST.get()
+        && k == key
+    {
+        return q;
+    }
+    let q = students_t_quantile(df, 1.0 - alpha(confidence)? / 2.0);
+    LAST.set(Some((key, q)));
+    q
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kept_t_quantile_is_the_one_of_its_own_arguments() {
+        for (df, confidence) in [
+            (5.0, 0.95),
+            (30.0, 0.95),
+            (5.0, 0.95),
+            (5.0, 0.9),
+            (5.0, 0.95),
+        ] {
+            let expected = students_t_quantile(df, 1.0 - (1.0 - confidence) / 2.0);
+            assert_eq!(t_critical(df, confidence), expected, "{df} {confidence}");
+        }
+        assert_eq!(t_critical(0.5, 0.95), None);
+        assert_eq!(t_critical(0.5, 0.95), None);
+    }
 
     #[test]
     fn rejects_probabilities_outside_the_open_unit_interval() {

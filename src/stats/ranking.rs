@@ -66,7 +66,7 @@ fn difference_with_critical(a: UnitEstimate, b: UnitEstimate, crit: f64) -> Opti
     })
 }
 
-/// One pair of [`Ranking::pairs`].
+/// One pair of [`pair_comparisons`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PairComparison {
     /// Index of the first unit in the input.
@@ -92,15 +92,13 @@ pub struct UnitRank {
     pub upper: usize,
 }
 
-/// Pairwise comparisons and rank intervals of `K` units.
+/// The rank intervals of `K` units.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ranking {
     /// `z_{1−α/2}`.
     pub z: f64,
     /// `z_{1−α/(K(K−1))}` (equal to `z` for `K = 2`; set to `z` for `K < 2`).
     pub z_joint: f64,
-    /// All `K(K−1)/2` pairs `(a, b)` with `a < b` in input order.
-    pub pairs: Vec<PairComparison>,
     /// The units in rank order.
     pub ranks: Vec<UnitRank>,
 }
@@ -126,28 +124,23 @@ pub fn rank_intervals(units: &[UnitEstimate], confidence: f64) -> Option<Ranking
     } else {
         z
     };
-    // better[i] / worse[i]: units significantly above / below unit i.
+    // better[i] / worse[i]: units significantly above / below unit i. Only the joint interval's
+    // sign counts here (no p-value, no list of the K(K−1)/2 pairs: a thousand agencies are half
+    // a million pairs); [`pair_comparisons`] lists them.
     let mut better = vec![0_usize; k];
     let mut worse = vec![0_usize; k];
-    let mut pairs = Vec::with_capacity(k * k.saturating_sub(1) / 2);
     for i in 0..k {
         for j in (i + 1)..k {
             let (ui, uj) = (*units.get(i)?, *units.get(j)?);
-            let difference = difference_with_critical(ui, uj, z)?;
-            let joint = difference_with_critical(ui, uj, z_joint)?.ci;
-            if joint.lower > 0.0 {
+            let diff = ui.value - uj.value;
+            let se = ui.se.hypot(uj.se);
+            if diff - z_joint * se > 0.0 {
                 *better.get_mut(j)? += 1;
                 *worse.get_mut(i)? += 1;
-            } else if joint.upper < 0.0 {
+            } else if diff + z_joint * se < 0.0 {
                 *better.get_mut(i)? += 1;
                 *worse.get_mut(j)? += 1;
             }
-            pairs.push(PairComparison {
-                a: i,
-                b: j,
-                difference,
-                ci_joint: joint,
-            });
         }
     }
     let mut order: Vec<usize> = (0..k).collect();
@@ -166,12 +159,35 @@ pub fn rank_intervals(units: &[UnitEstimate], confidence: f64) -> Option<Ranking
             upper: k - worse.get(unit).copied().unwrap_or(0),
         })
         .collect();
-    Some(Ranking {
-        z,
-        z_joint,
-        pairs,
-        ranks,
-    })
+    Some(Ranking { z, z_joint, ranks })
+}
+
+/// Every pair `(a, b)`, `a < b` in input order, of `units` compared: the difference with its
+/// interval at `confidence`, and the Bonferroni-adjusted interval of [`rank_intervals`].
+///
+/// Returns `None` as [`rank_intervals`] does.
+pub fn pair_comparisons(units: &[UnitEstimate], confidence: f64) -> Option<Vec<PairComparison>> {
+    let a = alpha(confidence)?;
+    let z = z_critical(confidence)?;
+    let k = units.len();
+    let z_joint = if k >= 2 {
+        normal_quantile(1.0 - a / (k * (k - 1)) as f64)?
+    } else {
+        z
+    };
+    let mut pairs = Vec::with_capacity(k * k.saturating_sub(1) / 2);
+    for i in 0..k {
+        for j in (i + 1)..k {
+            let (ui, uj) = (*units.get(i)?, *units.get(j)?);
+            pairs.push(PairComparison {
+                a: i,
+                b: j,
+                difference: difference_with_critical(ui, uj, z)?,
+                ci_joint: difference_with_critical(ui, uj, z_joint)?.ci,
+            });
+        }
+    }
+    Some(pairs)
 }
 
 #[cfg(test)]
@@ -198,14 +214,15 @@ mod tests {
 
     #[test]
     fn clearly_separated_units_get_point_ranks() {
-        let r = rank_intervals(&[u(0.5, 0.01), u(0.9, 0.01), u(0.7, 0.01)], 0.95).unwrap();
+        let units = [u(0.5, 0.01), u(0.9, 0.01), u(0.7, 0.01)];
+        let r = rank_intervals(&units, 0.95).unwrap();
         let got: Vec<(usize, usize, usize, usize)> = r
             .ranks
             .iter()
             .map(|x| (x.unit, x.rank, x.lower, x.upper))
             .collect();
         assert_eq!(got, vec![(1, 1, 1, 1), (2, 2, 2, 2), (0, 3, 3, 3)]);
-        assert_eq!(r.pairs.len(), 3);
+        assert_eq!(pair_comparisons(&units, 0.95).unwrap().len(), 3);
     }
 
     #[test]
@@ -221,7 +238,8 @@ mod tests {
     #[test]
     fn degenerate_inputs() {
         let r = rank_intervals(&[], 0.95).unwrap();
-        assert!(r.ranks.is_empty() && r.pairs.is_empty());
+        assert!(r.ranks.is_empty());
+        assert_eq!(pair_comparisons(&[], 0.95), Some(Vec::new()));
         let r = rank_intervals(&[u(0.5, 0.1)], 0.95).unwrap();
         assert_eq!((r.ranks[0].lower, r.ranks[0].upper), (1, 1));
         assert_eq!(rank_intervals(&[u(f64::NAN, 0.1)], 0.95), None);

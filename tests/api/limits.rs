@@ -248,7 +248,7 @@ async fn metrics_lines(app: &TestApp) -> usize {
 
 #[tokio::test]
 async fn metrics_keep_their_size_whatever_methods_and_paths_clients_make_up() {
-    let app = spawn_app_with(|s| s.results.refresh_interval_secs = 0).await;
+    let app = spawn_app_with(|_| {}).await;
     let made_up = |i: usize| {
         let method = reqwest::Method::from_bytes(format!("FOO{i}X").as_bytes()).unwrap();
         let path = match i % 4 {
@@ -499,7 +499,6 @@ async fn stalled_export(app: &TestApp, admin: &str) -> (TcpStream, String) {
 
 fn exports_settings(s: &mut sipas::config::Settings) {
     s.results.suppress_below = 1;
-    s.results.refresh_interval_secs = 0;
     s.limits.export_concurrency = 2;
     // A request that waits for a pooled connection fails fast rather than after 10 s.
     s.database.acquire_timeout_secs = 2;
@@ -623,7 +622,6 @@ async fn exports_are_recorded_in_the_audit_log_without_answers() {
 #[tokio::test]
 async fn identical_breakdowns_asked_at_once_scan_the_responses_once() {
     let app = spawn_app_with(|s| {
-        s.results.refresh_interval_secs = 0;
         s.surveys.token_ttl_days = 3650;
     })
     .await;

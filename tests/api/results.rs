@@ -14,10 +14,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Value, json};
 use sipas::domain::auth::Role;
+use sipas::persistence::aggregates;
 
-use crate::helpers::{
-    TestApp, assert_problem, spawn_app, spawn_app_for_process_with, spawn_app_with, spawn_node,
-};
+use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_with};
 
 const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/");
 
@@ -1348,15 +1347,10 @@ async fn the_openapi_document_describes_the_results_endpoints() {
     }
 }
 
-/// `sipas_result_views_total{cache="…"}` from `/metrics` (`refreshed`:
-/// `sipas_result_views_refreshed_total`).
-async fn views_served(app: &TestApp, cache: &str) -> u64 {
+/// `sipas_breakdowns_total{cache="…"}` from `/metrics`.
+async fn breakdowns_served(app: &TestApp, cache: &str) -> u64 {
     let text = app.get("/metrics").await.text().await.unwrap();
-    let prefix = if cache == "refreshed" {
-        "sipas_result_views_refreshed_total ".to_owned()
-    } else {
-        format!("sipas_result_views_total{{cache=\"{cache}\"}} ")
-    };
+    let prefix = format!("sipas_breakdowns_total{{cache=\"{cache}\"}} ");
     text.lines()
         .find_map(|l| l.strip_prefix(prefix.as_str()))
         .unwrap_or_else(|| panic!("{prefix} in {text}"))
@@ -1365,7 +1359,7 @@ async fn views_served(app: &TestApp, cache: &str) -> u64 {
 }
 
 #[tokio::test]
-async fn a_view_is_served_again_until_a_dossier_or_a_response_changes_it() {
+async fn every_view_changes_at_once_with_a_late_dossier_or_response_and_only_then() {
     let app = spawn_app_with(app_with_long_links()).await;
     let (admin, tokens) = small_setup(
         &app,
@@ -1387,21 +1381,16 @@ async fn a_view_is_served_again_until_a_dossier_or_a_response_changes_it() {
     for p in paths {
         first.push(app.get_json(&admin, p).await);
     }
-    let (hits, misses) = (
-        views_served(&app, "hit").await,
-        views_served(&app, "miss").await,
-    );
+    // Computed again from the roll-ups: the same; the breakdown by mode is the one kept.
+    let hits = breakdowns_served(&app, "hit").await;
     for (p, before) in paths.iter().zip(&first) {
         assert_eq!(&app.get_json(&admin, p).await, before, "{p}");
     }
-    assert_eq!(views_served(&app, "hit").await, hits + 5, "served again");
-    assert_eq!(views_served(&app, "miss").await, misses);
-    // Another level, another language: other views.
+    assert_eq!(breakdowns_served(&app, "hit").await, hits + 1, "kept");
     let en = app
         .get_json(&admin, &format!("{}&level=0.90&lang=en", paths[0]))
         .await;
     assert_eq!(en["method"]["level"], 0.9);
-    assert_eq!(views_served(&app, "miss").await, misses + 1);
 
     // A new dossier (of a closed month: January) changes what it counts in, at once.
     register_many(
@@ -1421,9 +1410,7 @@ async fn a_view_is_served_again_until_a_dossier_or_a_response_changes_it() {
         (1..=22).map(|j| (format!("s{j}"), json!(5))).collect();
     let refused = submit_all(&app, vec![(tokens[31].clone(), Value::Object(answers))]).await;
     assert_eq!(refused, [410]);
-    let hits = views_served(&app, "hit").await;
     assert_eq!(app.get_json(&admin, paths[0]).await, r);
-    assert_eq!(views_served(&app, "hit").await, hits + 1);
 
     // A new response changes them: late paper entries for dossiers of closed months change the
     // agency's result, the subtree's breakdown, trend, ranking and PAR row.
@@ -1455,63 +1442,12 @@ async fn a_view_is_served_again_until_a_dossier_or_a_response_changes_it() {
     assert_eq!(n(&after[4]), 32);
 }
 
+/// The roll-ups kept up to date at every change give what a rebuild computes from the raw rows:
+/// after closing months, a late registration, late entries and a rebuild, every kind of view —
+/// and every stored roll-up — is the same, bit for bit, before and after `scores rebuild`.
 #[tokio::test]
-async fn a_view_asked_for_is_computed_again_in_the_background_when_a_response_arrives() {
-    let app = spawn_app_with(|s| {
-        s.surveys.token_ttl_days = 3650;
-        s.results.refresh_interval_secs = 1;
-    })
-    .await;
-    let (admin, _) = small_setup(
-        &app,
-        40,
-        30,
-        |i, j| Some(1 + ((i + 2 * j) % 5) as i64),
-        |_, _, _| json!({}),
-    )
-    .await;
-    app.close_month(&admin, LAST_MONTH).await;
-    let path = "/api/v1/results?agency=T&form=sipas-2017&period=2025&subtree=true";
-    assert_eq!(app.get_json(&admin, path).await["responses"], 30);
-    let misses = views_served(&app, "miss").await;
-
-    // A response arrives for a closed month: a late paper entry, published at once.
-    enter_paper(&app, &admin, ("S1", "S1-online-30"), 4).await;
-    // The refresher notices the new inputs and computes the view again, unasked.
-    assert_eq!(views_served(&app, "refreshed").await, 0);
-    let mut waited = 0;
-    while views_served(&app, "refreshed").await == 0 {
-        assert!(waited < 300, "no background computation after 30 s");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        waited += 1;
-    }
-    let hits = views_served(&app, "hit").await;
-    let r = app.get_json(&admin, path).await;
-    assert_eq!(r["responses"], 31, "the new response counts");
-    assert_eq!(views_served(&app, "miss").await, misses + 1);
-    assert!(views_served(&app, "hit").await > hits, "served as kept");
-}
-
-/// The per-agency memo (`domain::results::memo`) serves each agency's texts, cells, estimates and
-/// breakdown cells only while its rows are unchanged: after every kind of change, every kind of
-/// view from a node that keeps them equals the view a node that keeps nothing computes from
-/// scratch, on the same database.
-#[tokio::test]
-async fn the_per_agency_memo_gives_what_is_computed_from_scratch_after_every_change() {
-    let dir = crate::process::workdir();
-    let (app, url) = spawn_app_for_process_with(&dir, |s| {
-        s.surveys.token_ttl_days = 3650;
-        s.results.cached_views = 0;
-    })
-    .await;
-    // Every node runs with the same link lifetime: one with the default would close the months
-    // of 2025 as expired when it starts.
-    let plain = spawn_node(&url, |s| {
-        s.surveys.token_ttl_days = 3650;
-        s.results.cached_views = 0;
-        s.results.memo_mb = 0;
-    })
-    .await;
+async fn every_view_equals_a_rebuilds_after_every_change() {
+    let app = spawn_app_with(app_with_long_links()).await;
     let fields = ["Đất đai", "Hộ tịch", "Xây dựng"];
     let (admin, _) = small_setup(
         &app,
@@ -1564,50 +1500,28 @@ async fn the_per_agency_memo_gives_what_is_computed_from_scratch_after_every_cha
         "/api/v1/results?agency=T&form=sipas-2017&from=2025-02&to=2025-05&subtree=true&by=mode",
         "/api/v1/results?agency=S2&form=sipas-2017&period=2025-03&by=procedure_field",
     ];
+    let forms = sipas::startup::publish_forms(&app.db, None).await.unwrap();
     let compare = |when: &'static str| {
-        let (app, plain, admin) = (&app, &plain, admin.clone());
+        let (app, admin, forms) = (&app, admin.clone(), &forms);
         async move {
             let mut views = Vec::new();
             for p in paths.iter().chain(&parts) {
-                let kept = app.get_json(&admin, p).await;
-                assert_eq!(kept, plain.get_json(&admin, p).await, "{when}: {p}");
-                views.push(kept);
+                views.push(app.get_json(&admin, p).await);
+            }
+            let stored = aggregates::snapshot(&app.db).await.unwrap();
+            aggregates::rebuild(&app.db, forms).await.unwrap();
+            assert_eq!(
+                aggregates::snapshot(&app.db).await.unwrap(),
+                stored,
+                "{when}"
+            );
+            for (p, before) in paths.iter().chain(&parts).zip(&views) {
+                assert_eq!(&app.get_json(&admin, p).await, before, "{when}: {p}");
             }
             views
         }
     };
-    let cold = compare("memo empty").await;
-    assert_eq!(compare("memo filled").await, cold);
-
-    // A node started on data computes the opening views in the background (`warm_up`), and
-    // serves what a node keeping nothing computes.
-    let warm = spawn_node(&url, |s| s.surveys.token_ttl_days = 3650).await;
-    let start = std::time::Instant::now();
-    while !warm
-        .get("/metrics")
-        .await
-        .text()
-        .await
-        .unwrap()
-        .contains("\nsipas_result_memo_warmed_up 1\n")
-    {
-        assert!(
-            start.elapsed() < std::time::Duration::from_secs(60),
-            "warmed up"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert!(
-        views_served(&warm, "miss").await >= 10,
-        "the warm-up computed the overviews of this year and last year, two breakdowns and the trend of T and of K"
-    );
-    for p in paths.iter().chain(&parts) {
-        assert_eq!(
-            warm.get_json(&admin, p).await,
-            plain.get_json(&admin, p).await,
-            "warmed up: {p}"
-        );
-    }
+    let cold = compare("months closed").await;
 
     // A new dossier (S1, January to March: closed months), then new responses in S1 and S2
     // (late paper entries for closed months: February and March), then closing June: each

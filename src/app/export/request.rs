@@ -11,9 +11,10 @@ use crate::domain::agencies::Agency;
 use crate::domain::auth::{Principal, Role};
 use crate::domain::lang::Lang;
 use crate::domain::results as domain_results;
+use crate::domain::spans::{Span, cover};
 use crate::error::ApiError;
 use crate::export::raw::{self, ExportAgency, Format, Part, RawExport};
-use crate::persistence::{agencies, aggregates};
+use crate::persistence::{agencies, rollups};
 
 /// Query of `GET /api/v1/responses/export`.
 #[derive(Debug, Default, Clone, serde::Deserialize, utoipa::IntoParams)]
@@ -82,7 +83,13 @@ pub async fn prepare(
     let key = current.definition.key();
     let (from, to) = period.month_range();
     let ids: Vec<_> = members.iter().map(|a| a.id).collect();
-    let with_data = aggregates::versions_with_data(cx.db, &ids, key, &from, &to).await?;
+    let spans: Vec<String> = (cover(period.first(), period.last()).iter())
+        .map(Span::key)
+        .collect();
+    let with_data = match spans.is_empty() {
+        true => Vec::new(),
+        false => rollups::versions(cx.db, &ids, key, &spans).await?,
+    };
     let (version, _) =
         domain_results::choose_version(with_data, requested, current.definition.version());
     let form = cx.forms.version(key, version).cloned().ok_or_else(|| {

@@ -1,22 +1,23 @@
 //! What every view is computed from, set up once for the result, trend, ranking and PAR views:
 //! the form and period a request names, checked ([`Named`]), then — once the view's own
-//! parameters are checked and its agencies known — the form version shown, the options and the
-//! inputs' revisions ([`Basis`]), from which the view's cache key, its counts and its
-//! computation off the async threads (or the view kept) follow.
+//! parameters are checked and its agencies known — the form version shown and the options
+//! ([`Basis`]), from which the view's roll-ups and its computation off the async threads follow.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use uuid::Uuid;
 
 use super::access::published;
 use super::context::Context;
-use super::load::{Inputs, cached, load_counts, off_thread};
+use super::load::{keys, load_counts, off_thread, spans_of, unexpected};
 use super::request::{form_of, options, period};
 use crate::domain::forms::PublishedForm;
 use crate::domain::periods::{Month, Period};
-use crate::domain::results::cache::{CacheKey, ViewCache};
-use crate::domain::results::{Counts, Options, VersionChoice};
+use crate::domain::results::{self, Counts, Options, VersionChoice};
+use crate::domain::spans::Span;
 use crate::error::ApiError;
+use crate::persistence::rollups;
 
 /// The form and the period a request names, checked (`form`, `version`; `period` or `from` and
 /// `to`), in the order the API checks them.
@@ -52,7 +53,7 @@ impl<'a> Named<'a> {
 }
 
 /// What a view of `ids` is computed from: the form version it shows and how that was chosen,
-/// the published period, the options, and the revisions of its inputs.
+/// the published period and the options.
 pub(super) struct Basis<'a> {
     pub form: &'a Arc<PublishedForm>,
     pub version_choice: VersionChoice,
@@ -61,21 +62,31 @@ pub(super) struct Basis<'a> {
     pub options: Options,
     /// Every agency the view covers.
     pub ids: Vec<Uuid>,
-    inputs: Inputs,
 }
 
 impl<'a> Basis<'a> {
-    /// Reads the inputs' revisions for `ids` over the named period, chooses the version shown,
-    /// and checks the options (`level`, `lang`).
+    /// Chooses the version shown (the one asked for, else the newest `ids` have responses of
+    /// in the published period, else the current one) and checks the options (`level`,
+    /// `lang`).
     pub async fn read(
         cx: &Context<'a>,
         named: Named<'a>,
         ids: Vec<Uuid>,
         (level, lang): (&Option<String>, &Option<String>),
     ) -> Result<Self, ApiError> {
-        let key = named.current.definition.key();
-        let inputs = Inputs::read(cx, key, &ids, &named.period).await?;
-        let (form, version_choice) = inputs.version(cx, named.current, named.requested)?;
+        let current = named.current;
+        let (key, spans) = (current.definition.key(), keys(&spans_of(&named.period)));
+        let with_data = match (named.requested, spans.is_empty()) {
+            (None, false) => rollups::versions(cx.db, &ids, key, &spans).await?,
+            _ => Vec::new(),
+        };
+        let (version, version_choice) =
+            results::choose_version(with_data, named.requested, current.definition.version());
+        let form = cx.forms.version(key, version).ok_or_else(|| {
+            unexpected(format!(
+                "responses of {key} v{version}, a version not loaded"
+            ))
+        })?;
         let options = options(cx.settings(), form, level, lang)?;
         Ok(Self {
             form,
@@ -84,21 +95,21 @@ impl<'a> Basis<'a> {
             through: named.through,
             options,
             ids,
-            inputs,
         })
     }
 
-    /// The cache key of the view `what` for `request` (whatever else the view depends on),
-    /// with the version, the period and the options.
-    pub fn key(&self, what: &str, request: &impl std::fmt::Debug) -> CacheKey {
-        let version = (self.form.definition.version(), self.version_choice);
-        let shown = (version, &self.period, &self.options);
-        self.inputs.key(what, &(request, shown))
+    /// The roll-ups of the view's agencies over the period's spans (`load::load_counts`).
+    pub async fn counts(&self, cx: &Context<'_>) -> Result<Counts, ApiError> {
+        self.counts_in(cx, spans_of(&self.period)).await
     }
 
-    /// The counts of the view's agencies in the period (`load::load_counts`).
-    pub async fn counts(&self, cx: &Context<'_>) -> Result<Counts, ApiError> {
-        load_counts(cx, self.form, (&self.ids, &self.period), &self.inputs).await
+    /// The roll-ups of the view's agencies over `spans`.
+    pub async fn counts_in(
+        &self,
+        cx: &Context<'_>,
+        spans: BTreeSet<Span>,
+    ) -> Result<Counts, ApiError> {
+        load_counts(cx, self.form, &self.ids, spans).await
     }
 
     /// Runs `compute` over the form version, the period and the options on the blocking pool
@@ -116,26 +127,22 @@ impl<'a> Basis<'a> {
         off_thread(move || compute(&form, &period, &options)).await
     }
 
-    /// The view kept for `key` in `cache`; or else `compute`d from the counts on the blocking
-    /// pool, and kept.
+    /// The view `compute`d from the roll-ups of `spans` on the blocking pool.
     pub async fn view<V, E>(
         &self,
         cx: &Context<'_>,
-        (cache, key): (&ViewCache<V>, CacheKey),
+        spans: BTreeSet<Span>,
         compute: impl FnOnce(&Counts, &PublishedForm, &Period, &Options) -> Result<V, E>
         + Send
         + 'static,
     ) -> Result<V, ApiError>
     where
-        V: Clone + Send + 'static,
+        V: Send + 'static,
         E: std::fmt::Display + Send + 'static,
     {
-        cached(cache, key, async {
-            let counts = self.counts(cx).await?;
-            self.off_thread(move |form, period, options| compute(&counts, form, period, options))
-                .await
-        })
-        .await
+        let counts = self.counts_in(cx, spans).await?;
+        self.off_thread(move |form, period, options| compute(&counts, form, period, options))
+            .await
     }
 
     /// The last closed month, as views show it (`published_through`).

@@ -1,47 +1,47 @@
 //! What the results use cases share ([`Context`]): references to the database, the forms, the
-//! settings they read, the kept views, the breakdown scans in flight and the counters.
+//! settings they read, the kept breakdowns, the breakdown scans in flight and the counters.
 
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use super::cache::ResultViews;
 use crate::app::metrics::Metrics;
 use crate::app::single_flight::SingleFlight;
 use crate::config::{IndicatorSettings, ResultSettings};
 use crate::domain::forms::PublishedForms;
 use crate::domain::results::MonthCells;
+use crate::domain::results::cache::ViewCache;
 
-/// What the results use cases need: the database, the forms, the settings of results and
-/// indicators, the kept views and the breakdown scans in flight.
+/// What the results use cases read from the server's state.
 #[derive(Clone, Copy)]
 pub struct Context<'a> {
     pub db: &'a DatabaseConnection,
     pub forms: &'a PublishedForms,
     pub results: &'a ResultSettings,
     pub indicators: &'a IndicatorSettings,
-    pub views: &'a ResultViews,
-    /// Breakdown scans in progress, shared by identical requests.
+    /// Breakdown cells by mode and procedure field, kept while their responses are the same.
+    pub breakdowns: &'a ViewCache<Vec<Arc<MonthCells>>>,
     pub scans: &'a SingleFlight<ScanKey, ScannedCells>,
-    /// Counts the scans (`sipas_breakdown_scans_total`).
     pub metrics: &'a Metrics,
 }
 
 impl Context<'_> {
-    /// The settings a view's options come from.
     pub(super) fn settings(&self) -> (&ResultSettings, &IndicatorSettings) {
         (self.results, self.indicators)
     }
 }
 
-/// What a breakdown scan reads: the form version, and the (position, agency, month, revision
-/// key) of each month to scan.
+/// What a breakdown scan reads: a form version, agencies (sorted), months, and how many
+/// responses each agency has in them (responses are only ever added: the same numbers mean the
+/// same responses).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ScanKey {
     pub(super) form: (String, u32),
-    pub(super) unread: Vec<(usize, Uuid, String, Option<u64>)>,
+    pub(super) agencies: Vec<Uuid>,
+    pub(super) months: (String, String),
+    pub(super) responses: Vec<u64>,
 }
 
-/// A scan's cells, by position in the request's agencies.
-pub type ScannedCells = Result<Arc<Vec<(usize, Arc<MonthCells>)>>, String>;
+/// Each agency's scanned cells, in the order of [`ScanKey::agencies`].
+pub type ScannedCells = Result<Arc<Vec<Arc<MonthCells>>>, String>;

@@ -8,7 +8,6 @@ use uuid::Uuid;
 use super::access::{agency_ref, members};
 use super::basis::{Basis, Named};
 use super::context::Context;
-use super::load::cached;
 use super::request::{ParQuery, choice, flag, invalid};
 use crate::domain::agencies::{Agency, AgencyKind};
 use crate::domain::auth::Principal;
@@ -41,8 +40,7 @@ pub(super) async fn compute_par_scores(
     };
     let (subjects, ids) = readable_subjects(cx, caller, kind, subtree).await?;
     let basis = Basis::read(cx, named, ids, (&q.level, &None)).await?;
-    let key = basis.key("par", &(&subjects, subtree));
-    let mut view = cached(&cx.views.par_scores, key, async {
+    let mut view = {
         let counts = basis.counts(cx).await?;
         let listed = subjects.clone();
         let scores = basis
@@ -51,7 +49,7 @@ pub(super) async fn compute_par_scores(
             })
             .await?;
         let definition = &basis.form.definition;
-        Ok(ParScoresView {
+        ParScoresView {
             edition: definition.par().edition().to_owned(),
             period: basis.period.label().to_owned(),
             form: results::form_ref(definition, basis.version_choice),
@@ -59,9 +57,8 @@ pub(super) async fn compute_par_scores(
             level: basis.options.level,
             scores,
             published_through: None,
-        })
-    })
-    .await?;
+        }
+    };
     view.published_through = basis.published_through();
     Ok((view, csv))
 }

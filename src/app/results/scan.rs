@@ -1,7 +1,9 @@
-//! Breakdowns by mode and by procedure field, which the score buckets do not hold: the cells of
-//! each agency-month scanned once from its responses (`persistence::breakdowns`), kept in the
-//! memo while its answers are unchanged, and merged over the period asked for. Identical scans
-//! at the same time run once (`app::single_flight`).
+//! Breakdowns by mode and by procedure field, which the roll-ups do not hold: each agency's
+//! responses in the period are scanned (`persistence::breakdowns`) and counted exactly as the
+//! roll-ups count them (`ScoreShape::stored_contribution`), both dimensions at once, then merged
+//! by cell. The scanned cells are kept while the agencies' responses in the period are the same
+//! (`domain::results::cache`), and identical scans at the same time run once
+//! (`app::single_flight`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,6 +15,7 @@ use super::load::{off_thread, unexpected};
 use crate::domain::aggregates::BucketError;
 use crate::domain::forms::PublishedForm;
 use crate::domain::periods::Period;
+use crate::domain::results::cache::CacheKey;
 use crate::domain::results::{
     self, BreakdownCellInput, Counts, Dimension, MonthCells, ScannedAnswers,
 };
@@ -20,8 +23,7 @@ use crate::error::ApiError;
 use crate::persistence::breakdowns;
 
 /// The breakdown cells of `agencies` by mode or procedure field over `period`: each agency's
-/// cells over the period as kept in the memo while its responses are unchanged, else added up
-/// from its months' cells ([`month_cells`]) and kept.
+/// cells by both dimensions, kept or scanned from its responses, merged by `dim`.
 pub(super) async fn scan(
     cx: &Context<'_>,
     form: &PublishedForm,
@@ -31,147 +33,85 @@ pub(super) async fn scan(
     dim: Dimension,
 ) -> Result<Vec<BreakdownCellInput>, ApiError> {
     let (from, to) = period.month_range();
-    let memo = &cx.views.memo;
-    let what = ("scanned", format!("{dim:?}"));
-    let mut parts: Vec<Arc<Vec<BreakdownCellInput>>> = Vec::new();
-    let mut missing: Vec<(Uuid, Option<u64>)> = Vec::new();
-    for &agency in agencies {
-        let key = counts.responses_fingerprint(agency, (&from, &to), &what);
-        match key.and_then(|k| memo.scanned(k)) {
-            Some(cells) => parts.push(cells),
-            None => missing.push((agency, key)),
-        }
-    }
-    let ids: Vec<Uuid> = missing.iter().map(|(a, _)| *a).collect();
-    let months = month_cells(cx, form, counts, &ids, period).await?;
-    let shape = form.score.clone();
-    let merged = off_thread(move || {
-        let merged = results::on_all_cores(&months, |months| {
-            results::merge_months(&shape, months.iter().map(|m| m.as_ref()), dim).map(Arc::new)
-        });
-        merged.into_iter().collect::<Result<Vec<_>, BucketError>>()
-    })
-    .await?;
-    for ((_, key), cells) in missing.into_iter().zip(merged) {
-        if let Some(key) = key {
-            memo.keep_scanned(key, cells.clone());
-        }
-        parts.push(cells);
-    }
-    BreakdownCellInput::merged(&form.score, parts.iter().map(|p| p.as_slice())).map_err(unexpected)
-}
-
-/// The breakdown cells of each of `agencies`' months in `period` that has responses
-/// (`results::MonthCells`), in the order of `agencies`: as kept in the memo at the month's
-/// current revisions, else scanned from the responses — both dimensions at once, each answer
-/// parsed once — and kept.
-pub(super) async fn month_cells(
-    cx: &Context<'_>,
-    form: &PublishedForm,
-    counts: &Counts,
-    agencies: &[Uuid],
-    period: &Period,
-) -> Result<Vec<Vec<Arc<MonthCells>>>, ApiError> {
-    let (from, to) = period.month_range();
-    let memo = &cx.views.memo;
-    let mut out: Vec<Vec<Arc<MonthCells>>> = vec![Vec::new(); agencies.len()];
-    // The months to scan: (position in `agencies`, agency, month, key).
-    let mut unread: Vec<(usize, Uuid, String, Option<u64>)> = Vec::new();
-    for (at, &agency) in agencies.iter().enumerate() {
-        for month in counts.months_with_responses(agency, &from, &to) {
-            let key = counts.responses_fingerprint(agency, (&month, &month), &"month cells");
-            match key.and_then(|k| memo.month_cells(k)) {
-                Some(cells) => out[at].push(cells),
-                None => unread.push((at, agency, month, key)),
-            }
-        }
-    }
-    if unread.is_empty() {
-        return Ok(out);
-    }
-    // Identical requests at the same time scan once (`SingleFlight`): the key is the months to
-    // scan at their current revisions, so a request that sees newer answers scans again.
+    let mut ids = agencies.to_vec();
+    ids.sort_unstable();
+    let responses = (ids.iter())
+        .map(|a| counts.responses_in(*a, &from, &to))
+        .collect::<Result<Vec<u64>, BucketError>>()
+        .map_err(unexpected)?;
+    // The responses' number is in the key: a request that sees a late entry scans again.
     let flight = ScanKey {
         form: (form.definition.key().to_owned(), form.definition.version()),
-        unread: unread.clone(),
+        agencies: ids,
+        months: (from, to),
+        responses,
     };
-    let scanned = cx
-        .scans
-        .run(flight, || async {
-            scan_months(cx, form, &unread, (&from, &to))
-                .await
-                .map(Arc::new)
-                .map_err(|e| format!("{e:#}"))
-        })
-        .await
-        .map_err(unexpected)?;
-    for (at, cells) in scanned.iter() {
-        out[*at].push(cells.clone());
-    }
-    Ok(out)
+    let key = CacheKey::new(&flight, &"scanned");
+    let scanned = match cx.breakdowns.get(&key) {
+        Some(kept) => kept,
+        // Identical requests at the same time scan once; the cells are kept before the flight
+        // lands, so a request arriving after it finds them.
+        None => cx
+            .scans
+            .run(flight.clone(), || async {
+                let cells = scan_agencies(cx, form, &flight)
+                    .await
+                    .map(Arc::new)
+                    .map_err(|e| format!("{e:#}"))?;
+                cx.breakdowns.put(key, cells.clone());
+                Ok(cells)
+            })
+            .await
+            .map_err(unexpected)?,
+    };
+    let shape = form.score.clone();
+    let cells = off_thread(move || {
+        let each = results::on_all_cores(&scanned, |cells| {
+            results::merge_months(&shape, [cells.as_ref()], dim)
+        });
+        let each = each.into_iter().collect::<Result<Vec<_>, BucketError>>()?;
+        BreakdownCellInput::merged(&shape, each.iter().map(Vec::as_slice))
+    })
+    .await?;
+    Ok(cells)
 }
 
-/// The cells of the `unread` months: from the memo if a scan that finished meanwhile kept them
-/// all, else scanned from the responses (counted in `sipas_breakdown_scans_total`) and kept.
-pub(super) async fn scan_months(
+/// Each agency's cells of `flight`'s months, both dimensions at once (each answer parsed once),
+/// in the order of `flight.agencies`; counted in `sipas_breakdown_scans_total`.
+async fn scan_agencies(
     cx: &Context<'_>,
     form: &PublishedForm,
-    unread: &[(usize, Uuid, String, Option<u64>)],
-    (from, to): (&str, &str),
-) -> Result<Vec<(usize, Arc<MonthCells>)>, ApiError> {
-    let memo = &cx.views.memo;
-    let kept: Option<Vec<_>> = unread
-        .iter()
-        .map(|(at, _, _, key)| key.and_then(|k| memo.month_cells(k)).map(|c| (*at, c)))
-        .collect();
-    if let Some(kept) = kept {
-        return Ok(kept);
-    }
-    let mut ids: Vec<Uuid> = unread.iter().map(|u| u.1).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let (first, last) = unread
-        .iter()
-        .fold((to, from), |(lo, hi), u| (lo.min(&u.2), hi.max(&u.2)));
+    flight: &ScanKey,
+) -> Result<Vec<Arc<MonthCells>>, ApiError> {
     cx.metrics.breakdown_scanned();
+    let (from, to) = (&flight.months.0, &flight.months.1);
     let rows = breakdowns::rows(
         cx.db,
-        &ids,
+        &flight.agencies,
         (form.definition.key(), form.definition.version()),
-        (first, last),
+        (from, to),
     )
     .await?;
     let shape = form.score.clone();
-    let unread = unread.to_vec();
-    let scanned = off_thread(move || {
-        let mut by_month: HashMap<(Uuid, &str), Vec<ScannedAnswers>> = HashMap::new();
+    let agencies = flight.agencies.clone();
+    off_thread(move || {
+        let mut by_agency: HashMap<Uuid, Vec<ScannedAnswers>> = HashMap::new();
         for r in &rows {
-            (by_month
-                .entry((r.agency_id, r.period_month.as_str()))
-                .or_default())
-            .push(ScannedAnswers {
-                mode: &r.mode,
-                procedure_field: r.procedure_field.as_deref(),
-                answers: &r.answers,
-                valid: r.valid,
-            });
+            by_agency
+                .entry(r.agency_id)
+                .or_default()
+                .push(ScannedAnswers {
+                    mode: &r.mode,
+                    procedure_field: r.procedure_field.as_deref(),
+                    answers: &r.answers,
+                    valid: r.valid,
+                });
         }
-        let scanned = results::on_all_cores(&unread, |(at, agency, month, key)| {
-            let answers = by_month.get(&(*agency, month.as_str()));
-            let cells = MonthCells::scan(&shape, answers.into_iter().flatten().copied())?;
-            Ok((*at, *key, Arc::new(cells)))
+        let scanned = results::on_all_cores(&agencies, |agency| {
+            let answers = by_agency.get(agency).into_iter().flatten().copied();
+            MonthCells::scan(&shape, answers).map(Arc::new)
         });
         scanned.into_iter().collect::<Result<Vec<_>, String>>()
     })
-    .await?;
-    // Kept before the flight lands, so a request arriving after it finds them in the memo.
-    Ok(scanned
-        .into_iter()
-        .map(|(at, key, cells)| {
-            if let Some(key) = key {
-                memo.keep_month_cells(key, cells.clone());
-            }
-            (at, cells)
-        })
-        .collect())
+    .await
 }

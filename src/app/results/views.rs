@@ -1,12 +1,12 @@
 //! The result, trend and ranking views: each checks the request and who may read it, reads
-//! the inputs by revision, and has `domain::results` compute the view — or finds it kept.
+//! the roll-ups of the spans it needs, and has `domain::results` compute the view.
 
 use uuid::Uuid;
 
 use super::access::{agency_ref, members, readable_agency, subject_of};
 use super::basis::{Basis, Named};
 use super::context::Context;
-use super::load::cached;
+use super::load::spans_of;
 use super::request::{
     RankingQuery, ResultsQuery, TrendQuery, aggregate_of, choice, design_of, flag, invalid,
     required,
@@ -21,7 +21,7 @@ use crate::domain::results::{
     ResultView, Subject, TrendRequest, TrendView,
 };
 use crate::error::ApiError;
-use crate::persistence::{agencies, aggregates, months};
+use crate::persistence::{agencies, months, rollups};
 
 /// One agency (or its subtree) × form × period: the SIPAS index and its tree, the items, PAR
 /// points, the Decision 766 ratio, and an optional breakdown (`GET /api/v1/results`).
@@ -48,8 +48,7 @@ pub(super) async fn compute_result(
     };
     let subject = subject_of(cx, &agency, subtree).await?;
     let basis = Basis::read(cx, named, members(&subject), (&q.level, &q.lang)).await?;
-    let key = basis.key("result", &(&subject, (design, aggregate, by)));
-    let mut view = cached(&cx.views.results, key, async {
+    let mut view = {
         let counts = basis.counts(cx).await?;
         let breakdown = match by {
             None => None,
@@ -76,9 +75,8 @@ pub(super) async fn compute_result(
                     },
                 )
             })
-            .await
-    })
-    .await?;
+            .await?
+    };
     view.published_through = basis.published_through();
     let form_key = basis.form.definition.key();
     view.open_months = open_months(cx, (&basis.ids, form_key), &asked, basis.through).await?;
@@ -106,11 +104,7 @@ pub(super) async fn open_months(
         .iter()
         .map(|(_, n)| n)
         .sum();
-    let invited: u64 = aggregates::dossier_counts(cx.db, agencies, form_key, &from, &to)
-        .await?
-        .iter()
-        .map(|r| r.dossiers)
-        .sum();
+    let invited = rollups::registered_in_months(cx.db, agencies, form_key, (&from, &to)).await?;
     Ok(Some(OpenMonthsView {
         from,
         to,
@@ -141,7 +135,12 @@ pub(super) async fn compute_trend(
     let aggregate = aggregate_of(&q.aggregate)?;
     let subject = subject_of(cx, &agency, subtree).await?;
     let basis = Basis::read(cx, named, members(&subject), (&q.level, &q.lang)).await?;
-    let key = basis.key("trend", &(&subject, (step, design, aggregate)));
+    // Each step's spans (a month, a quarter, a year, or the months of a partial step).
+    let spans = (results::steps(&basis.period, step)
+        .unwrap_or_default()
+        .iter())
+    .flat_map(spans_of)
+    .collect();
     let version_choice = basis.version_choice;
     let compute = move |counts: &_, form: &PublishedForm, period: &_, options: &_| {
         let request = TrendRequest {
@@ -156,7 +155,7 @@ pub(super) async fn compute_trend(
         };
         results::trend(counts, &request)
     };
-    let mut view = basis.view(cx, (&cx.views.trends, key), compute).await?;
+    let mut view = basis.view(cx, spans, compute).await?;
     view.published_through = basis.published_through();
     Ok(view)
 }
@@ -177,7 +176,6 @@ pub(super) async fn compute_ranking(
     let (subjects, ids) = children_of(cx, &parent, subtree).await?;
     let basis = Basis::read(cx, named, ids, (&q.level, &q.lang)).await?;
     let parent = agency_ref(&parent);
-    let key = basis.key("ranking", &((&parent, &subjects), (design, aggregate)));
     let version_choice = basis.version_choice;
     let compute = move |counts: &_, form: &PublishedForm, period: &_, options: &_| {
         let input = RankingInput {
@@ -192,7 +190,7 @@ pub(super) async fn compute_ranking(
         };
         results::ranking(counts, &input)
     };
-    let mut view = basis.view(cx, (&cx.views.rankings, key), compute).await?;
+    let mut view = basis.view(cx, spans_of(&basis.period), compute).await?;
     view.published_through = basis.published_through();
     Ok(view)
 }

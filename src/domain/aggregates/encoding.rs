@@ -101,10 +101,14 @@ impl ScoreShape {
                 *c += next()?;
             }
         }
-        let mut rest = std::iter::from_fn(|| (!numbers.done()).then(|| numbers.next_number()));
         into.moments
-            .add_counts(&mut rest)
-            .map_err(|_: StatsError| BucketError)
+            .add_each(|| numbers.next_number())
+            .map_err(|_: StatsError| BucketError)?;
+        if numbers.done() {
+            Ok(())
+        } else {
+            Err(BucketError)
+        }
     }
 
     /// The numbers of a compact bucket, in the order [`BucketCounts::encode`] writes them.
@@ -139,6 +143,13 @@ pub(super) struct Stored {
     pub(super) d: [u64; 3],
     pub(super) l: Vec<Vec<u64>>,
     pub(super) m: Vec<u64>,
+}
+
+/// The responses a packed bucket counts (valid and invalid, its first two numbers), without
+/// decoding the rest; `None` when the bytes do not start with two varints.
+pub fn packed_responses(bytes: &[u8]) -> Option<u64> {
+    let mut numbers = Varints { bytes, at: 0 };
+    Some(numbers.next()? + numbers.next()?)
 }
 
 impl BucketCounts {
@@ -260,7 +271,14 @@ struct Varints<'a> {
 }
 
 impl Varints<'_> {
+    #[inline]
     fn next(&mut self) -> Option<u64> {
+        // Most counts are below 128: one byte, no loop.
+        let first = *self.bytes.get(self.at)?;
+        if first < 0x80 {
+            self.at += 1;
+            return Some(u64::from(first));
+        }
         varint(|| {
             let b = *self.bytes.get(self.at)?;
             self.at += 1;

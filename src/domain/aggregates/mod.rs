@@ -13,6 +13,7 @@
 //! of a stored answers object is in `stored_answers`.
 
 mod encoding;
+pub use encoding::packed_responses;
 mod stored_answers;
 #[cfg(test)]
 mod tests;
@@ -55,43 +56,6 @@ impl DissatisfiedRule {
             DissatisfiedRule::MajorityLow => 1,
             DissatisfiedRule::AnyLow => 2,
         }
-    }
-}
-
-/// Sums over stored rows that change whenever one of the rows is written: the number of rows
-/// and two sums of their random revisions (modulo two primes near 2³¹, so that they never
-/// overflow). Two equal sums mean, but for a chance of about 2⁻⁶², the same rows as they were.
-/// The database computes them from its indexes (`persistence::aggregates::input_sums`); the
-/// memo computes them from the rows it keeps, to tell whether those are still the rows stored.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct RevisionSums {
-    pub rows: i64,
-    pub sum_a: i64,
-    pub sum_b: i64,
-}
-
-impl RevisionSums {
-    /// The two moduli.
-    pub const MODULI: (i64, i64) = (2_147_483_647, 2_147_483_629);
-
-    /// The sums of one row (`%` truncates toward zero, as SQL's does).
-    pub fn of_row(revision: i64) -> Self {
-        RevisionSums {
-            rows: 1,
-            sum_a: revision % Self::MODULI.0,
-            sum_b: revision % Self::MODULI.1,
-        }
-    }
-
-    /// As the database returns them: rows, and the two sums.
-    pub fn from_sql((rows, sum_a, sum_b): (i64, i64, i64)) -> Self {
-        RevisionSums { rows, sum_a, sum_b }
-    }
-
-    pub fn merge(&mut self, other: &RevisionSums) {
-        self.rows += other.rows;
-        self.sum_a = self.sum_a.wrapping_add(other.sum_a);
-        self.sum_b = self.sum_b.wrapping_add(other.sum_b);
     }
 }
 
@@ -236,9 +200,14 @@ impl ScoreShape {
             valid: 0,
             invalid: 0,
             dissatisfied: [0; 3],
-            levels: self.levels.iter().map(|l| vec![0; l.len()]).collect(),
+            levels: self.empty_levels(),
             moments: Moments::new(self.n_items(), self.subsets.clone()),
         }
+    }
+
+    /// The level counts of an empty bucket, alone (without its moments' allocations).
+    pub fn empty_levels(&self) -> Vec<Vec<u64>> {
+        self.levels.iter().map(|l| vec![0; l.len()]).collect()
     }
 }
 

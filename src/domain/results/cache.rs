@@ -1,14 +1,15 @@
-//! Computed views kept for as long as their inputs stay the same.
+//! Computed cells kept for as long as their inputs stay the same: the breakdowns by mode and
+//! by procedure field, which roll-ups do not hold and which are scanned from the responses
+//! (`app::results::scan`). Whatever else a view shows is computed from roll-ups every time.
 //!
-//! A view (a result, a trend, a ranking, the PAR scores) is a pure function of the request, the
-//! agencies it names, the form version and its inputs in storage: the score buckets and the
-//! dossier counts of its agencies and months. `app::results::load` sums the revisions of
-//! those rows (`persistence::aggregates::input_sums`: no counts are read) and a view is served
-//! from here only when it was computed for the same request and the same sums ([`CacheKey`]). Every write of a bucket gives it a new random revision (in the
-//! transaction that stores the responses), so a new response, a new dossier, a rebuild or
-//! another node's write changes the fingerprint, and the view is computed again — never stale.
+//! A breakdown is a pure function of the request (agencies, form version, months, dimension)
+//! and of the responses of those agencies in those months. Responses are only ever added (a
+//! late entry; none is changed or deleted), so their number — read from the roll-ups, the
+//! first two counts of each — tells whether the set is still the same: the [`CacheKey`] of
+//! kept cells hashes both, and a late entry makes the next request scan again. What is kept is
+//! each agency's cells by both dimensions, so the other dimension is a merge, not a scan.
 //!
-//! Bounded by a number of entries per kind of view; the least recently used is dropped first.
+//! Bounded by a number of entries; the least recently used is dropped first.
 
 use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;

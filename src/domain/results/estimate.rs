@@ -4,6 +4,7 @@
 //! on. Also the mean of several agencies' figures (methodology §3.5, `docs/statistics.md` §4.8).
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use uuid::Uuid;
 
@@ -89,17 +90,6 @@ pub(crate) struct Estimate {
     pub invited: u64,
 }
 
-impl Estimate {
-    /// About how many bytes it holds in memory (for a memo's budget).
-    pub fn bytes(&self) -> usize {
-        let items: usize = (self.figures.items.iter())
-            .map(|i| std::mem::size_of::<ItemFigure>() + 8 * i.levels.len())
-            .sum();
-        let nodes = std::mem::size_of::<NodeFigure>() * self.figures.nodes.len();
-        std::mem::size_of::<Self>() + nodes + items
-    }
-}
-
 /// What results show of merged buckets: the counts, without the sufficient statistics.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Totals {
@@ -139,6 +129,54 @@ impl Totals {
 /// A stratum of a design: the (agency, channel) parts that separate strata.
 type StratumKey<'a> = (Option<Uuid>, Option<&'a str>);
 
+/// What the cells of a design add up to: the totals, each item's level counts, the registered
+/// dossiers, and the moments and dossiers of each of the design's strata.
+struct Merged<'a> {
+    totals: Totals,
+    levels: Vec<Vec<u64>>,
+    invited: u64,
+    groups: BTreeMap<StratumKey<'a>, (Moments, u64)>,
+}
+
+/// Merges the cells of `strata` into the strata of `design`.
+fn merge_cells(strata: &Strata, design: Design) -> Result<Merged<'_>, EstimateError> {
+    let mut m = Merged {
+        totals: Totals::default(),
+        levels: strata.shape.empty_levels(),
+        invited: 0,
+        groups: BTreeMap::new(),
+    };
+    for ((agency, channel), cell) in &strata.cells {
+        if cell.counts.levels.len() != m.levels.len() {
+            return Err(BucketError.into());
+        }
+        m.totals.add(&cell.counts);
+        for (a, b) in m.levels.iter_mut().zip(&cell.counts.levels) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+        m.invited += cell.invited;
+        let key = match design {
+            Design::SrsFpc | Design::Srs | Design::CellSrs => (None, None),
+            Design::Stratified => (None, Some(channel.as_str())),
+            Design::Pooled => (Some(*agency), Some(channel.as_str())),
+        };
+        // A group's first cell is copied, not added to zeros: the same counts, one pass less.
+        match m.groups.entry(key) {
+            Entry::Vacant(slot) => {
+                slot.insert((cell.counts.moments.clone(), cell.invited));
+            }
+            Entry::Occupied(mut group) => {
+                let group = group.get_mut();
+                group.0.merge(&cell.counts.moments)?;
+                group.1 += cell.invited;
+            }
+        }
+    }
+    Ok(m)
+}
+
 /// Merges `strata` into the strata of `design` and estimates it.
 pub(crate) fn estimate(
     strata: &Strata,
@@ -146,32 +184,12 @@ pub(crate) fn estimate(
     options: &DomainOptions,
 ) -> Result<Estimate, EstimateError> {
     let shape = &strata.shape;
-    let mut totals = Totals::default();
-    let mut levels: Vec<Vec<u64>> = shape.empty().levels;
-    let mut invited = 0;
-    let mut groups: BTreeMap<StratumKey<'_>, (Moments, u64)> = BTreeMap::new();
-    for ((agency, channel), cell) in &strata.cells {
-        if cell.counts.levels.len() != levels.len() {
-            return Err(BucketError.into());
-        }
-        totals.add(&cell.counts);
-        for (a, b) in levels.iter_mut().zip(&cell.counts.levels) {
-            for (x, y) in a.iter_mut().zip(b) {
-                *x += y;
-            }
-        }
-        invited += cell.invited;
-        let key = match design {
-            Design::SrsFpc | Design::Srs | Design::CellSrs => (None, None),
-            Design::Stratified => (None, Some(channel.as_str())),
-            Design::Pooled => (Some(*agency), Some(channel.as_str())),
-        };
-        let group = groups
-            .entry(key)
-            .or_insert_with(|| (shape.empty().moments, 0));
-        group.0.merge(&cell.counts.moments)?;
-        group.1 += cell.invited;
-    }
+    let Merged {
+        totals,
+        levels,
+        invited,
+        groups,
+    } = merge_cells(strata, design)?;
     let mut sample_strata: Vec<(Moments, Option<u64>)> = groups
         .into_values()
         .map(|(m, n)| (m, design.uses_fpc().then_some(n)))

@@ -190,3 +190,81 @@ fn a_lone_suppressed_cell_takes_the_smallest_other_cell_with_it() {
     assert_ne!(root(&figures[0]), Reliability::Suppressed);
     assert_ne!(root(&total), Reliability::Suppressed);
 }
+
+/// The months of 2025 (1..=12) each with its own answers in two channels, added as closing adds
+/// them: to the four spans of each month.
+fn a_year_by_month(s: &Arc<ScoreShape>, agency: uuid::Uuid) -> (Counts, Vec<BucketCounts>) {
+    let mut counts = Counts::by_month(s.clone());
+    let mut months = Vec::new();
+    for m in 1..=12_u8 {
+        for (c, channel) in ["online", "in_person"].into_iter().enumerate() {
+            let n = 3 + (m as usize * 5 + c * 7) % 11;
+            let b = bucket(s, n, |r, j| {
+                Some(1 + ((r * 3 + j + m as usize + c) % 5) as i64)
+            });
+            let month = crate::domain::periods::Month::new(2025, m).unwrap();
+            counts
+                .add_closed_month(agency, (month, channel), (&b, 10 * n as u64))
+                .unwrap();
+            months.push(b);
+        }
+    }
+    (counts, months)
+}
+
+#[test]
+fn a_period_read_from_its_spans_counts_each_of_its_months_once() {
+    let s = shape();
+    let a = uuid::Uuid::now_v7();
+    let (counts, months) = a_year_by_month(&s, a);
+    let ids: std::collections::HashSet<uuid::Uuid> = [a].into();
+    // Every range of months of the year: read from its cover (a year, halves, quarters,
+    // months), the counts are those of its months added one by one.
+    for first in 1..=12_usize {
+        for last in first..=12 {
+            let strata = counts
+                .strata(
+                    &ids,
+                    &format!("2025-{first:02}"),
+                    &format!("2025-{last:02}"),
+                )
+                .unwrap();
+            let mut expected = s.empty();
+            for b in &months[2 * (first - 1)..2 * last] {
+                expected.merge(b).unwrap();
+            }
+            let mut got = s.empty();
+            for cell in strata.cells.values() {
+                got.merge(&cell.counts).unwrap();
+            }
+            assert_eq!(got, expected, "2025-{first:02}..2025-{last:02}");
+            let invited: u64 = strata.cells.values().map(|c| c.invited).sum();
+            let n: u64 = months[2 * (first - 1)..2 * last]
+                .iter()
+                .map(|b| b.valid)
+                .sum();
+            assert_eq!(invited, 10 * n);
+        }
+    }
+}
+
+#[test]
+fn a_period_whose_spans_were_not_read_is_an_error_not_a_zero() {
+    let s = shape();
+    let a = uuid::Uuid::now_v7();
+    let year = crate::domain::spans::Span::parse("2025").unwrap();
+    let mut counts = Counts::new(s.clone(), [year]);
+    counts.add_scores(a, ("2025", "online"), bucket(&s, 5, |_, _| Some(4)).pack());
+    let ids: std::collections::HashSet<uuid::Uuid> = [a].into();
+    assert_eq!(
+        counts
+            .strata(&ids, "2025-01", "2025-12")
+            .unwrap()
+            .cells
+            .len(),
+        1
+    );
+    assert!(counts.strata(&ids, "2025-01", "2025-03").is_err());
+    assert!(counts.responses_in(a, "2025-02", "2025-12").is_err());
+    assert_eq!(counts.responses_in(a, "2025-01", "2025-12").unwrap(), 5);
+}

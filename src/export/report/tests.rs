@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::*;
 use crate::domain::aggregates::{BucketCounts, DissatisfiedRule, ScoreShape};
 use crate::domain::forms::{FormDefinition, shipped};
-use crate::domain::periods::Period;
+use crate::domain::periods::{Month, Period};
 use crate::domain::results::{
     AgencyRef, Aggregate, Counts, Design, IntervalView, NumberStatus, Options, ResultRequest,
     Subject, Suppression, TrendRequest, VersionChoice, agency_result, trend,
@@ -75,25 +75,30 @@ fn fixture(lang: &str) -> Fixture {
         name_en: Some("Department of Justice".to_owned()),
         kind: "so".to_owned(),
     };
-    let mut counts = Counts::new(shape.clone());
+    let mut counts = Counts::by_month(shape.clone());
     let all = |_: usize, _: usize| true;
-    for (month, n, invalid, dossiers) in [
+    let month = |m: &str| Month::parse(m).unwrap();
+    for (m, n, invalid, dossiers) in [
         ("2025-08", 40, 0, 200),
         ("2025-11", 5, 0, 150),
         ("2026-02", 20, 1, 180),
     ] {
-        counts.add_stored(
-            agency.id,
-            month,
-            "online",
-            bucket(&shape, n, invalid, all).encode(),
-        );
-        counts.add_dossiers(agency.id, (month, "online"), None, dossiers);
+        let b = bucket(&shape, n, invalid, all);
+        counts
+            .add_closed_month(agency.id, (month(m), "online"), (&b, dossiers))
+            .unwrap();
     }
     let q2 = bucket(&shape, 60, 3, |r, j| !feedback.contains(&j) || r < 4);
-    counts.add_stored(agency.id, "2026-05", "online", q2.encode());
-    counts.add_dossiers(agency.id, ("2026-05", "online"), None, 250);
-    counts.add_dossiers(agency.id, ("2026-05", "in_person"), None, 50);
+    counts
+        .add_closed_month(agency.id, (month("2026-05"), "online"), (&q2, 250))
+        .unwrap();
+    counts
+        .add_closed_month(
+            agency.id,
+            (month("2026-05"), "in_person"),
+            (&shape.empty(), 50),
+        )
+        .unwrap();
 
     let options = Options {
         level: 0.95,

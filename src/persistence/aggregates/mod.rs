@@ -17,10 +17,9 @@
 //! [`rebuild`] recomputes all three tables from the raw rows (`sipas scores rebuild`, and a
 //! start after an upgrade that finds answers without roll-ups): the result is bit-identical,
 //! since every count is an integer added in whatever order. `write` holds the incremental
-//! updates, `rebuild`, `sqlite_rebuild`, `sqlite_read` and `tally` the recomputation, `reads` the readers of the
-//! per-month rows that results used before the roll-ups (they read the month spans now).
+//! updates; `rebuild`, `sqlite_rebuild`, `sqlite_read` and `tally` the recomputation; results
+//! read the roll-ups through `persistence::rollups`.
 
-mod reads;
 mod rebuild;
 mod sqlite_read;
 mod sqlite_rebuild;
@@ -38,10 +37,6 @@ use crate::domain::aggregates::{BucketCounts, ScoreShape};
 use crate::domain::periods::Month;
 use crate::domain::spans::Span;
 
-pub use reads::{
-    AgencySums, BucketRow, DossierCountRow, InputSums, RevisionSums, bucket_revisions, buckets,
-    dossier_counts, input_sums, versions_with_data,
-};
 pub use rebuild::{rebuild, rebuild_if_missing};
 pub use tally::RebuildReport;
 pub use write::{Counted, apply, count_dossiers, roll_up_closed_dossiers};

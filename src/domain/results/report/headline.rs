@@ -2,13 +2,12 @@
 //! own estimate, a subtree's pooled estimate, or the mean of its agencies' estimates with the
 //! pooled one beside it (methodology §3.5).
 
-use std::collections::HashSet;
-
 use uuid::Uuid;
 
 use super::super::estimate::{Estimate, EstimateError, Figures, Totals, estimate, mean_of};
-use super::super::{Aggregate, Counts, Design, EstimateOptions, Options, on_all_cores};
+use super::super::{Aggregate, Counts, Design, Options, Strata, on_all_cores};
 use super::{Subject, domain_options};
+use crate::stats::DomainOptions;
 
 /// The headline figures of a subject, before suppression.
 pub(super) struct Headline {
@@ -42,8 +41,7 @@ impl Headline {
 
 /// The headline figures of `subject` over months `first..=last`. A subtree's mean carries the
 /// pooled estimate as its second figure only when `pooled_second` (the result's page shows it;
-/// trends, rankings and PAR scores do not, and then need no more than each agency's estimate,
-/// which the counts' memo keeps).
+/// trends, rankings and PAR scores do not).
 pub(super) fn headline(
     counts: &Counts,
     subject: &Subject,
@@ -52,17 +50,17 @@ pub(super) fn headline(
     options: &Options,
     pooled_second: bool,
 ) -> Result<Headline, EstimateError> {
-    let eopts = EstimateOptions::new(domain_options(options));
+    let dopts = domain_options(options);
     let members = subject.members();
     match (subject, aggregate) {
         (Subject::Agency(a), _) => {
-            let est = counts.agency_estimate(a.id, (first, last), design, &eopts)?;
+            let est = counts.agency_estimate(a.id, (first, last), design, &dopts)?;
             Ok(Headline::single(Estimate::clone(&est), design, None))
         }
         (Subject::Subtree { .. }, Aggregate::Pooled) => {
             let strata = counts.strata(&members, first, last)?;
             let mut h = Headline::single(
-                estimate(&strata, Design::Pooled, &eopts.domain)?,
+                estimate(&strata, Design::Pooled, &dopts)?,
                 Design::Pooled,
                 Some(Aggregate::Pooled),
             );
@@ -70,51 +68,30 @@ pub(super) fn headline(
             Ok(h)
         }
         (Subject::Subtree { .. }, Aggregate::Mean) => {
-            let months = (first, last);
-            mean_headline(
-                counts,
-                &members,
-                months,
-                design,
-                &eopts,
-                options,
-                pooled_second,
-            )
+            let strata = counts.strata(&members, first, last)?;
+            mean_headline(&strata, design, (&dopts, options), pooled_second)
         }
     }
 }
 
-/// The mean of the `members`' own estimates (each under `design`), with the pooled estimate as
-/// the second figure when `pooled_second`.
+/// The mean of the agencies' own estimates (each under `design`) from their `strata`, with the
+/// pooled estimate as the second figure when `pooled_second`.
 fn mean_headline(
-    counts: &Counts,
-    members: &HashSet<Uuid>,
-    (first, last): (&str, &str),
+    strata: &Strata,
     design: Design,
-    eopts: &EstimateOptions,
-    options: &Options,
+    (dopts, options): (&DomainOptions, &Options),
     pooled_second: bool,
 ) -> Result<Headline, EstimateError> {
-    let dopts = &eopts.domain;
-    // The pooled estimate first: its strata keep each agency's cells in the memo,
-    // where the agencies' own estimates then find them.
     let pooled = if pooled_second {
-        Some(estimate(
-            &counts.strata(members, first, last)?,
-            Design::Pooled,
-            dopts,
-        )?)
+        Some(estimate(strata, Design::Pooled, dopts)?)
     } else {
         None
     };
     // In a fixed order (the mean's sums are then always the same to the last bit).
-    let mut ids: Vec<Uuid> = members.iter().copied().collect();
-    ids.sort_unstable();
-    let each = on_all_cores(&ids, |a| {
-        counts.agency_estimate(*a, (first, last), design, eopts)
-    })
-    .into_iter()
-    .collect::<Result<Vec<_>, _>>()?;
+    let ids: Vec<Uuid> = strata.agencies();
+    let each = on_all_cores(&ids, |a| estimate(&strata.of_agency(*a), design, dopts))
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
     let with_data: Vec<&Figures> = each
         .iter()
         .filter(|e| e.totals.valid > 0)
@@ -128,9 +105,7 @@ fn mean_headline(
     let figures = match (&pooled, with_data.is_empty()) {
         (Some(p), true) => p.figures.clone(),
         // No agency has data: the pooled figures of no data.
-        (None, true) => {
-            estimate(&counts.strata(members, first, last)?, Design::Pooled, dopts)?.figures
-        }
+        (None, true) => estimate(strata, Design::Pooled, dopts)?.figures,
         (_, false) => mean_of(&with_data, options.level, &options.thresholds),
     };
     let in_mean = figures.root().and_then(|r| r.agencies).unwrap_or(0);

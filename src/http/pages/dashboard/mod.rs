@@ -55,7 +55,6 @@ pub mod words;
 
 pub use files::{export_download, par_scores_csv, report_xlsx};
 pub use landing::dashboard;
-pub(crate) use period::opening_periods;
 pub use tabs::breakdowns::breakdowns;
 pub use tabs::compare::compare;
 pub use tabs::downloads::downloads;

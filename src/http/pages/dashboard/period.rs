@@ -8,7 +8,6 @@ use crate::domain::periods::{Month, Period};
 use super::super::i18n::Lang;
 use super::words::{period_words, words};
 use super::{Opt, OptGroup, Tab};
-use crate::app::results::Opening;
 
 /// Today's month in Vietnam time.
 #[allow(clippy::expect_used)]
@@ -22,17 +21,6 @@ pub(super) fn this_month() -> Month {
         today.month().clamp(1, 12) as u8,
     )
     .expect("a year and month in range")
-}
-
-/// The periods the pages open with: this year (and last year, the one PAR assesses), and the
-/// trend's last 24 months.
-pub(crate) fn opening_periods() -> Option<Opening> {
-    let now = this_month();
-    Some(Opening {
-        year: default_period(Tab::Overview, now)?,
-        last_year: Period::parse(&format!("{:04}", now.year().saturating_sub(1))).ok(),
-        trend: default_period(Tab::Trend, now)?,
-    })
 }
 
 /// The default period of a page: the current year, or (trend) the last 24 months.
