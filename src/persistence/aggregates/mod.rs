@@ -89,14 +89,6 @@ fn add_dossiers_to_spans(
     Ok(())
 }
 
-/// A row's new revision (see the migration `score_bucket_revisions`; only `dossier_counts` keeps
-/// one): random, so that no later write, a rebuild's included, gives a row a revision it had
-/// before.
-fn new_revision() -> i64 {
-    let [a, b, c, d, e, f, g, h, ..] = *Uuid::new_v4().as_bytes();
-    i64::from_be_bytes([a, b, c, d, e, f, g, h])
-}
-
 /// Lowercase hexadecimal, for showing packed counts as text.
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::sqlite_read::{db_err, read_all};
 use super::tally::{Months, RebuildReport, span_rows};
-use super::{DossierKey, add_dossiers_to_spans, new_revision};
+use super::{DossierKey, add_dossiers_to_spans};
 use crate::domain::forms::PublishedForms;
 
 fn open(file: &Path, flags: OpenFlags) -> Result<Connection, DbErr> {
@@ -107,8 +107,8 @@ fn rebuild_dossier_counts(
     let mut insert = txn
         .prepare(
             "INSERT INTO dossier_counts \
-             (agency_id, form_key, period_month, channel, dossiers, revision) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+             (agency_id, form_key, period_month, channel, dossiers) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
         )
         .map_err(db_err)?;
     let mut dossiers = 0;
@@ -120,7 +120,6 @@ fn rebuild_dossier_counts(
                 month,
                 channel,
                 n,
-                new_revision()
             ])
             .map_err(db_err)?;
         dossiers += u64::try_from(*n).unwrap_or_default();
