@@ -67,7 +67,10 @@ fn main() -> anyhow::Result<()> {
             options: &options,
         };
         let best = best_of(30, || ranking(&counts, &input).map(|_| ()))?;
-        println!("ranking of {agencies}, {period}: {:.2} ms, CPU {:.2} ms", best.0, best.1);
+        println!(
+            "ranking of {agencies}, {period}: {:.2} ms, CPU {:.2} ms",
+            best.0, best.1
+        );
     }
     let period = Period::parse("2025")?;
     let request = ResultRequest {

@@ -124,8 +124,14 @@ impl Counts {
             .sum()
     }
 
-    /// The cells of `agency` over the spans `spans` by channel, merged.
-    fn cells(&self, agency: Uuid, spans: &[String]) -> Result<AgencyCells, BucketError> {
+    /// The cells of `agency` over the spans `spans` by channel, merged; all in one cell (named
+    /// `*`) unless `by_channel`.
+    fn cells(
+        &self,
+        agency: Uuid,
+        spans: &[String],
+        by_channel: bool,
+    ) -> Result<AgencyCells, BucketError> {
         let Some(rows) = self.agencies.get(&agency) else {
             return Ok(Vec::new());
         };
@@ -134,13 +140,14 @@ impl Counts {
             counts: self.shape.empty(),
             invited: 0,
         };
+        let name = |channel| if by_channel { channel } else { "*" };
         for span in spans {
             for (channel, packed) in of_span(&rows.scores, span) {
-                let cell = cells.entry(channel).or_insert_with(empty);
+                let cell = cells.entry(name(channel)).or_insert_with(empty);
                 self.shape.add_packed(packed, &mut cell.counts)?;
             }
             for (channel, n) in of_span(&rows.dossiers, span) {
-                cells.entry(channel).or_insert_with(empty).invited += n;
+                cells.entry(name(channel)).or_insert_with(empty).invited += n;
             }
         }
         Ok(cells
@@ -156,10 +163,21 @@ impl Counts {
         first: &str,
         last: &str,
     ) -> Result<Strata, BucketError> {
+        self.strata_of(agencies, (first, last), true)
+    }
+
+    /// As [`Counts::strata`]; with each agency's channels merged into one cell unless
+    /// `by_channel` (for designs that do not keep them apart).
+    pub(crate) fn strata_of(
+        &self,
+        agencies: &HashSet<Uuid>,
+        (first, last): (&str, &str),
+        by_channel: bool,
+    ) -> Result<Strata, BucketError> {
         let spans = self.spans_of(first, last)?;
         let mut cells: BTreeMap<(Uuid, String), Arc<Cell>> = BTreeMap::new();
         let ids: Vec<Uuid> = agencies.iter().copied().collect();
-        let each = on_all_cores(&ids, |a| self.cells(*a, &spans));
+        let each = on_all_cores(&ids, |a| self.cells(*a, &spans, by_channel));
         for (a, agency_cells) in ids.iter().zip(each) {
             for (channel, cell) in agency_cells? {
                 cells.insert((*a, channel), cell);
@@ -179,13 +197,14 @@ impl Counts {
         design: Design,
         options: &DomainOptions,
     ) -> Result<Arc<Estimate>, EstimateError> {
+        // A design without channel strata merges an agency's channels anyway: merged while
+        // decoding, the same sums in one cell instead of one per channel.
+        let spans = self.spans_of(first, last)?;
         let strata = Strata {
             shape: self.shape.clone(),
-            cells: (self
-                .cells(agency, &self.spans_of(first, last)?)?
-                .into_iter())
-            .map(|(channel, cell)| ((agency, channel), cell))
-            .collect(),
+            cells: (self.cells(agency, &spans, design.by_channel())?.into_iter())
+                .map(|(channel, cell)| ((agency, channel), cell))
+                .collect(),
         };
         Ok(Arc::new(estimate::estimate(&strata, design, options)?))
     }

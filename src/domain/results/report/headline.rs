@@ -68,20 +68,36 @@ pub(super) fn headline(
             Ok(h)
         }
         (Subject::Subtree { .. }, Aggregate::Mean) => {
-            let strata = counts.strata(&members, first, last)?;
-            mean_headline(&strata, design, (&dopts, options), pooled_second)
+            // Channels apart only where a figure needs them: the pooled second figure, or the
+            // agencies' own design.
+            let by_channel = pooled_second || design.by_channel();
+            let strata = counts.strata_of(&members, (first, last), by_channel)?;
+            let h = mean_headline(&strata, design, (&dopts, options), pooled_second)?;
+            match h {
+                Some(h) => Ok(h),
+                // No agency has data: the pooled figures of no data, by channel.
+                None => {
+                    let strata = counts.strata(&members, first, last)?;
+                    let pooled = estimate(&strata, Design::Pooled, &dopts)?;
+                    let mut h = Headline::single(pooled, design, Some(Aggregate::Mean));
+                    h.agencies_with_data = Some(0);
+                    h.agencies_in_mean = Some(0);
+                    Ok(h)
+                }
+            }
         }
     }
 }
 
 /// The mean of the agencies' own estimates (each under `design`) from their `strata`, with the
-/// pooled estimate as the second figure when `pooled_second`.
+/// pooled estimate as the second figure when `pooled_second`; `None` when no agency has data
+/// and there is no pooled estimate to show instead.
 fn mean_headline(
     strata: &Strata,
     design: Design,
     (dopts, options): (&DomainOptions, &Options),
     pooled_second: bool,
-) -> Result<Headline, EstimateError> {
+) -> Result<Option<Headline>, EstimateError> {
     let pooled = if pooled_second {
         Some(estimate(strata, Design::Pooled, dopts)?)
     } else {
@@ -104,12 +120,11 @@ fn mean_headline(
     let invited = each.iter().map(|e| e.invited).sum();
     let figures = match (&pooled, with_data.is_empty()) {
         (Some(p), true) => p.figures.clone(),
-        // No agency has data: the pooled figures of no data.
-        (None, true) => estimate(strata, Design::Pooled, dopts)?.figures,
+        (None, true) => return Ok(None),
         (_, false) => mean_of(&with_data, options.level, &options.thresholds),
     };
     let in_mean = figures.root().and_then(|r| r.agencies).unwrap_or(0);
-    Ok(Headline {
+    Ok(Some(Headline {
         figures,
         second: pooled.map(|p| p.figures),
         totals,
@@ -118,5 +133,5 @@ fn mean_headline(
         aggregate: Some(Aggregate::Mean),
         agencies_with_data: Some(with_data.len()),
         agencies_in_mean: Some(in_mean),
-    })
+    }))
 }
