@@ -3,7 +3,7 @@
 //! keep. A database upgraded from before has published answers and no roll-up yet: the server
 //! rebuilds them from the responses at its first start (`persistence::aggregates::
 //! rebuild_if_missing`), so nothing is copied here. `dossier_counts` stays (open months too); its
-//! `revision` column stays for the readers that still use it.
+//! `revision` column stays, no longer written (the caches that read it are gone).
 
 use sea_orm_migration::{prelude::*, schema::*};
 

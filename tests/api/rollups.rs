@@ -214,4 +214,15 @@ async fn a_start_without_rollups_rebuilds_them_and_the_results_stay_the_same() {
     let node = spawn_node(&url, adjust).await;
     assert_eq!(aggregates::snapshot(&node.db).await.unwrap(), live);
     assert_same(&figures, &published(&node, &admin).await);
+
+    // Dossiers of closed months without their roll-ups are found too.
+    use sea_orm::ConnectionTrait;
+    let emptied = app
+        .db
+        .execute_unprepared("DELETE FROM dossier_rollups")
+        .await
+        .unwrap();
+    assert!(emptied.rows_affected() > 0);
+    let again = spawn_node(&url, adjust).await;
+    assert_eq!(aggregates::snapshot(&again.db).await.unwrap(), live);
 }

@@ -17,10 +17,11 @@
 //! [`rebuild`] recomputes all three tables from the raw rows (`sipas scores rebuild`, and a
 //! start after an upgrade that finds answers without roll-ups): the result is bit-identical,
 //! since every count is an integer added in whatever order. `write` holds the incremental
-//! updates, `rebuild`, `sqlite_rebuild` and `tally` the recomputation; results read the roll-ups
-//! through `persistence::rollups`.
+//! updates; `rebuild`, `sqlite_rebuild`, `sqlite_read` and `tally` the recomputation; results
+//! read the roll-ups through `persistence::rollups`.
 
 mod rebuild;
+mod sqlite_read;
 mod sqlite_rebuild;
 mod tally;
 mod write;
@@ -88,17 +89,15 @@ fn add_dossiers_to_spans(
     Ok(())
 }
 
-/// A row's new revision (see the migration `score_bucket_revisions`; only `dossier_counts` keeps
-/// one): random, so that no later write, a rebuild's included, gives a row a revision it had
-/// before.
-fn new_revision() -> i64 {
-    let [a, b, c, d, e, f, g, h, ..] = *Uuid::new_v4().as_bytes();
-    i64::from_be_bytes([a, b, c, d, e, f, g, h])
-}
-
 /// Lowercase hexadecimal, for showing packed counts as text.
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(2 * bytes.len());
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
 }
 
 /// Every stored roll-up and dossier count as text, sorted (for tests and checks that a rebuild

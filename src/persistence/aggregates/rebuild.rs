@@ -63,31 +63,28 @@ pub async fn rebuild(
     })
 }
 
-/// Rebuilds the aggregates when responses exist but no score roll-up does — a database from
-/// before the roll-ups, whose buckets the upgrade dropped — and says so in the log. Returns
-/// whether it rebuilt.
+/// Rebuilds the aggregates when published answers exist but no score roll-up does, or dossiers
+/// of closed months but no dossier roll-up — a database from before the roll-ups, whose buckets
+/// the upgrade dropped — and says so in the log. Returns whether it rebuilt. (After a rebuild
+/// neither holds: every response is in a score roll-up, every closed month's dossiers in theirs.)
 pub async fn rebuild_if_missing(
     db: &DatabaseConnection,
     forms: &PublishedForms,
 ) -> Result<bool, DbErr> {
-    let any_rollup = score_rollup::Entity::find()
-        .select_only()
-        .column(score_rollup::Column::AgencyId)
-        .into_tuple::<Uuid>()
-        .one(db)
-        .await?
-        .is_some();
-    let any_response = response::Entity::find()
-        .select_only()
-        .column(response::Column::Id)
-        .into_tuple::<Uuid>()
-        .one(db)
-        .await?
-        .is_some();
-    if any_rollup || !any_response {
+    let scores_missing = !exists(db, score_rollup::Entity::find()).await?
+        && exists(db, response::Entity::find()).await?;
+    let dossiers_missing = match crate::persistence::months::published_through(db).await? {
+        Some(closed) => {
+            let counted = dossier_count::Entity::find()
+                .filter(dossier_count::Column::PeriodMonth.lte(closed.to_string()));
+            !exists(db, dossier_rollup::Entity::find()).await? && exists(db, counted).await?
+        }
+        None => false,
+    };
+    if !scores_missing && !dossiers_missing {
         return Ok(false);
     }
-    tracing::warn!("published answers without roll-ups (an upgrade): rebuilding the aggregates");
+    tracing::warn!("published figures without roll-ups (an upgrade): rebuilding the aggregates");
     let started = std::time::Instant::now();
     let report = rebuild(db, forms).await?;
     tracing::warn!(
@@ -97,6 +94,14 @@ pub async fn rebuild_if_missing(
         "aggregates rebuilt"
     );
     Ok(true)
+}
+
+/// Whether `select` finds a row.
+async fn exists<E: EntityTrait>(
+    db: &DatabaseConnection,
+    select: sea_orm::Select<E>,
+) -> Result<bool, DbErr> {
+    Ok(select.limit(1).one(db).await?.is_some())
 }
 
 /// One response as read: agency, form key, version, month, channel, valid, answers.

@@ -1,34 +1,25 @@
 //! The rebuild of a SQLite file on synchronous connections (`rusqlite`), without the per-row
 //! hand-off of the async driver: one connection writes, in a `BEGIN IMMEDIATE` transaction
-//! taken first; two more read the responses in parallel — by ranges of ids handed out one
-//! at a time — each parsing the answers of its rows on its own thread (`std::thread::scope`).
+//! taken first; two more read the responses and the dossiers in parallel, each on its own
+//! thread (`sqlite_read`), parsing and counting as they read.
 //!
 //! The readers see exactly what the writing transaction sees: they start their read
 //! transactions after it took the database's write lock (WAL mode), so no other connection can
-//! commit anything until it commits, and they read only `responses`, which it does not change.
+//! commit anything until it commits, and they read only `responses` and `dossiers`, which it
+//! does not change (it rewrites the aggregates, after they are done).
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
-use sea_orm::{DatabaseBackend, DbErr};
+use sea_orm::DbErr;
 use uuid::Uuid;
 
-use super::tally::{MonthBuckets, Months, RebuildReport, dossier_month_sql, span_rows};
-use super::{DossierKey, add_dossiers_to_spans, new_revision};
+use super::sqlite_read::{db_err, read_all};
+use super::tally::{Months, RebuildReport, span_rows};
+use super::{DossierKey, add_dossiers_to_spans};
 use crate::domain::forms::PublishedForms;
-
-/// Parallel readers.
-const READERS: usize = 2;
-/// Ranges of ids the responses are split into (handed out one at a time, so that both readers
-/// finish together).
-const RANGES: usize = 64;
-
-fn db_err(e: rusqlite::Error) -> DbErr {
-    DbErr::Custom(format!("rebuild: {e}"))
-}
 
 fn open(file: &Path, flags: OpenFlags) -> Result<Connection, DbErr> {
     let conn = Connection::open_with_flags(file, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
@@ -50,100 +41,25 @@ pub(super) fn rebuild(file: &Path, forms: &PublishedForms) -> Result<RebuildRepo
     let txn = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db_err)?;
-    let (responses, months) = count_responses(&txn, file, forms)?;
+    let dossier_rows: (Option<i64>, Option<i64>) = txn
+        .query_row("SELECT MIN(rowid), MAX(rowid) FROM dossiers", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .map_err(db_err)?;
+    let read = read_all(file, forms, dossier_rows.0.zip(dossier_rows.1))?;
     let mut report = RebuildReport {
-        responses,
+        responses: read.responses,
         ..RebuildReport::default()
     };
     txn.execute_batch(
         "DELETE FROM score_rollups; DELETE FROM dossier_rollups; DELETE FROM dossier_counts;",
     )
     .map_err(db_err)?;
-    report.buckets = insert_rollups(&txn, months)?;
-    (report.dossiers, report.dossier_counts) = rebuild_dossier_counts(&txn)?;
+    report.buckets = insert_rollups(&txn, read.months)?;
+    (report.dossiers, report.dossier_counts) = rebuild_dossier_counts(&txn, read.dossiers)?;
     report.dossier_rollups = insert_dossier_rollups(&txn)?;
     txn.commit().map_err(db_err)?;
     Ok(report)
-}
-
-/// The responses' ids split into [`RANGES`] ranges `[from, to)` (the ids are random, so the
-/// ranges hold about as many rows each; the table is `WITHOUT ROWID`, in the order of its ids,
-/// which are 16-byte blobs: a 17-byte blob of `ff` sorts after every one of them).
-fn id_ranges() -> Vec<(Vec<u8>, Vec<u8>)> {
-    let bound = |k: usize| match u8::try_from(k * 256 / RANGES) {
-        Ok(first) => [vec![first], vec![0; 15]].concat(),
-        Err(_) => vec![0xff; 17],
-    };
-    (0..RANGES).map(|k| (bound(k), bound(k + 1))).collect()
-}
-
-/// Every response added up by month bucket, read and parsed by [`READERS`] threads. The
-/// writing transaction `_txn` holds the write lock meanwhile (see the module header).
-fn count_responses(
-    _txn: &Transaction<'_>,
-    file: &Path,
-    forms: &PublishedForms,
-) -> Result<(u64, Months), DbErr> {
-    let ranges = id_ranges();
-    let next = AtomicUsize::new(0);
-    let shares = std::thread::scope(|scope| {
-        let readers: Vec<_> = (0..READERS)
-            .map(|_| scope.spawn(|| read_ranges(file, forms, &ranges, &next)))
-            .collect();
-        readers
-            .into_iter()
-            .map(|r| {
-                r.join()
-                    .map_err(|_| DbErr::Custom("a rebuild reader panicked".into()))?
-            })
-            .collect::<Result<Vec<_>, DbErr>>()
-    })?;
-    let mut all = MonthBuckets::new(forms);
-    for share in shares {
-        all.merge(share)?;
-    }
-    Ok(all.into_months())
-}
-
-/// One reader: takes ranges of ids until none is left, in one read transaction.
-fn read_ranges<'f>(
-    file: &Path,
-    forms: &'f PublishedForms,
-    ranges: &[(Vec<u8>, Vec<u8>)],
-    next: &AtomicUsize,
-) -> Result<MonthBuckets<'f>, DbErr> {
-    let mut conn = open(file, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    let txn = conn.transaction().map_err(db_err)?;
-    let mut select = txn
-        .prepare(
-            "SELECT agency_id, form_key, form_version, period_month, channel, valid, answers \
-             FROM responses WHERE id >= ?1 AND id < ?2",
-        )
-        .map_err(db_err)?;
-    let mut months = MonthBuckets::new(forms);
-    while let Some((from, to)) = ranges.get(next.fetch_add(1, Ordering::Relaxed)) {
-        let mut rows = select.query([from, to]).map_err(db_err)?;
-        while let Some(row) = rows.next().map_err(db_err)? {
-            let text = |i: usize| -> Result<&str, DbErr> {
-                row.get_ref(i)
-                    .map_err(db_err)?
-                    .as_str()
-                    .map_err(|e| DbErr::Custom(format!("rebuild: column {i}: {e}")))
-            };
-            let agency = row
-                .get_ref(0)
-                .map_err(db_err)?
-                .as_blob()
-                .ok()
-                .and_then(|b| Uuid::from_slice(b).ok())
-                .ok_or_else(|| DbErr::Custom("rebuild: a response's agency id".into()))?;
-            let version: i32 = row.get(2).map_err(db_err)?;
-            let valid: bool = row.get(5).map_err(db_err)?;
-            let key = (agency, text(1)?, version, text(3)?, text(4)?);
-            months.add(key, valid, text(6)?)?;
-        }
-    }
-    Ok(months)
 }
 
 /// Stores the roll-ups of the month buckets; returns how many.
@@ -173,23 +89,26 @@ fn insert_rollups(txn: &Transaction<'_>, months: Months) -> Result<u64, DbErr> {
     Ok(stored)
 }
 
-/// Counts the registered dossiers again (retention's counts included, as
-/// `rebuild::rebuild_dossier_counts` does) and stores them: the dossiers and the rows.
-fn rebuild_dossier_counts(txn: &Transaction<'_>) -> Result<(u64, u64), DbErr> {
-    let sql = format!(
-        "SELECT agency_id, form_key, {month} AS period_month, channel, COUNT(*) \
-         FROM dossiers GROUP BY agency_id, form_key, {month}, channel \
-         UNION ALL \
-         SELECT agency_id, form_key, period_month, channel, dossiers \
+/// Stores the dossiers counted by the readers, with retention's counts (as
+/// `rebuild::rebuild_dossier_counts` does): returns the dossiers and the rows.
+fn rebuild_dossier_counts(
+    txn: &Transaction<'_>,
+    mut counts: BTreeMap<DossierKey, i64>,
+) -> Result<(u64, u64), DbErr> {
+    let retained = dossier_rows(
+        txn,
+        "SELECT agency_id, form_key, period_month, channel, dossiers \
          FROM retained_dossier_counts",
-        month = dossier_month_sql(DatabaseBackend::Sqlite)
-    );
-    let counts = dossier_rows(txn, &sql, [])?;
+        [],
+    )?;
+    for (key, n) in retained {
+        *counts.entry(key).or_default() += n;
+    }
     let mut insert = txn
         .prepare(
             "INSERT INTO dossier_counts \
-             (agency_id, form_key, period_month, channel, dossiers, revision) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+             (agency_id, form_key, period_month, channel, dossiers) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
         )
         .map_err(db_err)?;
     let mut dossiers = 0;
@@ -201,7 +120,6 @@ fn rebuild_dossier_counts(txn: &Transaction<'_>) -> Result<(u64, u64), DbErr> {
                 month,
                 channel,
                 n,
-                new_revision()
             ])
             .map_err(db_err)?;
         dossiers += u64::try_from(*n).unwrap_or_default();

@@ -28,13 +28,39 @@ pub struct RebuildReport {
 /// Month buckets: the responses added up per agency × form version × month × channel.
 pub(super) type Months = HashMap<BucketKey, (Arc<ScoreShape>, BucketCounts)>;
 
+/// Texts kept once each (a few dozen form keys, months and channels), by position: what one
+/// reading thread keys its counts by, so that a row costs no allocation and hashes a few
+/// integers.
+#[derive(Default)]
+pub(super) struct Texts(Vec<String>);
+
+impl Texts {
+    /// The position of `text`, added if new.
+    pub(super) fn index(&mut self, text: &str) -> usize {
+        match self.0.iter().position(|t| t == text) {
+            Some(i) => i,
+            None => {
+                self.0.push(text.to_owned());
+                self.0.len() - 1
+            }
+        }
+    }
+
+    /// The text at `i`.
+    pub(super) fn get(&self, i: usize) -> String {
+        self.0.get(i).cloned().unwrap_or_default()
+    }
+}
+
 /// Responses added up by month bucket, one thread's share.
 pub(super) struct MonthBuckets<'f> {
     forms: &'f PublishedForms,
     /// The shapes met so far, by form key and version.
     shapes: Vec<(String, i32, Arc<ScoreShape>)>,
-    pub(super) responses: u64,
-    months: Months,
+    texts: Texts,
+    responses: u64,
+    /// By agency, position in `shapes`, month and channel (positions in `texts`).
+    buckets: HashMap<(Uuid, usize, usize, usize), BucketCounts>,
 }
 
 impl<'f> MonthBuckets<'f> {
@@ -42,8 +68,9 @@ impl<'f> MonthBuckets<'f> {
         MonthBuckets {
             forms,
             shapes: Vec::new(),
+            texts: Texts::default(),
             responses: 0,
-            months: Months::new(),
+            buckets: HashMap::new(),
         }
     }
 
@@ -54,34 +81,34 @@ impl<'f> MonthBuckets<'f> {
         valid: bool,
         answers: &str,
     ) -> Result<(), DbErr> {
-        let shape = self.shape_of(form_key, version)?;
+        let s = self.shape_of(form_key, version)?;
+        let shape = self.shapes.get(s).map(|(_, _, shape)| shape.clone());
+        let shape = shape.ok_or_else(|| DbErr::Custom("a form version went missing".into()))?;
         let contribution = shape.stored_contribution(answers, valid).map_err(|e| {
             DbErr::Custom(format!("a response of {form_key} v{version}: answers: {e}"))
         })?;
         self.responses += 1;
         let key = (
             agency,
-            form_key.to_owned(),
-            version,
-            month.to_owned(),
-            channel.to_owned(),
+            s,
+            self.texts.index(month),
+            self.texts.index(channel),
         );
-        self.months
+        self.buckets
             .entry(key)
-            .or_insert_with(|| (shape.clone(), shape.empty()))
-            .1
+            .or_insert_with(|| shape.empty())
             .add(&contribution);
         Ok(())
     }
 
-    /// The shape of a form version, from the ones met so far or the loaded forms.
-    fn shape_of(&mut self, form_key: &str, version: i32) -> Result<Arc<ScoreShape>, DbErr> {
-        if let Some((_, _, s)) = self
+    /// The position in `shapes` of a form version, met before or from the loaded forms.
+    fn shape_of(&mut self, form_key: &str, version: i32) -> Result<usize, DbErr> {
+        if let Some(i) = self
             .shapes
             .iter()
-            .find(|(k, v, _)| k == form_key && *v == version)
+            .position(|(k, v, _)| k == form_key && *v == version)
         {
-            return Ok(s.clone());
+            return Ok(i);
         }
         let form = self
             .forms
@@ -94,27 +121,56 @@ impl<'f> MonthBuckets<'f> {
             })?;
         self.shapes
             .push((form_key.to_owned(), version, form.score.clone()));
-        Ok(form.score.clone())
+        Ok(self.shapes.len() - 1)
     }
 
     /// Adds another thread's share.
     pub(super) fn merge(&mut self, other: MonthBuckets<'_>) -> Result<(), DbErr> {
-        self.responses += other.responses;
-        for (key, (shape, counts)) in other.months {
-            match self.months.get_mut(&key) {
-                Some((_, mine)) => mine
+        let (responses, months) = other.into_months();
+        self.responses += responses;
+        for ((agency, form_key, version, month, channel), (_, counts)) in months {
+            let s = self.shape_of(&form_key, version)?;
+            let key = (
+                agency,
+                s,
+                self.texts.index(&month),
+                self.texts.index(&channel),
+            );
+            match self.buckets.get_mut(&key) {
+                Some(mine) => mine
                     .merge(&counts)
-                    .map_err(|_| DbErr::Custom(format!("{} v{} changed shape", key.1, key.2)))?,
+                    .map_err(|_| DbErr::Custom(format!("{form_key} v{version} changed shape")))?,
                 None => {
-                    self.months.insert(key, (shape, counts));
+                    self.buckets.insert(key, counts);
                 }
             }
         }
         Ok(())
     }
 
+    /// The number of responses, and the buckets by key.
     pub(super) fn into_months(self) -> (u64, Months) {
-        (self.responses, self.months)
+        let MonthBuckets {
+            shapes,
+            texts,
+            buckets,
+            ..
+        } = self;
+        let months = buckets
+            .into_iter()
+            .filter_map(|((agency, s, month, channel), counts)| {
+                let (form_key, version, shape) = shapes.get(s)?;
+                let key = (
+                    agency,
+                    form_key.clone(),
+                    *version,
+                    texts.get(month),
+                    texts.get(channel),
+                );
+                Some((key, (shape.clone(), counts)))
+            })
+            .collect();
+        (self.responses, months)
     }
 }
 

@@ -22,7 +22,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{BucketKey, DossierKey, Rollups, add_dossiers_to_spans, add_to_spans, new_revision};
+use super::{BucketKey, DossierKey, Rollups, add_dossiers_to_spans, add_to_spans};
 use crate::domain::aggregates::{BucketCounts, Contribution, ScoreShape};
 use crate::domain::dossiers::period_month;
 use crate::domain::periods::Month;
@@ -246,7 +246,8 @@ fn dossier_count_row(
         period_month: Set(month),
         channel: Set(channel),
         dossiers: Set(dossiers),
-        revision: Set(new_revision()),
+        // Not written any more (nothing reads it since the results caches went): the default.
+        revision: sea_orm::ActiveValue::NotSet,
     }
 }
 
@@ -295,7 +296,7 @@ fn adding<C: sea_orm::sea_query::IntoIden>(keys: [C; 4], count: C, table: &str) 
     on_conflict
 }
 
-/// Adds dossiers to their months' counts, creating the missing ones (each a new revision).
+/// Adds dossiers to their months' counts, creating the missing ones.
 pub(super) async fn add_dossier_counts(
     db: &impl ConnectionTrait,
     counts: BTreeMap<DossierKey, i64>,
@@ -308,11 +309,7 @@ pub(super) async fn add_dossier_counts(
     for chunk in rows.chunks(1_000) {
         let keys = [C::AgencyId, C::FormKey, C::PeriodMonth, C::Channel];
         dossier_count::Entity::insert_many(chunk.to_vec())
-            .on_conflict(
-                adding(keys, C::Dossiers, "dossier_counts")
-                    .update_column(C::Revision)
-                    .to_owned(),
-            )
+            .on_conflict(adding(keys, C::Dossiers, "dossier_counts"))
             .exec_without_returning(db)
             .await?;
     }

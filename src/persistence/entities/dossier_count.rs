@@ -15,7 +15,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub channel: String,
     pub dossiers: i64,
-    /// Random, new at every write (see the migration `score_bucket_revisions`).
+    /// Was random, new at every write, for the results caches (migration
+    /// `score_bucket_revisions`); no longer written (0) nor read. The column stays.
     pub revision: i64,
 }
 
