@@ -176,7 +176,7 @@ pub enum MonthsAction {
 
 #[derive(Debug, Subcommand, Clone, Copy)]
 pub enum ScoresAction {
-    /// Recompute every score bucket and dossier count from the stored responses and dossiers
+    /// Recompute every roll-up and dossier count from the stored responses and dossiers
     /// (in one transaction; the result equals what the live updates produced).
     Rebuild,
 }

@@ -7,7 +7,7 @@
 //! entry), dossiers via registration's `dossiers::insert_many` (which keeps `dossier_counts`),
 //! questionnaires checked by `app::submissions::Checker::prepare` and stored by `responses::store` —
 //! the conditional claim that marks each dossier answered and seals its code, the anonymous row,
-//! and the score buckets in the same transaction. Each month is one transaction. Dossiers whose
+//! and the roll-ups in the same transaction. Each month is one transaction. Dossiers whose
 //! link expired long ago are stored as the sealing task would have left them (unanswered codes
 //! sealed, answer digests dropped), so the server does not start by sealing them one by one.
 //!

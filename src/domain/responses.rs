@@ -39,9 +39,9 @@ pub struct NewResponse {
     pub invalid_reason: Option<&'static str>,
     /// The normalised answers as JSON text.
     pub answers: String,
-    /// The layout of the form version's score buckets.
+    /// The layout of the form version's counts (roll-ups).
     pub score: Arc<ScoreShape>,
-    /// What the response adds to its score bucket (`persistence::aggregates`).
+    /// What the response adds to its roll-ups (`persistence::aggregates`).
     pub contribution: Contribution,
 }
 

@@ -1,9 +1,9 @@
-//! Reading responses for the breakdowns the score buckets do not keep: by mode and by procedure
+//! Reading responses for the breakdowns the roll-ups do not keep: by mode and by procedure
 //! field (`GET /api/v1/results?by=mode|procedure_field`). Only the columns a breakdown needs are
 //! read — the month, both keys, the answers and the validity — for one form version, a set of
 //! agencies and a range of months, through the index `(agency_id, form_key, period_month)`.
 //! Both keys come in one read, so one parse of the answers serves both breakdowns. Everything
-//! else (the index, totals, `by=channel`) comes from the buckets (`aggregates.rs`).
+//! else (the index, totals, `by=channel`) comes from the roll-ups (`rollups.rs`).
 
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;

@@ -213,7 +213,7 @@ impl ScoreShape {
 
 /// A stored bucket does not fit its form version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("a stored score bucket does not fit its form version")]
+#[error("stored counts do not fit their form version")]
 pub struct BucketError;
 
 /// The counts of one bucket (or of several, merged).

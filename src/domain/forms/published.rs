@@ -15,7 +15,7 @@ pub struct PublishedForm {
     pub json: String,
     /// A strong entity tag of `json` (quoted, as sent in `ETag`).
     pub etag: String,
-    /// The layout of this version's score buckets (index tree, item scales).
+    /// The layout of this version's counts (index tree, item scales).
     pub score: Arc<ScoreShape>,
 }
 

@@ -1,8 +1,9 @@
 //! Results: the official SIPAS figures of an agency, a subtree, a breakdown cell, a ranking, a
-//! PAR export or a trend, computed from the stored counts (score buckets and registered-dossier
-//! counts, `domain::aggregates`) — never from the responses themselves, except for breakdowns by
-//! mode or procedure field, which the buckets do not keep (their cells are built here from
-//! scanned answers with the very same `ScoreShape::contribution`).
+//! PAR export or a trend, computed from the stored counts (the roll-ups of answers and of
+//! registered dossiers by month, quarter, half and year, `domain::aggregates`, `domain::spans`)
+//! — never from the responses themselves, except for breakdowns by mode or procedure field,
+//! which the roll-ups do not keep (their cells are built here from scanned answers with the very
+//! same `ScoreShape::contribution`).
 //!
 //! What belongs here (pure, no actix, no sea-orm): which form version a result uses, how the
 //! counts are merged into a design (`docs/statistics.md` §9), the mean of agencies and the pooled

@@ -1,9 +1,8 @@
-//! Breakdown cells by mode and by procedure field, which the score buckets do not keep: built by
-//! scanning an agency's stored answers **one month at a time**, each response counted exactly as
-//! its bucket counts it (`ScoreShape::stored_contribution`), and kept per agency-month in the
-//! memo, packed (`BucketCounts::pack`: a byte per small count). Any period then adds up the months it covers instead of
-//! scanning again: a quarter, a half or last year is a merge, and a new response makes only its
-//! own agency-month be scanned again (`app::results::scan`).
+//! Breakdown cells by mode and by procedure field, which the roll-ups do not keep: built by
+//! scanning an agency's stored answers over a period, each response counted exactly as its
+//! roll-up counts it (`ScoreShape::stored_contribution`), both dimensions at once, packed
+//! (`BucketCounts::pack`: a byte per small count) so that `app::results::scan` keeps them
+//! cheaply; then merged by cell for one dimension ([`merge_months`]).
 
 use std::collections::BTreeMap;
 

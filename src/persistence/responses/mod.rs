@@ -140,7 +140,7 @@ fn row(r: &NewResponse) -> response::Model {
 }
 
 impl NewResponse {
-    /// What the response adds to its score bucket.
+    /// What the response adds to its roll-ups.
     pub fn counted(&self) -> aggregates::Counted<'_> {
         aggregates::Counted {
             agency_id: self.agency_id,
