@@ -449,3 +449,11 @@ pub fn target_path(name: &str) -> std::path::PathBuf {
         .join("target")
         .join(name)
 }
+
+/// The bytes of hexadecimal text (as `aggregates::snapshot` prints a roll-up's packed counts).
+pub fn unhex(hex: &str) -> Vec<u8> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect()
+}

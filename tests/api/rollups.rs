@@ -46,7 +46,7 @@ async fn responses_in(app: &TestApp, live: &[String], span: &str) -> u64 {
         .map(|l| {
             let f: Vec<&str> = l.split(' ').collect();
             let form = forms.version(f[2], f[3].parse().unwrap()).unwrap();
-            let counts = form.score.decode(&format!("x1:{}", f[6])).unwrap();
+            let counts = form.score.unpack(&crate::helpers::unhex(f[6])).unwrap();
             counts.valid + counts.invalid
         })
         .sum()

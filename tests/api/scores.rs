@@ -72,7 +72,10 @@ async fn aggregates_follow_every_response_and_a_rebuild_is_bit_identical() {
                 // `rollup AGENCY FORM VERSION SPAN CHANNEL HEX`, the month's span.
                 let f: Vec<&str> = l.split(' ').collect();
                 let form = forms.version(f[2], f[3].parse().unwrap()).unwrap();
-                form.score.decode(&format!("x1:{}", f[6])).unwrap().valid
+                form.score
+                    .unpack(&crate::helpers::unhex(f[6]))
+                    .unwrap()
+                    .valid
             })
             .sum()
     };

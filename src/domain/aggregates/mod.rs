@@ -1,15 +1,14 @@
-//! What sipas keeps per bucket (agency × form version × month × channel) so that results are
+//! What sipas keeps per bucket (a roll-up: agency × form version × span × channel) so that results are
 //! computed without reading responses (issue "Scoring", item 3): the number of valid responses
 //! and invalid returns, per item the count of answers at each level, the statistics core's
 //! [`Moments`] (pairwise counts for the linearised variance), and the Decision 766 counts of
 //! dissatisfied responses under each rule (methodology §3.9). Everything is an integer count, so
 //! buckets add up exactly and a rebuild from the raw responses is bit-identical. A bucket is
-//! stored as text in a compact form (hexadecimal varints, see `COMPACT`), which results decode
-//! many times per request; buckets stored as JSON by earlier versions are still read.
+//! stored as packed binary varints (`encoding`), which results decode straight into their sums.
 //!
 //! A [`ScoreShape`] is the per-form-version layout (items in index-tree order, their scales, the
 //! tree's node subsets); a [`Contribution`] is what one stored response adds to its bucket.
-//! The stored forms of a bucket (writing and reading them) are in `encoding`; reading the items
+//! The stored form of a bucket (writing and reading it) is in `encoding`; reading the items
 //! of a stored answers object is in `stored_answers`.
 
 mod encoding;

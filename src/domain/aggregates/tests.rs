@@ -3,7 +3,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use super::encoding::Stored;
 use super::*;
 use serde_json::json;
 
@@ -46,76 +45,43 @@ fn contributions_count_levels_satisfaction_and_766_rules() {
     assert_eq!(b.levels[5], vec![0, 0, 0, 1, 1]);
     assert_eq!(b.moments.respondents(), 3);
 
-    let back = s.decode(&b.encode()).unwrap();
+    let packed = b.pack();
+    let back = s.unpack(&packed).unwrap();
     assert_eq!(back, b);
-    // Buckets stored as JSON before the compact form are still read.
-    let json = serde_json::to_string(&Stored {
-        v: b.valid,
-        i: b.invalid,
-        d: b.dissatisfied,
-        l: b.levels.clone(),
-        m: b.moments.to_counts(),
-    })
-    .unwrap();
-    assert_eq!(s.decode(&json).unwrap(), b);
-    // Big counts survive; damaged text does not decode.
+    // Big counts survive; damaged bytes do not decode.
     let mut big = b.clone();
     big.valid = u64::MAX;
     big.levels[0][4] = 300;
-    assert_eq!(s.decode(&big.encode()).unwrap(), big);
-    let text = b.encode();
+    assert_eq!(s.unpack(&big.pack()).unwrap(), big);
+    let mut longer = packed.clone();
+    longer.push(0);
+    let too_big: Vec<u8> = [vec![0xff; 10], vec![0x01]].concat();
     for bad in [
-        &text[..text.len() - 1],
-        &text[..text.len() - 2],
-        &text.replace("x1:", "x1:0"),
-        "x1:",
-        "x1:zz",
-        "x1:FF00",
-        &format!("x1:{}01", "ff".repeat(10)),
-        &format!("{text}00"),
-        &text.replacen("x1:03", "x1:0g", 1),
+        &packed[..packed.len() - 1],
+        &longer[..],
+        &[0x80][..],
+        &[][..],
+        &too_big[..],
     ] {
-        assert!(s.decode(bad).is_err(), "{bad}");
-        assert!(s.add_stored(bad, &mut s.empty()).is_err(), "{bad}");
+        assert!(s.unpack(bad).is_err(), "{bad:?}");
+        assert!(s.add_packed(bad, &mut s.empty()).is_err());
     }
+    // Adding the packed bytes is merging the decoded bucket.
     let mut twice = b.clone();
     twice.merge(&back).unwrap();
     assert_eq!(twice.valid, 6);
     assert_eq!(twice.levels[0], vec![2, 2, 0, 0, 2]);
-    // Adding the stored text is merging the decoded bucket, compact or JSON.
-    for stored in [text.as_str(), json.as_str()] {
-        let mut added = b.clone();
-        s.add_stored(stored, &mut added).unwrap();
-        let mut merged = b.clone();
-        merged.merge(&s.decode(stored).unwrap()).unwrap();
-        assert_eq!(added, merged);
-    }
-    assert_eq!(twice.valid, 6);
-    // Packed (the memo's form): the same numbers as bytes, added as the text is.
-    let packed = big.pack();
-    assert!(2 * packed.len() < big.encode().len());
-    let mut from_bytes = s.empty();
-    s.add_packed(&packed, &mut from_bytes).unwrap();
-    assert_eq!(from_bytes, big);
-    let (mut from_bytes, mut from_text) = (b.clone(), b.clone());
-    s.add_packed(&b.pack(), &mut from_bytes).unwrap();
-    s.add_stored(&text, &mut from_text).unwrap();
-    assert_eq!(from_bytes, from_text);
-    for bad in [&packed[..packed.len() - 1], &[0x80][..], &[]] {
-        assert!(s.add_packed(bad, &mut s.empty()).is_err());
-    }
+    let mut added = b.clone();
+    s.add_packed(&packed, &mut added).unwrap();
+    assert_eq!(added, twice);
+    assert_eq!(packed_responses(&packed), Some(4));
+    // Another form version's shape does not read them.
+    assert!(shape("sipas-quick").unpack(&packed).is_err());
     assert!(
         shape("sipas-quick")
             .add_packed(&packed, &mut shape("sipas-quick").empty())
             .is_err()
     );
-    assert!(shape("sipas-quick").decode(&b.encode()).is_err());
-    assert!(
-        shape("sipas-quick")
-            .add_stored(&b.encode(), &mut shape("sipas-quick").empty())
-            .is_err()
-    );
-    assert!(s.decode("{}").is_err());
 }
 
 #[test]
