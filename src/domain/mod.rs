@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod agencies;
+pub mod agency_history;
 pub mod aggregates;
 pub mod anonymity;
 pub mod audit;
