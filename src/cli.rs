@@ -313,6 +313,49 @@ pub enum AgenciesAction {
         /// The CSV file (UTF-8, comma-separated, with a header line).
         file: std::path::PathBuf,
     },
+    /// Rename, move, close or merge one agency from a month (as `PATCH /api/v1/agencies/CODE`).
+    Change(AgencyChangeArgs),
+    /// Apply a reorganisation file: renames, moves, closings and merges (and the new agencies
+    /// they need) with one effective month, all or nothing; every bad line is reported. Columns
+    /// `action,code,name_vi,name_en,parent_code,into,kind`; see the README.
+    Reorganise {
+        /// The CSV file (UTF-8, comma-separated, with a header line).
+        file: std::path::PathBuf,
+        /// The month every change takes effect in, `YYYY-MM`.
+        #[arg(long)]
+        effective_from: String,
+        /// Print what would change, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// `sipas agencies change CODE`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AgencyChangeArgs {
+    /// The agency's code.
+    pub code: String,
+    /// New Vietnamese name (from `--effective-from`).
+    #[arg(long, requires = "effective_from")]
+    pub name_vi: Option<String>,
+    /// New English name (with `--name-vi`; without it the English name is removed).
+    #[arg(long, requires = "name_vi")]
+    pub name_en: Option<String>,
+    /// New parent (from `--effective-from`).
+    #[arg(long, requires = "effective_from", conflicts_with = "top_level")]
+    pub parent: Option<String>,
+    /// Make it a top-level agency (from `--effective-from`).
+    #[arg(long, requires = "effective_from")]
+    pub top_level: bool,
+    /// The month new names or a new parent take effect in, `YYYY-MM`.
+    #[arg(long)]
+    pub effective_from: Option<String>,
+    /// The first month it is no longer in force, `YYYY-MM`.
+    #[arg(long)]
+    pub closed_from: Option<String>,
+    /// With `--closed-from`: the agency it is merged into.
+    #[arg(long, requires = "closed_from")]
+    pub merged_into: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

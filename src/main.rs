@@ -72,6 +72,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = open(&settings).await?;
             let result = match action {
                 AgenciesAction::Import { file } => import(&db, &file).await,
+                AgenciesAction::Change(args) => commands::agencies::change(&db, &args)
+                    .await
+                    .map(|out| print!("{out}")),
+                AgenciesAction::Reorganise {
+                    file,
+                    effective_from,
+                    dry_run,
+                } => reorganise(&db, &file, &effective_from, dry_run).await,
             };
             db.close().await?;
             result
@@ -332,6 +340,47 @@ async fn import(db: &sea_orm::DatabaseConnection, file: &std::path::Path) -> any
             Ok(())
         }
         Err(e) => import_failed(file, e),
+    }
+}
+
+/// `sipas agencies reorganise`: each change on standard output, or each bad line on standard
+/// error.
+async fn reorganise(
+    db: &sea_orm::DatabaseConnection,
+    file: &std::path::Path,
+    effective_from: &str,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    match commands::agencies::reorganise_file(db, file, effective_from, dry_run).await {
+        Ok(summary) => {
+            for line in &summary.lines {
+                println!("{line}");
+            }
+            let done = if dry_run { "would change" } else { "changed" };
+            eprintln!(
+                "{done} from {effective_from}: {} created, {} renamed, {} moved, {} closed, {} merged{}",
+                summary.created,
+                summary.renamed,
+                summary.moved,
+                summary.closed,
+                summary.merged,
+                if dry_run {
+                    " (dry run: nothing was written)"
+                } else {
+                    ""
+                }
+            );
+            Ok(())
+        }
+        Err(ImportError::Invalid(errors)) => {
+            report_rows(file, &errors);
+            anyhow::bail!(
+                "{} error(s) in {}; nothing was changed",
+                errors.len(),
+                file.display()
+            )
+        }
+        Err(ImportError::Other(e)) => Err(e),
     }
 }
 

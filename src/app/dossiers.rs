@@ -215,6 +215,7 @@ pub async fn register(
     codes.dedup();
     let agencies = store::agencies_by_code(cx.db, &codes).await?;
     let resolved = resolve_all(cx.forms, caller, &agencies, valid, &mut outcomes);
+    let resolved = in_force(cx, resolved, &mut outcomes).await?;
     let stored = stored_of(cx, &resolved).await?;
     let (rows, pending) = new_rows(cx, resolved, &stored, now, &mut outcomes).await?;
     if !rows.is_empty() {
@@ -280,6 +281,31 @@ fn resolve_all(
         }
     }
     resolved
+}
+
+/// Refuses each dossier completed in a month its agency is not in force — closed, merged into
+/// another, or not yet opened (issue 21) — as `agency_closed`.
+async fn in_force(
+    cx: &Context<'_>,
+    resolved: Vec<Resolved>,
+    outcomes: &mut Outcomes,
+) -> Result<Vec<Resolved>, ApiError> {
+    let mut ids: Vec<Uuid> = resolved.iter().map(|r| r.agency_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let lifetimes = crate::persistence::agency_history::lifetimes(cx.db, &ids).await?;
+    let mut kept = Vec::with_capacity(resolved.len());
+    for r in resolved {
+        let month = publication::month_of(r.valid.completed_at);
+        match lifetimes.get(&r.agency_id) {
+            Some(l) if !l.in_force(month) => {
+                let problem = crate::app::agencies::not_in_force(month);
+                outcomes[r.index] = Some(Outcome::Failed(problem));
+            }
+            _ => kept.push(r),
+        }
+    }
+    Ok(kept)
 }
 
 /// The rows of the dossiers not stored yet, and their registrations by id; answers the ones

@@ -2,6 +2,7 @@
 //! the clock) rather than the whole server state: what the HTTP handlers, the command line and
 //! the maintenance task call. Handlers and commands parse, call a use case and render.
 
+pub mod agencies;
 pub mod dossiers;
 pub mod entry;
 pub mod export;

@@ -2,6 +2,7 @@
 //! on standard error, and returns an error for a non-zero exit. `main.rs` only parses and prints.
 
 pub mod admin;
+pub mod agencies;
 pub mod backup;
 pub mod demo;
 pub mod forms;

@@ -19,6 +19,26 @@ pub enum AuditEvent {
     },
     /// A CSV file of agencies was imported.
     AgenciesImported { count: usize },
+    /// An agency was renamed or moved from a month, closed, or merged into another (issue 21):
+    /// codes and months only, never the names.
+    AgencyChanged {
+        code: String,
+        effective_from: Option<String>,
+        renamed: bool,
+        /// The new parent when it moved (`Some(None)`: to the top level).
+        parent_code: Option<Option<String>>,
+        closed_from: Option<String>,
+        merged_into: Option<String>,
+    },
+    /// A reorganisation file was applied (`sipas agencies reorganise`): how many of each change.
+    AgenciesReorganised {
+        effective_from: String,
+        created: usize,
+        renamed: usize,
+        moved: usize,
+        closed: usize,
+        merged: usize,
+    },
     /// An API key was created.
     KeyCreated {
         key_id: Uuid,
@@ -95,6 +115,8 @@ impl AuditEvent {
         match self {
             AuditEvent::AgencyCreated { .. } => "agency.created",
             AuditEvent::AgenciesImported { .. } => "agencies.imported",
+            AuditEvent::AgencyChanged { .. } => "agency.changed",
+            AuditEvent::AgenciesReorganised { .. } => "agencies.reorganised",
             AuditEvent::KeyCreated { .. } => "key.created",
             AuditEvent::KeyRevoked { .. } => "key.revoked",
             AuditEvent::UserCreated { .. } => "user.created",
@@ -113,6 +135,8 @@ impl AuditEvent {
         match self {
             AuditEvent::AgencyCreated { code, .. } => Some(code.clone()),
             AuditEvent::AgenciesImported { .. } => None,
+            AuditEvent::AgencyChanged { code, .. } => Some(code.clone()),
+            AuditEvent::AgenciesReorganised { effective_from, .. } => Some(effective_from.clone()),
             AuditEvent::KeyCreated { key_id, .. } | AuditEvent::KeyRevoked { key_id } => {
                 Some(key_id.to_string())
             }
@@ -136,6 +160,35 @@ impl AuditEvent {
                 kind, parent_code, ..
             } => json!({"kind": kind.as_str(), "parent_code": parent_code}),
             AuditEvent::AgenciesImported { count } => json!({"count": count}),
+            AuditEvent::AgencyChanged {
+                effective_from,
+                renamed,
+                parent_code,
+                closed_from,
+                merged_into,
+                ..
+            } => json!({
+                "effective_from": effective_from,
+                "renamed": renamed,
+                "moved": parent_code.is_some(),
+                "parent_code": parent_code.clone().flatten(),
+                "closed_from": closed_from,
+                "merged_into": merged_into,
+            }),
+            AuditEvent::AgenciesReorganised {
+                created,
+                renamed,
+                moved,
+                closed,
+                merged,
+                ..
+            } => json!({
+                "created": created,
+                "renamed": renamed,
+                "moved": moved,
+                "closed": closed,
+                "merged": merged,
+            }),
             AuditEvent::KeyCreated {
                 role, agency_code, ..
             } => json!({"role": role.as_str(), "agency_code": agency_code}),

@@ -117,6 +117,21 @@ problem_codes! {
     InvalidMonth = "invalid_month", Some(422);
     /// Closing a month that has not ended.
     MonthNotEnded = "month_not_ended", Some(422);
+    /// A dossier completed in a month its agency is not in force (closed, merged or not yet
+    /// opened), or a change of an agency not in force then.
+    AgencyClosed = "agency_closed", Some(422);
+    /// An agency change taking effect in a month already published.
+    ChangeInPublishedMonth = "change_in_published_month", Some(422);
+    /// An agency change taking effect before a change already recorded.
+    ChangeOutOfOrder = "change_out_of_order", Some(422);
+    /// A new parent that is the agency itself or below it.
+    ParentLoop = "parent_loop", Some(422);
+    /// Closing an agency that still has agencies in force below it.
+    AgencyHasChildren = "agency_has_children", Some(422);
+    /// A merge into the agency itself, into no agency, or into one not in force.
+    InvalidSuccessor = "invalid_successor", Some(422);
+    /// Closing an agency from a month it already has dossiers in.
+    AgencyHasDossiers = "agency_has_dossiers", Some(422);
     /// Too many requests from this client.
     RateLimited = "rate_limited", Some(429);
     /// The request headers are too large.

@@ -2,19 +2,21 @@
 //! sees its own subtree only, and is told 403 for everything else whether it exists or not).
 
 use actix_web::http::header::LOCATION;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::app::agencies::{self as app, AgencyEdit};
 use crate::domain::agencies::{
     self as domain, AgencyCode, AgencyKind, AgencyName, AgencyPath, FieldProblem,
 };
 use crate::domain::audit::AuditEvent;
 use crate::domain::auth::Principal;
+use crate::domain::periods::Month;
 use crate::error::{ApiError, FieldError, ProblemCode};
 use crate::http::auth::{Admin, Caller};
 use crate::http::extract::{FieldErrors, ParsedJson};
-use crate::persistence::{agencies, audit};
+use crate::persistence::{agencies, agency_history, audit};
 use crate::state::AppState;
 
 /// An agency's names.
@@ -59,6 +61,15 @@ pub struct AgencyView {
     pub parent_code: Option<String>,
     pub default_form: String,
     pub created_at: DateTime<Utc>,
+    /// `YYYY-MM`: the first month it is in force, when it did not exist always (a successor).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opened_from: Option<String>,
+    /// `YYYY-MM`: the first month it is no longer in force, once closed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_from: Option<String>,
+    /// The agency it was merged into.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<String>,
 }
 
 impl From<domain::Agency> for AgencyView {
@@ -73,6 +84,9 @@ impl From<domain::Agency> for AgencyView {
             parent_code: a.parent_code,
             default_form: a.default_form,
             created_at: a.created_at,
+            opened_from: None,
+            closed_from: None,
+            merged_into: None,
         }
     }
 }
@@ -328,5 +342,129 @@ pub async fn get_agency(
     state: web::Data<AppState>,
 ) -> Result<web::Json<AgencyView>, ApiError> {
     let agency = visible_agency(&state, &caller, &code).await?;
-    Ok(web::Json(agency.into()))
+    Ok(web::Json(view_of(&state, agency).await?))
+}
+
+/// Body of `PATCH /api/v1/agencies/{code}` (issue 21): new names or a new parent from
+/// `effective_from`, and/or closing from `closed_from` (merged into `merged_into` if given).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgencyChange {
+    /// New names (both languages; an absent `en` removes the English name).
+    #[serde(default)]
+    pub name: Option<AgencyNames>,
+    /// New parent; `null` makes it a top-level agency.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub parent_code: Option<Option<String>>,
+    /// `YYYY-MM`: the month the new names or parent take effect in (required with them).
+    #[schema(example = "2025-07")]
+    #[serde(default)]
+    pub effective_from: Option<String>,
+    /// `YYYY-MM`: the first month the agency is no longer in force.
+    #[schema(example = "2025-07")]
+    #[serde(default)]
+    pub closed_from: Option<String>,
+    /// With `closed_from`: the agency it is merged into (its successor).
+    #[serde(default)]
+    pub merged_into: Option<String>,
+}
+
+/// A field that is present, even as `null` (`Some(None)`), as opposed to absent (`None`).
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+fn month_field(raw: Option<String>) -> Result<Option<Month>, (&'static str, String)> {
+    raw.map(|r| Month::parse(&r).ok_or(("invalid_month", "must be a month written YYYY-MM".into())))
+        .transpose()
+}
+
+impl TryFrom<AgencyChange> for AgencyEdit {
+    type Error = FieldErrors;
+
+    /// Every field parsed; every field at fault named.
+    fn try_from(body: AgencyChange) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let names = match body.name {
+            None => Some(None),
+            Some(n) => {
+                let vi = errors.take("name.vi", noted(AgencyName::parse(&n.vi)));
+                let en = errors.take("name.en", optional(n.en, AgencyName::parse));
+                vi.zip(en).map(Some)
+            }
+        };
+        let parent = match body.parent_code {
+            None => Some(None),
+            Some(p) => errors
+                .take("parent_code", optional(p, AgencyCode::parse))
+                .map(Some),
+        };
+        let effective_from = errors.take("effective_from", month_field(body.effective_from));
+        let closed_from = errors.take("closed_from", month_field(body.closed_from));
+        let merged_into = errors.take("merged_into", optional(body.merged_into, AgencyCode::parse));
+        match (names, parent, effective_from, closed_from, merged_into) {
+            (
+                Some(names),
+                Some(parent),
+                Some(effective_from),
+                Some(closed_from),
+                Some(merged_into),
+            ) => Ok(AgencyEdit {
+                names,
+                parent,
+                effective_from,
+                closed_from,
+                merged_into,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// Renames, moves, closes or merges an agency from a month (docs/api.md, "Agencies").
+#[utoipa::path(
+    tag = "agencies",
+    params(("code" = String, Path, description = "The agency's code")),
+    request_body = AgencyChange,
+    security(("api_key" = [])),
+    responses(
+        (status = 200, body = AgencyView, description = "The agency as it is now"),
+        (status = 401, description = "no valid key (`unauthorized`)"),
+        (status = 403, description = "not an admin key (`forbidden`)"),
+        (status = 404, description = "no such agency (`agency_not_found`)"),
+        (status = 422, description = "invalid fields (`validation_failed`, `unknown_field`), `unknown_parent`, `agency_closed`, `change_in_published_month`, `change_out_of_order`, `parent_loop`, `agency_has_children`, `invalid_successor`"),
+    )
+)]
+#[patch("/agencies/{code}")]
+pub async fn change_agency(
+    admin: Admin,
+    code: web::Path<String>,
+    body: ParsedJson<AgencyChange, AgencyEdit>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<AgencyView>, ApiError> {
+    let code = AgencyCode::parse(&code).map_err(|p| field_invalid("code", p))?;
+    let agency = app::change(&state.db, Some(admin.key_id), &code, &body.into_inner()).await?;
+    Ok(web::Json(view_of(&state, agency).await?))
+}
+
+/// The view of `agency` with its lifetime.
+async fn view_of(state: &AppState, agency: domain::Agency) -> Result<AgencyView, ApiError> {
+    let lifetime = agency_history::lifetimes(&state.db, &[agency.id])
+        .await?
+        .remove(&agency.id)
+        .unwrap_or_default();
+    let merged_into = match lifetime.successor {
+        Some(id) => agencies::find_by_id(&state.db, id).await?.map(|s| s.code),
+        None => None,
+    };
+    let mut view = AgencyView::from(agency);
+    view.opened_from = lifetime.opened_from.map(|m| m.to_string());
+    view.closed_from = lifetime.closed_from.map(|m| m.to_string());
+    view.merged_into = merged_into;
+    Ok(view)
 }

@@ -71,6 +71,7 @@ pub fn app(
                 .service(agencies::create_agency)
                 .service(agencies::list_agencies)
                 .service(agencies::get_agency)
+                .service(agencies::change_agency)
                 .service(entry::enter_response)
                 .service(audit::list_audit)
                 .service(months::list_months)

@@ -3,6 +3,7 @@
 //! the pool or inside a transaction. Entities stay in here; handlers never see them.
 
 pub mod agencies;
+pub mod agency_history;
 pub mod aggregates;
 pub mod api_keys;
 pub mod audit;

@@ -299,6 +299,7 @@ pub fn check_registrable(lifetime: &Lifetime, month: Month) -> Result<(), Month>
 }
 
 mod plan;
+pub mod reorganisation;
 
 pub use plan::{Change, ChangeKind, apply};
 

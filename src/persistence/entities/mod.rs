@@ -1,6 +1,8 @@
 //! SeaORM entities, one per table. They mirror the migrations and never leave `persistence`.
 
 pub mod agency;
+pub mod agency_lifetime;
+pub mod agency_revision;
 pub mod api_key;
 pub mod audit_entry;
 pub mod closed_month;

@@ -1,0 +1,285 @@
+//! Agencies that change (issue 21): renaming or moving an agency from a month, closing it, or
+//! merging it into a successor — the use case behind `PATCH /api/v1/agencies/{code}` and
+//! `sipas agencies change` — and a reorganisation file of many such changes ([`reorganise`]).
+//!
+//! Every change is checked against the whole hierarchy in time (`domain::agency_history`):
+//! it takes effect after the last published month (what was published is never rewritten, so
+//! no published figure changes and none can be compared with a rewritten one) and not before
+//! the latest recorded change; the agency is in force then; parent chains do not loop; nothing
+//! closed keeps agencies in force below it. All in one transaction, audit-logged.
+
+pub mod reorganise;
+
+use std::collections::HashMap;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use uuid::Uuid;
+
+use crate::domain::agencies::{Agency, AgencyCode, AgencyName};
+use crate::domain::agency_history::{self as history, Change, ChangeError, ChangeKind, Hierarchy};
+use crate::domain::audit::AuditEvent;
+use crate::domain::periods::Month;
+use crate::error::{ApiError, FieldError, ProblemCode};
+use crate::persistence::{agencies, agency_history as store, audit, months};
+
+/// What `PATCH /api/v1/agencies/{code}` asks, parsed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AgencyEdit {
+    /// New names: Vietnamese, and English (`None` removes it).
+    pub names: Option<(AgencyName, Option<AgencyName>)>,
+    /// A new parent (`Some(None)`: the top level).
+    pub parent: Option<Option<AgencyCode>>,
+    /// The month the new names or parent take effect in.
+    pub effective_from: Option<Month>,
+    /// The first month the agency is no longer in force.
+    pub closed_from: Option<Month>,
+    /// The agency it merges into when it closes.
+    pub merged_into: Option<AgencyCode>,
+}
+
+/// A 422 for one field.
+fn field_problem(code: ProblemCode, field: &str, message: String) -> ApiError {
+    ApiError::Rejected {
+        code,
+        detail: format!("`{field}`: {message}."),
+        errors: vec![FieldError::new(field, code.as_str(), message)],
+    }
+}
+
+fn validation(field: &str, code: &str, message: &str) -> ApiError {
+    ApiError::Validation {
+        detail: format!("`{field}` {message}."),
+        errors: vec![FieldError::new(field, code, message)],
+    }
+}
+
+/// The problem for a broken rule of a change, naming `field`.
+pub fn change_problem(field: &str, e: &ChangeError) -> ApiError {
+    let code = match e {
+        ChangeError::InPublishedMonth { .. } => ProblemCode::ChangeInPublishedMonth,
+        ChangeError::OutOfOrder { .. } => ProblemCode::ChangeOutOfOrder,
+        ChangeError::NotInForce { .. } => ProblemCode::AgencyClosed,
+        ChangeError::ParentLoop { .. } => ProblemCode::ParentLoop,
+        ChangeError::HasChildren { .. } => ProblemCode::AgencyHasChildren,
+        ChangeError::InvalidSuccessor { .. } => ProblemCode::InvalidSuccessor,
+    };
+    field_problem(code, field, e.to_string())
+}
+
+/// The problem of a dossier completed in `month`, when its agency is not in force.
+pub fn not_in_force(month: Month) -> ApiError {
+    field_problem(
+        ProblemCode::AgencyClosed,
+        "completed_at",
+        format!(
+            "is in {month}, when the agency is not in force (closed, merged or not yet opened)"
+        ),
+    )
+}
+
+/// The id of the agency with `code`, or `problem`.
+async fn id_of(
+    db: &impl ConnectionTrait,
+    code: &AgencyCode,
+    problem: impl FnOnce() -> ApiError,
+) -> Result<Uuid, ApiError> {
+    match agencies::find_by_code(db, code.as_str()).await? {
+        Some(a) => Ok(a.id),
+        None => Err(problem()),
+    }
+}
+
+/// The changes of `edit` for `agency`, by month (names and parent, then closing).
+async fn changes_of(
+    db: &impl ConnectionTrait,
+    agency: &Agency,
+    edit: &AgencyEdit,
+) -> Result<Vec<(Month, &'static str, Change)>, ApiError> {
+    let change = |kind| Change {
+        agency: agency.id,
+        code: agency.code.clone(),
+        kind,
+    };
+    let mut out = Vec::new();
+    let placed = edit.names.is_some() || edit.parent.is_some();
+    match (placed, edit.effective_from) {
+        (true, None) => {
+            return Err(validation(
+                "effective_from",
+                "required",
+                "is required with `name` or `parent_code`",
+            ));
+        }
+        (false, Some(_)) => {
+            return Err(validation(
+                "effective_from",
+                "unexpected",
+                "needs `name` or `parent_code`",
+            ));
+        }
+        _ => {}
+    }
+    if let (Some((vi, en)), Some(month)) = (&edit.names, edit.effective_from) {
+        let kind = ChangeKind::Rename {
+            name_vi: vi.as_str().to_owned(),
+            name_en: en.as_ref().map(|n| n.as_str().to_owned()),
+        };
+        out.push((month, "effective_from", change(kind)));
+    }
+    if let (Some(parent), Some(month)) = (&edit.parent, edit.effective_from) {
+        let parent = match parent {
+            Some(code) => Some(
+                id_of(db, code, || {
+                    field_problem(
+                        ProblemCode::UnknownParent,
+                        "parent_code",
+                        "names no agency".into(),
+                    )
+                })
+                .await?,
+            ),
+            None => None,
+        };
+        out.push((month, "parent_code", change(ChangeKind::Move { parent })));
+    }
+    match (edit.closed_from, &edit.merged_into) {
+        (None, Some(_)) => {
+            return Err(validation(
+                "merged_into",
+                "unexpected",
+                "needs `closed_from`",
+            ));
+        }
+        (Some(month), into) => {
+            let successor = match into {
+                Some(code) => Some(
+                    id_of(db, code, || {
+                        field_problem(
+                            ProblemCode::InvalidSuccessor,
+                            "merged_into",
+                            "names no agency".into(),
+                        )
+                    })
+                    .await?,
+                ),
+                None => None,
+            };
+            if store::has_dossiers_from(db, agency.id, month).await? {
+                return Err(field_problem(
+                    ProblemCode::AgencyHasDossiers,
+                    "closed_from",
+                    format!(
+                        "dossiers completed in {month} or later are registered for `{}`",
+                        agency.code
+                    ),
+                ));
+            }
+            out.push((
+                month,
+                "closed_from",
+                change(ChangeKind::Close { successor }),
+            ));
+        }
+        (None, None) => {}
+    }
+    if out.is_empty() {
+        return Err(validation(
+            "body",
+            "required",
+            "must change the name, the parent or the closing",
+        ));
+    }
+    Ok(out)
+}
+
+/// Applies `changes` of one month to `hierarchy` and stores them; the first broken rule is
+/// answered naming `field`.
+async fn apply_month(
+    db: &impl ConnectionTrait,
+    hierarchy: &mut Hierarchy,
+    (month, published): (Month, Option<Month>),
+    changes: &[Change],
+    field: &str,
+    codes: &HashMap<Uuid, String>,
+) -> Result<(), ApiError> {
+    history::check_month(month, published, hierarchy.latest_change())
+        .map_err(|e| change_problem(field, &e))?;
+    let code_of = |id: Uuid| codes.get(&id).cloned().unwrap_or_default();
+    let changed =
+        history::apply(hierarchy, month, changes, code_of).map_err(|errors| {
+            match errors.first() {
+                Some((_, e)) => change_problem(field, e),
+                None => ApiError::Unexpected(anyhow::anyhow!("a change failed without an error")),
+            }
+        })?;
+    store::store(db, hierarchy, &changed, month).await?;
+    Ok(())
+}
+
+/// Every agency's code by id.
+pub(crate) async fn codes(db: &impl ConnectionTrait) -> Result<HashMap<Uuid, String>, ApiError> {
+    Ok(agencies::list_all(db, None)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.code))
+        .collect())
+}
+
+/// Renames, moves, closes or merges the agency `code` as `edit` says (see the module
+/// documentation), by the key `actor` (`None`: the command line); returns the agency as it is
+/// now.
+pub async fn change(
+    db: &DatabaseConnection,
+    actor: Option<Uuid>,
+    code: &AgencyCode,
+    edit: &AgencyEdit,
+) -> Result<Agency, ApiError> {
+    let txn = crate::persistence::begin_write(db).await?;
+    let Some(agency) = agencies::find_by_code(&txn, code.as_str()).await? else {
+        return Err(ApiError::not_found(
+            ProblemCode::AgencyNotFound,
+            "There is no agency with this code.",
+        ));
+    };
+    let mut changes = changes_of(&txn, &agency, edit).await?;
+    changes.sort_by_key(|(month, _, _)| *month);
+    let published = months::published_through(&txn).await?;
+    let mut hierarchy = store::load(&txn).await?;
+    let codes = codes(&txn).await?;
+    let mut i = 0;
+    while i < changes.len() {
+        let month = changes[i].0;
+        let field = changes[i].1;
+        let same: Vec<Change> = (changes[i..].iter())
+            .take_while(|(m, _, _)| *m == month)
+            .map(|(_, _, c)| c.clone())
+            .collect();
+        i += same.len();
+        apply_month(
+            &txn,
+            &mut hierarchy,
+            (month, published),
+            &same,
+            field,
+            &codes,
+        )
+        .await?;
+    }
+    let event = AuditEvent::AgencyChanged {
+        code: agency.code.clone(),
+        effective_from: edit.effective_from.map(|m| m.to_string()),
+        renamed: edit.names.is_some(),
+        parent_code: edit
+            .parent
+            .as_ref()
+            .map(|p| p.as_ref().map(|c| c.as_str().to_owned())),
+        closed_from: edit.closed_from.map(|m| m.to_string()),
+        merged_into: edit.merged_into.as_ref().map(|c| c.as_str().to_owned()),
+    };
+    audit::record(&txn, actor, &event).await?;
+    let agency = agencies::find_by_id(&txn, agency.id)
+        .await?
+        .ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("a changed agency went missing")))?;
+    txn.commit().await?;
+    Ok(agency)
+}
