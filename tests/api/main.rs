@@ -3,6 +3,7 @@
 
 mod accounts;
 mod agencies;
+mod agency_changes;
 mod agency_entry;
 mod anonymity;
 mod audit_actions;

@@ -13,7 +13,7 @@ use crate::domain::auth::Principal;
 use crate::domain::periods::{Month, Period};
 use crate::domain::results::{AgencyRef, Subject};
 use crate::error::{ApiError, FieldError, ProblemCode};
-use crate::persistence::{agencies, months};
+use crate::persistence::{agencies, agency_history, months};
 
 /// The part of the asked period that is published — its months up to the last closed month,
 /// under the same label (`Period::through`) — and that month: nothing computed from answers
@@ -53,20 +53,19 @@ pub async fn readable_agency(
     }
 }
 
-/// The subject of an agency: itself, or its subtree (with the members' ids).
+/// The subject of an agency: itself, or its subtree in `period` — every agency below it in
+/// some month of the period, in the hierarchy of that month (issue 21).
 pub(super) async fn subject_of(
     cx: &Context<'_>,
     agency: &Agency,
     subtree: bool,
+    period: &Period,
 ) -> Result<Subject, ApiError> {
     if !subtree {
         return Ok(Subject::Agency(agency_ref(agency)));
     }
-    let members = agencies::subtree(cx.db, &agency.path)
-        .await?
-        .iter()
-        .map(|a| a.id)
-        .collect();
+    let hierarchy = agency_history::load(cx.db).await?;
+    let members = hierarchy.subtree_during(agency.id, (period.first(), period.last()));
     Ok(Subject::Subtree {
         root: agency_ref(agency),
         members,

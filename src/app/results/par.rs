@@ -1,7 +1,7 @@
 //! Every readable agency's SIPAS in PAR terms (methodology §4): `GET /api/v1/par/scores` and
 //! the dashboard's PAR download.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
 
@@ -11,9 +11,10 @@ use super::context::Context;
 use super::request::{ParQuery, choice, flag, invalid};
 use crate::domain::agencies::{Agency, AgencyKind};
 use crate::domain::auth::Principal;
+use crate::domain::periods::Month;
 use crate::domain::results::{self, ParScoresView, Subject};
 use crate::error::ApiError;
-use crate::persistence::agencies;
+use crate::persistence::{agencies, agency_history};
 
 /// Every agency's SIPAS in PAR terms (methodology §4) — of the agencies `caller` may read: all
 /// of them for the pipeline and admins, an agency principal's own subtree — and whether CSV was
@@ -38,7 +39,8 @@ pub(super) async fn compute_par_scores(
         Some(_) => return Err(invalid("format", "invalid_value", "must be json or csv")),
         None => None,
     };
-    let (subjects, ids) = readable_subjects(cx, caller, kind, subtree).await?;
+    let range = (named.asked.first(), named.asked.last());
+    let (subjects, ids) = readable_subjects(cx, caller, kind, subtree, range).await?;
     let basis = Basis::read(cx, named, ids, (&q.level, &None)).await?;
     let mut view = {
         let counts = basis.counts(cx).await?;
@@ -63,38 +65,38 @@ pub(super) async fn compute_par_scores(
     Ok((view, csv))
 }
 
-/// The agencies `caller` may read (of `kind`, if given), each alone or with its subtree, and
-/// the ids of every agency they cover.
+/// The agencies `caller` may read (of `kind`, if given) that are in force in some month of
+/// `range` (issue 21: a closed agency leaves the lists of periods after it closed), each alone
+/// or with its subtree of the period, and the ids of every agency they cover.
 async fn readable_subjects(
     cx: &Context<'_>,
     caller: &Principal,
     kind: Option<AgencyKind>,
     subtree: bool,
+    range: (Month, Month),
 ) -> Result<(Vec<Subject>, Vec<Uuid>), ApiError> {
-    let all: Vec<Agency> = agencies::list_all(cx.db, None)
-        .await?
-        .into_iter()
+    let hierarchy = agency_history::load(cx.db).await?;
+    let listed: Vec<Agency> = (agencies::list_all(cx.db, None).await?.into_iter())
         .filter(|a| caller.may_read_agency(&a.path))
-        .collect();
-    let listed: Vec<&Agency> = all
-        .iter()
         .filter(|a| kind.is_none_or(|k| a.kind == k))
+        .filter(|a| hierarchy.in_force_during(a.id, range))
         .collect();
-    let subjects: Vec<Subject> = listed
-        .iter()
-        .map(|a| {
-            if subtree {
-                Subject::Subtree {
-                    root: agency_ref(a),
-                    members: all
-                        .iter()
-                        .filter(|b| b.path.is_within(a.id))
-                        .map(|b| b.id)
-                        .collect(),
-                }
-            } else {
-                Subject::Agency(agency_ref(a))
-            }
+    let mut trees = if subtree {
+        hierarchy.subtrees_during(range)
+    } else {
+        HashMap::new()
+    };
+    let subjects: Vec<Subject> = (listed.iter())
+        .map(|a| match trees.remove(&a.id) {
+            Some(members) if subtree => Subject::Subtree {
+                root: agency_ref(a),
+                members,
+            },
+            _ if subtree => Subject::Subtree {
+                root: agency_ref(a),
+                members: vec![a.id],
+            },
+            _ => Subject::Agency(agency_ref(a)),
         })
         .collect();
     let ids: Vec<Uuid> = {

@@ -21,7 +21,7 @@ use crate::domain::results::{
     ResultView, Subject, TrendRequest, TrendView,
 };
 use crate::error::ApiError;
-use crate::persistence::{agencies, months, rollups};
+use crate::persistence::{agencies, agency_history, months, rollups};
 
 /// One agency (or its subtree) × form × period: the SIPAS index and its tree, the items, PAR
 /// points, the Decision 766 ratio, and an optional breakdown (`GET /api/v1/results`).
@@ -46,7 +46,7 @@ pub(super) async fn compute_result(
             )
         })?),
     };
-    let subject = subject_of(cx, &agency, subtree).await?;
+    let subject = subject_of(cx, &agency, subtree, &named.asked).await?;
     let basis = Basis::read(cx, named, members(&subject), (&q.level, &q.lang)).await?;
     let mut view = {
         let counts = basis.counts(cx).await?;
@@ -133,7 +133,7 @@ pub(super) async fn compute_trend(
     let subtree = flag("subtree", &q.subtree)?;
     let design = design_of(&q.design)?;
     let aggregate = aggregate_of(&q.aggregate)?;
-    let subject = subject_of(cx, &agency, subtree).await?;
+    let subject = subject_of(cx, &agency, subtree, &named.asked).await?;
     let basis = Basis::read(cx, named, members(&subject), (&q.level, &q.lang)).await?;
     // Each step's spans (a month, a quarter, a year, or the months of a partial step).
     let spans = (results::steps(&basis.period, step)
@@ -173,7 +173,7 @@ pub(super) async fn compute_ranking(
     let subtree = flag("subtree", &q.subtree)?;
     let design = design_of(&q.design)?;
     let aggregate = aggregate_of(&q.aggregate)?;
-    let (subjects, ids) = children_of(cx, &parent, subtree).await?;
+    let (subjects, ids) = children_of(cx, &parent, subtree, &named.asked).await?;
     let basis = Basis::read(cx, named, ids, (&q.level, &q.lang)).await?;
     let parent = agency_ref(&parent);
     let version_choice = basis.version_choice;
@@ -195,42 +195,41 @@ pub(super) async fn compute_ranking(
     Ok(view)
 }
 
-/// The children of `parent` to rank, each alone or with its subtree, and the ids of every
-/// agency they cover.
+/// The children of `parent` to rank — the agencies below it in force in some month of
+/// `period`, in the hierarchy of that month (issue 21) — each alone or with its subtree then,
+/// and the ids of every agency they cover.
 async fn children_of(
     cx: &Context<'_>,
     parent: &Agency,
     subtree: bool,
+    period: &Period,
 ) -> Result<(Vec<Subject>, Vec<Uuid>), ApiError> {
-    let children = agencies::list_children(cx.db, Some(parent)).await?;
-    let (subjects, ids) = if subtree {
-        let all = agencies::subtree(cx.db, &parent.path).await?;
-        let subjects: Vec<Subject> = children
-            .iter()
-            .map(|c| Subject::Subtree {
+    let hierarchy = agency_history::load(cx.db).await?;
+    let range = (period.first(), period.last());
+    let ids = hierarchy.children_during(parent.id, range);
+    let children: Vec<Agency> = (agencies::list_all(cx.db, None).await?.into_iter())
+        .filter(|a| ids.contains(&a.id))
+        .collect();
+    if !subtree {
+        let ids = children.iter().map(|c| c.id).collect();
+        let subjects = (children.iter())
+            .map(|c| Subject::Agency(agency_ref(c)))
+            .collect();
+        return Ok((subjects, ids));
+    }
+    let mut trees = hierarchy.subtrees_during(range);
+    let mut ids = Vec::new();
+    let subjects = (children.iter())
+        .map(|c| {
+            let members = trees.remove(&c.id).unwrap_or_else(|| vec![c.id]);
+            ids.extend(members.iter().copied());
+            Subject::Subtree {
                 root: agency_ref(c),
-                members: all
-                    .iter()
-                    .filter(|a| a.path.is_within(c.id))
-                    .map(|a| a.id)
-                    .collect(),
-            })
-            .collect();
-        let ids = all
-            .iter()
-            .filter(|a| a.id != parent.id)
-            .map(|a| a.id)
-            .collect();
-        (subjects, ids)
-    } else {
-        let ids: Vec<Uuid> = children.iter().map(|c| c.id).collect();
-        (
-            children
-                .iter()
-                .map(|c| Subject::Agency(agency_ref(c)))
-                .collect(),
-            ids,
-        )
-    };
+                members,
+            }
+        })
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
     Ok((subjects, ids))
 }

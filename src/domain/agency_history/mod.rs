@@ -97,12 +97,6 @@ pub struct Hierarchy {
     timelines: HashMap<Uuid, Timeline>,
 }
 
-/// The months of `first..=last`, which cannot be long (a period is at most ten years).
-fn months((first, last): (Month, Month)) -> impl Iterator<Item = Month> {
-    std::iter::successors(Some(first), move |m| Some(m.next()).filter(|n| *n <= last))
-        .filter(move |m| *m <= last)
-}
-
 impl Hierarchy {
     pub fn new(timelines: impl IntoIterator<Item = Timeline>) -> Self {
         Self {
@@ -159,28 +153,68 @@ impl Hierarchy {
         false
     }
 
-    /// `root` and every agency in force below it in some month of `range`, each once, `root`
-    /// first (the subtree of the period: an abolished district keeps the communes it had).
-    pub fn subtree_during(&self, root: Uuid, range: (Month, Month)) -> Vec<Uuid> {
-        let mut out = vec![root];
-        let mut ids: Vec<&Uuid> = self.timelines.keys().collect();
-        ids.sort_unstable();
-        for &id in ids {
-            if id != root
-                && months(range).any(|m| self.in_force(id, m) && self.is_within_in(id, root, m))
-            {
-                out.push(id);
+    /// The months of `range` the hierarchy may differ in from the month before: its first, and
+    /// each month a change takes effect in. Between two of them nothing changes.
+    fn epochs(&self, (first, last): (Month, Month)) -> Vec<Month> {
+        let mut out: Vec<Month> = (self.timelines.values())
+            .flat_map(|t| {
+                let l = &t.lifetime;
+                t.changes().chain(l.opened_from).chain(l.closed_from)
+            })
+            .filter(|m| first < *m && *m <= last)
+            .collect();
+        out.push(first);
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Every agency's subtree over `range`: the agency and every agency in force below it in
+    /// some month of `range` (an abolished district keeps the communes it had), each once.
+    pub fn subtrees_during(&self, range: (Month, Month)) -> HashMap<Uuid, Vec<Uuid>> {
+        let mut sets: HashMap<Uuid, HashSet<Uuid>> = HashMap::new();
+        for t in self.timelines.values() {
+            sets.entry(t.id).or_default().insert(t.id);
+        }
+        for month in self.epochs(range) {
+            for t in self.timelines.values() {
+                if !t.lifetime.in_force(month) {
+                    continue;
+                }
+                let mut at = t.placement_in(month).parent;
+                let mut steps = 0;
+                while let Some(a) = at {
+                    sets.entry(a).or_default().insert(t.id);
+                    steps += 1;
+                    if steps > self.timelines.len() {
+                        break;
+                    }
+                    at = self.parent_in(a, month);
+                }
             }
         }
-        out
+        (sets.into_iter())
+            .map(|(root, set)| {
+                let mut members: Vec<Uuid> = set.into_iter().filter(|m| *m != root).collect();
+                members.sort_unstable();
+                members.insert(0, root);
+                (root, members)
+            })
+            .collect()
+    }
+
+    /// `root`'s subtree over `range` (see [`Hierarchy::subtrees_during`]), `root` first.
+    pub fn subtree_during(&self, root: Uuid, range: (Month, Month)) -> Vec<Uuid> {
+        (self.subtrees_during(range).remove(&root)).unwrap_or_else(|| vec![root])
     }
 
     /// The agencies directly below `parent` in some month of `range` in which they are in force.
     pub fn children_during(&self, parent: Uuid, range: (Month, Month)) -> HashSet<Uuid> {
+        let epochs = self.epochs(range);
         (self.timelines.values())
             .filter(|t| {
-                months(range)
-                    .any(|m| t.lifetime.in_force(m) && t.placement_in(m).parent == Some(parent))
+                (epochs.iter())
+                    .any(|&m| t.lifetime.in_force(m) && t.placement_in(m).parent == Some(parent))
             })
             .map(|t| t.id)
             .collect()

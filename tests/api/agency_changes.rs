@@ -1,0 +1,393 @@
+//! Agencies that change (issue 21): `PATCH /api/v1/agencies/{code}` renames, moves, closes and
+//! merges from a month, each rule with its problem code; registration refuses a dossier of a
+//! month its agency is not in force; rankings and PAR scores of a period list exactly the
+//! agencies in force then; a parent's results use the hierarchy of the period; and
+//! `sipas agencies reorganise` applies a file all or nothing.
+
+use serde_json::{Value, json};
+use sipas::domain::auth::Role;
+use sipas::error::ProblemCode;
+
+use crate::helpers::{TestApp, assert_problem, spawn_app_for_process_with, spawn_app_with};
+use crate::process::{sipas, workdir};
+
+/// Links that last ten years: no month of 2025 closes by itself, so changes may take effect in
+/// it.
+fn long_links(s: &mut sipas::config::Settings) {
+    s.surveys.token_ttl_days = 3650;
+}
+
+async fn patch(app: &TestApp, key: &str, code: &str, body: Value) -> reqwest::Response {
+    app.client
+        .patch(app.url(&format!("/api/v1/agencies/{code}")))
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn patched(app: &TestApp, key: &str, code: &str, body: Value) -> Value {
+    let res = patch(app, key, code, body).await;
+    assert_eq!(res.status().as_u16(), 200, "{}", res.text().await.unwrap());
+    res.json().await.unwrap()
+}
+
+/// TINH → HUYEN1 → XA1, XA2; TINH → HUYEN2 → XA3.
+async fn hierarchy(app: &TestApp, admin: &str) {
+    app.create_agency(admin, "TINH", "province", None).await;
+    for (h, xs) in [("HUYEN1", ["XA1", "XA2"].as_slice()), ("HUYEN2", &["XA3"])] {
+        app.create_agency(admin, h, "district", Some("TINH")).await;
+        for x in xs {
+            app.create_agency(admin, x, "commune", Some(h)).await;
+        }
+    }
+}
+
+async fn register(
+    app: &TestApp,
+    key: &str,
+    agency: &str,
+    code: &str,
+    at: &str,
+) -> reqwest::Response {
+    let body = json!({
+        "dossier_code": code,
+        "agency_code": agency,
+        "completed_at": at,
+        "channel": "online",
+    });
+    app.post_json(Some(key), "/api/v1/dossiers", &body).await
+}
+
+#[tokio::test]
+async fn an_admin_renames_moves_closes_and_merges_agencies_from_a_month() {
+    let app = spawn_app_with(long_links).await;
+    let admin = app.create_key(Role::Admin, None).await;
+    hierarchy(&app, &admin).await;
+
+    let renamed =
+        json!({"name": {"vi": "Phường Một", "en": "Ward One"}, "effective_from": "2025-07"});
+    let xa1 = patched(&app, &admin, "XA1", renamed).await;
+    assert_eq!(xa1["name"]["vi"], "Phường Một");
+    assert_eq!(xa1["name"]["en"], "Ward One");
+    assert_eq!(xa1["code"], "XA1");
+    let moved = patched(
+        &app,
+        &admin,
+        "XA3",
+        json!({"parent_code": "TINH", "effective_from": "2025-07"}),
+    )
+    .await;
+    assert_eq!(moved["parent_code"], "TINH");
+    let children: Vec<String> = app
+        .get_json(&admin, "/api/v1/agencies?parent=TINH")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["code"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(children, ["HUYEN1", "HUYEN2", "XA3"]);
+
+    // A district keeping communes cannot close; merging them first lets it.
+    let close = json!({"closed_from": "2025-07"});
+    let res = patch(&app, &admin, "HUYEN1", close.clone()).await;
+    assert_problem(res, ProblemCode::AgencyHasChildren).await;
+    patched(
+        &app,
+        &admin,
+        "XA1",
+        json!({"parent_code": "TINH", "effective_from": "2025-07"}),
+    )
+    .await;
+    let merged = patched(
+        &app,
+        &admin,
+        "XA2",
+        json!({"closed_from": "2025-07", "merged_into": "XA1"}),
+    )
+    .await;
+    assert_eq!(merged["closed_from"], "2025-07");
+    assert_eq!(merged["merged_into"], "XA1");
+    patched(&app, &admin, "HUYEN1", close.clone()).await;
+    let fetched = app.get_json(&admin, "/api/v1/agencies/HUYEN1").await;
+    assert_eq!(fetched["closed_from"], "2025-07");
+
+    // A closed agency takes no dossier of its closing month or later; earlier ones are fine.
+    let res = register(&app, &admin, "XA2", "D-JUL", "2025-07-05T10:00:00+07:00").await;
+    let problem = assert_problem(res, ProblemCode::AgencyClosed).await;
+    assert_eq!(problem["errors"][0]["field"], "completed_at");
+    let res = register(&app, &admin, "XA2", "D-JUN", "2025-06-05T10:00:00+07:00").await;
+    assert_eq!(res.status().as_u16(), 201);
+
+    // Every change is audit-logged, with codes and months only.
+    let log = app.get_json(&admin, "/api/v1/audit?limit=100").await;
+    let changed: Vec<&Value> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "agency.changed")
+        .collect();
+    assert_eq!(changed.len(), 5, "{log}");
+    let merge = changed.iter().find(|e| e["subject"] == "XA2").unwrap();
+    assert_eq!(merge["details"]["merged_into"], "XA1");
+    assert_eq!(merge["details"]["closed_from"], "2025-07");
+    assert!(!log.to_string().contains("Phường Một"));
+}
+
+#[tokio::test]
+async fn changes_that_break_a_rule_are_refused_with_their_code() {
+    let app = spawn_app_with(long_links).await;
+    let admin = app.create_key(Role::Admin, None).await;
+    hierarchy(&app, &admin).await;
+    let agency_key = app.create_key(Role::Agency, Some("TINH")).await;
+    let at = |m: &str| json!({"name": {"vi": "Tên mới"}, "effective_from": m});
+
+    assert_eq!(
+        patch(&app, &agency_key, "XA1", at("2025-07"))
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
+    let res = patch(&app, &admin, "NOPE", at("2025-07")).await;
+    assert_problem(res, ProblemCode::AgencyNotFound).await;
+    let res = patch(&app, &admin, "XA1", json!({"name": {"vi": "X"}})).await;
+    assert_problem(res, ProblemCode::ValidationFailed).await;
+    let res = patch(
+        &app,
+        &admin,
+        "XA1",
+        json!({"effective_from": "2025-13", "name": {"vi": "X"}}),
+    )
+    .await;
+    assert_problem(res, ProblemCode::ValidationFailed).await;
+    let res = patch(&app, &admin, "XA1", json!({"merged_into": "XA2"})).await;
+    assert_problem(res, ProblemCode::ValidationFailed).await;
+    let res = patch(
+        &app,
+        &admin,
+        "XA1",
+        json!({"parent_code": "NOPE", "effective_from": "2025-07"}),
+    )
+    .await;
+    assert_problem(res, ProblemCode::UnknownParent).await;
+    let res = patch(
+        &app,
+        &admin,
+        "HUYEN1",
+        json!({"parent_code": "XA1", "effective_from": "2025-07"}),
+    )
+    .await;
+    assert_problem(res, ProblemCode::ParentLoop).await;
+    let res = patch(
+        &app,
+        &admin,
+        "XA1",
+        json!({"closed_from": "2025-07", "merged_into": "XA1"}),
+    )
+    .await;
+    assert_problem(res, ProblemCode::InvalidSuccessor).await;
+
+    patched(&app, &admin, "XA1", at("2025-07")).await;
+    let res = patch(&app, &admin, "XA2", at("2025-05")).await;
+    assert_problem(res, ProblemCode::ChangeOutOfOrder).await;
+    // A dossier in July keeps XA2 from closing in July.
+    let res = register(&app, &admin, "XA2", "D1", "2025-07-05T10:00:00+07:00").await;
+    assert_eq!(res.status().as_u16(), 201);
+    let res = patch(&app, &admin, "XA2", json!({"closed_from": "2025-07"})).await;
+    assert_problem(res, ProblemCode::AgencyHasDossiers).await;
+    patched(&app, &admin, "XA2", json!({"closed_from": "2025-08"})).await;
+    let res = patch(&app, &admin, "XA2", at("2025-09")).await;
+    assert_problem(res, ProblemCode::AgencyClosed).await;
+
+    // What is published is never rewritten.
+    app.close_month(&admin, "2025-09").await;
+    let res = patch(&app, &admin, "XA3", at("2025-09")).await;
+    assert_problem(res, ProblemCode::ChangeInPublishedMonth).await;
+    patched(&app, &admin, "XA3", at("2025-10")).await;
+}
+
+fn codes_of(list: &Value, field: &str) -> Vec<String> {
+    let mut out: Vec<String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s[field].as_str().unwrap().to_owned())
+        .collect();
+    out.sort();
+    out
+}
+
+/// Rankings and PAR scores of a period list exactly the agencies in force in it, and a
+/// district's subtree keeps the communes it had then.
+#[tokio::test]
+async fn rankings_and_par_scores_list_the_agencies_in_force_in_the_period() {
+    let app = spawn_app_with(long_links).await;
+    let admin = app.create_key(Role::Admin, None).await;
+    hierarchy(&app, &admin).await;
+    app.create_agency(&admin, "XA.MOI", "commune", Some("TINH"))
+        .await;
+    // From July 2025: no districts; XA1 and XA2 merge into XA.MOI, XA3 moves up.
+    for x in ["XA1", "XA2"] {
+        patched(
+            &app,
+            &admin,
+            x,
+            json!({"closed_from": "2025-07", "merged_into": "XA.MOI"}),
+        )
+        .await;
+    }
+    patched(
+        &app,
+        &admin,
+        "XA3",
+        json!({"parent_code": "TINH", "effective_from": "2025-07"}),
+    )
+    .await;
+    for h in ["HUYEN1", "HUYEN2"] {
+        patched(&app, &admin, h, json!({"closed_from": "2025-07"})).await;
+    }
+    let ranked = |period: &'static str| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let r = app
+                .get_json(
+                    &admin,
+                    &format!("/api/v1/rankings?parent=TINH&form=sipas-2017&period={period}"),
+                )
+                .await;
+            let mut all = codes_of(&r["ranked"], "agency_code");
+            all.extend(codes_of(&r["not_ranked"], "agency_code"));
+            all.sort();
+            all
+        }
+    };
+    assert_eq!(ranked("2024").await, ["HUYEN1", "HUYEN2", "XA.MOI"]);
+    assert_eq!(ranked("2026").await, ["XA.MOI", "XA3"]);
+    assert_eq!(ranked("2025").await, ["HUYEN1", "HUYEN2", "XA.MOI", "XA3"]);
+    let par = |period: &'static str| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let p = app
+                .get_json(
+                    &admin,
+                    &format!("/api/v1/par/scores?form=sipas-2017&period={period}&kind=commune"),
+                )
+                .await;
+            codes_of(&p["scores"], "agency_code")
+        }
+    };
+    assert_eq!(par("2026").await, ["XA.MOI", "XA3"]);
+    assert_eq!(par("2025-H1").await, ["XA.MOI", "XA1", "XA2", "XA3"]);
+}
+
+fn run(dir: &std::path::Path, url: &str, args: &[&str]) -> std::process::Output {
+    sipas(dir)
+        .args(args)
+        .env("DATABASE_URL", url)
+        .output()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_reorganisation_file_is_applied_all_or_nothing_with_a_dry_run() {
+    let dir = workdir();
+    let (app, url) = spawn_app_for_process_with(&dir, long_links).await;
+    let admin = app.create_key(Role::Admin, None).await;
+    hierarchy(&app, &admin).await;
+    let bad = dir.as_path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "action,code,name_vi,name_en,parent_code,into,kind\n\
+         create,XA.MOI,Xã Mới,,TINH,,commune\n\
+         merge,XA1,,,,NOWHERE,\n\
+         split,XA2,,,,,\n\
+         rename,XA3,,,,,\n",
+    )
+    .unwrap();
+    let out = run(
+        &dir,
+        &url,
+        &[
+            "agencies",
+            "reorganise",
+            bad.to_str().unwrap(),
+            "--effective-from",
+            "2025-07",
+        ],
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for line in [":3: into:", ":4: action:", ":5: name_vi:"] {
+        assert!(stderr.contains(line), "{line}: {stderr}");
+    }
+    assert_eq!(
+        patch(&app, &admin, "XA.MOI", json!({"closed_from": "2025-07"}))
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
+
+    let good = dir.as_path().join("good.csv");
+    std::fs::write(
+        &good,
+        "action,code,name_vi,name_en,parent_code,into,kind\n\
+         create,XA.MOI,Xã Mới,New Commune,TINH,,commune\n\
+         merge,XA1,,,,XA.MOI,\n\
+         merge,XA2,,,,XA.MOI,\n\
+         move,XA3,,,TINH,,\n\
+         rename,XA3,Phường Ba,,,,\n\
+         close,HUYEN1,,,,,\n\
+         close,HUYEN2,,,,,\n",
+    )
+    .unwrap();
+    let args = [
+        "agencies",
+        "reorganise",
+        good.to_str().unwrap(),
+        "--effective-from",
+        "2025-07",
+    ];
+    let dry: Vec<&str> = args.iter().copied().chain(["--dry-run"]).collect();
+    let out = run(&dir, &url, &dry);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("line 3: merge XA1 into XA.MOI"), "{stdout}");
+    assert_eq!(
+        app.get_json(&admin, "/api/v1/agencies/XA3").await["parent_code"],
+        "HUYEN2"
+    );
+    let out = run(&dir, &url, &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let xa3 = app.get_json(&admin, "/api/v1/agencies/XA3").await;
+    assert_eq!(
+        (xa3["parent_code"].as_str(), xa3["name"]["vi"].as_str()),
+        (Some("TINH"), Some("Phường Ba"))
+    );
+    let moi = app.get_json(&admin, "/api/v1/agencies/XA.MOI").await;
+    assert_eq!(moi["opened_from"], "2025-07");
+    assert_eq!(
+        app.get_json(&admin, "/api/v1/agencies/XA2").await["merged_into"],
+        "XA.MOI"
+    );
+    assert_eq!(
+        app.get_json(&admin, "/api/v1/agencies/HUYEN2").await["closed_from"],
+        "2025-07"
+    );
+    // The same file again: the districts are closed already.
+    let out = run(&dir, &url, &args);
+    assert!(!out.status.success());
+}
