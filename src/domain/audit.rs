@@ -153,13 +153,10 @@ impl AuditEvent {
         }
     }
 
-    /// Further facts worth keeping, as a JSON object.
-    pub fn details(&self) -> serde_json::Value {
+    /// The details of an agency change or a reorganisation (issue 21): codes, months and counts
+    /// (what [`AuditEvent::details`] leaves to its last arm).
+    fn agency_change_details(&self) -> serde_json::Value {
         match self {
-            AuditEvent::AgencyCreated {
-                kind, parent_code, ..
-            } => json!({"kind": kind.as_str(), "parent_code": parent_code}),
-            AuditEvent::AgenciesImported { count } => json!({"count": count}),
             AuditEvent::AgencyChanged {
                 effective_from,
                 renamed,
@@ -189,6 +186,17 @@ impl AuditEvent {
                 "closed": closed,
                 "merged": merged,
             }),
+            _ => json!({}),
+        }
+    }
+
+    /// Further facts worth keeping, as a JSON object.
+    pub fn details(&self) -> serde_json::Value {
+        match self {
+            AuditEvent::AgencyCreated {
+                kind, parent_code, ..
+            } => json!({"kind": kind.as_str(), "parent_code": parent_code}),
+            AuditEvent::AgenciesImported { count } => json!({"count": count}),
             AuditEvent::KeyCreated {
                 role, agency_code, ..
             } => json!({"role": role.as_str(), "agency_code": agency_code}),
@@ -260,6 +268,7 @@ impl AuditEvent {
                 "from": from, "to": to, "format": format, "part": part, "rows": rows,
                 "user_id": user_id,
             }),
+            _ => self.agency_change_details(),
         }
     }
 }

@@ -89,36 +89,84 @@ async fn id_of(
     }
 }
 
-/// The changes of `edit` for `agency`, by month (names and parent, then closing).
+/// Checks that `effective_from` comes exactly with new names or a new parent, and
+/// `merged_into` only with `closed_from`.
+fn check_shape(edit: &AgencyEdit) -> Result<(), ApiError> {
+    let placed = edit.names.is_some() || edit.parent.is_some();
+    match (placed, edit.effective_from) {
+        (true, None) => Err(validation(
+            "effective_from",
+            "required",
+            "is required with `name` or `parent_code`",
+        )),
+        (false, Some(_)) => Err(validation(
+            "effective_from",
+            "unexpected",
+            "needs `name` or `parent_code`",
+        )),
+        _ if edit.merged_into.is_some() && edit.closed_from.is_none() => Err(validation(
+            "merged_into",
+            "unexpected",
+            "needs `closed_from`",
+        )),
+        _ if !placed && edit.closed_from.is_none() => Err(validation(
+            "body",
+            "required",
+            "must change the name, the parent or the closing",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The id of the agency `code` names in `field`, if any; `problem` when it names none.
+async fn optional_id(
+    db: &impl ConnectionTrait,
+    code: Option<&AgencyCode>,
+    (field, problem): (&str, ProblemCode),
+) -> Result<Option<Uuid>, ApiError> {
+    match code {
+        Some(code) => {
+            let missing = || field_problem(problem, field, "names no agency".into());
+            id_of(db, code, missing).await.map(Some)
+        }
+        None => Ok(None),
+    }
+}
+
+/// The closing of `agency` from `month` into `successor`: refused when dossiers of `month` or
+/// later are registered for it (they would fall outside every list).
+async fn closing(
+    db: &impl ConnectionTrait,
+    agency: &Agency,
+    month: Month,
+    successor: Option<Uuid>,
+) -> Result<ChangeKind, ApiError> {
+    if store::has_dossiers_from(db, agency.id, month).await? {
+        return Err(field_problem(
+            ProblemCode::AgencyHasDossiers,
+            "closed_from",
+            format!(
+                "dossiers completed in {month} or later are registered for `{}`",
+                agency.code
+            ),
+        ));
+    }
+    Ok(ChangeKind::Close { successor })
+}
+
+/// The changes of `edit` for `agency`, each with its month and the field it comes from.
 async fn changes_of(
     db: &impl ConnectionTrait,
     agency: &Agency,
     edit: &AgencyEdit,
 ) -> Result<Vec<(Month, &'static str, Change)>, ApiError> {
+    check_shape(edit)?;
     let change = |kind| Change {
         agency: agency.id,
         code: agency.code.clone(),
         kind,
     };
     let mut out = Vec::new();
-    let placed = edit.names.is_some() || edit.parent.is_some();
-    match (placed, edit.effective_from) {
-        (true, None) => {
-            return Err(validation(
-                "effective_from",
-                "required",
-                "is required with `name` or `parent_code`",
-            ));
-        }
-        (false, Some(_)) => {
-            return Err(validation(
-                "effective_from",
-                "unexpected",
-                "needs `name` or `parent_code`",
-            ));
-        }
-        _ => {}
-    }
     if let (Some((vi, en)), Some(month)) = (&edit.names, edit.effective_from) {
         let kind = ChangeKind::Rename {
             name_vi: vi.as_str().to_owned(),
@@ -127,67 +175,15 @@ async fn changes_of(
         out.push((month, "effective_from", change(kind)));
     }
     if let (Some(parent), Some(month)) = (&edit.parent, edit.effective_from) {
-        let parent = match parent {
-            Some(code) => Some(
-                id_of(db, code, || {
-                    field_problem(
-                        ProblemCode::UnknownParent,
-                        "parent_code",
-                        "names no agency".into(),
-                    )
-                })
-                .await?,
-            ),
-            None => None,
-        };
+        let field = ("parent_code", ProblemCode::UnknownParent);
+        let parent = optional_id(db, parent.as_ref(), field).await?;
         out.push((month, "parent_code", change(ChangeKind::Move { parent })));
     }
-    match (edit.closed_from, &edit.merged_into) {
-        (None, Some(_)) => {
-            return Err(validation(
-                "merged_into",
-                "unexpected",
-                "needs `closed_from`",
-            ));
-        }
-        (Some(month), into) => {
-            let successor = match into {
-                Some(code) => Some(
-                    id_of(db, code, || {
-                        field_problem(
-                            ProblemCode::InvalidSuccessor,
-                            "merged_into",
-                            "names no agency".into(),
-                        )
-                    })
-                    .await?,
-                ),
-                None => None,
-            };
-            if store::has_dossiers_from(db, agency.id, month).await? {
-                return Err(field_problem(
-                    ProblemCode::AgencyHasDossiers,
-                    "closed_from",
-                    format!(
-                        "dossiers completed in {month} or later are registered for `{}`",
-                        agency.code
-                    ),
-                ));
-            }
-            out.push((
-                month,
-                "closed_from",
-                change(ChangeKind::Close { successor }),
-            ));
-        }
-        (None, None) => {}
-    }
-    if out.is_empty() {
-        return Err(validation(
-            "body",
-            "required",
-            "must change the name, the parent or the closing",
-        ));
+    if let Some(month) = edit.closed_from {
+        let field = ("merged_into", ProblemCode::InvalidSuccessor);
+        let successor = optional_id(db, edit.merged_into.as_ref(), field).await?;
+        let kind = closing(db, agency, month, successor).await?;
+        out.push((month, "closed_from", change(kind)));
     }
     Ok(out)
 }

@@ -191,78 +191,75 @@ fn changes_of(
 ) -> Vec<(u64, Change)> {
     let mut out = Vec::new();
     let mut closed: HashSet<&str> = HashSet::new();
-    let id_of = |code: &AgencyCode, field: &str, line: u64, errors: &mut Vec<RowError>| {
-        let id = ids.get(code.as_str()).copied();
-        if id.is_none() {
-            errors.push(RowError::new(
-                line,
-                field,
-                format!("no agency `{code}` exists"),
-            ));
-        }
-        id
-    };
     for row in rows {
+        let mut id_of = |code: &AgencyCode, field: &str| {
+            let id = ids.get(code.as_str()).copied();
+            if id.is_none() {
+                let message = format!("no agency `{code}` exists");
+                errors.push(RowError::new(row.line, field, message));
+            }
+            id
+        };
         if matches!(row.action, ReorgAction::Create { .. }) {
             continue;
         }
-        let Some(agency) = id_of(&row.code, "code", row.line, errors) else {
+        let Some(agency) = id_of(&row.code, "code") else {
             continue;
         };
-        let (kind, line) = match &row.action {
-            ReorgAction::Rename { name_vi, name_en } => {
-                summary.renamed += 1;
-                let kind = ChangeKind::Rename {
-                    name_vi: name_vi.as_str().to_owned(),
-                    name_en: name_en.as_ref().map(|n| n.as_str().to_owned()),
-                };
-                (kind, format!("rename {} to {}", row.code, name_vi.as_str()))
-            }
-            ReorgAction::Move { parent } => {
-                let id = match parent {
-                    Some(p) => match id_of(p, "parent_code", row.line, errors) {
-                        Some(id) => Some(id),
-                        None => continue,
-                    },
-                    None => None,
-                };
-                summary.moved += 1;
-                let to = parent.as_ref().map_or("the top level", AgencyCode::as_str);
-                (
-                    ChangeKind::Move { parent: id },
-                    format!("move {} below {to}", row.code),
-                )
-            }
-            ReorgAction::Close | ReorgAction::Merge { .. } if !closed.insert(row.code.as_str()) => {
-                errors.push(RowError::new(
-                    row.line,
-                    "code",
-                    format!("`{}` is closed on an earlier line", row.code),
-                ));
-                continue;
-            }
-            ReorgAction::Close => {
-                summary.closed += 1;
-                (
-                    ChangeKind::Close { successor: None },
-                    format!("close {}", row.code),
-                )
-            }
-            ReorgAction::Merge { into } => {
-                let Some(s) = id_of(into, "into", row.line, errors) else {
-                    continue;
-                };
-                summary.merged += 1;
-                (
-                    ChangeKind::Close { successor: Some(s) },
-                    format!("merge {} into {into}", row.code),
-                )
-            }
-            ReorgAction::Create { .. } => continue,
+        let closes = matches!(row.action, ReorgAction::Close | ReorgAction::Merge { .. });
+        if closes && !closed.insert(row.code.as_str()) {
+            let message = format!("`{}` is closed on an earlier line", row.code);
+            errors.push(RowError::new(row.line, "code", message));
+            continue;
+        }
+        let Some((kind, line)) = kind_of(row, &mut id_of, summary) else {
+            continue;
         };
         summary.lines.push(format!("line {}: {line}", row.line));
         let code = row.code.as_str().to_owned();
         out.push((row.line, Change { agency, code, kind }));
     }
     out
+}
+
+/// What a row (other than `create`) changes, and how to say it; `None` when a code it names
+/// is unknown (`id_of` reports it).
+fn kind_of(
+    row: &ReorgRow,
+    id_of: &mut impl FnMut(&AgencyCode, &str) -> Option<Uuid>,
+    summary: &mut Summary,
+) -> Option<(ChangeKind, String)> {
+    let code = &row.code;
+    Some(match &row.action {
+        ReorgAction::Rename { name_vi, name_en } => {
+            summary.renamed += 1;
+            let kind = ChangeKind::Rename {
+                name_vi: name_vi.as_str().to_owned(),
+                name_en: name_en.as_ref().map(|n| n.as_str().to_owned()),
+            };
+            (kind, format!("rename {code} to {}", name_vi.as_str()))
+        }
+        ReorgAction::Move { parent } => {
+            let id = match parent {
+                Some(p) => Some(id_of(p, "parent_code")?),
+                None => None,
+            };
+            summary.moved += 1;
+            let to = parent.as_ref().map_or("the top level", AgencyCode::as_str);
+            let kind = ChangeKind::Move { parent: id };
+            (kind, format!("move {code} below {to}"))
+        }
+        ReorgAction::Close => {
+            summary.closed += 1;
+            let kind = ChangeKind::Close { successor: None };
+            (kind, format!("close {code}"))
+        }
+        ReorgAction::Merge { into } => {
+            let successor = Some(id_of(into, "into")?);
+            summary.merged += 1;
+            let kind = ChangeKind::Close { successor };
+            (kind, format!("merge {code} into {into}"))
+        }
+        ReorgAction::Create { .. } => return None,
+    })
 }
