@@ -391,3 +391,132 @@ async fn a_reorganisation_file_is_applied_all_or_nothing_with_a_dry_run() {
     let out = run(&dir, &url, &args);
     assert!(!out.status.success());
 }
+
+/// Registers `n` dossiers of `agency` completed in `month` (`YYYY-MM`) and enters a paper
+/// questionnaire for each, every scale item at `1 + (i + shift) % 5`.
+async fn answered(app: &TestApp, key: &str, agency: &str, month: &str, (n, shift): (usize, usize)) {
+    for i in 0..n {
+        let code = format!("{agency}-{month}-{i}");
+        let at = format!("{month}-{:02}T10:00:00+07:00", 1 + i % 28);
+        let res = register(app, key, agency, &code, &at).await;
+        assert_eq!(res.status().as_u16(), 201, "{}", res.text().await.unwrap());
+        let level = 1 + ((i + shift) % 5) as i64;
+        let answers: serde_json::Map<String, Value> =
+            (1..=22).map(|j| (format!("s{j}"), json!(level))).collect();
+        let body = json!({
+            "dossier_code": code,
+            "form_key": "sipas-2017",
+            "mode": "paper",
+            "answers": answers,
+            "collected_on": "2025-09-01",
+        });
+        let path = format!("/api/v1/agencies/{agency}/responses");
+        let res = app.post_json(Some(key), &path, &body).await;
+        assert_eq!(res.status().as_u16(), 201, "{}", res.text().await.unwrap());
+    }
+}
+
+fn index_of(step: &Value) -> &Value {
+    &step["index"]["value"]
+}
+
+/// A merged commune's trend: before the merge, its predecessors' figures combined (pooled, and
+/// the mean of agencies) — equal to their district's subtree then — marked as such; after, its
+/// own; a combined month that would give a small predecessor back is withheld, with the change
+/// after it; a rebuild of the scores changes nothing.
+#[tokio::test]
+async fn a_merged_communes_trend_combines_its_predecessors_before_the_merge() {
+    let app = spawn_app_with(long_links).await;
+    let admin = app.create_key(Role::Admin, None).await;
+    hierarchy(&app, &admin).await;
+    app.create_agency(&admin, "XA.MOI", "commune", Some("TINH"))
+        .await;
+    answered(&app, &admin, "XA1", "2025-05", (12, 0)).await;
+    answered(&app, &admin, "XA2", "2025-05", (14, 2)).await;
+    answered(&app, &admin, "XA1", "2025-06", (15, 1)).await;
+    // Too few to be published alone: XA2's June would be the combined June minus XA1's.
+    answered(&app, &admin, "XA2", "2025-06", (3, 4)).await;
+    for x in ["XA1", "XA2"] {
+        patched(
+            &app,
+            &admin,
+            x,
+            json!({"closed_from": "2025-07", "merged_into": "XA.MOI"}),
+        )
+        .await;
+    }
+    answered(&app, &admin, "XA.MOI", "2025-07", (13, 3)).await;
+    answered(&app, &admin, "XA.MOI", "2025-08", (16, 0)).await;
+    app.close_month(&admin, "2025-08").await;
+
+    let trend = |aggregate: &'static str| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            let path = format!(
+                "/api/v1/results/trend?agency=XA.MOI&form=sipas-2017&from=2025-05&to=2025-08&aggregate={aggregate}"
+            );
+            app.get_json(&admin, &path).await
+        }
+    };
+    let result = |query: String| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            let path = format!("/api/v1/results?form=sipas-2017&{query}");
+            app.get_json(&admin, &path).await
+        }
+    };
+    for aggregate in ["pooled", "mean"] {
+        let t = trend(aggregate).await;
+        let steps = t["steps"].as_array().unwrap();
+        assert_eq!(steps.len(), 4, "{t}");
+        let history = &t["merged_history"];
+        assert_eq!(history["merged_from"], "2025-07");
+        assert_eq!(history["predecessors"], json!(["XA1", "XA2"]));
+        assert_eq!(history["combined_steps"], json!(["2025-05", "2025-06"]));
+        assert_eq!(history["withheld_steps"], json!(["2025-06"]));
+        // May: the predecessors combined, as their district's subtree in May.
+        let district = result(format!(
+            "agency=HUYEN1&subtree=true&aggregate={aggregate}&period=2025-05"
+        ))
+        .await;
+        assert_eq!(steps[0]["responses"], 26);
+        assert!(index_of(&steps[0]).is_f64(), "{t}");
+        assert_eq!(
+            index_of(&steps[0]),
+            &district["index"]["value"],
+            "{aggregate}"
+        );
+        // June withheld, and July's change from it too.
+        assert_eq!(index_of(&steps[1]), &Value::Null);
+        assert_eq!(steps[1]["index"]["status"], "suppressed");
+        assert_eq!(steps[2]["index"]["change"], Value::Null);
+        // July and August: its own.
+        for (i, month) in [(2, "2025-07"), (3, "2025-08")] {
+            let own = result(format!("agency=XA.MOI&period={month}")).await;
+            let (got, want) = (
+                index_of(&steps[i]).as_f64().unwrap(),
+                own["index"]["value"].as_f64().unwrap(),
+            );
+            assert!(
+                (got - want).abs() < 1e-9,
+                "{aggregate} {month}: {got} {want}"
+            );
+        }
+        assert!(steps[3]["index"]["change"]["value"].is_f64());
+    }
+    // An agency without predecessors says nothing of a history.
+    let plain = app
+        .get_json(
+            &admin,
+            "/api/v1/results/trend?agency=XA3&form=sipas-2017&from=2025-05&to=2025-08",
+        )
+        .await;
+    assert!(plain.get("merged_history").is_none(), "{plain}");
+
+    let before = (trend("pooled").await, trend("mean").await);
+    let forms = sipas::startup::publish_forms(&app.db, None).await.unwrap();
+    sipas::persistence::aggregates::rebuild(&app.db, &forms)
+        .await
+        .unwrap();
+    assert_eq!((trend("pooled").await, trend("mean").await), before);
+}

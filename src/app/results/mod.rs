@@ -21,6 +21,7 @@ pub mod access;
 pub mod basis;
 pub mod cache;
 pub mod context;
+pub mod history;
 pub mod load;
 pub mod par;
 pub mod request;

@@ -6,6 +6,7 @@ use uuid::Uuid;
 use super::access::{agency_ref, members, readable_agency, subject_of};
 use super::basis::{Basis, Named};
 use super::context::Context;
+use super::history;
 use super::load::spans_of;
 use super::request::{
     RankingQuery, ResultsQuery, TrendQuery, aggregate_of, choice, design_of, flag, invalid,
@@ -133,7 +134,11 @@ pub(super) async fn compute_trend(
     let subtree = flag("subtree", &q.subtree)?;
     let design = design_of(&q.design)?;
     let aggregate = aggregate_of(&q.aggregate)?;
-    let subject = subject_of(cx, &agency, subtree, &named.asked).await?;
+    let mut subject = subject_of(cx, &agency, subtree, &named.asked).await?;
+    let merged = history::merged_history(cx, &agency, &named.asked).await?;
+    if let Some(h) = &merged {
+        subject = history::widen(subject, h);
+    }
     let basis = Basis::read(cx, named, members(&subject), (&q.level, &q.lang)).await?;
     // Each step's spans (a month, a quarter, a year, or the months of a partial step).
     let spans = (results::steps(&basis.period, step)
@@ -153,7 +158,13 @@ pub(super) async fn compute_trend(
             aggregate,
             options,
         };
-        results::trend(counts, &request)
+        let mut view = results::trend(counts, &request).map_err(|e| e.to_string())?;
+        if let Some(h) = &merged {
+            let below = options.thresholds.suppress_below;
+            history::mark(&mut view, counts, h, (period, step), below)
+                .map_err(|e| e.to_string())?;
+        }
+        Ok::<_, String>(view)
     };
     let mut view = basis.view(cx, spans, compute).await?;
     view.published_through = basis.published_through();

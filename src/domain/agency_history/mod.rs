@@ -266,6 +266,23 @@ pub fn combined_is_safe(parts: &[u64], suppress_below: u64) -> bool {
     !published || small == 0 || small >= suppress_below
 }
 
+/// How a successor's trend shows its history (the `merged_history` member of a trend): the steps
+/// with a month before the merge show its predecessors combined with it — pooled, or as the
+/// mean of the agencies, as for a subtree — and a combined step that would give a small
+/// predecessor back ([`combined_is_safe`]) is withheld.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct MergedHistoryView {
+    /// `YYYY-MM`: the month of the (latest) merge; the successor's own figures start there.
+    pub merged_from: String,
+    /// The codes of the agencies merged into it (through earlier merges too).
+    pub predecessors: Vec<String>,
+    /// The steps whose figures are the predecessors' combined.
+    pub combined_steps: Vec<String>,
+    /// The combined steps withheld (figures and changes left out) so that no predecessor too
+    /// small to be published alone can be worked out from them.
+    pub withheld_steps: Vec<String>,
+}
+
 /// Why a change cannot be made. [`ChangeError::code`] is its stable problem code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChangeError {

@@ -466,6 +466,9 @@ pub struct TrendView {
     pub step: String,
     pub steps: Vec<TrendStepView>,
     pub method: MethodView,
+    /// For an agency formed by a merge (issue 21): which steps combine its predecessors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_history: Option<crate::domain::agency_history::MergedHistoryView>,
     /// The last closed month: only months up to it are in the figures (docs/privacy.md).
     pub published_through: Option<String>,
 }

@@ -75,6 +75,7 @@ pub fn trend(counts: &Counts, req: &TrendRequest<'_>) -> Result<TrendView, Estim
         step: req.step.to_owned(),
         steps: out,
         method: m,
+        merged_history: None,
         published_through: None,
     })
 }
