@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use sipas::domain::auth::Role;
 use sipas::error::ProblemCode;
 
+use crate::accounts::{Browser, PASSWORD, account, assert_officer_page};
 use crate::helpers::{TestApp, assert_problem, spawn_app_for_process_with, spawn_app_with};
 use crate::process::{sipas, workdir};
 
@@ -512,6 +513,40 @@ async fn a_merged_communes_trend_combines_its_predecessors_before_the_merge() {
         )
         .await;
     assert!(plain.get("merged_history").is_none(), "{plain}");
+
+    // The page and the report say which months are combined.
+    account(&app, Role::Admin, None, "admin@tinh.gov.vn").await;
+    let mut b = Browser::of(&app);
+    b.sign_in("admin@tinh.gov.vn", PASSWORD).await;
+    let q = "form=sipas-2017&period=2025-05%2F2025-08&step=month";
+    let page = b
+        .get(&format!("/dashboard/agencies/XA.MOI/trend?{q}"))
+        .await;
+    assert_officer_page(&page, 200);
+    assert!(
+        page.body
+            .contains("số liệu gộp của các cơ quan đã sáp nhập vào cơ quan này (XA1, XA2)"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("Tháng 5/2025 *") || page.body.contains("5/2025 *"),
+        "{}",
+        page.body
+    );
+    let (status, _, bytes) = b
+        .download(&format!(
+            "/dashboard/agencies/XA.MOI/report.xlsx?{q}&lang=en"
+        ))
+        .await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = calamine::Reader::worksheet_range(&mut book, "Trend").unwrap();
+    let noted = sheet
+        .cells()
+        .any(|(_, _, c)| c.to_string().contains("merged into this one (XA1, XA2)"));
+    assert!(noted, "no note of the merge in the trend sheet");
 
     let before = (trend("pooled").await, trend("mean").await);
     let forms = sipas::startup::publish_forms(&app.db, None).await.unwrap();

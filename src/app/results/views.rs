@@ -160,6 +160,8 @@ pub(super) async fn compute_trend(
         };
         let mut view = results::trend(counts, &request).map_err(|e| e.to_string())?;
         if let Some(h) = &merged {
+            // `subtree` stays what was asked: the predecessors are not below the agency.
+            view.subtree = subtree;
             let below = options.thresholds.suppress_below;
             history::mark(&mut view, counts, h, (period, step), below)
                 .map_err(|e| e.to_string())?;

@@ -15,6 +15,7 @@ use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
 
+use crate::domain::lang::Lang;
 use crate::domain::periods::Month;
 
 /// An agency's name and parent over some months.
@@ -281,6 +282,29 @@ pub struct MergedHistoryView {
     /// The combined steps withheld (figures and changes left out) so that no predecessor too
     /// small to be published alone can be worked out from them.
     pub withheld_steps: Vec<String>,
+}
+
+impl MergedHistoryView {
+    /// The note under such a trend, on the page and in the report, in `lang`: the steps marked
+    /// `*` combine the predecessors (`from`: the merge month as the reader sees it).
+    pub fn note(&self, lang: Lang, from: &str) -> String {
+        let before = self.predecessors.join(", ");
+        let mut note = match lang {
+            Lang::Vi => format!(
+                "* Trước {from}: số liệu gộp của các cơ quan đã sáp nhập vào cơ quan này ({before})."
+            ),
+            Lang::En => format!(
+                "* Before {from}: the combined figures of the agencies merged into this one ({before})."
+            ),
+        };
+        if !self.withheld_steps.is_empty() {
+            note.push_str(match lang {
+                Lang::Vi => " Kỳ gộp nào có thể làm lộ một nhóm nhỏ thì không công bố.",
+                Lang::En => " A combined step that could reveal a small group is withheld.",
+            });
+        }
+        note
+    }
 }
 
 /// Why a change cannot be made. [`ChangeError::code`] is its stable problem code.

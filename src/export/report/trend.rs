@@ -44,7 +44,12 @@ pub(super) fn sheet(
     let index = (FIRST_ROW, row.saturating_sub(1));
     let (mut row, blocks) = component_blocks(ctx, &mut ws, steps, row)?;
     row += 1;
-    row = ctx.note_lines(&mut ws, row, T_P, 130, &[ctx.t.trend_note.to_owned()])?;
+    let mut notes = vec![ctx.t.trend_note.to_owned()];
+    // Issue 21: the steps of an agency formed by a merge that combine its predecessors.
+    if let Some(h) = &trend.merged_history {
+        notes.push(h.note(ctx.lang, &h.merged_from));
+    }
+    row = ctx.note_lines(&mut ws, row, T_P, 130, &notes)?;
     if !steps.is_empty() {
         row += 1;
         ws.insert_chart(row, 0, &index_chart(ctx, r, steps, index))?;

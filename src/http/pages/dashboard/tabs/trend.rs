@@ -58,7 +58,20 @@ impl AgencyTab for Trend {
     }
 
     fn model(r: &Request, _subtree: bool, view: &TrendView) -> Result<TrendModel, PageError> {
-        model(r, &view.steps)
+        let mut m = model(r, &view.steps)?;
+        if let Some(h) = &view.merged_history {
+            m.merged = Some(h.note(r.lang, &period_words(&h.merged_from, r.lang)));
+            for row in &mut m.rows {
+                let step = view
+                    .steps
+                    .iter()
+                    .find(|s| period_words(&s.period, r.lang) == row.period);
+                if step.is_some_and(|s| h.combined_steps.contains(&s.period)) {
+                    row.period.push_str(" *");
+                }
+            }
+        }
+        Ok(m)
     }
 }
 
@@ -78,6 +91,8 @@ struct TrendModel {
     chart: String,
     columns: Vec<String>,
     rows: Vec<TrendRow>,
+    /// For an agency formed by a merge: which steps combine its predecessors (issue 21).
+    merged: Option<String>,
 }
 
 /// The chart and the table of the steps.
@@ -97,6 +112,7 @@ fn model(r: &Request, steps: &[TrendStepView]) -> Result<TrendModel, PageError> 
         chart,
         columns: series.into_iter().map(|s| s.label).collect(),
         rows: steps.iter().map(|s| trend_row(r, s)).collect(),
+        merged: None,
     })
 }
 
