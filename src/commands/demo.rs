@@ -20,12 +20,15 @@ use chrono::{DateTime, Datelike, TimeDelta, Utc};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
+use crate::app::agencies::reorganise::ReorganiseError;
 use crate::app::submissions::{Checker, SubmitError};
 use crate::config::Settings;
 use crate::demo::names::PROVINCE_CODE;
+use crate::demo::plan::AgencyPlan;
 use crate::demo::{DemoDossier, DemoResponse, Generator, Plan, Scale, Spec};
 use crate::domain::accounts::Password;
 use crate::domain::agencies::{ImportRow, plan_import};
+use crate::domain::agency_history::reorganisation::RawReorgRow;
 use crate::domain::audit::AuditEvent;
 use crate::domain::auth::{ApiKeySecret, Role};
 use crate::domain::dossiers::{self, Dossier, VIETNAM_OFFSET_SECS};
@@ -308,10 +311,9 @@ fn format_month((year, month): (i32, u32)) -> String {
 /// Stores the plan's agencies as an import would (all or nothing, audited); returns their ids
 /// in plan order.
 async fn store_agencies(db: &DatabaseConnection, plan: &Plan) -> anyhow::Result<Vec<Uuid>> {
-    let rows: Vec<ImportRow> = plan
-        .agencies
-        .iter()
-        .enumerate()
+    let rows: Vec<ImportRow> = (plan.agencies.iter().enumerate())
+        // The communes the reform forms are created by it (`reform`).
+        .filter(|(_, a)| a.opened_from.is_none())
         .map(|(i, a)| ImportRow {
             line: i as u64 + 2,
             code: a.code.clone(),
@@ -334,8 +336,10 @@ async fn store_agencies(db: &DatabaseConnection, plan: &Plan) -> anyhow::Result<
     })?;
     let count = agencies::insert_planned(&txn, &planned).await?;
     audit::record(&txn, None, &AuditEvent::AgenciesImported { count }).await?;
-    let paths = agencies::paths_by_code(&txn, &codes).await?;
     txn.commit().await?;
+    reform(db, plan).await?;
+    let codes: Vec<&str> = plan.agencies.iter().map(|a| a.code.as_str()).collect();
+    let paths = agencies::paths_by_code(db, &codes).await?;
     plan.agencies
         .iter()
         .map(|a| {
@@ -345,6 +349,58 @@ async fn store_agencies(db: &DatabaseConnection, plan: &Plan) -> anyhow::Result<
                 .ok_or_else(|| anyhow!("the agency {} was not stored", a.code))
         })
         .collect()
+}
+
+/// The July 2025 reform of the plan (`demo::reform`), if it has one, applied as an
+/// administrator would: a reorganisation file of the new communes, the merges and the closed
+/// districts, in force from the reform's month.
+async fn reform(db: &DatabaseConnection, plan: &Plan) -> anyhow::Result<()> {
+    let Some((year, month)) = plan.agencies.iter().find_map(|a| a.closed_from) else {
+        return Ok(());
+    };
+    let row = |line: usize, action: &str, a: &AgencyPlan| RawReorgRow {
+        line: line as u64 + 2,
+        action: action.to_owned(),
+        code: a.code.clone(),
+        ..RawReorgRow::default()
+    };
+    let mut rows = Vec::new();
+    for (i, a) in plan.agencies.iter().enumerate() {
+        if a.opened_from.is_some() {
+            rows.push(RawReorgRow {
+                name_vi: a.name_vi.clone(),
+                name_en: a.name_en.clone(),
+                kind: a.kind.as_str().to_owned(),
+                parent_code: a
+                    .parent
+                    .map(|p| plan.agencies[p].code.clone())
+                    .unwrap_or_default(),
+                ..row(i, "create", a)
+            });
+        }
+    }
+    for (i, a) in plan.agencies.iter().enumerate() {
+        match (a.closed_from, a.merged_into) {
+            (Some(_), Some(into)) => rows.push(RawReorgRow {
+                into: plan.agencies[into].code.clone(),
+                ..row(i, "merge", a)
+            }),
+            (Some(_), None) => rows.push(row(i, "close", a)),
+            _ => {}
+        }
+    }
+    let effective = crate::domain::periods::Month::new(year as u16, month as u8)
+        .ok_or_else(|| anyhow!("the reform's month {year}-{month} is out of range"))?;
+    crate::app::agencies::reorganise::reorganise(db, effective, &rows, false)
+        .await
+        .map_err(|e| match e {
+            ReorganiseError::Invalid(errors) => anyhow!(
+                "the demo's reform cannot be applied: {}",
+                errors.first().map(ToString::to_string).unwrap_or_default()
+            ),
+            ReorganiseError::Failed(e) => anyhow!("the demo's reform cannot be applied: {e}"),
+        })?;
+    Ok(())
 }
 
 /// Registers a month's dossiers and stores its responses in one transaction; returns the

@@ -13,6 +13,7 @@ pub mod generate;
 pub mod names;
 pub mod plan;
 mod random;
+pub mod reform;
 
 pub use generate::{DemoDossier, DemoResponse, Generator};
 pub use plan::{Plan, Scale, Spec};

@@ -70,6 +70,19 @@ pub struct AgencyPlan {
     pub base: f64,
     pub slope: f64,
     pub trend: Trend,
+    /// The first month it is in force, for a commune formed by the reform (`demo::reform`).
+    pub opened_from: Option<(i32, u32)>,
+    /// The first month it is no longer in force (a district or commune the reform ended), and
+    /// the commune it was merged into.
+    pub closed_from: Option<(i32, u32)>,
+    pub merged_into: Option<usize>,
+}
+
+impl AgencyPlan {
+    /// Whether the agency is in force in `month`.
+    pub fn in_force(&self, month: (i32, u32)) -> bool {
+        self.opened_from.is_none_or(|o| o <= month) && self.closed_from.is_none_or(|c| month < c)
+    }
 }
 
 /// The whole plan.
@@ -108,12 +121,17 @@ impl Plan {
                 ..
             } => custom(&mut rng, &mut agencies, count, responses, months_count),
         };
-        Plan {
+        let mut plan = Plan {
             spec,
             months,
             agencies,
             officer_agency,
+        };
+        // The two-tier reform of 1 July 2025, when the span goes through it.
+        if !matches!(spec.scale, Scale::Custom { .. }) && super::reform::spans_the_reform(&plan) {
+            super::reform::apply(&mut plan);
         }
+        plan
     }
 }
 
@@ -136,6 +154,9 @@ fn province() -> AgencyPlan {
         base: 0.0,
         slope: 0.0,
         trend: Trend::Steady,
+        opened_from: None,
+        closed_from: None,
+        merged_into: None,
     }
 }
 
@@ -263,6 +284,9 @@ fn agency(
         base,
         slope,
         trend,
+        opened_from: None,
+        closed_from: None,
+        merged_into: None,
     }
 }
 
@@ -337,7 +361,7 @@ fn districts(
 }
 
 /// A commune name not yet used in the plan.
-fn commune_name(rng: &mut StdRng, agencies: &[AgencyPlan]) -> String {
+pub(super) fn commune_name(rng: &mut StdRng, agencies: &[AgencyPlan]) -> String {
     loop {
         let first = names::FIRST[rng.random_range(0..names::FIRST.len())];
         let second = names::SECOND[rng.random_range(0..names::SECOND.len())];
@@ -460,7 +484,8 @@ mod tests {
         assert_eq!(count(AgencyKind::Province), 1);
         assert_eq!(count(AgencyKind::Department), 20);
         assert_eq!(count(AgencyKind::District), 10);
-        assert_eq!(count(AgencyKind::Commune), 100);
+        // And the 30 communes the July 2025 reform forms from them (`demo::reform`).
+        assert_eq!(count(AgencyKind::Commune), 130);
         assert_eq!(plan.months.len(), 24);
         assert_eq!(plan.months.last(), Some(&(2026, 2)));
         let mut codes: Vec<&str> = plan.agencies.iter().map(|a| a.code.as_str()).collect();
@@ -477,12 +502,16 @@ mod tests {
                 assert!(p < plan.agencies.len());
             }
         }
-        assert_eq!(plan.agencies[plan.officer_agency].code, "H03.MS");
+        // Huyện An Phú ended with the reform: its officer works for the commune its first
+        // communes became.
+        assert_eq!(plan.agencies[plan.officer_agency].code, "XM0301.MS");
         assert!(plan.agencies.iter().any(|a| a.form == FORM_2017));
         for trend in [Trend::Improving, Trend::Worsening, Trend::Steady] {
             assert!(plan.agencies.iter().skip(1).any(|a| a.trend == trend));
         }
-        let monthly: f64 = plan.agencies.iter().map(|a| a.monthly).sum();
+        // Before the reform (the merged communes take over their predecessors' volumes).
+        let before = plan.agencies.iter().filter(|a| a.in_force((2025, 1)));
+        let monthly: f64 = before.map(|a| a.monthly).sum();
         assert!((10_000.0..16_000.0).contains(&monthly), "{monthly}");
     }
 

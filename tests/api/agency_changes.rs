@@ -555,3 +555,76 @@ async fn a_merged_communes_trend_combines_its_predecessors_before_the_merge() {
         .unwrap();
     assert_eq!((trend("pooled").await, trend("mean").await), before);
 }
+
+/// The demo follows the reform when its months go through it: the districts end in June 2025,
+/// their communes merge into fewer from July, so the hierarchy of 2026 is two-tier; rankings of
+/// each half-year list the agencies of that half; the new commune's trend shows its
+/// predecessors before the merge; a rebuild changes nothing.
+#[tokio::test]
+async fn the_demo_follows_the_reform_of_july_2025() {
+    use sipas::commands::demo::{DemoOptions, load};
+    let app = spawn_app_with(long_links).await;
+    let settings = crate::helpers::test_settings("sqlite::memory:");
+    let options = DemoOptions {
+        seed: 3,
+        scale: sipas::demo::Scale::Small,
+        last_month: Some((2025, 12)),
+    };
+    let report = load(&app.db, &settings, options).await.unwrap();
+    // 12 agencies, and a new commune for each of the two districts' three communes.
+    assert_eq!(report.agencies, 14);
+    let key = report.credentials.api_key.expose();
+    let ranked = |period: &'static str| {
+        let app = &app;
+        async move {
+            let path = format!("/api/v1/rankings?parent=UBND.MS&form=sipas-2024&period={period}");
+            let r = app.get_json(key, &path).await;
+            let mut all = codes_of(&r["ranked"], "agency_code");
+            all.extend(codes_of(&r["not_ranked"], "agency_code"));
+            all.sort();
+            all
+        }
+    };
+    let first = ranked("2025-H1").await;
+    assert!(
+        first.contains(&"H03.MS".to_owned()) && !first.contains(&"XM0301.MS".to_owned()),
+        "{first:?}"
+    );
+    let second = ranked("2025-H2").await;
+    assert!(
+        second.contains(&"XM0301.MS".to_owned()) && !second.iter().any(|c| c.starts_with('H')),
+        "{second:?}"
+    );
+    let h03 = app.get_json(key, "/api/v1/agencies/H03.MS").await;
+    assert_eq!(h03["closed_from"], "2025-07");
+    assert_eq!(
+        app.get_json(key, "/api/v1/agencies/X0301.MS").await["merged_into"],
+        "XM0301.MS"
+    );
+    assert_eq!(report.credentials.officer_agency_code, "XM0301.MS");
+    let trend_path =
+        "/api/v1/results/trend?agency=XM0301.MS&form=sipas-2024&period=2025&step=quarter";
+    let trend = app.get_json(key, trend_path).await;
+    assert_eq!(trend["merged_history"]["merged_from"], "2025-07", "{trend}");
+    assert_eq!(
+        trend["merged_history"]["predecessors"],
+        json!(["X0301.MS", "X0302.MS", "X0303.MS"])
+    );
+    assert!(
+        trend["steps"][0]["responses"].as_u64().unwrap() > 0,
+        "{trend}"
+    );
+    // A district's results for the first half keep its communes of then.
+    let district = app
+        .get_json(
+            key,
+            "/api/v1/results?agency=H03.MS&form=sipas-2024&period=2025-H1&subtree=true",
+        )
+        .await;
+    assert!(district["responses"].as_u64().unwrap() > 0, "{district}");
+    let forms = sipas::startup::publish_forms(&app.db, None).await.unwrap();
+    sipas::persistence::aggregates::rebuild(&app.db, &forms)
+        .await
+        .unwrap();
+    assert_eq!(app.get_json(key, trend_path).await, trend);
+}

@@ -129,6 +129,10 @@ impl<'a> Generator<'a> {
         let Some(model) = self.models.get(agency.form) else {
             return Vec::new();
         };
+        // Nothing before a commune the reform formed, nor after an agency it ended.
+        if !agency.in_force((year, month)) {
+            return Vec::new();
+        }
         let span = self.plan.months.len().saturating_sub(1).max(1) as f64;
         let t = m as f64 / span;
         let mut rng = stream(self.plan.spec.seed, &[1, a as u64, m as u64]);
