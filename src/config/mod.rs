@@ -17,6 +17,7 @@ mod email;
 mod error;
 mod limits;
 mod log;
+mod par;
 mod results;
 mod server;
 mod surveys;
@@ -34,6 +35,7 @@ pub use self::error::ConfigError;
 use self::error::invalid;
 pub use self::limits::LimitSettings;
 pub use self::log::{LogFormat, LogSettings};
+pub use self::par::ParSettings;
 pub use self::results::{D766Settings, IndicatorSettings, ResultSettings};
 pub use self::server::{Cidr, ForwardedHeader, ServerSettings};
 pub use self::surveys::{
@@ -58,6 +60,7 @@ pub struct Settings {
     pub email: EmailSettings,
     pub results: ResultSettings,
     pub indicators: IndicatorSettings,
+    pub par: ParSettings,
     pub accounts: AccountSettings,
     pub retention: RetentionSettings,
 }
@@ -162,6 +165,9 @@ kept_breakdowns = 64
 enabled = false
 dissatisfied_rule = "mean_below_neutral"
 
+[par]
+scales = []
+
 [accounts]
 session_idle_minutes = 30
 session_max_hours = 8
@@ -222,6 +228,7 @@ impl Settings {
         self.security.validate()?;
         self.email.validate()?;
         self.results.validate()?;
+        self.par.validate()?;
         self.accounts.validate()?;
         self.log.validate()
     }

@@ -13,6 +13,7 @@ pub mod dossiers;
 pub mod forms;
 pub mod invitations;
 pub mod lang;
+pub mod par;
 pub mod periods;
 pub mod problem_code;
 pub mod publication;

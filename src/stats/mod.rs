@@ -75,7 +75,7 @@ pub use design::{
 };
 pub use error::StatsError;
 pub use moments::{MomentSample, Moments, Subsets};
-pub use par::{par_interval, par_points, round_half_up};
+pub use par::{par_interval, par_points, round_half_up, rounded_points};
 pub use proportion::{
     Interval, ProportionMethod, agresti_coull, clopper_pearson, effective_n, jeffreys_bcd,
     jeffreys_unmodified, proportion_ci, wald, wilson, wilson_cc, wilson_effective, wilson_score,

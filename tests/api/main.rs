@@ -19,6 +19,7 @@ mod helpers;
 mod invitations;
 mod keys;
 mod limits;
+mod methodology;
 mod months;
 mod nodes;
 mod operations;

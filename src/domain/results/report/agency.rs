@@ -146,7 +146,7 @@ fn result_view(
         },
         index: labels.nodes(&h.figures, h.second.as_ref()),
         items: labels.items(&h.figures, h.second.as_ref()),
-        par: par_view(req.form, root, options.level),
+        par: par_view(req.form, &subject.kind, root, options),
         suppressed: root.is_none_or(|r| r.status == Reliability::Suppressed),
         d766: d766(&h.totals, h.invited, options),
         agencies_with_data: h.agencies_with_data,

@@ -386,7 +386,7 @@ static EN: DashboardUi = DashboardUi {
 };
 
 /// The PAR scores CSV header in Vietnamese, column for column with `PAR_CSV_HEADER`.
-pub const PAR_CSV_HEADER_VI: [&str; 19] = [
+pub const PAR_CSV_HEADER_VI: [&str; 22] = [
     "ma_co_quan",
     "loai_co_quan",
     "ma_bieu_mau",
@@ -406,6 +406,9 @@ pub const PAR_CSV_HEADER_VI: [&str; 19] = [
     "tinh_trang",
     "muc_tin_cay",
     "ca_cap_duoi",
+    "diem_chua_lam_tron",
+    "ly_do_khong_co_diem",
+    "nguon_thang_diem",
 ];
 
 /// A period label (`2026`, `2026-H1`, `2026-Q3`, `2026-07`, `2025-01/2026-12`) in words.
