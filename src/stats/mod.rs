@@ -66,7 +66,7 @@ mod check {
 
 pub use composite::{
     CompositeMethod, DomainEstimate, DomainOptions, IndependentEstimate, IndexNode, ItemEstimate,
-    ItemIntervalMethod, NodeChild, NodeEstimate, composite_interval, estimate_domain,
+    ItemIntervalMethod, NodeChild, NodeEstimate, composite_interval, estimate_domain, interval_se,
     logit_t_interval, mean_of_independent, t_interval,
 };
 pub use design::{

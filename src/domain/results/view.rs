@@ -262,6 +262,9 @@ pub struct MethodView {
     /// For a breakdown: the design of its cells.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cell_design: Option<Design>,
+    /// Strata with a single respondent merged into a neighbouring stratum for the variance
+    /// (`docs/statistics.md` §4.3); 0 for designs without strata.
+    pub collapsed_strata: usize,
 }
 
 /// One cell of a breakdown.
@@ -555,6 +558,7 @@ impl Labels<'_> {
         let f = fig.nodes.get(i).cloned().unwrap_or(NodeFigure {
             value: None,
             se: None,
+            se_cmp: None,
             moe: None,
             ci: None,
             n: 0,
