@@ -19,6 +19,7 @@ mod limits;
 mod log;
 mod par;
 mod results;
+mod sampling;
 mod server;
 mod surveys;
 
@@ -37,6 +38,7 @@ pub use self::limits::LimitSettings;
 pub use self::log::{LogFormat, LogSettings};
 pub use self::par::ParSettings;
 pub use self::results::{D766Settings, IndicatorSettings, ResultSettings};
+pub use self::sampling::SamplingSettings;
 pub use self::server::{Cidr, ForwardedHeader, ServerSettings};
 pub use self::surveys::{
     DossierSettings, FormSettings, ResponseSettings, RetentionSettings, SurveySettings,
@@ -61,6 +63,7 @@ pub struct Settings {
     pub results: ResultSettings,
     pub indicators: IndicatorSettings,
     pub par: ParSettings,
+    pub sampling: SamplingSettings,
     pub accounts: AccountSettings,
     pub retention: RetentionSettings,
 }
@@ -168,6 +171,10 @@ dissatisfied_rule = "mean_below_neutral"
 [par]
 scales = []
 
+[sampling]
+margin = 0.05
+level = 0.95
+
 [accounts]
 session_idle_minutes = 30
 session_max_hours = 8
@@ -229,6 +236,7 @@ impl Settings {
         self.email.validate()?;
         self.results.validate()?;
         self.par.validate()?;
+        self.sampling.validate()?;
         self.accounts.validate()?;
         self.log.validate()
     }

@@ -20,6 +20,7 @@ pub mod publication;
 pub mod responses;
 pub mod results;
 pub mod retention;
+pub mod sampling;
 pub mod scoring;
 pub mod spans;
 pub mod submissions;

@@ -29,6 +29,7 @@ mod responses;
 mod results;
 mod retention;
 mod rollups;
+mod sampling;
 mod scores;
 mod secrets;
 mod surveys;

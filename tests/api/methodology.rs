@@ -268,7 +268,7 @@ async fn a_stratum_of_one_respondent_is_merged_not_the_interval_lost() {
     let tokens = register_many(&app, &admin, &registered, |_, _, _| json!({})).await;
     for (channel, _, answered) in cells {
         let key = ("S".to_owned(), channel.to_owned());
-        let level = |i: usize, j: usize| if (i + j) % 5 == 0 { 2 } else { 5 };
+        let level = |i: usize, j: usize| if (i + j).is_multiple_of(5) { 2 } else { 5 };
         answer_2017(&app, &tokens[&key][..answered], level).await;
     }
     app.close_month(&admin, LAST_MONTH).await;

@@ -654,7 +654,10 @@ async fn the_synthetic_respondents_give_the_vector_figures() {
         let exact = s["points_exact"].as_f64().unwrap();
         assert!((exact - s["sipas"].as_f64().unwrap() / 10.0).abs() < 1e-12);
         let points = s["points"].as_f64().unwrap();
-        assert!((points - exact).abs() <= 0.005 + 1e-12, "{points} vs {exact}");
+        assert!(
+            (points - exact).abs() <= 0.005 + 1e-12,
+            "{points} vs {exact}"
+        );
         assert_eq!(s["n"], want["n_respondents"]);
         assert_eq!(s["D_rated"], want["n_respondents"]);
         assert_eq!(s["form_key"], "sipas-2017");
