@@ -18,6 +18,7 @@ use crate::app::results::{self, Context, ResultsQuery, readable_agency};
 use crate::domain::auth::{Principal, Role};
 use crate::domain::periods::{Month, Period};
 use crate::domain::publication;
+use crate::domain::results::ResultView;
 use crate::domain::sampling::{self, SampleCounts, SamplingTarget, SamplingView};
 use crate::error::ApiError;
 use crate::persistence::follow_up::{self, FollowUpDossier};
@@ -86,20 +87,26 @@ pub async fn plan(
         ..ResultsQuery::default()
     };
     let view = results::result(cx, caller, &asked).await?;
+    let label = Period::from_query(q.period.as_deref(), q.from.as_deref(), q.to.as_deref())
+        .map(|p| p.label().to_owned())
+        .unwrap_or_else(|_| view.period.clone());
+    Ok(plan_of(&view, &label, target))
+}
+
+/// The plan of an agency's own result (not a subtree's) over the period labelled `period`: its
+/// published counts and the live counts of its open months.
+pub fn plan_of(view: &ResultView, period: &str, target: SamplingTarget) -> SamplingView {
     let open = view.open_months.as_ref();
     let counts = SampleCounts {
         registered: view.invited + open.map_or(0, |o| o.invited),
         received: view.responses + open.map_or(0, |o| o.received),
     };
-    let label = Period::from_query(q.period.as_deref(), q.from.as_deref(), q.to.as_deref())
-        .map(|p| p.label().to_owned())
-        .unwrap_or_else(|_| view.period.clone());
-    Ok(sampling::plan(
-        (&agency.code, &form, &label),
+    sampling::plan(
+        (&view.agency, &view.form.key, period),
         counts,
         target,
         view.published_through.clone(),
-    ))
+    )
 }
 
 /// `GET /api/v1/sampling/follow-up`: for the caller's own agency (or an administrator), a

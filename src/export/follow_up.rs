@@ -23,6 +23,21 @@ pub const FOLLOW_UP_HEADER_VI: [&str; 5] = [
     "lien_ket_hieu_luc_den",
 ];
 
+/// The download's file name, `sipas-follow-up-{agency}-{month}.csv`, with any character a file
+/// name or a header could trip on replaced by `_`.
+pub fn file_name(list: &FollowUpList) -> String {
+    format!("sipas-follow-up-{}-{}.csv", list.agency, list.month)
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-._".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// The rows of `list` under `header`; dates in Vietnam time.
 pub fn follow_up_csv(list: &FollowUpList, header: &[&str]) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());

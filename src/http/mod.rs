@@ -104,6 +104,7 @@ pub fn app(
         .service(pages::dashboard::breakdowns)
         .service(pages::dashboard::downloads)
         .service(pages::dashboard::report_xlsx)
+        .service(pages::dashboard::follow_up_csv)
         .service(pages::dashboard::export_download)
         .split_for_parts();
     let api = openapi::finish(api);

@@ -9,7 +9,7 @@ use crate::app::results::unexpected;
 use crate::app::sampling::{self, FollowUpQuery, SamplingQuery};
 use crate::domain::sampling::SamplingView;
 use crate::error::ApiError;
-use crate::export::follow_up::{FOLLOW_UP_HEADER, follow_up_csv};
+use crate::export::follow_up::{FOLLOW_UP_HEADER, file_name, follow_up_csv};
 use crate::http::auth::Caller;
 use crate::state::AppState;
 
@@ -60,27 +60,12 @@ pub async fn get_follow_up(
     let target = state.settings.sampling.target();
     let list = sampling::follow_up(&state.results(), target, &caller, &query).await?;
     let body = follow_up_csv(&list, &FOLLOW_UP_HEADER).map_err(unexpected)?;
-    Ok(csv_attachment(&list.agency, &list.month, body))
-}
-
-/// A follow-up CSV as a download that no cache keeps.
-pub fn csv_attachment(agency: &str, month: &str, body: Vec<u8>) -> HttpResponse {
-    let name: String = format!("sipas-follow-up-{agency}-{month}.csv")
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-._".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, "text/csv; charset=utf-8"))
         .insert_header((CACHE_CONTROL, "no-store"))
         .insert_header((
             CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}\""),
+            format!("attachment; filename=\"{}\"", file_name(&list)),
         ))
-        .body(body)
+        .body(body))
 }

@@ -141,3 +141,58 @@ async fn the_follow_up_list_draws_unanswered_dossiers_for_the_agency_only() {
     assert_eq!(body["errors"][0]["field"], "month");
     assert_eq!(body["errors"][0]["code"], "month_closed");
 }
+
+#[tokio::test]
+async fn the_overview_says_whether_the_sample_is_enough_and_links_the_follow_up_list() {
+    use crate::accounts::{Browser, PASSWORD, account};
+    let (app, admin) = app_with_agencies().await;
+    dossiers(&app, &admin, ("S", Some("2025-03")), 400, 150).await;
+    dossiers(&app, &admin, ("S2", Some("2025-03")), 40, 40).await;
+    account(&app, Role::Agency, Some("S"), "so@tinh.gov.vn").await;
+    account(&app, Role::Agency, Some("T"), "tinh@tinh.gov.vn").await;
+    let mut own = Browser::of(&app);
+    own.sign_in("so@tinh.gov.vn", PASSWORD).await;
+    let page = own
+        .get("/dashboard/agencies/S?form=sipas-2017&period=2025-03")
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body
+            .contains("Chưa đủ mẫu: 150 phiếu, mục tiêu 200, còn thiếu 50"),
+        "{}",
+        page.body
+    );
+    let link = "/dashboard/agencies/S/follow-up.csv?form=sipas-2017&#38;month=2025-03";
+    assert!(page.body.contains(link), "{}", page.body);
+    let csv = own
+        .get("/dashboard/agencies/S/follow-up.csv?form=sipas-2017&month=2025-03")
+        .await;
+    assert_eq!(csv.status, 200);
+    let mut lines = csv.body.lines();
+    assert_eq!(
+        lines.next(),
+        Some("ma_ho_so,ngay_hoan_thanh,kenh,ma_thu_tuc,lien_ket_hieu_luc_den")
+    );
+    assert_eq!(lines.count(), 134);
+    // S2: every dossier answered.
+    let mut parent = Browser::of(&app);
+    parent.sign_in("tinh@tinh.gov.vn", PASSWORD).await;
+    let page = parent
+        .get("/dashboard/agencies/S2?form=sipas-2017&period=2025-03")
+        .await;
+    assert!(
+        page.body.contains("Đủ mẫu: 40 phiếu, mục tiêu 37"),
+        "{}",
+        page.body
+    );
+    // The parent sees S's plan but neither the link nor the list.
+    let page = parent
+        .get("/dashboard/agencies/S?form=sipas-2017&period=2025-03")
+        .await;
+    assert!(page.body.contains("Chưa đủ mẫu"));
+    assert!(!page.body.contains("follow-up.csv"));
+    let csv = parent
+        .get("/dashboard/agencies/S/follow-up.csv?form=sipas-2017&month=2025-03")
+        .await;
+    assert_eq!(csv.status, 403);
+}
