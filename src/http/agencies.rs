@@ -48,6 +48,15 @@ pub struct NewAgency {
     /// Key of the form its dossiers are surveyed with (default `sipas-2017`).
     #[serde(default)]
     pub default_form: Option<String>,
+    /// `YYYY-MM`: the first month it is in force (a new successor of a merge); absent: always.
+    #[serde(default)]
+    pub opened_from: Option<String>,
+}
+
+/// A parsed `POST /api/v1/agencies` body: the agency, and the month it opens if given.
+pub struct AgencyToCreate {
+    pub agency: domain::NewAgency,
+    pub opened_from: Option<Month>,
 }
 
 /// An agency.
@@ -120,7 +129,7 @@ fn optional<T>(
     noted(raw.map(|r| parse(&r)).transpose())
 }
 
-impl TryFrom<NewAgency> for domain::NewAgency {
+impl TryFrom<NewAgency> for AgencyToCreate {
     type Error = FieldErrors;
 
     /// Every field parsed; every field at fault named.
@@ -135,21 +144,25 @@ impl TryFrom<NewAgency> for domain::NewAgency {
             "default_form",
             optional(body.default_form, domain::parse_form_key),
         );
-        match (code, name_vi, name_en, kind, parent, form) {
+        let opened = errors.take("opened_from", month_field(body.opened_from));
+        match (code, name_vi, name_en, kind, parent, (form, opened)) {
             (
                 Some(code),
                 Some(name_vi),
                 Some(name_en),
                 Some(kind),
                 Some(parent_code),
-                Some(form),
-            ) => Ok(domain::NewAgency {
-                code,
-                name_vi,
-                name_en,
-                kind,
-                parent_code,
-                default_form: form.unwrap_or_else(|| domain::DEFAULT_FORM.to_owned()),
+                (Some(form), Some(opened_from)),
+            ) => Ok(AgencyToCreate {
+                agency: domain::NewAgency {
+                    code,
+                    name_vi,
+                    name_en,
+                    kind,
+                    parent_code,
+                    default_form: form.unwrap_or_else(|| domain::DEFAULT_FORM.to_owned()),
+                },
+                opened_from,
             }),
             _ => Err(errors),
         }
@@ -214,16 +227,19 @@ pub async fn agency_for(
         (status = 401, description = "no valid key (`unauthorized`)"),
         (status = 403, description = "not an admin key (`forbidden`)"),
         (status = 409, description = "the code is taken (`agency_exists`)"),
-        (status = 422, description = "invalid fields (`validation_failed`, `unknown_field`) or no such parent (`unknown_parent`)"),
+        (status = 422, description = "invalid fields (`validation_failed`, `unknown_field`), no such parent (`unknown_parent`), or `opened_from` in a published month (`change_in_published_month`) or before the latest change (`change_out_of_order`)"),
     )
 )]
 #[post("/agencies")]
 pub async fn create_agency(
     admin: Admin,
-    body: ParsedJson<NewAgency, domain::NewAgency>,
+    body: ParsedJson<NewAgency, AgencyToCreate>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let new = body.into_inner();
+    let AgencyToCreate {
+        agency: new,
+        opened_from,
+    } = body.into_inner();
     let txn = crate::persistence::begin_write(&state.db).await?;
     if agencies::find_by_code(&txn, new.code.as_str())
         .await?
@@ -254,6 +270,9 @@ pub async fn create_agency(
             Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => agency_exists(&new.code),
             _ => e.into(),
         })?;
+    if let Some(month) = opened_from {
+        app::open_from(&txn, agency.id, month).await?;
+    }
     audit::record(
         &txn,
         Some(admin.key_id),
@@ -266,9 +285,11 @@ pub async fn create_agency(
     .await?;
     txn.commit().await?;
     let location = format!("/api/v1/agencies/{}", agency.code);
+    let mut view = AgencyView::from(agency);
+    view.opened_from = opened_from.map(|m| m.to_string());
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, location))
-        .json(AgencyView::from(agency)))
+        .json(view))
 }
 
 /// Lists the children of an agency (`?parent=CODE`), ordered by code.

@@ -208,6 +208,14 @@ async fn changes_that_break_a_rule_are_refused_with_their_code() {
     let res = patch(&app, &admin, "XA3", at("2025-09")).await;
     assert_problem(res, ProblemCode::ChangeInPublishedMonth).await;
     patched(&app, &admin, "XA3", at("2025-10")).await;
+    let opened =
+        json!({"code": "NEW", "name": {"vi": "Mới"}, "kind": "commune", "opened_from": "2025-09"});
+    let res = app
+        .post_json(Some(&admin), "/api/v1/agencies", &opened)
+        .await;
+    assert_problem(res, ProblemCode::ChangeInPublishedMonth).await;
+    let res = app.get_as(&admin, "/api/v1/agencies/NEW").await;
+    assert_eq!(res.status().as_u16(), 404, "nothing created");
 }
 
 fn codes_of(list: &Value, field: &str) -> Vec<String> {
@@ -228,8 +236,13 @@ async fn rankings_and_par_scores_list_the_agencies_in_force_in_the_period() {
     let app = spawn_app_with(long_links).await;
     let admin = app.create_key(Role::Admin, None).await;
     hierarchy(&app, &admin).await;
-    app.create_agency(&admin, "XA.MOI", "commune", Some("TINH"))
-        .await;
+    // The new commune is in force from July 2025 only.
+    let new = json!({"code": "XA.MOI", "name": {"vi": "Xã Mới"}, "kind": "commune", "parent_code": "TINH", "opened_from": "2025-07"});
+    let res = app.post_json(Some(&admin), "/api/v1/agencies", &new).await;
+    assert_eq!(res.status().as_u16(), 201);
+    assert_eq!(res.json::<Value>().await.unwrap()["opened_from"], "2025-07");
+    let res = register(&app, &admin, "XA.MOI", "EARLY", "2025-06-30T10:00:00+07:00").await;
+    assert_problem(res, ProblemCode::AgencyClosed).await;
     // From July 2025: no districts; XA1 and XA2 merge into XA.MOI, XA3 moves up.
     for x in ["XA1", "XA2"] {
         patched(
@@ -266,7 +279,7 @@ async fn rankings_and_par_scores_list_the_agencies_in_force_in_the_period() {
             all
         }
     };
-    assert_eq!(ranked("2024").await, ["HUYEN1", "HUYEN2", "XA.MOI"]);
+    assert_eq!(ranked("2024").await, ["HUYEN1", "HUYEN2"]);
     assert_eq!(ranked("2026").await, ["XA.MOI", "XA3"]);
     assert_eq!(ranked("2025").await, ["HUYEN1", "HUYEN2", "XA.MOI", "XA3"]);
     let par = |period: &'static str| {
@@ -283,7 +296,8 @@ async fn rankings_and_par_scores_list_the_agencies_in_force_in_the_period() {
         }
     };
     assert_eq!(par("2026").await, ["XA.MOI", "XA3"]);
-    assert_eq!(par("2025-H1").await, ["XA.MOI", "XA1", "XA2", "XA3"]);
+    assert_eq!(par("2025-H1").await, ["XA1", "XA2", "XA3"]);
+    assert_eq!(par("2025").await, ["XA.MOI", "XA1", "XA2", "XA3"]);
 }
 
 fn run(dir: &std::path::Path, url: &str, args: &[&str]) -> std::process::Output {

@@ -212,6 +212,22 @@ async fn apply_month(
     Ok(())
 }
 
+/// Records that the new agency `id` is in force from `month` on (a successor created before a
+/// merge), under the rules of every change: after the last published month, not before the
+/// latest recorded change.
+pub async fn open_from(db: &impl ConnectionTrait, id: Uuid, month: Month) -> Result<(), ApiError> {
+    let published = months::published_through(db).await?;
+    let hierarchy = store::load(db).await?;
+    history::check_month(month, published, hierarchy.latest_change())
+        .map_err(|e| change_problem("opened_from", &e))?;
+    let lifetime = history::Lifetime {
+        opened_from: Some(month),
+        ..history::Lifetime::default()
+    };
+    store::put_lifetime(db, id, &lifetime).await?;
+    Ok(())
+}
+
 /// Every agency's code by id.
 pub(crate) async fn codes(db: &impl ConnectionTrait) -> Result<HashMap<Uuid, String>, ApiError> {
     Ok(agencies::list_all(db, None)
