@@ -285,3 +285,90 @@ async fn a_stratum_of_one_respondent_is_merged_not_the_interval_lost() {
     assert!(r["index"]["se"].as_f64().unwrap() > 0.0);
     assert_eq!(r["index"]["status"], "ok");
 }
+
+#[tokio::test]
+async fn the_dissatisfied_count_of_a_small_group_is_never_published() {
+    let app = spawn_app_with(|s| {
+        s.surveys.token_ttl_days = 3650;
+        s.indicators.d766.enabled = true;
+    })
+    .await;
+    let admin = app.create_key(Role::Admin, None).await;
+    app.create_agency(&admin, "T", "province", None).await;
+    for code in ["S1", "S2"] {
+        app.create_agency(&admin, code, "department", Some("T"))
+            .await;
+    }
+    // S1: 6 questionnaires, 2 of them dissatisfied; S2: 40, 10 dissatisfied.
+    answered(&app, &admin, ("S1", "sipas-2017"), 6, 4).await;
+    answered(&app, &admin, ("S2", "sipas-2017"), 40, 30).await;
+    app.close_month(&admin, LAST_MONTH).await;
+    let q = "form=sipas-2017&period=2025-H1";
+    let d766 = |r: &Value| r["d766"].clone();
+    let s1 = d766(
+        &app.get_json(&admin, &format!("/api/v1/results?agency=S1&{q}"))
+            .await,
+    );
+    assert_eq!(
+        (s1["D_rated"].as_u64(), &s1["D_dis"], &s1["value"]),
+        (Some(6), &Value::Null, &Value::Null)
+    );
+    let s2 = d766(
+        &app.get_json(&admin, &format!("/api/v1/results?agency=S2&{q}"))
+            .await,
+    );
+    assert_eq!(s2["D_dis"], 10);
+    assert_eq!(s2["value"], 75.0);
+    // The province's total would give S1's count back by subtracting S2's: hidden too.
+    let t = d766(
+        &app.get_json(
+            &admin,
+            &format!("/api/v1/results?agency=T&subtree=true&{q}"),
+        )
+        .await,
+    );
+    assert_eq!(
+        (t["D_rated"].as_u64(), &t["D_dis"]),
+        (Some(46), &Value::Null)
+    );
+    let t = d766(
+        &app.get_json(
+            &admin,
+            &format!("/api/v1/results?agency=T&subtree=true&aggregate=pooled&{q}"),
+        )
+        .await,
+    );
+    assert_eq!(t["D_dis"], Value::Null);
+    // The PAR rows, JSON and CSV.
+    let scores = app
+        .get_json(&admin, &format!("/api/v1/par/scores?{q}&kind=department"))
+        .await;
+    let dis: Vec<Value> = scores["scores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["D_dis"].clone())
+        .collect();
+    assert_eq!(dis, [Value::Null, json!(10)]);
+    let csv = app
+        .get_as(
+            &admin,
+            &format!("/api/v1/par/scores?{q}&kind=department&format=csv"),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let column = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "D_dis")
+        .unwrap();
+    let cells: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[column].to_owned())
+        .collect();
+    assert_eq!(cells, ["", "10"]);
+}

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::super::estimate::{Estimate, EstimateError, Figures, NodeFigure, Totals, estimate};
+use super::super::estimate::{Estimate, EstimateError, Figures, NodeFigure, estimate};
 use super::super::suppression::{Layout, across, within};
 use super::super::view::{
     BreakdownView, CellView, D766View, Labels, MarginView, MethodView, ResultView, pct,
@@ -163,7 +163,7 @@ fn result_view(
         items: labels.items(&h.figures, h.second.as_ref()),
         par: par_view(req.form, &subject.kind, root, options),
         suppressed: root.is_none_or(|r| r.status == Reliability::Suppressed),
-        d766: d766(&h.totals, h.invited, options),
+        d766: d766(h, options),
         agencies_with_data: h.agencies_with_data,
         agencies_in_mean: h.agencies_in_mean,
         breakdown,
@@ -185,17 +185,26 @@ fn result_view(
 }
 
 /// The `d766` member: the Decision 766 ratio of satisfied dossiers.
-fn d766(totals: &Totals, invited: u64, options: &Options) -> D766View {
-    let d_dis = totals.dissatisfied(options.d766_rule);
+pub(super) fn d766(h: &Headline, options: &Options) -> D766View {
+    let (totals, invited) = (&h.totals, h.invited);
+    let d_dis = dissatisfied(h, options);
     D766View {
         d: invited,
         d_rated: totals.valid,
         d_dis,
-        value: (options.d766_enabled && invited > 0)
-            .then(|| 100.0 * invited.saturating_sub(d_dis) as f64 / invited as f64),
+        value: d_dis
+            .filter(|_| options.d766_enabled && invited > 0)
+            .map(|d_dis| 100.0 * invited.saturating_sub(d_dis) as f64 / invited as f64),
         rule: options.d766_rule,
         enabled: options.d766_enabled,
     }
+}
+
+/// `D_dis`, unless an agency of the headline answered in a group below the suppression
+/// threshold (statistics §5.4): then neither it nor anything it would give back by subtraction.
+pub(super) fn dissatisfied(h: &Headline, options: &Options) -> Option<u64> {
+    let small = h.smallest_group > 0 && h.smallest_group < options.thresholds.suppress_below;
+    (!small).then(|| h.totals.dissatisfied(options.d766_rule))
 }
 
 /// One estimated breakdown cell.

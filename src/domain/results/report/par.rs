@@ -5,6 +5,7 @@ use super::super::estimate::{EstimateError, NodeFigure};
 use super::super::suppression::{Layout, within};
 use super::super::view::{IntervalView, ParScoreView, ParView, pct};
 use super::super::{Aggregate, Counts, Design, Options, on_all_cores};
+use super::agency::dissatisfied;
 use super::headline::headline;
 use super::{Subject, shown};
 use crate::domain::forms::FormDefinition;
@@ -112,7 +113,7 @@ fn par_row(
         invited: h.invited,
         d: h.invited,
         d_rated: h.totals.valid,
-        d_dis: h.totals.dissatisfied(options.d766_rule),
+        d_dis: dissatisfied(&h, options),
         status: root.map_or(Reliability::Suppressed, |r| r.status).into(),
     })
 }
