@@ -308,6 +308,13 @@ fn format_month((year, month): (i32, u32)) -> String {
     format!("{year:04}-{month:02}")
 }
 
+/// The code of `a`'s parent, empty for the province.
+fn parent_code(plan: &Plan, a: &AgencyPlan) -> String {
+    a.parent
+        .map(|p| plan.agencies[p].code.clone())
+        .unwrap_or_default()
+}
+
 /// Stores the plan's agencies as an import would (all or nothing, audited); returns their ids
 /// in plan order.
 async fn store_agencies(db: &DatabaseConnection, plan: &Plan) -> anyhow::Result<Vec<Uuid>> {
@@ -320,10 +327,7 @@ async fn store_agencies(db: &DatabaseConnection, plan: &Plan) -> anyhow::Result<
             name_vi: a.name_vi.clone(),
             name_en: a.name_en.clone(),
             kind: a.kind.as_str().to_owned(),
-            parent_code: a
-                .parent
-                .map(|p| plan.agencies[p].code.clone())
-                .unwrap_or_default(),
+            parent_code: parent_code(plan, a),
             default_form: a.form.to_owned(),
         })
         .collect();
@@ -371,10 +375,7 @@ async fn reform(db: &DatabaseConnection, plan: &Plan) -> anyhow::Result<()> {
                 name_vi: a.name_vi.clone(),
                 name_en: a.name_en.clone(),
                 kind: a.kind.as_str().to_owned(),
-                parent_code: a
-                    .parent
-                    .map(|p| plan.agencies[p].code.clone())
-                    .unwrap_or_default(),
+                parent_code: parent_code(plan, a),
                 ..row(i, "create", a)
             });
         }

@@ -18,6 +18,16 @@ fn long_links(s: &mut sipas::config::Settings) {
     s.surveys.token_ttl_days = 3650;
 }
 
+/// A move below `parent` from July 2025.
+fn moved_to(parent: &str) -> Value {
+    json!({"parent_code": parent, "effective_from": "2025-07"})
+}
+
+/// A merge into `successor` from July 2025.
+fn merged_into(successor: &str) -> Value {
+    json!({"closed_from": "2025-07", "merged_into": successor})
+}
+
 async fn patch(app: &TestApp, key: &str, code: &str, body: Value) -> reqwest::Response {
     app.client
         .patch(app.url(&format!("/api/v1/agencies/{code}")))
@@ -73,13 +83,7 @@ async fn an_admin_renames_moves_closes_and_merges_agencies_from_a_month() {
     assert_eq!(xa1["name"]["vi"], "Phường Một");
     assert_eq!(xa1["name"]["en"], "Ward One");
     assert_eq!(xa1["code"], "XA1");
-    let moved = patched(
-        &app,
-        &admin,
-        "XA3",
-        json!({"parent_code": "TINH", "effective_from": "2025-07"}),
-    )
-    .await;
+    let moved = patched(&app, &admin, "XA3", moved_to("TINH")).await;
     assert_eq!(moved["parent_code"], "TINH");
     let children: Vec<String> = app
         .get_json(&admin, "/api/v1/agencies?parent=TINH")
@@ -95,20 +99,8 @@ async fn an_admin_renames_moves_closes_and_merges_agencies_from_a_month() {
     let close = json!({"closed_from": "2025-07"});
     let res = patch(&app, &admin, "HUYEN1", close.clone()).await;
     assert_problem(res, ProblemCode::AgencyHasChildren).await;
-    patched(
-        &app,
-        &admin,
-        "XA1",
-        json!({"parent_code": "TINH", "effective_from": "2025-07"}),
-    )
-    .await;
-    let merged = patched(
-        &app,
-        &admin,
-        "XA2",
-        json!({"closed_from": "2025-07", "merged_into": "XA1"}),
-    )
-    .await;
+    patched(&app, &admin, "XA1", moved_to("TINH")).await;
+    let merged = patched(&app, &admin, "XA2", merged_into("XA1")).await;
     assert_eq!(merged["closed_from"], "2025-07");
     assert_eq!(merged["merged_into"], "XA1");
     patched(&app, &admin, "HUYEN1", close.clone()).await;
@@ -154,42 +146,29 @@ async fn changes_that_break_a_rule_are_refused_with_their_code() {
     );
     let res = patch(&app, &admin, "NOPE", at("2025-07")).await;
     assert_problem(res, ProblemCode::AgencyNotFound).await;
-    let res = patch(&app, &admin, "XA1", json!({"name": {"vi": "X"}})).await;
-    assert_problem(res, ProblemCode::ValidationFailed).await;
-    let res = patch(
-        &app,
-        &admin,
-        "XA1",
-        json!({"effective_from": "2025-13", "name": {"vi": "X"}}),
-    )
-    .await;
-    assert_problem(res, ProblemCode::ValidationFailed).await;
-    let res = patch(&app, &admin, "XA1", json!({"merged_into": "XA2"})).await;
-    assert_problem(res, ProblemCode::ValidationFailed).await;
-    let res = patch(
-        &app,
-        &admin,
-        "XA1",
-        json!({"parent_code": "NOPE", "effective_from": "2025-07"}),
-    )
-    .await;
-    assert_problem(res, ProblemCode::UnknownParent).await;
-    let res = patch(
-        &app,
-        &admin,
-        "HUYEN1",
-        json!({"parent_code": "XA1", "effective_from": "2025-07"}),
-    )
-    .await;
-    assert_problem(res, ProblemCode::ParentLoop).await;
-    let res = patch(
-        &app,
-        &admin,
-        "XA1",
-        json!({"closed_from": "2025-07", "merged_into": "XA1"}),
-    )
-    .await;
-    assert_problem(res, ProblemCode::InvalidSuccessor).await;
+    let refused = [
+        (
+            "XA1",
+            json!({"name": {"vi": "X"}}),
+            ProblemCode::ValidationFailed,
+        ),
+        (
+            "XA1",
+            json!({"effective_from": "2025-13", "name": {"vi": "X"}}),
+            ProblemCode::ValidationFailed,
+        ),
+        (
+            "XA1",
+            json!({"merged_into": "XA2"}),
+            ProblemCode::ValidationFailed,
+        ),
+        ("XA1", moved_to("NOPE"), ProblemCode::UnknownParent),
+        ("HUYEN1", moved_to("XA1"), ProblemCode::ParentLoop),
+        ("XA1", merged_into("XA1"), ProblemCode::InvalidSuccessor),
+    ];
+    for (code, body, problem) in refused {
+        assert_problem(patch(&app, &admin, code, body).await, problem).await;
+    }
 
     patched(&app, &admin, "XA1", at("2025-07")).await;
     let res = patch(&app, &admin, "XA2", at("2025-05")).await;
@@ -245,21 +224,9 @@ async fn rankings_and_par_scores_list_the_agencies_in_force_in_the_period() {
     assert_problem(res, ProblemCode::AgencyClosed).await;
     // From July 2025: no districts; XA1 and XA2 merge into XA.MOI, XA3 moves up.
     for x in ["XA1", "XA2"] {
-        patched(
-            &app,
-            &admin,
-            x,
-            json!({"closed_from": "2025-07", "merged_into": "XA.MOI"}),
-        )
-        .await;
+        patched(&app, &admin, x, merged_into("XA.MOI")).await;
     }
-    patched(
-        &app,
-        &admin,
-        "XA3",
-        json!({"parent_code": "TINH", "effective_from": "2025-07"}),
-    )
-    .await;
+    patched(&app, &admin, "XA3", moved_to("TINH")).await;
     for h in ["HUYEN1", "HUYEN2"] {
         patched(&app, &admin, h, json!({"closed_from": "2025-07"})).await;
     }
@@ -416,19 +383,20 @@ async fn answered(app: &TestApp, key: &str, agency: &str, month: &str, (n, shift
         let res = register(app, key, agency, &code, &at).await;
         assert_eq!(res.status().as_u16(), 201, "{}", res.text().await.unwrap());
         let level = 1 + ((i + shift) % 5) as i64;
-        let answers: serde_json::Map<String, Value> =
-            (1..=22).map(|j| (format!("s{j}"), json!(level))).collect();
-        let body = json!({
-            "dossier_code": code,
-            "form_key": "sipas-2017",
-            "mode": "paper",
-            "answers": answers,
-            "collected_on": "2025-09-01",
-        });
+        let body = paper(&code, level);
         let path = format!("/api/v1/agencies/{agency}/responses");
         let res = app.post_json(Some(key), &path, &body).await;
         assert_eq!(res.status().as_u16(), 201, "{}", res.text().await.unwrap());
     }
+}
+
+/// A paper questionnaire for the dossier `code`, every scale item at `level`, collected after
+/// every month of these tests.
+fn paper(code: &str, level: i64) -> Value {
+    let mut body = json!({"dossier_code": code, "form_key": "sipas-2017", "mode": "paper"});
+    body["collected_on"] = json!("2025-09-01");
+    body["answers"] = (1..=22).map(|j| (format!("s{j}"), json!(level))).collect();
+    body
 }
 
 fn index_of(step: &Value) -> &Value {
@@ -452,13 +420,7 @@ async fn a_merged_communes_trend_combines_its_predecessors_before_the_merge() {
     // Too few to be published alone: XA2's June would be the combined June minus XA1's.
     answered(&app, &admin, "XA2", "2025-06", (3, 4)).await;
     for x in ["XA1", "XA2"] {
-        patched(
-            &app,
-            &admin,
-            x,
-            json!({"closed_from": "2025-07", "merged_into": "XA.MOI"}),
-        )
-        .await;
+        patched(&app, &admin, x, merged_into("XA.MOI")).await;
     }
     answered(&app, &admin, "XA.MOI", "2025-07", (13, 3)).await;
     answered(&app, &admin, "XA.MOI", "2025-08", (16, 0)).await;
