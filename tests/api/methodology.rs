@@ -372,3 +372,58 @@ async fn the_dissatisfied_count_of_a_small_group_is_never_published() {
         .collect();
     assert_eq!(cells, ["", "10"]);
 }
+
+/// `share × n` of a published item: its satisfied answers (None when not published).
+fn satisfied(item: &Value) -> Option<f64> {
+    Some(item["share"].as_f64()? / 100.0 * item["n"].as_f64()?)
+}
+
+#[tokio::test]
+async fn a_subtree_with_a_suppressed_member_does_not_give_it_back_by_subtraction() {
+    let app = spawn_app_with(|s| s.surveys.token_ttl_days = 3650).await;
+    let admin = app.create_key(Role::Admin, None).await;
+    app.create_agency(&admin, "T", "province", None).await;
+    for code in ["S1", "S2", "S3"] {
+        app.create_agency(&admin, code, "department", Some("T"))
+            .await;
+    }
+    // S1: 6 questionnaires (suppressed), 4 satisfied; S2 and S3: 40 each.
+    answered(&app, &admin, ("S1", "sipas-2017"), 6, 4).await;
+    answered(&app, &admin, ("S2", "sipas-2017"), 40, 30).await;
+    answered(&app, &admin, ("S3", "sipas-2017"), 40, 36).await;
+    app.close_month(&admin, LAST_MONTH).await;
+    let q = "form=sipas-2017&period=2025-H1";
+    let get = |url: String| {
+        let app = &app;
+        let admin = admin.clone();
+        async move { app.get_json(&admin, &url).await }
+    };
+    let s1 = get(format!("/api/v1/results?agency=S1&{q}")).await;
+    assert_eq!(s1["index"]["status"], "suppressed");
+    let s2 = get(format!("/api/v1/results?agency=S2&{q}")).await;
+    let s3 = get(format!("/api/v1/results?agency=S3&{q}")).await;
+    // The mean of agencies leaves S1 out; its pooled second figure, and a pooled subtree
+    // result, must not let S1's counts be recovered from the total minus S2 and S3.
+    let mean = get(format!("/api/v1/results?agency=T&subtree=true&{q}")).await;
+    assert_eq!(mean["agencies_in_mean"], 2);
+    // The mean of S2 and S3 stays published.
+    let expected =
+        (s2["index"]["value"].as_f64().unwrap() + s3["index"]["value"].as_f64().unwrap()) / 2.0;
+    assert!((mean["index"]["value"].as_f64().unwrap() - expected).abs() < 1e-9);
+    let pooled = get(format!(
+        "/api/v1/results?agency=T&subtree=true&aggregate=pooled&{q}"
+    ))
+    .await;
+    for (j, s2_item) in s2["items"].as_array().unwrap().iter().enumerate() {
+        let others = satisfied(s2_item).unwrap() + satisfied(&s3["items"][j]).unwrap();
+        for total in [&mean["items"][j]["pooled"], &pooled["items"][j]] {
+            if let Some(all) = satisfied(total) {
+                let s1_recovered = (all - others).round();
+                panic!("item {j}: S1's {s1_recovered} satisfied answers recoverable from {total}");
+            }
+        }
+    }
+    for total in [&mean["index"]["pooled"], &pooled["index"]] {
+        assert_eq!(total["value"], Value::Null, "{total}");
+    }
+}
