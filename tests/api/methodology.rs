@@ -427,3 +427,36 @@ async fn a_subtree_with_a_suppressed_member_does_not_give_it_back_by_subtraction
         assert_eq!(total["value"], Value::Null, "{total}");
     }
 }
+
+#[tokio::test]
+async fn a_census_is_exact_under_the_fpc_and_uncertain_without_it() {
+    let app = spawn_app_with(|s| s.surveys.token_ttl_days = 3650).await;
+    let admin = app.create_key(Role::Admin, None).await;
+    app.create_agency(&admin, "S", "department", None).await;
+    let cells = [("S".to_owned(), "online".to_owned(), 30)];
+    let tokens = register_many(&app, &admin, &cells, |_, _, _| json!({})).await;
+    // Every one of the 30 dossiers answered (n = N), with varied answers.
+    let level = |i: usize, j: usize| if (i + 2 * j).is_multiple_of(3) { 2 } else { 5 };
+    answer_2017(&app, &tokens[&("S".to_owned(), "online".to_owned())], level).await;
+    app.close_month(&admin, LAST_MONTH).await;
+    let url = "/api/v1/results?agency=S&form=sipas-2017&period=2025-H1";
+    let r = app.get_json(&admin, url).await;
+    assert_eq!(
+        (r["responses"].as_u64(), r["invited"].as_u64()),
+        (Some(30), Some(30))
+    );
+    let value = r["index"]["value"].as_f64().unwrap();
+    assert!(value > 50.0 && value < 80.0, "{value}");
+    assert_eq!(r["index"]["se"], 0.0);
+    assert_eq!(r["index"]["ci"]["low"], value);
+    assert_eq!(r["index"]["ci"]["high"], value);
+    assert_eq!(r["margin_of_error"]["at_index"], 0.0);
+    assert_eq!(r["margin_of_error"]["worst_case"], 0.0);
+    // Without the fpc the same answers are a sample: an interval of some width.
+    let srs = app.get_json(&admin, &format!("{url}&design=srs")).await;
+    let ci = &srs["index"]["ci"];
+    assert!(
+        ci["high"].as_f64().unwrap() - ci["low"].as_f64().unwrap() > 1.0,
+        "{ci}"
+    );
+}
