@@ -460,3 +460,127 @@ async fn a_census_is_exact_under_the_fpc_and_uncertain_without_it() {
         "{ci}"
     );
 }
+
+/// A node of the served form's index tree, computed independently from the answers: each item
+/// the share of satisfied (4, 5) among those who answered it, each node the mean of its
+/// children with data. Returns `(id, value)` pairs of every node and item, depth first.
+fn expected_tree(
+    node: &Value,
+    share: &dyn Fn(&str) -> Option<f64>,
+    out: &mut Vec<(String, f64)>,
+) -> Option<f64> {
+    let mut values = Vec::new();
+    for item in node["items"].as_array().into_iter().flatten() {
+        let id = item.as_str().unwrap();
+        if let Some(s) = share(id) {
+            out.push((id.to_owned(), s));
+            values.push(s);
+        }
+    }
+    for child in node["children"].as_array().into_iter().flatten() {
+        values.extend(expected_tree(child, share, out));
+    }
+    let value = (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)?;
+    out.push((node["id"].as_str().unwrap().to_owned(), value));
+    Some(value)
+}
+
+#[tokio::test]
+async fn the_2024_tree_with_its_gate_matches_an_independent_computation() {
+    let app = spawn_app_with(|s| s.surveys.token_ttl_days = 3650).await;
+    let admin = app.create_key(Role::Admin, None).await;
+    app.create_agency(&admin, "S", "department", None).await;
+    let form: Value = app
+        .get("/api/v1/forms/sipas-2024")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let n = 70;
+    let cells = [("S".to_owned(), "online".to_owned(), n)];
+    let tokens = register_many(
+        &app,
+        &admin,
+        &cells,
+        |_, _, _| json!({"form_key": "sipas-2024"}),
+    )
+    .await;
+    // Respondent i: q8_3 and q8_4 both "Không" (2) for every seventh, which removes the PAS
+    // part (q9_24–q9_39) even though they answered it; item j blank when 11 divides i + j.
+    let gated = |i: usize| i.is_multiple_of(7);
+    let level =
+        |i: usize, j: usize| (!(i + j).is_multiple_of(11)).then_some(1 + (i * 7 + j * 3) % 5);
+    let submissions = tokens[&("S".to_owned(), "online".to_owned())]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let mut a = serde_json::Map::new();
+            for k in 1..=7 {
+                let no = gated(i) && (k == 3 || k == 4);
+                a.insert(format!("q8_{k}"), json!(if no { 2 } else { 1 }));
+            }
+            for j in 1..=39 {
+                if let Some(l) = level(i, j) {
+                    a.insert(format!("q9_{j}"), json!(l));
+                }
+            }
+            (t.clone(), Value::Object(a))
+        })
+        .collect();
+    for status in submit_all(&app, submissions).await {
+        assert_eq!(status, 201);
+    }
+    app.close_month(&admin, LAST_MONTH).await;
+
+    let share = |id: &str| {
+        let j: usize = id.strip_prefix("q9_")?.parse().ok()?;
+        let answered: Vec<usize> = (0..n)
+            .filter(|&i| !(j >= 24 && gated(i)))
+            .filter_map(|i| level(i, j))
+            .collect();
+        let satisfied = answered.iter().filter(|&&l| l >= 4).count();
+        (!answered.is_empty()).then(|| 100.0 * satisfied as f64 / answered.len() as f64)
+    };
+    let mut expected = Vec::new();
+    expected_tree(&form["index"], &share, &mut expected);
+    assert_eq!(expected.len(), 39 + 12, "39 items and 12 nodes");
+
+    let r = app
+        .get_json(
+            &admin,
+            "/api/v1/results?agency=S&form=sipas-2024&period=2025-H1",
+        )
+        .await;
+    assert_eq!(r["responses"], n);
+    let mut got = std::collections::HashMap::new();
+    fn walk(node: &Value, got: &mut std::collections::HashMap<String, f64>) {
+        got.insert(
+            node["id"].as_str().unwrap().to_owned(),
+            node["value"].as_f64().unwrap(),
+        );
+        for c in node["children"].as_array().into_iter().flatten() {
+            walk(c, got);
+        }
+    }
+    walk(&r["index"], &mut got);
+    for item in r["items"].as_array().unwrap() {
+        if let Some(s) = item["share"].as_f64() {
+            got.insert(item["question_id"].as_str().unwrap().to_owned(), s);
+        }
+    }
+    for (id, want) in &expected {
+        let value = got.get(id).unwrap_or_else(|| panic!("{id} missing"));
+        assert!((value - want).abs() < 1e-9, "{id}: {value} vs {want}");
+    }
+    // The gate: PAS items count only the respondents it leaves in.
+    let pas_item = r["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["question_id"] == "q9_24")
+        .unwrap();
+    let kept = (0..n)
+        .filter(|&i| !gated(i) && level(i, 24).is_some())
+        .count();
+    assert_eq!(pas_item["n"], kept);
+}
