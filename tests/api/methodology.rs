@@ -584,3 +584,54 @@ async fn the_2024_tree_with_its_gate_matches_an_independent_computation() {
         .count();
     assert_eq!(pas_item["n"], kept);
 }
+
+#[tokio::test]
+async fn a_pooled_province_with_large_df_matches_the_stratified_formula() {
+    use statrs::distribution::{ContinuousCDF, StudentsT};
+    let app = spawn_app_with(|s| s.surveys.token_ttl_days = 3650).await;
+    let admin = app.create_key(Role::Admin, None).await;
+    app.create_agency(&admin, "T", "province", None).await;
+    // Three agencies, 500 dossiers each, 400 answered (the same response rate, so equal
+    // weights): 300, 340 and 380 of them satisfied with everything.
+    let satisfied = [("A1", 300), ("A2", 340), ("A3", 380)];
+    for (code, yes) in satisfied {
+        app.create_agency(&admin, code, "department", Some("T"))
+            .await;
+        let cells = [(code.to_owned(), "online".to_owned(), 500)];
+        let tokens = register_many(&app, &admin, &cells, |_, _, _| json!({})).await;
+        let mine = &tokens[&(code.to_owned(), "online".to_owned())][..400];
+        answer_2017(&app, mine, |i, _| if i < yes { 5 } else { 1 }).await;
+    }
+    app.close_month(&admin, LAST_MONTH).await;
+    let r = app
+        .get_json(
+            &admin,
+            "/api/v1/results?agency=T&subtree=true&aggregate=pooled&form=sipas-2017&period=2025-H1",
+        )
+        .await;
+    assert_eq!(r["method"]["df"], 1197);
+    // Every respondent's score is 0 or 1: stratum h adds (1 − f) · n_h/(n_h − 1) · n_h p_h
+    // (1 − p_h) / n² with f = 400/500 and n = 1200 (statistics §4.3).
+    let n = 1200.0;
+    let theta = (300.0 + 340.0 + 380.0) / n;
+    let variance: f64 = satisfied
+        .iter()
+        .map(|(_, yes)| {
+            let p = *yes as f64 / 400.0;
+            0.2 * 400.0 / 399.0 * 400.0 * p * (1.0 - p) / (n * n)
+        })
+        .sum();
+    let se = variance.sqrt();
+    let t = StudentsT::new(0.0, 1.0, 1197.0).unwrap().inverse_cdf(0.975);
+    let index = &r["index"];
+    let close = |got: &Value, want: f64| {
+        assert!(
+            (got.as_f64().unwrap() - 100.0 * want).abs() < 1e-9,
+            "{got} vs {want}"
+        )
+    };
+    close(&index["value"], theta);
+    close(&index["se"], se);
+    close(&index["ci"]["low"], theta - t * se);
+    close(&index["ci"]["high"], theta + t * se);
+}
