@@ -635,3 +635,29 @@ async fn a_pooled_province_with_large_df_matches_the_stratified_formula() {
     close(&index["ci"]["low"], theta - t * se);
     close(&index["ci"]["high"], theta + t * se);
 }
+
+#[tokio::test]
+async fn more_questionnaires_than_dossiers_is_an_error_not_a_figure() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app_with(|s| s.surveys.token_ttl_days = 3650).await;
+    let admin = app.create_key(Role::Admin, None).await;
+    app.create_agency(&admin, "S", "department", None).await;
+    answered(&app, &admin, ("S", "sipas-2017"), 40, 30).await;
+    app.close_month(&admin, LAST_MONTH).await;
+    // A damaged database: fewer dossiers counted than questionnaires stored (n > N).
+    app.db
+        .execute_unprepared("UPDATE dossier_rollups SET dossiers = 1")
+        .await
+        .unwrap();
+    let res = app
+        .get_as(
+            &admin,
+            "/api/v1/results?agency=S&form=sipas-2017&period=2025-H1",
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 500);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "internal", "{body}");
+    assert!(body.get("index").is_none());
+}
