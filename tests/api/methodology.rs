@@ -55,6 +55,40 @@ async fn answered(
     }
 }
 
+/// An admin key, and province `T` with the departments `children` below it.
+async fn province(app: &TestApp, children: &[&str]) -> String {
+    let admin = app.create_key(Role::Admin, None).await;
+    app.create_agency(&admin, "T", "province", None).await;
+    for code in children {
+        app.create_agency(&admin, code, "department", Some("T"))
+            .await;
+    }
+    admin
+}
+
+/// The rows of `GET /api/v1/par/scores?{query}&format=csv`, each as column → cell.
+async fn par_csv(
+    app: &TestApp,
+    key: &str,
+    query: &str,
+) -> Vec<std::collections::HashMap<String, String>> {
+    let url = format!("/api/v1/par/scores?{query}&format=csv");
+    let text = app.get_as(key, &url).await.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            header
+                .iter()
+                .map(str::to_owned)
+                .zip(r.iter().map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}
+
 fn scale(kind: Option<&str>, max_points: f64) -> ParScale {
     ParScale {
         edition: "par-province".into(),
@@ -72,12 +106,7 @@ async fn par_points_use_the_scale_of_each_kind_and_round_half_up_in_decimal() {
         s.par.scales = ParScales::new(vec![scale(Some("department"), 10.0), scale(None, 4.0)]);
     })
     .await;
-    let admin = app.create_key(Role::Admin, None).await;
-    app.create_agency(&admin, "T", "province", None).await;
-    for code in ["S1", "S2"] {
-        app.create_agency(&admin, code, "department", Some("T"))
-            .await;
-    }
+    let admin = province(&app, &["S1", "S2"]).await;
     // 351 / 400 = 87.75 % and 301 / 400 = 75.25 %: half-way cases on 10 points, whose binary
     // products (8.774999…, 7.524999…) would round down.
     answered(&app, &admin, ("S1", "sipas-2017"), 400, 351).await;
@@ -130,26 +159,13 @@ async fn par_points_use_the_scale_of_each_kind_and_round_half_up_in_decimal() {
         })
         .collect();
     assert_eq!(points, [("S1", 8.78, 10.0), ("S2", 7.53, 10.0)]);
-    let csv = app
-        .get_as(
-            &admin,
-            &format!("/api/v1/par/scores?{q}&kind=department&format=csv"),
-        )
-        .await
-        .text()
-        .await
-        .unwrap();
-    let mut reader = csv::Reader::from_reader(csv.as_bytes());
-    let header = reader.headers().unwrap().clone();
-    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
-    let first = reader.records().next().unwrap().unwrap();
-    assert_eq!(&first[column("points")], "8.78");
-    assert_eq!(&first[column("max_points")], "10");
-    assert_eq!(
-        &first[column("points_exact")],
-        (87.75 / 100.0 * 10.0_f64).to_string()
-    );
-    assert_eq!(&first[column("scale_source")], "settings_for_kind");
+    let rows = par_csv(&app, &admin, &format!("{q}&kind=department")).await;
+    let first = &rows[0];
+    assert_eq!(first["points"], "8.78");
+    assert_eq!(first["max_points"], "10");
+    let exact: f64 = first["points_exact"].parse().unwrap();
+    assert!((exact - 8.775).abs() < 1e-10, "{exact}");
+    assert_eq!(first["scale_source"], "settings_for_kind");
 }
 
 #[tokio::test]
@@ -183,12 +199,7 @@ async fn a_form_outside_the_par_index_has_no_points_anywhere() {
 #[tokio::test]
 async fn an_all_satisfied_agency_is_not_exact_in_rankings_or_margins() {
     let app = spawn_app_with(|s| s.surveys.token_ttl_days = 3650).await;
-    let admin = app.create_key(Role::Admin, None).await;
-    app.create_agency(&admin, "T", "province", None).await;
-    for code in ["A", "B"] {
-        app.create_agency(&admin, code, "department", Some("T"))
-            .await;
-    }
+    let admin = province(&app, &["A", "B"]).await;
     let cells = [
         ("A".to_owned(), "online".to_owned(), 50),
         ("B".to_owned(), "online".to_owned(), 200),
@@ -293,12 +304,7 @@ async fn the_dissatisfied_count_of_a_small_group_is_never_published() {
         s.indicators.d766.enabled = true;
     })
     .await;
-    let admin = app.create_key(Role::Admin, None).await;
-    app.create_agency(&admin, "T", "province", None).await;
-    for code in ["S1", "S2"] {
-        app.create_agency(&admin, code, "department", Some("T"))
-            .await;
-    }
+    let admin = province(&app, &["S1", "S2"]).await;
     // S1: 6 questionnaires, 2 of them dissatisfied; S2: 40, 10 dissatisfied.
     answered(&app, &admin, ("S1", "sipas-2017"), 6, 4).await;
     answered(&app, &admin, ("S2", "sipas-2017"), 40, 30).await;
@@ -350,26 +356,8 @@ async fn the_dissatisfied_count_of_a_small_group_is_never_published() {
         .map(|s| s["D_dis"].clone())
         .collect();
     assert_eq!(dis, [Value::Null, json!(10)]);
-    let csv = app
-        .get_as(
-            &admin,
-            &format!("/api/v1/par/scores?{q}&kind=department&format=csv"),
-        )
-        .await
-        .text()
-        .await
-        .unwrap();
-    let mut reader = csv::Reader::from_reader(csv.as_bytes());
-    let column = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .position(|h| h == "D_dis")
-        .unwrap();
-    let cells: Vec<String> = reader
-        .records()
-        .map(|r| r.unwrap()[column].to_owned())
-        .collect();
+    let rows = par_csv(&app, &admin, &format!("{q}&kind=department")).await;
+    let cells: Vec<&str> = rows.iter().map(|r| r["D_dis"].as_str()).collect();
     assert_eq!(cells, ["", "10"]);
 }
 
@@ -381,12 +369,7 @@ fn satisfied(item: &Value) -> Option<f64> {
 #[tokio::test]
 async fn a_subtree_with_a_suppressed_member_does_not_give_it_back_by_subtraction() {
     let app = spawn_app_with(|s| s.surveys.token_ttl_days = 3650).await;
-    let admin = app.create_key(Role::Admin, None).await;
-    app.create_agency(&admin, "T", "province", None).await;
-    for code in ["S1", "S2", "S3"] {
-        app.create_agency(&admin, code, "department", Some("T"))
-            .await;
-    }
+    let admin = province(&app, &["S1", "S2", "S3"]).await;
     // S1: 6 questionnaires (suppressed), 4 satisfied; S2 and S3: 40 each.
     answered(&app, &admin, ("S1", "sipas-2017"), 6, 4).await;
     answered(&app, &admin, ("S2", "sipas-2017"), 40, 30).await;

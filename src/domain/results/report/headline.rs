@@ -30,6 +30,15 @@ pub(super) struct Headline {
 }
 
 impl Headline {
+    /// The Decision 766 `D_dis`, unless an agency of the headline answered in a group below
+    /// the suppression threshold (statistics §5.4): then neither it nor anything it would give
+    /// back by subtraction.
+    pub(super) fn dissatisfied(&self, options: &Options) -> Option<u64> {
+        let small =
+            self.smallest_group > 0 && self.smallest_group < options.thresholds.suppress_below;
+        (!small).then(|| self.totals.dissatisfied(options.d766_rule))
+    }
+
     /// The headline of one estimate.
     fn single(est: Estimate, design: Design, aggregate: Option<Aggregate>) -> Self {
         let smallest_group = est.totals.valid;
