@@ -121,11 +121,12 @@ pub async fn load(
     }
     let forms = publish_forms(db, settings.forms.dir.as_deref()).await?;
     let key = token_key(db, settings).await?;
-    let plan = Plan::of(Spec {
+    // Through the reform of July 2025 when the months go through it (`demo::reform`).
+    let plan = crate::demo::reform::reformed(Plan::of(Spec {
         seed: options.seed,
         scale: options.scale,
         last_month: options.last_month.unwrap_or_else(previous_month),
-    });
+    }));
     let generator = Generator::new(&plan, |k| forms.for_new_surveys(k).map(|f| &f.definition))
         .map_err(|e| anyhow!("the demo needs the shipped survey forms: {e}"))?;
     let loader = Loader {

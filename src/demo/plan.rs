@@ -70,7 +70,8 @@ pub struct AgencyPlan {
     pub base: f64,
     pub slope: f64,
     pub trend: Trend,
-    /// The first month it is in force, for a commune formed by the reform (`demo::reform`).
+    /// The first month it is in force, for a commune formed by the reform (`demo::reform`, which
+    /// a plan goes through after [`Plan::of`]).
     pub opened_from: Option<(i32, u32)>,
     /// The first month it is no longer in force (a district or commune the reform ended), and
     /// the commune it was merged into.
@@ -121,17 +122,12 @@ impl Plan {
                 ..
             } => custom(&mut rng, &mut agencies, count, responses, months_count),
         };
-        let mut plan = Plan {
+        Plan {
             spec,
             months,
             agencies,
             officer_agency,
-        };
-        // The two-tier reform of 1 July 2025, when the span goes through it.
-        if !matches!(spec.scale, Scale::Custom { .. }) && super::reform::spans_the_reform(&plan) {
-            super::reform::apply(&mut plan);
         }
-        plan
     }
 }
 
@@ -484,8 +480,7 @@ mod tests {
         assert_eq!(count(AgencyKind::Province), 1);
         assert_eq!(count(AgencyKind::Department), 20);
         assert_eq!(count(AgencyKind::District), 10);
-        // And the 30 communes the July 2025 reform forms from them (`demo::reform`).
-        assert_eq!(count(AgencyKind::Commune), 130);
+        assert_eq!(count(AgencyKind::Commune), 100);
         assert_eq!(plan.months.len(), 24);
         assert_eq!(plan.months.last(), Some(&(2026, 2)));
         let mut codes: Vec<&str> = plan.agencies.iter().map(|a| a.code.as_str()).collect();
@@ -502,16 +497,12 @@ mod tests {
                 assert!(p < plan.agencies.len());
             }
         }
-        // Huyện An Phú ended with the reform: its officer works for the commune its first
-        // communes became.
-        assert_eq!(plan.agencies[plan.officer_agency].code, "XM0301.MS");
+        assert_eq!(plan.agencies[plan.officer_agency].code, "H03.MS");
         assert!(plan.agencies.iter().any(|a| a.form == FORM_2017));
         for trend in [Trend::Improving, Trend::Worsening, Trend::Steady] {
             assert!(plan.agencies.iter().skip(1).any(|a| a.trend == trend));
         }
-        // Before the reform (the merged communes take over their predecessors' volumes).
-        let before = plan.agencies.iter().filter(|a| a.in_force((2025, 1)));
-        let monthly: f64 = before.map(|a| a.monthly).sum();
+        let monthly: f64 = plan.agencies.iter().map(|a| a.monthly).sum();
         assert!((10_000.0..16_000.0).contains(&monthly), "{monthly}");
     }
 

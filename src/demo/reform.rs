@@ -7,7 +7,7 @@
 use rand::RngExt;
 
 use super::names::{self, SUFFIX};
-use super::plan::{AgencyPlan, Plan, Trend, commune_name};
+use super::plan::{AgencyPlan, Plan, Scale, Trend, commune_name};
 use super::random::stream;
 use crate::domain::agencies::AgencyKind;
 
@@ -17,6 +17,15 @@ pub const REFORM: (i32, u32) = (2025, 7);
 /// Whether the plan's months go through the reform (a month before it and the month of it).
 pub fn spans_the_reform(plan: &Plan) -> bool {
     plan.months.contains(&(2025, 6)) && plan.months.contains(&REFORM)
+}
+
+/// The demo's plan: `plan` through the reform when its months go through it (not the custom
+/// benchmark layout, which is two-tier from the start).
+pub fn reformed(mut plan: Plan) -> Plan {
+    if !matches!(plan.spec.scale, Scale::Custom { .. }) && spans_the_reform(&plan) {
+        apply(&mut plan);
+    }
+    plan
 }
 
 /// The communes of each district, grouped three (the last group taking the rest) for a merge.
@@ -117,14 +126,18 @@ fn successor(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::demo::plan::{Scale, Spec};
+    use crate::demo::plan::Spec;
+
+    fn plan(seed: u64, scale: Scale, last_month: (i32, u32)) -> Plan {
+        reformed(Plan::of(Spec {
+            seed,
+            scale,
+            last_month,
+        }))
+    }
 
     fn province(last_month: (i32, u32)) -> Plan {
-        Plan::of(Spec {
-            seed: 2026,
-            scale: Scale::Province,
-            last_month,
-        })
+        plan(2026, Scale::Province, last_month)
     }
 
     #[test]
@@ -161,33 +174,21 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(codes(&plan), codes(&again));
-        let before = Plan::of(Spec {
-            seed: 2026,
-            scale: Scale::Province,
-            last_month: (2025, 6),
-        });
+        let before = province((2025, 6));
         assert_eq!(before.agencies.len(), 131);
         assert_eq!(codes(&before), codes(&plan)[..131]);
     }
 
     #[test]
     fn a_span_after_the_reform_keeps_the_old_hierarchy() {
-        let small = Plan::of(Spec {
-            seed: 7,
-            scale: Scale::Small,
-            last_month: (2026, 6),
-        });
+        let small = plan(7, Scale::Small, (2026, 6));
         assert!(
             small
                 .agencies
                 .iter()
                 .all(|a| a.opened_from.is_none() && a.closed_from.is_none())
         );
-        let through = Plan::of(Spec {
-            seed: 7,
-            scale: Scale::Small,
-            last_month: (2025, 12),
-        });
+        let through = plan(7, Scale::Small, (2025, 12));
         assert_eq!(through.agencies.len(), 12 + 2);
     }
 }

@@ -92,9 +92,7 @@ fn satisfaction_follows_the_agencys_trend() {
     };
     let mut seen = BTreeSet::new();
     for (a, agency) in plan.agencies.iter().enumerate() {
-        // Agencies the July 2025 reform ended or formed have no data at one end of the span.
-        let reformed = agency.closed_from.is_some() || agency.opened_from.is_some();
-        if agency.form != crate::demo::plan::FORM_2024 || agency.monthly < 200.0 || reformed {
+        if agency.form != crate::demo::plan::FORM_2024 || agency.monthly < 200.0 {
             continue;
         }
         let (early, late) = (share(a, 0..3), share(a, 21..24));
