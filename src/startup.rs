@@ -296,6 +296,7 @@ fn spawn_email_worker(state: &web::Data<AppState>) -> anyhow::Result<JoinHandle<
     let worker = Arc::new(Worker {
         db: state.db.clone(),
         mailer: Mailer::from_settings(&state.settings.email)?,
+        sms: crate::sms::SmsSender::from_settings(&state.settings.sms)?,
         settings: state.settings.email.clone(),
         from,
         token_key: state.token_key.clone(),

@@ -8,7 +8,7 @@
 //!
 //! One file per section of `config/default.toml` (`server.rs`, `database.rs`, `limits.rs`,
 //! `log.rs`, `surveys.rs` for forms, dossiers, surveys, responses and retention, `results.rs`,
-//! `accounts.rs`, `email.rs`), each with its settings and their checks; the server secret's
+//! `accounts.rs`, `email.rs`, `sms.rs`), each with its settings and their checks; the server secret's
 //! section stays here, beside the settings `secret_key` reads.
 
 mod accounts;
@@ -19,6 +19,7 @@ mod limits;
 mod log;
 mod results;
 mod server;
+mod sms;
 mod surveys;
 
 use std::net::SocketAddr;
@@ -36,6 +37,7 @@ pub use self::limits::LimitSettings;
 pub use self::log::{LogFormat, LogSettings};
 pub use self::results::{D766Settings, IndicatorSettings, ResultSettings};
 pub use self::server::{Cidr, ForwardedHeader, ServerSettings};
+pub use self::sms::{SmsSettings, SmsTransport, render_body};
 pub use self::surveys::{
     DossierSettings, FormSettings, ResponseSettings, RetentionSettings, SurveySettings,
 };
@@ -60,6 +62,7 @@ pub struct Settings {
     pub indicators: IndicatorSettings,
     pub accounts: AccountSettings,
     pub retention: RetentionSettings,
+    pub sms: SmsSettings,
 }
 
 /// The server secret; every key optional. Never kept in the database (`secret_key`).
@@ -172,6 +175,13 @@ sign_in_period_ms = 6000
 
 [retention]
 dossier_months = 24
+
+[sms]
+transport = "file"
+file_dir = "data/outbox"
+url = ""
+body_template = '{"to":"{phone}","text":"{text}"}'
+timeout_secs = 30
 "#;
 
 impl Settings {
@@ -223,6 +233,7 @@ impl Settings {
         self.email.validate()?;
         self.results.validate()?;
         self.accounts.validate()?;
+        self.sms.validate()?;
         self.log.validate()
     }
 

@@ -14,6 +14,7 @@ pub mod forms;
 pub mod invitations;
 pub mod lang;
 pub mod periods;
+pub mod phone;
 pub mod problem_code;
 pub mod publication;
 pub mod responses;

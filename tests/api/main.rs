@@ -30,4 +30,5 @@ mod retention;
 mod rollups;
 mod scores;
 mod secrets;
+mod sms;
 mod surveys;
