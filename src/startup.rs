@@ -91,6 +91,7 @@ impl Application {
             tokens: persistence::dossiers::TokenLookup::of(&db),
             breakdowns: results::kept_breakdowns(settings.results.kept_breakdowns),
             guards: crate::app::guards::Guards::new(&settings),
+            integrity: crate::app::integrity::Monitor::new(&settings.integrity),
             settings,
         });
         let email_worker = spawn_email_worker(&state)?;

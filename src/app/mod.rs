@@ -7,6 +7,7 @@ pub mod entry;
 pub mod export;
 pub mod forms;
 pub mod guards;
+pub mod integrity;
 pub mod metrics;
 pub mod months;
 pub mod ratelimit;

@@ -8,13 +8,14 @@
 //!
 //! One file per section of `config/default.toml` (`server.rs`, `database.rs`, `limits.rs`,
 //! `log.rs`, `surveys.rs` for forms, dossiers, surveys, responses and retention, `results.rs`,
-//! `accounts.rs`, `email.rs`, `sms.rs`), each with its settings and their checks; the server secret's
+//! `accounts.rs`, `email.rs`, `sms.rs`, `integrity.rs`), each with its settings and their checks; the server secret's
 //! section stays here, beside the settings `secret_key` reads.
 
 mod accounts;
 mod database;
 mod email;
 mod error;
+mod integrity;
 mod limits;
 mod log;
 mod results;
@@ -33,6 +34,7 @@ pub use self::database::{DatabaseSettings, redact_url, sqlite_file};
 pub use self::email::{EmailSettings, EmailTransport, SmtpTls};
 pub use self::error::ConfigError;
 use self::error::invalid;
+pub use self::integrity::IntegritySettings;
 pub use self::limits::LimitSettings;
 pub use self::log::{LogFormat, LogSettings};
 pub use self::results::{D766Settings, IndicatorSettings, ResultSettings};
@@ -63,6 +65,7 @@ pub struct Settings {
     pub accounts: AccountSettings,
     pub retention: RetentionSettings,
     pub sms: SmsSettings,
+    pub integrity: IntegritySettings,
 }
 
 /// The server secret; every key optional. Never kept in the database (`secret_key`).
@@ -182,6 +185,12 @@ file_dir = "data/outbox"
 url = ""
 body_template = '{"to":"{phone}","text":"{text}"}'
 timeout_secs = 30
+
+[integrity]
+quick_answer_minutes = 10
+burst_count = 20
+burst_minutes = 10
+flag_margin = 0.2
 "#;
 
 impl Settings {
@@ -234,6 +243,7 @@ impl Settings {
         self.results.validate()?;
         self.accounts.validate()?;
         self.sms.validate()?;
+        self.integrity.validate()?;
         self.log.validate()
     }
 

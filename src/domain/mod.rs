@@ -11,6 +11,7 @@ pub mod auth;
 pub mod digest;
 pub mod dossiers;
 pub mod forms;
+pub mod integrity;
 pub mod invitations;
 pub mod lang;
 pub mod periods;

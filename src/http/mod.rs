@@ -13,6 +13,7 @@ pub mod entry;
 pub mod export;
 pub mod extract;
 pub mod forms;
+pub mod integrity;
 pub mod metrics;
 pub mod middleware;
 pub mod months;
@@ -84,7 +85,8 @@ pub fn app(
                 .service(results::get_trend)
                 .service(results::get_rankings)
                 .service(results::get_par_scores)
-                .service(export::export_responses),
+                .service(export::export_responses)
+                .service(integrity::get_integrity),
         )
         .service(pages::form_page)
         .service(pages::survey::survey_page)
@@ -100,6 +102,7 @@ pub fn app(
         .service(pages::dashboard::compare)
         .service(pages::dashboard::breakdowns)
         .service(pages::dashboard::downloads)
+        .service(pages::dashboard::integrity)
         .service(pages::dashboard::report_xlsx)
         .service(pages::dashboard::export_download)
         .split_for_parts();

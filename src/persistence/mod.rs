@@ -11,6 +11,7 @@ pub mod dossiers;
 mod entities;
 pub mod form_files;
 pub mod forms;
+pub mod integrity;
 pub mod months;
 pub mod outbox;
 pub mod responses;

@@ -9,6 +9,7 @@
 //! | `…/compare` | the agencies below ranked with rank intervals (caterpillar plot); the others apart |
 //! | `…/breakdowns?by=channel\|mode\|procedure_field` | the index per channel, response mode or procedure field |
 //! | `…/downloads` | links to the XLSX report, the raw-answer exports and the PAR scores CSV |
+//! | `…/integrity` | the integrity indicators of the period's last closed month, the agencies flagged |
 //! | `/dashboard/par-scores.csv` | the PAR scores of every agency the officer may read |
 //!
 //! Every figure comes from the results use cases (`app::results`) — the code behind
@@ -58,6 +59,7 @@ pub use landing::dashboard;
 pub use tabs::breakdowns::breakdowns;
 pub use tabs::compare::compare;
 pub use tabs::downloads::downloads;
+pub use tabs::integrity::integrity;
 pub use tabs::items::items;
 pub use tabs::overview::overview;
 pub use tabs::trend::trend;
@@ -76,16 +78,18 @@ enum Tab {
     Compare,
     Breakdowns,
     Downloads,
+    Integrity,
 }
 
 impl Tab {
-    const ALL: [Tab; 6] = [
+    const ALL: [Tab; 7] = [
         Tab::Overview,
         Tab::Items,
         Tab::Trend,
         Tab::Compare,
         Tab::Breakdowns,
         Tab::Downloads,
+        Tab::Integrity,
     ];
 
     fn suffix(self) -> &'static str {
@@ -96,6 +100,7 @@ impl Tab {
             Tab::Compare => "/compare",
             Tab::Breakdowns => "/breakdowns",
             Tab::Downloads => "/downloads",
+            Tab::Integrity => "/integrity",
         }
     }
 
@@ -107,6 +112,7 @@ impl Tab {
             Tab::Compare => d.tab_compare,
             Tab::Breakdowns => d.tab_breakdowns,
             Tab::Downloads => d.tab_downloads,
+            Tab::Integrity => d.tab_integrity,
         }
     }
 }
