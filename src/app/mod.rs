@@ -11,6 +11,7 @@ pub mod integrity;
 pub mod metrics;
 pub mod months;
 pub mod ratelimit;
+pub mod reach;
 pub mod results;
 pub mod retention;
 pub mod single_flight;

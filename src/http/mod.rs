@@ -21,6 +21,7 @@ pub mod openapi;
 pub mod ops;
 pub mod pages;
 pub mod periods;
+pub mod reach;
 pub mod results;
 pub mod submissions;
 pub mod surveys;
@@ -86,7 +87,8 @@ pub fn app(
                 .service(results::get_rankings)
                 .service(results::get_par_scores)
                 .service(export::export_responses)
-                .service(integrity::get_integrity),
+                .service(integrity::get_integrity)
+                .service(reach::get_channels),
         )
         .service(pages::form_page)
         .service(pages::survey::survey_page)

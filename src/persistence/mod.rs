@@ -14,6 +14,7 @@ pub mod forms;
 pub mod integrity;
 pub mod months;
 pub mod outbox;
+pub mod reach;
 pub mod responses;
 pub mod retention;
 pub mod rollups;

@@ -39,13 +39,14 @@ async fn register(
             })
         })
         .collect();
+    register_batch(app, admin, items).await
+}
+
+/// Registers `items` in one batch, asserting each is created; their registrations.
+pub(crate) async fn register_batch(app: &TestApp, key: &str, items: Vec<Value>) -> Vec<Value> {
     let body = json!({"dossiers": items});
-    let res: Value = app
-        .post_json(Some(admin), BATCH, &body)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let res = app.post_json(Some(key), BATCH, &body).await;
+    let res: Value = res.json().await.unwrap();
     let results = res["results"].as_array().unwrap().clone();
     assert!(results.iter().all(|r| r["status"] == 201), "{res}");
     results

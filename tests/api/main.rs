@@ -25,6 +25,7 @@ mod nodes;
 mod operations;
 mod pages;
 mod process;
+mod reach;
 mod responses;
 mod results;
 mod retention;

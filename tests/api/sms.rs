@@ -16,8 +16,9 @@ use sipas::config::SmsTransport;
 use sipas::error::ProblemCode;
 use sipas::persistence::outbox;
 
-use crate::dossiers::{BATCH, DOSSIERS, dossier, register, setup};
+use crate::dossiers::{DOSSIERS, dossier, register, setup};
 use crate::helpers::{assert_problem, spawn_app_with};
+use crate::integrity::register_batch;
 use crate::invitations::{fast_outbox, free_port, max_attempts, wait_until};
 
 /// The gateway process; every request it received (`ok` false: answered 503). Killed on drop.
@@ -117,15 +118,7 @@ async fn two_hundred_sms_invitations_survive_a_failing_gateway_and_the_numbers_a
             d
         })
         .collect();
-    let body = json!({"dossiers": items});
-    let res: Value = app
-        .post_json(Some(&admin), BATCH, &body)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let results = res["results"].as_array().unwrap();
-    assert!(results.iter().all(|r| r["status"] == 201), "{res}");
+    let results = register_batch(&app, &admin, items).await;
 
     // No gateway at all: sends fail and are retried.
     let start = std::time::Instant::now();

@@ -1,13 +1,16 @@
 //! The integrity tab (`…/integrity`): the integrity indicators of the agency and every agency
 //! below it for one closed month — the last closed month of the chosen period — from the same
 //! use case as `GET /api/v1/integrity` (`app::integrity::report`), each share with its
-//! interval, and the agencies flagged as far above the rest of their province. Its words are
-//! here, not in `words.rs`: only this tab uses them.
+//! interval, and the agencies flagged as far above the rest of their province; then the
+//! response rates by invitation channel over the period's closed months (`app::reach`, as
+//! `GET /api/v1/results/channels`), for the agency and those below it. Its words are here, not
+//! in `words.rs`: only this tab uses them.
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use askama::Template;
 
 use crate::app::integrity::{AgencyIntegrity, IntegrityReport, report};
+use crate::app::reach::{ReachReport, rates};
 use crate::domain::integrity::report::Indicator;
 use crate::export::charts::number;
 use crate::http::integrity::rules;
@@ -26,8 +29,9 @@ struct Integrity;
 
 impl AgencyTab for Integrity {
     const TAB: Tab = Tab::Integrity;
-    /// The report (`None`: no month of the period is closed yet) and the form's version.
-    type View = (Option<IntegrityReport>, u32);
+    /// The report (`None`: no month of the period is closed yet), the rates by channel and the
+    /// form's version.
+    type View = (Option<IntegrityReport>, ReachReport, u32);
     type Model = IntegrityModel;
 
     /// The report always covers the agencies below.
@@ -45,27 +49,33 @@ impl AgencyTab for Integrity {
             .forms
             .current(&r.form_key)
             .map_or(0, |f| f.definition.version());
+        let code = Some(r.agency.code.as_str());
+        let asked = (code, Some(r.period.label().to_owned()), true);
+        let suppress = state.settings.results.suppress_below;
+        let reach = rates(&state.db, &officer.principal, asked, suppress)
+            .await
+            .map_err(|e| page_error(r.lang, e))?;
         let through = months::published_through(&state.db)
             .await
             .map_err(|e| page_error(r.lang, e.into()))?;
         let period = r.period.through(through);
         if period.is_empty() {
-            return Ok((None, version));
+            return Ok((None, reach, version));
         }
         let month = period.last().to_string();
-        let asked = (Some(r.agency.code.as_str()), Some(month.as_str()));
+        let asked = (code, Some(month.as_str()));
         let report = report(&state.db, &officer.principal, asked, rules(state))
             .await
             .map_err(|e| page_error(r.lang, e))?;
-        Ok((Some(report), version))
+        Ok((Some(report), reach, version))
     }
 
     fn version(view: &Self::View) -> u32 {
-        view.1
+        view.2
     }
 
     fn model(r: &Request, _subtree: bool, view: &Self::View) -> Result<IntegrityModel, PageError> {
-        Ok(model(r, view.0.as_ref()))
+        Ok(model(r, view.0.as_ref(), &view.1))
     }
 }
 
@@ -82,6 +92,14 @@ pub(crate) struct IntegrityWords {
     pub col_flag: &'static str,
     pub flagged: &'static str,
     pub rule: &'static str,
+    pub reach_heading: &'static str,
+    pub reach_intro: &'static str,
+    pub col_channel: &'static str,
+    pub col_registered: &'static str,
+    pub col_answered: &'static str,
+    pub col_rate: &'static str,
+    /// QR code only, e-mail, SMS (`app::reach::CHANNELS` order).
+    pub channels: [&'static str; 3],
 }
 
 static VI: IntegrityWords = IntegrityWords {
@@ -106,6 +124,14 @@ static VI: IntegrityWords = IntegrityWords {
     rule: "Một chỉ số được cảnh báo khi khoảng tin cậy 95 % (Wilson) của cơ quan nằm hẳn trên \
            khoảng của các cơ quan còn lại trong tỉnh cùng tháng và cao hơn ít nhất \
            integrity.flag_margin (mặc định 20 điểm phần trăm). Dưới ngưỡng công bố, số liệu bị ẩn.",
+    reach_heading: "Tỷ lệ phản hồi theo kênh mời",
+    reach_intro: "Hồ sơ của cơ quan và các cơ quan trực thuộc trong các tháng đã khóa sổ của kỳ, \
+                  theo kênh mời đánh giá, và tỷ lệ đã được đánh giá.",
+    col_channel: "Kênh mời",
+    col_registered: "Số hồ sơ",
+    col_answered: "Đã đánh giá",
+    col_rate: "Tỷ lệ (khoảng tin cậy 95 %)",
+    channels: ["Chỉ mã QR", "Thư điện tử", "Tin nhắn SMS"],
 };
 
 static EN: IntegrityWords = IntegrityWords {
@@ -131,6 +157,14 @@ static EN: IntegrityWords = IntegrityWords {
            that of the other agencies of its province in the same month, and its share is at \
            least integrity.flag_margin higher (20 percentage points by default). Below the \
            publication threshold, figures are not shown.",
+    reach_heading: "Response rate by invitation channel",
+    reach_intro: "The dossiers of the agency and those below it in the period's closed months, \
+                  by the channel they were invited through, and the share answered.",
+    col_channel: "Invited by",
+    col_registered: "Dossiers",
+    col_answered: "Answered",
+    col_rate: "Rate (95 % interval)",
+    channels: ["QR code only", "E-mail", "SMS"],
 };
 
 fn integrity_words(lang: Lang) -> &'static IntegrityWords {
@@ -164,13 +198,44 @@ struct IntegrityModel {
     w: &'static IntegrityWords,
     month: Option<String>,
     rows: Vec<Row>,
+    channels: Vec<ChannelRow>,
 }
 
-fn model(r: &Request, report: Option<&IntegrityReport>) -> IntegrityModel {
+/// One invitation channel's row.
+struct ChannelRow {
+    id: &'static str,
+    label: &'static str,
+    registered: String,
+    answered: String,
+    rate: String,
+}
+
+fn model(r: &Request, report: Option<&IntegrityReport>, reach: &ReachReport) -> IntegrityModel {
     let comma = r.decimal_comma();
+    let w = integrity_words(r.lang);
+    let pct = |v: f64| number(v * 100.0, 1, comma);
+    let dash = || "—".to_owned();
+    let channels = reach
+        .channels
+        .iter()
+        .zip(w.channels)
+        .map(|(c, label)| ChannelRow {
+            id: c.channel,
+            label,
+            registered: c.registered.map_or_else(dash, |n| n.to_string()),
+            answered: c.answered.map_or_else(dash, |n| n.to_string()),
+            rate: match (c.rate, c.ci) {
+                (Some(v), Some(ci)) => {
+                    format!("{} % ({} – {} %)", pct(v), pct(ci.lower), pct(ci.upper))
+                }
+                _ => dash(),
+            },
+        })
+        .collect();
     IntegrityModel {
         d: words(r.lang),
-        w: integrity_words(r.lang),
+        w,
+        channels,
         month: report.map(|rep| rep.period.clone()),
         rows: report
             .map(|rep| rep.agencies.iter().map(|a| row(a, r.lang, comma)).collect())
