@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 use sipas::domain::auth::Role;
+use sipas::persistence::outbox;
 
 use crate::accounts::{Browser, PASSWORD, account};
 use crate::dossiers::setup;
@@ -62,6 +63,10 @@ async fn each_invitation_channel_has_its_response_rate() {
             assert_eq!(res.status().as_u16(), 201);
         }
     }
+
+    // Answering erased the contact of every answered dossier, phone numbers as addresses.
+    assert_eq!(outbox::stored_phones(&app.db).await.unwrap(), 3);
+    assert_eq!(outbox::stored_addresses(&app.db).await.unwrap(), 3 + 6);
 
     let open = channels(&app, &admin, "SO").await;
     assert!(
