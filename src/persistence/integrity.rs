@@ -1,7 +1,9 @@
 //! `integrity_counts`: per agency and month, the counts of `domain::integrity`. Added to in the
 //! response writer's transaction, one statement per batch whatever its size
 //! (`INSERT … ON CONFLICT DO UPDATE SET n = integrity_counts.n + excluded.n`, which PostgreSQL
-//! serialises on the row), and read for the integrity report.
+//! serialises on the row), and read for the integrity report. The rows of a statement are in key
+//! order (agency, month), so two nodes' batches lock the rows they share in the same order and
+//! wait for each other rather than deadlock.
 
 use std::collections::{BTreeMap, HashMap};
 
