@@ -14,5 +14,6 @@ pub mod ratelimit;
 pub mod reach;
 pub mod results;
 pub mod retention;
+pub mod sampling;
 pub mod single_flight;
 pub mod submissions;

@@ -18,7 +18,9 @@ mod error;
 mod integrity;
 mod limits;
 mod log;
+mod par;
 mod results;
+mod sampling;
 mod server;
 mod sms;
 mod surveys;
@@ -37,7 +39,9 @@ use self::error::invalid;
 pub use self::integrity::IntegritySettings;
 pub use self::limits::LimitSettings;
 pub use self::log::{LogFormat, LogSettings};
+pub use self::par::ParSettings;
 pub use self::results::{D766Settings, IndicatorSettings, ResultSettings};
+pub use self::sampling::SamplingSettings;
 pub use self::server::{Cidr, ForwardedHeader, ServerSettings};
 pub use self::sms::{SmsSettings, SmsTransport, render_body};
 pub use self::surveys::{
@@ -62,6 +66,8 @@ pub struct Settings {
     pub email: EmailSettings,
     pub results: ResultSettings,
     pub indicators: IndicatorSettings,
+    pub par: ParSettings,
+    pub sampling: SamplingSettings,
     pub accounts: AccountSettings,
     pub retention: RetentionSettings,
     pub sms: SmsSettings,
@@ -168,6 +174,13 @@ kept_breakdowns = 64
 enabled = false
 dissatisfied_rule = "mean_below_neutral"
 
+[par]
+scales = []
+
+[sampling]
+margin = 0.05
+level = 0.95
+
 [accounts]
 session_idle_minutes = 30
 session_max_hours = 8
@@ -241,6 +254,8 @@ impl Settings {
         self.security.validate()?;
         self.email.validate()?;
         self.results.validate()?;
+        self.par.validate()?;
+        self.sampling.validate()?;
         self.accounts.validate()?;
         self.sms.validate()?;
         self.integrity.validate()?;

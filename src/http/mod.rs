@@ -23,6 +23,7 @@ pub mod pages;
 pub mod periods;
 pub mod reach;
 pub mod results;
+pub mod sampling;
 pub mod submissions;
 pub mod surveys;
 
@@ -86,6 +87,8 @@ pub fn app(
                 .service(results::get_trend)
                 .service(results::get_rankings)
                 .service(results::get_par_scores)
+                .service(sampling::get_sampling)
+                .service(sampling::get_follow_up)
                 .service(export::export_responses)
                 .service(integrity::get_integrity)
                 .service(reach::get_channels),
@@ -106,6 +109,7 @@ pub fn app(
         .service(pages::dashboard::downloads)
         .service(pages::dashboard::integrity)
         .service(pages::dashboard::report_xlsx)
+        .service(pages::dashboard::follow_up_csv)
         .service(pages::dashboard::export_download)
         .split_for_parts();
     let api = openapi::finish(api);

@@ -210,6 +210,8 @@ pub struct Options {
     /// Whether the Decision 766 value is reported (its counts always are).
     pub d766_enabled: bool,
     pub d766_rule: DissatisfiedRule,
+    /// The PAR points scales (`par.scales`), per edition and agency kind.
+    pub par_scales: crate::domain::par::ParScales,
     /// Language of labels (`vi`, `en`).
     pub lang: String,
 }
@@ -246,6 +248,20 @@ impl Strata {
                 .map(|(k, c)| (k.clone(), c.clone()))
                 .collect(),
         }
+    }
+
+    /// The fewest valid responses of an agency that has any (0 when none has): the group a
+    /// count such as the Decision 766 `D_dis` would describe.
+    pub fn smallest_group(&self) -> u64 {
+        let mut per_agency: BTreeMap<Uuid, u64> = BTreeMap::new();
+        for ((agency, _), cell) in &self.cells {
+            *per_agency.entry(*agency).or_default() += cell.counts.valid;
+        }
+        per_agency
+            .into_values()
+            .filter(|&n| n > 0)
+            .min()
+            .unwrap_or(0)
     }
 
     /// The agencies with at least one valid response.

@@ -13,6 +13,7 @@ use super::estimate::{Figures, ItemFigure, NodeFigure};
 use super::{Aggregate, Design, Dimension, VersionChoice};
 use crate::domain::aggregates::{DissatisfiedRule, ScoreShape};
 use crate::domain::forms::FormDefinition;
+use crate::domain::par::{NoPointsReason, ScaleSource};
 use crate::domain::scoring::ScoredNode;
 use crate::stats::{Interval, Reliability};
 
@@ -170,14 +171,23 @@ pub struct MarginView {
     pub level: f64,
 }
 
-/// PAR points (methodology §4): `max_points × index`, full precision (round half-up to 2
-/// decimals for display only).
+/// PAR points (methodology §4): `max_points × index`, rounded half-up to 2 decimals in decimal
+/// as the PAR appraisal rounds them (`points`), and unrounded (`points_exact`).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ParView {
     pub edition: String,
-    /// Null when the edition's points are not configured.
+    /// The scale: `par.scales` for the edition and the agency's kind, else the form file's;
+    /// null when neither gives one.
     pub max_points: Option<f64>,
+    /// Where `max_points` comes from.
+    pub scale_source: Option<ScaleSource>,
+    /// Rounded to 2 decimals; null for a form that is not PAR-eligible, without a scale, or
+    /// with a suppressed or missing index (`points_reason` says which).
     pub points: Option<f64>,
+    /// `index × max_points` at full precision.
+    pub points_exact: Option<f64>,
+    pub points_reason: Option<NoPointsReason>,
+    /// The interval of `points_exact`, in points.
     pub ci: Option<IntervalView>,
     /// Whether the form is PAR-eligible.
     pub eligible: bool,
@@ -192,10 +202,13 @@ pub struct D766View {
     /// Those with a valid response.
     #[serde(rename = "D_rated")]
     pub d_rated: u64,
-    /// Those whose response counts as dissatisfied under `rule`.
+    /// Those whose response counts as dissatisfied under `rule`; null when an agency of the
+    /// result has fewer valid responses than `results.suppress_below` (a count of answers of a
+    /// small group, or one recoverable by subtraction, is never published).
     #[serde(rename = "D_dis")]
-    pub d_dis: u64,
-    /// `100 × (D − D_dis) / D`; null when D = 0 or `indicators.d766.enabled` is off.
+    pub d_dis: Option<u64>,
+    /// `100 × (D − D_dis) / D`; null when D = 0, `D_dis` is null or `indicators.d766.enabled`
+    /// is off.
     pub value: Option<f64>,
     /// `mean_below_neutral`, `majority_low` or `any_low` (`indicators.d766.dissatisfied_rule`).
     #[schema(value_type = String)]
@@ -252,6 +265,9 @@ pub struct MethodView {
     /// For a breakdown: the design of its cells.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cell_design: Option<Design>,
+    /// Strata with a single respondent merged into a neighbouring stratum for the variance
+    /// (`docs/statistics.md` §4.3); 0 for designs without strata.
+    pub collapsed_strata: usize,
 }
 
 /// One cell of a breakdown.
@@ -388,8 +404,14 @@ pub struct ParScoreView {
     /// SIPAS in percent, full precision; null when suppressed or without data.
     pub sipas: Option<f64>,
     pub ci: Option<IntervalView>,
+    /// Rounded half-up to 2 decimals in decimal; null with `points_reason`.
     pub points: Option<f64>,
+    /// `sipas / 100 × max_points` at full precision.
+    pub points_exact: Option<f64>,
+    pub points_reason: Option<NoPointsReason>,
+    /// This row's scale (`par.scales` for the edition and the agency's kind, else the form's).
     pub max_points: Option<f64>,
+    pub scale_source: Option<ScaleSource>,
     /// Valid responses.
     pub n: u64,
     pub invited: u64,
@@ -397,8 +419,9 @@ pub struct ParScoreView {
     pub d: u64,
     #[serde(rename = "D_rated")]
     pub d_rated: u64,
+    /// Null as in a result's `d766.D_dis`.
     #[serde(rename = "D_dis")]
-    pub d_dis: u64,
+    pub d_dis: Option<u64>,
     pub status: NumberStatus,
 }
 
@@ -539,6 +562,7 @@ impl Labels<'_> {
         let f = fig.nodes.get(i).cloned().unwrap_or(NodeFigure {
             value: None,
             se: None,
+            se_cmp: None,
             moe: None,
             ci: None,
             n: 0,

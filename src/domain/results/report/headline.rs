@@ -21,11 +21,17 @@ pub(super) struct Headline {
     pub(super) aggregate: Option<Aggregate>,
     pub(super) agencies_with_data: Option<usize>,
     pub(super) agencies_in_mean: Option<usize>,
+    /// The fewest valid responses of a member agency that has any: counts about answers (the
+    /// Decision 766 `D_dis`) are published only when no member is below the suppression
+    /// threshold, so that no one agency's small group can be read, nor recovered by
+    /// subtracting its siblings from the total.
+    pub(super) smallest_group: u64,
 }
 
 impl Headline {
     /// The headline of one estimate.
     fn single(est: Estimate, design: Design, aggregate: Option<Aggregate>) -> Self {
+        let smallest_group = est.totals.valid;
         Headline {
             figures: est.figures,
             second: None,
@@ -35,6 +41,7 @@ impl Headline {
             aggregate,
             agencies_with_data: None,
             agencies_in_mean: None,
+            smallest_group,
         }
     }
 }
@@ -65,6 +72,7 @@ pub(super) fn headline(
                 Some(Aggregate::Pooled),
             );
             h.agencies_with_data = Some(strata.agencies_with_data().len());
+            h.smallest_group = strata.smallest_group();
             Ok(h)
         }
         (Subject::Subtree { .. }, Aggregate::Mean) => {
@@ -124,6 +132,11 @@ fn mean_headline(
         (_, false) => mean_of(&with_data, options.level, &options.thresholds),
     };
     let in_mean = figures.root().and_then(|r| r.agencies).unwrap_or(0);
+    let smallest_group = (each.iter())
+        .map(|e| e.totals.valid)
+        .filter(|&n| n > 0)
+        .min()
+        .unwrap_or(0);
     Ok(Some(Headline {
         figures,
         second: pooled.map(|p| p.figures),
@@ -133,5 +146,6 @@ fn mean_headline(
         aggregate: Some(Aggregate::Mean),
         agencies_with_data: Some(with_data.len()),
         agencies_in_mean: Some(in_mean),
+        smallest_group,
     }))
 }
