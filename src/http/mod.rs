@@ -99,18 +99,7 @@ pub fn app(
         .service(pages::accounts::sign_in_page)
         .service(pages::accounts::sign_in)
         .service(pages::accounts::sign_out)
-        .service(pages::dashboard::dashboard)
-        .service(pages::dashboard::par_scores_csv)
-        .service(pages::dashboard::overview)
-        .service(pages::dashboard::items)
-        .service(pages::dashboard::trend)
-        .service(pages::dashboard::compare)
-        .service(pages::dashboard::breakdowns)
-        .service(pages::dashboard::downloads)
-        .service(pages::dashboard::integrity)
-        .service(pages::dashboard::report_xlsx)
-        .service(pages::dashboard::follow_up_csv)
-        .service(pages::dashboard::export_download)
+        .configure(pages::dashboard::routes)
         .split_for_parts();
     let api = openapi::finish(api);
     let routes = web::Data::new(RouteTable::from_openapi(&api));

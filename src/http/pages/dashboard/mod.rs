@@ -66,6 +66,23 @@ pub use tabs::trend::trend;
 
 use crate::domain::agencies::Agency;
 
+/// Every route of the dashboard (one `configure` in `http::app`, which would otherwise outgrow
+/// the function size limit).
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(dashboard)
+        .service(par_scores_csv)
+        .service(overview)
+        .service(items)
+        .service(trend)
+        .service(compare)
+        .service(breakdowns)
+        .service(downloads)
+        .service(integrity)
+        .service(report_xlsx)
+        .service(follow_up_csv)
+        .service(export_download);
+}
+
 use super::i18n::Lang;
 use words::DashboardUi;
 
