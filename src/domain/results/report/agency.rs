@@ -185,9 +185,9 @@ fn result_view(
 }
 
 /// The `d766` member: the Decision 766 ratio of satisfied dossiers.
-pub(super) fn d766(h: &Headline, options: &Options) -> D766View {
+fn d766(h: &Headline, options: &Options) -> D766View {
     let (totals, invited) = (&h.totals, h.invited);
-    let d_dis = dissatisfied(h, options);
+    let d_dis = h.dissatisfied(options);
     D766View {
         d: invited,
         d_rated: totals.valid,
@@ -198,13 +198,6 @@ pub(super) fn d766(h: &Headline, options: &Options) -> D766View {
         rule: options.d766_rule,
         enabled: options.d766_enabled,
     }
-}
-
-/// `D_dis`, unless an agency of the headline answered in a group below the suppression
-/// threshold (statistics §5.4): then neither it nor anything it would give back by subtraction.
-pub(super) fn dissatisfied(h: &Headline, options: &Options) -> Option<u64> {
-    let small = h.smallest_group > 0 && h.smallest_group < options.thresholds.suppress_below;
-    (!small).then(|| h.totals.dissatisfied(options.d766_rule))
 }
 
 /// One estimated breakdown cell.

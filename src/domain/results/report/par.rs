@@ -5,7 +5,6 @@ use super::super::estimate::{EstimateError, NodeFigure};
 use super::super::suppression::{Layout, within};
 use super::super::view::{IntervalView, ParScoreView, ParView, pct};
 use super::super::{Aggregate, Counts, Design, Options, on_all_cores};
-use super::agency::dissatisfied;
 use super::headline::headline;
 use super::{Subject, shown};
 use crate::domain::forms::FormDefinition;
@@ -113,7 +112,7 @@ fn par_row(
         invited: h.invited,
         d: h.invited,
         d_rated: h.totals.valid,
-        d_dis: dissatisfied(&h, options),
+        d_dis: h.dissatisfied(options),
         status: root.map_or(Reliability::Suppressed, |r| r.status).into(),
     })
 }
