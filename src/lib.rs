@@ -17,6 +17,7 @@ pub mod http;
 pub mod maintenance;
 pub mod persistence;
 pub mod secret_key;
+pub mod sms;
 pub mod startup;
 pub mod state;
 pub mod stats;

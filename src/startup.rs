@@ -91,6 +91,7 @@ impl Application {
             tokens: persistence::dossiers::TokenLookup::of(&db),
             breakdowns: results::kept_breakdowns(settings.results.kept_breakdowns),
             guards: crate::app::guards::Guards::new(&settings),
+            integrity: crate::app::integrity::Monitor::new(&settings.integrity),
             settings,
         });
         let email_worker = spawn_email_worker(&state)?;
@@ -296,6 +297,7 @@ fn spawn_email_worker(state: &web::Data<AppState>) -> anyhow::Result<JoinHandle<
     let worker = Arc::new(Worker {
         db: state.db.clone(),
         mailer: Mailer::from_settings(&state.settings.email)?,
+        sms: crate::sms::SmsSender::from_settings(&state.settings.sms)?,
         settings: state.settings.email.clone(),
         from,
         token_key: state.token_key.clone(),

@@ -3,6 +3,7 @@
 use sea_orm::DatabaseConnection;
 
 use crate::app::guards::Guards;
+use crate::app::integrity::Monitor;
 use crate::app::metrics::Metrics;
 use crate::app::ratelimit::SurveyLookupLimiter;
 use crate::app::results::{self, KeptBreakdowns};
@@ -35,6 +36,8 @@ pub struct AppState {
     pub breakdowns: KeptBreakdowns,
     /// What bounds costs across requests: the sign-in limiter, the export gate, single flights.
     pub guards: Guards,
+    /// Watches answers through links for the integrity counts (the in-memory burst window).
+    pub integrity: Monitor,
 }
 
 impl AppState {

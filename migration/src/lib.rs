@@ -22,6 +22,8 @@ mod m20261206_001300_create_retained_dossier_counts;
 mod m20261206_001400_create_rollups;
 mod m20261206_001500_drop_score_buckets;
 mod m20261207_001100_create_agency_history;
+mod m20261207_002000_outbox_sms;
+mod m20261207_002100_create_integrity_counts;
 
 /// Every migration in a transaction of its own, also on SQLite (sea-orm-migration's default
 /// there is none): a migration either happens entirely or not at all, and all its statements
@@ -81,6 +83,8 @@ impl MigratorTrait for Migrator {
             atomic(m20261206_001400_create_rollups::Migration),
             atomic(m20261206_001500_drop_score_buckets::Migration),
             atomic(m20261207_001100_create_agency_history::Migration),
+            atomic(m20261207_002000_outbox_sms::Migration),
+            atomic(m20261207_002100_create_integrity_counts::Migration),
         ]
     }
 }

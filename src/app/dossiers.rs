@@ -19,6 +19,7 @@ use crate::domain::dossiers::{
     self as domain, DEFAULT_LANGUAGE, Dossier, DossierProblem, RawDossier, ValidDossier,
 };
 use crate::domain::forms::PublishedForms;
+use crate::domain::invitations::Recipient;
 use crate::domain::periods::Month;
 use crate::domain::publication;
 use crate::domain::tokens::{SurveyToken, TokenKey};
@@ -396,10 +397,10 @@ async fn insert(
         .iter()
         .filter(|row| !skipped.contains(&row.dossier.id))
         .filter_map(|row| {
-            let email = pending.get(&row.dossier.id)?.valid.email.clone()?;
+            let to = Recipient::of(&pending.get(&row.dossier.id)?.valid)?;
             Some(NewInvitation {
                 dossier_id: row.dossier.id,
-                email,
+                to,
                 expires_at: row.dossier.expires_at,
             })
         })

@@ -10,11 +10,13 @@
 //! of the answers **and the client's submission key**, never by the answers alone: holding the
 //! link (as the agency does) does not let anyone test a guess at what was answered.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
+use crate::app::integrity::Monitor;
 use crate::domain::dossiers::Dossier;
 use crate::domain::forms::{PublishedForm, PublishedForms};
 use crate::domain::responses::NewResponse;
@@ -129,6 +131,14 @@ impl Checker<'_> {
     }
 }
 
+/// Where an answer through a link came from, for the integrity counts: the client's address
+/// (what `server.trusted_proxies` yields) and the process's [`Monitor`].
+#[derive(Debug, Clone, Copy)]
+pub struct Arrival<'a> {
+    pub monitor: &'a Monitor,
+    pub client: Option<IpAddr>,
+}
+
 /// Validates `answers` against the dossier's form and stores them exactly once. Once a
 /// response is stored, only the same `submission_key` with the same answers through the link is
 /// a retry (the same receipt); anything else is `AlreadyAnswered`, whatever the answers, so
@@ -137,7 +147,7 @@ pub async fn submit(
     (checker, writer): (&Checker<'_>, &ResponseWriter),
     dossier: &Dossier,
     (answers, submission_key): (&Map<String, Value>, Option<&str>),
-    entry: Entry,
+    (entry, arrival): (Entry, Option<Arrival<'_>>),
     now: DateTime<Utc>,
 ) -> Result<Submitted, SubmitError> {
     let receipt = checker.key.receipt(dossier.id);
@@ -159,8 +169,12 @@ pub async fn submit(
         return repeated(entry, dossier.answer_digest.as_deref(), digest, receipt);
     }
     let mut response = prepared.map_err(SubmitError::Invalid)?;
-    if matches!(entry, Entry::Link(_)) {
+    if let Entry::Link(mode) = entry {
         response.link_valid_at = Some(now);
+        if let Some(a) = arrival {
+            a.monitor
+                .arrived(&mut response.signals, (dossier, mode), a.client, now);
+        }
     }
     let digest = response.digest.clone();
     let invalid_reason = response.invalid_reason;

@@ -8,19 +8,21 @@
 //!
 //! One file per section of `config/default.toml` (`server.rs`, `database.rs`, `limits.rs`,
 //! `log.rs`, `surveys.rs` for forms, dossiers, surveys, responses and retention, `results.rs`,
-//! `accounts.rs`, `email.rs`), each with its settings and their checks; the server secret's
+//! `accounts.rs`, `email.rs`, `sms.rs`, `integrity.rs`), each with its settings and their checks; the server secret's
 //! section stays here, beside the settings `secret_key` reads.
 
 mod accounts;
 mod database;
 mod email;
 mod error;
+mod integrity;
 mod limits;
 mod log;
 mod par;
 mod results;
 mod sampling;
 mod server;
+mod sms;
 mod surveys;
 
 use std::net::SocketAddr;
@@ -34,12 +36,14 @@ pub use self::database::{DatabaseSettings, redact_url, sqlite_file};
 pub use self::email::{EmailSettings, EmailTransport, SmtpTls};
 pub use self::error::ConfigError;
 use self::error::invalid;
+pub use self::integrity::IntegritySettings;
 pub use self::limits::LimitSettings;
 pub use self::log::{LogFormat, LogSettings};
 pub use self::par::ParSettings;
 pub use self::results::{D766Settings, IndicatorSettings, ResultSettings};
 pub use self::sampling::SamplingSettings;
 pub use self::server::{Cidr, ForwardedHeader, ServerSettings};
+pub use self::sms::{SmsSettings, SmsTransport, render_body};
 pub use self::surveys::{
     DossierSettings, FormSettings, ResponseSettings, RetentionSettings, SurveySettings,
 };
@@ -66,6 +70,8 @@ pub struct Settings {
     pub sampling: SamplingSettings,
     pub accounts: AccountSettings,
     pub retention: RetentionSettings,
+    pub sms: SmsSettings,
+    pub integrity: IntegritySettings,
 }
 
 /// The server secret; every key optional. Never kept in the database (`secret_key`).
@@ -185,6 +191,19 @@ sign_in_period_ms = 6000
 
 [retention]
 dossier_months = 24
+
+[sms]
+transport = "file"
+file_dir = "data/outbox"
+url = ""
+body_template = '{"to":"{phone}","text":"{text}"}'
+timeout_secs = 30
+
+[integrity]
+quick_answer_minutes = 10
+burst_count = 20
+burst_minutes = 10
+flag_margin = 0.2
 "#;
 
 impl Settings {
@@ -238,6 +257,8 @@ impl Settings {
         self.par.validate()?;
         self.sampling.validate()?;
         self.accounts.validate()?;
+        self.sms.validate()?;
+        self.integrity.validate()?;
         self.log.validate()
     }
 

@@ -11,6 +11,7 @@ use unicode_normalization::UnicodeNormalization;
 use uuid::Uuid;
 
 use crate::domain::agencies::{AgencyCode, parse_form_key};
+use crate::domain::phone::PhoneNumber;
 use crate::domain::problem_code::ProblemCode;
 
 /// Longest dossier or procedure code, in characters.
@@ -81,8 +82,9 @@ impl DossierProblem {
 }
 
 /// Codes that name a broken rule and become the problem's own `code`.
-pub const RULE_CODES: [ProblemCode; 6] = [
+pub const RULE_CODES: [ProblemCode; 7] = [
     ProblemCode::InvalidEmail,
+    ProblemCode::InvalidPhone,
     ProblemCode::CompletedInFuture,
     ProblemCode::CompletedBeforeRetention,
     ProblemCode::UnknownAgency,
@@ -148,6 +150,7 @@ pub struct RawDossier {
     pub procedure_code: Option<String>,
     pub procedure_field: Option<String>,
     pub email: Option<String>,
+    pub phone: Option<String>,
     pub language: Option<String>,
 }
 
@@ -166,6 +169,7 @@ pub struct ValidDossier {
     pub procedure_code: Option<String>,
     pub procedure_field: Option<String>,
     pub email: Option<EmailAddress>,
+    pub phone: Option<PhoneNumber>,
     pub language: Option<String>,
 }
 
@@ -252,6 +256,7 @@ pub fn validate(raw: RawDossier, now: DateTime<Utc>) -> Result<ValidDossier, Vec
     let completed_at = problems.take(check_completed_at(&raw.completed_at, now));
     let channel = problems.take(check_channel(&raw.channel));
     let email = problems.take(optional(raw.email.as_deref(), check_email));
+    let phone = problems.take(optional(raw.phone.as_deref(), check_phone));
     let language = problems.take(optional(raw.language.as_deref(), check_language));
     let (
         Some(dossier_code),
@@ -262,6 +267,7 @@ pub fn validate(raw: RawDossier, now: DateTime<Utc>) -> Result<ValidDossier, Vec
         Some(completed_at),
         Some(channel),
         Some(email),
+        Some(phone),
         Some(language),
     ) = (
         dossier_code,
@@ -272,6 +278,7 @@ pub fn validate(raw: RawDossier, now: DateTime<Utc>) -> Result<ValidDossier, Vec
         completed_at,
         channel,
         email,
+        phone,
         language,
     )
     else {
@@ -286,6 +293,7 @@ pub fn validate(raw: RawDossier, now: DateTime<Utc>) -> Result<ValidDossier, Vec
         procedure_code,
         procedure_field,
         email,
+        phone,
         language,
     })
 }
@@ -348,6 +356,17 @@ fn check_channel(raw: &str) -> Result<Channel, DossierProblem> {
             "channel",
             "invalid_choice",
             "must be one of in_person, online, postal",
+        )
+    })
+}
+
+/// The contact phone number, when given.
+fn check_phone(raw: &str) -> Result<PhoneNumber, DossierProblem> {
+    PhoneNumber::parse(raw).ok_or_else(|| {
+        DossierProblem::new(
+            "contact.phone",
+            "invalid_phone",
+            "is not a Vietnamese mobile number (0… or +84…)",
         )
     })
 }
@@ -495,6 +514,7 @@ mod tests {
             procedure_code: Some(" x".into()),
             procedure_field: Some("x".repeat(256)),
             email: Some("not-an-address".into()),
+            phone: Some("0212345678".into()),
             language: Some("fr".into()),
         };
         assert_eq!(
@@ -504,6 +524,7 @@ mod tests {
                 ("channel", "invalid_choice"),
                 ("completed_at", "invalid_datetime"),
                 ("contact.email", "invalid_email"),
+                ("contact.phone", "invalid_phone"),
                 ("dossier_code", "control_character"),
                 ("form_key", "required"),
                 ("language", "unsupported_language"),

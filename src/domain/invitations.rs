@@ -1,8 +1,62 @@
-//! Invitations and reminders by e-mail: when to retry a failed send, and when the one reminder
-//! is due. The address is kept only until the reminder is sent, the survey is answered, or the
+//! Invitations and reminders by e-mail or SMS: when to retry a failed send, and when the one reminder
+//! is due. The address (or number) is kept only until the reminder is sent, the survey is answered, or the
 //! link expires, whichever comes first.
 
 use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::domain::dossiers::{EmailAddress, ValidDossier};
+use crate::domain::phone::PhoneNumber;
+
+/// Where a dossier's invitation goes. `Debug` of either reveals nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipient {
+    Email(EmailAddress),
+    Sms(PhoneNumber),
+}
+
+impl Recipient {
+    /// Where `dossier`'s invitation goes: one channel per dossier, so a citizen is asked once
+    /// and each answer is owed to one channel. A phone number wins over an e-mail address: far
+    /// more citizens read an SMS, and the address is then not kept at all.
+    pub fn of(dossier: &ValidDossier) -> Option<Recipient> {
+        match (&dossier.phone, &dossier.email) {
+            (Some(phone), _) => Some(Recipient::Sms(phone.clone())),
+            (None, Some(email)) => Some(Recipient::Email(email.clone())),
+            (None, None) => None,
+        }
+    }
+
+    /// The channel of this recipient.
+    pub fn channel(&self) -> InviteChannel {
+        match self {
+            Recipient::Email(_) => InviteChannel::Email,
+            Recipient::Sms(_) => InviteChannel::Sms,
+        }
+    }
+}
+
+/// The channel an invitation goes through. Kept with the outbox row after the contact is
+/// erased: it is what response rates by channel count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InviteChannel {
+    Email,
+    Sms,
+}
+
+impl InviteChannel {
+    pub const ALL: [InviteChannel; 2] = [InviteChannel::Email, InviteChannel::Sms];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InviteChannel::Email => "email",
+            InviteChannel::Sms => "sms",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == raw)
+    }
+}
 
 /// Which message of a dossier is next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -105,6 +105,8 @@ problem_codes! {
     CompletedBeforeRetention = "completed_before_retention", Some(422);
     /// A contact e-mail address that is not one.
     InvalidEmail = "invalid_email", Some(422);
+    /// A contact phone number that is not a Vietnamese mobile number.
+    InvalidPhone = "invalid_phone", Some(422);
     /// A language the form does not offer.
     UnsupportedLanguage = "unsupported_language", Some(422);
     /// An entry with another form than the dossier's.

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::domain::aggregates::{Contribution, ScoreShape};
 use crate::domain::dossiers::Dossier;
+use crate::domain::integrity::Signals;
 use crate::domain::submissions::{InvalidReason, Mode, ValidSubmission};
 use crate::domain::tokens::TokenKey;
 
@@ -43,6 +44,9 @@ pub struct NewResponse {
     pub score: Arc<ScoreShape>,
     /// What the response adds to its roll-ups (`persistence::aggregates`).
     pub contribution: Contribution,
+    /// What it adds to its agency's integrity counts (`domain::integrity`); never stored as
+    /// such. The pattern is set here, what only a link shows by `app::submissions::submit`.
+    pub signals: Signals,
 }
 
 impl NewResponse {
@@ -74,6 +78,11 @@ impl NewResponse {
             invalid_reason: valid.invalid.map(InvalidReason::as_str),
             answers,
             contribution: score.contribution(&valid.answers, valid.invalid.is_none()),
+            signals: if valid.invalid.is_none() {
+                Signals::of_answers(score, &valid.answers)
+            } else {
+                Signals::default()
+            },
             score: score.clone(),
         })
     }

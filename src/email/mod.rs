@@ -32,14 +32,15 @@ pub enum Mailer {
     Stub(Arc<Mutex<Vec<String>>>),
 }
 
-/// Why a message was not sent.
+/// Why a message (e-mail or SMS) was not sent. `code` is the server's status, e.g. `SMTP 421`
+/// or `HTTP 503`.
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
     /// Worth retrying later (connection refused, 4xx, timeout).
-    #[error("transient failure{}", code.as_ref().map(|c| format!(" (SMTP {c})")).unwrap_or_default())]
+    #[error("transient failure{}", code.as_ref().map(|c| format!(" ({c})")).unwrap_or_default())]
     Transient { code: Option<String> },
     /// Will never succeed (5xx: no such mailbox, policy).
-    #[error("permanent failure{}", code.as_ref().map(|c| format!(" (SMTP {c})")).unwrap_or_default())]
+    #[error("permanent failure{}", code.as_ref().map(|c| format!(" ({c})")).unwrap_or_default())]
     Permanent { code: Option<String> },
     /// Abandoned: another claim took the message's row while this one was sending it, and
     /// sends it itself.
@@ -89,7 +90,7 @@ impl Mailer {
     pub async fn send(&self, message: Message) -> Result<(), SendError> {
         match self {
             Mailer::Smtp(smtp) => smtp.send(message).await.map(drop).map_err(|e| {
-                let code = e.status().map(|c| c.to_string());
+                let code = e.status().map(|c| format!("SMTP {c}"));
                 if e.is_permanent() {
                     SendError::Permanent { code }
                 } else {

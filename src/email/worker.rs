@@ -1,5 +1,6 @@
-//! The outbox worker: every `email.poll_interval_ms` it erases the addresses of expired links,
-//! claims due messages (lease), and sends them. A transient failure is retried with exponential
+//! The outbox worker: every `email.poll_interval_ms` it erases the addresses (and phone
+//! numbers) of expired links, claims due messages (lease), and sends them by e-mail or SMS, as
+//! each row's channel says; both channels follow the `[email]` settings below. A transient failure is retried with exponential
 //! backoff and jitter up to `email.max_attempts`; a permanent one, or the last attempt, gives up
 //! and erases the address. After the invitation, one reminder is due after
 //! `email.reminder_delay_secs` unless the survey has been answered or the link expires first.
@@ -11,15 +12,24 @@ use lettre::message::Mailbox;
 use sea_orm::DatabaseConnection;
 
 use crate::config::EmailSettings;
-use crate::domain::invitations::{MessageKind, reminder_due, retry_delay};
+use crate::domain::invitations::{MessageKind, Recipient, reminder_due, retry_delay};
+use crate::domain::phone::{PhoneNumber, sms_text};
 use crate::domain::tokens::TokenKey;
 use crate::email::{Invitation, Mailer, SendError, build_message};
 use crate::persistence::{dossiers, outbox};
+use crate::sms::SmsSender;
+
+/// A message ready to go, by its channel.
+enum Outgoing {
+    Email(lettre::Message),
+    Sms(PhoneNumber, String),
+}
 
 /// Everything the worker needs.
 pub struct Worker {
     pub db: DatabaseConnection,
     pub mailer: Mailer,
+    pub sms: SmsSender,
     pub settings: EmailSettings,
     pub from: Mailbox,
     pub token_key: TokenKey,
@@ -78,15 +88,29 @@ impl Worker {
             self.public_base_url,
             self.token_key.derive(dossier.id).expose()
         );
-        let invitation = Invitation {
-            kind: item.kind,
-            to: &item.email,
-            agency_vi: &found.agency_name_vi,
-            agency_en: found.agency_name_en.as_deref(),
-            url: &url,
-            expires_at: dossier.expires_at,
+        let message = match &item.to {
+            Recipient::Email(to) => build_message(
+                &self.from,
+                &Invitation {
+                    kind: item.kind,
+                    to,
+                    agency_vi: &found.agency_name_vi,
+                    agency_en: found.agency_name_en.as_deref(),
+                    url: &url,
+                    expires_at: dossier.expires_at,
+                },
+            )
+            .map(Outgoing::Email),
+            Recipient::Sms(to) => sms_text(
+                item.kind == MessageKind::Reminder,
+                &found.agency_name_vi,
+                &url,
+                dossier.expires_at,
+            )
+            .map(|text| Outgoing::Sms(to.clone(), text))
+            .ok_or_else(|| anyhow::anyhow!("the link does not fit in one SMS")),
         };
-        let message = match build_message(&self.from, &invitation) {
+        let message = match message {
             Ok(m) => m,
             Err(err) => {
                 tracing::warn!(outbox_id = %item.id, error = %err, "cannot build an invitation; giving up");
@@ -133,7 +157,14 @@ impl Worker {
             }
             MessageKind::Reminder => outbox::reminder_sent(&self.db, item.id, now).await?,
         }
-        tracing::info!(outbox_id = %item.id, kind = item.kind.as_str(), "e-mail sent");
+        match item.to {
+            Recipient::Email(_) => {
+                tracing::info!(outbox_id = %item.id, kind = item.kind.as_str(), "e-mail sent");
+            }
+            Recipient::Sms(_) => {
+                tracing::info!(outbox_id = %item.id, kind = item.kind.as_str(), "SMS sent");
+            }
+        }
         Ok(())
     }
 
@@ -149,7 +180,7 @@ impl Worker {
         let give_up =
             matches!(err, SendError::Permanent { .. }) || attempts >= self.settings.max_attempts;
         if give_up {
-            tracing::warn!(outbox_id = %item.id, error = %err, attempts, "e-mail not sent; giving up");
+            tracing::warn!(outbox_id = %item.id, channel = item.to.channel().as_str(), error = %err, attempts, "message not sent; giving up");
             outbox::finish(&self.db, item.id).await?;
         } else {
             let jitter = f64::from(rand_fraction());
@@ -163,7 +194,7 @@ impl Worker {
                 ),
                 jitter,
             );
-            tracing::info!(outbox_id = %item.id, error = %err, attempts, retry_in_ms = wait.num_milliseconds(), "e-mail not sent; will retry");
+            tracing::info!(outbox_id = %item.id, channel = item.to.channel().as_str(), error = %err, attempts, retry_in_ms = wait.num_milliseconds(), "message not sent; will retry");
             outbox::failed(&self.db, item.id, attempts, now + wait).await?;
         }
         Ok(())
@@ -174,14 +205,19 @@ impl Worker {
     async fn send_holding_lease(
         &self,
         item: &outbox::Claimed,
-        message: lettre::Message,
+        message: Outgoing,
     ) -> Result<(), SendError> {
         let lease = self.lease();
         let every = (lease / 3)
             .to_std()
             .unwrap_or_default()
             .max(std::time::Duration::from_millis(100));
-        let send = self.mailer.send(message);
+        let send = async {
+            match message {
+                Outgoing::Email(message) => self.mailer.send(message).await,
+                Outgoing::Sms(to, text) => self.sms.send(&to, &text).await,
+            }
+        };
         let mut send = std::pin::pin!(send);
         let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         loop {

@@ -38,6 +38,18 @@ pub fn client_key(req: &HttpRequest, server: &ServerSettings) -> Option<ClientKe
     )))
 }
 
+/// The client's address of `req` (`None` only when actix knows no peer): for the integrity
+/// counts, which group it by network themselves (`domain::integrity::Network`).
+pub fn client_address(req: &HttpRequest, server: &ServerSettings) -> Option<IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    Some(client_ip(
+        peer,
+        req.headers(),
+        &server.trusted_proxies,
+        server.forwarded_header,
+    ))
+}
+
 /// The client's address: `peer`, or the hop that `trusted` proxies name in `header` (module
 /// documentation).
 pub fn client_ip(

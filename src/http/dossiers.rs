@@ -31,6 +31,10 @@ pub struct Contact {
     /// Where the invitation is sent; erased once no longer needed, never logged.
     #[serde(default)]
     pub email: Option<String>,
+    /// A Vietnamese mobile number (`0…` or `+84…`) the invitation is sent to by SMS instead of
+    /// e-mail; normalised to `+84…`, erased once no longer needed, never logged.
+    #[serde(default)]
+    pub phone: Option<String>,
 }
 
 /// Body of `POST /api/v1/dossiers` (and each item of a batch).
@@ -76,7 +80,8 @@ impl From<NewDossier> for RawDossier {
             form_key: d.form_key,
             procedure_code: d.procedure_code,
             procedure_field: d.procedure_field,
-            email: d.contact.and_then(|c| c.email),
+            email: d.contact.as_ref().and_then(|c| c.email.clone()),
+            phone: d.contact.and_then(|c| c.phone),
             language: d.language,
         }
     }
@@ -164,7 +169,7 @@ pub fn survey_url(state: &AppState, token: &SurveyToken) -> String {
         (status = 401, description = "no valid key (`unauthorized`)"),
         (status = 403, description = "the agency is outside the key's subtree, or a pipeline key (`forbidden`)"),
         (status = 409, description = "registered before with different content (`dossier_conflict`)"),
-        (status = 422, description = "invalid fields (`validation_failed`, `unknown_field`, `invalid_email`, `completed_in_future`, `completed_before_retention`, `unknown_agency`, `unknown_form`, `unsupported_language`)"),
+        (status = 422, description = "invalid fields (`validation_failed`, `unknown_field`, `invalid_email`, `invalid_phone`, `completed_in_future`, `completed_before_retention`, `unknown_agency`, `unknown_form`, `unsupported_language`)"),
     )
 )]
 #[post("/dossiers")]

@@ -13,6 +13,7 @@ pub mod entry;
 pub mod export;
 pub mod extract;
 pub mod forms;
+pub mod integrity;
 pub mod metrics;
 pub mod middleware;
 pub mod months;
@@ -20,6 +21,7 @@ pub mod openapi;
 pub mod ops;
 pub mod pages;
 pub mod periods;
+pub mod reach;
 pub mod results;
 pub mod sampling;
 pub mod submissions;
@@ -88,7 +90,9 @@ pub fn app(
                 .service(results::get_par_scores)
                 .service(sampling::get_sampling)
                 .service(sampling::get_follow_up)
-                .service(export::export_responses),
+                .service(export::export_responses)
+                .service(integrity::get_integrity)
+                .service(reach::get_channels),
         )
         .service(pages::form_page)
         .service(pages::survey::survey_page)
@@ -96,17 +100,7 @@ pub fn app(
         .service(pages::accounts::sign_in_page)
         .service(pages::accounts::sign_in)
         .service(pages::accounts::sign_out)
-        .service(pages::dashboard::dashboard)
-        .service(pages::dashboard::par_scores_csv)
-        .service(pages::dashboard::overview)
-        .service(pages::dashboard::items)
-        .service(pages::dashboard::trend)
-        .service(pages::dashboard::compare)
-        .service(pages::dashboard::breakdowns)
-        .service(pages::dashboard::downloads)
-        .service(pages::dashboard::report_xlsx)
-        .service(pages::dashboard::follow_up_csv)
-        .service(pages::dashboard::export_download)
+        .configure(pages::dashboard::routes)
         .split_for_parts();
     let api = openapi::finish(api);
     let routes = web::Data::new(RouteTable::from_openapi(&api));

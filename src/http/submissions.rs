@@ -8,10 +8,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use validator::Validate;
 
-use crate::app::submissions::{Entry, SubmitError, Submitted, submit};
+use crate::app::submissions::{Arrival, Entry, SubmitError, Submitted, submit};
 use crate::domain::lang::Lang;
 use crate::domain::submissions::Mode;
 use crate::error::{ApiError, FieldError, ProblemCode};
+use crate::http::client_addr::client_address;
 use crate::http::extract::ValidatedJson;
 use crate::http::surveys::{closed, find_survey};
 use crate::state::AppState;
@@ -125,11 +126,15 @@ pub async fn post_response(
         DeviceMode::Web => Mode::Web,
         DeviceMode::Kiosk => Mode::Kiosk,
     };
+    let arrival = Arrival {
+        monitor: &state.integrity,
+        client: client_address(&req, &state.settings.server),
+    };
     let submitted = submit(
         (&state.checker(), &state.responses),
         &found.dossier,
         (&body.answers, body.submission_key.as_deref()),
-        Entry::Link(mode),
+        (Entry::Link(mode), Some(arrival)),
         Utc::now(),
     )
     .await

@@ -1,6 +1,7 @@
-//! The e-mail outbox: rows written with their dossiers, claimed by the sending worker with a
+//! The invitation outbox (e-mail and SMS): rows written with their dossiers, claimed by the sending worker with a
 //! lease (`lease_until`: a conditional UPDATE that only one node can win, on SQLite and
-//! PostgreSQL alike), and the erasure of addresses that are no longer needed.
+//! PostgreSQL alike), and the erasure of addresses and phone numbers that are no longer needed.
+//! A row holds one contact: `email` or `phone`, as its `channel` says.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::Expr;
@@ -12,7 +13,8 @@ use uuid::Uuid;
 
 use super::entities::outbox;
 use crate::domain::dossiers::EmailAddress;
-use crate::domain::invitations::MessageKind;
+use crate::domain::invitations::{MessageKind, Recipient};
+use crate::domain::phone::PhoneNumber;
 
 /// Rows per multi-row insert.
 const INSERT_ROWS: usize = 500;
@@ -21,7 +23,7 @@ const INSERT_ROWS: usize = 500;
 #[derive(Debug, Clone)]
 pub struct NewInvitation {
     pub dossier_id: Uuid,
-    pub email: EmailAddress,
+    pub to: Recipient,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -30,7 +32,7 @@ pub struct NewInvitation {
 pub struct Claimed {
     pub id: Uuid,
     pub dossier_id: Uuid,
-    pub email: EmailAddress,
+    pub to: Recipient,
     pub kind: MessageKind,
     pub attempts: u32,
     pub expires_at: DateTime<Utc>,
@@ -48,7 +50,15 @@ pub async fn insert_many(
         let models = chunk.iter().map(|r| outbox::ActiveModel {
             id: Set(Uuid::now_v7()),
             dossier_id: Set(r.dossier_id),
-            email: Set(Some(r.email.expose().to_owned())),
+            email: Set(match &r.to {
+                Recipient::Email(e) => Some(e.expose().to_owned()),
+                Recipient::Sms(_) => None,
+            }),
+            phone: Set(match &r.to {
+                Recipient::Sms(p) => Some(p.expose().to_owned()),
+                Recipient::Email(_) => None,
+            }),
+            channel: Set(r.to.channel().as_str().to_owned()),
             next_kind: Set(Some(MessageKind::Invitation.as_str().to_owned())),
             next_attempt_at: Set(Some(now)),
             attempts: Set(0),
@@ -64,15 +74,12 @@ pub async fn insert_many(
     Ok(())
 }
 
-/// Erases the addresses of links that have expired (nothing more will be sent to them).
+/// Erases the addresses and numbers of links that have expired (nothing more will be sent to
+/// them).
 pub async fn erase_expired(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
     let res = erase_contact(outbox::Entity::update_many())
         .filter(outbox::Column::ExpiresAt.lte(now))
-        .filter(
-            Condition::any()
-                .add(outbox::Column::Email.is_not_null())
-                .add(outbox::Column::NextKind.is_not_null()),
-        )
+        .filter(has_contact().add(outbox::Column::NextKind.is_not_null()))
         .exec(db)
         .await?;
     Ok(res.rows_affected)
@@ -125,8 +132,8 @@ pub async fn claim_due(
         let Some(m) = outbox::Entity::find_by_id(id).one(db).await? else {
             continue;
         };
-        let (Some(email), Some(kind)) = (
-            m.email.as_deref().and_then(EmailAddress::parse),
+        let (Some(to), Some(kind)) = (
+            recipient(&m),
             m.next_kind.as_deref().and_then(MessageKind::parse),
         ) else {
             finish(db, id).await?;
@@ -135,7 +142,7 @@ pub async fn claim_due(
         claimed.push(Claimed {
             id,
             dossier_id: m.dossier_id,
-            email,
+            to,
             kind,
             attempts: u32::try_from(m.attempts).unwrap_or(0),
             expires_at: m.expires_at,
@@ -143,6 +150,28 @@ pub async fn claim_due(
         });
     }
     Ok(claimed)
+}
+
+/// The contact of a row, as its channel says.
+fn recipient(m: &outbox::Model) -> Option<Recipient> {
+    if m.channel == crate::domain::invitations::InviteChannel::Sms.as_str() {
+        m.phone
+            .as_deref()
+            .and_then(PhoneNumber::parse)
+            .map(Recipient::Sms)
+    } else {
+        m.email
+            .as_deref()
+            .and_then(EmailAddress::parse)
+            .map(Recipient::Email)
+    }
+}
+
+/// Rows that still hold an address or a number.
+fn has_contact() -> Condition {
+    Condition::any()
+        .add(outbox::Column::Email.is_not_null())
+        .add(outbox::Column::Phone.is_not_null())
 }
 
 /// Extends the lease of a claimed row to `until`, if the claim still holds it: `false` when the
@@ -205,10 +234,11 @@ pub async fn reminder_sent(
     finish(db, id).await
 }
 
-/// Clears the address and anything scheduled: nothing more will be sent to this row.
+/// Clears the address or number and anything scheduled: nothing more will be sent to this row.
 fn erase_contact(update: UpdateMany<outbox::Entity>) -> UpdateMany<outbox::Entity> {
     update
         .col_expr(outbox::Column::Email, Expr::value(Option::<String>::None))
+        .col_expr(outbox::Column::Phone, Expr::value(Option::<String>::None))
         .col_expr(
             outbox::Column::NextKind,
             Expr::value(Option::<String>::None),
@@ -264,7 +294,7 @@ pub fn erase_statements(dossier_ids: &[Uuid]) -> Vec<sea_orm::sea_query::UpdateS
             );
             erase_contact(outbox::Entity::update_many())
                 .filter(outbox::Column::DossierId.is_in(ids))
-                .filter(outbox::Column::Email.is_not_null())
+                .filter(has_contact())
                 .into_query()
         })
         .collect()
@@ -293,11 +323,17 @@ pub async fn failed(
     Ok(())
 }
 
-/// Addresses still stored (for tests and metrics).
+/// Addresses and phone numbers still stored (for tests and metrics).
 pub async fn stored_addresses(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
     use sea_orm::PaginatorTrait;
+    outbox::Entity::find().filter(has_contact()).count(db).await
+}
+
+/// Phone numbers still stored (for tests and metrics).
+pub async fn stored_phones(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
     outbox::Entity::find()
-        .filter(outbox::Column::Email.is_not_null())
+        .filter(outbox::Column::Phone.is_not_null())
         .count(db)
         .await
 }

@@ -133,6 +133,7 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.server.shutdown_timeout_secs = 1;
     settings.database.url = database_url.to_owned().into();
     settings.email.transport = sipas::config::EmailTransport::Stub;
+    settings.sms.transport = sipas::config::SmsTransport::Stub;
     // The tests register dossiers on fixed dates (March 2025…), which the default retention
     // would refuse once they are 24 months old; the retention tests set it themselves.
     settings.retention.dossier_months = 0;

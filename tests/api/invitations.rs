@@ -83,7 +83,7 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-async fn max_attempts(app: &crate::helpers::TestApp) -> i64 {
+pub async fn max_attempts(app: &crate::helpers::TestApp) -> i64 {
     let row = app
         .db
         .query_one_raw(Statement::from_string(
@@ -99,7 +99,17 @@ async fn max_attempts(app: &crate::helpers::TestApp) -> i64 {
         .unwrap_or(0)
 }
 
-async fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+/// An outbox that polls every 100 ms, retries after 200–400 ms up to `max_attempts`, and
+/// reminds after 3 seconds.
+pub fn fast_outbox(email: &mut sipas::config::EmailSettings, max_attempts: u32) {
+    email.poll_interval_ms = 100;
+    email.retry_base_ms = 200;
+    email.retry_max_ms = 400;
+    email.max_attempts = max_attempts;
+    email.reminder_delay_secs = 3;
+}
+
+pub async fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
         assert!(start.elapsed() < timeout, "timed out waiting for {what}");
@@ -124,11 +134,7 @@ async fn invitations_arrive_exactly_once_after_the_smtp_server_comes_up() {
         s.email.smtp_port = port;
         s.email.smtp_tls = SmtpTls::None;
         s.email.smtp_timeout_secs = 5;
-        s.email.poll_interval_ms = 100;
-        s.email.retry_base_ms = 200;
-        s.email.retry_max_ms = 400;
-        s.email.max_attempts = 100;
-        s.email.reminder_delay_secs = 3;
+        fast_outbox(&mut s.email, 100);
     })
     .await;
     let admin = setup(&app).await;

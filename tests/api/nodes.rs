@@ -18,6 +18,7 @@ use chrono::{TimeDelta, Utc};
 use sea_orm::TransactionTrait;
 use serde_json::{Value, json};
 use sipas::domain::dossiers::EmailAddress;
+use sipas::domain::invitations::Recipient;
 use sipas::persistence::outbox;
 use uuid::Uuid;
 
@@ -331,7 +332,7 @@ async fn a_row_another_node_sent_meanwhile_is_not_claimed_again() {
         &app.db,
         &[outbox::NewInvitation {
             dossier_id,
-            email: EmailAddress::parse("race@example.vn").unwrap(),
+            to: Recipient::Email(EmailAddress::parse("race@example.vn").unwrap()),
             expires_at: due + TimeDelta::days(30),
         }],
         due,

@@ -51,12 +51,13 @@ use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::app::submissions::{Entry, SubmitError, submit};
+use crate::app::submissions::{Arrival, Entry, SubmitError, submit};
 use crate::domain::dossiers::Dossier;
 use crate::domain::forms::{FormDefinition, Prefill, PublishedForm, QuestionKind};
 use crate::domain::submissions::{AnswerError, Mode, is_submission_key};
 use crate::domain::tokens;
 use crate::error::ApiError;
+use crate::http::client_addr::client_address;
 use crate::http::middleware::HumanPage;
 use crate::http::surveys::find_survey;
 use crate::persistence::dossiers::SurveyDossier;
@@ -225,6 +226,11 @@ pub async fn answer_survey(
         .map(|(_, v)| v.as_str())
         .filter(|k| is_submission_key(k));
     let checked = (&state.checker(), &state.responses);
+    let arrival = Arrival {
+        monitor: &state.integrity,
+        client: client_address(&req, &state.settings.server),
+    };
+    let entry = (entry, Some(arrival));
     match submit(checked, &found.dossier, (&answers, key), entry, Utc::now()).await {
         Ok(submitted) => thanks(lang, submitted.receipt()),
         Err(SubmitError::Invalid(errors)) => {

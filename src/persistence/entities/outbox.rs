@@ -20,6 +20,8 @@ pub struct Model {
     pub reminded_at: Option<DateTimeUtc>,
     pub expires_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
+    pub phone: Option<String>,
+    pub channel: String,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -44,6 +44,13 @@ pub struct Decision<'a> {
     pub answered: Vec<Uuid>,
 }
 
+impl<'a> Decision<'a> {
+    /// Every response the batch stores (pending and late): what the integrity counts add.
+    pub fn stored(&self) -> Vec<&'a NewResponse> {
+        self.pending.iter().chain(&self.late).copied().collect()
+    }
+}
+
 impl<'a> Plan<'a> {
     /// The plan of `batch`.
     pub fn new(batch: &'a [&'a NewResponse]) -> Self {

@@ -39,6 +39,7 @@ use uuid::Uuid;
 use super::aggregates;
 use super::dossiers;
 use super::entities::response;
+use super::integrity;
 use super::months;
 use super::outbox;
 use crate::domain::periods::Month;
@@ -62,8 +63,9 @@ pub enum Outcome {
 ///
 /// A constant number of statements per batch, whatever its size: one claims every dossier
 /// (`dossiers::claim`), one reads which months are published, one inserts the answers of open
-/// months into `pending_responses` (published when their month closes, `app::months`), and
-/// one erases e-mail addresses; an agency's late entry for a closed month goes to `responses`
+/// months into `pending_responses` (published when their month closes, `app::months`), one
+/// erases e-mail addresses and phone numbers, and one adds to the integrity counts
+/// (`persistence::integrity`); an agency's late entry for a closed month goes to `responses`
 /// and its month's roll-ups at once (`aggregates::apply`). A dossier named twice in a batch (concurrent
 /// submissions) is claimed once, by its first response in the (shuffled) batch.
 pub async fn commit(
@@ -111,6 +113,7 @@ pub async fn store(
     let late: Vec<response::Model> = decision.late.iter().map(|r| row(r)).collect();
     months::insert_answers(txn, late, false).await?;
     outbox::erase_for_dossiers(txn, &decision.answered).await?;
+    integrity::add(txn, &decision.stored()).await?;
     aggregates::apply(txn, decision.late.iter().map(|r| r.counted())).await?;
     Ok(decision.outcomes)
 }

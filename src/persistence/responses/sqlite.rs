@@ -27,7 +27,7 @@ use super::batch::{self, Plan};
 use super::jobs::{Job, Lane, WriterStats, settle};
 use super::{Outcome, published_of};
 use crate::domain::responses::{NewResponse, shuffle};
-use crate::persistence::{dossiers, outbox};
+use crate::persistence::{dossiers, integrity, outbox};
 
 /// Prepared statements kept by the writer's connection: the claim, insert and erase statements
 /// differ by batch size (claims and erasures are padded to powers of two).
@@ -189,6 +189,9 @@ fn store(txn: &Transaction<'_>, batch: &[&NewResponse]) -> Result<Vec<Outcome>, 
     }
     for update in outbox::erase_statements(&decision.answered) {
         execute(txn, &update)?;
+    }
+    for insert in integrity::add_statements(&decision.stored()).map_err(|e| e.to_string())? {
+        execute(txn, &insert)?;
     }
     Ok(decision.outcomes)
 }

@@ -9,6 +9,7 @@
 //! | `…/compare` | the agencies below ranked with rank intervals (caterpillar plot); the others apart |
 //! | `…/breakdowns?by=channel\|mode\|procedure_field` | the index per channel, response mode or procedure field |
 //! | `…/downloads` | links to the XLSX report, the raw-answer exports and the PAR scores CSV |
+//! | `…/integrity` | the integrity indicators of the period's last closed month, the agencies flagged |
 //! | `/dashboard/par-scores.csv` | the PAR scores of every agency the officer may read |
 //!
 //! Every figure comes from the results use cases (`app::results`) — the code behind
@@ -58,11 +59,29 @@ pub use landing::dashboard;
 pub use tabs::breakdowns::breakdowns;
 pub use tabs::compare::compare;
 pub use tabs::downloads::downloads;
+pub use tabs::integrity::integrity;
 pub use tabs::items::items;
 pub use tabs::overview::overview;
 pub use tabs::trend::trend;
 
 use crate::domain::agencies::Agency;
+
+/// Every route of the dashboard (one `configure` in `http::app`, which would otherwise outgrow
+/// the function size limit).
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(dashboard)
+        .service(par_scores_csv)
+        .service(overview)
+        .service(items)
+        .service(trend)
+        .service(compare)
+        .service(breakdowns)
+        .service(downloads)
+        .service(integrity)
+        .service(report_xlsx)
+        .service(follow_up_csv)
+        .service(export_download);
+}
 
 use super::i18n::Lang;
 use words::DashboardUi;
@@ -76,16 +95,18 @@ enum Tab {
     Compare,
     Breakdowns,
     Downloads,
+    Integrity,
 }
 
 impl Tab {
-    const ALL: [Tab; 6] = [
+    const ALL: [Tab; 7] = [
         Tab::Overview,
         Tab::Items,
         Tab::Trend,
         Tab::Compare,
         Tab::Breakdowns,
         Tab::Downloads,
+        Tab::Integrity,
     ];
 
     fn suffix(self) -> &'static str {
@@ -96,6 +117,7 @@ impl Tab {
             Tab::Compare => "/compare",
             Tab::Breakdowns => "/breakdowns",
             Tab::Downloads => "/downloads",
+            Tab::Integrity => "/integrity",
         }
     }
 
@@ -107,6 +129,7 @@ impl Tab {
             Tab::Compare => d.tab_compare,
             Tab::Breakdowns => d.tab_breakdowns,
             Tab::Downloads => d.tab_downloads,
+            Tab::Integrity => d.tab_integrity,
         }
     }
 }

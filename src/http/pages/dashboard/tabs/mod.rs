@@ -6,6 +6,7 @@
 pub(super) mod breakdowns;
 pub(super) mod compare;
 pub(super) mod downloads;
+pub(super) mod integrity;
 pub(super) mod items;
 pub(super) mod overview;
 pub(super) mod trend;
