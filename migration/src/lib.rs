@@ -21,6 +21,7 @@ mod m20261205_001350_outbox_lease_holder;
 mod m20261206_001300_create_retained_dossier_counts;
 mod m20261206_001400_create_rollups;
 mod m20261206_001500_drop_score_buckets;
+mod m20261207_003001_rollups_count_answers;
 
 /// Every migration in a transaction of its own, also on SQLite (sea-orm-migration's default
 /// there is none): a migration either happens entirely or not at all, and all its statements
@@ -79,6 +80,7 @@ impl MigratorTrait for Migrator {
             atomic(m20261206_001300_create_retained_dossier_counts::Migration),
             atomic(m20261206_001400_create_rollups::Migration),
             atomic(m20261206_001500_drop_score_buckets::Migration),
+            atomic(m20261207_003001_rollups_count_answers::Migration),
         ]
     }
 }

@@ -1,22 +1,27 @@
-//! Reading the answers to a shape's items straight from a stored answers object (JSON text),
-//! without building the object: what rebuilds and scans of a million responses need.
+//! Reading the answers to a shape's items and indicator questions straight from a stored
+//! answers object (JSON text), without building the object: what rebuilds and scans of a
+//! million responses need.
 
 use std::fmt;
 
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 
-use super::ScoreShape;
+use super::{ScoreShape, Slot};
 
-/// Reads the integer answers of a shape's items from a stored answers object, skipping every
-/// other answer without building it. A later duplicate key wins, as in a parsed map.
+/// Reads the integer answers of a shape's items, and the answers of its indicator questions,
+/// from a stored answers object, skipping every other answer without building it. A later
+/// duplicate key wins, as in a parsed map.
 pub(super) struct ItemValues<'s>(pub(super) &'s ScoreShape);
 
-/// Reads a key: the item position, or `None` for another question.
+/// Per item its integer answer; per indicator question its answer.
+type Values = (Vec<Option<i64>>, Vec<Option<Value>>);
+
+/// Reads a key: where its answer goes, or `None` for another question.
 struct ItemKey<'s>(&'s ScoreShape);
 
 impl<'de> DeserializeSeed<'de> for ItemValues<'_> {
-    type Value = Vec<Option<i64>>;
+    type Value = Values;
 
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
@@ -24,7 +29,7 @@ impl<'de> DeserializeSeed<'de> for ItemValues<'_> {
 }
 
 impl<'de> Visitor<'de> for ItemValues<'_> {
-    type Value = Vec<Option<i64>>;
+    type Value = Values;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an object of answers")
@@ -32,20 +37,22 @@ impl<'de> Visitor<'de> for ItemValues<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut values = vec![None; self.0.n_items()];
+        let mut choices = vec![None; self.0.choices.len()];
         while let Some(key) = map.next_key_seed(ItemKey(self.0))? {
             match key {
-                Some(j) => values[j] = map.next_value::<Value>()?.as_i64(),
+                Some(Slot::Item(j)) => values[j] = map.next_value::<Value>()?.as_i64(),
+                Some(Slot::Choice(q)) => choices[q] = Some(map.next_value::<Value>()?),
                 None => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        Ok(values)
+        Ok((values, choices))
     }
 }
 
 impl<'de> DeserializeSeed<'de> for ItemKey<'_> {
-    type Value = Option<usize>;
+    type Value = Option<Slot>;
 
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_str(self)
@@ -53,7 +60,7 @@ impl<'de> DeserializeSeed<'de> for ItemKey<'_> {
 }
 
 impl<'de> Visitor<'de> for ItemKey<'_> {
-    type Value = Option<usize>;
+    type Value = Option<Slot>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a question id")

@@ -296,6 +296,9 @@ pub struct ResultView {
     pub margin_of_error: MarginView,
     pub index: NodeView,
     pub items: Vec<ItemView>,
+    /// The perception and needs indicators (methodology §3.3), pooled over the result's
+    /// agencies.
+    pub indicators: Vec<super::IndicatorView>,
     pub par: ParView,
     /// Whether the index is suppressed.
     pub suppressed: bool,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::super::estimate::{Estimate, EstimateError, Figures, Totals, estimate};
+use super::super::indicators::indicators;
 use super::super::suppression::{Layout, across, within};
 use super::super::view::{BreakdownView, CellView, D766View, Labels, MarginView, ResultView, pct};
 use super::super::{Cell, Counts, Design, Dimension, Options, Strata, on_all_cores};
@@ -146,6 +147,7 @@ fn result_view(
         },
         index: labels.nodes(&h.figures, h.second.as_ref()),
         items: labels.items(&h.figures, h.second.as_ref()),
+        indicators: indicators(req.form, labels.shape, &h.totals.options, options),
         par: par_view(req.form, root, options.level),
         suppressed: root.is_none_or(|r| r.status == Reliability::Suppressed),
         d766: d766(&h.totals, h.invited, options),
