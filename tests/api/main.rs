@@ -16,6 +16,7 @@ mod dossiers;
 mod export;
 mod forms;
 mod helpers;
+mod indicators;
 mod invitations;
 mod keys;
 mod limits;
