@@ -96,6 +96,7 @@ pub fn app(
         .service(pages::dashboard::par_scores_csv)
         .service(pages::dashboard::overview)
         .service(pages::dashboard::items)
+        .service(pages::dashboard::indicators)
         .service(pages::dashboard::trend)
         .service(pages::dashboard::compare)
         .service(pages::dashboard::breakdowns)

@@ -299,3 +299,84 @@ async fn shares_carry_wilson_intervals_and_the_index_suppression_rules() {
         "I did not have to go"
     );
 }
+
+/// The dashboard's tab and the XLSX report show the API's indicators: the subtree's pooled
+/// shares with their intervals, and a department's suppressed question without numbers.
+#[tokio::test]
+async fn the_dashboard_tab_and_the_xlsx_report_show_the_apis_indicators() {
+    use crate::accounts::{Browser, PASSWORD, account, assert_officer_page};
+    use calamine::{Data, Reader, Xlsx};
+    let app = spawn_app_with(|s| s.surveys.token_ttl_days = 3650).await;
+    let (admin, tokens) = setup(&app, "sipas-2017", &[("S1", 9), ("S2", 6)]).await;
+    let submissions = (tokens["S1"].iter().chain(&tokens["S2"]).enumerate())
+        .map(|(i, t)| (t.clone(), answers_2017(i)))
+        .collect();
+    publish(&app, &admin, submissions).await;
+    let query = "form=sipas-2017&period=2025&subtree=true";
+    let api = app
+        .get_json(&admin, &format!("/api/v1/results?agency=T&{query}"))
+        .await;
+    let once = option(indicator(&api, "p1"), "once");
+    let (share, ci) = (once["share"].as_f64().unwrap(), &once["ci"]);
+    let number = |v: &Value| sipas::export::charts::number(v.as_f64().unwrap(), 2, true);
+
+    account(&app, Role::Admin, None, "admin@tinh.gov.vn").await;
+    let mut b = Browser::of(&app);
+    b.sign_in("admin@tinh.gov.vn", PASSWORD).await;
+    let page = b
+        .get(&format!("/dashboard/agencies/T/indicators?{query}"))
+        .await;
+    assert_officer_page(&page, 200);
+    let html = &page.body;
+    let block = &html[html.find("id=\"indicator-p1\"").unwrap()..];
+    let block = &block[..block.find("</section>").unwrap()];
+    assert!(block.contains("n = 15 người trả lời"), "{block}");
+    // Pooled, not the mean of the agencies that the index's note speaks of.
+    assert!(html.contains("cộng gộp phiếu của các cơ quan"));
+    assert!(!html.contains("trung bình của các cơ quan"), "{html}");
+    assert!(block.contains("<svg"), "a chart of the shares");
+    let row = format!(
+        "<tr><th scope=\"row\">1 lần</th><td class=\"num\">{}</td><td class=\"num\">{} – {}</td><td class=\"num\">{}</td>",
+        number(&json!(share)),
+        number(&ci["low"]),
+        number(&ci["high"]),
+        once["count"]
+    );
+    assert!(block.contains(&row), "{row} in {block}");
+    assert!(
+        html.contains("href=\"/dashboard/agencies/T/indicators?"),
+        "the tab is listed"
+    );
+    // S1 alone: 9 respondents, suppressed: the badge, no chart, dashes.
+    let s1 = b
+        .get("/dashboard/agencies/S1/indicators?form=sipas-2017&period=2025&lang=en")
+        .await;
+    assert_officer_page(&s1, 200);
+    let block = &s1.body[s1.body.find("id=\"indicator-p1\"").unwrap()..];
+    let block = &block[..block.find("</section>").unwrap()];
+    assert!(block.contains("n = 9 respondents"), "{block}");
+    assert!(block.contains("badge suppressed"), "{block}");
+    assert!(!block.contains("<svg"), "{block}");
+
+    // The report's indicator sheet holds the same count and share (as a fraction).
+    let (status, _, bytes) = b
+        .download(&format!("/dashboard/agencies/T/report.xlsx?{query}"))
+        .await;
+    assert_eq!(status, 200);
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = book.worksheet_range("Nhận định, nhu cầu").unwrap();
+    let row = (0..sheet.height() as u32)
+        .find(|&r| {
+            sheet.get_value((r, 0)) == Some(&Data::String("p1".into()))
+                && sheet.get_value((r, 2)) == Some(&Data::String("once".into()))
+        })
+        .unwrap();
+    assert_eq!(
+        sheet.get_value((row, 4)),
+        Some(&Data::Float(once["count"].as_f64().unwrap()))
+    );
+    match sheet.get_value((row, 5)) {
+        Some(Data::Float(x)) => assert!((x * 100.0 - share).abs() < 1e-12),
+        other => panic!("{other:?}"),
+    }
+}

@@ -5,6 +5,7 @@
 //! | `/dashboard` | an agency officer: their agency's overview; admins and the pipeline: the top-level agencies to choose from |
 //! | `/dashboard/agencies/{code}` | overview: SIPAS with interval and n, factor bars with whiskers, response rate, invalid returns, PAR points, the Decision 766 ratio, links to the agencies below |
 //! | `…/items` | every criterion: share, interval, n, mean and the 1–5 distribution |
+//! | `…/indicators` | every perception and needs question: the share of each answer with its interval, n |
 //! | `…/trend` | SIPAS and each factor per month, quarter or year, with interval bands |
 //! | `…/compare` | the agencies below ranked with rank intervals (caterpillar plot); the others apart |
 //! | `…/breakdowns?by=channel\|mode\|procedure_field` | the index per channel, response mode or procedure field |
@@ -58,6 +59,7 @@ pub use landing::dashboard;
 pub use tabs::breakdowns::breakdowns;
 pub use tabs::compare::compare;
 pub use tabs::downloads::downloads;
+pub use tabs::indicators::indicators;
 pub use tabs::items::items;
 pub use tabs::overview::overview;
 pub use tabs::trend::trend;
@@ -76,12 +78,14 @@ enum Tab {
     Compare,
     Breakdowns,
     Downloads,
+    Indicators,
 }
 
 impl Tab {
-    const ALL: [Tab; 6] = [
+    const ALL: [Tab; 7] = [
         Tab::Overview,
         Tab::Items,
+        Tab::Indicators,
         Tab::Trend,
         Tab::Compare,
         Tab::Breakdowns,
@@ -96,6 +100,7 @@ impl Tab {
             Tab::Compare => "/compare",
             Tab::Breakdowns => "/breakdowns",
             Tab::Downloads => "/downloads",
+            Tab::Indicators => "/indicators",
         }
     }
 
@@ -107,6 +112,7 @@ impl Tab {
             Tab::Compare => d.tab_compare,
             Tab::Breakdowns => d.tab_breakdowns,
             Tab::Downloads => d.tab_downloads,
+            Tab::Indicators => d.tab_indicators,
         }
     }
 }
