@@ -185,6 +185,30 @@ async fn the_2024_harassment_shares_of_vector_t8() {
         .map(|i| &i["question_id"])
         .collect();
     assert!(!ids.contains(&&json!("q9_1")) && !ids.contains(&&json!("d_gender")));
+
+    // The trend by quarter: each step's shares of its own respondents, the counts adding up
+    // to the year's; no labels (the result has them).
+    let trend = app
+        .get_json(
+            &admin,
+            "/api/v1/results/trend?agency=S1&form=sipas-2024&period=2025-H1&step=quarter",
+        )
+        .await;
+    let steps = trend["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2);
+    let mut total = vec![0; options.len()];
+    for step in steps {
+        let q5 = indicator(step, "q5");
+        assert!(q5.get("label").is_none() && q5["options"][0].get("label").is_none());
+        let m = q5["n"].as_u64().unwrap();
+        assert!(m > 0 && m < n, "{m}");
+        for (t, value) in total.iter_mut().zip(options) {
+            let x = option(q5, value)["count"].as_u64().unwrap();
+            assert_share(option(q5, value), x, m);
+            *t += x;
+        }
+    }
+    assert_eq!(total, counts);
 }
 
 /// 2017 answers for respondent `i`: a satisfaction item, the trips (`p1`), the wishes (`e1`,

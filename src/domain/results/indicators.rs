@@ -34,6 +34,8 @@ pub struct ShareView {
 pub struct OptionView {
     /// The stored answer as text: an option id, a level (`"4"`) or `"true"`/`"false"`.
     pub value: String,
+    /// Left out in a trend's steps.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub label: String,
     #[serde(flatten)]
     pub share: ShareView,
@@ -54,6 +56,8 @@ pub struct IndicatorView {
     pub question_id: String,
     /// `single_choice`, `multiple_choice`, `yes_no` or `grid`.
     pub kind: ChoiceKind,
+    /// The question's text; left out in a trend's steps (the result has it).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub label: String,
     /// Respondents who answered (for a multiple choice: who chose at least one option).
     pub n: u64,
@@ -68,21 +72,23 @@ pub struct IndicatorView {
     pub positive: Option<PositiveView>,
 }
 
-/// The indicators of `counts` (pooled answers of a result), in form order.
+/// The indicators of `counts` (pooled answers of a result), in form order; with the labels of
+/// the questions and answers unless `unlabelled` (a trend's steps).
 pub(crate) fn indicators(
     form: &FormDefinition,
     shape: &ScoreShape,
     counts: &OptionCounts,
-    options: &Options,
+    (options, unlabelled): (&Options, bool),
 ) -> Vec<IndicatorView> {
     (shape.choices().iter().enumerate())
         .map(|(q, question)| {
-            indicator(
-                form,
-                question,
-                (counts.answered(q), counts.counts(q)),
-                options,
-            )
+            let answers = (counts.answered(q), counts.counts(q));
+            let mut view = indicator(form, question, answers, options);
+            if unlabelled {
+                view.label.clear();
+                view.options.iter_mut().for_each(|o| o.label.clear());
+            }
+            view
         })
         .collect()
 }

@@ -455,6 +455,8 @@ pub struct TrendStepView {
     pub index: TrendNodeView,
     /// The root's children.
     pub nodes: Vec<TrendNodeView>,
+    /// The perception and needs indicators of the step (methodology §3.3), without labels.
+    pub indicators: Vec<super::IndicatorView>,
 }
 
 /// `GET /api/v1/results/trend`.

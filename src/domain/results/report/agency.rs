@@ -147,7 +147,7 @@ fn result_view(
         },
         index: labels.nodes(&h.figures, h.second.as_ref()),
         items: labels.items(&h.figures, h.second.as_ref()),
-        indicators: indicators(req.form, labels.shape, &h.totals.options, options),
+        indicators: indicators(req.form, labels.shape, &h.totals.options, (options, false)),
         par: par_view(req.form, root, options.level),
         suppressed: root.is_none_or(|r| r.status == Reliability::Suppressed),
         d766: d766(&h.totals, h.invited, options),

@@ -225,6 +225,7 @@ mod tests {
             responses: index.n,
             index,
             nodes: vec![factor],
+            indicators: Vec::new(),
         }
     }
 
