@@ -49,6 +49,7 @@ fn main() -> anyhow::Result<()> {
         thresholds: ReliabilityThresholds::default(),
         d766_enabled: true,
         d766_rule: DissatisfiedRule::MeanBelowNeutral,
+        par_scales: Default::default(),
         lang: "vi".to_owned(),
     };
     let children: Vec<Subject> = (ids.iter().enumerate())

@@ -74,6 +74,7 @@ impl AppState {
             forms: &self.forms,
             results: &self.settings.results,
             indicators: &self.settings.indicators,
+            par: &self.settings.par.scales,
             breakdowns: &self.breakdowns,
             scans: &self.guards.breakdown_scans,
             metrics: &self.metrics,

@@ -12,5 +12,6 @@ pub mod months;
 pub mod ratelimit;
 pub mod results;
 pub mod retention;
+pub mod sampling;
 pub mod single_flight;
 pub mod submissions;

@@ -17,7 +17,9 @@ mod email;
 mod error;
 mod limits;
 mod log;
+mod par;
 mod results;
+mod sampling;
 mod server;
 mod surveys;
 
@@ -34,7 +36,9 @@ pub use self::error::ConfigError;
 use self::error::invalid;
 pub use self::limits::LimitSettings;
 pub use self::log::{LogFormat, LogSettings};
+pub use self::par::ParSettings;
 pub use self::results::{D766Settings, IndicatorSettings, ResultSettings};
+pub use self::sampling::SamplingSettings;
 pub use self::server::{Cidr, ForwardedHeader, ServerSettings};
 pub use self::surveys::{
     DossierSettings, FormSettings, ResponseSettings, RetentionSettings, SurveySettings,
@@ -58,6 +62,8 @@ pub struct Settings {
     pub email: EmailSettings,
     pub results: ResultSettings,
     pub indicators: IndicatorSettings,
+    pub par: ParSettings,
+    pub sampling: SamplingSettings,
     pub accounts: AccountSettings,
     pub retention: RetentionSettings,
 }
@@ -162,6 +168,13 @@ kept_breakdowns = 64
 enabled = false
 dissatisfied_rule = "mean_below_neutral"
 
+[par]
+scales = []
+
+[sampling]
+margin = 0.05
+level = 0.95
+
 [accounts]
 session_idle_minutes = 30
 session_max_hours = 8
@@ -222,6 +235,8 @@ impl Settings {
         self.security.validate()?;
         self.email.validate()?;
         self.results.validate()?;
+        self.par.validate()?;
+        self.sampling.validate()?;
         self.accounts.validate()?;
         self.log.validate()
     }

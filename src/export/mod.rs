@@ -10,6 +10,7 @@
 //! - [`par`]: the PAR scores as CSV (`GET /api/v1/par/scores`).
 
 pub mod charts;
+pub mod follow_up;
 pub mod par;
 pub mod raw;
 pub mod report;

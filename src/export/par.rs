@@ -4,7 +4,7 @@
 use crate::domain::results::ParScoresView;
 
 /// The CSV columns of the PAR export, in order.
-pub const PAR_CSV_HEADER: [&str; 19] = [
+pub const PAR_CSV_HEADER: [&str; 22] = [
     "agency_code",
     "agency_kind",
     "form_key",
@@ -24,6 +24,9 @@ pub const PAR_CSV_HEADER: [&str; 19] = [
     "status",
     "level",
     "subtree",
+    "points_exact",
+    "points_reason",
+    "scale_source",
 ];
 
 /// The rows of `view` as CSV with `header` (the column names, [`PAR_CSV_HEADER`] or their
@@ -40,10 +43,7 @@ pub fn par_csv(view: &ParScoresView, header: &[&str]) -> Result<Vec<u8>, csv::Er
         } else {
             s.agency_code.clone()
         };
-        let status = serde_json::to_value(s.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let status = word(&s.status);
         w.write_record([
             code,
             s.agency_kind.clone(),
@@ -64,7 +64,18 @@ pub fn par_csv(view: &ParScoresView, header: &[&str]) -> Result<Vec<u8>, csv::Er
             status,
             view.level.to_string(),
             view.subtree.to_string(),
+            num(s.points_exact),
+            s.points_reason.as_ref().map(word).unwrap_or_default(),
+            s.scale_source.as_ref().map(word).unwrap_or_default(),
         ])?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+/// The API's word for an enum value (`ok`, `not_eligible`, `settings_for_kind`, …).
+fn word(value: &impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }

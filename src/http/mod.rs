@@ -21,6 +21,7 @@ pub mod ops;
 pub mod pages;
 pub mod periods;
 pub mod results;
+pub mod sampling;
 pub mod submissions;
 pub mod surveys;
 
@@ -84,6 +85,8 @@ pub fn app(
                 .service(results::get_trend)
                 .service(results::get_rankings)
                 .service(results::get_par_scores)
+                .service(sampling::get_sampling)
+                .service(sampling::get_follow_up)
                 .service(export::export_responses),
         )
         .service(pages::form_page)
@@ -102,6 +105,7 @@ pub fn app(
         .service(pages::dashboard::breakdowns)
         .service(pages::dashboard::downloads)
         .service(pages::dashboard::report_xlsx)
+        .service(pages::dashboard::follow_up_csv)
         .service(pages::dashboard::export_download)
         .split_for_parts();
     let api = openapi::finish(api);

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod breakdowns;
 pub mod dossiers;
 mod entities;
+pub mod follow_up;
 pub mod form_files;
 pub mod forms;
 pub mod months;

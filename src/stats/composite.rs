@@ -173,6 +173,23 @@ pub fn composite_interval(
     }
 }
 
+/// The SE that agrees with the interval shown (`docs/statistics.md` §4.5): the linearised `se`,
+/// except where it is 0 because every respondent gave the same answer and the interval is a
+/// Wilson interval instead of a point. There the SE is the distance from the estimate to the
+/// interval's far bound over `z`, so that rankings, changes between periods and margins treat
+/// the estimate as uncertain as its interval says, not as exact.
+///
+/// An SE of 0 with a point interval (a census: n = N under the fpc) stays 0.
+pub fn interval_se(value: f64, se: f64, ci: Option<Interval>, confidence: f64) -> f64 {
+    match ci {
+        Some(ci) if se == 0.0 && ci.upper > ci.lower => {
+            let reach = (value - ci.lower).max(ci.upper - value);
+            z_critical(confidence).map_or(se, |z| reach / z)
+        }
+        _ => se,
+    }
+}
+
 /// An estimate with its standard error and degrees of freedom, from an independent sample.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct IndependentEstimate {
@@ -425,7 +442,10 @@ impl<D: Design + ?Sized> Context<'_, D> {
             }
             _ => (None, None),
         };
-        let ci = if simple {
+        let census = self.sample.is_census() && se == Some(0.0);
+        let ci = if census {
+            share.map(|p| Interval { lower: p, upper: p })
+        } else if simple {
             proportion_ci(
                 self.options.item_method,
                 c.x_satisfied,
@@ -480,7 +500,12 @@ impl<D: Design + ?Sized> Context<'_, D> {
             None => (None, None),
         };
         let moe = se.zip(self.t_crit).map(|(s, t)| s * t);
+        let census = self.sample.is_census() && se == Some(0.0);
         let ci = value.zip(se).and_then(|(v, s)| {
+            if census {
+                // Every dossier answered: the value is the population's, exactly.
+                return Some(Interval { lower: v, upper: v });
+            }
             composite_interval(
                 self.options.composite_method,
                 v,
@@ -648,6 +673,24 @@ mod tests {
         assert!(ci.lower > 0.0 && ci.upper < 1.0 && ci.contains(0.9));
         // Asymmetric near 1: more room below than above.
         assert!(0.9 - ci.lower > ci.upper - 0.9);
+    }
+
+    #[test]
+    fn a_zero_se_takes_the_width_of_its_wilson_interval() {
+        // 40 of 40 satisfied: Wilson [0.912, 1]; the SE reaches the lower bound at z.
+        let ci = crate::stats::proportion::wilson(40, 40, 0.95).unwrap();
+        let se = interval_se(1.0, 0.0, Some(ci), 0.95);
+        let z = z_critical(0.95).unwrap();
+        assert!((se * z - (1.0 - ci.lower)).abs() < 1e-15, "{se}");
+        assert!(se > 0.04, "{se}");
+        // A positive SE and a point interval are kept.
+        assert_eq!(interval_se(0.8, 0.02, Some(ci), 0.95), 0.02);
+        let point = Interval {
+            lower: 0.8,
+            upper: 0.8,
+        };
+        assert_eq!(interval_se(0.8, 0.0, Some(point), 0.95), 0.0);
+        assert_eq!(interval_se(0.8, 0.0, None, 0.95), 0.0);
     }
 
     #[test]

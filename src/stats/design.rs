@@ -57,6 +57,9 @@ pub trait Design {
     fn n_strata(&self) -> usize;
     /// Whether any stratum with respondents has a finite population correction.
     fn has_fpc(&self) -> bool;
+    /// Whether every stratum was answered in full under the fpc (`n_h = N_h`): a census, whose
+    /// figures are exact.
+    fn is_census(&self) -> bool;
     /// Whether all weights are equal.
     fn is_unweighted(&self) -> bool;
     /// Kish's design effect of the weights, `n Σw² / (Σw)²`; `None` for an empty sample.
@@ -99,6 +102,10 @@ impl Design for Sample {
         self.strata
             .iter()
             .any(|s| s.respondents > 0 && s.sampling_fraction > 0.0)
+    }
+
+    fn is_census(&self) -> bool {
+        !self.strata.is_empty() && self.strata.iter().all(|s| s.sampling_fraction >= 1.0)
     }
 
     fn is_unweighted(&self) -> bool {

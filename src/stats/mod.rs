@@ -66,7 +66,7 @@ mod check {
 
 pub use composite::{
     CompositeMethod, DomainEstimate, DomainOptions, IndependentEstimate, IndexNode, ItemEstimate,
-    ItemIntervalMethod, NodeChild, NodeEstimate, composite_interval, estimate_domain,
+    ItemIntervalMethod, NodeChild, NodeEstimate, composite_interval, estimate_domain, interval_se,
     logit_t_interval, mean_of_independent, t_interval,
 };
 pub use design::{
@@ -75,7 +75,7 @@ pub use design::{
 };
 pub use error::StatsError;
 pub use moments::{MomentSample, Moments, Subsets};
-pub use par::{par_interval, par_points, round_half_up};
+pub use par::{par_interval, par_points, round_half_up, rounded_points};
 pub use proportion::{
     Interval, ProportionMethod, agresti_coull, clopper_pearson, effective_n, jeffreys_bcd,
     jeffreys_unmodified, proportion_ci, wald, wilson, wilson_cc, wilson_effective, wilson_score,

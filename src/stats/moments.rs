@@ -422,6 +422,10 @@ impl Design for MomentSample {
         self.active().any(|s| s.sampling_fraction > 0.0)
     }
 
+    fn is_census(&self) -> bool {
+        !self.strata.is_empty() && self.strata.iter().all(|s| s.sampling_fraction >= 1.0)
+    }
+
     fn is_unweighted(&self) -> bool {
         let mut weights = self.active().map(|s| s.weight);
         match weights.next() {

@@ -735,7 +735,7 @@ async fn the_par_scores_csv_is_the_apis_for_admins_and_the_pipeline() {
             .await;
         let (head, rest) = vi.body.split_once('\n').unwrap();
         assert_eq!(rest, api.split_once('\n').unwrap().1, "same rows");
-        assert_eq!(head.split(',').count(), 19);
+        assert_eq!(head.split(',').count(), 22);
         assert!(head.contains("chi_so_sipas"));
     }
     // The landing page of administrators lists the top-level agencies and links the CSV.

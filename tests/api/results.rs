@@ -431,11 +431,18 @@ async fn the_synthetic_respondents_give_the_vector_figures() {
                 assert_eq!(fpc["N"], invited);
                 assert_eq!(r["method"]["fpc"], true);
             }
-            // PAR points: max_points × index, full precision.
+            // PAR points: max_points × index at full precision, and rounded to 2 decimals.
             let value = r["index"]["value"].as_f64().unwrap();
+            let exact = r["par"]["points_exact"].as_f64().unwrap();
+            assert!((exact - value / 10.0).abs() < 1e-12, "{exact} vs {value}");
             let points = r["par"]["points"].as_f64().unwrap();
-            assert!((points - value / 10.0).abs() < 1e-12, "{points} vs {value}");
+            assert!(
+                (points - exact).abs() <= 0.005 + 1e-12,
+                "{points} vs {exact}"
+            );
+            assert_eq!(points, (points * 100.0).round() / 100.0);
             assert_eq!(r["par"]["max_points"], 10.0);
+            assert_eq!(r["par"]["scale_source"], "form");
             // Decision 766: counts always, the value only when enabled (off by default).
             assert_eq!(r["d766"]["D"], invited);
             assert_eq!(r["d766"]["D_rated"], want["n_respondents"]);
@@ -644,8 +651,13 @@ async fn the_synthetic_respondents_give_the_vector_figures() {
         let want = &scenarios["agency_srs_fpc"][agency];
         abs_pct(agency, &s["sipas"], &want["overall"]["index"]);
         ci_pct(agency, &s["ci"], &want["overall"]["ci95_t"]);
+        let exact = s["points_exact"].as_f64().unwrap();
+        assert!((exact - s["sipas"].as_f64().unwrap() / 10.0).abs() < 1e-12);
         let points = s["points"].as_f64().unwrap();
-        assert!((points - s["sipas"].as_f64().unwrap() / 10.0).abs() < 1e-12);
+        assert!(
+            (points - exact).abs() <= 0.005 + 1e-12,
+            "{points} vs {exact}"
+        );
         assert_eq!(s["n"], want["n_respondents"]);
         assert_eq!(s["D_rated"], want["n_respondents"]);
         assert_eq!(s["form_key"], "sipas-2017");
@@ -724,7 +736,7 @@ async fn the_synthetic_respondents_give_the_vector_figures() {
 /// dossiers of S1 completed in 2025-H1 ([`completed_at`]), answers `answered` of them with
 /// `level(i, j)` for item j of s1..s22 (None: blank), optionally with extra registration fields.
 /// The answers stay pending until their months are closed (`app.close_month`).
-async fn small_setup(
+pub(crate) async fn small_setup(
     app: &TestApp,
     n: usize,
     answered: usize,
@@ -757,7 +769,7 @@ async fn small_setup(
     (admin, tokens)
 }
 
-fn app_with_long_links() -> impl FnOnce(&mut sipas::config::Settings) {
+pub(crate) fn app_with_long_links() -> impl FnOnce(&mut sipas::config::Settings) {
     |s| s.surveys.token_ttl_days = 3650
 }
 

@@ -10,6 +10,7 @@ use crate::app::metrics::Metrics;
 use crate::app::single_flight::SingleFlight;
 use crate::config::{IndicatorSettings, ResultSettings};
 use crate::domain::forms::PublishedForms;
+use crate::domain::par::ParScales;
 use crate::domain::results::MonthCells;
 use crate::domain::results::cache::ViewCache;
 
@@ -20,6 +21,8 @@ pub struct Context<'a> {
     pub forms: &'a PublishedForms,
     pub results: &'a ResultSettings,
     pub indicators: &'a IndicatorSettings,
+    /// The PAR points scales (`par.scales`).
+    pub par: &'a ParScales,
     /// Breakdown cells by mode and procedure field, kept while their responses are the same.
     pub breakdowns: &'a ViewCache<Vec<Arc<MonthCells>>>,
     pub scans: &'a SingleFlight<ScanKey, ScannedCells>,
@@ -27,8 +30,8 @@ pub struct Context<'a> {
 }
 
 impl Context<'_> {
-    pub(super) fn settings(&self) -> (&ResultSettings, &IndicatorSettings) {
-        (self.results, self.indicators)
+    pub(super) fn settings(&self) -> (&ResultSettings, &IndicatorSettings, &ParScales) {
+        (self.results, self.indicators, self.par)
     }
 }
 

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::config::{IndicatorSettings, ResultSettings};
 use crate::domain::forms::{PublishedForm, PublishedForms};
+use crate::domain::par::ParScales;
 use crate::domain::periods::Period;
 use crate::domain::results::{self, Aggregate, Design, Options};
 use crate::error::{ApiError, FieldError, ProblemCode};
@@ -201,7 +202,7 @@ pub fn form_of<'a>(
 
 /// Settings and request options of a result.
 pub(super) fn options(
-    (results, indicators): (&ResultSettings, &IndicatorSettings),
+    (results, indicators, par): (&ResultSettings, &IndicatorSettings, &ParScales),
     form: &PublishedForm,
     level: &Option<String>,
     lang: &Option<String>,
@@ -234,6 +235,7 @@ pub(super) fn options(
         },
         d766_enabled: indicators.d766.enabled,
         d766_rule: indicators.d766.dissatisfied_rule,
+        par_scales: par.clone(),
         lang,
     })
 }

@@ -30,7 +30,11 @@ pub enum EstimateError {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct NodeFigure {
     pub value: Option<f64>,
+    /// The linearised SE (0 when every respondent gave the same answer), as published.
     pub se: Option<f64>,
+    /// The SE that agrees with the interval shown ([`agreeing_se`]): what means of agencies,
+    /// rankings and changes between periods use.
+    pub se_cmp: Option<f64>,
     pub moe: Option<f64>,
     pub ci: Option<Interval>,
     /// The basis: respondents with data below the node (all respondents for the root).
@@ -48,7 +52,10 @@ pub(crate) struct NodeFigure {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ItemFigure {
     pub share: Option<f64>,
+    /// As [`NodeFigure::se`].
     pub se: Option<f64>,
+    /// As [`NodeFigure::se_cmp`].
+    pub se_cmp: Option<f64>,
     pub ci: Option<Interval>,
     /// Answerers `n_j`.
     pub n: u64,
@@ -71,6 +78,8 @@ pub(crate) struct Figures {
     /// Whether a weight differs between respondents / the fpc was applied.
     pub weighted: bool,
     pub fpc: bool,
+    /// Strata of one respondent merged into a neighbour ([`collapse_lonely`]).
+    pub collapsed_strata: usize,
 }
 
 impl Figures {
@@ -182,6 +191,43 @@ fn merge_cells(strata: &Strata, design: Design) -> Result<Merged<'_>, EstimateEr
     Ok(m)
 }
 
+/// Merges every stratum of exactly one respondent into its neighbour (`docs/statistics.md` §4.3):
+/// its variance term `n_h/(n_h − 1)` is undefined, and without the merge a single lonely
+/// respondent would take the interval of the whole domain away. The neighbour is the next
+/// stratum in key order (the same agency's next channel first), else the one before; counts and
+/// registered dossiers are summed, so the fpc follows. Returns the strata and how many merged.
+fn collapse_lonely(
+    strata: Vec<(Moments, u64)>,
+) -> Result<(Vec<(Moments, u64)>, usize), EstimateError> {
+    if strata.len() < 2 {
+        return Ok((strata, 0));
+    }
+    let (mut out, mut collapsed) = (Vec::with_capacity(strata.len()), 0);
+    let mut lonely: Option<(Moments, u64)> = None;
+    for (mut moments, mut invited) in strata {
+        if let Some((m, n)) = lonely.take() {
+            moments.merge(&m)?;
+            invited += n;
+            collapsed += 1;
+        }
+        if moments.respondents() == 1 {
+            lonely = Some((moments, invited));
+        } else {
+            out.push((moments, invited));
+        }
+    }
+    match (lonely, out.last_mut()) {
+        (Some((m, n)), Some(last)) => {
+            last.0.merge(&m)?;
+            last.1 += n;
+            collapsed += 1;
+        }
+        (Some(alone), None) => out.push(alone),
+        (None, _) => {}
+    }
+    Ok((out, collapsed))
+}
+
 /// Merges `strata` into the strata of `design` and estimates it.
 pub(crate) fn estimate(
     strata: &Strata,
@@ -195,8 +241,9 @@ pub(crate) fn estimate(
         invited,
         groups,
     } = merge_cells(strata, design)?;
+    let (groups, collapsed_strata) = collapse_lonely(groups.into_values().collect())?;
     let mut sample_strata: Vec<(Moments, Option<u64>)> = groups
-        .into_values()
+        .into_iter()
         .map(|(m, n)| (m, design.uses_fpc().then_some(n)))
         .collect();
     if sample_strata.is_empty() {
@@ -211,7 +258,7 @@ pub(crate) fn estimate(
     let domain = stats::estimate_domain(&sample, &shape.tree.root.tree, options)?;
     let df = domain.df as f64;
     let mut nodes = Vec::new();
-    flatten(&domain.root, df, &mut nodes);
+    flatten(&domain.root, (df, options.confidence), &mut nodes);
     if let Some(root) = nodes.first_mut() {
         root.n = domain.n_respondents as u64;
     }
@@ -222,6 +269,7 @@ pub(crate) fn estimate(
         .map(|(i, levels)| ItemFigure {
             share: i.share,
             se: i.se,
+            se_cmp: agreeing_se(i.share, i.se, i.ci, options.confidence),
             ci: i.ci,
             n: i.n_answered,
             levels,
@@ -237,18 +285,34 @@ pub(crate) fn estimate(
             df,
             weighted: domain.weighted,
             fpc: domain.fpc,
+            collapsed_strata,
         },
         totals,
         invited,
     })
 }
 
+/// The SE every later step uses (means of agencies, rankings, changes, margins): one that agrees
+/// with the interval shown ([`stats::interval_se`]), never 0 beside a Wilson interval.
+fn agreeing_se(
+    value: Option<f64>,
+    se: Option<f64>,
+    ci: Option<Interval>,
+    level: f64,
+) -> Option<f64> {
+    match (value, se) {
+        (Some(v), Some(s)) => Some(stats::interval_se(v, s, ci, level)),
+        _ => se,
+    }
+}
+
 /// The node estimates in depth-first order (only composite children are nodes; items are
 /// reported separately).
-fn flatten(node: &NodeEstimate, df: f64, out: &mut Vec<NodeFigure>) {
+fn flatten(node: &NodeEstimate, (df, confidence): (f64, f64), out: &mut Vec<NodeFigure>) {
     out.push(NodeFigure {
         value: node.value,
         se: node.se,
+        se_cmp: agreeing_se(node.value, node.se, node.ci, confidence),
         moe: node.moe,
         ci: node.ci,
         n: node.n_with_data as u64,
@@ -260,7 +324,7 @@ fn flatten(node: &NodeEstimate, df: f64, out: &mut Vec<NodeFigure>) {
     });
     for child in &node.children {
         if let NodeChild::Node(n) = child {
-            flatten(n, df, out);
+            flatten(n, (df, confidence), out);
         }
     }
 }
@@ -316,6 +380,7 @@ pub(crate) fn mean_of(
         df: root_df,
         weighted: agencies.iter().any(|f| f.weighted),
         fpc: agencies.iter().any(|f| f.fpc),
+        collapsed_strata: agencies.iter().map(|f| f.collapsed_strata).sum(),
     }
 }
 
@@ -337,7 +402,7 @@ fn mean_and_se(values: &[(f64, Option<f64>)]) -> Option<(f64, Option<f64>)> {
 fn mean_node(entries: &[&NodeFigure], confidence: f64, t: &ReliabilityThresholds) -> NodeFigure {
     let values: Vec<(f64, Option<f64>)> = entries
         .iter()
-        .filter_map(|n| n.value.map(|v| (v, n.se)))
+        .filter_map(|n| n.value.map(|v| (v, n.se_cmp)))
         .collect();
     let n: u64 = entries.iter().map(|e| e.n).sum();
     let df: f64 = entries.iter().map(|e| e.df).sum();
@@ -352,6 +417,7 @@ fn mean_node(entries: &[&NodeFigure], confidence: f64, t: &ReliabilityThresholds
     NodeFigure {
         value,
         se,
+        se_cmp: se,
         moe,
         ci,
         n,
@@ -371,7 +437,7 @@ fn mean_item(
 ) -> ItemFigure {
     let values: Vec<(f64, Option<f64>)> = entries
         .iter()
-        .filter_map(|i| i.share.map(|s| (s, i.se)))
+        .filter_map(|i| i.share.map(|s| (s, i.se_cmp)))
         .collect();
     let n: u64 = entries.iter().map(|e| e.n).sum();
     let mut levels = vec![0; levels_len];
@@ -390,6 +456,7 @@ fn mean_item(
     ItemFigure {
         share,
         se,
+        se_cmp: se,
         ci,
         n,
         levels,

@@ -212,6 +212,8 @@ pub struct Options {
     /// Whether the Decision 766 value is reported (its counts always are).
     pub d766_enabled: bool,
     pub d766_rule: DissatisfiedRule,
+    /// The PAR points scales (`par.scales`), per edition and agency kind.
+    pub par_scales: crate::domain::par::ParScales,
     /// Language of labels (`vi`, `en`).
     pub lang: String,
 }

@@ -13,6 +13,7 @@ use super::estimate::{Figures, ItemFigure, NodeFigure};
 use super::{Aggregate, Design, Dimension, VersionChoice};
 use crate::domain::aggregates::{DissatisfiedRule, ScoreShape};
 use crate::domain::forms::FormDefinition;
+use crate::domain::par::{NoPointsReason, ScaleSource};
 use crate::domain::scoring::ScoredNode;
 use crate::stats::{Interval, Reliability};
 
@@ -170,14 +171,23 @@ pub struct MarginView {
     pub level: f64,
 }
 
-/// PAR points (methodology §4): `max_points × index`, full precision (round half-up to 2
-/// decimals for display only).
+/// PAR points (methodology §4): `max_points × index`, rounded half-up to 2 decimals in decimal
+/// as the PAR appraisal rounds them (`points`), and unrounded (`points_exact`).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ParView {
     pub edition: String,
-    /// Null when the edition's points are not configured.
+    /// The scale: `par.scales` for the edition and the agency's kind, else the form file's;
+    /// null when neither gives one.
     pub max_points: Option<f64>,
+    /// Where `max_points` comes from.
+    pub scale_source: Option<ScaleSource>,
+    /// Rounded to 2 decimals; null for a form that is not PAR-eligible, without a scale, or
+    /// with a suppressed or missing index (`points_reason` says which).
     pub points: Option<f64>,
+    /// `index × max_points` at full precision.
+    pub points_exact: Option<f64>,
+    pub points_reason: Option<NoPointsReason>,
+    /// The interval of `points_exact`, in points.
     pub ci: Option<IntervalView>,
     /// Whether the form is PAR-eligible.
     pub eligible: bool,
@@ -252,6 +262,9 @@ pub struct MethodView {
     /// For a breakdown: the design of its cells.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cell_design: Option<Design>,
+    /// Strata with a single respondent merged into a neighbouring stratum for the variance
+    /// (`docs/statistics.md` §4.3); 0 for designs without strata.
+    pub collapsed_strata: usize,
 }
 
 /// One cell of a breakdown.
@@ -391,8 +404,14 @@ pub struct ParScoreView {
     /// SIPAS in percent, full precision; null when suppressed or without data.
     pub sipas: Option<f64>,
     pub ci: Option<IntervalView>,
+    /// Rounded half-up to 2 decimals in decimal; null with `points_reason`.
     pub points: Option<f64>,
+    /// `sipas / 100 × max_points` at full precision.
+    pub points_exact: Option<f64>,
+    pub points_reason: Option<NoPointsReason>,
+    /// This row's scale (`par.scales` for the edition and the agency's kind, else the form's).
     pub max_points: Option<f64>,
+    pub scale_source: Option<ScaleSource>,
     /// Valid responses.
     pub n: u64,
     pub invited: u64,
@@ -544,6 +563,7 @@ impl Labels<'_> {
         let f = fig.nodes.get(i).cloned().unwrap_or(NodeFigure {
             value: None,
             se: None,
+            se_cmp: None,
             moe: None,
             ci: None,
             n: 0,

@@ -114,6 +114,7 @@ fn fixture(lang: &str) -> Fixture {
         thresholds: ReliabilityThresholds::default(),
         d766_enabled: true,
         d766_rule: DissatisfiedRule::MeanBelowNeutral,
+        par_scales: Default::default(),
         lang: lang.to_owned(),
     };
     let period = Period::parse("2026-Q2").unwrap();

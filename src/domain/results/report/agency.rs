@@ -6,10 +6,12 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::super::estimate::{Estimate, EstimateError, Figures, Totals, estimate};
+use super::super::estimate::{Estimate, EstimateError, Figures, NodeFigure, Totals, estimate};
 use super::super::indicators::indicators;
 use super::super::suppression::{Layout, across, within};
-use super::super::view::{BreakdownView, CellView, D766View, Labels, MarginView, ResultView, pct};
+use super::super::view::{
+    BreakdownView, CellView, D766View, Labels, MarginView, MethodView, ResultView, pct,
+};
 use super::super::{Cell, Counts, Design, Dimension, Options, Strata, on_all_cores};
 use super::headline::{Headline, headline};
 use super::par::par_view;
@@ -118,6 +120,19 @@ fn breakdown_view(b: &Breakdown, cells: &[CellEstimate], labels: &Labels<'_>) ->
     }
 }
 
+/// The achieved margin at the index (methodology §5.4). At an index of 0 or 100 % the formula's
+/// `p(1 − p)` is 0 although the interval shown is not a point: there the margin reaches the
+/// interval's far bound. A census (n = N) keeps its margin of 0.
+fn margin_at_index(root: &NodeFigure, margin: impl Fn(f64) -> Option<f64>) -> Option<f64> {
+    let value = root.value?;
+    let at = margin(value)?;
+    let degenerate = value * (1.0 - value) == 0.0 && margin(0.5).is_some_and(|m| m > 0.0);
+    let reach = root
+        .ci
+        .map(|ci| pct((value - ci.lower).max(ci.upper - value)));
+    Some(if degenerate { reach.unwrap_or(at) } else { at })
+}
+
 /// The view of a result from its suppressed headline figures and breakdown.
 fn result_view(
     req: &ResultRequest<'_>,
@@ -142,26 +157,29 @@ fn result_view(
         response_rate: (h.invited > 0).then(|| pct(valid as f64 / h.invited as f64)),
         margin_of_error: MarginView {
             worst_case: margin(0.5),
-            at_index: shown(root).and_then(|r| r.value).and_then(margin),
+            at_index: shown(root).and_then(|r| margin_at_index(r, margin)),
             level: options.level,
         },
         index: labels.nodes(&h.figures, h.second.as_ref()),
         items: labels.items(&h.figures, h.second.as_ref()),
         indicators: indicators(req.form, labels.shape, &h.totals.options, (options, false)),
-        par: par_view(req.form, root, options.level),
+        par: par_view(req.form, &subject.kind, root, options),
         suppressed: root.is_none_or(|r| r.status == Reliability::Suppressed),
         d766: d766(&h.totals, h.invited, options),
         agencies_with_data: h.agencies_with_data,
         agencies_in_mean: h.agencies_in_mean,
         breakdown,
-        method: method(
-            (h.design, h.aggregate),
-            (req.form.version(), req.version_choice),
-            h.figures.fpc,
-            Some(h.figures.df),
-            options,
-            req.breakdown.as_ref().map(|_| Design::CellSrs),
-        ),
+        method: MethodView {
+            collapsed_strata: h.figures.collapsed_strata,
+            ..method(
+                (h.design, h.aggregate),
+                (req.form.version(), req.version_choice),
+                h.figures.fpc,
+                Some(h.figures.df),
+                options,
+                req.breakdown.as_ref().map(|_| Design::CellSrs),
+            )
+        },
         published_through: None,
         pending: 0,
         open_months: None,

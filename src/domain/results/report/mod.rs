@@ -202,6 +202,7 @@ fn method(
         version_choice,
         pooled_design: (aggregate == Some(Aggregate::Mean)).then_some(Design::Pooled),
         cell_design,
+        collapsed_strata: 0,
     }
 }
 

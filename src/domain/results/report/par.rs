@@ -8,25 +8,48 @@ use super::super::{Aggregate, Counts, Design, Options, on_all_cores};
 use super::headline::headline;
 use super::{Subject, shown};
 use crate::domain::forms::FormDefinition;
+use crate::domain::par::Points;
 use crate::domain::periods::Period;
-use crate::stats::{Reliability, par_interval, par_points};
+use crate::stats::{Reliability, par_interval};
 
-/// The `par` member: the root value in PAR points, when the form has a maximum.
-pub(super) fn par_view(form: &FormDefinition, root: Option<&NodeFigure>, level: f64) -> ParView {
-    let max_points = form.par().max_points();
+/// The `par` member: the root value in PAR points on the scale of the agency's kind.
+pub(super) fn par_view(
+    form: &FormDefinition,
+    kind: &str,
+    root: Option<&NodeFigure>,
+    options: &Options,
+) -> ParView {
     let root = shown(root);
+    let points = points_of(form, kind, root, options);
     ParView {
         edition: form.par().edition().to_owned(),
-        max_points,
-        points: max_points
-            .zip(root.and_then(|r| r.value))
-            .and_then(|(m, v)| par_points(v, m)),
-        ci: max_points
+        max_points: points.max_points,
+        scale_source: points.source,
+        points: points.points,
+        points_exact: points.exact,
+        points_reason: points.reason,
+        ci: points
+            .exact
+            .and(points.max_points)
             .zip(root.and_then(|r| r.ci))
             .and_then(|(m, ci)| par_interval(ci, m))
-            .map(|ci| IntervalView::of(ci, level, 1.0)),
+            .map(|ci| IntervalView::of(ci, options.level, 1.0)),
         eligible: form.par_eligible(),
     }
+}
+
+/// The points of a published root under `par.scales` (one function for the API, the pages
+/// and the exports: they all show `points` as it comes).
+fn points_of(
+    form: &FormDefinition,
+    kind: &str,
+    root: Option<&NodeFigure>,
+    options: &Options,
+) -> Points {
+    let par = form.par();
+    let form_terms = (par.edition(), form.par_eligible(), par.max_points());
+    let percent = root.and_then(|r| r.value).map(pct);
+    options.par_scales.points(form_terms, kind, percent)
 }
 
 /// The rows of `GET /api/v1/par/scores`, one per subject in order.
@@ -68,9 +91,9 @@ fn par_row(
     )?;
     within(&mut h.figures, &Layout::of(&counts.shape().tree.root));
     let root = h.figures.root();
-    let par = par_view(form, root, options.level);
-    let published = shown(root);
     let agency = subject.root();
+    let par = par_view(form, &agency.kind, root, options);
+    let published = shown(root);
     Ok(ParScoreView {
         agency_code: agency.code.clone(),
         agency_kind: agency.kind.clone(),
@@ -81,7 +104,10 @@ fn par_row(
             .and_then(|r| r.ci)
             .map(|ci| IntervalView::of(ci, options.level, 100.0)),
         points: par.points,
+        points_exact: par.points_exact,
+        points_reason: par.points_reason,
         max_points: par.max_points,
+        scale_source: par.scale_source,
         n: h.totals.valid,
         invited: h.invited,
         d: h.invited,

@@ -95,10 +95,12 @@ fn candidates(counts: &Counts, input: &RankingInput<'_>) -> Result<Candidates, E
         let root = h.figures.root().cloned();
         let agency = child.root();
         match root {
-            Some(r) if r.status == Reliability::Ok && r.value.is_some() && r.se.is_some() => {
+            // Ranked on the SE that agrees with the interval shown: an all-satisfied agency is
+            // not exact.
+            Some(r) if r.status == Reliability::Ok && r.value.is_some() && r.se_cmp.is_some() => {
                 out.units.push(UnitEstimate {
                     value: r.value.unwrap_or_default(),
-                    se: r.se.unwrap_or_default(),
+                    se: r.se_cmp.unwrap_or_default(),
                 });
                 out.ranked.push((agency.clone(), r));
             }

@@ -10,7 +10,7 @@ use super::headline::headline;
 use super::{Subject, design_of, form_ref, many_method};
 use crate::domain::forms::FormDefinition;
 use crate::domain::periods::{Month, Period};
-use crate::stats::{Reliability, UnitEstimate, difference};
+use crate::stats::{Interval, Reliability, UnitEstimate, difference};
 
 /// `GET /api/v1/results/trend`.
 #[derive(Debug, Clone)]
@@ -149,9 +149,11 @@ fn trend_node(
     let published = f.filter(|f| f.status != Reliability::Suppressed);
     let unit = |f: Option<&NodeFigure>| {
         let f = f.filter(|f| f.status != Reliability::Suppressed)?;
+        // The SE that agrees with the interval shown: a step where everyone was satisfied is
+        // not exact.
         Some(UnitEstimate {
             value: f.value?,
-            se: f.se?,
+            se: f.se_cmp?,
         })
     };
     let change = unit(f)
@@ -160,7 +162,15 @@ fn trend_node(
         .map(|d| ChangeView {
             value: pct(d.diff),
             se: pct(d.se),
-            ci: IntervalView::of(d.ci, level, 100.0),
+            // A change of two shares lies within ±1 (±100 points).
+            ci: IntervalView::of(
+                Interval {
+                    lower: d.ci.lower.max(-1.0),
+                    upper: d.ci.upper.min(1.0),
+                },
+                level,
+                100.0,
+            ),
             p_value: d.p_value,
         });
     TrendNodeView {

@@ -71,6 +71,57 @@ pub async fn par_scores_csv(
     Ok(attachment("text/csv; charset=utf-8", &file, body))
 }
 
+/// The follow-up list of an open month (`app::sampling::follow_up`): for the agency's own
+/// officer or an administrator, a new random draw of its unanswered dossiers on each download,
+/// with Vietnamese column names unless `lang=en`.
+#[utoipa::path(
+    tag = "pages",
+    params(
+        ("code" = String, Path, description = "agency code"),
+        ("month" = String, Query, description = "an open month, `YYYY-MM`"),
+        ("form" = Option<String>, Query, description = "default: the agency's form"),
+        ("lang" = Option<String>, Query, description = "`en`: the API's column names"),
+    ),
+    responses(
+        (status = 200, description = "CSV", content_type = "text/csv"),
+        (status = 303, description = "Not signed in: to the sign-in page"),
+        (status = "default", description = "Any other outcome, as an HTML page", content_type = "text/html"),
+    )
+)]
+#[get("/dashboard/agencies/{code}/follow-up.csv")]
+pub async fn follow_up_csv(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    officer: Officer,
+    code: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    use crate::app::sampling::{FollowUpQuery, follow_up};
+    use crate::export::follow_up::{
+        FOLLOW_UP_HEADER, FOLLOW_UP_HEADER_VI, file_name, follow_up_csv,
+    };
+    let lang = officer.lang;
+    let q = FollowUpQuery {
+        agency: Some(code.into_inner()),
+        form: query_value(&req, "form"),
+        month: query_value(&req, "month"),
+    };
+    let target = state.settings.sampling.target();
+    let list = follow_up(&state.results(), target, &officer, &q)
+        .await
+        .map_err(|e| page_error(lang, e))?;
+    let header: &[&str] = match lang {
+        Lang::Vi => &FOLLOW_UP_HEADER_VI,
+        Lang::En => &FOLLOW_UP_HEADER,
+    };
+    let body = follow_up_csv(&list, header).map_err(|e| PageError::failed(lang, e))?;
+    let mut res = attachment("text/csv; charset=utf-8", &file_name(&list), body);
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    Ok(res)
+}
+
 /// An attachment of an officer page: the security headers, marked [`HumanPage`] so that an
 /// error stays an HTML page.
 ///

@@ -54,7 +54,7 @@ mod request;
 mod tabs;
 pub mod words;
 
-pub use files::{export_download, par_scores_csv, report_xlsx};
+pub use files::{export_download, follow_up_csv, par_scores_csv, report_xlsx};
 pub use landing::dashboard;
 pub use tabs::breakdowns::breakdowns;
 pub use tabs::compare::compare;

@@ -7,8 +7,10 @@ use actix_web::HttpRequest;
 use crate::app::results as use_cases;
 use crate::app::results::ResultsQuery;
 use crate::domain::agencies::Agency;
+use crate::domain::auth::Role;
 use crate::domain::periods::Period;
 use crate::domain::results::ResultView;
+use crate::domain::sampling::SamplingTarget;
 use crate::error::{ApiError, ProblemCode};
 use crate::persistence::agencies;
 use crate::state::AppState;
@@ -30,6 +32,11 @@ pub(super) struct Request {
     pub(super) step: String,
     pub(super) by: String,
     pub(super) children: Vec<Agency>,
+    /// The precision sample planning aims for (`[sampling]`).
+    pub(super) sampling: SamplingTarget,
+    /// Whether the officer may download the agency's follow-up list: its own officer or an
+    /// administrator (`app::sampling::follow_up`).
+    pub(super) follows_up: bool,
 }
 
 impl Request {
@@ -177,6 +184,8 @@ pub(super) async fn request(
     let children = agencies::list_children(&state.db, Some(&agency))
         .await
         .map_err(|e| PageError::failed(lang, e))?;
+    let follows_up =
+        officer.role == Role::Admin || officer.scope.as_ref().is_some_and(|s| s.id == agency.id);
     Ok(Request {
         lang,
         agency,
@@ -191,6 +200,8 @@ pub(super) async fn request(
             "channel",
         ),
         children,
+        sampling: state.settings.sampling.target(),
+        follows_up,
     })
 }
 
@@ -261,6 +272,11 @@ impl Request {
             step: "quarter".to_owned(),
             by: "channel".to_owned(),
             children: Vec::new(),
+            sampling: SamplingTarget {
+                margin: 0.05,
+                level: 0.95,
+            },
+            follows_up: false,
         }
     }
 }

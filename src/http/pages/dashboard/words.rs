@@ -55,6 +55,15 @@ pub struct DashboardUi {
     pub pending_label: &'static str,
     pub pending: &'static str,
     pub invalid_returns: &'static str,
+    /// Sample planning (methodology §5): the label, and the texts when the Yamane target is
+    /// reached or not (`{n}` received, `{target}`, `{short}` missing, `{cochran}`).
+    pub sample_label: &'static str,
+    pub sample_enough: &'static str,
+    pub sample_short: &'static str,
+    /// The follow-up lists of open months: heading, explanation, link text (`{month}`).
+    pub follow_up_heading: &'static str,
+    pub follow_up_note: &'static str,
+    pub follow_up_link: &'static str,
     pub margin: &'static str,
     pub par_points: &'static str,
     /// `{max}`.
@@ -188,6 +197,12 @@ static VI: DashboardUi = DashboardUi {
     pending_label: "Phiếu chờ công bố",
     pending: "{months}: {n} phiếu đã nhận trên {d} hồ sơ ({rate}) — chỉ đếm, chưa tính vào chỉ số cho đến khi tháng khóa sổ (khi mọi đường dẫn khảo sát của tháng hết hạn)",
     invalid_returns: "Phiếu không hợp lệ",
+    sample_label: "Cỡ mẫu",
+    sample_enough: "Đủ mẫu: {n} phiếu, mục tiêu {target} (công thức Yamane; Cochran: {cochran})",
+    sample_short: "Chưa đủ mẫu: {n} phiếu, mục tiêu {target}, còn thiếu {short} (công thức Yamane; Cochran: {cochran})",
+    follow_up_heading: "Danh sách hồ sơ cần liên hệ bổ sung",
+    follow_up_note: "Hồ sơ chưa trả lời của tháng chưa khóa sổ, chọn ngẫu nhiên, đủ để bù số phiếu còn thiếu theo tỷ lệ phản hồi hiện tại: gọi điện hoặc trao phiếu giấy. Mỗi lần tải là một lần chọn mới.",
+    follow_up_link: "Tháng {month} (CSV)",
     margin: "Sai số tối đa (p = 0,5)",
     par_points: "Điểm trong Chỉ số CCHC (PAR INDEX)",
     par_of: "trên tối đa {max}",
@@ -323,6 +338,12 @@ static EN: DashboardUi = DashboardUi {
     pending_label: "Awaiting publication",
     pending: "{months}: {n} questionnaires received for {d} dossiers ({rate}) — counted only, in no figure until their month closes (when every survey link of it has expired)",
     invalid_returns: "Invalid returns",
+    sample_label: "Sample size",
+    sample_enough: "Enough: {n} questionnaires, target {target} (Yamane; Cochran: {cochran})",
+    sample_short: "Not enough: {n} questionnaires, target {target}, {short} missing (Yamane; Cochran: {cochran})",
+    follow_up_heading: "Dossiers to follow up",
+    follow_up_note: "Unanswered dossiers of a month not yet closed, drawn at random, as many as the shortfall needs at the current response rate: call them or hand them a paper form. Each download is a new draw.",
+    follow_up_link: "{month} (CSV)",
     margin: "Margin of error (p = 0.5)",
     par_points: "Points in the PAR Index",
     par_of: "of at most {max}",
@@ -414,7 +435,7 @@ static EN: DashboardUi = DashboardUi {
 };
 
 /// The PAR scores CSV header in Vietnamese, column for column with `PAR_CSV_HEADER`.
-pub const PAR_CSV_HEADER_VI: [&str; 19] = [
+pub const PAR_CSV_HEADER_VI: [&str; 22] = [
     "ma_co_quan",
     "loai_co_quan",
     "ma_bieu_mau",
@@ -434,6 +455,9 @@ pub const PAR_CSV_HEADER_VI: [&str; 19] = [
     "tinh_trang",
     "muc_tin_cay",
     "ca_cap_duoi",
+    "diem_chua_lam_tron",
+    "ly_do_khong_co_diem",
+    "nguon_thang_diem",
 ];
 
 /// A period label (`2026`, `2026-H1`, `2026-Q3`, `2026-07`, `2025-01/2026-12`) in words.

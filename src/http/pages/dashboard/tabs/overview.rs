@@ -5,17 +5,21 @@
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use askama::Template;
 
+use crate::app::sampling::plan_of;
+use crate::domain::periods::Month;
 use crate::domain::results::{NodeView, ResultView};
 use crate::export::charts::{self, number};
 use crate::state::AppState;
 
+use super::super::super::i18n::Lang;
 use super::super::super::officer::{Officer, PageError};
 use super::super::format::{
     FigureRow, chart_failed, chart_text, figure_row, fmt_ci, fmt_pct, node_bar,
 };
+use super::super::period::this_month;
 use super::super::request::{Request, results};
 use super::super::words::{DashboardUi, words};
-use super::super::{Link, Tab, agency_link, agency_name};
+use super::super::{Link, Tab, agency_link, agency_name, encode_path};
 use super::{AgencyTab, show};
 
 /// The overview tab.
@@ -55,6 +59,8 @@ pub(in super::super) struct OverviewModel {
     chart: String,
     rows: Vec<FigureRow>,
     facts: Vec<(&'static str, String)>,
+    /// Links to the follow-up lists of the period's open months (own officer or admin).
+    follow_up: Vec<Link>,
     children: Vec<Link>,
 }
 
@@ -80,6 +86,7 @@ fn model(r: &Request, subtree: bool, view: &ResultView) -> Result<OverviewModel,
         chart: factor_chart(r, &view.index)?,
         rows,
         facts: facts(r, view),
+        follow_up: follow_up_links(r, view),
         children,
     })
 }
@@ -106,7 +113,7 @@ fn facts(r: &Request, view: &ResultView) -> Vec<(&'static str, String)> {
         .published_through
         .clone()
         .unwrap_or_else(|| d.nothing_published.to_owned());
-    vec![
+    let mut facts = vec![
         (d.published_through, published),
         (d.pending_label, open_months(d, view, c)),
         (d.invited, view.invited.to_string()),
@@ -121,7 +128,62 @@ fn facts(r: &Request, view: &ResultView) -> Vec<(&'static str, String)> {
         ),
         (d.par_points, par_points(d, view, c)),
         (d.d766, d766(d, view, c)),
-    ]
+    ];
+    // Sample planning is per agency: a subtree's mean has no one target.
+    if !view.subtree {
+        facts.push((d.sample_label, sample(r, view)));
+    }
+    facts
+}
+
+/// "Đủ mẫu" or "chưa đủ mẫu" with the counts (methodology §5).
+fn sample(r: &Request, view: &ResultView) -> String {
+    let d = words(r.lang);
+    let plan = plan_of(view, r.period.label(), r.sampling);
+    let text = if plan.enough {
+        d.sample_enough
+    } else {
+        d.sample_short
+    };
+    text.replace("{n}", &plan.received.to_string())
+        .replace("{target}", &plan.target.yamane.to_string())
+        .replace("{short}", &plan.shortfall.yamane.to_string())
+        .replace("{cochran}", &plan.target.cochran.to_string())
+}
+
+/// The follow-up lists of the period's open months up to this month, for the agency's own
+/// officer or an administrator, when the agency's own dossiers are shown.
+fn follow_up_links(r: &Request, view: &ResultView) -> Vec<Link> {
+    let Some(open) = view
+        .open_months
+        .as_ref()
+        .filter(|_| r.follows_up && !view.subtree)
+    else {
+        return Vec::new();
+    };
+    let (Some(mut month), Some(last)) = (Month::parse(&open.from), Month::parse(&open.to)) else {
+        return Vec::new();
+    };
+    let last = last.min(this_month());
+    let mut links = Vec::new();
+    while month <= last {
+        let href = format!(
+            "/dashboard/agencies/{}/follow-up.csv?form={}&month={month}{}",
+            encode_path(&r.agency.code),
+            encode_path(&r.form_key),
+            if r.lang == Lang::En { "&lang=en" } else { "" }
+        );
+        let label = words(r.lang)
+            .follow_up_link
+            .replace("{month}", &month.to_string());
+        links.push(Link {
+            href,
+            label,
+            current: false,
+        });
+        month = month.next();
+    }
+    links
 }
 
 /// The PAR points with their maximum and interval, or why there are none.
