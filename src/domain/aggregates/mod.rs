@@ -196,8 +196,9 @@ impl ScoreShape {
     }
 
     /// What a stored response adds, from its answers as stored (a JSON object): the same as
-    /// [`ScoreShape::contribution`] of the parsed object, but only the satisfaction items are
-    /// read, without building the object — for rebuilds and scans of a million responses.
+    /// [`ScoreShape::contribution`] of the parsed object, but only the satisfaction items and
+    /// the indicator questions are read, without building the object — for rebuilds of a
+    /// million responses.
     ///
     /// # Errors
     /// When the text is not a JSON object.
@@ -206,11 +207,33 @@ impl ScoreShape {
         answers: &str,
         valid: bool,
     ) -> Result<Contribution, serde_json::Error> {
+        self.read_stored(answers, valid, true)
+    }
+
+    /// As [`ScoreShape::stored_contribution`] without the indicator questions (their counts
+    /// stay 0): for the breakdown cells scanned at read time, which show no indicator.
+    ///
+    /// # Errors
+    /// When the text is not a JSON object.
+    pub fn stored_item_contribution(
+        &self,
+        answers: &str,
+        valid: bool,
+    ) -> Result<Contribution, serde_json::Error> {
+        self.read_stored(answers, valid, false)
+    }
+
+    fn read_stored(
+        &self,
+        answers: &str,
+        valid: bool,
+        with_choices: bool,
+    ) -> Result<Contribution, serde_json::Error> {
         let mut de = serde_json::Deserializer::from_str(answers);
-        let (values, choices) = ItemValues(self).deserialize(&mut de)?;
+        let (values, choices) = ItemValues(self, with_choices).deserialize(&mut de)?;
         de.end()?;
         let mut c = self.contribution_of(|j| values.get(j).copied().flatten(), valid);
-        if valid {
+        if valid && with_choices {
             c.chosen = options::chosen_of(&self.choices, |q| choices.get(q)?.as_ref());
         }
         Ok(c)

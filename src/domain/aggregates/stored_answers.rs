@@ -11,8 +11,8 @@ use super::{ScoreShape, Slot};
 
 /// Reads the integer answers of a shape's items, and the answers of its indicator questions,
 /// from a stored answers object, skipping every other answer without building it. A later
-/// duplicate key wins, as in a parsed map.
-pub(super) struct ItemValues<'s>(pub(super) &'s ScoreShape);
+/// duplicate key wins, as in a parsed map. Without the indicator questions when the flag is off.
+pub(super) struct ItemValues<'s>(pub(super) &'s ScoreShape, pub(super) bool);
 
 /// Per item its integer answer; per indicator question its answer.
 type Values = (Vec<Option<i64>>, Vec<Option<Value>>);
@@ -37,12 +37,12 @@ impl<'de> Visitor<'de> for ItemValues<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut values = vec![None; self.0.n_items()];
-        let mut choices = vec![None; self.0.choices.len()];
+        let mut choices = vec![None; if self.1 { self.0.choices.len() } else { 0 }];
         while let Some(key) = map.next_key_seed(ItemKey(self.0))? {
             match key {
                 Some(Slot::Item(j)) => values[j] = map.next_value::<Value>()?.as_i64(),
-                Some(Slot::Choice(q)) => choices[q] = Some(map.next_value::<Value>()?),
-                None => {
+                Some(Slot::Choice(q)) if self.1 => choices[q] = Some(map.next_value::<Value>()?),
+                _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }

@@ -185,4 +185,15 @@ fn indicator_answers_are_counted_per_option_and_survive_packing() {
     let mut twice = b.clone();
     twice.merge(&b).unwrap();
     assert_eq!(twice.options.counts(3), [0, 2, 0, 0, 2]);
+
+    // Read for the satisfaction items only (scanned breakdowns): the same item counts, no
+    // indicator answer.
+    let (mut full, mut items) = (s.empty(), s.empty());
+    for text in texts {
+        full.add(&s.stored_contribution(text, true).unwrap());
+        items.add(&s.stored_item_contribution(text, true).unwrap());
+    }
+    assert_eq!((items.valid, &items.levels), (full.valid, &full.levels));
+    assert_eq!(items.options, OptionCounts::empty(s.choices()));
+    assert_ne!(full.options, items.options);
 }
