@@ -234,7 +234,7 @@ impl ScoreShape {
         de.end()?;
         let mut c = self.contribution_of(|j| values.get(j).copied().flatten(), valid);
         if valid && with_choices {
-            c.chosen = options::chosen_of(&self.choices, |q| choices.get(q)?.as_ref());
+            c.chosen = options::chosen_of_bits(&choices);
         }
         Ok(c)
     }

@@ -7,7 +7,12 @@
 //!
 //! Left out: demographics and location (`d_*`, `l_*`, methodology §2.0 — they describe the
 //! sample, and shares of small groups per agency would single people out), questions prefilled
-//! from the dossier (the procedure field, already a breakdown) and reserved questions.
+//! from the dossier (the procedure field, already a breakdown) and reserved questions. A
+//! question with more than [`MAX_ANSWERS`] options or levels is not counted either: a stored
+//! answer is read as one bit per answer (`stored_answers`).
+
+/// The most answers an indicator question may have (the bits of a `u64`).
+pub const MAX_ANSWERS: usize = 64;
 
 use serde_json::Value;
 
@@ -52,6 +57,21 @@ impl Answer {
             Answer::Level(l) => value.as_i64() == Some(*l),
             Answer::Bool(b) => value.as_bool() == Some(*b),
         }
+    }
+
+    /// Whether it is the option `id`.
+    pub(super) fn is_option(&self, id: &str) -> bool {
+        matches!(self, Answer::Option(o) if o == id)
+    }
+
+    /// Whether it is the level `level`.
+    pub(super) fn is_level(&self, level: i64) -> bool {
+        matches!(self, Answer::Level(l) if *l == level)
+    }
+
+    /// Whether it is yes (`true`) or no.
+    pub(super) fn is_bool(&self, yes: bool) -> bool {
+        matches!(self, Answer::Bool(b) if *b == yes)
     }
 }
 
@@ -99,6 +119,9 @@ impl ChoiceQuestion {
             }
             QuestionKind::Text | QuestionKind::Number => return None,
         };
+        if answers.len() > MAX_ANSWERS {
+            return None;
+        }
         Some(ChoiceQuestion {
             id: q.id().to_owned(),
             kind,
@@ -144,6 +167,21 @@ pub(super) fn chosen_of<'v>(
         question.chosen(value, &mut one);
         let q = u32::try_from(q).unwrap_or(u32::MAX);
         out.extend(one.iter().map(|&a| (q, a)));
+    }
+    out
+}
+
+/// What one response adds, from the answers chosen per question as bits (bit `i`: its `i`-th
+/// answer, `stored_answers`): the same pairs as [`chosen_of`] of the parsed answers.
+pub(super) fn chosen_of_bits(bits: &[u64]) -> Vec<(u32, u32)> {
+    let mut out = Vec::new();
+    for (q, &b) in bits.iter().enumerate() {
+        let q = u32::try_from(q).unwrap_or(u32::MAX);
+        let mut rest = b;
+        while rest != 0 {
+            out.push((q, rest.trailing_zeros()));
+            rest &= rest - 1;
+        }
     }
     out
 }

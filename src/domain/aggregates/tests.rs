@@ -101,6 +101,38 @@ fn stored_answers_contribute_as_the_parsed_ones() {
             );
         }
     }
+    // The indicator answers, of every JSON type, in and out of place (2017: p1 single choice,
+    // o1 a grid row, e1 multiple choice; 2024: q8_1 on the yes/no scale).
+    for (key, text) in [
+        (
+            "sipas-2017",
+            r#"{"p1":["once"],"o1":4.0,"e1":"attitude","p2":{"a":1},"p3":true}"#,
+        ),
+        (
+            "sipas-2017",
+            r#"{"p1":"on\u0063e","o1":-4,"e1":[["attitude"],5,true,null,"attitude","competence"]}"#,
+        ),
+        (
+            "sipas-2017",
+            r#"{"p1":null,"o1":18446744073709551615,"e1":[{"x":["attitude"]}],"p2":"late","p2":"early"}"#,
+        ),
+        (
+            "sipas-2017",
+            r#"{"o1":5,"o1":[5],"e1":[],"e1":["lower_fees"]}"#,
+        ),
+        (
+            "sipas-2024",
+            r#"{"q8_1":1,"q8_2":"1","q8_3":true,"q2":["tv","tv","loudspeaker"],"q5":"none"}"#,
+        ),
+    ] {
+        let s = shape(key);
+        let parsed: BTreeMap<String, Value> = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            s.stored_contribution(text, true).unwrap(),
+            s.contribution(&parsed, true),
+            "{text}"
+        );
+    }
     for bad in ["[1]", "{", "{} x", "4"] {
         assert!(s.stored_contribution(bad, true).is_err(), "{bad}");
     }
