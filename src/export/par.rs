@@ -60,7 +60,7 @@ pub fn par_csv(view: &ParScoresView, header: &[&str]) -> Result<Vec<u8>, csv::Er
             s.invited.to_string(),
             s.d.to_string(),
             s.d_rated.to_string(),
-            s.d_dis.to_string(),
+            s.d_dis.map(|n| n.to_string()).unwrap_or_default(),
             status,
             view.level.to_string(),
             view.subtree.to_string(),

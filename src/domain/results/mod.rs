@@ -252,6 +252,20 @@ impl Strata {
         }
     }
 
+    /// The fewest valid responses of an agency that has any (0 when none has): the group a
+    /// count such as the Decision 766 `D_dis` would describe.
+    pub fn smallest_group(&self) -> u64 {
+        let mut per_agency: BTreeMap<Uuid, u64> = BTreeMap::new();
+        for ((agency, _), cell) in &self.cells {
+            *per_agency.entry(*agency).or_default() += cell.counts.valid;
+        }
+        per_agency
+            .into_values()
+            .filter(|&n| n > 0)
+            .min()
+            .unwrap_or(0)
+    }
+
     /// The agencies with at least one valid response.
     pub fn agencies_with_data(&self) -> Vec<Uuid> {
         let mut out: Vec<Uuid> = self

@@ -184,3 +184,35 @@ pub(crate) fn across(total: &mut Figures, cells: &mut [Figures], layout: &Layout
         }
     }
 }
+
+/// A subtree's pooled total against its members' own results (each published on its own, with
+/// [`within`] applied): a number of the total is suppressed when the members whose same number
+/// is suppressed (and who have data for it) are exactly one — the total minus the others would
+/// give it back — or together answered fewer than `suppress_below`. The total's tree is then
+/// made consistent again.
+pub(crate) fn over_members(
+    total: &mut Figures,
+    members: &[Figures],
+    layout: &Layout,
+    suppress_below: u64,
+) {
+    let parts = (0..layout.nodes.len())
+        .map(Part::Node)
+        .chain((0..total.items.len()).map(Part::Item));
+    for part in parts {
+        if is_suppressed(total, part) {
+            continue;
+        }
+        let hidden: Vec<u64> = members
+            .iter()
+            .filter(|m| is_suppressed(m, part))
+            .map(|m| basis(m, part))
+            .filter(|&n| n > 0)
+            .collect();
+        let together: u64 = hidden.iter().sum();
+        if hidden.len() == 1 || (together > 0 && together < suppress_below) {
+            suppress(total, layout, part);
+        }
+    }
+    within(total, layout);
+}

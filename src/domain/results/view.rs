@@ -202,10 +202,13 @@ pub struct D766View {
     /// Those with a valid response.
     #[serde(rename = "D_rated")]
     pub d_rated: u64,
-    /// Those whose response counts as dissatisfied under `rule`.
+    /// Those whose response counts as dissatisfied under `rule`; null when an agency of the
+    /// result has fewer valid responses than `results.suppress_below` (a count of answers of a
+    /// small group, or one recoverable by subtraction, is never published).
     #[serde(rename = "D_dis")]
-    pub d_dis: u64,
-    /// `100 × (D − D_dis) / D`; null when D = 0 or `indicators.d766.enabled` is off.
+    pub d_dis: Option<u64>,
+    /// `100 × (D − D_dis) / D`; null when D = 0, `D_dis` is null or `indicators.d766.enabled`
+    /// is off.
     pub value: Option<f64>,
     /// `mean_below_neutral`, `majority_low` or `any_low` (`indicators.d766.dissatisfied_rule`).
     #[schema(value_type = String)]
@@ -419,8 +422,9 @@ pub struct ParScoreView {
     pub d: u64,
     #[serde(rename = "D_rated")]
     pub d_rated: u64,
+    /// Null as in a result's `d766.D_dis`.
     #[serde(rename = "D_dis")]
-    pub d_dis: u64,
+    pub d_dis: Option<u64>,
     pub status: NumberStatus,
 }
 

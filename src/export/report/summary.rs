@@ -269,7 +269,14 @@ fn d766(s: &mut Summary<'_, '_>, r: &ResultView) -> Result<(), XlsxError> {
         s.ctx.status(&mut s.ws, (at, S_STATUS), flag)?;
     }
     s.count_row(t.d766_rated, d.d_rated)?;
-    s.count_row(t.d766_dissatisfied, d.d_dis)
+    match d.d_dis {
+        Some(n) => s.count_row(t.d766_dissatisfied, n),
+        // A small group's count: hidden, with the reason.
+        None => {
+            let at = s.label(t.d766_dissatisfied)?;
+            s.ctx.status(&mut s.ws, (at, S_STATUS), Flag::SmallN)
+        }
+    }
 }
 
 /// The component indices, indented by depth, with their error-bar cells; then their chart.

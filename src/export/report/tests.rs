@@ -350,7 +350,7 @@ fn check_summary(bytes: &[u8], r: &ResultView, lang: Lang) {
     assert_eq!(number(&s, row_of(&s, 0, t.d766), 4), r.d766.d as f64);
     assert_eq!(
         number(&s, row_of(&s, 0, t.d766_dissatisfied), 1),
-        r.d766.d_dis as f64
+        r.d766.d_dis.unwrap() as f64
     );
 
     // Every component: the view's numbers, or empty cells beside the status text.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::super::estimate::{Estimate, EstimateError, Figures, NodeFigure, Totals, estimate};
+use super::super::estimate::{Estimate, EstimateError, Figures, NodeFigure, estimate};
 use super::super::indicators::indicators;
 use super::super::suppression::{Layout, across, within};
 use super::super::view::{
@@ -165,7 +165,7 @@ fn result_view(
         indicators: indicators(req.form, labels.shape, &h.totals.options, (options, false)),
         par: par_view(req.form, &subject.kind, root, options),
         suppressed: root.is_none_or(|r| r.status == Reliability::Suppressed),
-        d766: d766(&h.totals, h.invited, options),
+        d766: d766(h, options),
         agencies_with_data: h.agencies_with_data,
         agencies_in_mean: h.agencies_in_mean,
         breakdown,
@@ -187,14 +187,16 @@ fn result_view(
 }
 
 /// The `d766` member: the Decision 766 ratio of satisfied dossiers.
-fn d766(totals: &Totals, invited: u64, options: &Options) -> D766View {
-    let d_dis = totals.dissatisfied(options.d766_rule);
+fn d766(h: &Headline, options: &Options) -> D766View {
+    let (totals, invited) = (&h.totals, h.invited);
+    let d_dis = h.dissatisfied(options);
     D766View {
         d: invited,
         d_rated: totals.valid,
         d_dis,
-        value: (options.d766_enabled && invited > 0)
-            .then(|| 100.0 * invited.saturating_sub(d_dis) as f64 / invited as f64),
+        value: d_dis
+            .filter(|_| options.d766_enabled && invited > 0)
+            .map(|d_dis| 100.0 * invited.saturating_sub(d_dis) as f64 / invited as f64),
         rule: options.d766_rule,
         enabled: options.d766_enabled,
     }

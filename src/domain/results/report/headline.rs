@@ -5,6 +5,7 @@
 use uuid::Uuid;
 
 use super::super::estimate::{Estimate, EstimateError, Figures, Totals, estimate, mean_of};
+use super::super::suppression::{Layout, over_members, within};
 use super::super::{Aggregate, Counts, Design, Options, Strata, on_all_cores};
 use super::{Subject, domain_options};
 use crate::stats::DomainOptions;
@@ -21,11 +22,26 @@ pub(super) struct Headline {
     pub(super) aggregate: Option<Aggregate>,
     pub(super) agencies_with_data: Option<usize>,
     pub(super) agencies_in_mean: Option<usize>,
+    /// The fewest valid responses of a member agency that has any: counts about answers (the
+    /// Decision 766 `D_dis`) are published only when no member is below the suppression
+    /// threshold, so that no one agency's small group can be read, nor recovered by
+    /// subtracting its siblings from the total.
+    pub(super) smallest_group: u64,
 }
 
 impl Headline {
+    /// The Decision 766 `D_dis`, unless an agency of the headline answered in a group below
+    /// the suppression threshold (statistics §5.4): then neither it nor anything it would give
+    /// back by subtraction.
+    pub(super) fn dissatisfied(&self, options: &Options) -> Option<u64> {
+        let small =
+            self.smallest_group > 0 && self.smallest_group < options.thresholds.suppress_below;
+        (!small).then(|| self.totals.dissatisfied(options.d766_rule))
+    }
+
     /// The headline of one estimate.
     fn single(est: Estimate, design: Design, aggregate: Option<Aggregate>) -> Self {
+        let smallest_group = est.totals.valid;
         Headline {
             figures: est.figures,
             second: None,
@@ -35,6 +51,7 @@ impl Headline {
             aggregate,
             agencies_with_data: None,
             agencies_in_mean: None,
+            smallest_group,
         }
     }
 }
@@ -64,7 +81,10 @@ pub(super) fn headline(
                 Design::Pooled,
                 Some(Aggregate::Pooled),
             );
+            let each = member_figures(&strata, design, &dopts)?;
+            guard_total(&mut h.figures, &each, &strata, options);
             h.agencies_with_data = Some(strata.agencies_with_data().len());
+            h.smallest_group = strata.smallest_group();
             Ok(h)
         }
         (Subject::Subtree { .. }, Aggregate::Mean) => {
@@ -98,20 +118,34 @@ fn mean_headline(
     (dopts, options): (&DomainOptions, &Options),
     pooled_second: bool,
 ) -> Result<Option<Headline>, EstimateError> {
-    let pooled = if pooled_second {
-        Some(estimate(strata, Design::Pooled, dopts)?)
-    } else {
-        None
-    };
     // In a fixed order (the mean's sums are then always the same to the last bit).
     let ids: Vec<Uuid> = strata.agencies();
     let each = on_all_cores(&ids, |a| estimate(&strata.of_agency(*a), design, dopts))
         .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
+    // Each member as its own result publishes it: a number hidden there (also as a
+    // complement) stays out of the mean and its counts.
+    let layout = Layout::of(&strata.shape.tree.root);
+    let own: Vec<Figures> = each
+        .iter()
+        .map(|e| {
+            let mut f = e.figures.clone();
+            within(&mut f, &layout);
+            f
+        })
+        .collect();
+    let pooled = if pooled_second {
+        let mut p = estimate(strata, Design::Pooled, dopts)?;
+        guard_total(&mut p.figures, &own, strata, options);
+        Some(p)
+    } else {
+        None
+    };
     let with_data: Vec<&Figures> = each
         .iter()
-        .filter(|e| e.totals.valid > 0)
-        .map(|e| &e.figures)
+        .zip(&own)
+        .filter(|(e, _)| e.totals.valid > 0)
+        .map(|(_, f)| f)
         .collect();
     let mut totals = Totals::default();
     for e in &each {
@@ -124,6 +158,11 @@ fn mean_headline(
         (_, false) => mean_of(&with_data, options.level, &options.thresholds),
     };
     let in_mean = figures.root().and_then(|r| r.agencies).unwrap_or(0);
+    let smallest_group = (each.iter())
+        .map(|e| e.totals.valid)
+        .filter(|&n| n > 0)
+        .min()
+        .unwrap_or(0);
     Ok(Some(Headline {
         figures,
         second: pooled.map(|p| p.figures),
@@ -133,5 +172,31 @@ fn mean_headline(
         aggregate: Some(Aggregate::Mean),
         agencies_with_data: Some(with_data.len()),
         agencies_in_mean: Some(in_mean),
+        smallest_group,
     }))
+}
+
+/// Each member agency's own figures from `strata`, as its own result publishes them.
+fn member_figures(
+    strata: &Strata,
+    design: Design,
+    dopts: &DomainOptions,
+) -> Result<Vec<Figures>, EstimateError> {
+    let layout = Layout::of(&strata.shape.tree.root);
+    let ids: Vec<Uuid> = strata.agencies();
+    on_all_cores(&ids, |a| {
+        let mut f = estimate(&strata.of_agency(*a), design, dopts)?.figures;
+        within(&mut f, &layout);
+        Ok(f)
+    })
+    .into_iter()
+    .collect()
+}
+
+/// Suppresses what a subtree's pooled total would give back of a member whose own result hides
+/// it: the total minus the other members' published counts (`suppression::over_members`).
+/// `members` are as their own results publish them ([`within`] applied).
+fn guard_total(total: &mut Figures, members: &[Figures], strata: &Strata, options: &Options) {
+    let layout = Layout::of(&strata.shape.tree.root);
+    over_members(total, members, &layout, options.thresholds.suppress_below);
 }

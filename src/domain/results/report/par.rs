@@ -112,7 +112,7 @@ fn par_row(
         invited: h.invited,
         d: h.invited,
         d_rated: h.totals.valid,
-        d_dis: h.totals.dissatisfied(options.d766_rule),
+        d_dis: h.dissatisfied(options),
         status: root.map_or(Reliability::Suppressed, |r| r.status).into(),
     })
 }

@@ -207,7 +207,13 @@ fn par_points(d: &DashboardUi, view: &ResultView, c: bool) -> String {
 fn d766(d: &DashboardUi, view: &ResultView, c: bool) -> String {
     let counts = d
         .d766_counts
-        .replace("{dis}", &view.d766.d_dis.to_string())
+        .replace(
+            "{dis}",
+            &view
+                .d766
+                .d_dis
+                .map_or_else(|| "—".to_owned(), |n| n.to_string()),
+        )
         .replace("{d}", &view.d766.d.to_string());
     match (view.d766.enabled, view.d766.value) {
         (true, Some(v)) => format!("{} % ({counts})", number(v, 2, c)),
