@@ -404,3 +404,40 @@ async fn the_dashboard_tab_and_the_xlsx_report_show_the_apis_indicators() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A subtree's pooled indicators do not give back a member's hidden ones by subtraction (the
+/// index's rule): with S1 at 9 respondents (hidden in its own result) and S2 at 20 (published),
+/// the subtree's 29 would be S1's 9 plus S2's published counts, so it is hidden too.
+#[tokio::test]
+async fn a_subtree_hides_what_would_give_back_a_members_hidden_shares() {
+    let app = spawn_app_with(|s| s.surveys.token_ttl_days = 3650).await;
+    let (admin, tokens) = setup(&app, "sipas-2017", &[("S1", 9), ("S2", 20)]).await;
+    let submissions = (tokens["S1"].iter().chain(&tokens["S2"]).enumerate())
+        .map(|(i, t)| (t.clone(), answers_2017(i)))
+        .collect();
+    publish(&app, &admin, submissions).await;
+    let s2 = app
+        .get_json(
+            &admin,
+            "/api/v1/results?agency=S2&form=sipas-2017&period=2025",
+        )
+        .await;
+    assert_eq!(indicator(&s2, "p1")["status"], "low_reliability");
+    for aggregate in ["mean", "pooled"] {
+        let path = format!(
+            "/api/v1/results?agency=T&form=sipas-2017&period=2025&subtree=true&aggregate={aggregate}"
+        );
+        let t = app.get_json(&admin, &path).await;
+        let p1 = indicator(&t, "p1");
+        assert_eq!(p1["n"], 29);
+        assert_eq!(p1["status"], "suppressed", "{p1}");
+        assert_eq!(p1["suppression"], "complementary");
+        assert!(
+            p1["options"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|o| o["count"].is_null())
+        );
+    }
+}

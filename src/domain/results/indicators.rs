@@ -11,8 +11,8 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::Options;
 use super::view::{IntervalView, NumberStatus, Suppression, pct};
+use super::{Options, Strata};
 use crate::domain::aggregates::{Answer, ChoiceKind, ChoiceQuestion, OptionCounts, ScoreShape};
 use crate::domain::forms::FormDefinition;
 use crate::stats::{Reliability, wilson};
@@ -72,18 +72,49 @@ pub struct IndicatorView {
     pub positive: Option<PositiveView>,
 }
 
-/// The indicators of `counts` (pooled answers of a result), in form order; with the labels of
-/// the questions and answers unless `unlabelled` (a trend's steps).
+/// Each member agency's answers in `strata`, summed over its cells, in agency order.
+pub(crate) fn member_options(strata: &Strata) -> Vec<OptionCounts> {
+    (strata.agencies().into_iter())
+        .map(|a| {
+            let mut sum = OptionCounts::default();
+            for cell in strata.of_agency(a).cells.values() {
+                // Cells of one shape by construction.
+                let _ = sum.merge(&cell.counts.options);
+            }
+            sum
+        })
+        .collect()
+}
+
+/// Whether a subtree's pooled question `q` would give back what its `members`' own results
+/// hide: the same rule as the index's (`suppression::over_members`) — exactly one member hides
+/// it, or the members that hide it answered it fewer than `suppress_below` times together.
+fn gives_back(members: &[OptionCounts], q: usize, suppress_below: u64) -> bool {
+    let hidden: Vec<u64> = (members.iter())
+        .map(|m| m.answered(q))
+        .filter(|&n| n > 0 && n < suppress_below)
+        .collect();
+    let together: u64 = hidden.iter().sum();
+    hidden.len() == 1 || (together > 0 && together < suppress_below)
+}
+
+/// The indicators of `counts` (pooled answers of a result), in form order, checked against the
+/// `members`' own (a subtree's; none for one agency); with the labels of the questions and
+/// answers unless `unlabelled` (a trend's steps).
 pub(crate) fn indicators(
     form: &FormDefinition,
     shape: &ScoreShape,
-    counts: &OptionCounts,
+    (counts, members): (&OptionCounts, &[OptionCounts]),
     (options, unlabelled): (&Options, bool),
 ) -> Vec<IndicatorView> {
+    let below = options.thresholds.suppress_below;
     (shape.choices().iter().enumerate())
         .map(|(q, question)| {
             let answers = (counts.answered(q), counts.counts(q));
             let mut view = indicator(form, question, answers, options);
+            if view.status != NumberStatus::Suppressed && gives_back(members, q, below) {
+                hide(&mut view);
+            }
             if unlabelled {
                 view.label.clear();
                 view.options.iter_mut().for_each(|o| o.label.clear());
@@ -133,6 +164,22 @@ fn indicator(
             })
             .collect(),
         positive,
+    }
+}
+
+/// Suppresses a published question as a complement: its `n` stays.
+fn hide(view: &mut IndicatorView) {
+    view.status = NumberStatus::Suppressed;
+    view.suppression = Some(Suppression::Complementary);
+    let shares = (view.options.iter_mut().map(|o| &mut o.share))
+        .chain(view.positive.iter_mut().map(|p| &mut p.share));
+    for s in shares {
+        *s = ShareView {
+            count: None,
+            share: None,
+            ci: None,
+            status: NumberStatus::Suppressed,
+        };
     }
 }
 

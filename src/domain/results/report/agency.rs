@@ -162,7 +162,12 @@ fn result_view(
         },
         index: labels.nodes(&h.figures, h.second.as_ref()),
         items: labels.items(&h.figures, h.second.as_ref()),
-        indicators: indicators(req.form, labels.shape, &h.totals.options, (options, false)),
+        indicators: indicators(
+            req.form,
+            labels.shape,
+            (&h.totals.options, &h.members),
+            (options, false),
+        ),
         par: par_view(req.form, &subject.kind, root, options),
         suppressed: root.is_none_or(|r| r.status == Reliability::Suppressed),
         d766: d766(h, options),

@@ -133,7 +133,12 @@ fn trend_step(
             options.level,
         ),
         nodes,
-        indicators: indicators(req.form, shape, &h.totals.options, (options, true)),
+        indicators: indicators(
+            req.form,
+            shape,
+            (&h.totals.options, &h.members),
+            (options, true),
+        ),
     };
     Ok((view, h.figures))
 }
