@@ -24,6 +24,7 @@ mod m20261206_001500_drop_score_buckets;
 mod m20261207_001100_create_agency_history;
 mod m20261207_002000_outbox_sms;
 mod m20261207_002100_create_integrity_counts;
+mod m20261207_003001_rollups_count_answers;
 
 /// Every migration in a transaction of its own, also on SQLite (sea-orm-migration's default
 /// there is none): a migration either happens entirely or not at all, and all its statements
@@ -85,6 +86,7 @@ impl MigratorTrait for Migrator {
             atomic(m20261207_001100_create_agency_history::Migration),
             atomic(m20261207_002000_outbox_sms::Migration),
             atomic(m20261207_002100_create_integrity_counts::Migration),
+            atomic(m20261207_003001_rollups_count_answers::Migration),
         ]
     }
 }

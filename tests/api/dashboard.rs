@@ -766,8 +766,14 @@ async fn the_xlsx_report_holds_the_overviews_figures_and_respects_the_subtree() 
     let sipas = api["index"]["value"].as_f64().unwrap();
     let b = signed_in(&app, "admin@tinh.gov.vn").await;
     for (lang, sheets) in [
-        ("", ["Tổng hợp", "Tiêu chí", "Xu hướng"]),
-        ("&lang=en", ["Summary", "Items", "Trend"]),
+        (
+            "",
+            ["Tổng hợp", "Tiêu chí", "Xu hướng", "Nhận định, nhu cầu"],
+        ),
+        (
+            "&lang=en",
+            ["Summary", "Items", "Trend", "Perceptions, needs"],
+        ),
     ] {
         let (status, headers, bytes) = b
             .download(&format!(
@@ -888,6 +894,7 @@ async fn an_officer_goes_through_every_page_in_chromium_and_axe_finds_no_serious
         ("overview-h1", ("vi", "Chỉ số hài lòng (SIPAS)")),
         ("overview-en", ("en", "Satisfaction index (SIPAS)")),
         ("items", ("en", "Criteria")),
+        ("indicators", ("en", "Perceptions and needs")),
         ("trend", ("en", "Trend over time")),
         ("compare", ("en", "Comparison of the agencies below")),
         ("breakdowns", ("en", "Breakdowns — Response mode")),

@@ -722,7 +722,10 @@ async fn a_new_user_follows_the_readme_in_chromium_overview_trend_ranking_and_do
         "{suggested}"
     );
     let mut book: Xlsx<_> = calamine::open_workbook(xlsx["path"].as_str().unwrap()).unwrap();
-    assert_eq!(book.sheet_names(), ["Summary", "Items", "Trend"]);
+    assert_eq!(
+        book.sheet_names(),
+        ["Summary", "Items", "Trend", "Perceptions, needs"]
+    );
     let summary = book.worksheet_range("Summary").unwrap();
     let fraction = |c: &Data| matches!(c, Data::Float(x) if (x * 100.0 - sipas).abs() < 1e-9);
     assert!(

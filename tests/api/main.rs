@@ -17,6 +17,7 @@ mod dossiers;
 mod export;
 mod forms;
 mod helpers;
+mod indicators;
 mod integrity;
 mod invitations;
 mod keys;

@@ -776,8 +776,10 @@ pub(crate) fn app_with_long_links() -> impl FnOnce(&mut sipas::config::Settings)
 /// Enters a paper questionnaire with every scale item at `level` for the dossier `code` of
 /// `agency` (for a closed month: a late entry, published at once) and asserts the 201.
 async fn enter_paper(app: &TestApp, key: &str, (agency, code): (&str, &str), level: i64) {
-    let answers: serde_json::Map<String, Value> =
+    let mut answers: serde_json::Map<String, Value> =
         (1..=22).map(|j| (format!("s{j}"), json!(level))).collect();
+    answers.insert("p1".into(), json!("three_plus"));
+    answers.insert("e1".into(), json!(["online_services"]));
     let body = json!({
         "dossier_code": code,
         "form_key": "sipas-2017",
@@ -1480,14 +1482,19 @@ async fn every_view_equals_a_rebuilds_after_every_change() {
     )
     .await;
     let s2: Vec<String> = more[&("S2".to_owned(), "in_person".to_owned())].clone();
-    let answer = |level: i64| -> Value {
-        Value::Object((1..=22).map(|j| (format!("s{j}"), json!(level))).collect())
+    // Every item, and the perception and needs questions (methodology §3.3).
+    let answer = |level: i64, i: usize| -> Value {
+        let mut a = crate::indicators::answers_2017(i);
+        for j in 1..=22 {
+            a[format!("s{j}")] = json!(level);
+        }
+        a
     };
     let first: Vec<(String, Value)> = s2
         .iter()
         .take(20)
         .enumerate()
-        .map(|(i, t)| (t.clone(), answer(1 + (i % 5) as i64)))
+        .map(|(i, t)| (t.clone(), answer(1 + (i % 5) as i64, i)))
         .collect();
     assert!(submit_all(&app, first).await.iter().all(|s| *s == 201));
     // January to May are published; June's answers stay pending until it is closed below.
@@ -1534,6 +1541,8 @@ async fn every_view_equals_a_rebuilds_after_every_change() {
         }
     };
     let cold = compare("months closed").await;
+    // 17 of S2's 20 answers are of January to May (the others of June).
+    assert_eq!(crate::indicators::indicator(&cold[0], "p1")["n"], 17);
 
     // A new dossier (S1, January to March: closed months), then new responses in S1 and S2
     // (late paper entries for closed months: February and March), then closing June: each
@@ -1550,6 +1559,10 @@ async fn every_view_equals_a_rebuilds_after_every_change() {
     enter_paper(&app, &admin, ("S1", "S1-online-31"), 5).await;
     enter_paper(&app, &admin, ("S2", "S2-in_person-20"), 2).await;
     let after_responses = compare("after new responses").await;
+    assert_eq!(
+        crate::indicators::indicator(&after_responses[0], "p1")["n"],
+        19
+    );
     for (i, (a, b)) in after_responses
         .iter()
         .zip(&after_dossier)

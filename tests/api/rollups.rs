@@ -100,6 +100,9 @@ async fn enter_paper(app: &TestApp, admin: &str, (agency, code): (&str, &str)) {
         .map(|j| (format!("s{j}"), json!(1 + j % 5)))
         .collect::<serde_json::Map<_, _>>()
         .into();
+    // And the perception and needs questions, whose counts the roll-ups keep too.
+    body["answers"]["p2"] = json!("late");
+    body["answers"]["e1"] = json!(["attitude", "competence"]);
     let res = app.post_json(Some(admin), &path, &body).await;
     assert_eq!(res.status().as_u16(), 201, "{}", res.text().await.unwrap());
 }
@@ -225,4 +228,55 @@ async fn a_start_without_rollups_rebuilds_them_and_the_results_stay_the_same() {
     assert!(emptied.rows_affected() > 0);
     let again = spawn_node(&url, adjust).await;
     assert_eq!(aggregates::snapshot(&again.db).await.unwrap(), live);
+}
+
+/// An upgrade from roll-ups without the answers to the perception and needs questions: the
+/// migration that brings them drops the roll-ups stored before, and the next start rebuilds
+/// them from the responses, with the indicators, bit for bit as the live updates stored them.
+#[tokio::test]
+async fn roll_ups_from_before_the_indicators_are_rebuilt_with_them_at_the_next_start() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let dir = workdir();
+    let adjust = |s: &mut sipas::config::Settings| s.surveys.token_ttl_days = TTL;
+    let (app, url) = spawn_app_for_process_with(&dir, adjust).await;
+    let (admin, tokens) = crate::indicators::setup(&app, "sipas-2017", &[("S1", 12)]).await;
+    let submissions = (tokens["S1"].iter().enumerate())
+        .map(|(i, t)| (t.clone(), crate::indicators::answers_2017(i)))
+        .collect();
+    crate::indicators::publish(&app, &admin, submissions).await;
+    let path = "/api/v1/results?agency=S1&form=sipas-2017&period=2025";
+    let before = app.get_json(&admin, path).await;
+    assert_eq!(crate::indicators::indicator(&before, "p1")["n"], 12);
+    let live = aggregates::snapshot(&app.db).await.unwrap();
+
+    // The roll-ups as the previous version stored them: the same counts without the answers
+    // to the indicator questions; and the migration not yet applied.
+    let forms = forms(&app).await;
+    let backend = app.db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DatabaseBackend::Postgres => {
+            "UPDATE score_rollups SET counts = $1 WHERE span = $2"
+        }
+        _ => "UPDATE score_rollups SET counts = ? WHERE span = ?",
+    };
+    for line in live.iter().filter(|l| l.starts_with("rollup ")) {
+        let f: Vec<&str> = line.split(' ').collect();
+        let shape = &forms.version(f[2], f[3].parse().unwrap()).unwrap().score;
+        let mut counts = shape.unpack(&crate::helpers::unhex(f[6])).unwrap();
+        counts.options = Default::default();
+        let values = [counts.pack().into(), f[4].into()];
+        let stmt = Statement::from_sql_and_values(backend, sql, values);
+        assert_eq!(app.db.execute_raw(stmt).await.unwrap().rows_affected(), 1);
+    }
+    app.db
+        .execute_unprepared(
+            "DELETE FROM seaql_migrations WHERE version = 'm20261207_003001_rollups_count_answers'",
+        )
+        .await
+        .unwrap();
+    assert_ne!(aggregates::snapshot(&app.db).await.unwrap(), live);
+
+    let node = spawn_node(&url, adjust).await;
+    assert_eq!(aggregates::snapshot(&node.db).await.unwrap(), live);
+    assert_eq!(node.get_json(&admin, path).await, before);
 }

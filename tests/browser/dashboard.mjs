@@ -4,7 +4,8 @@
 //   1. sign in as the administrator: the landing page; open the agency's overview for a period
 //      (Vietnamese);
 //   2. choose another period in the selector and press "Xem"; switch to English;
-//   3. open the items, trend, compare, breakdowns (then by response mode) and downloads tabs;
+//   3. open the items, indicators, trend, compare, breakdowns (then by response mode) and
+//      downloads tabs;
 //   4. sign out, sign in as the agency officer: /dashboard is their overview; a sibling
 //      agency's page is the 403 page.
 // Every page is checked with axe-core and saved as a full-page screenshot; both officers have
@@ -38,7 +39,7 @@ try {
   response = await click("header.site a.lang");
   await describe("overview-en", response);
 
-  for (const tab of ["items", "trend", "compare", "breakdowns", "downloads"]) {
+  for (const tab of ["items", "indicators", "trend", "compare", "breakdowns", "downloads"]) {
     response = await click(`nav.tabs a[href*="/${tab}?"]`);
     if (tab === "breakdowns") {
       await page.selectOption("#sel-by", "mode");

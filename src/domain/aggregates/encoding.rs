@@ -1,6 +1,6 @@
 //! The stored form of a bucket (a roll-up's counts): every count as an unsigned LEB128 varint,
 //! in a fixed order — valid, invalid, the three Decision 766 counts, each item's level counts,
-//! `Moments::to_counts` — written by [`BucketCounts::pack`], read by [`ScoreShape::add_packed`]
+//! `Moments::to_counts`, then per indicator question its respondents and answer counts — written by [`BucketCounts::pack`], read by [`ScoreShape::add_packed`]
 //! straight into the sums it adds to.
 
 use super::{BucketCounts, BucketError, ScoreShape};
@@ -51,6 +51,18 @@ impl ScoreShape {
         into.moments
             .add_each(|| numbers.next())
             .map_err(|_: StatsError| BucketError)?;
+        if into.options.len()
+            != self
+                .choices
+                .iter()
+                .map(|c| 1 + c.answers.len())
+                .sum::<usize>()
+        {
+            return Err(BucketError);
+        }
+        for c in into.options.numbers_mut() {
+            *c += numbers.next().ok_or(BucketError)?;
+        }
         if numbers.at >= numbers.bytes.len() {
             Ok(())
         } else {
@@ -88,15 +100,16 @@ impl BucketCounts {
     }
 
     /// Every count, in the stored order: valid, invalid, the three Decision 766 counts, each
-    /// item's level counts, `Moments::to_counts`.
+    /// item's level counts, `Moments::to_counts`, the indicator questions' counts.
     fn numbers(&self) -> Vec<u64> {
         let moments = self.moments.to_counts();
-        let mut out =
-            Vec::with_capacity(5 + self.levels.iter().map(Vec::len).sum::<usize>() + moments.len());
+        let levels = self.levels.iter().map(Vec::len).sum::<usize>();
+        let mut out = Vec::with_capacity(5 + levels + moments.len() + self.options.len());
         out.extend([self.valid, self.invalid]);
         out.extend(self.dissatisfied);
         out.extend(self.levels.iter().flatten());
         out.extend(moments);
+        out.extend(self.options.numbers());
         out
     }
 }

@@ -6,13 +6,19 @@
 //! buckets add up exactly and a rebuild from the raw responses is bit-identical. A bucket is
 //! stored as packed binary varints (`encoding`), which results decode straight into their sums.
 //!
+//! A bucket also counts the answers to the form's perception and needs questions (`options`,
+//! methodology §3.3), after the satisfaction counts.
+//!
 //! A [`ScoreShape`] is the per-form-version layout (items in index-tree order, their scales, the
-//! tree's node subsets); a [`Contribution`] is what one stored response adds to its bucket.
+//! tree's node subsets, the indicator questions); a [`Contribution`] is what one stored response
+//! adds to its bucket.
 //! The stored form of a bucket (writing and reading it) is in `encoding`; reading the items
 //! of a stored answers object is in `stored_answers`.
 
 mod encoding;
 pub use encoding::packed_responses;
+mod options;
+pub use options::{Answer, ChoiceKind, ChoiceQuestion, OptionCounts};
 mod stored_answers;
 #[cfg(test)]
 mod tests;
@@ -69,8 +75,20 @@ pub struct ScoreShape {
     /// Per item, the scale's level values (ascending) and which of them count as satisfied.
     levels: Vec<Vec<i64>>,
     satisfied: Vec<Vec<i64>>,
-    /// Item id → position, for reading stored answers ([`ScoreShape::stored_contribution`]).
-    positions: HashMap<String, usize, BuildHasherDefault<Fnv>>,
+    /// The perception and needs questions whose answers are counted (methodology §3.3).
+    choices: Vec<ChoiceQuestion>,
+    /// Question id → where its answer goes, for reading stored answers
+    /// ([`ScoreShape::stored_contribution`]).
+    positions: HashMap<String, Slot, BuildHasherDefault<Fnv>>,
+}
+
+/// Where a stored answer is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    /// A satisfaction item, by position.
+    Item(usize),
+    /// An indicator question, by position in `choices`.
+    Choice(usize),
 }
 
 /// FNV-1a, for [`ScoreShape`]'s item ids: a few dozen short keys, each looked up for every answer
@@ -108,6 +126,8 @@ pub struct Contribution {
     levels: Vec<Option<usize>>,
     /// Dissatisfied under each [`DissatisfiedRule`].
     dissatisfied: [bool; 3],
+    /// The `(question, answer)` positions of the indicator answers, by question.
+    chosen: Vec<(u32, u32)>,
 }
 
 impl ScoreShape {
@@ -126,19 +146,23 @@ impl ScoreShape {
                 None => (Vec::new(), Vec::new()),
             })
             .unzip();
-        let positions = tree
-            .items
-            .iter()
-            .enumerate()
-            .map(|(j, id)| (id.clone(), j))
-            .collect();
+        let choices = options::choice_questions(form, &tree);
+        let items = (tree.items.iter().enumerate()).map(|(j, id)| (id.clone(), Slot::Item(j)));
+        let questions = (choices.iter().enumerate()).map(|(q, c)| (c.id.clone(), Slot::Choice(q)));
+        let positions = items.chain(questions).collect();
         ScoreShape {
             tree,
             subsets,
             levels,
             satisfied,
+            choices,
             positions,
         }
+    }
+
+    /// The perception and needs questions counted (methodology §3.3), in form order.
+    pub fn choices(&self) -> &[ChoiceQuestion] {
+        &self.choices
     }
 
     /// Number of satisfaction items.
@@ -153,7 +177,7 @@ impl ScoreShape {
 
     /// What a response with these validated answers adds (`valid` false: an invalid return).
     pub fn contribution(&self, answers: &BTreeMap<String, Value>, valid: bool) -> Contribution {
-        self.contribution_of(
+        let mut c = self.contribution_of(
             |j| {
                 self.tree
                     .items
@@ -162,12 +186,19 @@ impl ScoreShape {
                     .and_then(Value::as_i64)
             },
             valid,
-        )
+        );
+        if valid {
+            c.chosen = options::chosen_of(&self.choices, |q| {
+                self.choices.get(q).and_then(|c| answers.get(&c.id))
+            });
+        }
+        c
     }
 
     /// What a stored response adds, from its answers as stored (a JSON object): the same as
-    /// [`ScoreShape::contribution`] of the parsed object, but only the satisfaction items are
-    /// read, without building the object — for rebuilds and scans of a million responses.
+    /// [`ScoreShape::contribution`] of the parsed object, but only the satisfaction items and
+    /// the indicator questions are read, without building the object — for rebuilds of a
+    /// million responses.
     ///
     /// # Errors
     /// When the text is not a JSON object.
@@ -176,10 +207,36 @@ impl ScoreShape {
         answers: &str,
         valid: bool,
     ) -> Result<Contribution, serde_json::Error> {
+        self.read_stored(answers, valid, true)
+    }
+
+    /// As [`ScoreShape::stored_contribution`] without the indicator questions (their counts
+    /// stay 0): for the breakdown cells scanned at read time, which show no indicator.
+    ///
+    /// # Errors
+    /// When the text is not a JSON object.
+    pub fn stored_item_contribution(
+        &self,
+        answers: &str,
+        valid: bool,
+    ) -> Result<Contribution, serde_json::Error> {
+        self.read_stored(answers, valid, false)
+    }
+
+    fn read_stored(
+        &self,
+        answers: &str,
+        valid: bool,
+        with_choices: bool,
+    ) -> Result<Contribution, serde_json::Error> {
         let mut de = serde_json::Deserializer::from_str(answers);
-        let values = ItemValues(self).deserialize(&mut de)?;
+        let (values, choices) = ItemValues(self, with_choices).deserialize(&mut de)?;
         de.end()?;
-        Ok(self.contribution_of(|j| values.get(j).copied().flatten(), valid))
+        let mut c = self.contribution_of(|j| values.get(j).copied().flatten(), valid);
+        if valid && with_choices {
+            c.chosen = options::chosen_of_bits(&choices);
+        }
+        Ok(c)
     }
 
     /// What a response adds whose answer to item `j` is `answer(j)` (an integer level, if any).
@@ -190,6 +247,7 @@ impl ScoreShape {
             satisfied: vec![None; n],
             levels: vec![None; n],
             dissatisfied: [false; 3],
+            chosen: Vec::new(),
         };
         if !valid {
             return c;
@@ -226,6 +284,7 @@ impl ScoreShape {
             dissatisfied: [0; 3],
             levels: self.empty_levels(),
             moments: Moments::new(self.n_items(), self.subsets.clone()),
+            options: OptionCounts::empty(&self.choices),
         }
     }
 
@@ -252,6 +311,8 @@ pub struct BucketCounts {
     pub levels: Vec<Vec<u64>>,
     /// The sufficient statistics of the valid responses.
     pub moments: Moments,
+    /// The answers to the indicator questions of the valid responses.
+    pub options: OptionCounts,
 }
 
 impl BucketCounts {
@@ -272,6 +333,7 @@ impl BucketCounts {
         }
         // Same shape by construction: the contribution came from this bucket's shape.
         let _ = self.moments.add(&c.satisfied);
+        self.options.add(&c.chosen);
     }
 
     /// Adds another bucket of the same shape.
@@ -279,9 +341,11 @@ impl BucketCounts {
     /// # Errors
     /// [`BucketError`] when the shapes differ.
     pub fn merge(&mut self, other: &BucketCounts) -> Result<(), BucketError> {
-        if self.levels.len() != other.levels.len() {
+        if self.levels.len() != other.levels.len() || self.options.0.len() != other.options.0.len()
+        {
             return Err(BucketError);
         }
+        self.options.merge(&other.options)?;
         self.moments
             .merge(&other.moments)
             .map_err(|_| BucketError)?;
@@ -305,7 +369,9 @@ impl BucketCounts {
 
     /// About how many bytes it holds in memory (for a memo's budget).
     pub fn bytes(&self) -> usize {
-        let numbers = self.levels.iter().map(Vec::len).sum::<usize>() + self.moments.count_len();
-        std::mem::size_of::<Self>() + 8 * numbers + 24 * self.levels.len()
+        let numbers = self.levels.iter().map(Vec::len).sum::<usize>()
+            + self.moments.count_len()
+            + self.options.len();
+        std::mem::size_of::<Self>() + 8 * numbers + 24 * (self.levels.len() + self.options.0.len())
     }
 }

@@ -9,7 +9,7 @@ use std::collections::btree_map::Entry;
 use uuid::Uuid;
 
 use super::{Design, Strata};
-use crate::domain::aggregates::{BucketCounts, BucketError, DissatisfiedRule};
+use crate::domain::aggregates::{BucketCounts, BucketError, DissatisfiedRule, OptionCounts};
 use crate::stats::{
     self, CompositeMethod, DomainOptions, Interval, MomentSample, Moments, NodeChild, NodeEstimate,
     Reliability, ReliabilityThresholds, StatsError, Weighting, composite_interval, t_critical,
@@ -108,6 +108,8 @@ pub(crate) struct Totals {
     pub invalid: u64,
     /// Valid responses dissatisfied under each rule (`DissatisfiedRule::ALL`'s order).
     dissatisfied: [u64; 3],
+    /// The answers to the indicator questions (methodology §3.3), pooled.
+    pub options: OptionCounts,
 }
 
 impl Totals {
@@ -118,6 +120,8 @@ impl Totals {
         for rule in DissatisfiedRule::ALL {
             self.dissatisfied[rule.index()] += b.dissatisfied(rule);
         }
+        // Buckets of one shape by construction.
+        let _ = self.options.merge(&b.options);
     }
 
     /// Adds other totals.
@@ -127,6 +131,7 @@ impl Totals {
         for (a, b) in self.dissatisfied.iter_mut().zip(other.dissatisfied) {
             *a += b;
         }
+        let _ = self.options.merge(&other.options);
     }
 
     /// Valid responses dissatisfied under `rule` (D_dis of Decision 766).

@@ -27,6 +27,7 @@
 pub mod cache;
 mod counts;
 mod estimate;
+mod indicators;
 mod report;
 mod scanned;
 mod suppression;
@@ -44,6 +45,7 @@ pub(crate) use counts::on_all_cores;
 
 pub use counts::Counts;
 pub use estimate::EstimateError;
+pub use indicators::{IndicatorView, OptionView, PositiveView, ShareView};
 pub use report::{
     AgencyRef, Breakdown, BreakdownCellInput, RankingInput, ResultRequest, Subject, TrendRequest,
     agency_result, form_ref, par_rows, ranking, steps, trend,

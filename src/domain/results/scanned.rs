@@ -1,6 +1,7 @@
 //! Breakdown cells by mode and by procedure field, which the roll-ups do not keep: built by
 //! scanning an agency's stored answers over a period, each response counted exactly as its
-//! roll-up counts it (`ScoreShape::stored_contribution`), both dimensions at once, packed
+//! roll-up counts its satisfaction items (`ScoreShape::stored_item_contribution`: the cells show
+//! no perception indicator, so those answers are not read), both dimensions at once, packed
 //! (`BucketCounts::pack`: a byte per small count) so that `app::results::scan` keeps them
 //! cheaply; then merged by cell for one dimension ([`merge_months`]).
 
@@ -44,7 +45,7 @@ impl MonthCells {
         let mut field: BTreeMap<Option<&str>, BucketCounts> = BTreeMap::new();
         for r in rows {
             let contribution = shape
-                .stored_contribution(r.answers, r.valid)
+                .stored_item_contribution(r.answers, r.valid)
                 .map_err(|e| format!("stored answers of mode {:?}: {e}", r.mode))?;
             (mode.entry(r.mode).or_insert_with(|| shape.empty())).add(&contribution);
             (field.entry(r.procedure_field))
@@ -181,7 +182,7 @@ mod tests {
         let mut web = s.empty();
         for (mode, _, answers, valid) in &rows {
             if mode == "web" {
-                web.add(&s.stored_contribution(answers, *valid).unwrap());
+                web.add(&s.stored_item_contribution(answers, *valid).unwrap());
             }
         }
         let merged = merge_months(&s, &months, Dimension::Mode).unwrap();

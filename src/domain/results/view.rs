@@ -312,6 +312,9 @@ pub struct ResultView {
     pub margin_of_error: MarginView,
     pub index: NodeView,
     pub items: Vec<ItemView>,
+    /// The perception and needs indicators (methodology §3.3), pooled over the result's
+    /// agencies.
+    pub indicators: Vec<super::IndicatorView>,
     pub par: ParView,
     /// Whether the index is suppressed.
     pub suppressed: bool,
@@ -475,6 +478,8 @@ pub struct TrendStepView {
     pub index: TrendNodeView,
     /// The root's children.
     pub nodes: Vec<TrendNodeView>,
+    /// The perception and needs indicators of the step (methodology §3.3), without labels.
+    pub indicators: Vec<super::IndicatorView>,
 }
 
 /// `GET /api/v1/results/trend`.

@@ -1,6 +1,7 @@
 //! The XLSX report of one agency, form and period (issue 7, downloads): a summary sheet, an
-//! item sheet and a trend sheet, each with native Excel charts, built from the views the
-//! results API produces ([`ResultView`], [`TrendView`]). It never sees a response, so it carries
+//! item sheet and a trend sheet, each with native Excel charts, and a sheet of the perception
+//! and needs indicators (methodology §3.3), built from the views the results API produces
+//! ([`ResultView`], [`TrendView`]). It never sees a response, so it carries
 //! exactly the published numbers: a suppressed number is an empty cell beside its status text
 //! ("bị ẩn (n nhỏ)"), never a value; a low-reliability one is shaded and flagged.
 //!
@@ -11,11 +12,12 @@
 //!
 //! The files: `cells.rs` (how a number's cell looks: flags, number kinds, formats),
 //! `sheet.rs` (what every sheet writes: title, headers, figures, notes), `chart.rs` (the charts'
-//! shared pieces), one file per sheet (`summary.rs`, `items.rs`, `trend.rs`), and the words
-//! (`text.rs`, the method note `method.rs`).
+//! shared pieces), one file per sheet (`summary.rs`, `items.rs`, `trend.rs`, `indicators.rs`),
+//! and the words (`text.rs`, the method note `method.rs`).
 
 mod cells;
 mod chart;
+mod indicators;
 mod items;
 mod method;
 mod sheet;
@@ -34,10 +36,15 @@ use crate::domain::results::{ResultView, TrendView};
 /// The media type of the report.
 pub const CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-/// The summary, item and trend sheets' names in `lang`.
-pub fn sheet_names(lang: Lang) -> [&'static str; 3] {
+/// The summary, item, trend and perception-and-needs sheets' names in `lang`.
+pub fn sheet_names(lang: Lang) -> [&'static str; 4] {
     let t = text::of(lang);
-    [t.sheet_summary, t.sheet_items, t.sheet_trend]
+    [
+        t.sheet_summary,
+        t.sheet_items,
+        t.sheet_trend,
+        t.sheet_indicators,
+    ]
 }
 
 /// Why a report could not be built. Neither is the reader's fault: the HTTP layer answers 500.
@@ -121,6 +128,7 @@ pub fn agency_report(
     workbook.push_worksheet(summary::sheet(&ctx, result, &date)?);
     workbook.push_worksheet(items::sheet(&ctx, result)?);
     workbook.push_worksheet(trend::sheet(&ctx, result, trend)?);
+    workbook.push_worksheet(indicators::sheet(&ctx, result)?);
     Ok(workbook.save_to_buffer()?)
 }
 

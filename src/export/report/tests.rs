@@ -24,7 +24,8 @@ use crate::domain::results::{
 use crate::stats::ReliabilityThresholds;
 
 /// `n` valid responses, then `invalid` invalid ones; respondent `r` answers item `j` unless
-/// `answers(r, j)` is false.
+/// `answers(r, j)` is false, and the perception questions: `p1`, `o1`, `e1` (two in three),
+/// `p2` (the first four only).
 fn bucket(
     shape: &ScoreShape,
     n: usize,
@@ -34,7 +35,7 @@ fn bucket(
     const LEVELS: [i64; 10] = [1, 2, 3, 3, 4, 4, 4, 5, 5, 5];
     let mut b = shape.empty();
     for r in 0..n + invalid {
-        let given: BTreeMap<String, Value> = shape
+        let mut given: BTreeMap<String, Value> = shape
             .tree
             .items
             .iter()
@@ -42,6 +43,14 @@ fn bucket(
             .filter(|&(j, _)| answers(r, j))
             .map(|(j, id)| (id.clone(), json!(LEVELS[(r * 7 + j * 3 + r / 4) % 10])))
             .collect();
+        given.insert("p1".into(), json!(["none", "once", "twice"][r % 3]));
+        given.insert("o1".into(), json!(LEVELS[r % 10]));
+        if r % 3 != 0 {
+            given.insert("e1".into(), json!(["attitude", "lower_fees"][..1 + r % 2]));
+        }
+        if r < 4 {
+            given.insert("p2".into(), json!("late"));
+        }
         b.add(&shape.contribution(&given, r < n));
     }
     b
@@ -366,6 +375,65 @@ fn check_summary(bytes: &[u8], r: &ResultView, lang: Lang) {
     row_of(&s, 0, t.method);
 }
 
+/// The indicator sheet: a row per answer (and a positive row per grid), the view's counts,
+/// shares and intervals; a suppressed question's cells empty beside the status text.
+fn check_indicators(bytes: &[u8], r: &ResultView, lang: Lang) {
+    let t = text::of(lang);
+    let s = sheet(bytes, t.sheet_indicators);
+    assert_eq!(
+        row_headers(&s, 1)[..6],
+        [
+            t.id,
+            t.question,
+            t.answer,
+            t.answer_label,
+            t.count,
+            t.share_of_respondents
+        ]
+    );
+    let ids: Vec<&str> = r
+        .indicators
+        .iter()
+        .map(|i| i.question_id.as_str())
+        .collect();
+    assert_eq!(ids, ["p1", "p2", "p3", "o1", "e1"]);
+    let mut row = 2;
+    let (mut shown, mut hidden) = (0, 0);
+    for q in &r.indicators {
+        assert_eq!(text(&s, row, 1), q.label);
+        let positive = q.positive.iter().map(|p| (p.levels.join(","), &p.share));
+        let answers = q
+            .options
+            .iter()
+            .map(|o| (o.value.clone(), &o.share))
+            .chain(positive);
+        for (value, share) in answers {
+            assert_eq!(text(&s, row, 0), q.question_id);
+            assert_eq!(text(&s, row, 2), value);
+            assert_eq!(number(&s, row, 8), q.n as f64);
+            assert_figure(&s, row, 5, share.share, share.ci.as_ref());
+            match share.count {
+                Some(c) => {
+                    assert_eq!(number(&s, row, 4), c as f64);
+                    shown += 1;
+                }
+                None => {
+                    assert!(is_empty(&s, row, 4));
+                    assert_eq!(text(&s, row, 9), t.st_small_n);
+                    hidden += 1;
+                }
+            }
+            row += 1;
+        }
+    }
+    // p2 (4 respondents) and p3 (none) are suppressed; p1, o1 and e1 are not.
+    assert_eq!((shown, hidden), (4 + 6 + 9, 3 + 2));
+    assert_eq!(
+        text(&s, row_of(&s, 2, "4,5"), 3),
+        text::positive(lang, &["4".into(), "5".into()])
+    );
+}
+
 fn check_items(bytes: &[u8], r: &ResultView, lang: Lang) {
     let t = text::of(lang);
     let s = sheet(bytes, t.sheet_items);
@@ -516,7 +584,7 @@ fn check_package(bytes: &[u8]) {
         files["xl/workbook.xml"]
             .matches("_xlnm.Print_Titles")
             .count(),
-        3
+        4
     );
 }
 
@@ -526,11 +594,12 @@ fn the_vietnamese_report_carries_the_views_numbers() {
     let bytes = build(&fx, Lang::Vi);
     assert_eq!(
         workbook(&bytes).sheet_names(),
-        ["Tổng hợp", "Tiêu chí", "Xu hướng"]
+        ["Tổng hợp", "Tiêu chí", "Xu hướng", "Nhận định, nhu cầu"]
     );
     check_summary(&bytes, &fx.result, Lang::Vi);
     check_items(&bytes, &fx.result, Lang::Vi);
     check_trend(&bytes, &fx.trend, Lang::Vi);
+    check_indicators(&bytes, &fx.result, Lang::Vi);
     check_package(&bytes);
 
     // Vietnamese words with their diacritics, as written.
@@ -554,11 +623,12 @@ fn the_english_report_carries_the_views_numbers() {
     let bytes = build(&fx, Lang::En);
     assert_eq!(
         workbook(&bytes).sheet_names(),
-        ["Summary", "Items", "Trend"]
+        ["Summary", "Items", "Trend", "Perceptions, needs"]
     );
     check_summary(&bytes, &fx.result, Lang::En);
     check_items(&bytes, &fx.result, Lang::En);
     check_trend(&bytes, &fx.trend, Lang::En);
+    check_indicators(&bytes, &fx.result, Lang::En);
     check_package(&bytes);
     let s = sheet(&bytes, "Summary");
     assert_eq!(text(&s, 1, 1), "Value");
@@ -579,6 +649,14 @@ fn the_words_are_nfc_and_both_languages_have_every_one() {
             t.sheet_summary,
             t.sheet_items,
             t.sheet_trend,
+            t.sheet_indicators,
+            t.title_indicators,
+            t.question,
+            t.answer,
+            t.answer_label,
+            t.count,
+            t.share_of_respondents,
+            t.indicators_note,
             t.title_summary,
             t.measure,
             t.value,
@@ -676,5 +754,8 @@ fn file_names_and_language_codes() {
         file_name(&ranged),
         "sipas-STP-sipas-2017-v1-2026-02_2026-05.xlsx"
     );
-    assert_eq!(sheet_names(Lang::Vi), ["Tổng hợp", "Tiêu chí", "Xu hướng"]);
+    assert_eq!(
+        sheet_names(Lang::Vi),
+        ["Tổng hợp", "Tiêu chí", "Xu hướng", "Nhận định, nhu cầu"]
+    );
 }

@@ -75,6 +75,15 @@ pub(super) struct Text {
     pub trend_note: &'static str,
     pub privacy_note: &'static str,
     pub date_format: &'static str,
+
+    pub sheet_indicators: &'static str,
+    pub title_indicators: &'static str,
+    pub question: &'static str,
+    pub answer: &'static str,
+    pub answer_label: &'static str,
+    pub count: &'static str,
+    pub share_of_respondents: &'static str,
+    pub indicators_note: &'static str,
 }
 
 pub(super) const VI: Text = Text {
@@ -148,6 +157,15 @@ pub(super) const VI: Text = Text {
     trend_note: "Thay đổi giữa hai kỳ là hiệu của hai mẫu độc lập: phương sai V = V(kỳ này) + V(kỳ trước), khoảng tin cậy theo phân phối chuẩn; ô trống khi một trong hai kỳ không có số công bố.",
     privacy_note: "Báo cáo chỉ chứa số liệu tổng hợp, không có thông tin cá nhân của người trả lời.",
     date_format: "dd/mm/yyyy",
+
+    sheet_indicators: "Nhận định, nhu cầu",
+    title_indicators: "Chỉ số nhận định và nhu cầu",
+    question: "Câu hỏi",
+    answer: "Mã trả lời",
+    answer_label: "Phương án",
+    count: "Số người chọn",
+    share_of_respondents: "Tỷ lệ (%)",
+    indicators_note: "Tỷ lệ = số người chọn phương án / n (số người trả lời câu hỏi; câu nhiều lựa chọn: số người chọn ít nhất một phương án, nên tổng có thể vượt 100%). Khoảng tin cậy Wilson. Phạm vi nhiều cơ quan: cộng gộp phiếu của các cơ quan.",
 };
 
 pub(super) const EN: Text = Text {
@@ -221,6 +239,15 @@ pub(super) const EN: Text = Text {
     trend_note: "A change between two periods is a difference of independent samples: variance V = V(this period) + V(previous period), normal interval; empty when either period has no published figure.",
     privacy_note: "The report holds aggregate figures only, no respondent's personal data.",
     date_format: "yyyy-mm-dd",
+
+    sheet_indicators: "Perceptions, needs",
+    title_indicators: "Perception and needs indicators",
+    question: "Question",
+    answer: "Answer code",
+    answer_label: "Answer",
+    count: "Respondents choosing it",
+    share_of_respondents: "Share (%)",
+    indicators_note: "Share = respondents choosing the answer / n (respondents who answered the question; for a multiple choice, who chose at least one answer, so the shares may sum past 100%). Wilson intervals. Several agencies: their questionnaires pooled.",
 };
 
 /// The fixed words in `lang`.
@@ -252,6 +279,15 @@ pub(super) fn level(lang: Lang, level: &str) -> String {
     match lang {
         Lang::Vi => format!("Mức {level}"),
         Lang::En => format!("Level {level}"),
+    }
+}
+
+/// "Tích cực (mức 3, 4)" / "Positive (levels 3, 4)": a grid row's positive share.
+pub(super) fn positive(lang: Lang, levels: &[String]) -> String {
+    let levels = levels.join(", ");
+    match lang {
+        Lang::Vi => format!("Tích cực (mức {levels})"),
+        Lang::En => format!("Positive (levels {levels})"),
     }
 }
 

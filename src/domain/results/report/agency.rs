@@ -7,6 +7,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::super::estimate::{Estimate, EstimateError, Figures, NodeFigure, estimate};
+use super::super::indicators::indicators;
 use super::super::suppression::{Layout, across, within};
 use super::super::view::{
     BreakdownView, CellView, D766View, Labels, MarginView, MethodView, ResultView, pct,
@@ -161,6 +162,12 @@ fn result_view(
         },
         index: labels.nodes(&h.figures, h.second.as_ref()),
         items: labels.items(&h.figures, h.second.as_ref()),
+        indicators: indicators(
+            req.form,
+            labels.shape,
+            (&h.totals.options, &h.members),
+            (options, false),
+        ),
         par: par_view(req.form, &subject.kind, root, options),
         suppressed: root.is_none_or(|r| r.status == Reliability::Suppressed),
         d766: d766(h, options),

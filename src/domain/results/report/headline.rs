@@ -5,9 +5,11 @@
 use uuid::Uuid;
 
 use super::super::estimate::{Estimate, EstimateError, Figures, Totals, estimate, mean_of};
+use super::super::indicators::member_options;
 use super::super::suppression::{Layout, over_members, within};
 use super::super::{Aggregate, Counts, Design, Options, Strata, on_all_cores};
 use super::{Subject, domain_options};
+use crate::domain::aggregates::OptionCounts;
 use crate::stats::DomainOptions;
 
 /// The headline figures of a subject, before suppression.
@@ -27,6 +29,9 @@ pub(super) struct Headline {
     /// threshold, so that no one agency's small group can be read, nor recovered by
     /// subtracting its siblings from the total.
     pub(super) smallest_group: u64,
+    /// Each member agency's answers to the indicator questions (none for one agency): a
+    /// subtree's pooled indicators are checked against them (`indicators`).
+    pub(super) members: Vec<OptionCounts>,
 }
 
 impl Headline {
@@ -52,6 +57,7 @@ impl Headline {
             agencies_with_data: None,
             agencies_in_mean: None,
             smallest_group,
+            members: Vec::new(),
         }
     }
 }
@@ -85,6 +91,7 @@ pub(super) fn headline(
             guard_total(&mut h.figures, &each, &strata, options);
             h.agencies_with_data = Some(strata.agencies_with_data().len());
             h.smallest_group = strata.smallest_group();
+            h.members = member_options(&strata);
             Ok(h)
         }
         (Subject::Subtree { .. }, Aggregate::Mean) => {
@@ -173,6 +180,7 @@ fn mean_headline(
         agencies_with_data: Some(with_data.len()),
         agencies_in_mean: Some(in_mean),
         smallest_group,
+        members: each.iter().map(|e| e.totals.options.clone()).collect(),
     }))
 }
 

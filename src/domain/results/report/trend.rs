@@ -2,6 +2,7 @@
 //! quarter or year), with the change from the step before.
 
 use super::super::estimate::{EstimateError, Figures, NodeFigure};
+use super::super::indicators::indicators;
 use super::super::suppression::{Layout, within};
 use super::super::view::{ChangeView, IntervalView, TrendNodeView, TrendStepView, TrendView, pct};
 use super::super::{Aggregate, Counts, Design, Options, VersionChoice};
@@ -133,6 +134,12 @@ fn trend_step(
             options.level,
         ),
         nodes,
+        indicators: indicators(
+            req.form,
+            shape,
+            (&h.totals.options, &h.members),
+            (options, true),
+        ),
     };
     Ok((view, h.figures))
 }

@@ -155,7 +155,9 @@ fn selects(state: &AppState, r: &Request, tab: Tab, subtree: bool) -> Vec<Select
         },
     ];
     match tab {
-        Tab::Overview | Tab::Items | Tab::Compare | Tab::Breakdowns if !r.children.is_empty() => {
+        Tab::Overview | Tab::Items | Tab::Indicators | Tab::Compare | Tab::Breakdowns
+            if !r.children.is_empty() =>
+        {
             selects.push(choice_select(
                 "subtree",
                 d.scope_label,

@@ -5,6 +5,7 @@
 //! | `/dashboard` | an agency officer: their agency's overview; admins and the pipeline: the top-level agencies to choose from |
 //! | `/dashboard/agencies/{code}` | overview: SIPAS with interval and n, factor bars with whiskers, response rate, invalid returns, PAR points, the Decision 766 ratio, links to the agencies below |
 //! | `…/items` | every criterion: share, interval, n, mean and the 1–5 distribution |
+//! | `…/indicators` | every perception and needs question: the share of each answer with its interval, n |
 //! | `…/trend` | SIPAS and each factor per month, quarter or year, with interval bands |
 //! | `…/compare` | the agencies below ranked with rank intervals (caterpillar plot); the others apart |
 //! | `…/breakdowns?by=channel\|mode\|procedure_field` | the index per channel, response mode or procedure field |
@@ -59,6 +60,7 @@ pub use landing::dashboard;
 pub use tabs::breakdowns::breakdowns;
 pub use tabs::compare::compare;
 pub use tabs::downloads::downloads;
+pub use tabs::indicators::indicators;
 pub use tabs::integrity::integrity;
 pub use tabs::items::items;
 pub use tabs::overview::overview;
@@ -73,6 +75,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(par_scores_csv)
         .service(overview)
         .service(items)
+        .service(indicators)
         .service(trend)
         .service(compare)
         .service(breakdowns)
@@ -91,6 +94,7 @@ use words::DashboardUi;
 enum Tab {
     Overview,
     Items,
+    Indicators,
     Trend,
     Compare,
     Breakdowns,
@@ -99,9 +103,10 @@ enum Tab {
 }
 
 impl Tab {
-    const ALL: [Tab; 7] = [
+    const ALL: [Tab; 8] = [
         Tab::Overview,
         Tab::Items,
+        Tab::Indicators,
         Tab::Trend,
         Tab::Compare,
         Tab::Breakdowns,
@@ -118,6 +123,7 @@ impl Tab {
             Tab::Breakdowns => "/breakdowns",
             Tab::Downloads => "/downloads",
             Tab::Integrity => "/integrity",
+            Tab::Indicators => "/indicators",
         }
     }
 
@@ -130,6 +136,7 @@ impl Tab {
             Tab::Breakdowns => d.tab_breakdowns,
             Tab::Downloads => d.tab_downloads,
             Tab::Integrity => d.tab_integrity,
+            Tab::Indicators => d.tab_indicators,
         }
     }
 }

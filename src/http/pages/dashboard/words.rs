@@ -133,6 +133,16 @@ pub struct DashboardUi {
     pub back_to_dashboard: &'static str,
     pub months: [&'static str; 12],
     pub quarters: [&'static str; 4],
+    // The perception and needs tab (methodology §3.3).
+    pub tab_indicators: &'static str,
+    pub indicators_heading: &'static str,
+    pub indicators_intro: &'static str,
+    pub col_answer: &'static str,
+    pub col_pct: &'static str,
+    pub col_chosen: &'static str,
+    pub positive_row: &'static str,
+    pub respondents: &'static str,
+    pub no_indicators: &'static str,
 }
 
 /// The words of `lang`.
@@ -274,6 +284,15 @@ static VI: DashboardUi = DashboardUi {
         "Tháng 12",
     ],
     quarters: ["Quý I", "Quý II", "Quý III", "Quý IV"],
+    tab_indicators: "Nhận định, nhu cầu",
+    indicators_heading: "Nhận định và nhu cầu",
+    indicators_intro: "Mỗi câu hỏi nhận định, lựa chọn, bảng mức độ và nhu cầu: tỷ lệ người chọn từng phương án trong số người trả lời câu hỏi (n), với khoảng tin cậy Wilson. Câu nhiều lựa chọn: tính trên số người chọn ít nhất một phương án, nên tổng có thể vượt 100%. Phạm vi có đơn vị trực thuộc: cộng gộp phiếu của các cơ quan.",
+    col_answer: "Phương án",
+    col_pct: "Tỷ lệ (%)",
+    col_chosen: "Số người chọn",
+    positive_row: "Tích cực (mức",
+    respondents: "người trả lời",
+    no_indicators: "Phiếu này không có câu hỏi nhận định hay nhu cầu.",
 };
 
 static EN: DashboardUi = DashboardUi {
@@ -407,6 +426,15 @@ static EN: DashboardUi = DashboardUi {
         "December",
     ],
     quarters: ["Q1", "Q2", "Q3", "Q4"],
+    tab_indicators: "Perceptions, needs",
+    indicators_heading: "Perceptions and needs",
+    indicators_intro: "Each perception, choice, grid and needs question: the share of its respondents (n) choosing each answer, with a Wilson confidence interval. A multiple choice counts those who chose at least one answer, so its shares may sum past 100%. With the agencies below: their questionnaires pooled.",
+    col_answer: "Answer",
+    col_pct: "Share (%)",
+    col_chosen: "Respondents choosing it",
+    positive_row: "Positive (levels",
+    respondents: "respondents",
+    no_indicators: "This form has no perception or needs question.",
 };
 
 /// The PAR scores CSV header in Vietnamese, column for column with `PAR_CSV_HEADER`.

@@ -10,31 +10,17 @@ use crate::state::AppState;
 
 use super::super::super::officer::{Officer, PageError};
 use super::super::format::{badge, chart_failed, chart_text, fmt_ci, fmt_value};
-use super::super::request::{Request, results};
+use super::super::request::Request;
 use super::super::words::{DashboardUi, words};
 use super::super::{Badge, Tab};
-use super::{AgencyTab, show};
+use super::{ResultTab, show};
 
 /// The items tab.
 struct Items;
 
-impl AgencyTab for Items {
+impl ResultTab for Items {
     const TAB: Tab = Tab::Items;
-    type View = ResultView;
     type Model = ItemsModel;
-
-    async fn load(
-        state: &AppState,
-        officer: &Officer,
-        r: &Request,
-        subtree: bool,
-    ) -> Result<ResultView, PageError> {
-        results(state, officer, r, subtree, None).await
-    }
-
-    fn version(view: &ResultView) -> u32 {
-        view.form.version
-    }
 
     fn model(r: &Request, subtree: bool, view: &ResultView) -> Result<ItemsModel, PageError> {
         model(r, subtree, &view.items)

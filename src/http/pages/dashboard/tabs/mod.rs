@@ -6,6 +6,7 @@
 pub(super) mod breakdowns;
 pub(super) mod compare;
 pub(super) mod downloads;
+pub(super) mod indicators;
 pub(super) mod integrity;
 pub(super) mod items;
 pub(super) mod overview;
@@ -14,6 +15,7 @@ pub(super) mod trend;
 use actix_web::{HttpRequest, HttpResponse};
 use askama::FastWritable;
 
+use crate::domain::results::ResultView;
 use crate::state::AppState;
 
 use super::super::officer::{Officer, PageError, page};
@@ -48,6 +50,39 @@ pub(super) trait AgencyTab {
 
     /// The page model of the view (pure: no database, no HTTP).
     fn model(r: &Request, subtree: bool, view: &Self::View) -> Result<Self::Model, PageError>;
+}
+
+/// A tab that shows one result as `GET /api/v1/results` gives it (no breakdown): only its page
+/// model is its own.
+pub(super) trait ResultTab {
+    const TAB: Tab;
+    type Model: FastWritable;
+
+    /// The page model of the result (pure).
+    fn model(r: &Request, subtree: bool, view: &ResultView) -> Result<Self::Model, PageError>;
+}
+
+impl<T: ResultTab> AgencyTab for T {
+    const TAB: Tab = <T as ResultTab>::TAB;
+    type View = ResultView;
+    type Model = <T as ResultTab>::Model;
+
+    async fn load(
+        state: &AppState,
+        officer: &Officer,
+        r: &Request,
+        subtree: bool,
+    ) -> Result<ResultView, PageError> {
+        super::request::results(state, officer, r, subtree, None).await
+    }
+
+    fn version(view: &ResultView) -> u32 {
+        view.form.version
+    }
+
+    fn model(r: &Request, subtree: bool, view: &ResultView) -> Result<Self::Model, PageError> {
+        <T as ResultTab>::model(r, subtree, view)
+    }
 }
 
 /// Answers the tab `T` of the agency `code`.

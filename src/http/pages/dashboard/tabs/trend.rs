@@ -241,6 +241,7 @@ mod tests {
             responses: index.n,
             index,
             nodes: vec![factor],
+            indicators: Vec::new(),
         }
     }
 
