@@ -229,3 +229,78 @@ async fn numbers_are_checked_and_a_phone_wins_over_an_address() {
         "{content}"
     );
 }
+
+/// The server as a process, at log level `debug` (more than production's `info`): neither a
+/// refused number nor a sent one appears in any log line, in any of its written forms.
+#[tokio::test]
+async fn phone_numbers_never_reach_the_logs() {
+    use crate::helpers::TestDatabase;
+    use crate::process::{Server, sipas, workdir};
+    let db = TestDatabase::create().await;
+    let dir = workdir();
+    let url = db.url_for_process(&dir);
+    let run = |args: &[&str]| {
+        let out = sipas(&dir)
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    run(&["migrate"]);
+    let admin = run(&["keys", "create", "--role", "admin"])
+        .trim()
+        .to_owned();
+    let mut cmd = sipas(&dir);
+    cmd.env("APP_SERVER__BIND", "127.0.0.1:0")
+        .env("APP_LOG__LEVEL", "debug")
+        .env("APP_EMAIL__POLL_INTERVAL_MS", "100")
+        .env("DATABASE_URL", &url);
+    let mut server = Server::start(cmd);
+    let client = reqwest::Client::new();
+    let post = |path: &str, body: Value| {
+        client
+            .post(format!("{}{path}", server.address))
+            .bearer_auth(&admin)
+            .json(&body)
+            .send()
+    };
+    let agency = json!({"code": "SO", "name": {"vi": "Sở Thử"}, "kind": "department"});
+    assert_eq!(
+        post("/api/v1/agencies", agency).await.unwrap().status(),
+        201
+    );
+    let completed = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+    let mut good = json!({"dossier_code": "P-1", "agency_code": "SO",
+        "completed_at": completed, "channel": "online", "contact": {"phone": "0912 345 678"}});
+    assert_eq!(post(DOSSIERS, good.clone()).await.unwrap().status(), 201);
+    good["dossier_code"] = json!("P-2");
+    good["contact"] = json!({"phone": "024 3825 1234"});
+    assert_eq!(post(DOSSIERS, good).await.unwrap().status(), 422);
+    // The invitation is written by the default file transport, then the server stops.
+    let outbox = dir.join("data/outbox");
+    let start = std::time::Instant::now();
+    while !std::fs::read_dir(&outbox).is_ok_and(|mut d| d.next().is_some()) {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no .sms.txt file"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (exit, log) = server.terminate();
+    assert!(exit.success());
+    // The worker logged the sending (by outbox id), and the refused request was logged.
+    assert!(log.iter().any(|l| l.contains("SMS sent")), "{log:?}");
+    assert!(log.iter().any(|l| l.contains("422")), "{log:?}");
+    for line in &log {
+        for form in ["912345678", "912 345 678", "38251234", "3825 1234"] {
+            assert!(!line.contains(form), "a number in the log: {line}");
+        }
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
