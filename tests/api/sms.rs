@@ -261,7 +261,7 @@ async fn phone_numbers_never_reach_the_logs() {
         .env("APP_LOG__LEVEL", "debug")
         .env("APP_EMAIL__POLL_INTERVAL_MS", "100")
         .env("DATABASE_URL", &url);
-    let mut server = Server::start(cmd);
+    let server = Server::start(cmd);
     let client = reqwest::Client::new();
     let post = |path: &str, body: Value| {
         client
