@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use crate::app::results::request::{invalid, required};
 use crate::app::results::{self, Context, ResultsQuery, readable_agency};
+use crate::domain::agencies::Agency;
 use crate::domain::auth::{Principal, Role};
 use crate::domain::periods::{Month, Period};
 use crate::domain::publication;
@@ -73,6 +74,18 @@ pub async fn plan(
     q: &SamplingQuery,
 ) -> Result<SamplingView, ApiError> {
     let agency = readable_agency(cx.db, caller, "agency", required("agency", &q.agency)?).await?;
+    plan_for(cx, target, caller, &agency, q).await
+}
+
+/// The plan of `agency`, already found and readable by `caller`, for the form and period of `q`
+/// (its `agency` is not read again).
+async fn plan_for(
+    cx: &Context<'_>,
+    target: SamplingTarget,
+    caller: &Principal,
+    agency: &Agency,
+    q: &SamplingQuery,
+) -> Result<SamplingView, ApiError> {
     let form = q
         .form
         .clone()
@@ -124,18 +137,12 @@ pub async fn follow_up(
         return Err(ApiError::Forbidden);
     }
     let month = open_month(cx, required("month", &q.month)?).await?;
-    let plan = plan(
-        cx,
-        target,
-        caller,
-        &SamplingQuery {
-            agency: Some(agency.code.clone()),
-            form: q.form.clone(),
-            period: Some(month.to_string()),
-            ..SamplingQuery::default()
-        },
-    )
-    .await?;
+    let month_query = SamplingQuery {
+        form: q.form.clone(),
+        period: Some(month.to_string()),
+        ..SamplingQuery::default()
+    };
+    let plan = plan_for(cx, target, caller, &agency, &month_query).await?;
     let range = (publication::starts_at(month), publication::ends_at(month));
     let pool = follow_up::unanswered(cx.db, (agency.id, &plan.form_key), range, Utc::now()).await?;
     let available = pool.len() as u64;
