@@ -165,11 +165,7 @@ fn mean_headline(
         (_, false) => mean_of(&with_data, options.level, &options.thresholds),
     };
     let in_mean = figures.root().and_then(|r| r.agencies).unwrap_or(0);
-    let smallest_group = (each.iter())
-        .map(|e| e.totals.valid)
-        .filter(|&n| n > 0)
-        .min()
-        .unwrap_or(0);
+    let smallest_group = strata.smallest_group();
     Ok(Some(Headline {
         figures,
         second: pooled.map(|p| p.figures),
