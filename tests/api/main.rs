@@ -38,3 +38,4 @@ mod scores;
 mod secrets;
 mod sms;
 mod surveys;
+mod versions;
