@@ -217,6 +217,22 @@ async fn n_and_every_count_beside_it_are_of_one_form_version_when_a_period_spans
     assert_one_version_each(&before);
     same_after_a_rebuild(&app, &admin, &dir.join("forms")).await;
 
+    // September's follow-up list draws from its plan's version only: the 3 unanswered v2
+    // dossiers (Yamane 5 for N = 5, 2 back), or with `version=1` the 1 unanswered v1 one.
+    for (query, tag, drawn) in [("", "-v2-", 3), ("&version=1", "-v1-", 1)] {
+        let path = format!("/api/v1/sampling/follow-up?agency=SO-A&month=2025-09{query}");
+        let res = app.get_as(&admin, &path).await;
+        assert_eq!(res.status().as_u16(), 200, "{path}");
+        let text = res.text().await.unwrap();
+        let codes: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap())
+            .collect();
+        assert_eq!(codes.len(), drawn, "{path}: {text}");
+        assert!(codes.iter().all(|c| c.contains(tag)), "{path}: {text}");
+    }
+
     // Retention deletes March and April (v1): their counts keep their version.
     seal(&app).await;
     let applied = sipas::app::retention::apply(&app.db, 19, Utc::now())
