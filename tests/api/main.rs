@@ -37,4 +37,5 @@ mod sampling;
 mod scores;
 mod secrets;
 mod sms;
+mod sms_tls;
 mod surveys;
