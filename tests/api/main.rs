@@ -38,4 +38,5 @@ mod scores;
 mod secrets;
 mod sms;
 mod sms_tls;
+mod subtree_cells;
 mod surveys;

@@ -55,8 +55,13 @@ pub(super) async fn compute_result(
             None => None,
             Some(Dimension::Channel) => Some(Breakdown::Channel),
             Some(dim) => {
-                let cells = scan(cx, basis.form, &counts, &basis.ids, &basis.period, dim).await?;
-                Some(Breakdown::Scanned { by: dim, cells })
+                let (cells, members) =
+                    scan(cx, basis.form, &counts, &basis.ids, &basis.period, dim).await?;
+                Some(Breakdown::Scanned {
+                    by: dim,
+                    cells,
+                    members,
+                })
             }
         };
         let version_choice = basis.version_choice;
