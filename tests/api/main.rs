@@ -24,6 +24,7 @@ mod keys;
 mod limits;
 mod methodology;
 mod months;
+mod nested_subtrees;
 mod nodes;
 mod operations;
 mod pages;

@@ -65,11 +65,12 @@ pub(super) async fn subject_of(
         return Ok(Subject::Agency(agency_ref(agency)));
     }
     let hierarchy = agency_history::load(cx.db).await?;
-    let members = hierarchy.subtree_during(agency.id, (period.first(), period.last()));
-    Ok(Subject::Subtree {
-        root: agency_ref(agency),
-        members,
-    })
+    let trees = hierarchy.subtrees_during((period.first(), period.last()));
+    let members = trees
+        .get(&agency.id)
+        .cloned()
+        .unwrap_or_else(|| vec![agency.id]);
+    Ok(Subject::subtree(agency_ref(agency), members, &trees))
 }
 
 pub(super) fn members(subject: &Subject) -> Vec<Uuid> {

@@ -81,22 +81,16 @@ async fn readable_subjects(
         .filter(|a| kind.is_none_or(|k| a.kind == k))
         .filter(|a| hierarchy.in_force_during(a.id, range))
         .collect();
-    let mut trees = if subtree {
+    let trees = if subtree {
         hierarchy.subtrees_during(range)
     } else {
         HashMap::new()
     };
     let subjects: Vec<Subject> = (listed.iter())
-        .map(|a| match trees.remove(&a.id) {
-            Some(members) if subtree => Subject::Subtree {
-                root: agency_ref(a),
-                members,
-            },
-            _ if subtree => Subject::Subtree {
-                root: agency_ref(a),
-                members: vec![a.id],
-            },
-            _ => Subject::Agency(agency_ref(a)),
+        .map(|a| match trees.get(&a.id) {
+            _ if !subtree => Subject::Agency(agency_ref(a)),
+            Some(members) => Subject::subtree(agency_ref(a), members.clone(), &trees),
+            None => Subject::subtree(agency_ref(a), vec![a.id], &trees),
         })
         .collect();
     let ids: Vec<Uuid> = {

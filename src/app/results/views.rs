@@ -235,16 +235,13 @@ async fn children_of(
             .collect();
         return Ok((subjects, ids));
     }
-    let mut trees = hierarchy.subtrees_during(range);
+    let trees = hierarchy.subtrees_during(range);
     let mut ids = Vec::new();
     let subjects = (children.iter())
         .map(|c| {
-            let members = trees.remove(&c.id).unwrap_or_else(|| vec![c.id]);
+            let members = trees.get(&c.id).cloned().unwrap_or_else(|| vec![c.id]);
             ids.extend(members.iter().copied());
-            Subject::Subtree {
-                root: agency_ref(c),
-                members,
-            }
+            Subject::subtree(agency_ref(c), members, &trees)
         })
         .collect();
     ids.sort_unstable();

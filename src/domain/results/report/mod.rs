@@ -14,11 +14,12 @@ mod par;
 mod ranking;
 mod trend;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use uuid::Uuid;
 
 use super::estimate::NodeFigure;
+use super::nest::Nest;
 use super::view::{FormRef, MethodView, ThresholdsView, pct};
 use super::{Aggregate, Design, Dimension, Options, VersionChoice};
 use crate::domain::aggregates::{BucketCounts, BucketError, ScoreShape};
@@ -57,8 +58,14 @@ impl AgencyRef {
 pub enum Subject {
     /// The agency's own dossiers.
     Agency(AgencyRef),
-    /// The agency and every agency below it (`members` includes the root's id).
-    Subtree { root: AgencyRef, members: Vec<Uuid> },
+    /// The agency and every agency below it (`members` includes the root's id), with the
+    /// members of each subtree inside it (`nested`: whose published figures it is checked
+    /// against, `nest`).
+    Subtree {
+        root: AgencyRef,
+        members: Vec<Uuid>,
+        nested: Vec<Vec<Uuid>>,
+    },
 }
 
 impl Subject {
@@ -72,6 +79,31 @@ impl Subject {
         match self {
             Subject::Agency(a) => HashSet::from([a.id]),
             Subject::Subtree { members, .. } => members.iter().copied().collect(),
+        }
+    }
+
+    /// `root`'s subtree of `members`, with the subtrees inside it taken from `trees` (every
+    /// agency's subtree over the same months, e.g. `Hierarchy::subtrees_during`).
+    pub fn subtree(root: AgencyRef, members: Vec<Uuid>, trees: &HashMap<Uuid, Vec<Uuid>>) -> Self {
+        let nested = (members.iter())
+            .filter(|m| **m != root.id)
+            .filter_map(|m| trees.get(m))
+            .filter(|t| t.len() > 1)
+            .cloned()
+            .collect();
+        Subject::Subtree {
+            root,
+            members,
+            nested,
+        }
+    }
+
+    /// The nest of the subtrees inside this subject over `agencies` (the order of the figures
+    /// it is checked with).
+    fn nest(&self, agencies: &[Uuid]) -> Nest {
+        match self {
+            Subject::Agency(_) => Nest::default(),
+            Subject::Subtree { nested, .. } => Nest::of(agencies, nested),
         }
     }
 }
