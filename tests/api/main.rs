@@ -41,3 +41,4 @@ mod sms;
 mod sms_tls;
 mod subtree_cells;
 mod surveys;
+mod versions;

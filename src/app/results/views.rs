@@ -84,18 +84,19 @@ pub(super) async fn compute_result(
             .await?
     };
     view.published_through = basis.published_through();
-    let form_key = basis.form.definition.key();
-    view.open_months = open_months(cx, (&basis.ids, form_key), &asked, basis.through).await?;
+    let form = (basis.form.definition.key(), basis.form.definition.version());
+    view.open_months = open_months(cx, (&basis.ids, form), &asked, basis.through).await?;
     view.pending = view.open_months.as_ref().map_or(0, |o| o.received);
     Ok(view)
 }
 
 /// The live counts of the months of `asked` after `through` (not yet published) for
-/// `agencies`: dossiers registered and questionnaires received, and the response rate so far;
-/// `None` when every month of the period is closed.
+/// `agencies` and one form version (the result's: N and n of the same version): dossiers
+/// registered and questionnaires received, and the response rate so far; `None` when every
+/// month of the period is closed.
 pub(super) async fn open_months(
     cx: &Context<'_>,
-    (agencies, form_key): (&[Uuid], &str),
+    (agencies, form): (&[Uuid], (&str, u32)),
     asked: &Period,
     through: Option<Month>,
 ) -> Result<Option<OpenMonthsView>, ApiError> {
@@ -105,12 +106,12 @@ pub(super) async fn open_months(
         _ => asked.first(),
     };
     let (from, to) = (first.to_string(), asked.last().to_string());
-    let received: u64 = months::pending_counts(cx.db, agencies, form_key, (&from, &to))
+    let received: u64 = months::pending_counts(cx.db, agencies, form, (&from, &to))
         .await?
         .iter()
         .map(|(_, n)| n)
         .sum();
-    let invited = rollups::registered_in_months(cx.db, agencies, form_key, (&from, &to)).await?;
+    let invited = rollups::registered_in_months(cx.db, agencies, form, (&from, &to)).await?;
     Ok(Some(OpenMonthsView {
         from,
         to,
