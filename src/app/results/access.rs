@@ -7,8 +7,10 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::context::Context;
+use super::parts::Parts;
 use super::request::invalid;
 use crate::domain::agencies::{Agency, AgencyCode};
+use crate::domain::agency_history::Hierarchy;
 use crate::domain::auth::Principal;
 use crate::domain::periods::{Month, Period};
 use crate::domain::results::{AgencyRef, Subject};
@@ -54,21 +56,23 @@ pub async fn readable_agency(
 }
 
 /// The subject of an agency: itself, or its subtree in `period` — every agency below it in
-/// some month of the period, in the hierarchy of that month (issue 21).
+/// some month of the period, in the hierarchy of that month (issue 21), with only the months it
+/// is below it in when not all (remembered in `parts`).
 pub(super) async fn subject_of(
     cx: &Context<'_>,
     agency: &Agency,
     subtree: bool,
     period: &Period,
+    parts: &mut Parts,
 ) -> Result<Subject, ApiError> {
     if !subtree {
         return Ok(Subject::Agency(agency_ref(agency)));
     }
     let hierarchy = agency_history::load(cx.db).await?;
-    let members = hierarchy.subtree_during(agency.id, (period.first(), period.last()));
+    let members = hierarchy.members_during(agency.id, (period.first(), period.last()));
     Ok(Subject::Subtree {
         root: agency_ref(agency),
-        members,
+        members: parts.ids_of(&members),
     })
 }
 
@@ -77,6 +81,17 @@ pub(super) fn members(subject: &Subject) -> Vec<Uuid> {
         Subject::Agency(a) => vec![a.id],
         Subject::Subtree { members, .. } => members.clone(),
     }
+}
+
+/// `a` as a list of the months `range` names it (issue 21): with the name in force at the end
+/// of `range`, or in its last month in force in `range` if it closed before.
+pub(super) fn agency_ref_in(a: &Agency, hierarchy: &Hierarchy, range: (Month, Month)) -> AgencyRef {
+    let mut r = agency_ref(a);
+    if let Some(p) = hierarchy.placement_for(a.id, range) {
+        r.name.clone_from(&p.name_vi);
+        r.name_en.clone_from(&p.name_en);
+    }
+    r
 }
 
 pub fn agency_ref(a: &Agency) -> AgencyRef {
