@@ -72,6 +72,24 @@ async fn trend_responses(app: &TestApp, key: &str, agency: &str) -> Vec<u64> {
         .collect()
 }
 
+/// The agencies and months of the rows of `agency`'s subtree export of 2025 (each once), and
+/// how many rows it has.
+async fn exported(app: &TestApp, key: &str, agency: &str) -> (Vec<(String, String)>, usize) {
+    let path = format!(
+        "/api/v1/responses/export?agency={agency}&subtree=true&form=sipas-2017&period=2025&format=json"
+    );
+    let rows = app.get_json(key, &path).await;
+    let rows = rows.as_array().cloned().unwrap_or_default();
+    let mut got: Vec<(String, String)> = Vec::new();
+    for r in &rows {
+        let text = |field: &str| r[field].as_str().unwrap_or_default().to_owned();
+        got.push((text("agency_code"), text("month")));
+    }
+    got.sort();
+    got.dedup();
+    (got, rows.len())
+}
+
 #[tokio::test]
 async fn a_moved_agency_counts_under_each_parent_with_its_months_there() {
     let (app, admin) = province().await;
@@ -199,4 +217,25 @@ async fn rankings_name_agencies_as_they_were_named_in_the_period() {
     assert_eq!(names("2025-H1").await, "Cơ quan XA2");
     assert_eq!(names("2025").await, "Ward Two");
     assert_eq!(names("2026").await, "Ward Two");
+}
+
+/// The subtree export holds each agency's answers of the months it was below the agency.
+#[tokio::test]
+async fn the_subtree_export_follows_the_hierarchy_of_each_month() {
+    let (app, admin) = province().await;
+    // Enough answers in each agency-month for the export to write them all.
+    moved(&app, &admin, 11).await;
+    let parts = [
+        ("HUYEN1", ["XA1", "XA2"], "2025-05", 31),
+        ("HUYEN2", ["XA1", "XA3"], "2025-08", 27),
+    ];
+    for (district, communes, month, rows) in parts {
+        let want: Vec<(String, String)> = (communes.iter())
+            .map(|c| (c.to_string(), month.to_owned()))
+            .collect();
+        let got = exported(&app, &admin, district).await;
+        assert_eq!(got, (want, rows), "{district}");
+    }
+    let (_, all) = exported(&app, &admin, "TINH").await;
+    assert_eq!(all, 58);
 }
