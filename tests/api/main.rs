@@ -5,6 +5,7 @@ mod accounts;
 mod agencies;
 mod agency_changes;
 mod agency_entry;
+mod agency_moves;
 mod anonymity;
 mod audit_actions;
 mod backup;

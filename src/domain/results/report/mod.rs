@@ -14,7 +14,7 @@ mod par;
 mod ranking;
 mod trend;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use uuid::Uuid;
 
@@ -79,22 +79,6 @@ impl Subject {
         match self {
             Subject::Agency(a) => HashSet::from([a.id]),
             Subject::Subtree { members, .. } => members.iter().copied().collect(),
-        }
-    }
-
-    /// `root`'s subtree of `members`, with the subtrees inside it taken from `trees` (every
-    /// agency's subtree over the same months, e.g. `Hierarchy::subtrees_during`).
-    pub fn subtree(root: AgencyRef, members: Vec<Uuid>, trees: &HashMap<Uuid, Vec<Uuid>>) -> Self {
-        let nested = (members.iter())
-            .filter(|m| **m != root.id)
-            .filter_map(|m| trees.get(m))
-            .filter(|t| t.len() > 1)
-            .cloned()
-            .collect();
-        Subject::Subtree {
-            root,
-            members,
-            nested,
         }
     }
 
