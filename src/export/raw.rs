@@ -160,10 +160,23 @@ fn sheet_name(language: Lang, number: usize) -> String {
 }
 
 /// An agency whose responses are exported.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ExportAgency {
     pub id: Uuid,
     pub code: String,
+    /// The runs of months (`YYYY-MM`, inclusive) of the export whose responses are written: an
+    /// agency below the exported agency for part of the period only (issue 21); `None`: every
+    /// month of the export.
+    pub months: Option<Vec<(String, String)>>,
+}
+
+impl ExportAgency {
+    /// Whether its responses of `month` (`YYYY-MM`) are written.
+    pub fn exports(&self, month: &str) -> bool {
+        (self.months.as_ref()).is_none_or(|runs| {
+            (runs.iter()).any(|(a, b)| a.as_str() <= month && month <= b.as_str())
+        })
+    }
 }
 
 /// What to export: checked and scoped by the caller (who may read these agencies is not

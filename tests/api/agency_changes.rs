@@ -14,12 +14,12 @@ use crate::process::{sipas, workdir};
 
 /// Links that last ten years: no month of 2025 closes by itself, so changes may take effect in
 /// it.
-fn long_links(s: &mut sipas::config::Settings) {
+pub(crate) fn long_links(s: &mut sipas::config::Settings) {
     s.surveys.token_ttl_days = 3650;
 }
 
 /// A move below `parent` from July 2025.
-fn moved_to(parent: &str) -> Value {
+pub(crate) fn moved_to(parent: &str) -> Value {
     json!({"parent_code": parent, "effective_from": "2025-07"})
 }
 
@@ -38,14 +38,14 @@ async fn patch(app: &TestApp, key: &str, code: &str, body: Value) -> reqwest::Re
         .unwrap()
 }
 
-async fn patched(app: &TestApp, key: &str, code: &str, body: Value) -> Value {
+pub(crate) async fn patched(app: &TestApp, key: &str, code: &str, body: Value) -> Value {
     let res = patch(app, key, code, body).await;
     assert_eq!(res.status().as_u16(), 200, "{}", res.text().await.unwrap());
     res.json().await.unwrap()
 }
 
 /// TINH → HUYEN1 → XA1, XA2; TINH → HUYEN2 → XA3.
-async fn hierarchy(app: &TestApp, admin: &str) {
+pub(crate) async fn hierarchy(app: &TestApp, admin: &str) {
     app.create_agency(admin, "TINH", "province", None).await;
     for (h, xs) in [("HUYEN1", ["XA1", "XA2"].as_slice()), ("HUYEN2", &["XA3"])] {
         app.create_agency(admin, h, "district", Some("TINH")).await;
@@ -55,7 +55,7 @@ async fn hierarchy(app: &TestApp, admin: &str) {
     }
 }
 
-async fn register(
+pub(crate) async fn register(
     app: &TestApp,
     key: &str,
     agency: &str,
@@ -197,7 +197,7 @@ async fn changes_that_break_a_rule_are_refused_with_their_code() {
     assert_eq!(res.status().as_u16(), 404, "nothing created");
 }
 
-fn codes_of(list: &Value, field: &str) -> Vec<String> {
+pub(crate) fn codes_of(list: &Value, field: &str) -> Vec<String> {
     let mut out: Vec<String> = list
         .as_array()
         .unwrap()
@@ -376,7 +376,13 @@ async fn a_reorganisation_file_is_applied_all_or_nothing_with_a_dry_run() {
 
 /// Registers `n` dossiers of `agency` completed in `month` (`YYYY-MM`) and enters a paper
 /// questionnaire for each, every scale item at `1 + (i + shift) % 5`.
-async fn answered(app: &TestApp, key: &str, agency: &str, month: &str, (n, shift): (usize, usize)) {
+pub(crate) async fn answered(
+    app: &TestApp,
+    key: &str,
+    agency: &str,
+    month: &str,
+    (n, shift): (usize, usize),
+) {
     for i in 0..n {
         let code = format!("{agency}-{month}-{i}");
         let at = format!("{month}-{:02}T10:00:00+07:00", 1 + i % 28);

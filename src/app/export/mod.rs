@@ -23,7 +23,9 @@ use crate::domain::anonymity::{Plan, Quasi};
 use crate::domain::audit::AuditEvent;
 use crate::domain::responses::ExportRow;
 use crate::error::ApiError;
-use crate::export::raw::{self, ExportError, Materialised, Part, RawExport, RowSource};
+use crate::export::raw::{
+    self, ExportAgency, ExportError, Materialised, Part, RawExport, RowSource,
+};
 use crate::persistence::{self, audit, responses, responses::ExportScope};
 
 /// Who asks for an export, as the audit log records it.
@@ -38,7 +40,7 @@ pub enum Exporter {
 /// What identifies an export's content: identical keys give identical files.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ExportKey {
-    agencies: Vec<Uuid>,
+    agencies: Vec<ExportAgency>,
     form: (String, u32),
     months: (String, String),
     format: &'static str,
@@ -51,7 +53,7 @@ pub struct ExportKey {
 impl ExportKey {
     fn of(e: &RawExport) -> Self {
         Self {
-            agencies: e.agencies.iter().map(|a| a.id).collect(),
+            agencies: e.agencies.clone(),
             form: (
                 e.form.definition.key().to_owned(),
                 e.form.definition.version(),
@@ -269,6 +271,11 @@ impl Pages {
                         self.finished_month = None;
                         continue;
                     };
+                    // A month the agency was not below the exported one: not read.
+                    if !agency.exports(&month) {
+                        self.finished_month = Some(month);
+                        continue;
+                    }
                     self.month = Some(month.clone());
                     month
                 }
@@ -346,8 +353,8 @@ async fn plans(
                 .push((q, u64::try_from(n).unwrap_or_default()));
         }
         out.push(
-            by_month
-                .into_iter()
+            (by_month.into_iter())
+                .filter(|(month, _)| agency.exports(month))
                 .map(|(month, counts)| (month, Plan::new(&counts, export.k)))
                 .collect(),
         );

@@ -5,16 +5,22 @@
 //! (`format` or `Accept`, `lang`, `part`, `bom`). Every bad parameter is a 422 naming it, through
 //! the same helpers as the results requests (`app::results::request`).
 
+use std::collections::HashMap;
+
+use uuid::Uuid;
+
 use crate::app::results::request::{choice, flag, form_of, invalid, period, required};
 use crate::app::results::{self, published, readable_agency, unexpected};
 use crate::domain::agencies::Agency;
+use crate::domain::agency_history::Member;
 use crate::domain::auth::{Principal, Role};
 use crate::domain::lang::Lang;
+use crate::domain::periods::Period;
 use crate::domain::results as domain_results;
 use crate::domain::spans::{Span, cover};
 use crate::error::ApiError;
 use crate::export::raw::{self, ExportAgency, Format, Part, RawExport};
-use crate::persistence::{agencies, rollups};
+use crate::persistence::{agencies, agency_history, rollups};
 
 /// Query of `GET /api/v1/responses/export`.
 #[derive(Debug, Default, Clone, serde::Deserialize, utoipa::IntoParams)]
@@ -76,10 +82,11 @@ pub async fn prepare(
     let agency = readable_agency(cx.db, caller, "agency", required("agency", &q.agency)?).await?;
     let (current, requested) = form_of(cx.forms, &q.form, &q.version)?;
     // Closed months only: an export never holds an answer of a month still open.
-    let (period, _) = published(cx.db, &period(&q.period, &q.from, &q.to)?).await?;
+    let asked = period(&q.period, &q.from, &q.to)?;
+    let (period, _) = published(cx.db, &asked).await?;
     let subtree = flag("subtree", &q.subtree)?;
     let (format, language, part, bom) = file_shape(q, accept)?;
-    let members = members(cx.db, &agency, subtree).await?;
+    let members = members(cx.db, &agency, subtree, &asked).await?;
     let key = current.definition.key();
     let (from, to) = period.month_range();
     let ids: Vec<_> = members.iter().map(|a| a.id).collect();
@@ -172,25 +179,40 @@ fn file_shape(
     Ok((format, language, part, bom))
 }
 
-/// The agencies exported: `agency`, and with `subtree` every agency below it.
+/// The agencies exported: `agency`, and with `subtree` every agency below it in some month of
+/// `period`, in the hierarchy of that month (issue 21) — an agency below it for part of the
+/// period with those months only — by code.
 async fn members(
     db: &sea_orm::DatabaseConnection,
     agency: &Agency,
     subtree: bool,
+    period: &Period,
 ) -> Result<Vec<ExportAgency>, ApiError> {
-    Ok(if subtree {
-        agencies::subtree(db, &agency.path)
-            .await?
-            .into_iter()
-            .map(|a| ExportAgency {
-                id: a.id,
-                code: a.code,
-            })
-            .collect()
-    } else {
-        vec![ExportAgency {
+    if !subtree {
+        return Ok(vec![ExportAgency {
             id: agency.id,
             code: agency.code.clone(),
-        }]
-    })
+            months: None,
+        }]);
+    }
+    let hierarchy = agency_history::load(db).await?;
+    let members: HashMap<Uuid, Member> = (hierarchy
+        .members_during(agency.id, (period.first(), period.last())))
+    .into_iter()
+    .map(|m| (m.agency, m))
+    .collect();
+    Ok((agencies::list_all(db, None).await?.into_iter())
+        .filter_map(|a| {
+            let m = members.get(&a.id)?;
+            Some(ExportAgency {
+                id: a.id,
+                code: a.code,
+                months: m.months.as_ref().map(|runs| {
+                    (runs.iter())
+                        .map(|(f, l)| (f.to_string(), l.to_string()))
+                        .collect()
+                }),
+            })
+        })
+        .collect())
 }

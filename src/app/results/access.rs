@@ -3,12 +3,16 @@
 //! `forbidden`, whether it exists or not — and pipeline and admin principals read every agency;
 //! and what of a period is published (its closed months only, docs/privacy.md).
 
+use std::collections::HashMap;
+
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::context::Context;
+use super::parts::Parts;
 use super::request::invalid;
 use crate::domain::agencies::{Agency, AgencyCode};
+use crate::domain::agency_history::{Hierarchy, Member};
 use crate::domain::auth::Principal;
 use crate::domain::periods::{Month, Period};
 use crate::domain::results::{AgencyRef, Subject};
@@ -54,22 +58,60 @@ pub async fn readable_agency(
 }
 
 /// The subject of an agency: itself, or its subtree in `period` — every agency below it in
-/// some month of the period, in the hierarchy of that month (issue 21).
+/// some month of the period, in the hierarchy of that month (issue 21), with only the months it
+/// is below it in when not all (remembered in `parts`).
 pub(super) async fn subject_of(
     cx: &Context<'_>,
     agency: &Agency,
     subtree: bool,
     period: &Period,
+    parts: &mut Parts,
 ) -> Result<Subject, ApiError> {
     if !subtree {
         return Ok(Subject::Agency(agency_ref(agency)));
     }
     let hierarchy = agency_history::load(cx.db).await?;
-    let members = hierarchy.subtree_during(agency.id, (period.first(), period.last()));
-    Ok(Subject::Subtree {
-        root: agency_ref(agency),
-        members,
-    })
+    let trees = hierarchy.memberships_during((period.first(), period.last()));
+    Ok(subtree_subject(agency_ref(agency), &trees, parts))
+}
+
+/// `root`'s subtree from the memberships of a period (`Hierarchy::memberships_during`): its
+/// members, as the ids they count under (part-period ones remembered in `parts`), and the
+/// subtrees inside it ([`nested_in`]).
+pub(super) fn subtree_subject(
+    root: AgencyRef,
+    trees: &HashMap<Uuid, Vec<Member>>,
+    parts: &mut Parts,
+) -> Subject {
+    match trees.get(&root.id) {
+        Some(members) => Subject::Subtree {
+            nested: nested_in(root.id, members, trees),
+            members: parts.ids_of(members),
+            root,
+        },
+        None => Subject::Subtree {
+            members: vec![root.id],
+            nested: Vec::new(),
+            root,
+        },
+    }
+}
+
+/// The subtrees inside `root`'s (of its `members`), each as the ids its members count under:
+/// those of its whole members with agencies below them. A subtree's numbers are checked
+/// against them (`domain::results` nest). A member below `root` for part of the period only
+/// brings none: its own subtree holds months outside `root`'s.
+pub(super) fn nested_in(
+    root: Uuid,
+    members: &[Member],
+    trees: &HashMap<Uuid, Vec<Member>>,
+) -> Vec<Vec<Uuid>> {
+    (members.iter())
+        .filter(|m| m.agency != root && m.is_whole())
+        .filter_map(|m| trees.get(&m.agency))
+        .filter(|inside| inside.len() > 1)
+        .map(|inside| inside.iter().map(Member::id).collect())
+        .collect()
 }
 
 pub(super) fn members(subject: &Subject) -> Vec<Uuid> {
@@ -77,6 +119,17 @@ pub(super) fn members(subject: &Subject) -> Vec<Uuid> {
         Subject::Agency(a) => vec![a.id],
         Subject::Subtree { members, .. } => members.clone(),
     }
+}
+
+/// `a` as a list of the months `range` names it (issue 21): with the name in force at the end
+/// of `range`, or in its last month in force in `range` if it closed before.
+pub(super) fn agency_ref_in(a: &Agency, hierarchy: &Hierarchy, range: (Month, Month)) -> AgencyRef {
+    let mut r = agency_ref(a);
+    if let Some(p) = hierarchy.placement_for(a.id, range) {
+        r.name.clone_from(&p.name_vi);
+        r.name_en.clone_from(&p.name_en);
+    }
+    r
 }
 
 pub fn agency_ref(a: &Agency) -> AgencyRef {

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::access::published;
 use super::context::Context;
 use super::load::{keys, load_counts, off_thread, spans_of, unexpected};
+use super::parts::Parts;
 use super::request::{form_of, options, period};
 use crate::domain::forms::PublishedForm;
 use crate::domain::periods::{Month, Period};
@@ -60,8 +61,10 @@ pub(super) struct Basis<'a> {
     pub period: Period,
     pub through: Option<Month>,
     pub options: Options,
-    /// Every agency the view covers.
+    /// Every agency the view covers (a part-period member under its own id, [`Parts`]).
     pub ids: Vec<Uuid>,
+    /// The members of `ids` that count for part of the period.
+    pub parts: Parts,
 }
 
 impl<'a> Basis<'a> {
@@ -71,13 +74,13 @@ impl<'a> Basis<'a> {
     pub async fn read(
         cx: &Context<'a>,
         named: Named<'a>,
-        ids: Vec<Uuid>,
+        (ids, parts): (Vec<Uuid>, Parts),
         (level, lang): (&Option<String>, &Option<String>),
     ) -> Result<Self, ApiError> {
         let current = named.current;
         let (key, spans) = (current.definition.key(), keys(&spans_of(&named.period)));
         let with_data = match (named.requested, spans.is_empty()) {
-            (None, false) => rollups::versions(cx.db, &ids, key, &spans).await?,
+            (None, false) => rollups::versions(cx.db, &parts.agencies(&ids), key, &spans).await?,
             _ => Vec::new(),
         };
         let (version, version_choice) =
@@ -95,6 +98,7 @@ impl<'a> Basis<'a> {
             through: named.through,
             options,
             ids,
+            parts,
         })
     }
 
@@ -103,13 +107,17 @@ impl<'a> Basis<'a> {
         self.counts_in(cx, spans_of(&self.period)).await
     }
 
-    /// The roll-ups of the view's agencies over `spans`.
+    /// The roll-ups of the view's agencies over `spans`, a part-period member's over its
+    /// months ([`Parts::fill`]).
     pub async fn counts_in(
         &self,
         cx: &Context<'_>,
         spans: BTreeSet<Span>,
     ) -> Result<Counts, ApiError> {
-        load_counts(cx, self.form, &self.ids, spans).await
+        let whole = self.parts.whole(&self.ids);
+        let mut counts = load_counts(cx, self.form, &whole, spans.clone()).await?;
+        self.parts.fill(cx, self.form, &mut counts, &spans).await?;
+        Ok(counts)
     }
 
     /// Runs `compute` over the form version, the period and the options on the blocking pool

@@ -24,6 +24,7 @@ pub mod context;
 pub mod history;
 pub mod load;
 pub mod par;
+mod parts;
 pub mod request;
 pub mod scan;
 pub mod views;

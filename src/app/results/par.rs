@@ -5,9 +5,10 @@ use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
 
-use super::access::{agency_ref, members};
+use super::access::{agency_ref_in, members, subtree_subject};
 use super::basis::{Basis, Named};
 use super::context::Context;
+use super::parts::Parts;
 use super::request::{ParQuery, choice, flag, invalid};
 use crate::domain::agencies::{Agency, AgencyKind};
 use crate::domain::auth::Principal;
@@ -66,37 +67,34 @@ pub(super) async fn compute_par_scores(
 }
 
 /// The agencies `caller` may read (of `kind`, if given) that are in force in some month of
-/// `range` (issue 21: a closed agency leaves the lists of periods after it closed), each alone
-/// or with its subtree of the period, and the ids of every agency they cover.
+/// `range` (issue 21: a closed agency leaves the lists of periods after it closed), named as at
+/// the end of `range`, each alone or with its subtree of the period (month by month), and the
+/// ids of every agency they cover.
 async fn readable_subjects(
     cx: &Context<'_>,
     caller: &Principal,
     kind: Option<AgencyKind>,
     subtree: bool,
     range: (Month, Month),
-) -> Result<(Vec<Subject>, Vec<Uuid>), ApiError> {
+) -> Result<(Vec<Subject>, (Vec<Uuid>, Parts)), ApiError> {
     let hierarchy = agency_history::load(cx.db).await?;
     let listed: Vec<Agency> = (agencies::list_all(cx.db, None).await?.into_iter())
         .filter(|a| caller.may_read_agency(&a.path))
         .filter(|a| kind.is_none_or(|k| a.kind == k))
         .filter(|a| hierarchy.in_force_during(a.id, range))
         .collect();
-    let mut trees = if subtree {
-        hierarchy.subtrees_during(range)
-    } else {
-        HashMap::new()
+    let trees = match subtree {
+        true => hierarchy.memberships_during(range),
+        false => HashMap::new(),
     };
+    let mut parts = Parts::default();
     let subjects: Vec<Subject> = (listed.iter())
-        .map(|a| match trees.remove(&a.id) {
-            Some(members) if subtree => Subject::Subtree {
-                root: agency_ref(a),
-                members,
-            },
-            _ if subtree => Subject::Subtree {
-                root: agency_ref(a),
-                members: vec![a.id],
-            },
-            _ => Subject::Agency(agency_ref(a)),
+        .map(|a| {
+            let root = agency_ref_in(a, &hierarchy, range);
+            match subtree {
+                true => subtree_subject(root, &trees, &mut parts),
+                false => Subject::Agency(root),
+            }
         })
         .collect();
     let ids: Vec<Uuid> = {
@@ -106,5 +104,5 @@ async fn readable_subjects(
         }
         set.into_iter().collect()
     };
-    Ok((subjects, ids))
+    Ok((subjects, (ids, parts)))
 }

@@ -1,19 +1,23 @@
 //! The result, trend and ranking views: each checks the request and who may read it, reads
 //! the roll-ups of the spans it needs, and has `domain::results` compute the view.
 
+use std::collections::HashMap;
+
 use uuid::Uuid;
 
-use super::access::{agency_ref, members, readable_agency, subject_of};
+use super::access::{agency_ref, agency_ref_in, members, nested_in, readable_agency, subject_of};
 use super::basis::{Basis, Named};
 use super::context::Context;
 use super::history;
 use super::load::spans_of;
+use super::parts::Parts;
 use super::request::{
     RankingQuery, ResultsQuery, TrendQuery, aggregate_of, choice, design_of, flag, invalid,
     required,
 };
 use super::scan::scan;
 use crate::domain::agencies::Agency;
+use crate::domain::agency_history::Member;
 use crate::domain::auth::Principal;
 use crate::domain::forms::PublishedForm;
 use crate::domain::periods::{Month, Period};
@@ -47,16 +51,27 @@ pub(super) async fn compute_result(
             )
         })?),
     };
-    let subject = subject_of(cx, &agency, subtree, &named.asked).await?;
-    let basis = Basis::read(cx, named, members(&subject), (&q.level, &q.lang)).await?;
+    let mut parts = Parts::default();
+    let subject = subject_of(cx, &agency, subtree, &named.asked, &mut parts).await?;
+    let ids = (members(&subject), parts);
+    let basis = Basis::read(cx, named, ids, (&q.level, &q.lang)).await?;
     let mut view = {
         let counts = basis.counts(cx).await?;
         let breakdown = match by {
             None => None,
             Some(Dimension::Channel) => Some(Breakdown::Channel),
             Some(dim) => {
-                let cells = scan(cx, basis.form, &counts, &basis.ids, &basis.period, dim).await?;
-                Some(Breakdown::Scanned { by: dim, cells })
+                let whole = basis.parts.whole(&basis.ids);
+                let scanned = scan(cx, basis.form, &counts, &whole, &basis.period, dim).await?;
+                let scanned = basis
+                    .parts
+                    .scanned(cx, basis.form, scanned, &basis.period, dim);
+                let (cells, members) = scanned.await?;
+                Some(Breakdown::Scanned {
+                    by: dim,
+                    cells,
+                    members,
+                })
             }
         };
         let version_choice = basis.version_choice;
@@ -80,18 +95,19 @@ pub(super) async fn compute_result(
     };
     view.published_through = basis.published_through();
     let form = (basis.form.definition.key(), basis.form.definition.version());
-    view.open_months = open_months(cx, (&basis.ids, form), &asked, basis.through).await?;
+    let agencies = (basis.parts.whole(&basis.ids), &basis.parts);
+    view.open_months = open_months(cx, (agencies, form), &asked, basis.through).await?;
     view.pending = view.open_months.as_ref().map_or(0, |o| o.received);
     Ok(view)
 }
 
 /// The live counts of the months of `asked` after `through` (not yet published) for
-/// `agencies` and one form version (the result's: N and n of the same version): dossiers
-/// registered and questionnaires received, and the response rate so far; `None` when every
-/// month of the period is closed.
+/// `agencies` (each part-period member of `parts` in its months only) and one form version
+/// (the result's: N and n of the same version): dossiers registered and questionnaires
+/// received, and the response rate so far; `None` when every month of the period is closed.
 pub(super) async fn open_months(
     cx: &Context<'_>,
-    (agencies, form): (&[Uuid], (&str, u32)),
+    ((agencies, parts), form): ((Vec<Uuid>, &Parts), (&str, u32)),
     asked: &Period,
     through: Option<Month>,
 ) -> Result<Option<OpenMonthsView>, ApiError> {
@@ -101,12 +117,16 @@ pub(super) async fn open_months(
         _ => asked.first(),
     };
     let (from, to) = (first.to_string(), asked.last().to_string());
-    let received: u64 = months::pending_counts(cx.db, agencies, form, (&from, &to))
-        .await?
-        .iter()
-        .map(|(_, n)| n)
-        .sum();
-    let invited = rollups::registered_in_months(cx.db, agencies, form, (&from, &to)).await?;
+    let mut scopes = vec![(agencies, (from.clone(), to.clone()))];
+    for (agency, a, b) in parts.runs_between(first, asked.last()) {
+        scopes.push((vec![agency], (a.to_string(), b.to_string())));
+    }
+    let (mut received, mut invited) = (0, 0);
+    for (ids, (a, b)) in &scopes {
+        let pending = months::pending_counts(cx.db, ids, form, (a, b)).await?;
+        received += pending.iter().map(|(_, n)| n).sum::<u64>();
+        invited += rollups::registered_in_months(cx.db, ids, form, (a, b)).await?;
+    }
     Ok(Some(OpenMonthsView {
         from,
         to,
@@ -135,12 +155,14 @@ pub(super) async fn compute_trend(
     let subtree = flag("subtree", &q.subtree)?;
     let design = design_of(&q.design)?;
     let aggregate = aggregate_of(&q.aggregate)?;
-    let mut subject = subject_of(cx, &agency, subtree, &named.asked).await?;
+    let mut parts = Parts::default();
+    let mut subject = subject_of(cx, &agency, subtree, &named.asked, &mut parts).await?;
     let merged = history::merged_history(cx, &agency, &named.asked).await?;
     if let Some(h) = &merged {
         subject = history::widen(subject, h);
     }
-    let basis = Basis::read(cx, named, members(&subject), (&q.level, &q.lang)).await?;
+    let ids = (members(&subject), parts);
+    let basis = Basis::read(cx, named, ids, (&q.level, &q.lang)).await?;
     // Each step's spans (a month, a quarter, a year, or the months of a partial step).
     let spans = (results::steps(&basis.period, step)
         .unwrap_or_default()
@@ -210,40 +232,54 @@ pub(super) async fn compute_ranking(
 }
 
 /// The children of `parent` to rank — the agencies below it in force in some month of
-/// `period`, in the hierarchy of that month (issue 21) — each alone or with its subtree then,
-/// and the ids of every agency they cover.
+/// `period`, in the hierarchy of that month (issue 21), each with the months it is below it
+/// when not all, named as at the end of the period — each alone or with its subtree then, and
+/// the ids of every agency they cover.
 async fn children_of(
     cx: &Context<'_>,
     parent: &Agency,
     subtree: bool,
     period: &Period,
-) -> Result<(Vec<Subject>, Vec<Uuid>), ApiError> {
+) -> Result<(Vec<Subject>, (Vec<Uuid>, Parts)), ApiError> {
     let hierarchy = agency_history::load(cx.db).await?;
     let range = (period.first(), period.last());
-    let ids = hierarchy.children_during(parent.id, range);
-    let children: Vec<Agency> = (agencies::list_all(cx.db, None).await?.into_iter())
-        .filter(|a| ids.contains(&a.id))
+    let mut kids: HashMap<Uuid, Member> = (hierarchy.children_in_months(parent.id, range))
+        .into_iter()
+        .map(|m| (m.agency, m))
         .collect();
-    if !subtree {
-        let ids = children.iter().map(|c| c.id).collect();
-        let subjects = (children.iter())
-            .map(|c| Subject::Agency(agency_ref(c)))
+    let trees = match subtree {
+        true => hierarchy.memberships_during(range),
+        false => HashMap::new(),
+    };
+    let (mut parts, mut ids, mut subjects) = (Parts::default(), Vec::new(), Vec::new());
+    for child in agencies::list_all(cx.db, None).await? {
+        let Some(kid) = kids.remove(&child.id) else {
+            continue;
+        };
+        let mut root = agency_ref_in(&child, &hierarchy, range);
+        if !subtree {
+            root.id = parts.id_of(&kid);
+            ids.push(root.id);
+            subjects.push(Subject::Agency(root));
+            continue;
+        }
+        // Its subtree counts in the months it is below `parent` only.
+        let members: Vec<Member> = (trees.get(&kid.agency).into_iter().flatten())
+            .filter_map(|m| m.during(kid.months.as_deref(), range))
             .collect();
-        return Ok((subjects, ids));
+        let nested = match kid.is_whole() {
+            true => nested_in(kid.agency, &members, &trees),
+            false => Vec::new(),
+        };
+        let members = parts.ids_of(&members);
+        ids.extend(members.iter().copied());
+        subjects.push(Subject::Subtree {
+            root,
+            members,
+            nested,
+        });
     }
-    let mut trees = hierarchy.subtrees_during(range);
-    let mut ids = Vec::new();
-    let subjects = (children.iter())
-        .map(|c| {
-            let members = trees.remove(&c.id).unwrap_or_else(|| vec![c.id]);
-            ids.extend(members.iter().copied());
-            Subject::Subtree {
-                root: agency_ref(c),
-                members,
-            }
-        })
-        .collect();
     ids.sort_unstable();
     ids.dedup();
-    Ok((subjects, ids))
+    Ok((subjects, (ids, parts)))
 }

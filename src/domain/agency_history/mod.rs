@@ -170,57 +170,6 @@ impl Hierarchy {
         out
     }
 
-    /// Every agency's subtree over `range`: the agency and every agency in force below it in
-    /// some month of `range` (an abolished district keeps the communes it had), each once.
-    pub fn subtrees_during(&self, range: (Month, Month)) -> HashMap<Uuid, Vec<Uuid>> {
-        let mut sets: HashMap<Uuid, HashSet<Uuid>> = HashMap::new();
-        for t in self.timelines.values() {
-            sets.entry(t.id).or_default().insert(t.id);
-        }
-        for month in self.epochs(range) {
-            for t in self.timelines.values() {
-                if !t.lifetime.in_force(month) {
-                    continue;
-                }
-                let mut at = t.placement_in(month).parent;
-                let mut steps = 0;
-                while let Some(a) = at {
-                    sets.entry(a).or_default().insert(t.id);
-                    steps += 1;
-                    if steps > self.timelines.len() {
-                        break;
-                    }
-                    at = self.parent_in(a, month);
-                }
-            }
-        }
-        (sets.into_iter())
-            .map(|(root, set)| {
-                let mut members: Vec<Uuid> = set.into_iter().filter(|m| *m != root).collect();
-                members.sort_unstable();
-                members.insert(0, root);
-                (root, members)
-            })
-            .collect()
-    }
-
-    /// `root`'s subtree over `range` (see [`Hierarchy::subtrees_during`]), `root` first.
-    pub fn subtree_during(&self, root: Uuid, range: (Month, Month)) -> Vec<Uuid> {
-        (self.subtrees_during(range).remove(&root)).unwrap_or_else(|| vec![root])
-    }
-
-    /// The agencies directly below `parent` in some month of `range` in which they are in force.
-    pub fn children_during(&self, parent: Uuid, range: (Month, Month)) -> HashSet<Uuid> {
-        let epochs = self.epochs(range);
-        (self.timelines.values())
-            .filter(|t| {
-                (epochs.iter())
-                    .any(|&m| t.lifetime.in_force(m) && t.placement_in(m).parent == Some(parent))
-            })
-            .map(|t| t.id)
-            .collect()
-    }
-
     /// Every agency merged into `id`, directly or through earlier merges, with the month each
     /// closed in; ordered by id.
     pub fn predecessors(&self, id: Uuid) -> Vec<(Uuid, Month)> {
@@ -373,9 +322,11 @@ pub fn check_registrable(lifetime: &Lifetime, month: Month) -> Result<(), Month>
     }
 }
 
+mod membership;
 mod plan;
 pub mod reorganisation;
 
+pub use membership::Member;
 pub use plan::{Change, ChangeKind, apply};
 
 #[cfg(test)]

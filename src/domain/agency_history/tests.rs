@@ -93,17 +93,16 @@ fn reform(t: &mut Tree) -> Uuid {
     new
 }
 
+/// A new name for `id`.
+fn renamed(t: &Tree, id: Uuid, vi: &str, en: Option<&str>) -> Change {
+    let (name_vi, name_en) = (vi.into(), en.map(Into::into));
+    change(t, id, ChangeKind::Rename { name_vi, name_en })
+}
+
 #[test]
 fn placements_and_lifetimes_answer_for_each_month() {
     let mut t = tree();
-    let rename = change(
-        &t,
-        t.xa[2],
-        ChangeKind::Rename {
-            name_vi: "Phường".into(),
-            name_en: Some("Ward".into()),
-        },
-    );
+    let rename = renamed(&t, t.xa[2], "Phường", Some("Ward"));
     let codes = t.codes.clone();
     apply(&mut t.h, m("2025-03"), &[rename], |id| codes[&id].clone()).unwrap();
     reform(&mut t);
@@ -123,22 +122,33 @@ fn placements_and_lifetimes_answer_for_each_month() {
     assert_eq!(t.h.latest_change(), Some(m("2025-07")));
 }
 
+/// The agencies of `members`, sorted, with whether each is whole.
+fn agencies_of(members: &[Member]) -> Vec<Uuid> {
+    let mut v: Vec<Uuid> = members.iter().map(|m| m.agency).collect();
+    v.sort_unstable();
+    v
+}
+
 #[test]
 fn subtrees_and_children_follow_the_hierarchy_of_the_period() {
     let mut t = tree();
     let new = reform(&mut t);
     let year = |y: &str| (m(&format!("{y}-01")), m(&format!("{y}-12")));
     // A district abolished in 2025 keeps its communes of 2024, and of the first half of 2025.
-    let d0_2024 = t.h.subtree_during(t.huyen[0], year("2024"));
-    assert_eq!(d0_2024[0], t.huyen[0]);
+    let d0_2024 = t.h.members_during(t.huyen[0], year("2024"));
+    assert_eq!(d0_2024[0], Member::whole(t.huyen[0]));
     assert_eq!(d0_2024.len(), 3);
-    assert!(d0_2024.contains(&t.xa[0]) && d0_2024.contains(&t.xa[1]));
-    assert_eq!(t.h.subtree_during(t.huyen[0], year("2026")), [t.huyen[0]]);
-    let kids = |range| {
-        let mut v: Vec<Uuid> = t.h.children_during(t.tinh, range).into_iter().collect();
-        v.sort_unstable();
-        v
-    };
+    assert!(d0_2024.iter().all(Member::is_whole));
+    assert!(agencies_of(&d0_2024).contains(&t.xa[0]) && agencies_of(&d0_2024).contains(&t.xa[1]));
+    // Closed in July 2025, its communes are whole members of its 2025: they were nowhere else.
+    let d0_2025 = t.h.members_during(t.huyen[0], year("2025"));
+    assert_eq!(d0_2025.len(), 3);
+    assert!(d0_2025.iter().all(Member::is_whole));
+    assert_eq!(
+        t.h.members_during(t.huyen[0], year("2026")),
+        [Member::whole(t.huyen[0])]
+    );
+    let kids = |range| agencies_of(&t.h.children_in_months(t.tinh, range));
     assert_eq!(kids(year("2024")), {
         let mut v = t.huyen.to_vec();
         v.sort_unstable();
@@ -151,7 +161,76 @@ fn subtrees_and_children_follow_the_hierarchy_of_the_period() {
     });
     // The year of the reform lists both.
     assert_eq!(kids(year("2025")).len(), 4);
-    assert_eq!(t.h.subtree_during(t.tinh, year("2026")).len(), 3);
+    assert_eq!(t.h.members_during(t.tinh, year("2026")).len(), 3);
+}
+
+/// A commune moved in July from one district to another counts in the first's 2025 with its
+/// months up to June and in the second's from July; in the province's, whole.
+#[test]
+fn a_move_within_a_period_splits_the_moved_agencys_months() {
+    let mut t = tree();
+    let moved = change(
+        &t,
+        t.xa[0],
+        ChangeKind::Move {
+            parent: Some(t.huyen[1]),
+        },
+    );
+    let codes = t.codes.clone();
+    apply(&mut t.h, m("2025-07"), &[moved], |id| codes[&id].clone()).unwrap();
+    let year = (m("2025-01"), m("2025-12"));
+    let part = |root: Uuid| {
+        let all = t.h.members_during(root, year);
+        all.into_iter().find(|x| x.agency == t.xa[0]).unwrap()
+    };
+    let first = part(t.huyen[0]);
+    assert_eq!(first.months, Some(vec![(m("2025-01"), m("2025-06"))]));
+    let second = part(t.huyen[1]);
+    assert_eq!(second.months, Some(vec![(m("2025-07"), m("2025-12"))]));
+    assert!(part(t.tinh).is_whole());
+    // Each part counts under an id of its own, never an agency's, the same every time.
+    let ids = [first.id(), second.id(), t.xa[0]];
+    assert!(ids[0] != ids[1] && ids[0] != ids[2] && ids[1] != ids[2]);
+    assert_eq!(ids[0].get_version_num(), 8);
+    assert_eq!(part(t.huyen[0]).id(), ids[0]);
+    // Within a quarter: the months of it the part has.
+    assert_eq!(
+        first.within(m("2025-04"), m("2025-09")),
+        [(m("2025-04"), m("2025-06"))]
+    );
+    assert!(second.within(m("2025-01"), m("2025-06")).is_empty());
+    // A period after the move: whole in the second, absent from the first.
+    let h2 = (m("2025-07"), m("2025-12"));
+    assert!(!agencies_of(&t.h.members_during(t.huyen[0], h2)).contains(&t.xa[0]));
+    assert!((t.h.members_during(t.huyen[1], h2).iter()).any(|x| *x == Member::whole(t.xa[0])));
+    // As a child of each district, the same months; under a part-year child, its subtree too.
+    let child = (t.h.children_in_months(t.huyen[1], year).into_iter())
+        .find(|x| x.agency == t.xa[0])
+        .unwrap();
+    assert_eq!(child.months, second.months);
+    let own = Member::whole(t.xa[0]);
+    assert_eq!(
+        own.during(child.months.as_deref(), year),
+        Some(second.clone())
+    );
+    assert_eq!(own.during(None, year), Some(own.clone()));
+    assert_eq!(first.during(second.months.as_deref(), year), None);
+}
+
+/// Lists name an agency as at the end of the period, or of its last month in force in it.
+#[test]
+fn the_name_shown_for_a_period_is_the_one_in_force_at_its_end() {
+    let mut t = tree();
+    let rename = renamed(&t, t.xa[0], "Phường", None);
+    let codes = t.codes.clone();
+    apply(&mut t.h, m("2025-04"), &[rename], |id| codes[&id].clone()).unwrap();
+    let close = change(&t, t.xa[0], ChangeKind::Close { successor: None });
+    apply(&mut t.h, m("2025-07"), &[close], |id| codes[&id].clone()).unwrap();
+    let name =
+        |a: &str, b: &str| (t.h.placement_for(t.xa[0], (m(a), m(b))).unwrap().name_vi).clone();
+    assert_eq!(name("2025-01", "2025-03"), "Xã");
+    assert_eq!(name("2025-01", "2025-12"), "Phường");
+    assert_eq!(name("2024-01", "2024-12"), "Xã");
 }
 
 #[test]

@@ -100,6 +100,36 @@ impl Counts {
         Ok(())
     }
 
+    /// Adds to the rows of `id` in span `target` the rows of `agency` in `source` over `spans`
+    /// (stored keys of months within `target`): the counts of a subtree member over the months
+    /// of a span it is a member in (`agency_history::Member`), under the member's own id.
+    pub fn add_part(
+        &mut self,
+        (id, target): (Uuid, &str),
+        (source, agency): (&Counts, Uuid),
+        spans: &[String],
+    ) -> Result<(), BucketError> {
+        let Some(rows) = source.agencies.get(&agency) else {
+            return Ok(());
+        };
+        for span in spans {
+            for (channel, packed) in of_span(&rows.scores, span) {
+                let key = (target.to_owned(), channel.to_owned());
+                let into = self.agencies.entry(id).or_default();
+                let mut sum = match into.scores.get(&key) {
+                    Some(have) => self.shape.unpack(have)?,
+                    None => self.shape.empty(),
+                };
+                self.shape.add_packed(packed, &mut sum)?;
+                into.scores.insert(key, sum.pack());
+            }
+            for (channel, n) in of_span(&rows.dossiers, span) {
+                self.add_dossiers(id, (target, channel), *n);
+            }
+        }
+        Ok(())
+    }
+
     /// The spans of months `first..=last` (`YYYY-MM`), checked to have been read.
     fn spans_of(&self, first: &str, last: &str) -> Result<Vec<String>, BucketError> {
         let (Some(first), Some(last)) = (Month::parse(first), Month::parse(last)) else {

@@ -18,6 +18,7 @@ fn job(format: Format, language: Lang) -> Job {
         agencies: vec![ExportAgency {
             id: Uuid::nil(),
             code: "SỞ-1".into(),
+            months: None,
         }],
         form: form("sipas-2017"),
         months: ("2025-01".into(), "2025-12".into()),
