@@ -140,8 +140,8 @@ pub(crate) fn within(f: &mut Figures, layout: &Layout) -> bool {
             .map(|&j| Part::Item(j))
             .chain(node.children.iter().map(|&c| Part::Node(c)))
             .collect();
-        let snapshot = f.clone();
-        if let Some((_, part)) = complement(parts.iter().map(|&p| (0, p, &snapshot))) {
+        let found = complement(parts.iter().map(|&p| (0, p, &*f)));
+        if let Some((_, part)) = found {
             suppress(f, layout, part);
             changed = true;
         }
@@ -168,8 +168,7 @@ pub(crate) fn across(total: &mut Figures, cells: &mut [Figures], layout: &Layout
             if is_suppressed(total, part) {
                 continue;
             }
-            let snapshot: Vec<Figures> = cells.to_vec();
-            let found = complement(snapshot.iter().enumerate().map(|(k, f)| (k, part, f)));
+            let found = complement(cells.iter().enumerate().map(|(k, f)| (k, part, f)));
             if let Some((k, part)) = found
                 && let Some(cell) = cells.get_mut(k)
             {

@@ -65,7 +65,7 @@ fn suppressed_cells(
         cells = cells_of(breakdown, &strata, &dopts)?;
         if let Subject::Subtree { .. } = req.subject {
             let below = req.options.thresholds.suppress_below;
-            let about = (breakdown, &req.subject);
+            let about = (breakdown, &req.subject, h.published_members.as_slice());
             guard_over_members(&mut cells, about, &strata, &dopts, below)?;
         }
         let mut figures: Vec<Figures> = cells.iter().map(|c| c.estimate.figures.clone()).collect();

@@ -33,7 +33,7 @@ pub(super) fn cells_of(
 /// the rule of `suppression::over_members`.
 pub(super) fn guard_over_members(
     cells: &mut [CellEstimate],
-    (breakdown, subject): (&Breakdown, &Subject),
+    (breakdown, subject, totals): (&Breakdown, &Subject, &[Figures]),
     strata: &Strata,
     dopts: &DomainOptions,
     suppress_below: u64,
@@ -41,8 +41,13 @@ pub(super) fn guard_over_members(
     let layout = Layout::of(&strata.shape.tree.root);
     let agencies = strata.agencies();
     let nest = subject.nest(&agencies);
-    let published = on_all_cores(&agencies, |a| {
-        published_cells(*a, breakdown, strata, dopts, &layout)
+    // The members' totals as their own results publish them, when they are those of the same
+    // members (else estimated again).
+    let totals = (totals.len() == agencies.len()).then_some(totals);
+    let indexed: Vec<(usize, Uuid)> = agencies.iter().copied().enumerate().collect();
+    let published = on_all_cores(&indexed, |(i, a)| {
+        let total = totals.and_then(|t| t.get(*i));
+        published_cells((*a, total), breakdown, strata, dopts, &layout)
     })
     .into_iter()
     .collect::<Result<Vec<_>, _>>()?;
@@ -62,7 +67,7 @@ pub(super) fn guard_over_members(
 /// so the total's design does not matter). A number hidden there is hidden in every view, since
 /// no other view publishes a member's cells.
 fn published_cells(
-    agency: Uuid,
+    (agency, total): (Uuid, Option<&Figures>),
     breakdown: &Breakdown,
     strata: &Strata,
     dopts: &DomainOptions,
@@ -76,7 +81,10 @@ fn published_cells(
             None => Vec::new(),
         },
     };
-    let mut total = estimate(&own, Design::CellSrs, dopts)?.figures;
+    let mut total = match total {
+        Some(t) => t.clone(),
+        None => estimate(&own, Design::CellSrs, dopts)?.figures,
+    };
     let mut figures: Vec<Figures> = cells.iter().map(|c| c.estimate.figures.clone()).collect();
     across(&mut total, &mut figures, layout);
     Ok(cells.into_iter().map(|c| c.key).zip(figures).collect())

@@ -35,6 +35,10 @@ pub(super) struct Headline {
     pub(super) members: Vec<OptionCounts>,
     /// ... and against the subtrees inside it, over the same members.
     pub(super) nest: Nest,
+    /// Each member agency's figures as its own result publishes them (in the order of
+    /// `Strata::agencies`; none for one agency): a subtree's breakdown cells are checked
+    /// against the members' own breakdowns, which suppress across these (`cells`).
+    pub(super) published_members: Vec<Figures>,
 }
 
 impl Headline {
@@ -62,6 +66,7 @@ impl Headline {
             smallest_group,
             members: Vec::new(),
             nest: Nest::default(),
+            published_members: Vec::new(),
         }
     }
 }
@@ -98,6 +103,7 @@ pub(super) fn headline(
             h.smallest_group = strata.smallest_group();
             h.members = member_options(&strata);
             h.nest = nest;
+            h.published_members = each;
             Ok(h)
         }
         (Subject::Subtree { .. }, Aggregate::Mean) => {
@@ -185,6 +191,7 @@ fn mean_headline(
         smallest_group,
         members: each.iter().map(|e| e.totals.options.clone()).collect(),
         nest,
+        published_members: own,
     }))
 }
 
