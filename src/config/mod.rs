@@ -196,6 +196,7 @@ dossier_months = 24
 transport = "file"
 file_dir = "data/outbox"
 url = ""
+ca_file = ""
 body_template = '{"to":"{phone}","text":"{text}"}'
 timeout_secs = 30
 

@@ -28,8 +28,11 @@ pub struct SmsSettings {
     pub transport: SmsTransport,
     /// Folder of the file transport.
     pub file_dir: PathBuf,
-    /// The gateway's endpoint (`http://…`).
+    /// The gateway's endpoint: `https://…`, or `http://` to this machine only (a local proxy).
     pub url: String,
+    /// A PEM file of extra root certificates the gateway's certificate may chain to (a private
+    /// CA); empty: the system's roots only.
+    pub ca_file: String,
     /// Headers of every request. `${NAME}` in a value is replaced by the environment variable
     /// `NAME` when the server starts, so a token never sits in a file or the database.
     #[serde(default)]
@@ -43,7 +46,7 @@ pub struct SmsSettings {
 
 impl SmsSettings {
     /// A body template that becomes JSON and names both placeholders; for the HTTP transport,
-    /// an `http://` URL and headers whose variables are set.
+    /// a URL that keeps numbers off the network in clear, and headers whose variables are set.
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
         if !self.body_template.contains("{phone}") || !self.body_template.contains("{text}") {
             return invalid("sms.body_template", "must contain {phone} and {text}");
@@ -58,16 +61,7 @@ impl SmsSettings {
         }
         at_least_one("sms.timeout_secs", self.timeout_secs)?;
         if self.transport == SmsTransport::Http {
-            if !self.url.starts_with("http://") {
-                return invalid(
-                    "sms.url",
-                    format!(
-                        "must be an http:// URL (got `{}`); reach an https gateway through a \
-                         local TLS proxy",
-                        self.url
-                    ),
-                );
-            }
+            check_url(&self.url)?;
             self.resolved_headers(|name| std::env::var(name).ok())?;
         }
         Ok(())
@@ -90,6 +84,48 @@ impl SmsSettings {
             })
             .collect()
     }
+}
+
+/// `https://…`, or `http://` to a loopback address: every request carries a phone number and
+/// the token, which must not cross a network in clear (a local TLS proxy is the exception).
+fn check_url(url: &str) -> Result<(), ConfigError> {
+    if let Some(rest) = url.strip_prefix("https://") {
+        if !host_of(rest).is_empty() {
+            return Ok(());
+        }
+    } else if let Some(rest) = url.strip_prefix("http://") {
+        if is_loopback(host_of(rest)) {
+            return Ok(());
+        }
+        return invalid(
+            "sms.url",
+            format!(
+                "http:// only reaches this machine (localhost, 127.0.0.1, [::1]); a gateway \
+                 elsewhere needs https:// (got `{url}`)"
+            ),
+        );
+    }
+    invalid(
+        "sms.url",
+        format!("must be an https:// URL such as https://sms.example.vn/send (got `{url}`)"),
+    )
+}
+
+/// The host of a URL after its scheme: up to the port, path or query (IPv6 in brackets).
+fn host_of(rest: &str) -> &str {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `value` with each `${NAME}` replaced by `env(NAME)`; the name of the first variable not set.
@@ -147,11 +183,31 @@ mod tests {
             "{err}"
         );
         s.transport = SmsTransport::Http;
-        s.url = "https://gateway.example.vn/send".into();
-        assert!(s.validate().unwrap_err().to_string().contains("sms.url"));
-        s.url = "http://127.0.0.1:9/send".into();
         s.headers.clear();
-        s.validate().unwrap();
+        for ok in [
+            "https://gateway.example.vn/send",
+            "https://10.0.0.7:8443/api?x=1",
+            "http://127.0.0.1:9/send",
+            "http://localhost/send",
+            "http://[::1]:8080/send",
+        ] {
+            s.url = ok.into();
+            s.validate().unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        for refused in [
+            "",
+            "https://",
+            "ftp://gateway.example.vn",
+            "http://gateway.example.vn/send",
+            "http://10.0.0.7/send",
+            "http://127.0.0.1.example.vn/send",
+            "http://user@gateway.example.vn/send",
+        ] {
+            s.url = refused.into();
+            let err = s.validate().unwrap_err().to_string();
+            assert!(err.contains("sms.url"), "{refused}: {err}");
+        }
+        s.url = "http://127.0.0.1:9/send".into();
         s.body_template = "{\"to\":{phone},\"text\":\"{text}\"}".into();
         assert!(s.validate().is_err(), "the phone outside a JSON string");
     }

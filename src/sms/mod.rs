@@ -60,9 +60,7 @@ impl SmsSender {
                     headers.insert(name, value);
                 }
                 headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                let client = reqwest::Client::builder()
-                    .timeout(Duration::from_secs(settings.timeout_secs))
-                    .build()?;
+                let client = gateway_client(settings)?;
                 SmsSender::Http(Arc::new(Gateway {
                     client,
                     url: settings.url.clone(),
@@ -92,6 +90,35 @@ impl SmsSender {
             }
         }
     }
+}
+
+/// Makes *ring* the process's TLS crypto provider. reqwest is built without one of its own
+/// (Cargo.toml) and panics when a client is built before one is installed; a second call is
+/// harmless.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// The gateway's client: TLS through rustls with *ring* (see Cargo.toml), the system's roots
+/// plus `sms.ca_file`'s, no redirects (a 307 could resend the number elsewhere, or in clear).
+fn gateway_client(settings: &SmsSettings) -> anyhow::Result<reqwest::Client> {
+    install_crypto_provider();
+    let mut builder = reqwest::Client::builder()
+        .timeout(Duration::from_secs(settings.timeout_secs))
+        .redirect(reqwest::redirect::Policy::none());
+    if !settings.ca_file.is_empty() {
+        let pem = std::fs::read(&settings.ca_file)
+            .map_err(|e| anyhow::anyhow!("sms.ca_file: cannot read {}: {e}", settings.ca_file))?;
+        let roots = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| anyhow::anyhow!("sms.ca_file: {} is not PEM: {e}", settings.ca_file))?;
+        if roots.is_empty() {
+            anyhow::bail!("sms.ca_file: {} holds no certificate", settings.ca_file);
+        }
+        for root in roots {
+            builder = builder.add_root_certificate(root);
+        }
+    }
+    Ok(builder.build()?)
 }
 
 impl Gateway {

@@ -61,7 +61,7 @@ impl Browser {
     pub(crate) fn new(base: &str) -> Self {
         Self {
             base: base.to_owned(),
-            client: reqwest::Client::builder()
+            client: crate::helpers::http_client()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),

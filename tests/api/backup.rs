@@ -109,7 +109,7 @@ async fn a_backup_of_a_running_server_opens_in_sqlite3_and_serves_the_same_resul
         .env("APP_SURVEYS__TOKEN_TTL_DAYS", TTL.to_string())
         .env("APP_RETENTION__DOSSIER_MONTHS", "0");
     let server = Server::start(cmd);
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client().build().unwrap();
     for (path, bytes) in &before {
         let res = client
             .get(format!("{}{path}", server.address))

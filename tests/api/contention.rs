@@ -29,7 +29,7 @@ async fn two_nodes_started_together_on_a_new_database_both_come_up() {
     let dir = workdir();
     let url = database.url_for_process(&dir);
     let nodes = start_two(&dir, &url, free_port(), |_| {}).await;
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client().build().unwrap();
     for node in &nodes {
         let ready = client
             .get(format!("{}/ready", node.address))
@@ -200,7 +200,7 @@ async fn a_smtp_server_slower_than_the_lease_causes_no_duplicate() {
     .await;
     let admin = admin_key(&dir, &url).await;
     create_province(&nodes[0], &admin).await;
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client().build().unwrap();
     let items: Vec<Value> = (0..ADDRESSES)
         .map(|i| {
             let mut d = dossier("SO", &format!("SLOW-{i}"));

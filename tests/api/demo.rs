@@ -254,7 +254,7 @@ fn printed(stdout: &str) -> Printed {
 
 /// Signs in through the `/sign-in` form; returns the status and where it redirects.
 async fn sign_in(base: &str, email: &str, password: &str) -> (u16, String) {
-    let client = reqwest::Client::builder()
+    let client = crate::helpers::http_client()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
@@ -412,7 +412,9 @@ async fn serve_demo_loads_prints_and_serves_and_only_loads_once() {
 
     // Started again: the demo is there, nothing is loaded or printed, the server serves.
     let server = start(&url);
-    let res = reqwest::Client::new()
+    let res = crate::helpers::http_client()
+        .build()
+        .unwrap()
         .get(format!("{}/api/v1/agencies", server.address))
         .bearer_auth(&p.key)
         .send()
@@ -431,7 +433,9 @@ async fn serve_demo_loads_prints_and_serves_and_only_loads_once() {
 
 /// GET `path` with the printed admin key, expecting 200; the body's bytes.
 async fn api_get(base: &str, key: &str, path: &str) -> reqwest::Response {
-    let res = reqwest::Client::new()
+    let res = crate::helpers::http_client()
+        .build()
+        .unwrap()
         .get(format!("{base}{path}"))
         .bearer_auth(key)
         .send()

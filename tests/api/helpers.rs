@@ -120,6 +120,13 @@ pub struct TestApp {
 pub const PG_TEST_SECRET: &str = "test-secret-of-every-node-0123456789abcdef";
 
 /// Whether the tests run on PostgreSQL (`TEST_DATABASE_URL` set).
+/// A client builder for talking to the server under test. reqwest has TLS without a crypto
+/// provider of its own (see Cargo.toml); the server's *ring* provider is installed first.
+pub fn http_client() -> reqwest::ClientBuilder {
+    sipas::sms::install_crypto_provider();
+    reqwest::Client::builder()
+}
+
 pub fn on_postgres() -> bool {
     std::env::var("TEST_DATABASE_URL").is_ok_and(|url| !url.is_empty())
 }
@@ -208,7 +215,7 @@ async fn spawn_supervised(
     let run = tokio::spawn(app.run_until_stopped());
     let app = TestApp {
         address,
-        client: reqwest::Client::builder()
+        client: http_client()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client"),
@@ -234,7 +241,7 @@ pub async fn spawn_app_on_db(
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
-        client: reqwest::Client::builder()
+        client: http_client()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client"),

@@ -38,4 +38,6 @@ mod sampling;
 mod scores;
 mod secrets;
 mod sms;
+mod sms_tls;
+mod subtree_cells;
 mod surveys;

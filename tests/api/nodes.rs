@@ -183,7 +183,9 @@ pub(crate) async fn admin_key(dir: &Path, url: &str) -> String {
 
 /// Creates the agency SO through `node`.
 pub(crate) async fn create_province(node: &Node, admin: &str) {
-    let res = reqwest::Client::new()
+    let res = crate::helpers::http_client()
+        .build()
+        .unwrap()
         .post(format!("{}/api/v1/agencies", node.address))
         .bearer_auth(admin)
         .json(&json!({"code": "SO", "name": {"vi": "Sở Nội vụ"}, "kind": "province"}))
@@ -244,7 +246,7 @@ async fn two_nodes_share_the_outbox_and_send_every_invitation_once() {
     }
 
     let (admin, nodes) = two_nodes(&dir, &url, smtp_port).await;
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client().build().unwrap();
 
     // Registrations alternate between the nodes while both workers are already sending.
     let addresses: Vec<String> = (0..DOSSIERS)
@@ -377,7 +379,7 @@ async fn two_nodes_store_one_response_per_dossier_under_concurrent_submissions()
     let url = database.url_for_process(&dir);
     // No invitations are sent: no SMTP server is needed.
     let (admin, nodes) = two_nodes(&dir, &url, free_port()).await;
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client().build().unwrap();
     let form: Value = client
         .get(format!("{}/api/v1/forms/sipas-2017", nodes[1].address))
         .send()

@@ -173,7 +173,7 @@ async fn json_logs_carry_request_ids_but_no_paths_or_tokens() {
     let mut server = Server::start(cmd);
     let secret = "TOKENabcdef0123456789SECRET";
     // The citizen page carries the token in its path too, and its answers in the body.
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client().build().unwrap();
     let page = format!("{}/s/{secret}?lang=en&email=a@b.vn", server.address);
     assert_eq!(client.get(&page).send().await.unwrap().status(), 404);
     let posted = client

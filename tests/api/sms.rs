@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -22,16 +23,22 @@ use crate::integrity::register_batch;
 use crate::invitations::{fast_outbox, free_port, max_attempts, wait_until};
 
 /// The gateway process; every request it received (`ok` false: answered 503). Killed on drop.
-struct Gateway {
+pub(crate) struct Gateway {
     child: Child,
     requests: Arc<Mutex<Vec<Value>>>,
 }
 
 impl Gateway {
-    fn start(port: u16, recovered: &std::path::Path) -> Self {
+    pub(crate) fn start(port: u16, recovered: &std::path::Path) -> Self {
+        Self::start_with(port, recovered, &[])
+    }
+
+    /// With `tls` = `[certificate, key]` (PEM files), the gateway speaks HTTPS only.
+    pub(crate) fn start_with(port: u16, recovered: &std::path::Path, tls: &[&Path]) -> Self {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api/sms_gateway.py");
         let mut child = Command::new("python3")
             .args([script, &port.to_string(), recovered.to_str().unwrap()])
+            .args(tls)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -49,13 +56,13 @@ impl Gateway {
         Self { child, requests }
     }
 
-    fn count(&self, ok: bool) -> usize {
+    pub(crate) fn count(&self, ok: bool) -> usize {
         let requests = self.requests.lock().unwrap();
         requests.iter().filter(|r| r["ok"] == ok).count()
     }
 
     /// Delivered messages (answered 200) by number: their texts in order.
-    fn delivered(&self) -> HashMap<String, Vec<String>> {
+    pub(crate) fn delivered(&self) -> HashMap<String, Vec<String>> {
         let mut by_number: HashMap<String, Vec<String>> = HashMap::new();
         for r in self
             .requests
@@ -262,7 +269,7 @@ async fn phone_numbers_never_reach_the_logs() {
         .env("APP_EMAIL__POLL_INTERVAL_MS", "100")
         .env("DATABASE_URL", &url);
     let server = Server::start(cmd);
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client().build().unwrap();
     let post = |path: &str, body: Value| {
         client
             .post(format!("{}{path}", server.address))

@@ -1,4 +1,7 @@
-"""A stand-in SMS gateway for tests/api/sms.rs: python3 sms_gateway.py PORT RECOVERED_FILE.
+"""A stand-in SMS gateway for tests/api/sms*.rs:
+python3 sms_gateway.py PORT RECOVERED_FILE [CERT_PEM KEY_PEM]
+
+With a certificate and its key, the gateway speaks HTTPS only.
 
 Every POST is printed on stdout as one JSON line {"ok", "authorization", "body"}. The gateway
 answers 503 while RECOVERED_FILE does not exist (it is failing), and 200 once it does.
@@ -8,6 +11,7 @@ Standard library only.
 import http.server
 import json
 import os
+import ssl
 import sys
 
 PORT = int(sys.argv[1])
@@ -34,4 +38,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-http.server.ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()
+server = http.server.ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
+if len(sys.argv) > 4:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(sys.argv[3], sys.argv[4])
+    # A client that refuses the certificate fails the handshake in accept(): socketserver
+    # drops that connection (an OSError) and keeps serving.
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+server.serve_forever()

@@ -20,6 +20,12 @@ use crate::domain::results::{BreakdownCellInput, Counts, Dimension};
 use crate::domain::spans::{Span, cover};
 use crate::error::ApiError;
 
+/// A scanned breakdown: all its cells, and each member's own.
+pub(super) type ScannedBreakdown = (
+    Vec<BreakdownCellInput>,
+    Vec<(Uuid, Vec<BreakdownCellInput>)>,
+);
+
 /// The part-period members of a view, by the id they count under.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Parts {
@@ -116,14 +122,6 @@ impl Parts {
         load_counts(cx, form, &agencies, needed).await
     }
 
-    /// Each part-period member's agency and runs of months within `spans` (as
-    /// [`Parts::fill`] reads them), for what reads its stored responses month by month.
-    fn runs(&self, spans: &BTreeSet<Span>) -> Vec<(Uuid, Month, Month)> {
-        (self.pieces(spans))
-            .map(|(m, _, (first, last))| (m.agency, first, last))
-            .collect()
-    }
-
     /// Each part-period member's agency and runs of months within `first..=last`.
     pub fn runs_between(&self, first: Month, last: Month) -> Vec<(Uuid, Month, Month)> {
         (self.members.values())
@@ -135,26 +133,38 @@ impl Parts {
             .collect()
     }
 
-    /// `cells` (the breakdown of the whole members over `period`) with each part-period
-    /// member's cells over its months added: its responses scanned run by run.
+    /// The breakdown of the whole members over `period` (all cells, and each member's own) with
+    /// each part-period member's added: its responses scanned run by run, its own cells those
+    /// of its runs merged (a subtree's cells are checked against them as against an agency's).
     pub async fn scanned(
         &self,
         cx: &Context<'_>,
         form: &PublishedForm,
-        cells: Vec<BreakdownCellInput>,
+        (cells, mut members): ScannedBreakdown,
         period: &Period,
         dim: Dimension,
-    ) -> Result<Vec<BreakdownCellInput>, ApiError> {
+    ) -> Result<ScannedBreakdown, ApiError> {
         if self.members.is_empty() {
-            return Ok(cells);
+            return Ok((cells, members));
         }
         let spans = spans_of(period);
         let source = self.source(cx, form, &spans).await?;
-        let mut all = vec![cells];
-        for (agency, first, last) in self.runs(&spans) {
+        let mut own: BTreeMap<Uuid, Vec<Vec<BreakdownCellInput>>> = BTreeMap::new();
+        for (m, _, (first, last)) in self.pieces(&spans) {
             let run = Period::range(&first.to_string(), &last.to_string()).map_err(unexpected)?;
-            all.push(scan(cx, form, &source, &[agency], &run, dim).await?);
+            let (run_cells, _) = scan(cx, form, &source, &[m.agency], &run, dim).await?;
+            own.entry(m.id()).or_default().push(run_cells);
         }
-        BreakdownCellInput::merged(&form.score, all.iter().map(Vec::as_slice)).map_err(unexpected)
+        let merge = |parts: &[Vec<BreakdownCellInput>]| {
+            BreakdownCellInput::merged(&form.score, parts.iter().map(Vec::as_slice))
+                .map_err(unexpected)
+        };
+        let mut all = vec![cells];
+        for (id, runs) in own {
+            let cells = merge(&runs)?;
+            all.push(cells.clone());
+            members.push((id, cells));
+        }
+        Ok((merge(&all)?, members))
     }
 }

@@ -23,7 +23,8 @@ use crate::error::ApiError;
 use crate::persistence::breakdowns;
 
 /// The breakdown cells of `agencies` by mode or procedure field over `period`: each agency's
-/// cells by both dimensions, kept or scanned from its responses, merged by `dim`.
+/// cells by both dimensions, kept or scanned from its responses, merged by `dim`; and each
+/// agency's own cells by `dim`, against which a subtree's cells are checked.
 pub(super) async fn scan(
     cx: &Context<'_>,
     form: &PublishedForm,
@@ -31,7 +32,13 @@ pub(super) async fn scan(
     agencies: &[Uuid],
     period: &Period,
     dim: Dimension,
-) -> Result<Vec<BreakdownCellInput>, ApiError> {
+) -> Result<
+    (
+        Vec<BreakdownCellInput>,
+        Vec<(Uuid, Vec<BreakdownCellInput>)>,
+    ),
+    ApiError,
+> {
     let (from, to) = period.month_range();
     let mut ids = agencies.to_vec();
     ids.sort_unstable();
@@ -65,12 +72,14 @@ pub(super) async fn scan(
             .map_err(unexpected)?,
     };
     let shape = form.score.clone();
+    let ids = flight.agencies.clone();
     let cells = off_thread(move || {
         let each = results::on_all_cores(&scanned, |cells| {
             results::merge_months(&shape, [cells.as_ref()], dim)
         });
         let each = each.into_iter().collect::<Result<Vec<_>, BucketError>>()?;
-        BreakdownCellInput::merged(&shape, each.iter().map(Vec::as_slice))
+        let merged = BreakdownCellInput::merged(&shape, each.iter().map(Vec::as_slice))?;
+        Ok::<_, BucketError>((merged, ids.into_iter().zip(each).collect()))
     })
     .await?;
     Ok(cells)

@@ -62,13 +62,15 @@ pub(super) async fn compute_result(
             Some(Dimension::Channel) => Some(Breakdown::Channel),
             Some(dim) => {
                 let whole = basis.parts.whole(&basis.ids);
-                let cells = scan(cx, basis.form, &counts, &whole, &basis.period, dim).await?;
-                let cells = basis
+                let scanned = scan(cx, basis.form, &counts, &whole, &basis.period, dim).await?;
+                let scanned = basis
                     .parts
-                    .scanned(cx, basis.form, cells, &basis.period, dim);
+                    .scanned(cx, basis.form, scanned, &basis.period, dim);
+                let (cells, members) = scanned.await?;
                 Some(Breakdown::Scanned {
                     by: dim,
-                    cells: cells.await?,
+                    cells,
+                    members,
                 })
             }
         };

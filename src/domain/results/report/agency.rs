@@ -1,25 +1,18 @@
 //! One result (`GET /api/v1/results`): the headline figures of an agency or a subtree, an
 //! optional breakdown by channel or by scanned cells, suppression across them, and the view.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
-use uuid::Uuid;
-
-use super::super::estimate::{Estimate, EstimateError, Figures, NodeFigure, estimate};
+use super::super::estimate::{EstimateError, Figures, NodeFigure};
 use super::super::indicators::indicators;
 use super::super::suppression::{Layout, across, within};
 use super::super::view::{
     BreakdownView, CellView, D766View, Labels, MarginView, MethodView, ResultView, pct,
 };
-use super::super::{Cell, Counts, Design, Dimension, Options, Strata, on_all_cores};
+use super::super::{Counts, Design, Dimension, Options};
+use super::cells::{CellEstimate, cells_of, guard_over_members};
 use super::headline::{Headline, headline};
 use super::par::par_view;
-use super::{
-    Breakdown, BreakdownCellInput, ResultRequest, Subject, domain_options, form_ref, method, shown,
-};
-use crate::domain::aggregates::ScoreShape;
-use crate::stats::{DomainOptions, Reliability, achieved_margin};
+use super::{Breakdown, ResultRequest, Subject, domain_options, form_ref, method, shown};
+use crate::stats::{Reliability, achieved_margin};
 
 /// `GET /api/v1/results` from the counts of the request's form version.
 ///
@@ -66,15 +59,14 @@ fn suppressed_cells(
     let shape = counts.shape();
     let layout = Layout::of(&shape.tree.root);
     let dopts = domain_options(req.options);
-    let mut cells = match &req.breakdown {
-        Some(Breakdown::Channel) => {
-            let strata = counts.strata(&req.subject.members(), first, last)?;
-            channel_cells(&strata, &dopts)?
+    let mut cells = Vec::new();
+    if let Some(breakdown) = &req.breakdown {
+        let strata = counts.strata(&req.subject.members(), first, last)?;
+        cells = cells_of(breakdown, &strata, &dopts)?;
+        if let Subject::Subtree { .. } = req.subject {
+            let below = req.options.thresholds.suppress_below;
+            guard_over_members(&mut cells, breakdown, &strata, &dopts, below)?;
         }
-        Some(Breakdown::Scanned { cells, .. }) => scanned_cells(shape, cells, &dopts)?,
-        None => Vec::new(),
-    };
-    if req.breakdown.is_some() {
         let mut figures: Vec<Figures> = cells.iter().map(|c| c.estimate.figures.clone()).collect();
         across(&mut h.figures, &mut figures, &layout);
         for (cell, f) in cells.iter_mut().zip(figures) {
@@ -205,69 +197,4 @@ fn d766(h: &Headline, options: &Options) -> D766View {
         rule: options.d766_rule,
         enabled: options.d766_enabled,
     }
-}
-
-/// One estimated breakdown cell.
-struct CellEstimate {
-    key: Option<String>,
-    /// Registered dossiers (channel cells only).
-    invited: Option<u64>,
-    estimate: Estimate,
-}
-
-/// The channel cells of `strata`, estimated (`cell_srs`), with their invited counts.
-fn channel_cells(
-    strata: &Strata,
-    dopts: &DomainOptions,
-) -> Result<Vec<CellEstimate>, EstimateError> {
-    let mut by_channel: BTreeMap<&str, Strata> = BTreeMap::new();
-    for ((agency, channel), cell) in &strata.cells {
-        by_channel
-            .entry(channel.as_str())
-            .or_insert_with(|| Strata {
-                shape: strata.shape.clone(),
-                cells: BTreeMap::new(),
-            })
-            .cells
-            .insert((*agency, channel.clone()), cell.clone());
-    }
-    by_channel
-        .into_iter()
-        .map(|(channel, s)| {
-            let estimate = estimate(&s, Design::CellSrs, dopts)?;
-            Ok(CellEstimate {
-                key: Some(channel.to_owned()),
-                invited: Some(estimate.invited),
-                estimate,
-            })
-        })
-        .collect()
-}
-
-/// Scanned breakdown cells, estimated (`cell_srs`), on every core (a province has some sixty
-/// procedure fields).
-fn scanned_cells(
-    shape: &Arc<ScoreShape>,
-    cells: &[BreakdownCellInput],
-    dopts: &DomainOptions,
-) -> Result<Vec<CellEstimate>, EstimateError> {
-    on_all_cores(cells, |c| {
-        let s = Strata {
-            shape: shape.clone(),
-            cells: BTreeMap::from([(
-                (Uuid::nil(), String::new()),
-                Arc::new(Cell {
-                    counts: c.counts.clone(),
-                    invited: 0,
-                }),
-            )]),
-        };
-        Ok(CellEstimate {
-            key: c.key.clone(),
-            invited: None,
-            estimate: estimate(&s, Design::CellSrs, dopts)?,
-        })
-    })
-    .into_iter()
-    .collect()
 }

@@ -8,6 +8,7 @@
 //! `ranking`, PAR scores in `par`, a trend in `trend`.
 
 mod agency;
+mod cells;
 mod headline;
 mod par;
 mod ranking;
@@ -85,6 +86,8 @@ pub enum Breakdown {
     Scanned {
         by: Dimension,
         cells: Vec<BreakdownCellInput>,
+        /// Each agency's own cells (a subtree's cells are checked against its members').
+        members: Vec<(Uuid, Vec<BreakdownCellInput>)>,
     },
 }
 
