@@ -134,6 +134,9 @@ async fn a_moved_agency_counts_under_each_parent_with_its_months_there() {
         .map(|c| c["responses"].as_u64().unwrap())
         .sum();
     assert_eq!(paper, 23, "{by_mode}");
+    // Its one cell (paper) minus XA2's would give XA1's three back: withheld too.
+    assert_eq!(cells.len(), 1, "{by_mode}");
+    assert_eq!(cells[0]["suppressed"], true, "{by_mode}");
     // The open months: September's dossier of XA1 is HUYEN2's.
     assert_eq!(h1["open_months"]["invited"], 0, "{h1}");
     assert_eq!(h2["open_months"]["invited"], 1, "{h2}");
