@@ -242,3 +242,19 @@ async fn the_subtree_export_follows_the_hierarchy_of_each_month() {
     let (_, all) = exported(&app, &admin, "TINH").await;
     assert_eq!(all, 58);
 }
+
+/// Response rates by invitation channel of a subtree count each agency's dossiers of the months
+/// it was below the agency (all of them here came without a contact: `qr`).
+#[tokio::test]
+async fn channel_rates_of_a_subtree_follow_the_hierarchy_of_each_month() {
+    let (app, admin) = province().await;
+    moved(&app, &admin, 11).await;
+    for (district, registered) in [("HUYEN1", 31), ("HUYEN2", 27), ("TINH", 58)] {
+        let path = format!("/api/v1/results/channels?agency={district}&period=2025&subtree=true");
+        let rates = app.get_json(&admin, &path).await;
+        let qr = (rates["channels"].as_array().unwrap().iter())
+            .find(|c| c["channel"] == "qr")
+            .unwrap();
+        assert_eq!(qr["registered"], registered, "{district}: {rates}");
+    }
+}
