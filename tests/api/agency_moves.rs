@@ -258,3 +258,31 @@ async fn channel_rates_of_a_subtree_follow_the_hierarchy_of_each_month() {
         assert_eq!(qr["registered"], registered, "{district}: {rates}");
     }
 }
+
+/// The integrity report of a month lists the agencies below the asked one in that month, named
+/// as they were then.
+#[tokio::test]
+async fn the_integrity_report_of_a_month_uses_its_hierarchy_and_names() {
+    let (app, admin) = province().await;
+    moved(&app, &admin, 11).await;
+    let renamed = json!({"name": {"vi": "Phường Hai"}, "effective_from": "2025-10"});
+    patched(&app, &admin, "XA2", renamed).await;
+    let report = |agency: &'static str, month: &'static str| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            let path = format!("/api/v1/integrity?agency={agency}&period={month}");
+            let r = app.get_json(&admin, &path).await;
+            (r["agencies"].as_array().unwrap().iter())
+                .map(|a| {
+                    let text = |f: &str| a[f].as_str().unwrap_or_default().to_owned();
+                    (text("agency_code"), text("name"))
+                })
+                .collect::<Vec<(String, String)>>()
+        }
+    };
+    let name = |code: &str| (code.to_owned(), format!("Cơ quan {code}"));
+    let may = report("HUYEN1", "2025-05").await;
+    assert_eq!(may, [name("HUYEN1"), name("XA1"), name("XA2")]);
+    let august = report("HUYEN2", "2025-08").await;
+    assert_eq!(august, [name("HUYEN2"), name("XA1"), name("XA3")]);
+}
