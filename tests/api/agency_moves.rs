@@ -8,6 +8,7 @@
 use serde_json::{Value, json};
 use sipas::domain::auth::Role;
 
+use crate::accounts::{Browser, PASSWORD, account, assert_officer_page};
 use crate::agency_changes::{answered, hierarchy, long_links, moved_to, patched, register};
 use crate::helpers::{TestApp, spawn_app_with};
 
@@ -285,4 +286,36 @@ async fn the_integrity_report_of_a_month_uses_its_hierarchy_and_names() {
     assert_eq!(may, [name("HUYEN1"), name("XA1"), name("XA2")]);
     let august = report("HUYEN2", "2025-08").await;
     assert_eq!(august, [name("HUYEN2"), name("XA1"), name("XA3")]);
+}
+
+/// A district's dashboard pages of a period offer its comparison and its subtree when it had
+/// agencies below it then, whatever it has today.
+#[tokio::test]
+async fn a_districts_pages_of_a_period_offer_the_agencies_it_had_then() {
+    let (app, admin) = province().await;
+    moved(&app, &admin, 11).await;
+    let later = json!({"parent_code": "HUYEN2", "effective_from": "2025-10"});
+    patched(&app, &admin, "XA2", later).await;
+    account(&app, Role::Admin, None, "admin@tinh.gov.vn").await;
+    let mut b = Browser::of(&app);
+    b.sign_in("admin@tinh.gov.vn", PASSWORD).await;
+    let compare = "/dashboard/agencies/HUYEN1/compare";
+    for (period, offered) in [("2025-H1", true), ("2026", false)] {
+        let page = b
+            .get(&format!(
+                "/dashboard/agencies/HUYEN1?form=sipas-2017&period={period}"
+            ))
+            .await;
+        assert_officer_page(&page, 200);
+        assert_eq!(page.body.contains(compare), offered, "{period}");
+    }
+    let page = b
+        .get(&format!("{compare}?form=sipas-2017&period=2025-H1"))
+        .await;
+    assert_officer_page(&page, 200);
+    assert!(
+        page.body.contains("XA1") && page.body.contains("XA2"),
+        "{}",
+        page.body
+    );
 }
