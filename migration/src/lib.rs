@@ -25,6 +25,7 @@ mod m20261207_001100_create_agency_history;
 mod m20261207_002000_outbox_sms;
 mod m20261207_002100_create_integrity_counts;
 mod m20261207_003001_rollups_count_answers;
+mod m20261208_003001_dossier_counts_by_version;
 
 /// Every migration in a transaction of its own, also on SQLite (sea-orm-migration's default
 /// there is none): a migration either happens entirely or not at all, and all its statements
@@ -87,6 +88,7 @@ impl MigratorTrait for Migrator {
             atomic(m20261207_002000_outbox_sms::Migration),
             atomic(m20261207_002100_create_integrity_counts::Migration),
             atomic(m20261207_003001_rollups_count_answers::Migration),
+            atomic(m20261208_003001_dossier_counts_by_version::Migration),
         ]
     }
 }

@@ -33,6 +33,9 @@ pub struct SamplingQuery {
     pub agency: Option<String>,
     /// The form key; default: the agency's default form.
     pub form: Option<String>,
+    /// A form version; default: the one the agency's result of the period shows (the newest
+    /// with responses in its closed months, else the current one). N and n are that version's.
+    pub version: Option<String>,
     /// `YYYY`, `YYYY-Qn`, `YYYY-Hn` or `YYYY-MM`; or give `from` and `to`.
     pub period: Option<String>,
     /// First month, `YYYY-MM` (with `to`).
@@ -49,6 +52,9 @@ pub struct FollowUpQuery {
     pub agency: Option<String>,
     /// The form key; default: the agency's default form.
     pub form: Option<String>,
+    /// A form version; default: as for the plan of the month. Only dossiers registered with it
+    /// are drawn.
+    pub version: Option<String>,
     /// The open month, `YYYY-MM`.
     pub month: Option<String>,
 }
@@ -94,6 +100,7 @@ async fn plan_for(
     let asked = ResultsQuery {
         agency: Some(agency.code.clone()),
         form: Some(form.clone()),
+        version: q.version.clone(),
         period: q.period.clone(),
         from: q.from.clone(),
         to: q.to.clone(),
@@ -107,7 +114,9 @@ async fn plan_for(
 }
 
 /// The plan of an agency's own result (not a subtree's) over the period labelled `period`: its
-/// published counts and the live counts of its open months.
+/// published counts and the live counts of its open months, all of the result's form version.
+/// A period that spans two versions is planned per version: the questionnaires of one do not
+/// make up the sample of the other, whose index they do not enter.
 pub fn plan_of(view: &ResultView, period: &str, target: SamplingTarget) -> SamplingView {
     let open = view.open_months.as_ref();
     let counts = SampleCounts {
@@ -115,7 +124,7 @@ pub fn plan_of(view: &ResultView, period: &str, target: SamplingTarget) -> Sampl
         received: view.responses + open.map_or(0, |o| o.received),
     };
     sampling::plan(
-        (&view.agency, &view.form.key, period),
+        (&view.agency, (&view.form.key, view.form.version), period),
         counts,
         target,
         view.published_through.clone(),
@@ -139,12 +148,14 @@ pub async fn follow_up(
     let month = open_month(cx, required("month", &q.month)?).await?;
     let month_query = SamplingQuery {
         form: q.form.clone(),
+        version: q.version.clone(),
         period: Some(month.to_string()),
         ..SamplingQuery::default()
     };
     let plan = plan_for(cx, target, caller, &agency, &month_query).await?;
     let range = (publication::starts_at(month), publication::ends_at(month));
-    let pool = follow_up::unanswered(cx.db, (agency.id, &plan.form_key), range, Utc::now()).await?;
+    let form = (plan.form_key.as_str(), plan.form_version);
+    let pool = follow_up::unanswered(cx.db, (agency.id, form), range, Utc::now()).await?;
     let available = pool.len() as u64;
     let size = sampling::follow_up_size(
         plan.shortfall.yamane,

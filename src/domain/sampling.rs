@@ -47,6 +47,8 @@ pub struct Targets {
 pub struct SamplingView {
     pub agency: String,
     pub form_key: String,
+    /// The form version planned for: N and n count its dossiers and questionnaires only.
+    pub form_version: u32,
     pub period: String,
     /// The margin planned for, in percentage points, and the level.
     pub margin: f64,
@@ -92,7 +94,7 @@ pub fn targets(registered: u64, target: SamplingTarget) -> Targets {
 
 /// The plan of one agency, form and period from its counts.
 pub fn plan(
-    (agency, form_key, period): (&str, &str, &str),
+    (agency, (form_key, form_version), period): (&str, (&str, u32), &str),
     counts: SampleCounts,
     target: SamplingTarget,
     published_through: Option<String>,
@@ -103,6 +105,7 @@ pub fn plan(
     SamplingView {
         agency: agency.to_owned(),
         form_key: form_key.to_owned(),
+        form_version,
         period: period.to_owned(),
         margin: target.margin * 100.0,
         level: target.level,
@@ -170,13 +173,13 @@ mod tests {
             registered: 450,
             received: 200,
         };
-        let p = plan(("S", "sipas-2017", "2025"), counts, FIVE, None);
+        let p = plan(("S", ("sipas-2017", 1), "2025"), counts, FIVE, None);
         assert_eq!((p.target.yamane, p.shortfall.yamane), (212, 12));
         assert!(!p.enough);
         let m = p.achieved_margin.unwrap();
         assert!(m > 4.9 && m < 5.3, "{m}");
         let full = plan(
-            ("S", "sipas-2017", "2025"),
+            ("S", ("sipas-2017", 1), "2025"),
             SampleCounts {
                 registered: 450,
                 received: 212,

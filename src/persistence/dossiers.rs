@@ -207,6 +207,7 @@ pub async fn insert_many(
                     (
                         d.agency_id,
                         d.form_key.as_str(),
+                        i32::try_from(d.form_version).unwrap_or(i32::MAX),
                         d.completed_at,
                         d.channel.as_str(),
                     )

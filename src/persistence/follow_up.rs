@@ -21,17 +21,19 @@ pub struct FollowUpDossier {
     pub expires_at: DateTime<Utc>,
 }
 
-/// The unanswered dossiers of `agency` and `form` completed in `[from, to)` whose link is still
-/// valid at `now`, in code order (the caller draws from them at random).
+/// The unanswered dossiers of `agency` registered with one version of a form, completed in
+/// `[from, to)`, whose link is still valid at `now`, in code order (the caller draws from them
+/// at random).
 pub async fn unanswered(
     db: &impl ConnectionTrait,
-    (agency, form): (Uuid, &str),
+    (agency, (form, version)): (Uuid, (&str, u32)),
     (from, to): (DateTime<Utc>, DateTime<Utc>),
     now: DateTime<Utc>,
 ) -> Result<Vec<FollowUpDossier>, DbErr> {
     let rows = dossier::Entity::find()
         .filter(dossier::Column::AgencyId.eq(agency))
         .filter(dossier::Column::FormKey.eq(form))
+        .filter(dossier::Column::FormVersion.eq(i32::try_from(version).unwrap_or(i32::MAX)))
         .filter(dossier::Column::CompletedAt.gte(from))
         .filter(dossier::Column::CompletedAt.lt(to))
         .filter(dossier::Column::Answered.eq(false))

@@ -229,14 +229,15 @@ pub async fn insert_answers(
     Ok(())
 }
 
-/// Questionnaires received and not yet published, per agency, for `agencies` and `form_key`
-/// in months `from..=to` (`YYYY-MM`): counts only, which are live.
+/// Questionnaires received and not yet published, per agency, for `agencies` and one version
+/// of `form_key` in months `from..=to` (`YYYY-MM`): counts only, which are live.
 pub async fn pending_counts(
     db: &impl ConnectionTrait,
     agencies: &[Uuid],
-    form_key: &str,
+    (form_key, version): (&str, u32),
     (from, to): (&str, &str),
 ) -> Result<Vec<(Uuid, u64)>, DbErr> {
+    let version = i32::try_from(version).unwrap_or(i32::MAX);
     let mut out = Vec::new();
     for chunk in agencies.chunks(500) {
         let rows: Vec<(Uuid, i64)> = pending_response::Entity::find()
@@ -245,6 +246,7 @@ pub async fn pending_counts(
             .column_as(pending_response::Column::Id.count(), "n")
             .filter(pending_response::Column::AgencyId.is_in(chunk.iter().copied()))
             .filter(pending_response::Column::FormKey.eq(form_key))
+            .filter(pending_response::Column::FormVersion.eq(version))
             .filter(pending_response::Column::PeriodMonth.between(from, to))
             .group_by(pending_response::Column::AgencyId)
             .into_tuple()

@@ -1,5 +1,6 @@
 //! Retention: deleting the sealed dossiers of old closed months (`app::retention` decides which)
-//! while keeping their counts in `retained_dossier_counts`, and reading those counts back
+//! while keeping their counts (per form version, as `dossier_counts`) in
+//! `retained_dossier_counts`, and reading those counts back
 //! (`sipas scores rebuild`, registration).
 //!
 //! `dossier_counts`, which the published figures read, is not touched: the deleted dossiers stay
@@ -27,8 +28,8 @@ use crate::domain::tokens::SEALED_CODE_PREFIX;
 /// Dossiers deleted per transaction.
 const CHUNK: u64 = 2_000;
 
-/// Counts per agency, form, month (`YYYY-MM`) and channel.
-pub type Counts = BTreeMap<(Uuid, String, String, String), i64>;
+/// Counts per agency, form, form version (the dossier's own), month (`YYYY-MM`) and channel.
+pub type Counts = BTreeMap<(Uuid, String, i32, String, String), i64>;
 
 /// Deletes every sealed dossier completed before `before` whose link had ended at `now`, in
 /// chunks, adding each chunk's counts to `retained_dossier_counts` in the same transaction (the
@@ -69,6 +70,7 @@ pub async fn delete_sealed_before(
             let key = (
                 d.agency_id,
                 d.form_key.clone(),
+                d.form_version,
                 period_month(d.completed_at),
                 d.channel.clone(),
             );
@@ -91,15 +93,17 @@ async fn add_counts(db: &impl ConnectionTrait, counts: &Counts) -> Result<(), Db
         insert.into_table("retained_dossier_counts").columns([
             "agency_id",
             "form_key",
+            "form_version",
             "period_month",
             "channel",
             "dossiers",
         ]);
-        for ((agency, form, month, channel), n) in chunk {
+        for ((agency, form, version, month, channel), n) in chunk {
             insert
                 .values([
                     (*agency).into(),
                     form.clone().into(),
+                    (*version).into(),
                     month.clone().into(),
                     channel.clone().into(),
                     (**n).into(),
@@ -107,12 +111,18 @@ async fn add_counts(db: &impl ConnectionTrait, counts: &Counts) -> Result<(), Db
                 .map_err(|e| DbErr::Custom(e.to_string()))?;
         }
         insert.on_conflict(
-            OnConflict::columns(["agency_id", "form_key", "period_month", "channel"])
-                .value(
-                    "dossiers",
-                    Expr::cust("retained_dossier_counts.dossiers + excluded.dossiers"),
-                )
-                .to_owned(),
+            OnConflict::columns([
+                "agency_id",
+                "form_key",
+                "form_version",
+                "period_month",
+                "channel",
+            ])
+            .value(
+                "dossiers",
+                Expr::cust("retained_dossier_counts.dossiers + excluded.dossiers"),
+            )
+            .to_owned(),
         );
         db.execute(&insert).await?;
     }
@@ -123,15 +133,15 @@ async fn add_counts(db: &impl ConnectionTrait, counts: &Counts) -> Result<(), Db
 pub async fn retained_counts(db: &impl ConnectionTrait) -> Result<Counts, DbErr> {
     query_counts(
         db,
-        "SELECT agency_id, form_key, period_month, channel, dossiers \
+        "SELECT agency_id, form_key, form_version, period_month, channel, dossiers \
          FROM retained_dossier_counts",
         "dossiers",
     )
     .await
 }
 
-/// Runs `sql`, whose rows hold `agency_id`, `form_key`, `period_month`, `channel` and the count
-/// in the column `count`, and adds the counts up per key.
+/// Runs `sql`, whose rows hold `agency_id`, `form_key`, `form_version`, `period_month`,
+/// `channel` and the count in the column `count`, and adds the counts up per key.
 pub(super) async fn query_counts(
     db: &impl ConnectionTrait,
     sql: &str,
@@ -146,6 +156,7 @@ pub(super) async fn query_counts(
         let key = (
             row.try_get::<Uuid>("", "agency_id")?,
             row.try_get::<String>("", "form_key")?,
+            row.try_get::<i32>("", "form_version")?,
             row.try_get::<String>("", "period_month")?,
             row.try_get::<String>("", "channel")?,
         );

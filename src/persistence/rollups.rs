@@ -4,7 +4,8 @@
 //! number of questionnaires. What keeps the roll-ups up to date is in `persistence::aggregates`.
 //!
 //! Also the registered dossiers of months still open (`dossier_counts`), which results show
-//! beside the published figures.
+//! beside the published figures. Dossiers are read for one form version, the one the result
+//! shows: a period that spans two versions counts, beside n of one, that one's dossiers only.
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
@@ -70,13 +71,15 @@ pub async fn scores(
     Ok(out)
 }
 
-/// The dossier roll-ups of `agencies` for `form_key` in `spans` (stored keys).
+/// The dossier roll-ups of `agencies` for one version of `form_key` in `spans` (stored keys):
+/// the dossiers registered with that version, so that N is of the version n is.
 pub async fn dossiers(
     db: &impl ConnectionTrait,
     agencies: &[Uuid],
-    form_key: &str,
+    (form_key, version): (&str, u32),
     spans: &[String],
 ) -> Result<Vec<DossierRow>, DbErr> {
+    let version = i32::try_from(version).unwrap_or(i32::MAX);
     let mut out = Vec::new();
     for chunk in agencies.chunks(AGENCY_CHUNK) {
         let rows: Vec<(Uuid, String, String, i64)> = dossier_rollup::Entity::find()
@@ -87,6 +90,7 @@ pub async fn dossiers(
             .column(dossier_rollup::Column::Dossiers)
             .filter(dossier_rollup::Column::AgencyId.is_in(chunk.iter().copied()))
             .filter(dossier_rollup::Column::FormKey.eq(form_key))
+            .filter(dossier_rollup::Column::FormVersion.eq(version))
             .filter(dossier_rollup::Column::Span.is_in(spans.iter().map(String::as_str)))
             .into_tuple()
             .all(db)
@@ -129,14 +133,15 @@ pub async fn versions(
     Ok(versions.into_iter().collect())
 }
 
-/// The dossiers `agencies` registered for `form_key` in months `from..=to` (`YYYY-MM`), open
-/// months included: counted as they are registered (`dossier_counts`).
+/// The dossiers `agencies` registered for one version of `form_key` in months `from..=to`
+/// (`YYYY-MM`), open months included: counted as they are registered (`dossier_counts`).
 pub async fn registered_in_months(
     db: &impl ConnectionTrait,
     agencies: &[Uuid],
-    form_key: &str,
+    (form_key, version): (&str, u32),
     (from, to): (&str, &str),
 ) -> Result<u64, DbErr> {
+    let version = i32::try_from(version).unwrap_or(i32::MAX);
     let mut total = 0;
     for chunk in agencies.chunks(AGENCY_CHUNK) {
         let sum: Option<i64> = dossier_count::Entity::find()
@@ -144,6 +149,7 @@ pub async fn registered_in_months(
             .expr(Expr::cust("CAST(COALESCE(SUM(dossiers), 0) AS BIGINT)"))
             .filter(dossier_count::Column::AgencyId.is_in(chunk.iter().copied()))
             .filter(dossier_count::Column::FormKey.eq(form_key))
+            .filter(dossier_count::Column::FormVersion.eq(version))
             .filter(dossier_count::Column::PeriodMonth.between(from, to))
             .into_tuple()
             .one(db)

@@ -31,7 +31,7 @@ fn run(bin: &Path, dir: &Path) -> Command {
 
 /// `GET /api/v1/forms`: every key listed, with its version.
 async fn listed(address: &str) -> Vec<(String, u64)> {
-    let res = reqwest::get(format!("{address}/api/v1/forms"))
+    let res = crate::helpers::http_get(format!("{address}/api/v1/forms"))
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 200);
@@ -70,7 +70,7 @@ async fn the_binary_alone_in_an_empty_directory_serves_the_official_forms() {
         keys,
         ["sipas-2017", "sipas-2023", "sipas-2024", "sipas-quick"]
     );
-    let form = reqwest::get(format!("{}/api/v1/forms/sipas-2024", server.address))
+    let form = crate::helpers::http_get(format!("{}/api/v1/forms/sipas-2024", server.address))
         .await
         .unwrap();
     assert_eq!(form.status().as_u16(), 200);
@@ -130,7 +130,7 @@ async fn forms_dir_adds_forms_beside_the_built_in_ones() {
         ]
     );
     // Version 1 of sipas-quick stays retrievable.
-    let v1 = reqwest::get(format!(
+    let v1 = crate::helpers::http_get(format!(
         "{}/api/v1/forms/sipas-quick/versions/1",
         server.address
     ))

@@ -139,11 +139,11 @@ async fn zero_config_start_serves_and_stops_gracefully() {
         cmd.env("DATABASE_URL", &db.url);
     }
     let server = Server::start(cmd);
-    let health = reqwest::get(format!("{}/health", server.address))
+    let health = crate::helpers::http_get(format!("{}/health", server.address))
         .await
         .unwrap();
     assert_eq!(health.status().as_u16(), 200);
-    let ready = reqwest::get(format!("{}/ready", server.address))
+    let ready = crate::helpers::http_get(format!("{}/ready", server.address))
         .await
         .unwrap();
     assert_eq!(ready.status().as_u16(), 200);
@@ -184,7 +184,7 @@ async fn json_logs_carry_request_ids_but_no_paths_or_tokens() {
         .await
         .unwrap();
     assert_eq!(posted.status(), 404);
-    let res = reqwest::get(format!(
+    let res = crate::helpers::http_get(format!(
         "{}/api/v1/surveys/{secret}?email=a@b.vn",
         server.address
     ))

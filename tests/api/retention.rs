@@ -95,7 +95,7 @@ pub fn assert_same(before: &[(String, Vec<u8>)], after: &[(String, Vec<u8>)]) {
 
 /// Seals the unanswered dossiers whose links the closing ended (the maintenance task's round;
 /// the key only shapes the sealed codes, which nobody looks up here).
-async fn seal(app: &TestApp) {
+pub async fn seal(app: &TestApp) {
     let key = TokenKey::new(vec![7; 32]).unwrap();
     sipas::maintenance::round(&app.db, &key, Utc::now())
         .await

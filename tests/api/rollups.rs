@@ -33,7 +33,7 @@ async fn equal_to_a_rebuild(app: &TestApp) -> Vec<String> {
 /// The dossiers of the dossier roll-ups of `span`, over every agency and channel.
 fn dossiers_in(live: &[String], span: &str) -> i64 {
     live.iter()
-        .filter(|l| l.starts_with("dossier-rollup ") && l.split(' ').nth(3) == Some(span))
+        .filter(|l| l.starts_with("dossier-rollup ") && l.split(' ').nth(4) == Some(span))
         .map(|l| l.rsplit(' ').next().unwrap().parse::<i64>().unwrap())
         .sum()
 }

@@ -162,7 +162,9 @@ async fn the_overview_says_whether_the_sample_is_enough_and_links_the_follow_up_
         "{}",
         page.body
     );
-    let link = "/dashboard/agencies/S/follow-up.csv?form=sipas-2017&#38;month=2025-03";
+    // The list is of the version the page shows.
+    let link =
+        "/dashboard/agencies/S/follow-up.csv?form=sipas-2017&#38;version=1&#38;month=2025-03";
     assert!(page.body.contains(link), "{}", page.body);
     let csv = own
         .get("/dashboard/agencies/S/follow-up.csv?form=sipas-2017&month=2025-03")

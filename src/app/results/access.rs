@@ -3,6 +3,8 @@
 //! `forbidden`, whether it exists or not — and pipeline and admin principals read every agency;
 //! and what of a period is published (its closed months only, docs/privacy.md).
 
+use std::collections::HashMap;
+
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
@@ -10,7 +12,7 @@ use super::context::Context;
 use super::parts::Parts;
 use super::request::invalid;
 use crate::domain::agencies::{Agency, AgencyCode};
-use crate::domain::agency_history::Hierarchy;
+use crate::domain::agency_history::{Hierarchy, Member};
 use crate::domain::auth::Principal;
 use crate::domain::periods::{Month, Period};
 use crate::domain::results::{AgencyRef, Subject};
@@ -69,11 +71,47 @@ pub(super) async fn subject_of(
         return Ok(Subject::Agency(agency_ref(agency)));
     }
     let hierarchy = agency_history::load(cx.db).await?;
-    let members = hierarchy.members_during(agency.id, (period.first(), period.last()));
-    Ok(Subject::Subtree {
-        root: agency_ref(agency),
-        members: parts.ids_of(&members),
-    })
+    let trees = hierarchy.memberships_during((period.first(), period.last()));
+    Ok(subtree_subject(agency_ref(agency), &trees, parts))
+}
+
+/// `root`'s subtree from the memberships of a period (`Hierarchy::memberships_during`): its
+/// members, as the ids they count under (part-period ones remembered in `parts`), and the
+/// subtrees inside it ([`nested_in`]).
+pub(super) fn subtree_subject(
+    root: AgencyRef,
+    trees: &HashMap<Uuid, Vec<Member>>,
+    parts: &mut Parts,
+) -> Subject {
+    match trees.get(&root.id) {
+        Some(members) => Subject::Subtree {
+            nested: nested_in(root.id, members, trees),
+            members: parts.ids_of(members),
+            root,
+        },
+        None => Subject::Subtree {
+            members: vec![root.id],
+            nested: Vec::new(),
+            root,
+        },
+    }
+}
+
+/// The subtrees inside `root`'s (of its `members`), each as the ids its members count under:
+/// those of its whole members with agencies below them. A subtree's numbers are checked
+/// against them (`domain::results` nest). A member below `root` for part of the period only
+/// brings none: its own subtree holds months outside `root`'s.
+pub(super) fn nested_in(
+    root: Uuid,
+    members: &[Member],
+    trees: &HashMap<Uuid, Vec<Member>>,
+) -> Vec<Vec<Uuid>> {
+    (members.iter())
+        .filter(|m| m.agency != root && m.is_whole())
+        .filter_map(|m| trees.get(&m.agency))
+        .filter(|inside| inside.len() > 1)
+        .map(|inside| inside.iter().map(Member::id).collect())
+        .collect()
 }
 
 pub(super) fn members(subject: &Subject) -> Vec<Uuid> {

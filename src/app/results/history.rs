@@ -54,19 +54,27 @@ pub(super) async fn merged_history(
 
 /// `subject` widened by the predecessors: a subtree of the successor and them.
 pub(super) fn widen(subject: Subject, history: &MergedHistory) -> Subject {
-    let (root, mut members) = match subject {
+    let (root, mut members, nested) = match subject {
         Subject::Agency(a) => {
             let id = a.id;
-            (a, vec![id])
+            (a, vec![id], Vec::new())
         }
-        Subject::Subtree { root, members } => (root, members),
+        Subject::Subtree {
+            root,
+            members,
+            nested,
+        } => (root, members, nested),
     };
     for (id, _) in &history.predecessors {
         if !members.contains(id) {
             members.push(*id);
         }
     }
-    Subject::Subtree { root, members }
+    Subject::Subtree {
+        root,
+        members,
+        nested,
+    }
 }
 
 /// A node's figures left out.

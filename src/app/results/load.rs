@@ -29,7 +29,8 @@ pub(super) fn keys(spans: &BTreeSet<Span>) -> Vec<String> {
 }
 
 /// The roll-ups of `agencies` in `spans`, of `form`'s version: its score roll-ups and the
-/// registered dossiers of its form. Two queries per 500 agencies.
+/// dossiers registered with that version (N of the same version as n). Two queries per 500
+/// agencies.
 pub(super) async fn load_counts(
     cx: &Context<'_>,
     form: &PublishedForm,
@@ -45,7 +46,7 @@ pub(super) async fn load_counts(
     for row in rollups::scores(cx.db, agencies, (key, version), &stored).await? {
         counts.add_scores(row.agency_id, (&row.span, &row.channel), row.counts);
     }
-    for row in rollups::dossiers(cx.db, agencies, key, &stored).await? {
+    for row in rollups::dossiers(cx.db, agencies, (key, version), &stored).await? {
         counts.add_dossiers(row.agency_id, (&row.span, &row.channel), row.dossiers);
     }
     Ok(counts)

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
 
-use super::access::{agency_ref_in, members};
+use super::access::{agency_ref_in, members, subtree_subject};
 use super::basis::{Basis, Named};
 use super::context::Context;
 use super::parts::Parts;
@@ -83,7 +83,7 @@ async fn readable_subjects(
         .filter(|a| kind.is_none_or(|k| a.kind == k))
         .filter(|a| hierarchy.in_force_during(a.id, range))
         .collect();
-    let mut trees = match subtree {
+    let trees = match subtree {
         true => hierarchy.memberships_during(range),
         false => HashMap::new(),
     };
@@ -92,13 +92,7 @@ async fn readable_subjects(
         .map(|a| {
             let root = agency_ref_in(a, &hierarchy, range);
             match subtree {
-                true => Subject::Subtree {
-                    root,
-                    members: match trees.remove(&a.id) {
-                        Some(members) => parts.ids_of(&members),
-                        None => vec![a.id],
-                    },
-                },
+                true => subtree_subject(root, &trees, &mut parts),
                 false => Subject::Agency(root),
             }
         })

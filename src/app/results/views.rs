@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 
-use super::access::{agency_ref, agency_ref_in, members, readable_agency, subject_of};
+use super::access::{agency_ref, agency_ref_in, members, nested_in, readable_agency, subject_of};
 use super::basis::{Basis, Named};
 use super::context::Context;
 use super::history;
@@ -94,20 +94,20 @@ pub(super) async fn compute_result(
             .await?
     };
     view.published_through = basis.published_through();
-    let form_key = basis.form.definition.key();
+    let form = (basis.form.definition.key(), basis.form.definition.version());
     let agencies = (basis.parts.whole(&basis.ids), &basis.parts);
-    view.open_months = open_months(cx, (agencies, form_key), &asked, basis.through).await?;
+    view.open_months = open_months(cx, (agencies, form), &asked, basis.through).await?;
     view.pending = view.open_months.as_ref().map_or(0, |o| o.received);
     Ok(view)
 }
 
 /// The live counts of the months of `asked` after `through` (not yet published) for
-/// `agencies` (each part-period member of `parts` in its months only): dossiers registered and
-/// questionnaires received, and the response rate so far; `None` when every month of the
-/// period is closed.
+/// `agencies` (each part-period member of `parts` in its months only) and one form version
+/// (the result's: N and n of the same version): dossiers registered and questionnaires
+/// received, and the response rate so far; `None` when every month of the period is closed.
 pub(super) async fn open_months(
     cx: &Context<'_>,
-    ((agencies, parts), form_key): ((Vec<Uuid>, &Parts), &str),
+    ((agencies, parts), form): ((Vec<Uuid>, &Parts), (&str, u32)),
     asked: &Period,
     through: Option<Month>,
 ) -> Result<Option<OpenMonthsView>, ApiError> {
@@ -123,9 +123,9 @@ pub(super) async fn open_months(
     }
     let (mut received, mut invited) = (0, 0);
     for (ids, (a, b)) in &scopes {
-        let pending = months::pending_counts(cx.db, ids, form_key, (a, b)).await?;
+        let pending = months::pending_counts(cx.db, ids, form, (a, b)).await?;
         received += pending.iter().map(|(_, n)| n).sum::<u64>();
-        invited += rollups::registered_in_months(cx.db, ids, form_key, (a, b)).await?;
+        invited += rollups::registered_in_months(cx.db, ids, form, (a, b)).await?;
     }
     Ok(Some(OpenMonthsView {
         from,
@@ -247,7 +247,7 @@ async fn children_of(
         .into_iter()
         .map(|m| (m.agency, m))
         .collect();
-    let mut trees = match subtree {
+    let trees = match subtree {
         true => hierarchy.memberships_during(range),
         false => HashMap::new(),
     };
@@ -264,12 +264,20 @@ async fn children_of(
             continue;
         }
         // Its subtree counts in the months it is below `parent` only.
-        let members: Vec<Member> = (trees.remove(&kid.agency).into_iter().flatten())
+        let members: Vec<Member> = (trees.get(&kid.agency).into_iter().flatten())
             .filter_map(|m| m.during(kid.months.as_deref(), range))
             .collect();
+        let nested = match kid.is_whole() {
+            true => nested_in(kid.agency, &members, &trees),
+            false => Vec::new(),
+        };
         let members = parts.ids_of(&members);
         ids.extend(members.iter().copied());
-        subjects.push(Subject::Subtree { root, members });
+        subjects.push(Subject::Subtree {
+            root,
+            members,
+            nested,
+        });
     }
     ids.sort_unstable();
     ids.dedup();

@@ -11,6 +11,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::nest::{Nest, Piece};
 use super::view::{IntervalView, NumberStatus, Suppression, pct};
 use super::{Options, Strata};
 use crate::domain::aggregates::{Answer, ChoiceKind, ChoiceQuestion, OptionCounts, ScoreShape};
@@ -87,15 +88,17 @@ pub(crate) fn member_options(strata: &Strata) -> Vec<OptionCounts> {
 }
 
 /// Whether a subtree's pooled question `q` would give back what its `members`' own results
-/// hide: the same rule as the index's (`suppression::over_members`) — exactly one member hides
-/// it, or the members that hide it answered it fewer than `suppress_below` times together.
-fn gives_back(members: &[OptionCounts], q: usize, suppress_below: u64) -> bool {
-    let hidden: Vec<u64> = (members.iter())
-        .map(|m| m.answered(q))
-        .filter(|&n| n > 0 && n < suppress_below)
+/// hide, once what they and the subtrees inside it (`nest`) publish is subtracted: the same
+/// rule as the index's (`suppression::over_members`). A member's question is hidden when fewer
+/// than `suppress_below` answered it.
+fn gives_back((members, nest): (&[OptionCounts], &Nest), q: usize, suppress_below: u64) -> bool {
+    let pieces: Vec<Piece> = (members.iter())
+        .map(|m| Piece {
+            hidden: m.answered(q) < suppress_below,
+            basis: m.answered(q),
+        })
         .collect();
-    let together: u64 = hidden.iter().sum();
-    hidden.len() == 1 || (together > 0 && together < suppress_below)
+    nest.gives_back(&pieces, suppress_below)
 }
 
 /// The indicators of `counts` (pooled answers of a result), in form order, checked against the
@@ -104,7 +107,7 @@ fn gives_back(members: &[OptionCounts], q: usize, suppress_below: u64) -> bool {
 pub(crate) fn indicators(
     form: &FormDefinition,
     shape: &ScoreShape,
-    (counts, members): (&OptionCounts, &[OptionCounts]),
+    (counts, members): (&OptionCounts, (&[OptionCounts], &Nest)),
     (options, unlabelled): (&Options, bool),
 ) -> Vec<IndicatorView> {
     let below = options.thresholds.suppress_below;

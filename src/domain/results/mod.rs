@@ -28,6 +28,7 @@ pub mod cache;
 mod counts;
 mod estimate;
 mod indicators;
+mod nest;
 mod report;
 mod scanned;
 mod suppression;

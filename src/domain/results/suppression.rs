@@ -12,6 +12,7 @@
 //! (each number against the total), repeated until nothing changes.
 
 use super::estimate::Figures;
+use super::nest::{Nest, Piece};
 use crate::domain::scoring::ScoredNode;
 use crate::stats::Reliability;
 
@@ -186,13 +187,13 @@ pub(crate) fn across(total: &mut Figures, cells: &mut [Figures], layout: &Layout
 }
 
 /// A subtree's pooled total against its members' own results (each published on its own, with
-/// [`within`] applied): a number of the total is suppressed when the members whose same number
-/// is suppressed (and who have data for it) are exactly one — the total minus the others would
-/// give it back — or together answered fewer than `suppress_below`. The total's tree is then
-/// made consistent again.
+/// [`within`] applied; `None`: no figures) and the subtrees nested inside it: a number of the
+/// total is suppressed when subtracting what is published would leave one member's hidden
+/// group alone, or hidden groups of fewer than `suppress_below` answers together
+/// ([`Nest::gives_back`]). The total's tree is then made consistent again.
 pub(crate) fn over_members(
     total: &mut Figures,
-    members: &[Figures],
+    (members, nest): (&[Option<&Figures>], &Nest),
     layout: &Layout,
     suppress_below: u64,
 ) {
@@ -203,14 +204,15 @@ pub(crate) fn over_members(
         if is_suppressed(total, part) {
             continue;
         }
-        let hidden: Vec<u64> = members
-            .iter()
-            .filter(|m| is_suppressed(m, part))
-            .map(|m| basis(m, part))
-            .filter(|&n| n > 0)
+        let pieces: Vec<Piece> = (members.iter())
+            .map(|m| {
+                m.map_or(Piece::default(), |f| Piece {
+                    hidden: is_suppressed(f, part),
+                    basis: basis(f, part),
+                })
+            })
             .collect();
-        let together: u64 = hidden.iter().sum();
-        if hidden.len() == 1 || (together > 0 && together < suppress_below) {
+        if nest.gives_back(&pieces, suppress_below) {
             suppress(total, layout, part);
         }
     }

@@ -1,7 +1,9 @@
 //! The stored aggregates behind every result (`domain::aggregates`, `domain::spans`): the
 //! roll-ups of the published answers (`score_rollups`) and of the registered dossiers
 //! (`dossier_rollups`), and the registered dossiers of every month (`dossier_counts`, open
-//! months included: the response rate of the months still open, retention's counts).
+//! months included: the response rate of the months still open, retention's counts). Dossiers
+//! are counted per form version, the one each was registered with, so that a result's N is of
+//! the same version as its n (methodology §5.4).
 //!
 //! **Every closed month's counts are in the four spans that contain it** (its month, quarter,
 //! half and year; `Span::containing`), and nothing else is: a span's row sums the closed months
@@ -39,13 +41,13 @@ use crate::domain::spans::Span;
 
 pub use rebuild::{rebuild, rebuild_if_missing};
 pub use tally::RebuildReport;
-pub use write::{Counted, apply, count_dossiers, roll_up_closed_dossiers};
+pub use write::{Counted, Registered, apply, count_dossiers, roll_up_closed_dossiers};
 
 /// Agency, form key, form version, month or span key, channel.
 type BucketKey = (Uuid, String, i32, String, String);
 
-/// Agency, form key, span key, channel.
-type DossierKey = (Uuid, String, String, String);
+/// Agency, form key, form version (the dossier's own), month or span key, channel.
+type DossierKey = (Uuid, String, i32, String, String);
 
 /// Score roll-ups by key, each with its form version's shape.
 type Rollups = BTreeMap<BucketKey, (Arc<ScoreShape>, BucketCounts)>;
@@ -78,12 +80,12 @@ fn add_to_spans(
 /// Adds `n` dossiers of a month (`key` holds the month) to the four spans containing it.
 fn add_dossiers_to_spans(
     rollups: &mut BTreeMap<DossierKey, i64>,
-    (agency, form, month, channel): &DossierKey,
+    (agency, form, version, month, channel): &DossierKey,
     n: i64,
 ) -> Result<(), DbErr> {
     for span in Span::containing(month_of(month)?) {
         *rollups
-            .entry((*agency, form.clone(), span.key(), channel.clone()))
+            .entry((*agency, form.clone(), *version, span.key(), channel.clone()))
             .or_default() += n;
     }
     Ok(())
@@ -102,7 +104,7 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Every stored roll-up and dossier count as text, sorted (for tests and checks that a rebuild
 /// changed nothing): `rollup AGENCY FORM VERSION SPAN CHANNEL HEX`, `dossier-rollup AGENCY FORM
-/// SPAN CHANNEL N`, `dossiers AGENCY FORM MONTH CHANNEL N`.
+/// VERSION SPAN CHANNEL N`, `dossiers AGENCY FORM VERSION MONTH CHANNEL N`.
 pub async fn snapshot(db: &impl ConnectionTrait) -> Result<Vec<String>, DbErr> {
     let mut out: Vec<String> = score_rollup::Entity::find()
         .all(db)
@@ -127,8 +129,8 @@ pub async fn snapshot(db: &impl ConnectionTrait) -> Result<Vec<String>, DbErr> {
             .into_iter()
             .map(|m| {
                 format!(
-                    "dossier-rollup {} {} {} {} {}",
-                    m.agency_id, m.form_key, m.span, m.channel, m.dossiers
+                    "dossier-rollup {} {} {} {} {} {}",
+                    m.agency_id, m.form_key, m.form_version, m.span, m.channel, m.dossiers
                 )
             }),
     );
@@ -139,8 +141,8 @@ pub async fn snapshot(db: &impl ConnectionTrait) -> Result<Vec<String>, DbErr> {
             .into_iter()
             .map(|m| {
                 format!(
-                    "dossiers {} {} {} {} {}",
-                    m.agency_id, m.form_key, m.period_month, m.channel, m.dossiers
+                    "dossiers {} {} {} {} {} {}",
+                    m.agency_id, m.form_key, m.form_version, m.period_month, m.channel, m.dossiers
                 )
             }),
     );

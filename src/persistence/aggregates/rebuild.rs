@@ -194,7 +194,8 @@ async fn rebuild_dossier_counts(txn: &DatabaseTransaction) -> Result<(u64, u64),
     Ok((dossiers, rows))
 }
 
-/// The registered dossiers per agency, form, month (of completion, in Vietnam time) and channel,
+/// The registered dossiers per agency, form, version (the dossier's own), month (of completion,
+/// in Vietnam time) and channel,
 /// counted by the database in one `GROUP BY` rather than row by row. The month is computed in
 /// SQL the way `domain::dossiers::period_month` computes it — the UTC time shifted by
 /// [`VIETNAM_OFFSET_SECS`], formatted `YYYY-MM` — on each backend (tested at month boundaries).
@@ -202,8 +203,9 @@ async fn dossier_counts_by_month(
     db: &impl ConnectionTrait,
 ) -> Result<crate::persistence::retention::Counts, DbErr> {
     let sql = format!(
-        "SELECT agency_id, form_key, {month} AS period_month, channel, COUNT(*) AS n \
-         FROM dossiers GROUP BY agency_id, form_key, {month}, channel",
+        "SELECT agency_id, form_key, form_version, {month} AS period_month, channel, \
+         COUNT(*) AS n FROM dossiers \
+         GROUP BY agency_id, form_key, form_version, {month}, channel",
         month = dossier_month_sql(db.get_database_backend())
     );
     crate::persistence::retention::query_counts(db, &sql, "n").await
@@ -215,11 +217,12 @@ async fn insert_dossier_rollups(txn: &DatabaseTransaction) -> Result<u64, DbErr>
     let Some(closed) = crate::persistence::months::published_through(txn).await? else {
         return Ok(0);
     };
-    let rows: Vec<(Uuid, String, String, String, i64)> = dossier_count::Entity::find()
+    let rows: Vec<(Uuid, String, i32, String, String, i64)> = dossier_count::Entity::find()
         .select_only()
         .columns([
             dossier_count::Column::AgencyId,
             dossier_count::Column::FormKey,
+            dossier_count::Column::FormVersion,
             dossier_count::Column::PeriodMonth,
             dossier_count::Column::Channel,
             dossier_count::Column::Dossiers,
@@ -229,8 +232,8 @@ async fn insert_dossier_rollups(txn: &DatabaseTransaction) -> Result<u64, DbErr>
         .all(txn)
         .await?;
     let mut rollups: BTreeMap<DossierKey, i64> = BTreeMap::new();
-    for (agency, form, month, channel, n) in rows {
-        add_dossiers_to_spans(&mut rollups, &(agency, form, month, channel), n)?;
+    for (agency, form, version, month, channel, n) in rows {
+        add_dossiers_to_spans(&mut rollups, &(agency, form, version, month, channel), n)?;
     }
     let stored = rollups.len() as u64;
     add_dossier_rollups(txn, rollups).await?;

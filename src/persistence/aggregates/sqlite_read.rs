@@ -37,7 +37,8 @@ enum Work {
     Dossiers(i64, i64),
 }
 
-/// What the readers found: the responses and the month buckets, the dossiers per month.
+/// What the readers found: the responses and the month buckets, the dossiers per version and
+/// month.
 pub(super) struct Read {
     pub(super) responses: u64,
     pub(super) months: Months,
@@ -132,7 +133,7 @@ fn read_share<'f>(
         .map_err(db_err)?;
     let mut dossiers = txn
         .prepare(
-            "SELECT agency_id, form_key, completed_at, channel FROM dossiers \
+            "SELECT agency_id, form_key, form_version, completed_at, channel FROM dossiers \
              WHERE rowid BETWEEN ?1 AND ?2",
         )
         .map_err(db_err)?;
@@ -151,8 +152,9 @@ fn read_share<'f>(
             Work::Dossiers(from, to) => {
                 let mut rows = dossiers.query([from, to]).map_err(db_err)?;
                 while let Some(row) = rows.next().map_err(db_err)? {
-                    let completed = instant(text(row, 2)?)?;
-                    tally.add(agency(row)?, text(row, 1)?, completed, text(row, 3)?);
+                    let form = (text(row, 1)?, row.get(2).map_err(db_err)?);
+                    let completed = instant(text(row, 3)?)?;
+                    tally.add(agency(row)?, form, completed, text(row, 4)?);
                 }
             }
         }
@@ -185,26 +187,41 @@ fn instant(text: &str) -> Result<DateTime<Utc>, DbErr> {
         .map_err(|e| DbErr::Custom(format!("rebuild: a completion time {text:?}: {e}")))
 }
 
-/// Dossiers counted per agency, form, month and channel (positions in `texts`).
+/// Dossiers counted per agency, form, version, month and channel (texts by position in
+/// `texts`).
 #[derive(Default)]
 struct DossierTally {
     texts: Texts,
-    counts: HashMap<(Uuid, usize, usize, usize), i64>,
+    counts: HashMap<(Uuid, usize, i32, usize, usize), i64>,
 }
 
 impl DossierTally {
-    fn add(&mut self, agency: Uuid, form: &str, completed: DateTime<Utc>, channel: &str) {
+    fn add(
+        &mut self,
+        agency: Uuid,
+        (form, version): (&str, i32),
+        completed: DateTime<Utc>,
+        channel: &str,
+    ) {
         let month = period_month(completed);
         let t = &mut self.texts;
-        let key = (agency, t.index(form), t.index(&month), t.index(channel));
+        let key = (
+            agency,
+            t.index(form),
+            version,
+            t.index(&month),
+            t.index(channel),
+        );
         *self.counts.entry(key).or_default() += 1;
     }
 
     /// The counts by key.
     fn into_keys(self) -> impl Iterator<Item = (DossierKey, i64)> {
         let texts = self.texts;
-        self.counts.into_iter().map(move |((agency, f, m, c), n)| {
-            ((agency, texts.get(f), texts.get(m), texts.get(c)), n)
-        })
+        self.counts
+            .into_iter()
+            .map(move |((agency, f, v, m, c), n)| {
+                ((agency, texts.get(f), v, texts.get(m), texts.get(c)), n)
+            })
     }
 }

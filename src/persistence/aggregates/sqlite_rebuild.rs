@@ -97,7 +97,7 @@ fn rebuild_dossier_counts(
 ) -> Result<(u64, u64), DbErr> {
     let retained = dossier_rows(
         txn,
-        "SELECT agency_id, form_key, period_month, channel, dossiers \
+        "SELECT agency_id, form_key, form_version, period_month, channel, dossiers \
          FROM retained_dossier_counts",
         [],
     )?;
@@ -107,16 +107,17 @@ fn rebuild_dossier_counts(
     let mut insert = txn
         .prepare(
             "INSERT INTO dossier_counts \
-             (agency_id, form_key, period_month, channel, dossiers) \
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+             (agency_id, form_key, form_version, period_month, channel, dossiers) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )
         .map_err(db_err)?;
     let mut dossiers = 0;
-    for ((agency, form, month, channel), n) in &counts {
+    for ((agency, form, version, month, channel), n) in &counts {
         insert
             .execute(rusqlite::params![
                 agency.as_bytes().as_slice(),
                 form,
+                version,
                 month,
                 channel,
                 n,
@@ -127,7 +128,7 @@ fn rebuild_dossier_counts(
     Ok((dossiers, counts.len() as u64))
 }
 
-/// The rows of `sql` (agency, form, month, channel, count) added up by key.
+/// The rows of `sql` (agency, form, version, month, channel, count) added up by key.
 fn dossier_rows(
     txn: &Transaction<'_>,
     sql: &str,
@@ -145,8 +146,9 @@ fn dossier_rows(
             row.get(1).map_err(db_err)?,
             row.get(2).map_err(db_err)?,
             row.get(3).map_err(db_err)?,
+            row.get(4).map_err(db_err)?,
         );
-        *counts.entry(key).or_default() += row.get::<_, i64>(4).map_err(db_err)?;
+        *counts.entry(key).or_default() += row.get::<_, i64>(5).map_err(db_err)?;
     }
     Ok(counts)
 }
@@ -161,8 +163,8 @@ fn insert_dossier_rollups(txn: &Transaction<'_>) -> Result<u64, DbErr> {
     };
     let counts = dossier_rows(
         txn,
-        "SELECT agency_id, form_key, period_month, channel, dossiers FROM dossier_counts \
-         WHERE period_month <= ?1",
+        "SELECT agency_id, form_key, form_version, period_month, channel, dossiers \
+         FROM dossier_counts WHERE period_month <= ?1",
         [&closed],
     )?;
     let mut rollups = BTreeMap::new();
@@ -171,15 +173,17 @@ fn insert_dossier_rollups(txn: &Transaction<'_>) -> Result<u64, DbErr> {
     }
     let mut insert = txn
         .prepare(
-            "INSERT INTO dossier_rollups (agency_id, form_key, span, channel, dossiers) \
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO dossier_rollups \
+             (agency_id, form_key, form_version, span, channel, dossiers) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )
         .map_err(db_err)?;
-    for ((agency, form, span, channel), n) in &rollups {
+    for ((agency, form, version, span, channel), n) in &rollups {
         insert
             .execute(rusqlite::params![
                 agency.as_bytes().as_slice(),
                 form,
+                version,
                 span,
                 channel,
                 n

@@ -235,36 +235,41 @@ fn rollup_filter(key: &BucketKey) -> sea_orm::Condition {
         .add(score_rollup::Column::Channel.eq(key.4.as_str()))
 }
 
-/// A new dossier count row: `(agency, form key, month, channel)` and the number of dossiers.
+/// A new dossier count row: `(agency, form key, version, month, channel)` and the number of
+/// dossiers.
 fn dossier_count_row(
-    (agency, form, month, channel): DossierKey,
+    (agency, form, version, month, channel): DossierKey,
     dossiers: i64,
 ) -> dossier_count::ActiveModel {
     dossier_count::ActiveModel {
         agency_id: Set(agency),
         form_key: Set(form),
+        form_version: Set(version),
         period_month: Set(month),
         channel: Set(channel),
         dossiers: Set(dossiers),
-        // Not written any more (nothing reads it since the results caches went): the default.
-        revision: sea_orm::ActiveValue::NotSet,
     }
 }
 
-/// Counts newly registered dossiers: `(agency, form key, completion time, channel)` each; those
+/// One registered dossier as it is counted: agency, form key and version (the dossier's own),
+/// completion time, channel.
+pub type Registered<'a> = (Uuid, &'a str, i32, DateTime<Utc>, &'a str);
+
+/// Counts newly registered dossiers ([`Registered`] each) under their own form version; those
 /// of closed months are added to their four spans too. Ordered with closings (`months::lock`):
 /// a registration either commits before a closing reads the month's counts, or sees the month
 /// closed — never both, never neither.
 pub async fn count_dossiers<'a>(
     db: &impl ConnectionTrait,
-    dossiers: impl IntoIterator<Item = (Uuid, &'a str, DateTime<Utc>, &'a str)>,
+    dossiers: impl IntoIterator<Item = Registered<'a>>,
 ) -> Result<(), DbErr> {
     let mut counts: BTreeMap<DossierKey, i64> = BTreeMap::new();
-    for (agency, form, completed_at, channel) in dossiers {
+    for (agency, form, version, completed_at, channel) in dossiers {
         *counts
             .entry((
                 agency,
                 form.to_owned(),
+                version,
                 period_month(completed_at),
                 channel.to_owned(),
             ))
@@ -279,7 +284,7 @@ pub async fn count_dossiers<'a>(
     let closed = months::published_through(db).await?.map(|m| m.to_string());
     let mut late = BTreeMap::new();
     for (key, n) in &counts {
-        if closed.as_deref().is_some_and(|c| key.2.as_str() <= c) {
+        if closed.as_deref().is_some_and(|c| key.3.as_str() <= c) {
             add_dossiers_to_spans(&mut late, key, *n)?;
         }
     }
@@ -287,8 +292,8 @@ pub async fn count_dossiers<'a>(
     add_dossier_rollups(db, late).await
 }
 
-/// `ON CONFLICT (the four key columns) DO UPDATE SET count = table.count + excluded.count`.
-fn adding<C: sea_orm::sea_query::IntoIden>(keys: [C; 4], count: C, table: &str) -> OnConflict {
+/// `ON CONFLICT (the five key columns) DO UPDATE SET count = table.count + excluded.count`.
+fn adding<C: sea_orm::sea_query::IntoIden>(keys: [C; 5], count: C, table: &str) -> OnConflict {
     let count = count.into_iden();
     let sum = Expr::cust(format!("{table}.{0} + excluded.{0}", count.to_string()));
     let mut on_conflict = OnConflict::columns(keys);
@@ -307,7 +312,13 @@ pub(super) async fn add_dossier_counts(
         .map(|(key, n)| dossier_count_row(key, n))
         .collect();
     for chunk in rows.chunks(1_000) {
-        let keys = [C::AgencyId, C::FormKey, C::PeriodMonth, C::Channel];
+        let keys = [
+            C::AgencyId,
+            C::FormKey,
+            C::FormVersion,
+            C::PeriodMonth,
+            C::Channel,
+        ];
         dossier_count::Entity::insert_many(chunk.to_vec())
             .on_conflict(adding(keys, C::Dossiers, "dossier_counts"))
             .exec_without_returning(db)
@@ -325,9 +336,10 @@ pub(super) async fn add_dossier_rollups(
     let rows: Vec<dossier_rollup::ActiveModel> = rollups
         .into_iter()
         .map(
-            |((agency, form, span, channel), n)| dossier_rollup::ActiveModel {
+            |((agency, form, version, span, channel), n)| dossier_rollup::ActiveModel {
                 agency_id: Set(agency),
                 form_key: Set(form),
+                form_version: Set(version),
                 span: Set(span),
                 channel: Set(channel),
                 dossiers: Set(n),
@@ -335,7 +347,7 @@ pub(super) async fn add_dossier_rollups(
         )
         .collect();
     for chunk in rows.chunks(1_000) {
-        let keys = [C::AgencyId, C::FormKey, C::Span, C::Channel];
+        let keys = [C::AgencyId, C::FormKey, C::FormVersion, C::Span, C::Channel];
         dossier_rollup::Entity::insert_many(chunk.to_vec())
             .on_conflict(adding(keys, C::Dossiers, "dossier_rollups"))
             .exec_without_returning(db)
@@ -368,11 +380,11 @@ pub async fn roll_up_closed_dossiers(
         _ => "?".to_owned(),
     };
     let sql = format!(
-        "INSERT INTO dossier_rollups (agency_id, form_key, span, channel, dossiers) \
-         SELECT d.agency_id, d.form_key, s.column1, d.channel, d.dossiers \
+        "INSERT INTO dossier_rollups (agency_id, form_key, form_version, span, channel, dossiers) \
+         SELECT d.agency_id, d.form_key, d.form_version, s.column1, d.channel, d.dossiers \
          FROM dossier_counts d, (VALUES ({}), ({}), ({}), ({})) AS s \
          WHERE d.period_month = {} \
-         ON CONFLICT (agency_id, form_key, span, channel) \
+         ON CONFLICT (agency_id, form_key, form_version, span, channel) \
          DO UPDATE SET dossiers = dossier_rollups.dossiers + excluded.dossiers",
         p(1),
         p(2),

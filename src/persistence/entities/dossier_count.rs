@@ -1,4 +1,5 @@
-//! `dossier_counts`: completed dossiers registered per agency × form × month × channel.
+//! `dossier_counts`: completed dossiers registered per agency × form version × month × channel
+//! (a dossier under the version it was registered with: the one its citizen is given).
 
 use sea_orm::entity::prelude::*;
 
@@ -11,13 +12,12 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub form_key: String,
     #[sea_orm(primary_key, auto_increment = false)]
+    pub form_version: i32,
+    #[sea_orm(primary_key, auto_increment = false)]
     pub period_month: String,
     #[sea_orm(primary_key, auto_increment = false)]
     pub channel: String,
     pub dossiers: i64,
-    /// Was random, new at every write, for the results caches (migration
-    /// `score_bucket_revisions`); no longer written (0) nor read. The column stays.
-    pub revision: i64,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

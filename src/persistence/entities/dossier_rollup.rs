@@ -1,5 +1,5 @@
-//! `dossier_rollups`: dossiers registered per agency × form × span × channel, over the closed
-//! months of the span (`domain::spans`).
+//! `dossier_rollups`: dossiers registered per agency × form version × span × channel, over the
+//! closed months of the span (`domain::spans`).
 
 use sea_orm::entity::prelude::*;
 
@@ -11,6 +11,8 @@ pub struct Model {
     pub agency_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
     pub form_key: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub form_version: i32,
     #[sea_orm(primary_key, auto_increment = false)]
     pub span: String,
     #[sea_orm(primary_key, auto_increment = false)]

@@ -65,7 +65,8 @@ fn suppressed_cells(
         cells = cells_of(breakdown, &strata, &dopts)?;
         if let Subject::Subtree { .. } = req.subject {
             let below = req.options.thresholds.suppress_below;
-            guard_over_members(&mut cells, breakdown, &strata, &dopts, below)?;
+            let about = (breakdown, &req.subject);
+            guard_over_members(&mut cells, about, &strata, &dopts, below)?;
         }
         let mut figures: Vec<Figures> = cells.iter().map(|c| c.estimate.figures.clone()).collect();
         across(&mut h.figures, &mut figures, &layout);
@@ -157,7 +158,7 @@ fn result_view(
         indicators: indicators(
             req.form,
             labels.shape,
-            (&h.totals.options, &h.members),
+            (&h.totals.options, (&h.members, &h.nest)),
             (options, false),
         ),
         par: par_view(req.form, &subject.kind, root, options),

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::super::estimate::{Estimate, EstimateError, Figures, estimate};
 use super::super::suppression::{Layout, across, over_members};
 use super::super::{Cell, Design, Strata, on_all_cores};
-use super::{Breakdown, BreakdownCellInput};
+use super::{Breakdown, BreakdownCellInput, Subject};
 use crate::domain::aggregates::ScoreShape;
 use crate::stats::DomainOptions;
 
@@ -29,31 +29,30 @@ pub(super) fn cells_of(
 
 /// Suppresses in a subtree's `cells` what they would give back of a member agency whose own
 /// breakdown hides it: each cell against the members' cells of the same key, as their own
-/// breakdowns publish them, by the rule of `suppression::over_members`.
+/// breakdowns publish them, and the same cells of the subtrees inside it (`subject`'s nest), by
+/// the rule of `suppression::over_members`.
 pub(super) fn guard_over_members(
     cells: &mut [CellEstimate],
-    breakdown: &Breakdown,
+    (breakdown, subject): (&Breakdown, &Subject),
     strata: &Strata,
     dopts: &DomainOptions,
     suppress_below: u64,
 ) -> Result<(), EstimateError> {
     let layout = Layout::of(&strata.shape.tree.root);
-    let published = on_all_cores(&strata.agencies(), |a| {
+    let agencies = strata.agencies();
+    let nest = subject.nest(&agencies);
+    let published = on_all_cores(&agencies, |a| {
         published_cells(*a, breakdown, strata, dopts, &layout)
-    });
-    let mut by_key: BTreeMap<Option<String>, Vec<Figures>> = BTreeMap::new();
-    for (key, figures) in published
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .flatten()
-    {
-        by_key.entry(key).or_default().push(figures);
-    }
+    })
+    .into_iter()
+    .collect::<Result<Vec<_>, _>>()?;
     for cell in cells.iter_mut() {
-        if let Some(theirs) = by_key.get(&cell.key) {
-            over_members(&mut cell.estimate.figures, theirs, &layout, suppress_below);
-        }
+        // Each member's cell of this key, in member order (`None`: it has no such cell).
+        let theirs: Vec<Option<&Figures>> = (published.iter())
+            .map(|own| own.iter().find(|(k, _)| *k == cell.key).map(|(_, f)| f))
+            .collect();
+        let figures = &mut cell.estimate.figures;
+        over_members(figures, (&theirs, &nest), &layout, suppress_below);
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::super::estimate::{Estimate, EstimateError, Figures, Totals, estimate, mean_of};
 use super::super::indicators::member_options;
+use super::super::nest::Nest;
 use super::super::suppression::{Layout, over_members, within};
 use super::super::{Aggregate, Counts, Design, Options, Strata, on_all_cores};
 use super::{Subject, domain_options};
@@ -30,8 +31,10 @@ pub(super) struct Headline {
     /// subtracting its siblings from the total.
     pub(super) smallest_group: u64,
     /// Each member agency's answers to the indicator questions (none for one agency): a
-    /// subtree's pooled indicators are checked against them (`indicators`).
+    /// subtree's pooled indicators are checked against them (`indicators`)...
     pub(super) members: Vec<OptionCounts>,
+    /// ... and against the subtrees inside it, over the same members.
+    pub(super) nest: Nest,
 }
 
 impl Headline {
@@ -58,6 +61,7 @@ impl Headline {
             agencies_in_mean: None,
             smallest_group,
             members: Vec::new(),
+            nest: Nest::default(),
         }
     }
 }
@@ -88,10 +92,12 @@ pub(super) fn headline(
                 Some(Aggregate::Pooled),
             );
             let each = member_figures(&strata, design, &dopts)?;
-            guard_total(&mut h.figures, &each, &strata, options);
+            let nest = subject.nest(&strata.agencies());
+            guard_total(&mut h.figures, (&each, &nest), &strata, options);
             h.agencies_with_data = Some(strata.agencies_with_data().len());
             h.smallest_group = strata.smallest_group();
             h.members = member_options(&strata);
+            h.nest = nest;
             Ok(h)
         }
         (Subject::Subtree { .. }, Aggregate::Mean) => {
@@ -99,7 +105,8 @@ pub(super) fn headline(
             // agencies' own design.
             let by_channel = pooled_second || design.by_channel();
             let strata = counts.strata_of(&members, (first, last), by_channel)?;
-            let h = mean_headline(&strata, design, (&dopts, options), pooled_second)?;
+            let nest = subject.nest(&strata.agencies());
+            let h = mean_headline(&strata, (design, nest), (&dopts, options), pooled_second)?;
             match h {
                 Some(h) => Ok(h),
                 // No agency has data: the pooled figures of no data, by channel.
@@ -121,7 +128,7 @@ pub(super) fn headline(
 /// and there is no pooled estimate to show instead.
 fn mean_headline(
     strata: &Strata,
-    design: Design,
+    (design, nest): (Design, Nest),
     (dopts, options): (&DomainOptions, &Options),
     pooled_second: bool,
 ) -> Result<Option<Headline>, EstimateError> {
@@ -143,7 +150,7 @@ fn mean_headline(
         .collect();
     let pooled = if pooled_second {
         let mut p = estimate(strata, Design::Pooled, dopts)?;
-        guard_total(&mut p.figures, &own, strata, options);
+        guard_total(&mut p.figures, (&own, &nest), strata, options);
         Some(p)
     } else {
         None
@@ -177,6 +184,7 @@ fn mean_headline(
         agencies_in_mean: Some(in_mean),
         smallest_group,
         members: each.iter().map(|e| e.totals.options.clone()).collect(),
+        nest,
     }))
 }
 
@@ -198,9 +206,17 @@ fn member_figures(
 }
 
 /// Suppresses what a subtree's pooled total would give back of a member whose own result hides
-/// it: the total minus the other members' published counts (`suppression::over_members`).
-/// `members` are as their own results publish them ([`within`] applied).
-fn guard_total(total: &mut Figures, members: &[Figures], strata: &Strata, options: &Options) {
+/// it: the total minus what the other members and the subtrees inside it publish
+/// (`suppression::over_members`). `members` are as their own results publish them ([`within`]
+/// applied), in the order of `strata.agencies()`, which `nest` is over.
+fn guard_total(
+    total: &mut Figures,
+    (members, nest): (&[Figures], &Nest),
+    strata: &Strata,
+    options: &Options,
+) {
     let layout = Layout::of(&strata.shape.tree.root);
-    over_members(total, members, &layout, options.thresholds.suppress_below);
+    let members: Vec<Option<&Figures>> = members.iter().map(Some).collect();
+    let below = options.thresholds.suppress_below;
+    over_members(total, (&members, nest), &layout, below);
 }

@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, HashSet};
 use uuid::Uuid;
 
 use super::estimate::NodeFigure;
+use super::nest::Nest;
 use super::view::{FormRef, MethodView, ThresholdsView, pct};
 use super::{Aggregate, Design, Dimension, Options, VersionChoice};
 use crate::domain::aggregates::{BucketCounts, BucketError, ScoreShape};
@@ -57,8 +58,14 @@ impl AgencyRef {
 pub enum Subject {
     /// The agency's own dossiers.
     Agency(AgencyRef),
-    /// The agency and every agency below it (`members` includes the root's id).
-    Subtree { root: AgencyRef, members: Vec<Uuid> },
+    /// The agency and every agency below it (`members` includes the root's id), with the
+    /// members of each subtree inside it (`nested`: whose published figures it is checked
+    /// against, `nest`).
+    Subtree {
+        root: AgencyRef,
+        members: Vec<Uuid>,
+        nested: Vec<Vec<Uuid>>,
+    },
 }
 
 impl Subject {
@@ -72,6 +79,15 @@ impl Subject {
         match self {
             Subject::Agency(a) => HashSet::from([a.id]),
             Subject::Subtree { members, .. } => members.iter().copied().collect(),
+        }
+    }
+
+    /// The nest of the subtrees inside this subject over `agencies` (the order of the figures
+    /// it is checked with).
+    fn nest(&self, agencies: &[Uuid]) -> Nest {
+        match self {
+            Subject::Agency(_) => Nest::default(),
+            Subject::Subtree { nested, .. } => Nest::of(agencies, nested),
         }
     }
 }

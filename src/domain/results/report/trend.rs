@@ -137,7 +137,7 @@ fn trend_step(
         indicators: indicators(
             req.form,
             shape,
-            (&h.totals.options, &h.members),
+            (&h.totals.options, (&h.members, &h.nest)),
             (options, true),
         ),
     };

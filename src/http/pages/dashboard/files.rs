@@ -103,6 +103,7 @@ pub async fn follow_up_csv(
     let q = FollowUpQuery {
         agency: Some(code.into_inner()),
         form: query_value(&req, "form"),
+        version: query_value(&req, "version"),
         month: query_value(&req, "month"),
     };
     let target = state.settings.sampling.target();

@@ -168,9 +168,10 @@ fn follow_up_links(r: &Request, view: &ResultView) -> Vec<Link> {
     let mut links = Vec::new();
     while month <= last {
         let href = format!(
-            "/dashboard/agencies/{}/follow-up.csv?form={}&month={month}{}",
+            "/dashboard/agencies/{}/follow-up.csv?form={}&version={}&month={month}{}",
             encode_path(&r.agency.code),
             encode_path(&r.form_key),
+            view.form.version,
             if r.lang == Lang::En { "&lang=en" } else { "" }
         );
         let label = words(r.lang)
