@@ -31,6 +31,10 @@ pub async fn children_during(
     period: &Period,
 ) -> Result<Vec<Agency>, ApiError> {
     let hierarchy = store::load(db).await?;
+    if hierarchy.latest_change().is_none() {
+        // No agency has ever changed: today's children are every period's.
+        return Ok(agencies::list_children(db, Some(parent)).await?);
+    }
     let range = (period.first(), period.last());
     let ids: HashSet<Uuid> = (hierarchy.children_in_months(parent.id, range).into_iter())
         .map(|m| m.agency)
