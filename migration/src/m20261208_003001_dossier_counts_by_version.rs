@@ -170,7 +170,8 @@ async fn read_old(
 ) -> Result<BTreeMap<OldKey, i64>, DbErr> {
     let sql = format!(
         "SELECT agency_id, form_key, 0 AS v, {at} AS at, channel, \
-         CAST(SUM(dossiers) AS BIGINT) AS n FROM {table} GROUP BY agency_id, form_key, {at}, channel"
+         CAST(SUM(dossiers) AS BIGINT) AS n FROM {table} \
+         GROUP BY agency_id, form_key, {at}, channel"
     );
     let rows = counted(db, &sql).await?.into_iter();
     Ok(rows.map(|((a, f, _, m, c), n)| ((a, f, m, c), n)).collect())
@@ -196,7 +197,8 @@ async fn counted(db: &SchemaManagerConnection<'_>, sql: &str) -> Result<BTreeMap
 async fn stored_dossiers(db: &SchemaManagerConnection<'_>) -> Result<BTreeMap<Key, i64>, DbErr> {
     let month = match db.get_database_backend() {
         DatabaseBackend::Postgres => format!(
-            "to_char((completed_at AT TIME ZONE 'UTC') + INTERVAL '{VIETNAM_OFFSET_SECS} seconds', 'YYYY-MM')"
+            "to_char((completed_at AT TIME ZONE 'UTC') \
+             + INTERVAL '{VIETNAM_OFFSET_SECS} seconds', 'YYYY-MM')"
         ),
         _ => format!("strftime('%Y-%m', completed_at, '+{VIETNAM_OFFSET_SECS} seconds')"),
     };

@@ -1,6 +1,6 @@
 //! Roll-up spans: the calendar month, quarter, half and year whose sums are kept per agency ×
-//! form version (`score_rollups`) and per agency × form (`dossier_rollups`), so that a result
-//! reads a handful of rows per agency whatever its period (issue "Fast from nothing").
+//! form version (`score_rollups`, and the registered dossiers in `dossier_rollups`), so that a
+//! result reads a handful of rows per agency whatever its period (issue "Fast from nothing").
 //!
 //! Every closed month's counts are in the four spans that contain it: a month's answers are
 //! added to its month, quarter, half and year when it closes, and a late entry or a late

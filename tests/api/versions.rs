@@ -272,7 +272,8 @@ async fn as_before_the_versions(app: &TestApp) {
     }
     app.db
         .execute_unprepared(
-            "DELETE FROM seaql_migrations WHERE version = 'm20261208_003001_dossier_counts_by_version'",
+            "DELETE FROM seaql_migrations \
+             WHERE version = 'm20261208_003001_dossier_counts_by_version'",
         )
         .await
         .unwrap();
