@@ -11,15 +11,17 @@
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use sea_orm::DatabaseConnection;
+use uuid::Uuid;
 
 use crate::app::results::request::{invalid, period};
 use crate::app::results::{published, readable_agency};
 use crate::domain::agencies::Agency;
+use crate::domain::agency_history::Member;
 use crate::domain::auth::Principal;
 use crate::domain::dossiers::VIETNAM_OFFSET_SECS;
 use crate::domain::periods::Month;
 use crate::error::ApiError;
-use crate::persistence::{agencies, reach};
+use crate::persistence::{agency_history, reach};
 use crate::stats::proportion::{Interval, wilson};
 
 /// The channels, in the order they are shown.
@@ -65,22 +67,15 @@ pub async fn rates(
     let asked = period(&asked, &None, &None)?;
     let (closed, through) = published(db, &asked).await?;
     let members = if subtree {
-        agencies::subtree(db, &agency.path)
-            .await?
-            .iter()
-            .map(|a| a.id)
-            .collect()
+        let hierarchy = agency_history::load(db).await?;
+        hierarchy.members_during(agency.id, (asked.first(), asked.last()))
     } else {
-        vec![agency.id]
+        vec![Member::whole(agency.id)]
     };
     let counts = if closed.is_empty() {
         Vec::new()
     } else {
-        let range = (
-            month_start(closed.first()),
-            month_start(closed.last().next()),
-        );
-        reach::by_channel(db, &members, range).await?
+        by_members(db, &members, (closed.first(), closed.last())).await?
     };
     let channels = CHANNELS
         .into_iter()
@@ -99,6 +94,34 @@ pub async fn rates(
         published_through: through.map(|m| m.to_string()),
         channels,
     })
+}
+
+/// The dossiers of `members` completed in the months `first..=last`, by invitation channel: an
+/// agency below the asked one for part of the period (issue 21) with its months there only.
+/// One query for the whole members, one per run of months of each other.
+async fn by_members(
+    db: &DatabaseConnection,
+    members: &[Member],
+    (first, last): (Month, Month),
+) -> Result<Vec<reach::ChannelCount>, ApiError> {
+    let whole: Vec<Uuid> = (members.iter().filter(|m| m.is_whole()))
+        .map(|m| m.agency)
+        .collect();
+    let mut scopes = vec![(whole, (first, last))];
+    for m in members.iter().filter(|m| !m.is_whole()) {
+        scopes.extend((m.within(first, last).into_iter()).map(|run| (vec![m.agency], run)));
+    }
+    let mut sums: Vec<reach::ChannelCount> = Vec::new();
+    for (ids, (a, b)) in scopes {
+        let range = (month_start(a), month_start(b.next()));
+        for (via, n, x) in reach::by_channel(db, &ids, range).await? {
+            match sums.iter_mut().find(|c| c.0 == via) {
+                Some(c) => (c.1, c.2) = (c.1 + n, c.2 + x),
+                None => sums.push((via, n, x)),
+            }
+        }
+    }
+    Ok(sums)
 }
 
 /// `answered` of `registered` dossiers, suppressed below `suppress_below`.

@@ -8,6 +8,7 @@
 use serde_json::{Value, json};
 use sipas::domain::auth::Role;
 
+use crate::accounts::{Browser, PASSWORD, account, assert_officer_page};
 use crate::agency_changes::{answered, hierarchy, long_links, moved_to, patched, register};
 use crate::helpers::{TestApp, spawn_app_with};
 
@@ -134,6 +135,9 @@ async fn a_moved_agency_counts_under_each_parent_with_its_months_there() {
         .map(|c| c["responses"].as_u64().unwrap())
         .sum();
     assert_eq!(paper, 23, "{by_mode}");
+    // Its one cell (paper) minus XA2's would give XA1's three back: withheld too.
+    assert_eq!(cells.len(), 1, "{by_mode}");
+    assert_eq!(cells[0]["suppressed"], true, "{by_mode}");
     // The open months: September's dossier of XA1 is HUYEN2's.
     assert_eq!(h1["open_months"]["invited"], 0, "{h1}");
     assert_eq!(h2["open_months"]["invited"], 1, "{h2}");
@@ -238,4 +242,80 @@ async fn the_subtree_export_follows_the_hierarchy_of_each_month() {
     }
     let (_, all) = exported(&app, &admin, "TINH").await;
     assert_eq!(all, 58);
+}
+
+/// Response rates by invitation channel of a subtree count each agency's dossiers of the months
+/// it was below the agency (all of them here came without a contact: `qr`).
+#[tokio::test]
+async fn channel_rates_of_a_subtree_follow_the_hierarchy_of_each_month() {
+    let (app, admin) = province().await;
+    moved(&app, &admin, 11).await;
+    for (district, registered) in [("HUYEN1", 31), ("HUYEN2", 27), ("TINH", 58)] {
+        let path = format!("/api/v1/results/channels?agency={district}&period=2025&subtree=true");
+        let rates = app.get_json(&admin, &path).await;
+        let qr = (rates["channels"].as_array().unwrap().iter())
+            .find(|c| c["channel"] == "qr")
+            .unwrap();
+        assert_eq!(qr["registered"], registered, "{district}: {rates}");
+    }
+}
+
+/// The integrity report of a month lists the agencies below the asked one in that month, named
+/// as they were then.
+#[tokio::test]
+async fn the_integrity_report_of_a_month_uses_its_hierarchy_and_names() {
+    let (app, admin) = province().await;
+    moved(&app, &admin, 11).await;
+    let renamed = json!({"name": {"vi": "Phường Hai"}, "effective_from": "2025-10"});
+    patched(&app, &admin, "XA2", renamed).await;
+    let report = |agency: &'static str, month: &'static str| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            let path = format!("/api/v1/integrity?agency={agency}&period={month}");
+            let r = app.get_json(&admin, &path).await;
+            (r["agencies"].as_array().unwrap().iter())
+                .map(|a| {
+                    let text = |f: &str| a[f].as_str().unwrap_or_default().to_owned();
+                    (text("agency_code"), text("name"))
+                })
+                .collect::<Vec<(String, String)>>()
+        }
+    };
+    let name = |code: &str| (code.to_owned(), format!("Cơ quan {code}"));
+    let may = report("HUYEN1", "2025-05").await;
+    assert_eq!(may, [name("HUYEN1"), name("XA1"), name("XA2")]);
+    let august = report("HUYEN2", "2025-08").await;
+    assert_eq!(august, [name("HUYEN2"), name("XA1"), name("XA3")]);
+}
+
+/// A district's dashboard pages of a period offer its comparison and its subtree when it had
+/// agencies below it then, whatever it has today.
+#[tokio::test]
+async fn a_districts_pages_of_a_period_offer_the_agencies_it_had_then() {
+    let (app, admin) = province().await;
+    moved(&app, &admin, 11).await;
+    let later = json!({"parent_code": "HUYEN2", "effective_from": "2025-10"});
+    patched(&app, &admin, "XA2", later).await;
+    account(&app, Role::Admin, None, "admin@tinh.gov.vn").await;
+    let mut b = Browser::of(&app);
+    b.sign_in("admin@tinh.gov.vn", PASSWORD).await;
+    let compare = "/dashboard/agencies/HUYEN1/compare";
+    for (period, offered) in [("2025-H1", true), ("2026", false)] {
+        let page = b
+            .get(&format!(
+                "/dashboard/agencies/HUYEN1?form=sipas-2017&period={period}"
+            ))
+            .await;
+        assert_officer_page(&page, 200);
+        assert_eq!(page.body.contains(compare), offered, "{period}");
+    }
+    let page = b
+        .get(&format!("{compare}?form=sipas-2017&period=2025-H1"))
+        .await;
+    assert_officer_page(&page, 200);
+    assert!(
+        page.body.contains("XA1") && page.body.contains("XA2"),
+        "{}",
+        page.body
+    );
 }

@@ -10,7 +10,7 @@
 
 pub mod reorganise;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use uuid::Uuid;
@@ -18,9 +18,31 @@ use uuid::Uuid;
 use crate::domain::agencies::{Agency, AgencyCode, AgencyName};
 use crate::domain::agency_history::{self as history, Change, ChangeError, ChangeKind, Hierarchy};
 use crate::domain::audit::AuditEvent;
-use crate::domain::periods::Month;
+use crate::domain::periods::{Month, Period};
 use crate::error::{ApiError, FieldError, ProblemCode};
 use crate::persistence::{agencies, agency_history as store, audit, months};
+
+/// The agencies directly below `parent` in some month of `period`, in the hierarchy of that
+/// month (issue 21: an abolished district has its communes for the months it had them), by
+/// code: what the dashboard's pages of a period offer to compare and to add up.
+pub async fn children_during(
+    db: &DatabaseConnection,
+    parent: &Agency,
+    period: &Period,
+) -> Result<Vec<Agency>, ApiError> {
+    let hierarchy = store::load(db).await?;
+    if hierarchy.latest_change().is_none() {
+        // No agency has ever changed: today's children are every period's.
+        return Ok(agencies::list_children(db, Some(parent)).await?);
+    }
+    let range = (period.first(), period.last());
+    let ids: HashSet<Uuid> = (hierarchy.children_in_months(parent.id, range).into_iter())
+        .map(|m| m.agency)
+        .collect();
+    Ok((agencies::list_all(db, None).await?.into_iter())
+        .filter(|a| ids.contains(&a.id))
+        .collect())
+}
 
 /// What `PATCH /api/v1/agencies/{code}` asks, parsed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -7,20 +7,20 @@
 //! months are readable (docs/privacy.md, "Publication by closed month"): for an open month the
 //! report says `published: false` and holds no agency.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::app::results::readable_agency;
 use crate::app::results::request::invalid;
-use crate::domain::agencies::{Agency, AgencyPath};
+use crate::domain::agencies::Agency;
 use crate::domain::auth::{Principal, Role};
 use crate::domain::integrity::Counts;
 use crate::domain::integrity::report::{Indicator, Kind, ModeMix, Rules, indicator, mode_mix};
 use crate::domain::periods::Month;
 use crate::error::ApiError;
-use crate::persistence::{agencies, integrity, months};
+use crate::persistence::{agencies, agency_history, integrity, months};
 
 /// The report of a month.
 #[derive(Debug, Clone)]
@@ -76,15 +76,28 @@ pub async fn report(
         return Ok(out);
     }
     let counts = integrity::month(db, &out.period).await?;
-    let province = match province_of(&agency.path) {
-        Some(root) => agencies::subtree(db, &root).await?,
-        None => Vec::new(),
+    // The hierarchy of the month (issue 21): its province, the agencies below the asked one
+    // then, and the names they had.
+    let hierarchy = agency_history::load(db).await?;
+    let below = |root| -> HashSet<Uuid> {
+        (hierarchy.members_during(root, (month, month)).into_iter())
+            .map(|m| m.agency)
+            .collect()
     };
-    let total = province
-        .iter()
-        .filter_map(|a| counts.get(&a.id))
+    let province = below(hierarchy.top_in(agency.id, month));
+    let total = (province.iter())
+        .filter_map(|a| counts.get(a))
         .fold(Counts::default(), |sum, c| sum.plus(c));
-    let mut shown = agencies::subtree(db, &agency.path).await?;
+    let asked = below(agency.id);
+    let mut shown: Vec<Agency> = (agencies::list_all(db, None).await?.into_iter())
+        .filter(|a| asked.contains(&a.id))
+        .map(|mut a| {
+            if let Some(p) = hierarchy.placement_for(a.id, (month, month)) {
+                (a.name_vi, a.name_en) = (p.name_vi.clone(), p.name_en.clone());
+            }
+            a
+        })
+        .collect();
     // The asked agency first.
     shown.sort_by_key(|a| (a.id != agency.id, a.code.clone()));
     out.agencies = shown
@@ -114,11 +127,4 @@ fn of_agency(
         modes: mode_mix(&own, rules),
         indicators,
     }
-}
-
-/// The path of the top-level agency above (or at) `path`.
-fn province_of(path: &AgencyPath) -> Option<AgencyPath> {
-    let encoded = path.encode();
-    let first = encoded.trim_start_matches('/').split('/').next()?;
-    AgencyPath::decode(&format!("/{first}/"))
 }

@@ -20,6 +20,12 @@ use crate::domain::results::{BreakdownCellInput, Counts, Dimension};
 use crate::domain::spans::{Span, cover};
 use crate::error::ApiError;
 
+/// A scanned breakdown: all its cells, and each member's own.
+pub(super) type ScannedBreakdown = (
+    Vec<BreakdownCellInput>,
+    Vec<(Uuid, Vec<BreakdownCellInput>)>,
+);
+
 /// The part-period members of a view, by the id they count under.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Parts {
@@ -127,47 +133,37 @@ impl Parts {
             .collect()
     }
 
-    /// `scanned` (the breakdown of the whole members over `period`, and each one's cells) with
-    /// each part-period member's cells over its months added: its responses scanned run by
-    /// run, its own cells under the id it counts under.
+    /// The breakdown of the whole members over `period` (all cells, and each member's own) with
+    /// each part-period member's added: its responses scanned run by run, its own cells those
+    /// of its runs merged (a subtree's cells are checked against them as against an agency's).
     pub async fn scanned(
         &self,
         cx: &Context<'_>,
         form: &PublishedForm,
-        scanned: (
-            Vec<BreakdownCellInput>,
-            Vec<(Uuid, Vec<BreakdownCellInput>)>,
-        ),
+        (cells, mut members): ScannedBreakdown,
         period: &Period,
         dim: Dimension,
-    ) -> Result<
-        (
-            Vec<BreakdownCellInput>,
-            Vec<(Uuid, Vec<BreakdownCellInput>)>,
-        ),
-        ApiError,
-    > {
-        let (cells, mut members) = scanned;
+    ) -> Result<ScannedBreakdown, ApiError> {
         if self.members.is_empty() {
             return Ok((cells, members));
         }
         let spans = spans_of(period);
         let source = self.source(cx, form, &spans).await?;
-        let mut runs: BTreeMap<Uuid, Vec<Vec<BreakdownCellInput>>> = BTreeMap::new();
+        let mut own: BTreeMap<Uuid, Vec<Vec<BreakdownCellInput>>> = BTreeMap::new();
         for (m, _, (first, last)) in self.pieces(&spans) {
             let run = Period::range(&first.to_string(), &last.to_string()).map_err(unexpected)?;
             let (run_cells, _) = scan(cx, form, &source, &[m.agency], &run, dim).await?;
-            runs.entry(m.id()).or_default().push(run_cells);
+            own.entry(m.id()).or_default().push(run_cells);
         }
         let merge = |parts: &[Vec<BreakdownCellInput>]| {
             BreakdownCellInput::merged(&form.score, parts.iter().map(Vec::as_slice))
                 .map_err(unexpected)
         };
         let mut all = vec![cells];
-        for (id, own) in runs {
-            let own = merge(&own)?;
-            all.push(own.clone());
-            members.push((id, own));
+        for (id, runs) in own {
+            let cells = merge(&runs)?;
+            all.push(cells.clone());
+            members.push((id, cells));
         }
         Ok((merge(&all)?, members))
     }

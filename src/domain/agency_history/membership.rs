@@ -199,6 +199,18 @@ impl Hierarchy {
         out
     }
 
+    /// The top-level agency above (or at) `id` in `month`.
+    pub fn top_in(&self, id: Uuid, month: Month) -> Uuid {
+        let mut at = id;
+        for _ in 0..=self.timelines.len() {
+            match self.parent_in(at, month) {
+                Some(p) => at = p,
+                None => break,
+            }
+        }
+        at
+    }
+
     /// The name and parent of `id` to show for `range`: those of the last month of `range` it
     /// is in force in (of the last month of `range` when it is in force in none).
     pub fn placement_for(&self, id: Uuid, range: (Month, Month)) -> Option<&super::Placement> {

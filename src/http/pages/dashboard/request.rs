@@ -12,7 +12,6 @@ use crate::domain::periods::Period;
 use crate::domain::results::ResultView;
 use crate::domain::sampling::SamplingTarget;
 use crate::error::{ApiError, ProblemCode};
-use crate::persistence::agencies;
 use crate::state::AppState;
 
 use super::super::i18n::Lang;
@@ -181,9 +180,10 @@ pub(super) async fn request(
         Some("false") => Some(false),
         _ => None,
     };
-    let children = agencies::list_children(&state.db, Some(&agency))
+    // The agencies below it in the period's months (issue 21), not today's.
+    let children = crate::app::agencies::children_during(&state.db, &agency, &period)
         .await
-        .map_err(|e| PageError::failed(lang, e))?;
+        .map_err(|e| page_error(lang, e))?;
     let follows_up =
         officer.role == Role::Admin || officer.scope.as_ref().is_some_and(|s| s.id == agency.id);
     Ok(Request {
