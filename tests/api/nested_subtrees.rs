@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 use sipas::domain::auth::Role;
 
 use crate::helpers::spawn_app_with;
-use crate::results::{LAST_MONTH, register_many, submit_all};
+use crate::results::register_many;
+use crate::subtree_cells::answer_and_close;
 
 #[tokio::test]
 async fn a_province_minus_a_district_subtree_does_not_give_back_a_small_department() {
@@ -32,21 +33,7 @@ async fn a_province_minus_a_district_subtree_does_not_give_back_a_small_departme
         |_, _, _| json!({"form_key": "sipas-2017"}),
     )
     .await;
-    let submissions = (tokens.values().flatten().enumerate())
-        .map(|(i, t)| {
-            let answers: serde_json::Map<String, Value> = (1..=22)
-                .map(|j| (format!("s{j}"), json!(if (i + j) % 3 == 0 { 2 } else { 5 })))
-                .collect();
-            (t.clone(), Value::Object(answers))
-        })
-        .collect();
-    assert!(
-        submit_all(&app, submissions)
-            .await
-            .iter()
-            .all(|s| *s == 201)
-    );
-    app.close_month(&admin, LAST_MONTH).await;
+    answer_and_close(&app, &admin, &tokens).await;
     let get = |q: &str| {
         let url = format!("/api/v1/results?form=sipas-2017&period=2025-H1&aggregate=pooled&{q}");
         let (app, admin) = (&app, admin.clone());

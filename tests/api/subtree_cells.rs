@@ -3,10 +3,12 @@
 //! breakdown hides must not come back as the subtree's cell minus the other members' cells,
 //! by channel (from the roll-ups) and by procedure field (scanned from the answers).
 
+use std::collections::HashMap;
+
 use serde_json::{Value, json};
 use sipas::domain::auth::Role;
 
-use crate::helpers::spawn_app_with;
+use crate::helpers::{TestApp, spawn_app_with};
 use crate::results::{LAST_MONTH, register_many, submit_all};
 
 /// S1's 6 in-person questionnaires are a group below the threshold (10); everything else is
@@ -31,6 +33,26 @@ fn satisfied(cell: &Value) -> Vec<Option<f64>> {
     items.iter().map(count).collect()
 }
 
+/// Answers every one of `tokens` (`sipas-2017`: most items at 5, every third at 2) and closes
+/// 2025-H1.
+pub(crate) async fn answer_and_close(
+    app: &TestApp,
+    admin: &str,
+    tokens: &HashMap<(String, String), Vec<String>>,
+) {
+    let submissions = (tokens.values().flatten().enumerate())
+        .map(|(i, t)| {
+            let answers: serde_json::Map<String, Value> = (1..=22)
+                .map(|j| (format!("s{j}"), json!(if (i + j) % 3 == 0 { 2 } else { 5 })))
+                .collect();
+            (t.clone(), Value::Object(answers))
+        })
+        .collect();
+    let statuses = submit_all(app, submissions).await;
+    assert!(statuses.iter().all(|s| *s == 201));
+    app.close_month(admin, LAST_MONTH).await;
+}
+
 #[tokio::test]
 async fn a_subtree_cell_does_not_give_back_a_members_hidden_cell_by_subtraction() {
     let app = spawn_app_with(|s| s.surveys.token_ttl_days = 3650).await;
@@ -49,21 +71,7 @@ async fn a_subtree_cell_does_not_give_back_a_members_hidden_cell_by_subtraction(
         json!({"form_key": "sipas-2017", "procedure_field": field})
     })
     .await;
-    let submissions = (tokens.values().flatten().enumerate())
-        .map(|(i, t)| {
-            let answers: serde_json::Map<String, Value> = (1..=22)
-                .map(|j| (format!("s{j}"), json!(if (i + j) % 3 == 0 { 2 } else { 5 })))
-                .collect();
-            (t.clone(), Value::Object(answers))
-        })
-        .collect();
-    assert!(
-        submit_all(&app, submissions)
-            .await
-            .iter()
-            .all(|s| *s == 201)
-    );
-    app.close_month(&admin, LAST_MONTH).await;
+    answer_and_close(&app, &admin, &tokens).await;
 
     for (by, small, large) in [
         ("channel", "in_person", "online"),
