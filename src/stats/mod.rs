@@ -22,6 +22,7 @@
 //! where they are undefined; missing data (an item nobody answered) is a `None` in the results.
 //! Shares and indices are fractions in [0, 1]: multiply by 100 only for display.
 
+pub mod bases;
 pub mod composite;
 pub mod design;
 pub mod error;
@@ -64,6 +65,7 @@ mod check {
     }
 }
 
+pub use bases::{DomainBases, domain_bases};
 pub use composite::{
     CompositeMethod, DomainEstimate, DomainOptions, IndependentEstimate, IndexNode, ItemEstimate,
     ItemIntervalMethod, NodeChild, NodeEstimate, composite_interval, estimate_domain, interval_se,

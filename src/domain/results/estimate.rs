@@ -292,6 +292,63 @@ pub(crate) fn estimate(
     })
 }
 
+/// The figures of `strata` with their bases and suppression only: no values, no intervals (the
+/// statuses of numbers not suppressed are `low_reliability`, never read). What the checks on
+/// differences read of member agencies: suppression depends on the bases alone, which are the
+/// same under every design.
+///
+/// # Errors
+/// Cells of different shapes (a bug, never bad input).
+pub(crate) fn bases(strata: &Strata, options: &DomainOptions) -> Result<Figures, EstimateError> {
+    let shape = &strata.shape;
+    let mut moments = shape.empty().moments;
+    for cell in strata.cells.values() {
+        moments.merge(&cell.counts.moments)?;
+    }
+    let sample = MomentSample::new(vec![(moments, None)], Weighting::Unweighted)?;
+    let b = stats::domain_bases(&sample, &shape.tree.root.tree);
+    let classify = |n: u64| options.reliability.classify(n, None);
+    let mut nodes: Vec<NodeFigure> = (b.nodes.iter())
+        .map(|&n| NodeFigure {
+            value: None,
+            se: None,
+            se_cmp: None,
+            moe: None,
+            ci: None,
+            n,
+            df: 0.0,
+            complete: false,
+            status: classify(n),
+            complementary: false,
+            agencies: None,
+        })
+        .collect();
+    if let Some(root) = nodes.first_mut() {
+        (root.n, root.status) = (b.n_respondents, classify(b.n_respondents));
+    }
+    let items = (b.items.iter())
+        .map(|&n| ItemFigure {
+            share: None,
+            se: None,
+            se_cmp: None,
+            ci: None,
+            n,
+            levels: Vec::new(),
+            status: classify(n),
+            complementary: false,
+            agencies: None,
+        })
+        .collect();
+    Ok(Figures {
+        nodes,
+        items,
+        df: 0.0,
+        weighted: false,
+        fpc: false,
+        collapsed_strata: 0,
+    })
+}
+
 /// The SE every later step uses (means of agencies, rankings, changes, margins): one that agrees
 /// with the interval shown ([`stats::interval_se`]), never 0 beside a Wilson interval.
 fn agreeing_se(

@@ -268,3 +268,41 @@ fn a_period_whose_spans_were_not_read_is_an_error_not_a_zero() {
     assert!(counts.responses_in(a, "2025-02", "2025-12").is_err());
     assert_eq!(counts.responses_in(a, "2025-01", "2025-12").unwrap(), 5);
 }
+
+#[test]
+fn the_bases_alone_are_the_estimates_bases_and_suppression() {
+    let s = shape();
+    let opts = DomainOptions::default();
+    // Blanks everywhere, a feedback factor few answer, two channels, and nothing at all.
+    let sparse = |n, k: usize| {
+        bucket(&s, n, move |r, j| {
+            (!(r * 7 + j * k).is_multiple_of(5) && (j < 18 || r < 4))
+                .then_some(1 + ((r + j) % 5) as i64)
+        })
+    };
+    let cases = vec![
+        strata(&s, vec![("online", sparse(12, 3), 40)]),
+        strata(
+            &s,
+            vec![
+                ("online", sparse(30, 2), 90),
+                ("in_person", sparse(7, 1), 9),
+            ],
+        ),
+        strata(&s, vec![("online", sparse(3, 4), 5)]),
+        strata(&s, vec![]),
+    ];
+    for st in &cases {
+        let full = estimate(st, Design::CellSrs, &opts).unwrap().figures;
+        let alone = estimate::bases(st, &opts).unwrap();
+        let hidden = |status: Reliability| status == Reliability::Suppressed;
+        let nodes = |f: &estimate::Figures| -> Vec<(u64, bool)> {
+            f.nodes.iter().map(|n| (n.n, hidden(n.status))).collect()
+        };
+        let items = |f: &estimate::Figures| -> Vec<(u64, bool)> {
+            f.items.iter().map(|i| (i.n, hidden(i.status))).collect()
+        };
+        assert_eq!(nodes(&alone), nodes(&full));
+        assert_eq!(items(&alone), items(&full));
+    }
+}

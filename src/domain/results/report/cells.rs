@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::super::estimate::{Estimate, EstimateError, Figures, estimate};
+use super::super::estimate::{Estimate, EstimateError, Figures, bases, estimate};
 use super::super::suppression::{Layout, across, over_members};
 use super::super::{Cell, Design, Strata, on_all_cores};
 use super::{Breakdown, BreakdownCellInput, Subject};
@@ -63,9 +63,9 @@ pub(super) fn guard_over_members(
 }
 
 /// Member `agency`'s cells as its own breakdown publishes them: suppressed within each and
-/// across them and its total (`suppression::across`; suppression depends on the bases only,
-/// so the total's design does not matter). A number hidden there is hidden in every view, since
-/// no other view publishes a member's cells.
+/// across them and its total (`suppression::across`). Suppression depends on the bases only
+/// (the same under every design), so only they are computed (`estimate::bases`). A number
+/// hidden there is hidden in every view, since no other view publishes a member's cells.
 fn published_cells(
     (agency, total): (Uuid, Option<&Figures>),
     breakdown: &Breakdown,
@@ -74,20 +74,25 @@ fn published_cells(
     layout: &Layout,
 ) -> Result<Vec<(Option<String>, Figures)>, EstimateError> {
     let own = strata.of_agency(agency);
-    let cells = match breakdown {
-        Breakdown::Channel => channel_cells(&own, dopts)?,
-        Breakdown::Scanned { members, .. } => match members.iter().find(|(a, _)| *a == agency) {
-            Some((_, theirs)) => scanned_cells(&own.shape, theirs, dopts)?,
-            None => Vec::new(),
-        },
+    let cells: Vec<(Option<String>, Strata)> = match breakdown {
+        Breakdown::Channel => (by_channel(&own).into_iter())
+            .map(|(channel, s)| (Some(channel.to_owned()), s))
+            .collect(),
+        Breakdown::Scanned { members, .. } => (members.iter())
+            .filter(|(a, _)| *a == agency)
+            .flat_map(|(_, theirs)| theirs.iter())
+            .map(|c| (c.key.clone(), one_cell(&own.shape, c)))
+            .collect(),
     };
     let mut total = match total {
         Some(t) => t.clone(),
-        None => estimate(&own, Design::CellSrs, dopts)?.figures,
+        None => bases(&own, dopts)?,
     };
-    let mut figures: Vec<Figures> = cells.iter().map(|c| c.estimate.figures.clone()).collect();
+    let mut figures: Vec<Figures> = (cells.iter())
+        .map(|(_, s)| bases(s, dopts))
+        .collect::<Result<_, _>>()?;
     across(&mut total, &mut figures, layout);
-    Ok(cells.into_iter().map(|c| c.key).zip(figures).collect())
+    Ok(cells.into_iter().map(|(key, _)| key).zip(figures).collect())
 }
 
 /// One estimated breakdown cell.
@@ -98,15 +103,11 @@ pub(super) struct CellEstimate {
     pub(super) estimate: Estimate,
 }
 
-/// The channel cells of `strata`, estimated (`cell_srs`), with their invited counts.
-pub(super) fn channel_cells(
-    strata: &Strata,
-    dopts: &DomainOptions,
-) -> Result<Vec<CellEstimate>, EstimateError> {
-    let mut by_channel: BTreeMap<&str, Strata> = BTreeMap::new();
+/// `strata` split by channel.
+fn by_channel(strata: &Strata) -> BTreeMap<&str, Strata> {
+    let mut out: BTreeMap<&str, Strata> = BTreeMap::new();
     for ((agency, channel), cell) in &strata.cells {
-        by_channel
-            .entry(channel.as_str())
+        out.entry(channel.as_str())
             .or_insert_with(|| Strata {
                 shape: strata.shape.clone(),
                 cells: BTreeMap::new(),
@@ -114,8 +115,15 @@ pub(super) fn channel_cells(
             .cells
             .insert((*agency, channel.clone()), cell.clone());
     }
-    by_channel
-        .into_iter()
+    out
+}
+
+/// The channel cells of `strata`, estimated (`cell_srs`), with their invited counts.
+pub(super) fn channel_cells(
+    strata: &Strata,
+    dopts: &DomainOptions,
+) -> Result<Vec<CellEstimate>, EstimateError> {
+    (by_channel(strata).into_iter())
         .map(|(channel, s)| {
             let estimate = estimate(&s, Design::CellSrs, dopts)?;
             Ok(CellEstimate {
@@ -127,6 +135,20 @@ pub(super) fn channel_cells(
         .collect()
 }
 
+/// A scanned cell as strata of one (nameless) cell.
+fn one_cell(shape: &Arc<ScoreShape>, c: &BreakdownCellInput) -> Strata {
+    Strata {
+        shape: shape.clone(),
+        cells: BTreeMap::from([(
+            (Uuid::nil(), String::new()),
+            Arc::new(Cell {
+                counts: c.counts.clone(),
+                invited: 0,
+            }),
+        )]),
+    }
+}
+
 /// Scanned breakdown cells, estimated (`cell_srs`), on every core (a province has some sixty
 /// procedure fields).
 pub(super) fn scanned_cells(
@@ -135,20 +157,10 @@ pub(super) fn scanned_cells(
     dopts: &DomainOptions,
 ) -> Result<Vec<CellEstimate>, EstimateError> {
     on_all_cores(cells, |c| {
-        let s = Strata {
-            shape: shape.clone(),
-            cells: BTreeMap::from([(
-                (Uuid::nil(), String::new()),
-                Arc::new(Cell {
-                    counts: c.counts.clone(),
-                    invited: 0,
-                }),
-            )]),
-        };
         Ok(CellEstimate {
             key: c.key.clone(),
             invited: None,
-            estimate: estimate(&s, Design::CellSrs, dopts)?,
+            estimate: estimate(&one_cell(shape, c), Design::CellSrs, dopts)?,
         })
     })
     .into_iter()

@@ -4,7 +4,7 @@
 
 use uuid::Uuid;
 
-use super::super::estimate::{Estimate, EstimateError, Figures, Totals, estimate, mean_of};
+use super::super::estimate::{Estimate, EstimateError, Figures, Totals, bases, estimate, mean_of};
 use super::super::indicators::member_options;
 use super::super::nest::Nest;
 use super::super::suppression::{Layout, over_members, within};
@@ -96,7 +96,7 @@ pub(super) fn headline(
                 Design::Pooled,
                 Some(Aggregate::Pooled),
             );
-            let each = member_figures(&strata, design, &dopts)?;
+            let each = member_figures(&strata, &dopts)?;
             let nest = subject.nest(&strata.agencies());
             guard_total(&mut h.figures, (&each, &nest), &strata, options);
             h.agencies_with_data = Some(strata.agencies_with_data().len());
@@ -195,16 +195,13 @@ fn mean_headline(
     }))
 }
 
-/// Each member agency's own figures from `strata`, as its own result publishes them.
-fn member_figures(
-    strata: &Strata,
-    design: Design,
-    dopts: &DomainOptions,
-) -> Result<Vec<Figures>, EstimateError> {
+/// Each member agency's own figures from `strata`, as its own result suppresses them: the bases
+/// and suppression alone (`estimate::bases`), all a subtree's guard reads of them.
+fn member_figures(strata: &Strata, dopts: &DomainOptions) -> Result<Vec<Figures>, EstimateError> {
     let layout = Layout::of(&strata.shape.tree.root);
     let ids: Vec<Uuid> = strata.agencies();
     on_all_cores(&ids, |a| {
-        let mut f = estimate(&strata.of_agency(*a), design, dopts)?.figures;
+        let mut f = bases(&strata.of_agency(*a), dopts)?;
         within(&mut f, &layout);
         Ok(f)
     })
