@@ -87,43 +87,34 @@ impl SmsSettings {
 }
 
 /// `https://…`, or `http://` to a loopback address: every request carries a phone number and
-/// the token, which must not cross a network in clear (a local TLS proxy is the exception).
+/// the token, which must not cross a network in clear (a local TLS proxy is the exception). The
+/// URL is read by the parser of the client that will connect to it, so the host checked is the
+/// host reached.
 fn check_url(url: &str) -> Result<(), ConfigError> {
-    if let Some(rest) = url.strip_prefix("https://") {
-        if !host_of(rest).is_empty() {
-            return Ok(());
-        }
-    } else if let Some(rest) = url.strip_prefix("http://") {
-        if is_loopback(host_of(rest)) {
-            return Ok(());
-        }
-        return invalid(
+    let parsed = reqwest::Url::parse(url).ok();
+    let host = parsed.as_ref().and_then(reqwest::Url::host_str);
+    match (parsed.as_ref().map(reqwest::Url::scheme), host) {
+        (Some("https"), Some(_)) => Ok(()),
+        (Some("http"), Some(host)) if is_loopback(host) => Ok(()),
+        (Some("http"), Some(_)) => invalid(
             "sms.url",
             format!(
                 "http:// only reaches this machine (localhost, 127.0.0.1, [::1]); a gateway \
                  elsewhere needs https:// (got `{url}`)"
             ),
-        );
-    }
-    invalid(
-        "sms.url",
-        format!("must be an https:// URL such as https://sms.example.vn/send (got `{url}`)"),
-    )
-}
-
-/// The host of a URL after its scheme: up to the port, path or query (IPv6 in brackets).
-fn host_of(rest: &str) -> &str {
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let authority = authority.rsplit('@').next().unwrap_or(authority);
-    match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(""),
-        None => authority.split(':').next().unwrap_or(""),
+        ),
+        _ => invalid(
+            "sms.url",
+            format!("must be an https:// URL such as https://sms.example.vn/send (got `{url}`)"),
+        ),
     }
 }
 
+/// `localhost` or a loopback address (an IPv6 one in brackets, as a URL writes it).
 fn is_loopback(host: &str) -> bool {
+    let ip = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
-        || host
+        || ip
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
 }
@@ -202,6 +193,8 @@ mod tests {
             "http://10.0.0.7/send",
             "http://127.0.0.1.example.vn/send",
             "http://user@gateway.example.vn/send",
+            "http://127.0.0.1@gateway.example.vn/send",
+            "http://localhost.example.vn/send",
         ] {
             s.url = refused.into();
             let err = s.validate().unwrap_err().to_string();
